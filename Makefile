@@ -1,0 +1,89 @@
+# Trellis: the two commands are `make run` and `make test`. Everything they need is installed
+# by the targets below, on a machine that starts with Python 3.11, Node 20 and apt.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+NPM := npm --prefix ui
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_SERVER ?= postgresql://postgres@127.0.0.1:5432/postgres
+PYTEST_WORKERS ?= auto
+CHROMIUM := /usr/bin/chromium
+
+export UV_LINK_MODE := copy
+
+.PHONY: help run test install uv ui-deps ui-build ui-test chromium lint typecheck \
+        test-sqlite test-postgres test-e2e openapi api-client bench
+
+help:
+	@echo "make run    install everything, migrate the embedded SQLite database and serve on http://$(HOST):$(PORT)"
+	@echo "make test   install what the tests need and run lint, types, both databases, UI and browser tests"
+	@echo "make bench  run the benchmarks at a size that finishes in a few minutes"
+
+uv:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) --version
+
+install: uv
+	$(UV) sync --frozen
+
+ui-deps:
+	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then \
+		$(NPM) ci --no-audit --no-fund; \
+	fi
+
+ui-build: install
+	$(UV) run python scripts/build_ui.py
+
+run: install ui-build
+	$(UV) run trellis db upgrade
+	$(UV) run trellis serve --host $(HOST) --port $(PORT)
+
+openapi: install
+	$(UV) run python scripts/export_openapi.py ui/openapi.json
+
+api-client: openapi ui-deps
+	$(NPM) run gen:api
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run lint-imports
+
+typecheck: install
+	$(UV) run mypy
+
+test-sqlite: install
+	$(UV) run pytest -n $(PYTEST_WORKERS) -m "not e2e" --ignore=tests/e2e
+
+test-postgres: install
+	@if $(UV) run python scripts/pg_ready.py "$(PG_SERVER)"; then \
+		TRELLIS_TEST_DATABASE_URL="$(PG_SERVER)" $(UV) run pytest -n $(PYTEST_WORKERS) -m "not e2e" --ignore=tests/e2e; \
+	elif [ -n "$$CI" ]; then \
+		echo "PostgreSQL is not reachable at $(PG_SERVER), and CI must test it"; exit 1; \
+	else \
+		echo; echo "!!!! SKIPPING the PostgreSQL suite: no server at $(PG_SERVER) !!!!"; echo; \
+	fi
+
+ui-test: ui-deps
+	$(NPM) run typecheck
+	$(NPM) test
+
+test-e2e: install chromium ui-build
+	$(UV) run pytest -m e2e tests/e2e
+
+test: lint typecheck test-sqlite test-postgres ui-test test-e2e
+
+bench: install
+	@for script in benchmarks/*.py; do \
+		[ -e "$$script" ] || continue; \
+		echo "== $$script"; $(UV) run python "$$script" || exit 1; \
+	done

@@ -1,0 +1,128 @@
+"""The application factory: the API, the UI and, in the embedded mode, the workers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from trellis import __version__
+from trellis.api.deps import SessionDep
+from trellis.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from trellis.api.problems import install_problem_handlers, problem_response
+from trellis.api.ui import install_ui
+from trellis.clock import Clock, SystemClock
+from trellis.db.session import Database, create_engine
+from trellis.domains.audit.endpoints import router as audit_router
+from trellis.domains.projects.endpoints import router as projects_router
+from trellis.domains.system.endpoints import router as system_router
+from trellis.domains.system.schemas import Health
+from trellis.domains.system.service import system_service
+from trellis.domains.users import tasks as user_tasks
+from trellis.domains.users.endpoints import router as users_router
+from trellis.jobs.inline import InlineBackend
+from trellis.jobs.registry import JobContext
+from trellis.runtime.services import Service, ServiceRunner
+from trellis.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v2"
+
+
+def build_api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (users_router, projects_router, audit_router, system_router):
+        api.include_router(router)
+    return api
+
+
+def _services(context: JobContext, settings: Settings) -> list[Service]:
+    return [
+        Service(
+            "users.purge_expired_sessions",
+            interval_s=3600,
+            run_once=lambda: user_tasks.purge_expired_sessions(context, {}),
+        ),
+    ]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    clock: Clock | None = None,
+    run_services: bool | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    if database is None:
+        database = Database(
+            create_engine(
+                settings.database_url,
+                echo=settings.database.echo,
+                pool_size=settings.database.pool_size,
+                sqlite_busy_timeout_ms=settings.database.sqlite_busy_timeout_ms,
+            )
+        )
+    owned_database = database
+    context = JobContext(database=database, clock=clock)
+    backend = InlineBackend(lambda: context, concurrency=settings.jobs.inline_concurrency)
+    database.jobs = backend
+    services_on = settings.services.enabled if run_services is None else run_services
+    runner = ServiceRunner(_services(context, settings) if services_on else [])
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await backend.start()
+        await runner.start()
+        try:
+            yield
+        finally:
+            await runner.stop()
+            await backend.stop()
+            await owned_database.dispose()
+
+    app = FastAPI(
+        title="Trellis API",
+        version=__version__,
+        summary="Marketing-automation campaigns: contacts, segments, campaigns and channels.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.clock = clock
+    app.state.jobs = backend
+
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    @app.get("/healthz", response_model=Health, tags=["health"], summary="The process is up")
+    async def healthz() -> Health:
+        return Health(status="ok")
+
+    @app.get(
+        "/readyz",
+        response_model=Health,
+        tags=["health"],
+        summary="The process can serve: the database answers",
+        responses={503: {"description": "Not ready"}},
+    )
+    async def readyz(session: SessionDep) -> Any:
+        try:
+            await system_service.database_ready(session)
+        except Exception as exc:
+            log.warning("not ready", extra={"error": str(exc)})
+            return problem_response(503, detail="The database does not answer.")
+        return Health(status="ok", checks={"database": "ok"})
+
+    app.include_router(build_api_router())
+    install_ui(app)
+    return app

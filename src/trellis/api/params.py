@@ -1,0 +1,13 @@
+"""Path and query parameters shared by the endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Query
+
+from trellis.schemas import MAX_ID
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+SearchQuery = Annotated[str | None, Query(max_length=200, description="Case-insensitive search")]

@@ -1,0 +1,99 @@
+"""Serving the built UI and the interactive API docs, all from this origin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match
+
+from trellis.api.problems import problem_response
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+
+_DOCS_HTML = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Trellis API v2</title>
+  <link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/static/swagger/swagger-ui-bundle.js"></script>
+  <script src="/api/v2/docs/init.js"></script>
+</body>
+</html>
+"""
+
+# Kept out of the page so the Content-Security-Policy can forbid inline scripts.
+_DOCS_INIT = """window.addEventListener("load", function () {
+  window.ui = SwaggerUIBundle({
+    url: "/api/v2/openapi.json",
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    validatorUrl: null,
+    withCredentials: true,
+    requestInterceptor: function (request) {
+      var match = document.cookie.match(/(?:^|; )trellis_csrf=([^;]+)/);
+      if (match) { request.headers["X-CSRF-Token"] = decodeURIComponent(match[1]); }
+      return request;
+    }
+  });
+});
+"""
+
+_UI_MISSING = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Trellis</title></head>
+<body><h1>Trellis</h1>
+<p>The web UI has not been built. Run <code>make run</code>, or
+<code>uv run python scripts/build_ui.py</code>.</p>
+<p>The API is at <a href="/api/v2/docs">/api/v2/docs</a>.</p>
+</body></html>"""
+
+
+_ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _path_exists_for_other_method(app: FastAPI, request: Request) -> bool:
+    """True when a real route has this path but not this method: that is a 405, not a 404."""
+    for route in app.router.routes:
+        if getattr(route, "path", None) == "/{path:path}":
+            continue
+        match, _ = route.matches(request.scope)
+        if match == Match.PARTIAL:
+            return True
+    return False
+
+
+def install_ui(app: FastAPI, *, static_dir: Path = STATIC_DIR) -> None:
+    @app.get("/api/v2/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return HTMLResponse(_DOCS_HTML)
+
+    @app.get("/api/v2/docs/init.js", include_in_schema=False)
+    async def api_docs_init() -> Response:
+        return Response(_DOCS_INIT, media_type="text/javascript")
+
+    app.mount("/static", StaticFiles(directory=static_dir, check_dir=False), name="static")
+
+    index = static_dir / "index.html"
+
+    @app.api_route("/{path:path}", methods=list(_ALL_METHODS), include_in_schema=False)
+    async def fallback(request: Request, path: str) -> Response:
+        if _path_exists_for_other_method(app, request):
+            return problem_response(
+                405,
+                detail=f"{request.method} is not allowed on {request.url.path}.",
+                instance=request.url.path,
+            )
+        # Unknown API paths answer in JSON, never with the app's HTML.
+        if path == "api" or path.startswith("api/") or request.method not in {"GET", "HEAD"}:
+            return problem_response(
+                404, detail=f"No API endpoint at {request.url.path}.", instance=request.url.path
+            )
+        if index.is_file():
+            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(_UI_MISSING, status_code=200)

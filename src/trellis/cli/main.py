@@ -1,0 +1,32 @@
+"""The ``trellis`` command. Heavy imports stay inside commands so that --help is fast."""
+
+from __future__ import annotations
+
+import typer
+
+from trellis.cli import db, tokens, users
+from trellis.cli.serve import serve
+
+app = typer.Typer(
+    name="trellis",
+    help="Trellis: self-hosted marketing-automation campaigns.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("serve")(serve)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    from trellis import __version__
+
+    typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()

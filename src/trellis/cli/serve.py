@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import typer
+
+from trellis.cli.common import console, run, settings
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    services: bool = typer.Option(
+        True, "--services/--no-services", help="Run background services and jobs in-process."
+    ),
+    migrate_first: bool = typer.Option(
+        True, "--migrate/--no-migrate", help="Apply pending migrations before serving."
+    ),
+) -> None:
+    """Serve the API, the UI and (unless --no-services) the background services."""
+    import uvicorn
+
+    from trellis.api.app import create_app
+    from trellis.db import migrate
+    from trellis.logging import configure_logging
+
+    current = settings()
+    configure_logging(
+        level=current.logging.level,
+        fmt=current.logging.format,
+        log_dir=current.logs_dir if current.logging.to_file else None,
+    )
+    if migrate_first:
+        run(lambda: migrate.upgrade(current.database_url))
+    app = create_app(current, run_services=services)
+    console.print(f"Trellis is serving on http://{host}:{port}  (data: {current.data_dir})")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+    )

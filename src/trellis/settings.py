@@ -1,0 +1,136 @@
+"""Configuration: one Settings root with nested groups, read from ``TRELLIS_*`` variables.
+
+Only composition roots (``api/app.py``, ``cli/``, the worker entry point) call
+:func:`get_settings`; everything else receives plain values.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from trellis.db.urls import normalise_database_url
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("trellis", appauthor=False))
+
+
+class DatabaseSettings(BaseModel):
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Unset: SQLite file trellis.db in the data directory. "
+        "A postgresql:// URL selects PostgreSQL (asyncpg).",
+    )
+    pool_size: int = 10
+    echo: bool = False
+    sqlite_busy_timeout_ms: int = 30_000
+
+
+class JobsSettings(BaseModel):
+    backend: Literal["inline"] = "inline"
+    inline_concurrency: int = Field(default=4, ge=1, le=64)
+
+
+class ServicesSettings(BaseModel):
+    enabled: bool = Field(
+        default=True, description="Run background services (scheduler, cleanup) inside `serve`."
+    )
+    tick_seconds: float = Field(default=1.0, gt=0)
+
+
+class ApiSettings(BaseModel):
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_page_size: int = Field(default=500, ge=1)
+    default_page_size: int = Field(default=50, ge=1)
+
+
+class AuthSettings(BaseModel):
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key for signing tokens. Unset: generated once and kept in the data directory.",
+    )
+    session_hours: int = Field(default=12, ge=1)
+    cookie_secure: bool | None = Field(
+        default=None, description="Secure flag on cookies. Unset: on unless serving over http."
+    )
+    max_failed_logins: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    login_attempts_per_minute_per_ip: int = Field(default=20, ge=1)
+
+
+class LoggingSettings(BaseModel):
+    level: str = "INFO"
+    format: Literal["console", "json"] = "console"
+    to_file: bool = Field(default=True, description="Also write JSON lines to <data dir>/logs.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TRELLIS_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Public URL, used in links and emails."
+    )
+    database: DatabaseSettings = DatabaseSettings()
+    jobs: JobsSettings = JobsSettings()
+    services: ServicesSettings = ServicesSettings()
+    api: ApiSettings = ApiSettings()
+    auth: AuthSettings = AuthSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @model_validator(mode="after")
+    def _expand_data_dir(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        return self
+
+    @property
+    def database_url(self) -> str:
+        return normalise_database_url(
+            self.database.url or f"sqlite:///{self.data_dir / 'trellis.db'}"
+        )
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def cookie_secure(self) -> bool:
+        if self.auth.cookie_secure is not None:
+            return self.auth.cookie_secure
+        return self.base_url.startswith("https://")
+
+    def ensure_dirs(self) -> None:
+        for directory in (self.data_dir, self.uploads_dir, self.logs_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+
+    def secret_key(self) -> bytes:
+        """The signing key: configured, or generated once and kept in the data directory."""
+        if self.auth.secret_key is not None:
+            return self.auth.secret_key.get_secret_value().encode()
+        key_file = self.data_dir / "secret.key"
+        if not key_file.exists():
+            import secrets
+
+            self.ensure_dirs()
+            key_file.touch(mode=0o600)
+            key_file.write_text(secrets.token_urlsafe(48))
+        return key_file.read_text().strip().encode()
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()

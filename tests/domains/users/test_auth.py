@@ -1,0 +1,148 @@
+"""Browser sign-in with cookies and CSRF, throttling, lockout, first-run setup, tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from tests.fixtures.api import ADMIN_EMAIL, PASSWORD, Harness
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await client.post("/api/v2/auth/login", json={"email": email, "password": password})
+
+
+async def test_setup_creates_the_first_administrator_once(harness: Harness) -> None:
+    async with harness.client() as client:
+        assert (await client.get("/api/v2/setup")).json() == {"needs_setup": True}
+        weak = await client.post(
+            "/api/v2/setup", json={"email": "owner@example.com", "password": "short"}
+        )
+        assert weak.status_code == 422
+        assert weak.json()["errors"][0]["pointer"] == "/password"
+        created = await client.post(
+            "/api/v2/setup",
+            json={"email": "Owner@Example.com", "name": "Owner", "password": PASSWORD},
+        )
+        assert created.status_code == 201
+        assert created.json()["user"]["email"] == "owner@example.com"
+        assert created.json()["is_admin"] is True
+        # The setup signs the new administrator in.
+        assert (await client.get("/api/v2/auth/me")).status_code == 200
+        assert (await client.get("/api/v2/setup")).json() == {"needs_setup": False}
+        again = await client.post(
+            "/api/v2/setup", json={"email": "intruder@example.com", "password": PASSWORD}
+        )
+        assert again.status_code == 409
+
+
+async def test_cookie_session_requires_csrf_for_writes(harness: Harness) -> None:
+    await harness.create_user(ADMIN_EMAIL)
+    async with harness.client() as browser:
+        response = await login(browser, ADMIN_EMAIL.upper())
+        assert response.status_code == 200
+        set_cookies = response.headers.get_list("set-cookie")
+        session_cookie = next(c for c in set_cookies if c.startswith("trellis_session="))
+        assert "HttpOnly" in session_cookie
+        assert "SameSite=lax" in session_cookie
+        csrf = browser.cookies["trellis_csrf"]
+
+        me = await browser.get("/api/v2/auth/me")
+        assert me.json()["user"]["email"] == ADMIN_EMAIL
+
+        without = await browser.post("/api/v2/projects", json={"name": "P"})
+        assert without.status_code == 403
+        wrong = await browser.post(
+            "/api/v2/projects", json={"name": "P"}, headers={"X-CSRF-Token": "nope"}
+        )
+        assert wrong.status_code == 403
+        ok = await browser.post(
+            "/api/v2/projects", json={"name": "P"}, headers={"X-CSRF-Token": csrf}
+        )
+        assert ok.status_code == 201
+
+        out = await browser.post("/api/v2/auth/logout", headers={"X-CSRF-Token": csrf})
+        assert out.status_code == 204
+        assert (await browser.get("/api/v2/auth/me")).status_code == 401
+
+
+async def test_stolen_cookie_stops_working_after_logout(harness: Harness) -> None:
+    await harness.create_user(ADMIN_EMAIL)
+    async with harness.client() as browser:
+        await login(browser, ADMIN_EMAIL)
+        secret = browser.cookies["trellis_session"]
+        await browser.post(
+            "/api/v2/auth/logout", headers={"X-CSRF-Token": browser.cookies["trellis_csrf"]}
+        )
+    async with harness.client() as thief:
+        thief.cookies.set("trellis_session", secret)
+        assert (await thief.get("/api/v2/auth/me")).status_code == 401
+
+
+async def test_session_expires(harness: Harness) -> None:
+    await harness.create_user(ADMIN_EMAIL)
+    async with harness.client() as browser:
+        await login(browser, ADMIN_EMAIL)
+        harness.clock.advance(timedelta(hours=harness.settings.auth.session_hours, minutes=1))
+        assert (await browser.get("/api/v2/auth/me")).status_code == 401
+
+
+async def test_wrong_password_and_unknown_email_look_the_same(harness: Harness) -> None:
+    await harness.create_user(ADMIN_EMAIL)
+    async with harness.client() as client:
+        wrong = await login(client, ADMIN_EMAIL, "Wrong-password-1")
+        unknown = await login(client, "nobody@example.com")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+
+
+async def test_account_locks_after_repeated_failures(harness: Harness) -> None:
+    await harness.create_user(ADMIN_EMAIL)
+    limit = harness.settings.auth.max_failed_logins
+    async with harness.client() as client:
+        for _ in range(limit):
+            assert (await login(client, ADMIN_EMAIL, "Wrong-password-1")).status_code == 401
+        locked = await login(client, ADMIN_EMAIL)  # even the right password
+        assert locked.status_code == 429
+        assert int(locked.headers["retry-after"]) > 0
+        harness.clock.advance(timedelta(minutes=harness.settings.auth.lockout_minutes + 1))
+        assert (await login(client, ADMIN_EMAIL)).status_code == 200
+
+
+async def test_sign_in_attempts_are_throttled_per_address(harness: Harness) -> None:
+    limit = harness.settings.auth.login_attempts_per_minute_per_ip
+    async with harness.client() as client:
+        for index in range(limit):
+            response = await login(client, f"guess{index}@example.com")
+            assert response.status_code == 401
+        throttled = await login(client, "guess-last@example.com")
+        assert throttled.status_code == 429
+        harness.clock.advance(timedelta(minutes=2))
+        assert (await login(client, "guess-again@example.com")).status_code == 401
+
+
+async def test_deactivated_user_cannot_sign_in(harness: Harness, admin: httpx.AsyncClient) -> None:
+    user_id = await harness.create_user("leaver@example.com", role="Marketer")
+    response = await admin.patch(f"/api/v2/users/{user_id}", json={"is_active": False})
+    assert response.status_code == 200
+    async with harness.client() as client:
+        assert (await login(client, "leaver@example.com")).status_code == 401
+
+
+async def test_change_password_signs_out_other_sessions(harness: Harness) -> None:
+    await harness.create_user(ADMIN_EMAIL)
+    async with harness.client() as first, harness.client() as second:
+        await login(first, ADMIN_EMAIL)
+        await login(second, ADMIN_EMAIL)
+        response = await first.post(
+            "/api/v2/auth/password",
+            json={"current_password": PASSWORD, "new_password": "Another-secret-77"},
+            headers={"X-CSRF-Token": first.cookies["trellis_csrf"]},
+        )
+        assert response.status_code == 204
+        assert (await first.get("/api/v2/auth/me")).status_code == 200
+        assert (await second.get("/api/v2/auth/me")).status_code == 401
+    async with harness.client() as client:
+        assert (await login(client, ADMIN_EMAIL)).status_code == 401
+        assert (await login(client, ADMIN_EMAIL, "Another-secret-77")).status_code == 200
