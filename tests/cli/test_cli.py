@@ -91,8 +91,16 @@ def test_failures_are_one_line_without_traceback(cli_env: dict[str, str]) -> Non
 
     bad_role = runner.invoke(
         cli,
-        ["users", "create", "--email", "r@example.com", "--password", "Long-enough-pass-1",
-         "--role", "Wizard"],
+        [
+            "users",
+            "create",
+            "--email",
+            "r@example.com",
+            "--password",
+            "Long-enough-pass-1",
+            "--role",
+            "Wizard",
+        ],
     )
     assert bad_role.exit_code == 1
     assert "Wizard" in bad_role.output

@@ -50,10 +50,13 @@ async def test_jobs_run_only_after_commit(database: Database, backend: InlineBac
 
 
 async def test_rollback_discards_buffered_jobs(database: Database, backend: InlineBackend) -> None:
-    with pytest.raises(ValueError, match="boom"):
+    async def failing_transaction() -> None:
         async with database.unit_of_work():
             enqueue_job("tests.record", {"n": 2})
             raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        await failing_transaction()
     await backend.drain()
     assert CALLS == []
 

@@ -12,7 +12,11 @@ from trellis.domains.audit.service import diff
         ({"a": 1}, {"a": 2}, {"a": {"old": 1, "new": 2}}),
         ({}, {"a": "x"}, {"a": {"old": None, "new": "x"}}),
         ({"a": "x"}, {}, {"a": {"old": "x", "new": None}}),
-        ({"tags": ["a", "b"]}, {"tags": ["a", "c"]}, {"tags": {"old": ["a", "b"], "new": ["a", "c"]}}),
+        (
+            {"tags": ["a", "b"]},
+            {"tags": ["a", "c"]},
+            {"tags": {"old": ["a", "b"], "new": ["a", "c"]}},
+        ),
         (
             {"settings": {"hour": 9, "tz": "UTC"}},
             {"settings": {"hour": 10, "tz": "UTC"}},

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.fixtures.api import Harness
 from trellis.actor import Actor
 from trellis.domains.projects.service import (
-    ProjectableType,
     _PROJECTABLE,
+    ProjectableType,
     project_service,
     register_projectable,
 )
@@ -86,19 +86,31 @@ async def test_association_changes_read_old_and_new_names(
     actor = Actor.system("test")
     async with harness.database.unit_of_work() as session:
         first = await project_service.set_entity_projects(
-            session, entity_type="widget", entity_id=1, project_ids=[ids["B"], ids["A"]],
-            actor=actor, now=harness.clock.now(),
+            session,
+            entity_type="widget",
+            entity_id=1,
+            project_ids=[ids["B"], ids["A"]],
+            actor=actor,
+            now=harness.clock.now(),
         )
         second = await project_service.set_entity_projects(
-            session, entity_type="widget", entity_id=1, project_ids=[ids["A"], ids["C"]],
-            actor=actor, now=harness.clock.now(),
+            session,
+            entity_type="widget",
+            entity_id=1,
+            project_ids=[ids["A"], ids["C"]],
+            actor=actor,
+            now=harness.clock.now(),
         )
     assert first == ([], ["A", "B"])
     assert second == (["A", "B"], ["A", "C"])
 
     groups = (await admin.get(f"/api/v2/projects/{ids['A']}/entities")).json()["groups"]
     assert groups == [
-        {"entity_type": "widget", "label": "Widgets", "items": [{"id": 1, "name": "Welcome series"}]}
+        {
+            "entity_type": "widget",
+            "label": "Widgets",
+            "items": [{"id": 1, "name": "Welcome series"}],
+        }
     ]
     assert (await admin.get(f"/api/v2/projects/{ids['B']}/entities")).json()["groups"] == []
 
@@ -112,8 +124,12 @@ async def test_unknown_project_ids_point_at_the_item(
     async with harness.database.unit_of_work() as session:
         with pytest.raises(ValidationFailed) as raised:
             await project_service.set_entity_projects(
-                session, entity_type="widget", entity_id=1, project_ids=[project_id, 999],
-                actor=Actor.system("test"), now=harness.clock.now(),
+                session,
+                entity_type="widget",
+                entity_id=1,
+                project_ids=[project_id, 999],
+                actor=Actor.system("test"),
+                now=harness.clock.now(),
             )
     assert [e.pointer for e in raised.value.errors] == ["/projects/1"]
 
@@ -125,8 +141,12 @@ async def test_deleting_a_project_keeps_its_entities_and_logs_on_them(
     b = (await admin.post("/api/v2/projects", json={"name": "B"})).json()["id"]
     async with harness.database.unit_of_work() as session:
         await project_service.set_entity_projects(
-            session, entity_type="widget", entity_id=2, project_ids=[a, b],
-            actor=Actor.system("test"), now=harness.clock.now(),
+            session,
+            entity_type="widget",
+            entity_id=2,
+            project_ids=[a, b],
+            actor=Actor.system("test"),
+            now=harness.clock.now(),
         )
     assert (await admin.delete(f"/api/v2/projects/{a}")).status_code == 204
     entries = await audit_of(admin, "widget", 2)

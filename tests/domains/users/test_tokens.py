@@ -33,14 +33,18 @@ async def test_revoked_token_is_refused(harness: Harness, admin_browser: httpx.A
 
 async def test_expired_token_is_refused(harness: Harness, admin_browser: httpx.AsyncClient) -> None:
     expires = (harness.clock.now() + timedelta(days=1)).isoformat()
-    created = (await admin_browser.post("/api/v2/tokens", json={"name": "t", "expires_at": expires})).json()
+    created = (
+        await admin_browser.post("/api/v2/tokens", json={"name": "t", "expires_at": expires})
+    ).json()
     async with harness.client(token=created["token"]) as client:
         assert (await client.get("/api/v2/projects")).status_code == 200
         harness.clock.advance(timedelta(days=2))
         assert (await client.get("/api/v2/projects")).status_code == 401
 
 
-async def test_expiry_in_the_past_is_refused(harness: Harness, admin_browser: httpx.AsyncClient) -> None:
+async def test_expiry_in_the_past_is_refused(
+    harness: Harness, admin_browser: httpx.AsyncClient
+) -> None:
     past = (harness.clock.now() - timedelta(days=1)).isoformat()
     response = await admin_browser.post("/api/v2/tokens", json={"name": "t", "expires_at": past})
     assert response.status_code == 422
@@ -55,7 +59,9 @@ async def test_scopes_limit_what_a_token_may_do(harness: Harness) -> None:
 
 
 async def test_unknown_scope_is_refused(admin_browser: httpx.AsyncClient) -> None:
-    response = await admin_browser.post("/api/v2/tokens", json={"name": "t", "scopes": ["rockets:fly"]})
+    response = await admin_browser.post(
+        "/api/v2/tokens", json={"name": "t", "scopes": ["rockets:fly"]}
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "/scopes"
 

@@ -72,7 +72,9 @@ async def test_role_update_is_audited_as_permission_changes(admin: httpx.AsyncCl
         json={"permissions": {"projects": ["view_others"]}},
     )
     entries = (
-        await admin.get("/api/v2/audit-log", params={"entity_type": "role", "entity_id": created["id"]})
+        await admin.get(
+            "/api/v2/audit-log", params={"entity_type": "role", "entity_id": created["id"]}
+        )
     ).json()["data"]
     assert entries[0]["changes"] == {
         "permissions": {"changes": {"projects": {"old": [], "new": ["view_others"]}}}
@@ -83,8 +85,12 @@ async def test_user_crud_with_validation(admin: httpx.AsyncClient) -> None:
     marketer = await role_id(admin, "Marketer")
     bad = await admin.post(
         "/api/v2/users",
-        json={"email": "not-an-email", "password": "short", "role_id": marketer,
-              "timezone": "Mars/Olympus"},
+        json={
+            "email": "not-an-email",
+            "password": "short",
+            "role_id": marketer,
+            "timezone": "Mars/Olympus",
+        },
     )
     assert bad.status_code == 422
     assert {e["pointer"] for e in bad.json()["errors"]} == {"/email", "/timezone"}
@@ -95,8 +101,13 @@ async def test_user_crud_with_validation(admin: httpx.AsyncClient) -> None:
     assert weak.json()["errors"][0]["pointer"] == "/password"
     created = await admin.post(
         "/api/v2/users",
-        json={"email": "M@Example.com", "name": "Mia", "password": PASSWORD, "role_id": marketer,
-              "timezone": "Europe/Paris"},
+        json={
+            "email": "M@Example.com",
+            "name": "Mia",
+            "password": PASSWORD,
+            "role_id": marketer,
+            "timezone": "Europe/Paris",
+        },
     )
     assert created.status_code == 201
     user = created.json()
@@ -109,7 +120,9 @@ async def test_user_crud_with_validation(admin: httpx.AsyncClient) -> None:
     updated = await admin.patch(f"/api/v2/users/{user['id']}", json={"name": "Mia R."})
     assert updated.json()["name"] == "Mia R."
     entries = (
-        await admin.get("/api/v2/audit-log", params={"entity_type": "user", "entity_id": user["id"]})
+        await admin.get(
+            "/api/v2/audit-log", params={"entity_type": "user", "entity_id": user["id"]}
+        )
     ).json()["data"]
     assert entries[0]["changes"] == {"name": {"old": "Mia", "new": "Mia R."}}
     assert entries[1]["changes"]["password"] == {"old": "[redacted]", "new": "[redacted]"}

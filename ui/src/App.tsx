@@ -1,0 +1,88 @@
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router-dom";
+import { ApiProblem } from "./api/problem";
+import { AuthProvider, ME_KEY, useAuth } from "./auth/AuthContext";
+import { AppShell } from "./components/AppShell";
+import { PageLoading } from "./components/common";
+import { ToastProvider } from "./components/Toasts";
+import { AuditLogPage } from "./pages/AuditLogPage";
+import { DashboardPage } from "./pages/DashboardPage";
+import { LoginPage } from "./pages/LoginPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { ProjectDetailPage } from "./pages/ProjectDetailPage";
+import { ProjectsPage } from "./pages/ProjectsPage";
+import { RolesPage } from "./pages/RolesPage";
+import { SettingsPage } from "./pages/SettingsPage";
+import { SetupPage } from "./pages/SetupPage";
+import { TokensPage } from "./pages/TokensPage";
+import { UsersPage } from "./pages/UsersPage";
+
+function makeQueryClient(): QueryClient {
+  // A 401 anywhere means the session ended: forget the user, and the guard sends them to /login.
+  const onError = (error: unknown) => {
+    if (error instanceof ApiProblem && error.status === 401) client.setQueryData(ME_KEY, null);
+  };
+  const client: QueryClient = new QueryClient({
+    queryCache: new QueryCache({ onError }),
+    mutationCache: new MutationCache({ onError }),
+    defaultOptions: {
+      queries: {
+        retry: (count, error) =>
+          !(error instanceof ApiProblem && error.status < 500) && count < 2,
+        refetchOnWindowFocus: false,
+      },
+    },
+  });
+  return client;
+}
+
+const queryClient = makeQueryClient();
+
+function RequireAuth({ children }: { children: React.ReactNode }) {
+  const { me, needsSetup, loading } = useAuth();
+  const location = useLocation();
+  if (loading) return <PageLoading />;
+  if (needsSetup) return <Navigate to="/setup" replace />;
+  if (!me) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  return <>{children}</>;
+}
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route path="/setup" element={<SetupPage />} />
+      <Route
+        element={
+          <RequireAuth>
+            <AppShell />
+          </RequireAuth>
+        }
+      >
+        <Route index element={<DashboardPage />} />
+        <Route path="projects" element={<ProjectsPage />} />
+        <Route path="projects/:projectId" element={<ProjectDetailPage />} />
+        <Route path="audit-log" element={<AuditLogPage />} />
+        <Route path="settings" element={<SettingsPage />} />
+        <Route path="admin/users" element={<UsersPage />} />
+        <Route path="admin/roles" element={<RolesPage />} />
+        <Route path="admin/tokens" element={<TokensPage />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}
+
+export function App() {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <BrowserRouter>
+        <ToastProvider>
+          <AuthProvider>
+            <AppRoutes />
+          </AuthProvider>
+        </ToastProvider>
+      </BrowserRouter>
+    </QueryClientProvider>
+  );
+}

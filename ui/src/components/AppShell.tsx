@@ -1,0 +1,134 @@
+import {
+  Button,
+  Header,
+  HeaderGlobalAction,
+  HeaderGlobalBar,
+  HeaderName,
+  HeaderPanel,
+  SideNav,
+  SideNavDivider,
+  SideNavItems,
+  SideNavLink,
+  SideNavMenu,
+  SideNavMenuItem,
+  SkipToContent,
+} from "@carbon/react";
+import { Dashboard, Folders, Policy, Settings, UserAvatar } from "@carbon/icons-react";
+import { useEffect, useRef, useState } from "react";
+import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router-dom";
+import { useAuth } from "../auth/AuthContext";
+import { canView } from "../lib/permissions";
+import { RESOURCES } from "../lib/resources";
+import { useToast } from "./Toasts";
+
+export function AppShell() {
+  const { me, logout } = useAuth();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const { notify } = useToast();
+  const [userMenuOpen, setUserMenuOpen] = useState(false);
+  const panelRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => setUserMenuOpen(false), [location.pathname]);
+  useEffect(() => {
+    if (!userMenuOpen) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") setUserMenuOpen(false);
+    };
+    window.addEventListener("keydown", onKey);
+    panelRef.current?.querySelector<HTMLElement>("button")?.focus();
+    return () => window.removeEventListener("keydown", onKey);
+  }, [userMenuOpen]);
+
+  const path = location.pathname;
+  const active = (prefix: string) => (prefix === "/" ? path === "/" : path.startsWith(prefix));
+  // Every user has the Administration group: it holds their own API tokens.
+  const showAdmin = me !== null;
+
+  async function onLogout() {
+    await logout().catch(() => notify("error", "Logout failed"));
+    navigate("/login", { replace: true });
+  }
+
+  return (
+    <>
+      <Header aria-label="Trellis">
+        <SkipToContent href="#main-content" />
+        <HeaderName as={Link} to="/" prefix="">
+          Trellis
+        </HeaderName>
+        <HeaderGlobalBar>
+          <HeaderGlobalAction
+            aria-label={me ? `User menu for ${me.user.name || me.user.email}` : "User menu"}
+            aria-expanded={userMenuOpen}
+            isActive={userMenuOpen}
+            onClick={() => setUserMenuOpen((o) => !o)}
+            tooltipAlignment="end"
+          >
+            <UserAvatar size={20} />
+          </HeaderGlobalAction>
+        </HeaderGlobalBar>
+        <HeaderPanel expanded={userMenuOpen} aria-label="User menu" ref={panelRef}>
+          {userMenuOpen && me ? (
+            <div style={{ padding: "1rem", display: "flex", flexDirection: "column", gap: "0.75rem" }}>
+              <div>
+                <strong>{me.user.name || me.user.email}</strong>
+                <div className="trellis-muted">{me.user.email}</div>
+                <div className="trellis-muted">Role: {me.role.name}</div>
+              </div>
+              <Button kind="secondary" size="md" onClick={() => navigate("/admin/tokens")}>
+                My API tokens
+              </Button>
+              <Button kind="primary" size="md" onClick={onLogout}>
+                Log out
+              </Button>
+            </div>
+          ) : null}
+        </HeaderPanel>
+      </Header>
+      <SideNav aria-label="Main navigation" expanded isFixedNav isChildOfHeader={false}>
+        <SideNavItems>
+          <SideNavLink as={NavLink} to="/" end renderIcon={Dashboard} isActive={active("/")}>
+            Dashboard
+          </SideNavLink>
+          {canView(me, RESOURCES.projects) ? (
+            <SideNavLink as={NavLink} to="/projects" renderIcon={Folders} isActive={active("/projects")}>
+              Projects
+            </SideNavLink>
+          ) : null}
+          {canView(me, RESOURCES.audit) ? (
+            <SideNavLink as={NavLink} to="/audit-log" renderIcon={Policy} isActive={active("/audit-log")}>
+              Audit log
+            </SideNavLink>
+          ) : null}
+          {canView(me, RESOURCES.settings) ? (
+            <SideNavLink as={NavLink} to="/settings" renderIcon={Settings} isActive={active("/settings")}>
+              Settings
+            </SideNavLink>
+          ) : null}
+          <SideNavDivider />
+          {showAdmin ? (
+            <SideNavMenu title="Administration" defaultExpanded isActive={active("/admin")}>
+              {canView(me, RESOURCES.users) ? (
+                <SideNavMenuItem as={NavLink} to="/admin/users" isActive={active("/admin/users")}>
+                  Users
+                </SideNavMenuItem>
+              ) : null}
+              {canView(me, RESOURCES.roles) ? (
+                <SideNavMenuItem as={NavLink} to="/admin/roles" isActive={active("/admin/roles")}>
+                  Roles
+                </SideNavMenuItem>
+              ) : null}
+              <SideNavMenuItem as={NavLink} to="/admin/tokens" isActive={active("/admin/tokens")}>
+                API tokens
+              </SideNavMenuItem>
+            </SideNavMenu>
+          ) : null}
+        </SideNavItems>
+      </SideNav>
+      <main id="main-content" className="trellis-content" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </>
+  );
+}
