@@ -63,6 +63,18 @@ class Resource:
 # editor, the built-in roles and token scopes all see the same list.
 RESOURCES: tuple[Resource, ...] = (
     Resource("projects", "Projects", _CRUD),
+    Resource("contacts", "Contacts", _CRUD),
+    Resource(
+        "fields",
+        "Custom fields",
+        (Perm.VIEW_OTHERS, Perm.CREATE, Perm.EDIT_OTHERS, Perm.DELETE_OTHERS),
+    ),
+    Resource("companies", "Companies", _CRUD),
+    Resource(
+        "stages", "Stages", (Perm.VIEW_OTHERS, Perm.CREATE, Perm.EDIT_OTHERS, Perm.DELETE_OTHERS)
+    ),
+    Resource("segments", "Segments", (*_CRUD, Perm.PUBLISH, Perm.ASSOCIATE)),
+    Resource("imports", "Contact imports", (Perm.VIEW_OWN, Perm.VIEW_OTHERS, Perm.CREATE)),
     Resource("audit_log", "Audit log", (Perm.VIEW_OTHERS,)),
     Resource("users", "Users", _CRUD, administration=True),
     Resource("roles", "Roles", _CRUD, administration=True),

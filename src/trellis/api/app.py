@@ -17,7 +17,13 @@ from trellis.api.ui import install_ui
 from trellis.clock import Clock, SystemClock
 from trellis.db.session import Database, create_engine
 from trellis.domains.audit.endpoints import router as audit_router
+from trellis.domains.companies.endpoints import router as companies_router
+from trellis.domains.contacts.endpoints import router as contacts_router
+from trellis.domains.fields.endpoints import router as fields_router
+from trellis.domains.imports.endpoints import router as imports_router
 from trellis.domains.projects.endpoints import router as projects_router
+from trellis.domains.segments.endpoints import router as segments_router
+from trellis.domains.stages.endpoints import router as stages_router
 from trellis.domains.system.endpoints import router as system_router
 from trellis.domains.system.schemas import Health
 from trellis.domains.system.service import system_service
@@ -35,7 +41,18 @@ API_PREFIX = "/api/v2"
 
 def build_api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
-    for router in (users_router, projects_router, audit_router, system_router):
+    for router in (
+        users_router,
+        projects_router,
+        audit_router,
+        system_router,
+        fields_router,
+        contacts_router,
+        companies_router,
+        stages_router,
+        segments_router,
+        imports_router,
+    ):
         api.include_router(router)
     return api
 

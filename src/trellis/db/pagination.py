@@ -71,7 +71,7 @@ def order_by_sort(
 
 async def paginate(
     session: AsyncSession,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     *,
     page: PageRequest,
     order_by: Sequence[SortColumn],

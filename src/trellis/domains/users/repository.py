@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
@@ -74,6 +75,11 @@ class UserRepository:
         if except_id is not None:
             stmt = stmt.where(User.id != except_id)
         return int(await self.session.scalar(stmt) or 0)
+
+    async def existing_ids(self, ids: Sequence[int]) -> set[int]:
+        if not ids:
+            return set()
+        return set((await self.session.scalars(select(User.id).where(User.id.in_(ids)))).all())
 
     async def count(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(User)) or 0)

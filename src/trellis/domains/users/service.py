@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -288,6 +289,9 @@ class UserService:
 
     async def find_by_email(self, session: AsyncSession, email: str) -> User | None:
         return await UserRepository(session).by_email(email)
+
+    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
+        return await UserRepository(session).existing_ids(ids)
 
     async def get(self, session: AsyncSession, user_id: int, *, actor: Actor) -> User:
         if user_id != actor.user_id:
