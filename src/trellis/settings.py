@@ -46,6 +46,9 @@ class ServicesSettings(BaseModel):
 
 class ApiSettings(BaseModel):
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(
+        default=1024 * 1024 * 1024, ge=1024, description="Limit for file uploads (CSV imports)."
+    )
     max_page_size: int = Field(default=500, ge=1)
     default_page_size: int = Field(default=50, ge=1)
 

@@ -118,7 +118,11 @@ def create_app(
     app.state.jobs = backend
 
     install_problem_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.api.max_body_bytes,
+        uploads={f"{API_PREFIX}/imports": settings.api.max_upload_bytes},
+    )
     app.add_middleware(SecurityHeadersMiddleware)
 
     @app.get("/healthz", response_model=Health, tags=["health"], summary="The process is up")

@@ -7,6 +7,7 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trellis.api.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE
+from trellis.errors import PayloadTooLarge
 
 
 class BodyLimitMiddleware:
@@ -16,17 +17,29 @@ class BodyLimitMiddleware:
     the limit and refused as soon as it passes it, so memory stays bounded either way.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, uploads: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Path prefixes that take file uploads, with their own (larger) limits. Their bodies
+        # are streamed through, counted, never buffered here.
+        self.uploads = uploads or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)
+        upload_limit = self._upload_limit(scope.get("path", ""))
+        if upload_limit is not None:
+            if declared is not None and declared > upload_limit:
+                await self._refuse(scope, send, upload_limit)
+                return
+            await self.app(scope, _counting(receive, upload_limit), send)
+            return
         if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, self.max_bytes)
             return
         if declared is not None:
             await self.app(scope, receive, send)
@@ -40,7 +53,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, self.max_bytes)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -57,13 +70,19 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    def _upload_limit(self, path: str) -> int | None:
+        for prefix, limit in self.uploads.items():
+            if path.startswith(prefix):
+                return limit
+        return None
+
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         payload = json.dumps(
             {
                 "type": TYPE_BASE + "payload-too-large",
                 "title": "Payload too large",
                 "status": 413,
-                "detail": f"The request body is larger than {self.max_bytes} bytes.",
+                "detail": f"The request body is larger than {limit} bytes.",
                 "instance": scope.get("path", ""),
             }
         ).encode()
@@ -79,6 +98,22 @@ class BodyLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    """Pass the body through, failing with 413 as soon as it passes ``limit`` bytes."""
+    size = 0
+
+    async def counted() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise PayloadTooLarge(f"The upload is larger than {limit} bytes.")
+        return message
+
+    return counted
 
 
 def _content_length(scope: Scope) -> int | None:
