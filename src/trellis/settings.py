@@ -67,6 +67,25 @@ class AuthSettings(BaseModel):
     login_attempts_per_minute_per_ip: int = Field(default=20, ge=1)
 
 
+class CampaignSettings(BaseModel):
+    batch_size: int = Field(default=5000, ge=1, le=100_000, description="Contacts per batch.")
+    max_attempts: int = Field(default=5, ge=1, le=100, description="Tries before a step is dead.")
+    retry_first_delay_s: float = Field(default=60, gt=0, description="Doubles on each retry.")
+    retry_max_delay_s: float = Field(default=6 * 3600, gt=0)
+    lease_s: int = Field(default=300, ge=10, description="A claimed step returns after this.")
+    failure_rate: float = Field(
+        default=0.2, gt=0, le=1, description="Share of dead steps that pauses a campaign."
+    )
+    failure_min_volume: int = Field(default=100, ge=1)
+
+
+class WebhookSettings(BaseModel):
+    allow_private: bool = Field(
+        default=False,
+        description="Let webhooks call private, loopback and link-local addresses.",
+    )
+
+
 class LoggingSettings(BaseModel):
     level: str = "INFO"
     format: Literal["console", "json"] = "console"
@@ -89,6 +108,8 @@ class Settings(BaseSettings):
     services: ServicesSettings = ServicesSettings()
     api: ApiSettings = ApiSettings()
     auth: AuthSettings = AuthSettings()
+    campaigns: CampaignSettings = CampaignSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
@@ -27,3 +28,14 @@ def create_project(page: Page, name: str, description: str = "") -> None:
     dialog.get_by_role("button", name="Create").click()
     expect(dialog).to_be_hidden()
     expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
+
+
+def api_client(base_url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> httpx.Client:
+    """An API client logged in with a session cookie, sending the CSRF token on writes."""
+    client = httpx.Client(base_url=base_url, timeout=30)
+    response = client.post("/api/v2/auth/login", json={"email": email, "password": password})
+    response.raise_for_status()
+    token = client.cookies.get("trellis_csrf")
+    assert token, "login set no CSRF cookie"
+    client.headers["X-CSRF-Token"] = token
+    return client

@@ -99,6 +99,14 @@ def test_every_request_stays_on_this_origin(page: Page, base_url: str) -> None:
         ("/admin/users", "Users"),
         ("/admin/roles", "Roles"),
         ("/admin/tokens", "API tokens"),
+        ("/contacts", "Contacts"),
+        ("/contacts/import", "Import contacts"),
+        ("/segments", "Segments"),
+        ("/segments/new", "New segment"),
+        ("/companies", "Companies"),
+        ("/settings/fields", "Custom fields"),
+        ("/stages", "Stages"),
+        ("/tags", "Tags"),
     ]:
         page.goto(path, wait_until="networkidle")
         expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()

@@ -16,6 +16,15 @@ import { SettingsPage } from "./pages/SettingsPage";
 import { SetupPage } from "./pages/SetupPage";
 import { TokensPage } from "./pages/TokensPage";
 import { UsersPage } from "./pages/UsersPage";
+import { CompaniesPage, CompanyDetailPage } from "./pages/CompaniesPage";
+import { ContactDetailPage } from "./pages/contacts/ContactDetailPage";
+import { ContactsPage } from "./pages/contacts/ContactsPage";
+import { ImportDetailPage, ImportPage } from "./pages/contacts/ImportPage";
+import { FieldsPage } from "./pages/FieldsPage";
+import { SegmentEditorPage } from "./pages/segments/SegmentEditorPage";
+import { SegmentsPage } from "./pages/segments/SegmentsPage";
+import { StagesPage } from "./pages/StagesPage";
+import { TagsPage } from "./pages/TagsPage";
 
 function makeQueryClient(): QueryClient {
   // A 401 anywhere means the session ended: forget the user, and the guard sends them to /login.
@@ -62,6 +71,18 @@ export function AppRoutes() {
         <Route index element={<DashboardPage />} />
         <Route path="projects" element={<ProjectsPage />} />
         <Route path="projects/:projectId" element={<ProjectDetailPage />} />
+        <Route path="contacts" element={<ContactsPage />} />
+        <Route path="contacts/import" element={<ImportPage />} />
+        <Route path="contacts/import/:importId" element={<ImportDetailPage />} />
+        <Route path="contacts/:contactId" element={<ContactDetailPage />} />
+        <Route path="segments" element={<SegmentsPage />} />
+        <Route path="segments/new" element={<SegmentEditorPage />} />
+        <Route path="segments/:segmentId" element={<SegmentEditorPage />} />
+        <Route path="companies" element={<CompaniesPage />} />
+        <Route path="companies/:companyId" element={<CompanyDetailPage />} />
+        <Route path="settings/fields" element={<FieldsPage />} />
+        <Route path="stages" element={<StagesPage />} />
+        <Route path="tags" element={<TagsPage />} />
         <Route path="audit-log" element={<AuditLogPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="admin/users" element={<UsersPage />} />

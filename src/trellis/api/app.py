@@ -17,11 +17,15 @@ from trellis.api.ui import install_ui
 from trellis.clock import Clock, SystemClock
 from trellis.db.session import Database, create_engine
 from trellis.domains.audit.endpoints import router as audit_router
+from trellis.domains.campaigns import tasks as campaign_tasks
+from trellis.domains.campaigns.endpoints import router as campaigns_router
+from trellis.domains.campaigns.service import EnginePolicy, campaign_service
 from trellis.domains.companies.endpoints import router as companies_router
 from trellis.domains.contacts.endpoints import router as contacts_router
 from trellis.domains.fields.endpoints import router as fields_router
 from trellis.domains.imports.endpoints import router as imports_router
 from trellis.domains.projects.endpoints import router as projects_router
+from trellis.domains.segments import tasks as segment_tasks
 from trellis.domains.segments.endpoints import router as segments_router
 from trellis.domains.stages.endpoints import router as stages_router
 from trellis.domains.system.endpoints import router as system_router
@@ -31,6 +35,8 @@ from trellis.domains.users import tasks as user_tasks
 from trellis.domains.users.endpoints import router as users_router
 from trellis.jobs.inline import InlineBackend
 from trellis.jobs.registry import JobContext
+from trellis.runtime.http import GuardedHttp
+from trellis.runtime.runner import RetryPolicy
 from trellis.runtime.services import Service, ServiceRunner
 from trellis.settings import Settings, get_settings
 
@@ -52,13 +58,51 @@ def build_api_router() -> APIRouter:
         stages_router,
         segments_router,
         imports_router,
+        campaigns_router,
     ):
         api.include_router(router)
     return api
 
 
+def configure_engine(settings: Settings) -> GuardedHttp:
+    """Wire the campaign engine's outside I/O and policy from the settings; returns the HTTP
+    client for the caller to close."""
+    http = GuardedHttp(allow_private=settings.webhooks.allow_private)
+    policy = settings.campaigns
+    campaign_service.configure(
+        http=http,
+        policy=EnginePolicy(
+            batch_size=policy.batch_size,
+            retry=RetryPolicy(
+                max_attempts=policy.max_attempts,
+                first_delay_s=policy.retry_first_delay_s,
+                max_delay_s=policy.retry_max_delay_s,
+            ),
+            lease_s=policy.lease_s,
+            failure_rate=policy.failure_rate,
+            failure_min_volume=policy.failure_min_volume,
+        ),
+    )
+    return http
+
+
 def _services(context: JobContext, settings: Settings) -> list[Service]:
     return [
+        Service(
+            "segments.rebuild_changed",
+            interval_s=segment_tasks.INCREMENTAL_INTERVAL_S,
+            run_once=lambda: segment_tasks.rebuild_changed_contacts(context, {}),
+        ),
+        Service(
+            "segments.rebuild_all",
+            interval_s=segment_tasks.FULL_REBUILD_INTERVAL_S,
+            run_once=lambda: segment_tasks.rebuild_all_published(context, {}),
+        ),
+        Service(
+            "campaigns.tick",
+            interval_s=settings.services.tick_seconds,
+            run_once=lambda: campaign_tasks.tick(context, {}),
+        ),
         Service(
             "users.purge_expired_sessions",
             interval_s=3600,
@@ -86,6 +130,7 @@ def create_app(
             )
         )
     owned_database = database
+    http = configure_engine(settings)
     context = JobContext(database=database, clock=clock)
     backend = InlineBackend(lambda: context, concurrency=settings.jobs.inline_concurrency)
     database.jobs = backend
@@ -101,6 +146,7 @@ def create_app(
         finally:
             await runner.stop()
             await backend.stop()
+            await http.aclose()
             await owned_database.dispose()
 
     app = FastAPI(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from trellis.cli import contacts, db, segments, tokens, users
+from trellis.cli import campaigns, contacts, db, segments, tokens, users
 from trellis.cli.serve import serve
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(contacts.app, name="contacts")
 app.add_typer(segments.app, name="segments")
+app.add_typer(campaigns.app, name="campaigns")
 
 
 @app.command()

@@ -156,3 +156,26 @@ def _without_pg(element: _JsonWithoutKey, compiler: SQLCompiler, **kw: Any) -> s
 def _without_sqlite(element: _JsonWithoutKey, compiler: SQLCompiler, **kw: Any) -> str:
     column, path = _parts(element, compiler, pg=False, **kw)
     return f"json_remove({column}, {path})"
+
+
+class _JsonMerged(FunctionElement[Any]):
+    type = JSONType
+    inherit_cache = True
+    name = "json_merged"
+
+
+def merged(column: Any, patch: Any) -> ColumnElement[Any]:
+    """The JSON object with ``patch``'s keys set (a bound JSON value), for bulk field updates."""
+    return _JsonMerged(column, bindparam(None, patch, type_=JSONType))
+
+
+@compiles(_JsonMerged, "postgresql")
+def _merged_pg(element: _JsonMerged, compiler: SQLCompiler, **kw: Any) -> str:
+    column, patch = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({column} || CAST({patch} AS JSONB))"
+
+
+@compiles(_JsonMerged, "sqlite")
+def _merged_sqlite(element: _JsonMerged, compiler: SQLCompiler, **kw: Any) -> str:
+    column, patch = (compiler.process(c, **kw) for c in element.clauses)
+    return f"json_patch({column}, {patch})"

@@ -356,10 +356,557 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Core and custom fields */
+        get: operations["list_fields_api_v2_fields_get"];
+        put?: never;
+        /** Create Field */
+        post: operations["create_field_api_v2_fields_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/fields/{field_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Field */
+        get: operations["get_field_api_v2_fields__field_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Field */
+        delete: operations["delete_field_api_v2_fields__field_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Field */
+        patch: operations["update_field_api_v2_fields__field_id__patch"];
+        trace?: never;
+    };
+    "/api/v2/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Contacts */
+        get: operations["list_contacts_api_v2_contacts_get"];
+        put?: never;
+        /** Create Contact */
+        post: operations["create_contact_api_v2_contacts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create or update up to 1,000 contacts, with a result per item */
+        post: operations["batch_upsert_api_v2_contacts_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Contact */
+        get: operations["get_contact_api_v2_contacts__contact_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Contact */
+        delete: operations["delete_contact_api_v2_contacts__contact_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Contact */
+        patch: operations["update_contact_api_v2_contacts__contact_id__patch"];
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Merge another contact into this one */
+        post: operations["merge_contacts_api_v2_contacts__contact_id__merge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change Points */
+        post: operations["change_points_api_v2_contacts__contact_id__points_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/dnc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Do not contact on a channel */
+        post: operations["add_dnc_api_v2_contacts__contact_id__dnc_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/dnc/{channel}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove Dnc */
+        delete: operations["remove_dnc_api_v2_contacts__contact_id__dnc__channel__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/companies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Link Company */
+        post: operations["link_company_api_v2_contacts__contact_id__companies_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/companies/{company_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unlink Company */
+        delete: operations["unlink_company_api_v2_contacts__contact_id__companies__company_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The contact's timeline, newest first */
+        get: operations["contact_activity_api_v2_contacts__contact_id__activity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Tags */
+        get: operations["list_tags_api_v2_tags_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/tags/{tag_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Tag */
+        delete: operations["delete_tag_api_v2_tags__tag_id__delete"];
+        options?: never;
+        head?: never;
+        /** Rename Tag */
+        patch: operations["rename_tag_api_v2_tags__tag_id__patch"];
+        trace?: never;
+    };
+    "/api/v2/companies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Companies */
+        get: operations["list_companies_api_v2_companies_get"];
+        put?: never;
+        /** Create Company */
+        post: operations["create_company_api_v2_companies_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/companies/{company_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Company */
+        get: operations["get_company_api_v2_companies__company_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Company */
+        delete: operations["delete_company_api_v2_companies__company_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Company */
+        patch: operations["update_company_api_v2_companies__company_id__patch"];
+        trace?: never;
+    };
+    "/api/v2/stages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stages in their order */
+        get: operations["list_stages_api_v2_stages_get"];
+        put?: never;
+        /** Create Stage */
+        post: operations["create_stage_api_v2_stages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/stages/{stage_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Stage */
+        get: operations["get_stage_api_v2_stages__stage_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Stage */
+        delete: operations["delete_stage_api_v2_stages__stage_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Stage */
+        patch: operations["update_stage_api_v2_stages__stage_id__patch"];
+        trace?: never;
+    };
+    "/api/v2/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Segments */
+        get: operations["list_segments_api_v2_segments_get"];
+        put?: never;
+        /** Create Segment */
+        post: operations["create_segment_api_v2_segments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/segments/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Count the contacts a filter document matches now, without saving it */
+        post: operations["count_matching_api_v2_segments_count_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/segments/{segment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Segment */
+        get: operations["get_segment_api_v2_segments__segment_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Segment */
+        delete: operations["delete_segment_api_v2_segments__segment_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Segment */
+        patch: operations["update_segment_api_v2_segments__segment_id__patch"];
+        trace?: never;
+    };
+    "/api/v2/segments/{segment_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Members */
+        get: operations["list_members_api_v2_segments__segment_id__members_get"];
+        put?: never;
+        /** Add contacts by hand (they stay until removed by hand) */
+        post: operations["add_members_api_v2_segments__segment_id__members_post"];
+        /** Remove contacts by hand (no rebuild adds them back) */
+        delete: operations["remove_members_api_v2_segments__segment_id__members_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/segments/{segment_id}/rebuild": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rebuild the membership in the background */
+        post: operations["rebuild_segment_api_v2_segments__segment_id__rebuild_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/segment-filter-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Filter Types */
+        get: operations["list_filter_types_api_v2_segment_filter_types_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Contact Segments */
+        get: operations["contact_segments_api_v2_contacts__contact_id__segments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Imports, newest first */
+        get: operations["list_imports_api_v2_imports_get"];
+        put?: never;
+        /** Upload a CSV of contacts and import it in the background */
+        post: operations["create_import_api_v2_imports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/imports/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The detected format, the automatic mapping and the first rows of a CSV */
+        post: operations["preview_import_api_v2_imports_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An import: status, progress, counts and the first errors */
+        get: operations["get_import_api_v2_imports__import_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/imports/{import_id}/errors.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every error of an import: line, column, reason, value */
+        get: operations["import_errors_api_v2_imports__import_id__errors_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActivityItem */
+        ActivityItem: {
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /** Kind */
+            kind: string;
+            /** Summary */
+            summary: string;
+            /**
+             * Details
+             * @default {}
+             */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Source Type */
+            source_type?: string | null;
+            /** Source Id */
+            source_id?: number | null;
+            /** Actor Name */
+            actor_name?: string | null;
+        };
+        /** ActivityPage */
+        ActivityPage: {
+            /** Data */
+            data: components["schemas"]["ActivityItem"][];
+            /**
+             * Next Before
+             * @description Pass as ?before= for the next page; None when there is no more.
+             */
+            next_before: string | null;
+        };
         /** AuditEntryRead */
         AuditEntryRead: {
             /** Id */
@@ -392,6 +939,649 @@ export interface components {
             /** User Agent */
             user_agent: string | null;
         };
+        /** BatchUpsert */
+        BatchUpsert: {
+            /** Contacts */
+            contacts: components["schemas"]["ContactUpsert"][];
+        };
+        /** BatchUpsertResult */
+        BatchUpsertResult: {
+            /** Created */
+            created: number;
+            /** Updated */
+            updated: number;
+            /** Unchanged */
+            unchanged: number;
+            /** Failed */
+            failed: number;
+            /** Results */
+            results: components["schemas"]["UpsertResult"][];
+        };
+        /** Body_create_import_api_v2_imports_post */
+        Body_create_import_api_v2_imports_post: {
+            /**
+             * File
+             * @description The CSV file.
+             */
+            file: string;
+            /**
+             * Options
+             * @description JSON of the import options: mapping (CSV header -> field alias, or null to skip), delimiter, encoding, tags, segment_id, owner_id. All optional.
+             * @default {}
+             */
+            options: string;
+        };
+        /** Body_preview_import_api_v2_imports_preview_post */
+        Body_preview_import_api_v2_imports_preview_post: {
+            /**
+             * File
+             * @description The CSV file, or its first megabyte.
+             */
+            file: string;
+            /**
+             * Options
+             * @description JSON of the import options: mapping (CSV header -> field alias, or null to skip), delimiter, encoding, tags, segment_id, owner_id. All optional.
+             * @default {}
+             */
+            options: string;
+        };
+        /** CellErrorRead */
+        CellErrorRead: {
+            /**
+             * Line
+             * @description Line number in the file (the header is line 1).
+             */
+            line: number;
+            /**
+             * Column
+             * @description The CSV header of the cell; empty for whole-row problems.
+             */
+            column: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Value
+             * @default
+             */
+            value: string;
+        };
+        /** CompanyCreate */
+        CompanyCreate: {
+            /** Name */
+            name: string;
+            /** Domain */
+            domain?: string | null;
+            /** Fields */
+            fields?: {
+                [key: string]: unknown;
+            };
+        };
+        /** CompanyLink */
+        CompanyLink: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Is Primary */
+            is_primary: boolean;
+        };
+        /** CompanyLinkRequest */
+        CompanyLinkRequest: {
+            /** Company Id */
+            company_id: number;
+            /**
+             * Is Primary
+             * @default false
+             */
+            is_primary: boolean;
+        };
+        /** CompanyRead */
+        CompanyRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Domain */
+            domain: string | null;
+            /** Fields */
+            fields: {
+                [key: string]: unknown;
+            };
+            /**
+             * Contacts
+             * @default 0
+             */
+            contacts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** CompanyUpdate */
+        CompanyUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Domain */
+            domain?: string | null;
+            /** Fields */
+            fields?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** ContactCreate */
+        ContactCreate: {
+            /** Email */
+            email?: string | null;
+            /** First Name */
+            first_name?: string | null;
+            /** Last Name */
+            last_name?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Mobile */
+            mobile?: string | null;
+            /** Position */
+            position?: string | null;
+            /** Company Name */
+            company_name?: string | null;
+            /** Address1 */
+            address1?: string | null;
+            /** Address2 */
+            address2?: string | null;
+            /** City */
+            city?: string | null;
+            /** State */
+            state?: string | null;
+            /** Zipcode */
+            zipcode?: string | null;
+            /** Country */
+            country?: string | null;
+            /** Timezone */
+            timezone?: string | null;
+            /** Locale */
+            locale?: string | null;
+            /** Website */
+            website?: string | null;
+            /** Utm Source */
+            utm_source?: string | null;
+            /** Utm Medium */
+            utm_medium?: string | null;
+            /** Utm Campaign */
+            utm_campaign?: string | null;
+            /** Utm Content */
+            utm_content?: string | null;
+            /** Utm Term */
+            utm_term?: string | null;
+            /** Owner Id */
+            owner_id?: number | null;
+            /** Stage Id */
+            stage_id?: number | null;
+            /**
+             * Fields
+             * @description Custom field values by alias.
+             */
+            fields?: {
+                [key: string]: unknown;
+            };
+            /** Tags */
+            tags?: string[];
+            /**
+             * Points
+             * @default 0
+             */
+            points: number;
+            /** Projects */
+            projects?: number[];
+        };
+        /** ContactRead */
+        ContactRead: {
+            /** Id */
+            id: number;
+            /** Email */
+            email: string | null;
+            /** First Name */
+            first_name: string | null;
+            /** Last Name */
+            last_name: string | null;
+            /** Phone */
+            phone: string | null;
+            /** Mobile */
+            mobile: string | null;
+            /** Position */
+            position: string | null;
+            /** Company Name */
+            company_name: string | null;
+            /** Address1 */
+            address1: string | null;
+            /** Address2 */
+            address2: string | null;
+            /** City */
+            city: string | null;
+            /** State */
+            state: string | null;
+            /** Zipcode */
+            zipcode: string | null;
+            /** Country */
+            country: string | null;
+            /** Timezone */
+            timezone: string | null;
+            /** Locale */
+            locale: string | null;
+            /** Website */
+            website: string | null;
+            /** Utm Source */
+            utm_source: string | null;
+            /** Utm Medium */
+            utm_medium: string | null;
+            /** Utm Campaign */
+            utm_campaign: string | null;
+            /** Utm Content */
+            utm_content: string | null;
+            /** Utm Term */
+            utm_term: string | null;
+            /** Owner Id */
+            owner_id: number | null;
+            /** Stage Id */
+            stage_id: number | null;
+            /** Points */
+            points: number;
+            /** Fields */
+            fields: {
+                [key: string]: unknown;
+            };
+            /**
+             * Tags
+             * @default []
+             */
+            tags: string[];
+            /**
+             * Dnc
+             * @default []
+             */
+            dnc: components["schemas"]["DncEntry"][];
+            /**
+             * Companies
+             * @default []
+             */
+            companies: components["schemas"]["CompanyLink"][];
+            /** Is Anonymous */
+            is_anonymous: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Last Active At */
+            last_active_at: string | null;
+            /** Version */
+            version: number;
+        };
+        /** ContactSegmentRead */
+        ContactSegmentRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Alias */
+            alias: string;
+            /** Is Public */
+            is_public: boolean;
+            /** Is Published */
+            is_published: boolean;
+            /**
+             * Added At
+             * Format: date-time
+             */
+            added_at: string;
+            /** Manually Added */
+            manually_added: boolean;
+        };
+        /** ContactUpdate */
+        ContactUpdate: {
+            /** Email */
+            email?: string | null;
+            /** First Name */
+            first_name?: string | null;
+            /** Last Name */
+            last_name?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Mobile */
+            mobile?: string | null;
+            /** Position */
+            position?: string | null;
+            /** Company Name */
+            company_name?: string | null;
+            /** Address1 */
+            address1?: string | null;
+            /** Address2 */
+            address2?: string | null;
+            /** City */
+            city?: string | null;
+            /** State */
+            state?: string | null;
+            /** Zipcode */
+            zipcode?: string | null;
+            /** Country */
+            country?: string | null;
+            /** Timezone */
+            timezone?: string | null;
+            /** Locale */
+            locale?: string | null;
+            /** Website */
+            website?: string | null;
+            /** Utm Source */
+            utm_source?: string | null;
+            /** Utm Medium */
+            utm_medium?: string | null;
+            /** Utm Campaign */
+            utm_campaign?: string | null;
+            /** Utm Content */
+            utm_content?: string | null;
+            /** Utm Term */
+            utm_term?: string | null;
+            /** Owner Id */
+            owner_id?: number | null;
+            /** Stage Id */
+            stage_id?: number | null;
+            /**
+             * Fields
+             * @description Custom field values by alias.
+             */
+            fields?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Tags
+             * @description Replaces all tags.
+             */
+            tags?: string[] | null;
+            /** Add Tags */
+            add_tags?: string[];
+            /** Remove Tags */
+            remove_tags?: string[];
+        };
+        /**
+         * ContactUpsert
+         * @description One item of a batch upsert: found by email or an identifying field, else created.
+         *
+         *     Given fields overwrite; tags are added, never removed.
+         */
+        ContactUpsert: {
+            /** Email */
+            email?: string | null;
+            /** First Name */
+            first_name?: string | null;
+            /** Last Name */
+            last_name?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Mobile */
+            mobile?: string | null;
+            /** Position */
+            position?: string | null;
+            /** Company Name */
+            company_name?: string | null;
+            /** Address1 */
+            address1?: string | null;
+            /** Address2 */
+            address2?: string | null;
+            /** City */
+            city?: string | null;
+            /** State */
+            state?: string | null;
+            /** Zipcode */
+            zipcode?: string | null;
+            /** Country */
+            country?: string | null;
+            /** Timezone */
+            timezone?: string | null;
+            /** Locale */
+            locale?: string | null;
+            /** Website */
+            website?: string | null;
+            /** Utm Source */
+            utm_source?: string | null;
+            /** Utm Medium */
+            utm_medium?: string | null;
+            /** Utm Campaign */
+            utm_campaign?: string | null;
+            /** Utm Content */
+            utm_content?: string | null;
+            /** Utm Term */
+            utm_term?: string | null;
+            /** Owner Id */
+            owner_id?: number | null;
+            /** Stage Id */
+            stage_id?: number | null;
+            /**
+             * Fields
+             * @description Custom field values by alias.
+             */
+            fields?: {
+                [key: string]: unknown;
+            };
+            /** Tags */
+            tags?: string[];
+        };
+        /** CountRead */
+        CountRead: {
+            /** Count */
+            count: number;
+        };
+        /** DncEntry */
+        DncEntry: {
+            /** Channel */
+            channel: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Comment
+             * @default
+             */
+            comment: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** DncRequest */
+        DncRequest: {
+            /**
+             * Channel
+             * @default email
+             */
+            channel: string;
+            /**
+             * Reason
+             * @default manual
+             * @enum {string}
+             */
+            reason: "unsubscribed" | "bounced" | "complaint" | "manual";
+            /**
+             * Comment
+             * @default
+             */
+            comment: string;
+        };
+        /** FieldCreate */
+        FieldCreate: {
+            /**
+             * Object
+             * @default contact
+             * @enum {string}
+             */
+            object: "contact" | "company";
+            /**
+             * Alias
+             * @description Derived from the label when omitted.
+             */
+            alias?: string | null;
+            /** Label */
+            label: string;
+            type: components["schemas"]["FieldType"];
+            /**
+             * Group
+             * @default custom
+             */
+            group: string;
+            /** Default Value */
+            default_value?: unknown;
+            /**
+             * Required
+             * @default false
+             */
+            required: boolean;
+            /**
+             * Is Identifier
+             * @default false
+             */
+            is_identifier: boolean;
+            /**
+             * Options
+             * @default []
+             */
+            options: components["schemas"]["FieldOption"][];
+            /**
+             * Position
+             * @default 0
+             */
+            position: number;
+        };
+        /** FieldOption */
+        FieldOption: {
+            /** Value */
+            value: string;
+            /**
+             * Label
+             * @default
+             */
+            label: string;
+        };
+        /** FieldRead */
+        FieldRead: {
+            /**
+             * Id
+             * @description None for the built-in core fields.
+             */
+            id: number | null;
+            /** Object */
+            object: string;
+            /** Alias */
+            alias: string;
+            /** Label */
+            label: string;
+            type: components["schemas"]["FieldType"];
+            /** Group */
+            group: string;
+            /** Default Value */
+            default_value?: unknown;
+            /** Required */
+            required: boolean;
+            /** Is Identifier */
+            is_identifier: boolean;
+            /**
+             * Is Core
+             * @default false
+             */
+            is_core: boolean;
+            /**
+             * Options
+             * @default []
+             */
+            options: {
+                [key: string]: string;
+            }[];
+            /**
+             * Position
+             * @default 0
+             */
+            position: number;
+            /** Created At */
+            created_at?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+            /**
+             * Version
+             * @default 1
+             */
+            version: number;
+        };
+        /**
+         * FieldType
+         * @enum {string}
+         */
+        FieldType: "text" | "long_text" | "number" | "boolean" | "date" | "datetime" | "email" | "url" | "phone" | "select" | "multiselect" | "country" | "timezone" | "locale";
+        /** FieldUpdate */
+        FieldUpdate: {
+            /** Label */
+            label?: string | null;
+            /** Group */
+            group?: string | null;
+            /** Default Value */
+            default_value?: unknown;
+            /** Required */
+            required?: boolean | null;
+            /** Is Identifier */
+            is_identifier?: boolean | null;
+            /** Options */
+            options?: components["schemas"]["FieldOption"][] | null;
+            /** Position */
+            position?: number | null;
+        };
+        /** FilterCount */
+        FilterCount: {
+            /**
+             * Filters
+             * @description A group: {"match": "all"|"any", "conditions": [...]}, each item a condition {"type", "field"?, "operator", "value"?} or a nested group of the same shape (at most 5 levels and 100 conditions). GET /segment-filter-types lists the types and their operators.
+             * @example {
+             *       "conditions": [],
+             *       "match": "all"
+             *     }
+             */
+            filters: {
+                [key: string]: unknown;
+            };
+        };
+        /** FilterTypeRead */
+        FilterTypeRead: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Field
+             * @description Where the condition's 'field' comes from: nothing, the core or custom contact fields (GET /fields), company fields, or a DNC channel name.
+             * @enum {string}
+             */
+            field: "none" | "contact_core" | "contact_custom" | "company" | "channel";
+            /**
+             * Operators
+             * @description Operators by comparison kind of the field (text, number, date, datetime, boolean, list); types without a field use the kind '*'.
+             */
+            operators: {
+                [key: string]: components["schemas"]["OperatorRead"][];
+            };
+            /**
+             * Value
+             * @description What values look like.
+             */
+            value: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -408,6 +1598,89 @@ export interface components {
             checks: {
                 [key: string]: string;
             };
+        };
+        /** ImportPreview */
+        ImportPreview: {
+            /** Encoding */
+            encoding: string;
+            /** Delimiter */
+            delimiter: string;
+            /** Headers */
+            headers: string[];
+            /**
+             * Mapping
+             * @description CSV header -> field alias, or null.
+             */
+            mapping: {
+                [key: string]: string | null;
+            };
+            /** Columns */
+            columns: components["schemas"]["PreviewColumn"][];
+            /**
+             * Rows
+             * @description The first rows, as read.
+             */
+            rows: string[][];
+            /** Notes */
+            notes: string[];
+            /**
+             * Errors
+             * @description Problems found in the previewed rows.
+             */
+            errors: components["schemas"]["CellErrorRead"][];
+        };
+        /** ImportRead */
+        ImportRead: {
+            /** Id */
+            id: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /** Filename */
+            filename: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /** Bytes Read */
+            bytes_read: number;
+            /**
+             * Progress
+             * @description bytes_read / size_bytes, from 0 to 1.
+             */
+            progress: number;
+            /** Rows Read */
+            rows_read: number;
+            /** Created */
+            created: number;
+            /** Updated */
+            updated: number;
+            /** Unchanged */
+            unchanged: number;
+            /** Failed */
+            failed: number;
+            /**
+             * Errors
+             * @description The first errors; all are in errors.csv.
+             */
+            errors: components["schemas"]["CellErrorRead"][];
+            /** Message */
+            message: string;
+            /** Options */
+            options: {
+                [key: string]: unknown;
+            };
+            /** Created By Id */
+            created_by_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
         };
         /** InstanceSettings */
         InstanceSettings: {
@@ -436,10 +1709,46 @@ export interface components {
             /** Default Locale */
             default_locale?: string | null;
         };
+        /** ItemError */
+        ItemError: {
+            /** Pointer */
+            pointer: string;
+            /** Detail */
+            detail: string;
+            /**
+             * Code
+             * @default invalid_value
+             */
+            code: string;
+        };
         /** ListResponse[AuditEntryRead] */
         ListResponse_AuditEntryRead_: {
             /** Data */
             data: components["schemas"]["AuditEntryRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[CompanyRead] */
+        ListResponse_CompanyRead_: {
+            /** Data */
+            data: components["schemas"]["CompanyRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[ContactRead] */
+        ListResponse_ContactRead_: {
+            /** Data */
+            data: components["schemas"]["ContactRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[ImportRead] */
+        ListResponse_ImportRead_: {
+            /** Data */
+            data: components["schemas"]["ImportRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[MemberRead] */
+        ListResponse_MemberRead_: {
+            /** Data */
+            data: components["schemas"]["MemberRead"][];
             meta: components["schemas"]["PageMeta"];
         };
         /** ListResponse[ProjectRead] */
@@ -452,6 +1761,18 @@ export interface components {
         ListResponse_RoleRead_: {
             /** Data */
             data: components["schemas"]["RoleRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[SegmentRead] */
+        ListResponse_SegmentRead_: {
+            /** Data */
+            data: components["schemas"]["SegmentRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[TagRead] */
+        ListResponse_TagRead_: {
+            /** Data */
+            data: components["schemas"]["TagRead"][];
             meta: components["schemas"]["PageMeta"];
         };
         /** ListResponse[TokenRead] */
@@ -484,6 +1805,66 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        /** MemberIds */
+        MemberIds: {
+            /** Contact Ids */
+            contact_ids: number[];
+        };
+        /** MemberRead */
+        MemberRead: {
+            /** Contact Id */
+            contact_id: number;
+            /** Email */
+            email: string | null;
+            /** First Name */
+            first_name: string | null;
+            /** Last Name */
+            last_name: string | null;
+            /**
+             * Added At
+             * Format: date-time
+             */
+            added_at: string;
+            /** Manually Added */
+            manually_added: boolean;
+        };
+        /** MembershipResult */
+        MembershipResult: {
+            /**
+             * Changed
+             * @description Contacts whose membership this request changed.
+             */
+            changed: number;
+            /** Unchanged */
+            unchanged: number;
+            /**
+             * Not Found
+             * @description Ids that name no contact.
+             */
+            not_found: number[];
+            /** Member Count */
+            member_count: number;
+        };
+        /** MergeRequest */
+        MergeRequest: {
+            /**
+             * Other Id
+             * @description The contact merged into this one and removed.
+             */
+            other_id: number;
+        };
+        /** OperatorRead */
+        OperatorRead: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Value
+             * @enum {string}
+             */
+            value: "none" | "single" | "list" | "pair";
+        };
         /** PageMeta */
         PageMeta: {
             /** Total */
@@ -513,6 +1894,28 @@ export interface components {
             key: string;
             /** Label */
             label: string;
+        };
+        /** PointsChangeRequest */
+        PointsChangeRequest: {
+            /** Delta */
+            delta: number;
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** PreviewColumn */
+        PreviewColumn: {
+            /** Header */
+            header: string;
+            /**
+             * Target
+             * @description The field alias (or 'tags'); null when not imported.
+             */
+            target: string | null;
+            /** Samples */
+            samples: string[];
         };
         /** ProjectCreate */
         ProjectCreate: {
@@ -566,12 +1969,30 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** ProjectRef */
+        ProjectRef: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
         /** ProjectUpdate */
         ProjectUpdate: {
             /** Name */
             name?: string | null;
             /** Description */
             description?: string | null;
+        };
+        /** RebuildQueued */
+        RebuildQueued: {
+            /** Segment Id */
+            segment_id: number;
+            /**
+             * Status
+             * @default queued
+             * @constant
+             */
+            status: "queued";
         };
         /** ResourceInfo */
         ResourceInfo: {
@@ -636,6 +2057,108 @@ export interface components {
                 [key: string]: string[];
             } | null;
         };
+        /** SegmentCreate */
+        SegmentCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Alias
+             * @description Derived from the name when absent; unique.
+             */
+            alias?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Is Public
+             * @default true
+             */
+            is_public: boolean;
+            /**
+             * Is Published
+             * @default true
+             */
+            is_published: boolean;
+            /**
+             * Filters
+             * @description A group: {"match": "all"|"any", "conditions": [...]}, each item a condition {"type", "field"?, "operator", "value"?} or a nested group of the same shape (at most 5 levels and 100 conditions). GET /segment-filter-types lists the types and their operators.
+             * @example {
+             *       "conditions": [],
+             *       "match": "all"
+             *     }
+             */
+            filters?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Projects
+             * @description Ids of the projects this entity belongs to.
+             */
+            projects?: number[];
+        };
+        /** SegmentRead */
+        SegmentRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Alias */
+            alias: string;
+            /** Description */
+            description: string;
+            /** Is Public */
+            is_public: boolean;
+            /** Is Published */
+            is_published: boolean;
+            /** Filters */
+            filters: {
+                [key: string]: unknown;
+            };
+            /** Member Count */
+            member_count: number;
+            /** Last Built At */
+            last_built_at: string | null;
+            /** Created By Id */
+            created_by_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /**
+             * Projects
+             * @default []
+             */
+            projects: components["schemas"]["ProjectRef"][];
+        };
+        /** SegmentUpdate */
+        SegmentUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Alias */
+            alias?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Is Public */
+            is_public?: boolean | null;
+            /** Is Published */
+            is_published?: boolean | null;
+            /** Filters */
+            filters?: {
+                [key: string]: unknown;
+            } | null;
+            /** Projects */
+            projects?: number[] | null;
+        };
         /** SetupRequest */
         SetupRequest: {
             /**
@@ -656,6 +2179,50 @@ export interface components {
             /** Needs Setup */
             needs_setup: boolean;
         };
+        /** StageCreate */
+        StageCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Position */
+            position?: number | null;
+        };
+        /** StageRead */
+        StageRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Position */
+            position: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** StageUpdate */
+        StageUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Position */
+            position?: number | null;
+        };
         /** SystemInfo */
         SystemInfo: {
             /** Version */
@@ -668,6 +2235,20 @@ export interface components {
             jobs_backend: string;
             /** Services Enabled */
             services_enabled: boolean;
+        };
+        /** TagRead */
+        TagRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Contacts */
+            contacts: number;
+        };
+        /** TagRename */
+        TagRename: {
+            /** Name */
+            name: string;
         };
         /** TokenCreate */
         TokenCreate: {
@@ -729,6 +2310,23 @@ export interface components {
             expires_at: string | null;
             /** Last Used At */
             last_used_at: string | null;
+        };
+        /** UpsertResult */
+        UpsertResult: {
+            /** Index */
+            index: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "created" | "updated" | "unchanged" | "failed";
+            /** Id */
+            id?: number | null;
+            /**
+             * Errors
+             * @default []
+             */
+            errors: components["schemas"]["ItemError"][];
         };
         /** UserCreate */
         UserCreate: {
@@ -1220,6 +2818,7 @@ export interface operations {
     list_users_api_v2_users_get: {
         parameters: {
             query?: {
+                /** @description Case-insensitive search */
                 q?: string | null;
                 "page[number]"?: number;
                 "page[size]"?: number | null;
@@ -1478,6 +3077,7 @@ export interface operations {
     list_projects_api_v2_projects_get: {
         parameters: {
             query?: {
+                /** @description Case-insensitive search */
                 q?: string | null;
                 "page[number]"?: number;
                 "page[size]"?: number | null;
@@ -1779,6 +3379,1556 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SystemInfo"];
+                };
+            };
+        };
+    };
+    list_fields_api_v2_fields_get: {
+        parameters: {
+            query?: {
+                object?: "contact" | "company";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_field_api_v2_fields_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FieldCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_field_api_v2_fields__field_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                field_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_field_api_v2_fields__field_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                field_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_field_api_v2_fields__field_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                field_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FieldUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_contacts_api_v2_contacts_get: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive search */
+                q?: string | null;
+                tag?: string | null;
+                owner_id?: number | null;
+                stage_id?: number | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_ContactRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_contact_api_v2_contacts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    batch_upsert_api_v2_contacts_batch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchUpsert"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchUpsertResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_contact_api_v2_contacts__contact_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_contact_api_v2_contacts__contact_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_contact_api_v2_contacts__contact_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    merge_contacts_api_v2_contacts__contact_id__merge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    change_points_api_v2_contacts__contact_id__points_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PointsChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_dnc_api_v2_contacts__contact_id__dnc_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DncRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_dnc_api_v2_contacts__contact_id__dnc__channel__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+                channel: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    link_company_api_v2_contacts__contact_id__companies_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompanyLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unlink_company_api_v2_contacts__contact_id__companies__company_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+                company_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    contact_activity_api_v2_contacts__contact_id__activity_get: {
+        parameters: {
+            query?: {
+                before?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_tags_api_v2_tags_get: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive search */
+                q?: string | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_TagRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_tag_api_v2_tags__tag_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tag_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rename_tag_api_v2_tags__tag_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tag_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagRename"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_companies_api_v2_companies_get: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive search */
+                q?: string | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_CompanyRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_company_api_v2_companies_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompanyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_company_api_v2_companies__company_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                company_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_company_api_v2_companies__company_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                company_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_company_api_v2_companies__company_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                company_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompanyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_stages_api_v2_stages_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageRead"][];
+                };
+            };
+        };
+    };
+    create_stage_api_v2_stages_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StageCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_stage_api_v2_stages__stage_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                stage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_stage_api_v2_stages__stage_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                stage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_stage_api_v2_stages__stage_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                stage_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StageUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_segments_api_v2_segments_get: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive search */
+                q?: string | null;
+                project?: number | null;
+                is_published?: boolean | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_SegmentRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_segment_api_v2_segments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    count_matching_api_v2_segments_count_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FilterCount"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CountRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_segment_api_v2_segments__segment_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                segment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_segment_api_v2_segments__segment_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                segment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_segment_api_v2_segments__segment_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                segment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_members_api_v2_segments__segment_id__members_get: {
+        parameters: {
+            query?: {
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                segment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_MemberRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_members_api_v2_segments__segment_id__members_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                segment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberIds"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembershipResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_members_api_v2_segments__segment_id__members_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                segment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberIds"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembershipResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rebuild_segment_api_v2_segments__segment_id__rebuild_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                segment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RebuildQueued"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_filter_types_api_v2_segment_filter_types_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilterTypeRead"][];
+                };
+            };
+        };
+    };
+    contact_segments_api_v2_contacts__contact_id__segments_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactSegmentRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_imports_api_v2_imports_get: {
+        parameters: {
+            query?: {
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_ImportRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_import_api_v2_imports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_create_import_api_v2_imports_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_import_api_v2_imports_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_preview_import_api_v2_imports_preview_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPreview"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_import_api_v2_imports__import_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_errors_api_v2_imports__import_id__errors_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

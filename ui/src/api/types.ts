@@ -40,9 +40,27 @@ export type ProjectEntities = ResponseOf<"/api/v2/projects/{project_id}/entities
 export type AuditEntry = Item<ResponseOf<"/api/v2/audit-log", "get">>;
 export type InstanceSettings = ResponseOf<"/api/v2/settings", "get">;
 export type SystemInfo = ResponseOf<"/api/v2/system", "get">;
+export type Contact = ResponseOf<"/api/v2/contacts/{contact_id}", "get">;
+export type ContactCreate = RequestOf<"/api/v2/contacts", "post">;
+export type ContactUpdate = RequestOf<"/api/v2/contacts/{contact_id}", "patch">;
+export type FieldDef = ResponseOf<"/api/v2/fields/{field_id}", "get">;
+export type FieldCreate = RequestOf<"/api/v2/fields", "post">;
+export type Company = ResponseOf<"/api/v2/companies/{company_id}", "get">;
+export type Stage = ResponseOf<"/api/v2/stages/{stage_id}", "get">;
+export type Tag = Item<ResponseOf<"/api/v2/tags", "get">>;
+export type ActivityPage = ResponseOf<"/api/v2/contacts/{contact_id}/activity", "get">;
+export type ActivityItem = ActivityPage["data"][number];
 
 export interface ListMeta {
   total: number;
   page: number;
   size: number;
 }
+
+export type Segment = ResponseOf<"/api/v2/segments/{segment_id}", "get">;
+export type SegmentCreate = RequestOf<"/api/v2/segments", "post">;
+export type SegmentMember = Item<ResponseOf<"/api/v2/segments/{segment_id}/members", "get">>;
+export type ContactSegment = ResponseOf<"/api/v2/contacts/{contact_id}/segments", "get">[number];
+export type FilterTypeRead = ResponseOf<"/api/v2/segment-filter-types", "get">[number];
+export type ImportJob = ResponseOf<"/api/v2/imports/{import_id}", "get">;
+export type ImportPreview = ResponseOf<"/api/v2/imports/preview", "post">;

@@ -13,11 +13,11 @@ import {
   SideNavMenuItem,
   SkipToContent,
 } from "@carbon/react";
-import { Dashboard, Folders, Policy, Settings, UserAvatar } from "@carbon/icons-react";
+import { Dashboard, Enterprise, Folders, Group, Policy, Settings, UserAvatar, UserMultiple } from "@carbon/icons-react";
 import { useEffect, useRef, useState } from "react";
 import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { useAuth } from "../auth/AuthContext";
-import { canView } from "../lib/permissions";
+import { can, canView } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
 import { useToast } from "./Toasts";
 
@@ -41,7 +41,10 @@ export function AppShell() {
   }, [userMenuOpen]);
 
   const path = location.pathname;
-  const active = (prefix: string) => (prefix === "/" ? path === "/" : path.startsWith(prefix));
+  const active = (prefix: string) => (prefix === "/" ? path === "/" : path === prefix || path.startsWith(`${prefix}/`));
+  const showSettingsMenu =
+    canView(me, RESOURCES.settings) || canView(me, RESOURCES.fields) || canView(me, RESOURCES.stages) || canView(me, RESOURCES.contacts);
+  const settingsActive = active("/settings") || active("/stages") || active("/tags");
   // Every user has the Administration group: it holds their own API tokens.
   const showAdmin = me !== null;
 
@@ -91,6 +94,28 @@ export function AppShell() {
           <SideNavLink as={NavLink} to="/" end renderIcon={Dashboard} isActive={active("/")}>
             Dashboard
           </SideNavLink>
+          {canView(me, RESOURCES.contacts) ? (
+            <SideNavMenu title="Contacts" renderIcon={UserMultiple} defaultExpanded isActive={active("/contacts")}>
+              <SideNavMenuItem as={NavLink} to="/contacts" end isActive={path === "/contacts" || /^\/contacts\/\d+/.test(path)}>
+                All contacts
+              </SideNavMenuItem>
+              {canView(me, RESOURCES.imports) || can(me, RESOURCES.imports, "create") ? (
+                <SideNavMenuItem as={NavLink} to="/contacts/import" isActive={active("/contacts/import")}>
+                  Import
+                </SideNavMenuItem>
+              ) : null}
+            </SideNavMenu>
+          ) : null}
+          {canView(me, RESOURCES.segments) ? (
+            <SideNavLink as={NavLink} to="/segments" renderIcon={Group} isActive={active("/segments")}>
+              Segments
+            </SideNavLink>
+          ) : null}
+          {canView(me, RESOURCES.companies) ? (
+            <SideNavLink as={NavLink} to="/companies" renderIcon={Enterprise} isActive={active("/companies")}>
+              Companies
+            </SideNavLink>
+          ) : null}
           {canView(me, RESOURCES.projects) ? (
             <SideNavLink as={NavLink} to="/projects" renderIcon={Folders} isActive={active("/projects")}>
               Projects
@@ -101,10 +126,29 @@ export function AppShell() {
               Audit log
             </SideNavLink>
           ) : null}
-          {canView(me, RESOURCES.settings) ? (
-            <SideNavLink as={NavLink} to="/settings" renderIcon={Settings} isActive={active("/settings")}>
-              Settings
-            </SideNavLink>
+          {showSettingsMenu ? (
+            <SideNavMenu title="Settings" renderIcon={Settings} defaultExpanded={settingsActive} isActive={settingsActive}>
+              {canView(me, RESOURCES.settings) ? (
+                <SideNavMenuItem as={NavLink} to="/settings" end isActive={path === "/settings"}>
+                  General
+                </SideNavMenuItem>
+              ) : null}
+              {canView(me, RESOURCES.fields) || canView(me, RESOURCES.contacts) ? (
+                <SideNavMenuItem as={NavLink} to="/settings/fields" isActive={active("/settings/fields")}>
+                  Custom fields
+                </SideNavMenuItem>
+              ) : null}
+              {canView(me, RESOURCES.stages) || canView(me, RESOURCES.contacts) ? (
+                <SideNavMenuItem as={NavLink} to="/stages" isActive={active("/stages")}>
+                  Stages
+                </SideNavMenuItem>
+              ) : null}
+              {canView(me, RESOURCES.contacts) ? (
+                <SideNavMenuItem as={NavLink} to="/tags" isActive={active("/tags")}>
+                  Tags
+                </SideNavMenuItem>
+              ) : null}
+            </SideNavMenu>
           ) : null}
           <SideNavDivider />
           {showAdmin ? (

@@ -10,6 +10,9 @@ import {
   TableHead,
   TableHeader,
   TableRow,
+  TableBatchActions,
+  TableSelectAll,
+  TableSelectRow,
   TableToolbar,
   TableToolbarContent,
 } from "@carbon/react";
@@ -44,6 +47,12 @@ interface Props<T extends { id: number | string }> {
   rowLabel: (item: T) => string;
   emptyText?: string;
   pagination?: { state: PageState; total: number; onChange: (next: PageState) => void };
+  /** Row checkboxes, and the batch actions shown while some rows are selected. */
+  selection?: {
+    selected: ReadonlySet<T["id"]>;
+    onChange: (next: Set<T["id"]>) => void;
+    batchActions: ReactNode;
+  };
 }
 
 /** A Carbon data table for server-paginated lists, with a per-row action menu. */
@@ -58,13 +67,40 @@ export function ListTable<T extends { id: number | string }>({
   rowLabel,
   emptyText = "Nothing here yet.",
   pagination,
+  selection,
 }: Props<T>) {
   const hasActions = actions.length > 0;
+  const rows = items ?? [];
+  const selectedHere = selection ? rows.filter((i) => selection.selected.has(i.id)).length : 0;
+  const extraColumns = (hasActions ? 1 : 0) + (selection ? 1 : 0);
+  const toggleRow = (id: T["id"]) => {
+    if (!selection) return;
+    const next = new Set(selection.selected);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    selection.onChange(next);
+  };
+  const toggleAll = () => {
+    if (!selection) return;
+    const next = new Set(selection.selected);
+    if (selectedHere === rows.length) rows.forEach((i) => next.delete(i.id));
+    else rows.forEach((i) => next.add(i.id));
+    selection.onChange(next);
+  };
   return (
     <TableContainer title={title} description={description}>
-      {toolbar ? (
+      {toolbar || selection ? (
         <TableToolbar aria-label={`${title} toolbar`}>
-          <TableToolbarContent>{toolbar}</TableToolbarContent>
+          {selection ? (
+            <TableBatchActions
+              shouldShowBatchActions={selection.selected.size > 0}
+              totalSelected={selection.selected.size}
+              onCancel={() => selection.onChange(new Set())}
+            >
+              {selection.batchActions}
+            </TableBatchActions>
+          ) : null}
+          <TableToolbarContent aria-hidden={selection && selection.selected.size > 0 ? true : undefined}>{toolbar}</TableToolbarContent>
         </TableToolbar>
       ) : null}
       {loading && !items ? (
@@ -73,6 +109,16 @@ export function ListTable<T extends { id: number | string }>({
         <Table aria-label={title} size="md">
           <TableHead>
             <TableRow>
+              {selection ? (
+                <TableSelectAll
+                  id={`${title}-select-all`}
+                  name={`${title}-select-all`}
+                  ariaLabel="Select all rows on this page"
+                  checked={rows.length > 0 && selectedHere === rows.length}
+                  indeterminate={selectedHere > 0 && selectedHere < rows.length}
+                  onSelect={toggleAll}
+                />
+              ) : null}
               {columns.map((c) => (
                 <TableHeader key={c.key}>{c.header}</TableHeader>
               ))}
@@ -86,7 +132,7 @@ export function ListTable<T extends { id: number | string }>({
           <TableBody>
             {(items ?? []).length === 0 ? (
               <TableRow>
-                <TableCell colSpan={columns.length + (hasActions ? 1 : 0)}>
+                <TableCell colSpan={columns.length + extraColumns}>
                   <span className="trellis-muted">{emptyText}</span>
                 </TableCell>
               </TableRow>
@@ -94,7 +140,16 @@ export function ListTable<T extends { id: number | string }>({
               (items ?? []).map((item) => {
                 const visible = actions.filter((a) => !a.show || a.show(item));
                 return (
-                  <TableRow key={item.id}>
+                  <TableRow key={item.id} isSelected={selection?.selected.has(item.id)}>
+                    {selection ? (
+                      <TableSelectRow
+                        id={`${title}-select-${item.id}`}
+                        name={`${title}-select`}
+                        ariaLabel={`Select ${rowLabel(item)}`}
+                        checked={selection.selected.has(item.id)}
+                        onSelect={() => toggleRow(item.id)}
+                      />
+                    ) : null}
                     {columns.map((c) => (
                       <TableCell key={c.key}>{c.render(item)}</TableCell>
                     ))}

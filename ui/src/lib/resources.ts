@@ -8,4 +8,10 @@ export const RESOURCES = {
   projects: "projects",
   audit: "audit_log",
   settings: "settings",
+  contacts: "contacts",
+  fields: "fields",
+  companies: "companies",
+  stages: "stages",
+  segments: "segments",
+  imports: "imports",
 } as const;

@@ -1,6 +1,16 @@
 """All ORM models, one module per aggregate. Importing this package registers every table."""
 
 from trellis.db.models.audit import AuditEntry
+from trellis.db.models.campaign import (
+    Campaign,
+    CampaignEvent,
+    CampaignMember,
+    CampaignPublishPeriod,
+    CampaignSource,
+    ContactEvent,
+    EventLog,
+    EventStats,
+)
 from trellis.db.models.contact import (
     Company,
     Contact,
@@ -24,15 +34,23 @@ __all__ = [
     "ApiToken",
     "AppSetting",
     "AuditEntry",
+    "Campaign",
+    "CampaignEvent",
+    "CampaignMember",
+    "CampaignPublishPeriod",
+    "CampaignSource",
     "Company",
     "Contact",
     "ContactActivity",
     "ContactCompany",
+    "ContactEvent",
     "ContactImport",
     "ContactMerge",
     "ContactTag",
     "CustomField",
     "DoNotContact",
+    "EventLog",
+    "EventStats",
     "LoginAttempt",
     "PointsChange",
     "Project",

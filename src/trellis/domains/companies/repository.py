@@ -45,6 +45,12 @@ class CompanyRepository:
         )
         return dict(rows.all())
 
+    async def existing_ids(self, ids: Sequence[int]) -> set[int]:
+        if not ids:
+            return set()
+        rows = await self.session.scalars(select(Company.id).where(Company.id.in_(ids)))
+        return set(rows.all())
+
     def add(self, company: Company) -> None:
         self.session.add(company)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +51,9 @@ class CompanyService:
         if errors:
             raise ValidationFailed("Some fields are invalid.", errors)
         return cleaned
+
+    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
+        return await CompanyRepository(session).existing_ids(ids)
 
     async def read_many(self, session: AsyncSession, companies: list[Company]) -> list[CompanyRead]:
         counts = await CompanyRepository(session).contact_counts([c.id for c in companies])

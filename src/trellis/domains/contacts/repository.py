@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trellis.db.bulk import insert_rows
 from trellis.db.dialect import insert_ignoring_conflicts
 from trellis.db.json import value_text
 from trellis.db.models import (
@@ -150,16 +151,12 @@ class ContactRepository:
     # -- set-based writes -----------------------------------------------------------------
 
     async def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
-        """Insert contacts; returns their ids in the order given."""
+        """Insert contacts; returns their ids in the order given. Values go to the driver in
+        bulk (COPY on PostgreSQL, one prepared statement on SQLite), not row by row."""
         ids: list[int] = []
-        if not rows:
-            return ids
-        # Group by the keys present so every multi-row statement is homogeneous.
-        for part in chunks(list(rows), 200):
-            result = await self.session.execute(
-                insert(Contact).returning(Contact.id, sort_by_parameter_order=True), list(part)
-            )
-            ids.extend(row[0] for row in result.all())
+        table = cast(Table, Contact.__table__)
+        for part in chunks(list(rows), 5000):
+            ids.extend(await insert_rows(self.session, table, part))
         return ids
 
     async def update_many(self, rows: Sequence[Mapping[str, Any]]) -> None:

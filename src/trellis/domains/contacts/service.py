@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,6 +61,22 @@ def register_merge_hook(name: str, hook: MergeHook) -> None:
     """Called as ``hook(session, winner_id, loser_id, now)`` before the loser is deleted, so a
     domain can move its rows (memberships, logs) to the surviving contact."""
     _MERGE_HOOKS[name] = hook
+
+
+UpsertStatus = Literal["created", "updated", "unchanged", "failed"]
+
+
+@dataclass
+class UpsertOutcome:
+    """What :meth:`ContactService.upsert_prepared` did to each item, by index."""
+
+    statuses: list[UpsertStatus]
+    ids: list[int | None]
+    errors: dict[int, list[ItemError]]
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
 
 
 @dataclass
@@ -484,22 +500,73 @@ class ContactService:
         """
         actor.require("contacts", Perm.CREATE)
         catalog = catalog or await field_service.catalog(session)
+        prepared = [
+            prepare(item, catalog, pointer=f"{pointer_prefix}/{index}")
+            for index, item in enumerate(items)
+        ]
+        outcome = await self.upsert_prepared(
+            session,
+            items=prepared,
+            actor=actor,
+            now=now,
+            pointer_prefix=pointer_prefix,
+            extra_tags=extra_tags,
+            owner_id=owner_id,
+            catalog=catalog,
+            audit_summary=audit_summary,
+        )
+        results = [
+            UpsertResult(
+                index=index, status=status, id=contact_id, errors=outcome.errors.get(index, [])
+            )
+            for index, (status, contact_id) in enumerate(
+                zip(outcome.statuses, outcome.ids, strict=True)
+            )
+        ]
+        return BatchUpsertResult(
+            results=results,
+            created=outcome.created,
+            updated=outcome.updated,
+            unchanged=outcome.unchanged,
+            failed=outcome.failed,
+        )
+
+    async def upsert_prepared(
+        self,
+        session: AsyncSession,
+        *,
+        items: Sequence[Prepared],
+        actor: Actor,
+        now: datetime,
+        pointer_prefix: str = "/contacts",
+        extra_tags: Sequence[str] = (),
+        owner_id: int | None = None,
+        catalog: FieldCatalog | None = None,
+        audit_summary: bool = True,
+    ) -> UpsertOutcome:
+        """:meth:`upsert_many` for items already checked and normalised (see :func:`prepare`),
+        as plain values: the path for imports, where per-item models would cost more than
+        the database work. Items that carry errors are reported as failed."""
+        actor.require("contacts", Perm.CREATE)
+        catalog = catalog or await field_service.catalog(session)
         repo = ContactRepository(session)
-        results: list[UpsertResult] = []
+        statuses: list[UpsertStatus] = []
+        errors: dict[int, list[ItemError]] = {}
         prepared: list[Prepared | None] = []
-        for index, item in enumerate(items):
-            ready = prepare(item, catalog, pointer=f"{pointer_prefix}/{index}")
+        extra = _clean_tags(extra_tags) if extra_tags else []
+        for index, ready in enumerate(items):
             if owner_id is not None and "owner_id" not in ready.references:
                 ready.references["owner_id"] = owner_id
-            if extra_tags:
-                ready.tags = _clean_tags([*ready.tags, *extra_tags])
+            if extra or ready.tags:
+                ready.tags = _clean_tags([*ready.tags, *extra])
             if ready.errors:
-                results.append(UpsertResult(index=index, status="failed", errors=ready.errors))
+                statuses.append("failed")
+                errors[index] = ready.errors
                 prepared.append(None)
             else:
-                results.append(UpsertResult(index=index, status="unchanged"))
+                statuses.append("unchanged")
                 prepared.append(ready)
-        await self._check_batch_references(session, prepared, results, pointer_prefix)
+        await self._check_batch_references(session, prepared, statuses, errors, pointer_prefix)
 
         # Find existing contacts by every identifier present in the batch.
         emails = sorted({p.core["email"] for p in prepared if p and p.core.get("email")})
@@ -548,28 +615,31 @@ class ContactService:
         new_rows: dict[str, dict[str, Any]] = {}
         new_tags: dict[str, list[str]] = {}
         defaults = {s.alias: s.default_value for s in catalog.custom if s.default_value is not None}
+        blank = {
+            **{c: None for c in CORE_COLUMNS},
+            "owner_id": None,
+            "stage_id": None,
+            "points": 0,
+            "is_anonymous": True,
+            "created_at": now,
+            "updated_at": now,
+            "last_active_at": None,
+            "version": 1,
+        }
         for maybe_new, target in zip(prepared, targets, strict=True):
             if maybe_new is None or not isinstance(target, str):
                 continue
             ready = maybe_new
-            row = new_rows.setdefault(
-                target,
-                {
-                    **{c: None for c in CORE_COLUMNS},
-                    "owner_id": None,
-                    "stage_id": None,
-                    "fields": dict(defaults),
-                    "points": 0,
-                    "is_anonymous": True,
-                    "created_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                },
-            )
-            row.update({k: v for k, v in ready.core.items()})
-            row.update(ready.references)
-            row["fields"] = _merge_fields(row["fields"], ready.custom)
-            new_tags.setdefault(target, []).extend(ready.tags)
+            row = new_rows.get(target)
+            if row is None:
+                row = new_rows[target] = {**blank, "fields": dict(defaults)}
+            row.update(ready.core)
+            if ready.references:
+                row.update(ready.references)
+            if ready.custom:
+                row["fields"] = _merge_fields(row["fields"], ready.custom)
+            if ready.tags:
+                new_tags.setdefault(target, []).extend(ready.tags)
         for row in new_rows.values():
             row["is_anonymous"] = is_anonymous(row, row["fields"], catalog)
         new_ids = dict(zip(new_rows, await repo.insert_many(list(new_rows.values())), strict=True))
@@ -653,20 +723,25 @@ class ContactService:
         ]
         await repo.record_activity(activity)
 
-        counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
-        for result, target in zip(results, targets, strict=True):
-            if result.status == "failed":
-                counts["failed"] += 1
+        outcome = UpsertOutcome(statuses=statuses, ids=[None] * len(statuses), errors=errors)
+        for index, target in enumerate(targets):
+            if statuses[index] == "failed":
+                outcome.failed += 1
                 continue
             if isinstance(target, str):
-                result.id = new_ids[target]
-                first = int(target.split(":")[1]) == result.index
-                result.status = "created" if first else "updated"
+                outcome.ids[index] = new_ids[target]
+                first = int(target.split(":")[1]) == index
+                statuses[index] = "created" if first else "updated"
             elif target is not None:
-                result.id = target
-                result.status = "updated" if item_changed[result.index] else "unchanged"
-            counts[result.status] += 1
-        if audit_summary and (counts["created"] or counts["updated"]):
+                outcome.ids[index] = target
+                statuses[index] = "updated" if item_changed[index] else "unchanged"
+            if statuses[index] == "created":
+                outcome.created += 1
+            elif statuses[index] == "updated":
+                outcome.updated += 1
+            else:
+                outcome.unchanged += 1
+        if audit_summary and (outcome.created or outcome.updated):
             await audit.record(
                 session,
                 actor=actor,
@@ -675,18 +750,19 @@ class ContactService:
                 entity_id=None,
                 entity_name="Batch upsert",
                 changes={
-                    "created": {"old": None, "new": counts["created"]},
-                    "updated": {"old": None, "new": counts["updated"]},
+                    "created": {"old": None, "new": outcome.created},
+                    "updated": {"old": None, "new": outcome.updated},
                 },
                 now=now,
             )
-        return BatchUpsertResult(results=results, **counts)
+        return outcome
 
     async def _check_batch_references(
         self,
         session: AsyncSession,
         prepared: list[Prepared | None],
-        results: list[UpsertResult],
+        statuses: list[UpsertStatus],
+        errors: dict[int, list[ItemError]],
         pointer_prefix: str,
     ) -> None:
         for column, kind in (("owner_id", "user"), ("stage_id", "stage")):
@@ -699,17 +775,14 @@ class ContactService:
             for index, candidate in enumerate(prepared):
                 value = candidate.references.get(column) if candidate else None
                 if candidate is not None and value is not None and value not in known:
-                    results[index] = UpsertResult(
-                        index=index,
-                        status="failed",
-                        errors=[
-                            ItemError(
-                                pointer=f"{pointer_prefix}/{index}/{column}",
-                                detail=f"No {kind} with id {value}.",
-                                code="not_found",
-                            )
-                        ],
-                    )
+                    statuses[index] = "failed"
+                    errors[index] = [
+                        ItemError(
+                            pointer=f"{pointer_prefix}/{index}/{column}",
+                            detail=f"No {kind} with id {value}.",
+                            code="not_found",
+                        )
+                    ]
                     prepared[index] = None
 
     # -- set-based changes for many contacts (campaign actions, bulk UI actions) -------------

@@ -1,0 +1,138 @@
+"""Shared helpers for the benchmarks (not a benchmark itself: running it does nothing).
+
+- :func:`fresh_database`: a fresh SQLite file in a temporary directory, or a fresh database
+  on the PostgreSQL server given by ``--db`` that is dropped afterwards (ARCHITECTURE.md 8).
+- :func:`log` (progress on stderr), :func:`emit` (the one JSON object, last line on stdout),
+  :func:`peak_rss_mb`, :func:`process_peak_rss_mb` (another process, e.g. a server).
+- :func:`storage_bytes`: a table's storage including its indexes (PostgreSQL:
+  ``pg_total_relation_size``; SQLite: the ``dbstat`` virtual table, or None without it).
+- :func:`sql_now`: a timestamp as the dialect's set-based SQL expects it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from trellis.db.session import Database, create_engine
+from trellis.db.urls import normalise_database_url
+
+_STARTED = time.perf_counter()
+
+
+def log(message: str) -> None:
+    """Progress on stderr, with the time since the benchmark started."""
+    print(f"[{time.perf_counter() - _STARTED:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (Linux reports ru_maxrss in KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def process_peak_rss_mb(pid: int) -> float | None:
+    """Another live process's peak resident set size (VmHWM), or None where unknown."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def emit(figures: dict[str, Any]) -> None:
+    """The benchmark's result: one JSON object, the last line on stdout."""
+    print(json.dumps(figures), flush=True)
+
+
+def is_postgres(url: str | None) -> bool:
+    return bool(url) and str(url).startswith(("postgres://", "postgresql"))
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    admin = make_url(normalise_database_url(server_url)).set(database="postgres")
+    engine = create_engine(admin.render_as_string(hide_password=False), pooled=False)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@contextmanager
+def fresh_database(db: str | None, *, prefix: str) -> Iterator[str]:
+    """Yield the async URL of a fresh, empty database, removed afterwards.
+
+    ``db`` is None (a SQLite file in a temporary directory), a ``postgresql://`` server URL
+    (a database named after ``prefix`` is created there and dropped with FORCE at the end),
+    or a ``sqlite:///`` file URL, used as given and left in place.
+    """
+    if is_postgres(db):
+        assert db is not None
+        name = f"trellis_bench_{prefix}_{uuid.uuid4().hex[:8]}"
+        asyncio.run(_admin(db, f'CREATE DATABASE "{name}"'))
+        url = make_url(normalise_database_url(db)).set(database=name)
+        log(f"created database {name} on {url.host}:{url.port or 5432}")
+        try:
+            yield url.render_as_string(hide_password=False)
+        finally:
+            asyncio.run(_admin(db, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            log(f"dropped database {name}")
+    elif db:
+        yield normalise_database_url(db)
+    else:
+        with tempfile.TemporaryDirectory(prefix=f"trellis-bench-{prefix}-") as tmp:
+            yield normalise_database_url(f"sqlite:///{Path(tmp) / 'bench.db'}")
+
+
+def sql_now(database: Database, now: datetime) -> Any:
+    """A timestamp parameter for raw SQL: a datetime on PostgreSQL, text on SQLite (the
+    format the UTCDateTime type stores)."""
+    return now if database.dialect == "postgresql" else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+async def storage_bytes(database: Database, table: str) -> int | None:
+    """The table's size on disk including its indexes (and TOAST on PostgreSQL)."""
+    async with database.engine.connect() as conn:
+        if database.dialect == "postgresql":
+            value = await conn.scalar(
+                text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": table}
+            )
+            return int(value or 0)
+        try:
+            names = list(
+                (
+                    await conn.execute(
+                        text("SELECT name FROM sqlite_master WHERE tbl_name = :t"), {"t": table}
+                    )
+                ).scalars()
+            )
+            marks = ", ".join(f":n{i}" for i in range(len(names)))
+            value = await conn.scalar(
+                text(f"SELECT SUM(pgsize) FROM dbstat WHERE name IN ({marks})"),
+                {f"n{i}": name for i, name in enumerate(names)},
+            )
+        except Exception as exc:  # dbstat is a compile-time option of SQLite
+            log(f"no dbstat in this SQLite ({exc.__class__.__name__}); storage not measured")
+            return None
+        return int(value) if value is not None else None
+
+
+if __name__ == "__main__":
+    # `make bench` runs every benchmarks/*.py; this module has nothing to measure.
+    pass

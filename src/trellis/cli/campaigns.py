@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import typer
+
+from trellis.cli.common import clock_from, console, open_database, run, settings
+
+app = typer.Typer(help="Campaigns: run what is due.", no_args_is_help=True)
+
+
+@app.command()
+def trigger(
+    campaign: list[int] = typer.Option(
+        [], "--campaign", help="Only this campaign (repeatable)."
+    ),
+    now: str | None = typer.Option(
+        None, "--now", help="Act as if it were this ISO 8601 time, e.g. 2026-05-01T09:00:00Z."
+    ),
+) -> None:
+    """Run everything due at NOW (memberships, first steps, scheduled steps, expired
+    decisions) until nothing is, then print a summary."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from trellis.api.app import configure_engine
+    from trellis.domains.campaigns.schemas import TriggerSummary
+    from trellis.domains.campaigns.service import campaign_service
+
+    current = settings()
+    clock = clock_from(now)
+
+    async def work() -> TriggerSummary:
+        database = open_database(current)
+        engine_http = configure_engine(current)
+        try:
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("running due steps")
+
+                def show(summary: TriggerSummary) -> None:
+                    progress.update(
+                        task,
+                        description=(
+                            f"joined {summary.joined}, exited {summary.exited}, "
+                            f"executed {summary.executed}, scheduled {summary.scheduled}"
+                        ),
+                    )
+
+                return await campaign_service.trigger(
+                    database, now=clock.now(), campaign_ids=campaign or None, progress=show
+                )
+        finally:
+            await engine_http.aclose()
+            await database.dispose()
+
+    summary = run(work)
+    console.print(
+        f"campaigns {summary.campaigns}: joined {summary.joined}, exited {summary.exited}, "
+        f"executed {summary.executed}, scheduled {summary.scheduled}, waiting "
+        f"{summary.waiting}, decisions expired {summary.decisions_expired}, failed "
+        f"{summary.failed}, dead {summary.dead} in {summary.seconds:.2f}s"
+    )
+    typer.echo(summary.model_dump_json())

@@ -1,0 +1,513 @@
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from trellis.db.dialect import insert_ignoring_conflicts
+from trellis.db.models import (
+    Campaign,
+    CampaignEvent,
+    CampaignMember,
+    CampaignPublishPeriod,
+    CampaignSource,
+    Contact,
+    ContactEvent,
+    EventLog,
+    EventStats,
+    Segment,
+    SegmentMember,
+    SegmentMembershipChange,
+)
+from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate
+from trellis.db.projects import in_project
+
+CHUNK = 2000
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class CampaignRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- campaigns ------------------------------------------------------------------------
+
+    async def get(self, campaign_id: int) -> Campaign | None:
+        return await self.session.get(Campaign, campaign_id)
+
+    async def lock(self, campaign_id: int) -> Campaign | None:
+        """The campaign row, locked for the rest of the transaction on PostgreSQL."""
+        stmt = select(Campaign).where(Campaign.id == campaign_id)
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt)
+
+    async def existing_ids(self, ids: Sequence[int]) -> set[int]:
+        if not ids:
+            return set()
+        return set(
+            (await self.session.scalars(select(Campaign.id).where(Campaign.id.in_(ids)))).all()
+        )
+
+    async def names(self, ids: Sequence[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(Campaign.id, Campaign.name).where(Campaign.id.in_(ids))
+        )
+        return {cid: name for cid, name in rows.all()}
+
+    async def list_page(
+        self, *, page: PageRequest, q: str | None, project_id: int | None, published: bool | None
+    ) -> Page[Campaign]:
+        stmt = select(Campaign)
+        if q:
+            stmt = stmt.where(func.lower(Campaign.name).like(f"%{q.strip().lower()}%"))
+        if project_id is not None:
+            stmt = stmt.where(in_project("campaign", Campaign.id, project_id))
+        if published is not None:
+            stmt = stmt.where(Campaign.is_published == published)
+        order = order_by_sort(
+            page.sort,
+            allowed={
+                "name": Campaign.name,
+                "created_at": Campaign.created_at,
+                "updated_at": Campaign.updated_at,
+            },
+            default="-updated_at",
+            tiebreaker=Campaign.id,
+        )
+        return await paginate(self.session, stmt, page=page, order_by=order)
+
+    async def published(
+        self, *, now: datetime, campaign_ids: Sequence[int] | None = None
+    ) -> list[Campaign]:
+        stmt = select(Campaign).where(
+            Campaign.is_published,
+            or_(Campaign.publish_up.is_(None), Campaign.publish_up <= now),
+            or_(Campaign.publish_down.is_(None), Campaign.publish_down > now),
+        )
+        if campaign_ids is not None:
+            stmt = stmt.where(Campaign.id.in_(campaign_ids))
+        return list((await self.session.scalars(stmt.order_by(Campaign.id))).all())
+
+    def add(self, item: Any) -> None:
+        self.session.add(item)
+
+    async def delete(self, campaign: Campaign) -> None:
+        await self.session.delete(campaign)
+
+    # -- events and sources -----------------------------------------------------------------
+
+    async def events(
+        self, campaign_id: int, *, include_deleted: bool = False
+    ) -> list[CampaignEvent]:
+        stmt = select(CampaignEvent).where(CampaignEvent.campaign_id == campaign_id)
+        if not include_deleted:
+            stmt = stmt.where(CampaignEvent.deleted_at.is_(None))
+        return list((await self.session.scalars(stmt.order_by(CampaignEvent.id))).all())
+
+    async def events_by_ids(self, ids: Sequence[int]) -> list[CampaignEvent]:
+        if not ids:
+            return []
+        return list(
+            (
+                await self.session.scalars(select(CampaignEvent).where(CampaignEvent.id.in_(ids)))
+            ).all()
+        )
+
+    async def sources(self, campaign_id: int) -> list[CampaignSource]:
+        rows = await self.session.scalars(
+            select(CampaignSource)
+            .where(CampaignSource.campaign_id == campaign_id)
+            .order_by(CampaignSource.kind, CampaignSource.source_id)
+        )
+        return list(rows.all())
+
+    async def delete_sources(self, campaign_id: int) -> None:
+        for source in await self.sources(campaign_id):
+            await self.session.delete(source)
+        await self.session.flush()
+
+    async def campaigns_with_form(self, form_id: int) -> list[int]:
+        rows = await self.session.scalars(
+            select(CampaignSource.campaign_id).where(
+                CampaignSource.kind == "form", CampaignSource.source_id == form_id
+            )
+        )
+        return list(rows.all())
+
+    async def stats(self, campaign_id: int) -> dict[int, EventStats]:
+        rows = await self.session.scalars(
+            select(EventStats).where(EventStats.campaign_id == campaign_id)
+        )
+        return {row.event_id: row for row in rows.all()}
+
+    async def ensure_stats(self, campaign_id: int, event_ids: Sequence[int]) -> None:
+        rows = [
+            {
+                "event_id": e,
+                "campaign_id": campaign_id,
+                "scheduled": 0,
+                "waiting": 0,
+                "done": 0,
+                "warned": 0,
+                "failed": 0,
+                "dead": 0,
+                "yes": 0,
+                "no": 0,
+                "cancelled": 0,
+            }
+            for e in event_ids
+        ]
+        if rows:
+            await self.session.execute(insert_ignoring_conflicts(self.session, EventStats), rows)
+
+    async def open_counts(self, event_ids: Sequence[int]) -> dict[int, int]:
+        """Contacts waiting at each event (scheduled or waiting steps)."""
+        if not event_ids:
+            return {}
+        rows = await self.session.execute(
+            select(EventLog.event_id, func.count())
+            .where(EventLog.event_id.in_(event_ids), EventLog.status.in_([1, 2, 3]))
+            .group_by(EventLog.event_id)
+        )
+        return {event_id: count for event_id, count in rows.all()}
+
+    async def open_steps(self, event_id: int) -> list[tuple[int, int]]:
+        rows = await self.session.execute(
+            select(EventLog.contact_id, EventLog.rotation).where(
+                EventLog.event_id == event_id, EventLog.status.in_([1, 2])
+            )
+        )
+        return [(c, r) for c, r in rows.all()]
+
+    # -- members ------------------------------------------------------------------------------
+
+    async def members(
+        self, campaign_id: int, contact_ids: Sequence[int]
+    ) -> dict[int, CampaignMember]:
+        found: dict[int, CampaignMember] = {}
+        for part in _chunks(list(contact_ids)):
+            rows = await self.session.scalars(
+                select(CampaignMember).where(
+                    CampaignMember.campaign_id == campaign_id, CampaignMember.contact_id.in_(part)
+                )
+            )
+            found.update({m.contact_id: m for m in rows.all()})
+        return found
+
+    async def insert_members(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        for part in _chunks(list(rows)):
+            await self.session.execute(
+                insert_ignoring_conflicts(self.session, CampaignMember), list(part)
+            )
+
+    async def restart_members(
+        self, campaign_id: int, contact_ids: Sequence[int], *, manual: bool | None, now: datetime
+    ) -> None:
+        values: dict[str, Any] = {
+            "rotation": CampaignMember.rotation + 1,
+            "status": "active",
+            "joined_at": now,
+            "left_at": None,
+        }
+        if manual is not None:
+            values["manually_added"] = manual
+        for part in _chunks(list(contact_ids)):
+            await self.session.execute(
+                update(CampaignMember)
+                .where(
+                    CampaignMember.campaign_id == campaign_id, CampaignMember.contact_id.in_(part)
+                )
+                .values(values)
+            )
+
+    async def leave(
+        self, campaign_id: int, contact_ids: Sequence[int], *, status: str, now: datetime
+    ) -> None:
+        for part in _chunks(list(contact_ids)):
+            await self.session.execute(
+                update(CampaignMember)
+                .where(
+                    CampaignMember.campaign_id == campaign_id,
+                    CampaignMember.contact_id.in_(part),
+                    CampaignMember.status == "active",
+                )
+                .values(status=status, left_at=now, manually_added=False)
+            )
+
+    async def bump_rotation(self, campaign_id: int, contact_ids: Sequence[int]) -> dict[int, int]:
+        rotations: dict[int, int] = {}
+        for part in _chunks(list(contact_ids)):
+            result = await self.session.execute(
+                update(CampaignMember)
+                .where(
+                    CampaignMember.campaign_id == campaign_id,
+                    CampaignMember.contact_id.in_(part),
+                    CampaignMember.status == "active",
+                )
+                .values(rotation=CampaignMember.rotation + 1)
+                .returning(CampaignMember.contact_id, CampaignMember.rotation)
+            )
+            rotations.update({cid: rot for cid, rot in result.all()})
+        return rotations
+
+    async def member_counts(self, campaign_ids: Sequence[int]) -> dict[int, int]:
+        if not campaign_ids:
+            return {}
+        rows = await self.session.execute(
+            select(CampaignMember.campaign_id, func.count())
+            .where(CampaignMember.campaign_id.in_(campaign_ids), CampaignMember.status == "active")
+            .group_by(CampaignMember.campaign_id)
+        )
+        return {cid: count for cid, count in rows.all()}
+
+    async def members_page(
+        self, campaign_id: int, *, page: PageRequest, status: str | None
+    ) -> Page[Any]:
+        stmt = (
+            select(CampaignMember, Contact.email, Contact.first_name, Contact.last_name)
+            .join(Contact, Contact.id == CampaignMember.contact_id)
+            .where(CampaignMember.campaign_id == campaign_id)
+        )
+        if status is not None:
+            stmt = stmt.where(CampaignMember.status == status)
+        order = order_by_sort(
+            page.sort,
+            allowed={
+                "joined_at": CampaignMember.joined_at,
+                "contact_id": CampaignMember.contact_id,
+            },
+            default="-joined_at",
+            tiebreaker=CampaignMember.contact_id,
+        )
+        return await paginate(self.session, stmt, page=page, order_by=order, scalars=False)
+
+    async def open_steps_of(
+        self, campaign_id: int, contact_ids: Sequence[int]
+    ) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {}
+        for part in _chunks(list(contact_ids)):
+            rows = await self.session.execute(
+                select(EventLog.contact_id, EventLog.event_id).where(
+                    EventLog.campaign_id == campaign_id,
+                    EventLog.contact_id.in_(part),
+                    EventLog.status.in_([1, 2, 3]),
+                )
+            )
+            for cid, event_id in rows.all():
+                found.setdefault(cid, []).append(event_id)
+        return found
+
+    async def contact_memberships(self, contact_id: int) -> list[tuple[CampaignMember, str]]:
+        rows = await self.session.execute(
+            select(CampaignMember, Campaign.name)
+            .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+            .where(CampaignMember.contact_id == contact_id)
+            .order_by(CampaignMember.joined_at.desc())
+        )
+        return [(m, name) for m, name in rows.all()]
+
+    async def active_member_ids(self, campaign_id: int, contact_ids: Sequence[int]) -> set[int]:
+        return set((await self.members_with_status(campaign_id, contact_ids, "active")).keys())
+
+    async def members_with_status(
+        self, campaign_id: int, contact_ids: Sequence[int], status: str
+    ) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for part in _chunks(list(contact_ids)):
+            rows = await self.session.execute(
+                select(CampaignMember.contact_id, CampaignMember.rotation).where(
+                    CampaignMember.campaign_id == campaign_id,
+                    CampaignMember.contact_id.in_(part),
+                    CampaignMember.status == status,
+                )
+            )
+            found.update({c: r for c, r in rows.all()})
+        return found
+
+    # -- journeys -----------------------------------------------------------------------------
+
+    async def journey(self, campaign_id: int, contact_id: int) -> list[EventLog]:
+        rows = await self.session.scalars(
+            select(EventLog)
+            .where(EventLog.campaign_id == campaign_id, EventLog.contact_id == contact_id)
+            .order_by(EventLog.rotation, EventLog.reached_at, EventLog.event_id)
+        )
+        return list(rows.all())
+
+    async def step(self, event_id: int, contact_id: int, rotation: int) -> EventLog | None:
+        return await self.session.get(EventLog, (event_id, contact_id, rotation))
+
+    async def steps_for_contact(self, contact_id: int) -> list[EventLog]:
+        rows = await self.session.scalars(select(EventLog).where(EventLog.contact_id == contact_id))
+        return list(rows.all())
+
+    # -- segment sources ----------------------------------------------------------------------
+
+    async def segment_members(
+        self, segment_id: int, *, after_contact: int, limit: int, added_before: datetime | None
+    ) -> list[int]:
+        stmt = (
+            select(SegmentMember.contact_id)
+            .where(
+                SegmentMember.segment_id == segment_id,
+                SegmentMember.manually_removed.is_(False),
+                SegmentMember.contact_id > after_contact,
+            )
+            .order_by(SegmentMember.contact_id)
+            .limit(limit)
+        )
+        if added_before is not None:
+            stmt = stmt.where(SegmentMember.added_at <= added_before)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def last_membership_change(self, segment_id: int) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.coalesce(func.max(SegmentMembershipChange.id), 0)).where(
+                    SegmentMembershipChange.segment_id == segment_id
+                )
+            )
+            or 0
+        )
+
+    async def membership_changes(
+        self, segment_id: int, *, after: int, limit: int
+    ) -> list[tuple[int, int, str, datetime]]:
+        rows = await self.session.execute(
+            select(
+                SegmentMembershipChange.id,
+                SegmentMembershipChange.contact_id,
+                SegmentMembershipChange.change,
+                SegmentMembershipChange.occurred_at,
+            )
+            .where(
+                SegmentMembershipChange.segment_id == segment_id, SegmentMembershipChange.id > after
+            )
+            .order_by(SegmentMembershipChange.id)
+            .limit(limit)
+        )
+        return [(i, c, change, at) for i, c, change, at in rows.all()]
+
+    async def existing_segments(self, ids: Sequence[int]) -> set[int]:
+        if not ids:
+            return set()
+        rows = await self.session.scalars(select(Segment.id).where(Segment.id.in_(ids)))
+        return set(rows.all())
+
+    async def existing_contacts(self, ids: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        for part in _chunks(list(ids)):
+            rows = await self.session.scalars(select(Contact.id).where(Contact.id.in_(part)))
+            found.update(rows.all())
+        return found
+
+    async def in_any_segment(
+        self, segment_ids: Sequence[int], contact_ids: Sequence[int]
+    ) -> set[int]:
+        if not segment_ids or not contact_ids:
+            return set()
+        found: set[int] = set()
+        for part in _chunks(list(contact_ids)):
+            rows = await self.session.scalars(
+                select(SegmentMember.contact_id).where(
+                    SegmentMember.segment_id.in_(segment_ids),
+                    SegmentMember.contact_id.in_(part),
+                    SegmentMember.manually_removed.is_(False),
+                )
+            )
+            found.update(rows.all())
+        return found
+
+    # -- publish periods ----------------------------------------------------------------------
+
+    async def open_period(self, campaign_id: int) -> CampaignPublishPeriod | None:
+        return await self.session.scalar(
+            select(CampaignPublishPeriod).where(
+                CampaignPublishPeriod.campaign_id == campaign_id,
+                CampaignPublishPeriod.ended_at.is_(None),
+            )
+        )
+
+    async def periods(self, campaign_id: int) -> list[tuple[datetime, datetime | None]]:
+        rows = await self.session.execute(
+            select(CampaignPublishPeriod.started_at, CampaignPublishPeriod.ended_at)
+            .where(CampaignPublishPeriod.campaign_id == campaign_id)
+            .order_by(CampaignPublishPeriod.started_at)
+        )
+        return [(s, e) for s, e in rows.all()]
+
+    # -- conditions and behaviour -------------------------------------------------------------
+
+    async def matching(
+        self, condition: ColumnElement[bool], contact_ids: Sequence[int]
+    ) -> set[int]:
+        found: set[int] = set()
+        for part in _chunks(list(contact_ids), 5000):
+            rows = await self.session.scalars(
+                select(Contact.id).where(Contact.id.in_(part), condition)
+            )
+            found.update(rows.all())
+        return found
+
+    async def waiting_decision_events(
+        self, contact_id: int, behaviour_types: Sequence[str]
+    ) -> list[tuple[int, int]]:
+        """(campaign, event) of the contact's waiting decisions of these types."""
+        rows = await self.session.execute(
+            select(EventLog.campaign_id, EventLog.event_id)
+            .join(CampaignEvent, CampaignEvent.id == EventLog.event_id)
+            .where(
+                EventLog.contact_id == contact_id,
+                EventLog.status == 2,
+                CampaignEvent.type.in_(behaviour_types),
+            )
+        )
+        return [(c, e) for c, e in rows.all()]
+
+    def add_contact_event(self, event: ContactEvent) -> None:
+        self.session.add(event)
+
+    async def contact_by_email(self, email: str) -> int | None:
+        return await self.session.scalar(select(Contact.id).where(Contact.email == email))
+
+    async def contact_exists(self, contact_id: int) -> bool:
+        return (
+            await self.session.scalar(select(Contact.id).where(Contact.id == contact_id))
+        ) is not None
+
+    async def update_step(
+        self, event_id: int, contact_id: int, rotation: int, values: Mapping[str, Any]
+    ) -> None:
+        await self.session.execute(
+            update(EventLog)
+            .where(
+                EventLog.event_id == event_id,
+                EventLog.contact_id == contact_id,
+                EventLog.rotation == rotation,
+            )
+            .values(dict(values))
+        )
+
+    async def recent_outcomes(self, campaign_id: int) -> tuple[int, int]:
+        """(dead, finished) step counts of a campaign, for the failure-rate guard."""
+        row = (
+            await self.session.execute(
+                select(
+                    func.coalesce(func.sum(EventStats.dead), 0),
+                    func.coalesce(
+                        func.sum(EventStats.done + EventStats.warned + EventStats.dead), 0
+                    ),
+                ).where(EventStats.campaign_id == campaign_id)
+            )
+        ).one()
+        return int(row[0]), int(row[1])

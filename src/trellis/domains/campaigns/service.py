@@ -1,0 +1,1640 @@
+"""Campaigns: the document, its validation, publishing, membership, and the trigger loop.
+
+Execution is the runtime's (``trellis.runtime.runner``); this service decides what to run and
+when, inside units of work it is handed, and keeps membership following Mautic's state machine:
+active members, exits (left the source, or a step), removals by a person (never undone
+automatically), rotations for re-entry and jumps.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock_time
+import uuid
+import zoneinfo
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import trellis.domains.campaigns.filters  # noqa: F401  (registers the campaign filter)
+from trellis.actor import Actor, Perm
+from trellis.db.models import (
+    Campaign,
+    CampaignEvent,
+    CampaignPublishPeriod,
+    CampaignSource,
+    ContactEvent,
+)
+from trellis.db.pagination import Page, PageRequest
+from trellis.domains.audit.service import AuditAction, audit, diff
+from trellis.domains.campaigns.ports import build_ports
+from trellis.domains.campaigns.repository import CampaignRepository
+from trellis.domains.campaigns.schemas import (
+    CampaignRead,
+    CampaignSave,
+    CampaignSummary,
+    CampaignWrite,
+    EdgeDoc,
+    EventRead,
+    EventStatsRead,
+    Journey,
+    JourneyStep,
+    MemberRead,
+    MembersChangeResult,
+    SourceDoc,
+    StepChange,
+    TrackEvent,
+    TrackResult,
+    TriggerSummary,
+)
+from trellis.domains.contacts.bulk import contact_bulk_service
+from trellis.domains.fields.service import field_service
+from trellis.domains.fields.types import FieldType
+from trellis.domains.projects.service import ProjectableType, project_service, register_projectable
+from trellis.domains.segments.service import segment_service
+from trellis.domains.stages.service import stage_service
+from trellis.domains.system.service import system_service
+from trellis.domains.users.service import check_version, user_service
+from trellis.engine.graph import Graph, Kind, Node, Problem, TypeInfo, validate
+from trellis.engine.timing import Mode, Timing, Unit, describe
+from trellis.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    NotFound,
+    ValidationFailed,
+    json_pointer,
+)
+from trellis.events.base import Behaviour, HttpPort, HttpResult
+from trellis.events.registry import Registry
+from trellis.runtime.journal import (
+    Status,
+    cancel_open_steps,
+    claim_due,
+    due_batches,
+    expired_leases,
+    waiting_for,
+)
+from trellis.runtime.runner import LoadedCampaign, RetryPolicy, Runner, Summary
+
+log = logging.getLogger(__name__)
+
+STATUS_NAMES = {s.value: s.name.lower() for s in Status}
+MIN_SELF_ADD_DELAY = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class EnginePolicy:
+    """Execution settings the composition root reads from configuration."""
+
+    batch_size: int = 5000
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    lease_s: int = 300
+    # Pause a campaign when this share of finished steps died, over at least min_volume.
+    failure_rate: float = 0.2
+    failure_min_volume: int = 100
+    default_timezone: str = "UTC"
+
+
+class _RefusingHttp(HttpPort):
+    async def send(self, **_: Any) -> HttpResult:
+        return HttpResult(status=None, error="Outgoing HTTP is not configured.")
+
+
+def timing_of(doc: Mapping[str, Any]) -> Timing:
+    def hour(value: Any) -> time | None:
+        if value in (None, ""):
+            return None
+        return value if isinstance(value, time) else time.fromisoformat(str(value))
+
+    at = doc.get("at")
+    return Timing(
+        mode=Mode(doc.get("mode", "immediate")),
+        amount=int(doc.get("amount") or 0),
+        unit=Unit(doc.get("unit") or "day"),
+        at_hour=hour(doc.get("at_hour")),
+        window_start=hour(doc.get("window_start")),
+        window_end=hour(doc.get("window_end")),
+        weekdays=frozenset(int(d) for d in doc.get("weekdays") or []),
+        at=datetime.fromisoformat(at) if isinstance(at, str) else at,
+        field=doc.get("field"),
+        offset_days=int(doc.get("offset_days") or 0),
+    )
+
+
+def _timing_json(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the parts of a timing that matter for its mode, stored as JSON."""
+    mode = doc.get("mode", "immediate")
+    stored: dict[str, Any] = {"mode": mode}
+    if mode == "interval":
+        stored.update(amount=doc.get("amount", 0), unit=doc.get("unit", "day"))
+        for key in ("at_hour", "window_start", "window_end"):
+            if doc.get(key) is not None:
+                stored[key] = doc[key].strftime("%H:%M") if isinstance(doc[key], time) else doc[key]
+        if doc.get("weekdays"):
+            stored["weekdays"] = sorted(doc["weekdays"])
+    elif mode == "date":
+        at = doc.get("at")
+        stored["at"] = at.isoformat() if isinstance(at, datetime) else at
+    elif mode == "relative":
+        stored.update(field=doc.get("field"), offset_days=doc.get("offset_days", 0))
+        if doc.get("at_hour") is not None:
+            value = doc["at_hour"]
+            stored["at_hour"] = value.strftime("%H:%M") if isinstance(value, time) else value
+    return stored
+
+
+class CampaignService:
+    def __init__(self, registry: Registry | None = None) -> None:
+        self._registry = registry
+        self.http: HttpPort = _RefusingHttp()
+        self.policy = EnginePolicy()
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            self._registry = Registry.default()
+        return self._registry
+
+    def configure(
+        self,
+        *,
+        http: HttpPort | None = None,
+        policy: EnginePolicy | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        """The composition root wires outside I/O and settings in."""
+        if http is not None:
+            self.http = http
+        if policy is not None:
+            self.policy = policy
+        if registry is not None:
+            self._registry = registry
+
+    # -- loading ------------------------------------------------------------------------------
+
+    async def load(self, session: AsyncSession, campaign: Campaign) -> LoadedCampaign:
+        events = await CampaignRepository(session).events(campaign.id)
+        by_id = {e.id: e for e in events}
+        nodes: dict[str, Node] = {}
+        types: dict[str, TypeInfo] = {}
+        event_types = {}
+        configs: dict[str, Any] = {}
+        for event in events:
+            event_type = self.registry.get(event.type)
+            if event_type is None:
+                raise DomainError(
+                    f"Campaign {campaign.id} uses an unknown event type {event.type}."
+                )
+            config = event_type.config.model_validate(event.config)
+            parent = by_id.get(event.parent_id) if event.parent_id else None
+            nodes[event.uuid] = Node(
+                key=event.uuid,
+                type=event.type,
+                kind=Kind(event.kind),
+                parent=parent.uuid if parent else None,
+                path=event.path,
+                timing=timing_of(event.timing),
+                config=event.config,
+                name=event.name,
+            )
+            types[event.uuid] = self.registry.info(event_type, config)
+            event_types[event.uuid] = event_type
+            configs[event.uuid] = config
+        return LoadedCampaign(
+            id=campaign.id,
+            graph=Graph(nodes),
+            types=types,
+            event_types=event_types,
+            configs=configs,
+            ids={e.uuid: e.id for e in events},
+            names={e.uuid: e.name for e in events},
+            default_timezone=campaign.default_timezone
+            or (await system_service.settings(session)).default_timezone,
+        )
+
+    def runner(self, session: AsyncSession, loaded: LoadedCampaign, now: datetime) -> Runner:
+        return Runner(
+            session,
+            campaign=loaded,
+            now=now,
+            retry=self.policy.retry,
+            ports=lambda runner: build_ports(
+                runner,
+                http=self.http,
+                add_members=self._step_adds,
+                remove_members=self._step_removes,
+            ),
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def get(self, session: AsyncSession, campaign_id: int, *, actor: Actor) -> Campaign:
+        campaign = await CampaignRepository(session).get(campaign_id)
+        if campaign is None:
+            raise NotFound(f"No campaign with id {campaign_id}.")
+        actor.require_on("campaigns", Perm.VIEW_OWN, Perm.VIEW_OTHERS, campaign.created_by_id)
+        return campaign
+
+    async def read(self, session: AsyncSession, campaign: Campaign) -> CampaignRead:
+        repo = CampaignRepository(session)
+        events = await repo.events(campaign.id)
+        by_id = {e.id: e for e in events}
+        projects = (await project_service.projects_of(session, "campaign", [campaign.id]))[
+            campaign.id
+        ]
+        read = CampaignRead.model_validate(campaign)
+        read.projects = [p.id for p in projects]
+        read.sources = [
+            SourceDoc.model_validate(
+                {
+                    "kind": s.kind,
+                    "id": s.source_id,
+                    "audience": s.audience,
+                    "locked_at": s.locked_at,
+                }
+            )
+            for s in await repo.sources(campaign.id)
+        ]
+        read.events = [
+            EventRead(
+                key=e.uuid,
+                id=e.id,
+                type=e.type,
+                kind=e.kind,
+                name=e.name,
+                description=e.description,
+                config=e.config,
+                timing=e.timing,
+                timing_label=describe(timing_of(e.timing)),
+            )
+            for e in events
+        ]
+        read.edges = [
+            EdgeDoc(
+                source=by_id[e.parent_id].uuid if e.parent_id in by_id else None,
+                target=e.uuid,
+                path=e.path,
+            )
+            for e in events
+        ]
+        read.members = (await repo.member_counts([campaign.id])).get(campaign.id, 0)
+        return read
+
+    async def list_page(
+        self,
+        session: AsyncSession,
+        *,
+        actor: Actor,
+        page: PageRequest,
+        q: str | None,
+        project_id: int | None,
+        published: bool | None,
+    ) -> Page[CampaignSummary]:
+        if not actor.can_view_any("campaigns"):
+            actor.require("campaigns", Perm.VIEW_OTHERS)
+        repo = CampaignRepository(session)
+        result = await repo.list_page(page=page, q=q, project_id=project_id, published=published)
+        ids = [c.id for c in result.items]
+        counts = await repo.member_counts(ids)
+        projects = await project_service.projects_of(session, "campaign", ids)
+        items = [
+            CampaignSummary(
+                id=c.id,
+                uuid=c.uuid,
+                name=c.name,
+                description=c.description,
+                is_published=c.is_published,
+                paused_reason=c.paused_reason,
+                members=counts.get(c.id, 0),
+                projects=[p.id for p in projects[c.id]],
+                updated_at=c.updated_at,
+                version=c.version,
+            )
+            for c in result.items
+        ]
+        return Page(items=items, total=result.total, number=result.number, size=result.size)
+
+    async def stats(
+        self, session: AsyncSession, campaign_id: int, *, actor: Actor
+    ) -> dict[str, EventStatsRead]:
+        campaign = await self.get(session, campaign_id, actor=actor)
+        repo = CampaignRepository(session)
+        keys = {e.id: e.uuid for e in await repo.events(campaign.id)}
+        return {
+            keys[event_id]: EventStatsRead.model_validate(row, from_attributes=True)
+            for event_id, row in (await repo.stats(campaign.id)).items()
+            if event_id in keys
+        }
+
+    # -- validation ---------------------------------------------------------------------------
+
+    async def problems(self, session: AsyncSession, data: CampaignWrite) -> list[FieldError]:
+        """Every problem with a campaign document, each pointing at the event and field."""
+        errors: list[FieldError] = []
+        index_of: dict[str, int] = {}
+        for index, event in enumerate(data.events):
+            if event.key in index_of:
+                errors.append(
+                    FieldError(f"/events/{index}/key", "Two steps have this key.", "duplicate")
+                )
+            index_of[event.key] = index
+        configs: dict[str, Any] = {}
+        types: dict[str, TypeInfo] = {}
+        for index, event in enumerate(data.events):
+            event_type = self.registry.get(event.type)
+            if event_type is None:
+                errors.append(
+                    FieldError(
+                        f"/events/{index}/type",
+                        f"Unknown event type {event.type!r}.",
+                        "unknown_type",
+                    )
+                )
+                continue
+            try:
+                config = event_type.config.model_validate(event.config)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    errors.append(
+                        FieldError(
+                            json_pointer("events", index, "config", *err["loc"]),
+                            err["msg"],
+                            err["type"],
+                        )
+                    )
+                continue
+            configs[event.key] = config
+            types[event.key] = self.registry.info(event_type, config)
+            errors.extend(await self._config_problems(session, index, event_type, config))
+            errors.extend(await self._timing_problems(session, index, event.timing.model_dump()))
+        incoming: dict[str, int] = {}
+        parent: dict[str, tuple[str | None, str | None]] = {}
+        for index, edge in enumerate(data.edges):
+            if edge.target not in index_of:
+                errors.append(
+                    FieldError(f"/edges/{index}/target", "No step has this key.", "not_found")
+                )
+                continue
+            if edge.source is not None and edge.source not in index_of:
+                errors.append(
+                    FieldError(f"/edges/{index}/source", "No step has this key.", "not_found")
+                )
+                continue
+            if edge.target in incoming:
+                errors.append(
+                    FieldError(
+                        f"/edges/{index}/target",
+                        "A step has a single incoming connection; use jump to "
+                        "step to join branches.",
+                        "two_parents",
+                    )
+                )
+                continue
+            incoming[edge.target] = index
+            parent[edge.target] = (edge.source, edge.path)
+        for key, index in index_of.items():
+            if key not in incoming:
+                errors.append(
+                    FieldError(
+                        f"/events/{index}", "This step is not connected to anything.", "orphan"
+                    )
+                )
+        nodes = {
+            e.key: Node(
+                key=e.key,
+                type=e.type,
+                kind=self.registry.get(e.type).kind,  # type: ignore[union-attr]
+                parent=parent.get(e.key, (None, None))[0],
+                path=parent.get(e.key, (None, None))[1],
+                timing=timing_of(e.timing.model_dump()),
+                config=e.config,
+            )
+            for e in data.events
+            if e.key in types
+        }
+        jumps = {
+            key: getattr(configs[key], "target", None) for key, info in types.items() if info.jumps
+        }
+        for problem in validate(Graph(nodes), types, jump_targets=jumps):
+            errors.append(self._pointer(problem, index_of))
+        for key, config in configs.items():
+            if (
+                nodes[key].type == "campaign.change_campaigns"
+                and "this" in config.add
+                and _shorter_than(nodes[key].timing, MIN_SELF_ADD_DELAY)
+            ):
+                errors.append(
+                    FieldError(
+                        f"/events/{index_of[key]}/timing",
+                        "Adding a contact back to this campaign needs a delay of at least 30 "
+                        "minutes, or it would loop.",
+                        "loop_guard",
+                    )
+                )
+        errors.extend(await self._source_problems(session, data.sources))
+        if data.default_timezone and data.default_timezone not in zoneinfo.available_timezones():
+            errors.append(FieldError("/default_timezone", "Not an IANA timezone.", "invalid"))
+        if data.publish_up and data.publish_down and data.publish_down <= data.publish_up:
+            errors.append(FieldError("/publish_down", "Must be after publish_up.", "invalid"))
+        return errors
+
+    def _pointer(self, problem: Problem, index_of: Mapping[str, int]) -> FieldError:
+        if problem.event is None or problem.event not in index_of:
+            return FieldError("/events", problem.detail, problem.code)
+        return FieldError(
+            f"/events/{index_of[problem.event]}/{problem.field}", problem.detail, problem.code
+        )
+
+    async def _config_problems(
+        self, session: AsyncSession, index: int, event_type: Any, config: Any
+    ) -> list[FieldError]:
+        errors: list[FieldError] = []
+        base = f"/events/{index}/config"
+        if event_type.to_filter is not None:
+            catalog = await field_service.catalog(session)
+            from trellis.domains.campaigns.ports import resolve_field_types
+
+            document = resolve_field_types(event_type.to_filter(config), catalog.get)
+            try:
+                await segment_service.bind(session, document, pointer=base)
+            except ValidationFailed as exc:
+                single = event_type.key != "condition.group"
+                for err in exc.errors:
+                    pointer = err.pointer
+                    if single:
+                        pointer = pointer.replace(f"{base}/conditions/0", base)
+                    elif pointer.startswith(base):
+                        pointer = base + "/filters" + pointer[len(base) :]
+                    errors.append(FieldError(pointer, err.detail, err.code))
+        for name, kind in event_type.references.items():
+            value = getattr(config, name, None)
+            ids = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, int)]
+            if not ids:
+                continue
+            missing = set(ids) - await self._existing(session, kind, ids)
+            for item in sorted(missing):
+                errors.append(
+                    FieldError(f"{base}/{field}", f"No {kind} with id {item}.", "not_found")
+                )
+        return errors
+
+    async def _existing(self, session: AsyncSession, kind: str, ids: Sequence[int]) -> set[int]:
+        if kind == "segment":
+            return await CampaignRepository(session).existing_segments(ids)
+        if kind == "user":
+            return await user_service.existing_ids(session, ids)
+        if kind == "stage":
+            return await stage_service.existing_ids(session, ids)
+        if kind == "campaign":
+            return await CampaignRepository(session).existing_ids(ids)
+        if kind == "company":
+            from trellis.domains.companies.service import company_service
+
+            return await company_service.existing_ids(session, ids)
+        return set(ids)
+
+    async def _timing_problems(
+        self, session: AsyncSession, index: int, timing: Mapping[str, Any]
+    ) -> list[FieldError]:
+        base = f"/events/{index}/timing"
+        mode = timing.get("mode")
+        if mode == "date" and timing.get("at") is None:
+            return [FieldError(f"{base}/at", "Choose the date and time.", "required")]
+        if mode == "relative":
+            field = timing.get("field")
+            if not field:
+                return [FieldError(f"{base}/field", "Choose a date field.", "required")]
+            spec = (await field_service.catalog(session)).get(field)
+            if spec is None or spec.type not in (FieldType.DATE, FieldType.DATETIME):
+                return [FieldError(f"{base}/field", "Choose a contact date field.", "not_a_date")]
+        if mode == "interval" and (timing.get("window_start") is None) != (
+            timing.get("window_end") is None
+        ):
+            return [FieldError(f"{base}/window_end", "Give both ends of the window.", "required")]
+        return []
+
+    async def _source_problems(
+        self, session: AsyncSession, sources: Sequence[SourceDoc]
+    ) -> list[FieldError]:
+        errors = []
+        segment_ids = [s.id for s in sources if s.kind == "segment"]
+        known = await CampaignRepository(session).existing_segments(segment_ids)
+        for index, source in enumerate(sources):
+            if source.kind == "segment" and source.id not in known:
+                errors.append(
+                    FieldError(
+                        f"/sources/{index}/id", f"No segment with id {source.id}.", "not_found"
+                    )
+                )
+            if source.kind == "form":
+                errors.append(
+                    FieldError(
+                        f"/sources/{index}/kind",
+                        "Form sources need the forms feature, which this "
+                        "instance does not have yet.",
+                        "unsupported",
+                    )
+                )
+        return errors
+
+    async def validate(self, session: AsyncSession, data: CampaignWrite) -> None:
+        errors = await self.problems(session, data)
+        if errors:
+            raise ValidationFailed("The campaign has problems; see errors.", errors)
+
+    # -- saving -------------------------------------------------------------------------------
+
+    def _snapshot(self, read: CampaignRead) -> dict[str, Any]:
+        """What the audit log compares: settings, sources, and steps keyed by their key."""
+        events = {e.key: e for e in read.events}
+        parents = {edge.target: edge for edge in read.edges}
+        return {
+            "name": read.name,
+            "description": read.description,
+            "projects": read.projects,
+            "publish_up": read.publish_up.isoformat() if read.publish_up else None,
+            "publish_down": read.publish_down.isoformat() if read.publish_down else None,
+            "allow_restart": read.allow_restart,
+            "reactivation": read.reactivation,
+            "exit_on_source_leave": read.exit_on_source_leave,
+            "default_timezone": read.default_timezone,
+            "sources": [s.model_dump(mode="json") for s in read.sources],
+            "events": [
+                {
+                    "key": key,
+                    "name": e.name,
+                    "type": e.type,
+                    "config": e.config,
+                    "timing": e.timing,
+                    "after": parents[key].source if key in parents else None,
+                    "path": parents[key].path if key in parents else None,
+                }
+                for key, e in sorted(events.items())
+            ],
+        }
+
+    async def create(
+        self, session: AsyncSession, *, data: CampaignWrite, actor: Actor, now: datetime
+    ) -> Campaign:
+        actor.require("campaigns", Perm.CREATE)
+        await self.validate(session, data)
+        campaign = Campaign(
+            uuid=str(uuid.uuid4()),
+            name=data.name,
+            description=data.description,
+            is_published=False,
+            publish_up=data.publish_up,
+            publish_down=data.publish_down,
+            allow_restart=data.allow_restart,
+            reactivation=data.reactivation,
+            exit_on_source_leave=data.exit_on_source_leave,
+            default_timezone=data.default_timezone,
+            canvas=data.canvas,
+            created_by_id=actor.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        repo = CampaignRepository(session)
+        repo.add(campaign)
+        await session.flush()
+        await self._write_graph(session, campaign, data, now=now, existing={})
+        await self._write_sources(session, campaign, data.sources)
+        before, after = await project_service.set_entity_projects(
+            session,
+            entity_type="campaign",
+            entity_id=campaign.id,
+            project_ids=data.projects,
+            actor=actor,
+            now=now,
+        )
+        read = await self.read(session, campaign)
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.CREATE,
+            entity_type="campaign",
+            entity_id=campaign.id,
+            entity_name=campaign.name,
+            changes={
+                **diff({}, {k: v for k, v in self._snapshot(read).items() if k != "projects"}),
+                "projects": {"old": before, "new": after},
+            },
+            now=now,
+        )
+        return campaign
+
+    async def _write_graph(
+        self,
+        session: AsyncSession,
+        campaign: Campaign,
+        data: CampaignWrite,
+        *,
+        now: datetime,
+        existing: dict[str, CampaignEvent],
+    ) -> list[CampaignEvent]:
+        """Insert new steps and update kept ones; returns the new steps."""
+        repo = CampaignRepository(session)
+        rows: dict[str, CampaignEvent] = {}
+        created: list[CampaignEvent] = []
+        for event in data.events:
+            event_type = self.registry.get(event.type)
+            assert event_type is not None
+            config = event_type.config.model_validate(event.config).model_dump(mode="json")
+            row = existing.get(event.key)
+            if row is None:
+                row = CampaignEvent(campaign_id=campaign.id, uuid=event.key, created_at=now)
+                repo.add(row)
+                created.append(row)
+            row.name, row.description = event.name, event.description
+            row.kind, row.type, row.config = event_type.kind.value, event.type, config
+            row.timing = _timing_json(event.timing.model_dump())
+            rows[event.key] = row
+        await session.flush()
+        for edge in data.edges:
+            row = rows[edge.target]
+            row.parent_id = rows[edge.source].id if edge.source else None
+            row.path = edge.path
+        await session.flush()
+        await repo.ensure_stats(campaign.id, [r.id for r in rows.values()])
+        return created
+
+    async def _write_sources(
+        self, session: AsyncSession, campaign: Campaign, sources: Sequence[SourceDoc]
+    ) -> None:
+        repo = CampaignRepository(session)
+        old = {(s.kind, s.source_id): s for s in await repo.sources(campaign.id)}
+        await repo.delete_sources(campaign.id)
+        for source in sources:
+            previous = old.get((source.kind, source.id))
+            repo.add(
+                CampaignSource(
+                    campaign_id=campaign.id,
+                    kind=source.kind,
+                    source_id=source.id,
+                    audience=source.audience,
+                    locked_at=source.locked_at or (previous.locked_at if previous else None),
+                    cursor=previous.cursor if previous else 0,
+                )
+            )
+        await session.flush()
+
+    async def update(
+        self,
+        session: AsyncSession,
+        campaign_id: int,
+        *,
+        data: CampaignSave,
+        actor: Actor,
+        now: datetime,
+        expected_version: int | None,
+    ) -> Campaign:
+        repo = CampaignRepository(session)
+        campaign = await repo.lock(campaign_id)
+        if campaign is None:
+            raise NotFound(f"No campaign with id {campaign_id}.")
+        actor.require_on("campaigns", Perm.EDIT_OWN, Perm.EDIT_OTHERS, campaign.created_by_id)
+        check_version(campaign, expected_version)
+        await self.validate(session, data)
+        before = self._snapshot(await self.read(session, campaign))
+        existing = {e.uuid: e for e in await repo.events(campaign.id)}
+        keys = {e.key for e in data.events}
+        for event in data.events:
+            row = existing.get(event.key)
+            if row is not None and row.type != event.type:
+                raise ValidationFailed(
+                    "A step cannot change its type; remove it and add another.",
+                    [
+                        FieldError(
+                            f"/events/{[e.key for e in data.events].index(event.key)}/type",
+                            "Changed type.",
+                            "type_changed",
+                        )
+                    ],
+                )
+        removed = [row for key, row in existing.items() if key not in keys]
+        waiting = await repo.open_counts([r.id for r in removed])
+        undecided = {
+            r.uuid: waiting[r.id]
+            for r in removed
+            if waiting.get(r.id) and r.uuid not in data.on_delete
+        }
+        if undecided:
+            raise Conflict(
+                "Contacts are waiting on steps you removed; redirect them to another step or "
+                "cancel their steps (on_delete).",
+                [
+                    FieldError(f"/on_delete/{key}", f"{count} contact(s) wait here.", "waiting")
+                    for key, count in undecided.items()
+                ],
+                extra={"waiting": undecided},
+            )
+        for key, choice in data.on_delete.items():
+            if choice.redirect_to is not None and choice.redirect_to not in keys:
+                raise ValidationFailed(
+                    "Redirect to a step that stays.",
+                    [FieldError(f"/on_delete/{key}/redirect_to", "No such step.", "not_found")],
+                )
+        for attribute in (
+            "name",
+            "description",
+            "publish_up",
+            "publish_down",
+            "allow_restart",
+            "reactivation",
+            "exit_on_source_leave",
+            "default_timezone",
+            "canvas",
+        ):
+            setattr(campaign, attribute, getattr(data, attribute))
+        created = await self._write_graph(session, campaign, data, now=now, existing=existing)
+        await self._write_sources(session, campaign, data.sources)
+        loaded = await self.load(session, campaign)
+        runner = self.runner(session, loaded, now)
+        for row in removed:
+            decided = data.on_delete.get(row.uuid)
+            steps = await repo.open_steps(row.id)
+            if steps:
+                contacts = [c for c, _ in steps]
+                await cancel_open_steps(
+                    session,
+                    campaign_id=campaign.id,
+                    contact_ids=contacts,
+                    now=now,
+                    reason="step deleted",
+                    stats=runner.stats,
+                    event_ids=[row.id],
+                )
+                if decided is not None and decided.redirect_to is not None:
+                    row.redirect_to_id = loaded.ids[decided.redirect_to]
+                    await runner.jump(decided.redirect_to, dict(steps))
+            row.deleted_at = now
+            row.parent_id = None
+        if campaign.is_published and created:
+            await self._resume_stuck(session, runner, created)
+        await runner.flush()
+        before_projects, after_projects = await project_service.set_entity_projects(
+            session,
+            entity_type="campaign",
+            entity_id=campaign.id,
+            project_ids=data.projects,
+            actor=actor,
+            now=now,
+        )
+        after = self._snapshot(await self.read(session, campaign))
+        changes = diff(
+            {k: v for k, v in before.items() if k != "projects"},
+            {k: v for k, v in after.items() if k != "projects"},
+        )
+        if before_projects != after_projects:
+            changes["projects"] = {"old": before_projects, "new": after_projects}
+        if changes:
+            campaign.version += 1
+            campaign.updated_at = now
+            await session.flush()
+            await audit.record(
+                session,
+                actor=actor,
+                action=AuditAction.UPDATE,
+                entity_type="campaign",
+                entity_id=campaign.id,
+                entity_name=campaign.name,
+                changes=changes,
+                now=now,
+            )
+        return campaign
+
+    async def _resume_stuck(
+        self, session: AsyncSession, runner: Runner, created: Sequence[CampaignEvent]
+    ) -> None:
+        """Steps added to a live campaign after a step contacts already finished: contacts whose
+        journey ended there continue into the new step (Mautic's resume-stuck, done at once)."""
+        from trellis.runtime.journal import finished_without_next
+
+        for row in created:
+            if row.parent_id is None:
+                continue
+            node = runner.campaign.graph.get(row.uuid)
+            if node.kind is Kind.DECISION:
+                continue
+            ready = await finished_without_next(
+                session,
+                campaign_id=runner.campaign.id,
+                parent_id=row.parent_id,
+                path=row.path,
+                event_id=row.id,
+            )
+            if ready:
+                await runner.jump(row.uuid, ready)
+
+    async def delete(
+        self, session: AsyncSession, campaign_id: int, *, actor: Actor, now: datetime
+    ) -> None:
+        repo = CampaignRepository(session)
+        campaign = await repo.get(campaign_id)
+        if campaign is None:
+            raise NotFound(f"No campaign with id {campaign_id}.")
+        actor.require_on("campaigns", Perm.DELETE_OWN, Perm.DELETE_OTHERS, campaign.created_by_id)
+        name = campaign.name
+        await project_service.forget_entity(session, entity_type="campaign", entity_id=campaign.id)
+        await repo.delete(campaign)
+        await session.flush()
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.DELETE,
+            entity_type="campaign",
+            entity_id=campaign_id,
+            entity_name=name,
+            changes={},
+            now=now,
+        )
+
+    async def clone(
+        self, session: AsyncSession, campaign_id: int, *, actor: Actor, now: datetime
+    ) -> Campaign:
+        source = await self.get(session, campaign_id, actor=actor)
+        read = await self.read(session, source)
+        keys = {e.key: str(uuid.uuid4()) for e in read.events}
+        events = []
+        for e in read.events:
+            config = dict(e.config)
+            if "target" in config and config["target"] in keys:
+                config["target"] = keys[config["target"]]
+            events.append(
+                {
+                    "key": keys[e.key],
+                    "type": e.type,
+                    "name": e.name,
+                    "description": e.description,
+                    "config": config,
+                    "timing": e.timing,
+                }
+            )
+        data = CampaignWrite.model_validate(
+            {
+                "name": f"Copy of {read.name}"[:200],
+                "description": read.description,
+                "projects": read.projects,
+                "allow_restart": read.allow_restart,
+                "reactivation": read.reactivation,
+                "exit_on_source_leave": read.exit_on_source_leave,
+                "default_timezone": read.default_timezone,
+                "sources": [s.model_dump() for s in read.sources],
+                "events": events,
+                "edges": [
+                    {
+                        "source": keys[e.source] if e.source else None,
+                        "target": keys[e.target],
+                        "path": e.path,
+                    }
+                    for e in read.edges
+                ],
+                "canvas": {
+                    "nodes": {
+                        keys.get(k, k): v for k, v in (read.canvas.get("nodes") or {}).items()
+                    }
+                },
+            }
+        )
+        return await self.create(session, data=data, actor=actor, now=now)
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    async def set_published(
+        self,
+        session: AsyncSession,
+        campaign_id: int,
+        *,
+        published: bool,
+        actor: Actor,
+        now: datetime,
+    ) -> Campaign:
+        repo = CampaignRepository(session)
+        campaign = await repo.lock(campaign_id)
+        if campaign is None:
+            raise NotFound(f"No campaign with id {campaign_id}.")
+        actor.require("campaigns", Perm.PUBLISH)
+        if campaign.is_published == published:
+            return campaign
+        if published:
+            loaded = await self.load(session, campaign)
+            if not loaded.graph.nodes:
+                raise Conflict("Add at least one step before publishing.")
+            campaign.is_published = True
+            campaign.paused_reason = None
+            campaign.last_published_at = now
+            repo.add(CampaignPublishPeriod(campaign_id=campaign.id, started_at=now))
+            for source in await repo.sources(campaign.id):
+                if source.audience == "locked" and source.locked_at is None:
+                    source.locked_at = now
+        else:
+            campaign.is_published = False
+            period = await repo.open_period(campaign.id)
+            if period is not None:
+                period.ended_at = now
+        campaign.version += 1
+        campaign.updated_at = now
+        await session.flush()
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.PUBLISH if published else AuditAction.UNPUBLISH,
+            entity_type="campaign",
+            entity_id=campaign.id,
+            entity_name=campaign.name,
+            changes={"is_published": {"old": not published, "new": published}},
+            now=now,
+        )
+        return campaign
+
+    # -- membership ---------------------------------------------------------------------------
+
+    async def add_members(
+        self,
+        session: AsyncSession,
+        campaign: Campaign,
+        contact_ids: Sequence[int],
+        *,
+        manual: bool,
+        now: datetime,
+        runner: Runner | None = None,
+    ) -> MembersChangeResult:
+        """Mautic's membership rules: new contacts join; active ones restart only when manually
+        re-added to a campaign that allows restarts; removal by a person is undone only by a
+        person; exited contacts come back automatically only when restarts are allowed."""
+        repo = CampaignRepository(session)
+        result = MembersChangeResult()
+        current = await repo.members(campaign.id, contact_ids)
+        fresh = [c for c in dict.fromkeys(contact_ids) if c not in current]
+        restart: list[int] = []
+        for contact_id, member in current.items():
+            if member.status == "active":
+                if manual and campaign.allow_restart:
+                    restart.append(contact_id)
+                else:
+                    result.rejected[contact_id] = "already in the campaign"
+            elif member.status == "removed" and not manual:
+                result.rejected[contact_id] = "removed by a person"
+            elif member.status == "exited" and not manual and not campaign.allow_restart:
+                result.rejected[contact_id] = "already went through; restarts are not allowed"
+            else:
+                restart.append(contact_id)
+        if not fresh and not restart:
+            return result
+        own_runner = runner is None
+        if runner is None:
+            runner = self.runner(session, await self.load(session, campaign), now)
+        if fresh:
+            await repo.insert_members(
+                [
+                    {
+                        "campaign_id": campaign.id,
+                        "contact_id": c,
+                        "rotation": 1,
+                        "status": "active",
+                        "manually_added": manual,
+                        "joined_at": now,
+                        "left_at": None,
+                    }
+                    for c in fresh
+                ]
+            )
+            result.added = fresh
+        # Read before the update below, which refreshes these objects in the session.
+        next_rotation = {c: current[c].rotation + 1 for c in restart}
+        if restart:
+            active = [c for c in restart if current[c].status == "active"]
+            if active:
+                await cancel_open_steps(
+                    session,
+                    campaign_id=campaign.id,
+                    contact_ids=active,
+                    now=now,
+                    reason="restarted",
+                    stats=runner.stats,
+                )
+            await repo.restart_members(campaign.id, restart, manual=manual or None, now=now)
+            result.restarted = restart
+        rotations = {c: 1 for c in fresh}
+        rotations.update(next_rotation)
+        await runner.start(rotations)
+        if own_runner:
+            await runner.flush()
+        return result
+
+    async def remove_members(
+        self,
+        session: AsyncSession,
+        campaign: Campaign,
+        contact_ids: Sequence[int],
+        *,
+        manual: bool,
+        now: datetime,
+        stats_runner: Runner | None = None,
+    ) -> MembersChangeResult:
+        repo = CampaignRepository(session)
+        active = sorted(await repo.active_member_ids(campaign.id, contact_ids))
+        result = MembersChangeResult(removed=active)
+        if not active:
+            return result
+        runner = stats_runner or self.runner(session, await self.load(session, campaign), now)
+        await repo.leave(campaign.id, active, status="removed" if manual else "exited", now=now)
+        await cancel_open_steps(
+            session,
+            campaign_id=campaign.id,
+            contact_ids=active,
+            now=now,
+            reason="removed from the campaign" if manual else "exited",
+            stats=runner.stats,
+        )
+        if stats_runner is None:
+            await runner.flush()
+        return result
+
+    async def _step_adds(
+        self, session: AsyncSession, campaign_id: int, contact_ids: Sequence[int], now: datetime
+    ) -> None:
+        campaign = await CampaignRepository(session).get(campaign_id)
+        if campaign is not None:
+            await self.add_members(session, campaign, contact_ids, manual=True, now=now)
+
+    async def _step_removes(
+        self, session: AsyncSession, campaign_id: int, contact_ids: Sequence[int], now: datetime
+    ) -> None:
+        campaign = await CampaignRepository(session).get(campaign_id)
+        if campaign is not None:
+            await self.remove_members(session, campaign, contact_ids, manual=False, now=now)
+
+    async def change_members(
+        self,
+        session: AsyncSession,
+        campaign_id: int,
+        *,
+        contact_ids: Sequence[int],
+        add: bool,
+        actor: Actor,
+        now: datetime,
+    ) -> MembersChangeResult:
+        campaign = await self.get(session, campaign_id, actor=actor)
+        actor.require_on("campaigns", Perm.EDIT_OWN, Perm.EDIT_OTHERS, campaign.created_by_id)
+        known = await CampaignRepository(session).existing_contacts(contact_ids)
+        missing = [c for c in contact_ids if c not in known]
+        if missing:
+            raise ValidationFailed(
+                "Some contacts do not exist.",
+                [
+                    FieldError(
+                        f"/contact_ids/{contact_ids.index(c)}", "No such contact.", "not_found"
+                    )
+                    for c in missing
+                ],
+            )
+        if add:
+            result = await self.add_members(session, campaign, contact_ids, manual=True, now=now)
+        else:
+            result = await self.remove_members(session, campaign, contact_ids, manual=True, now=now)
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.MEMBERSHIP,
+            entity_type="campaign",
+            entity_id=campaign.id,
+            entity_name=campaign.name,
+            changes={
+                "added" if add else "removed": {
+                    "old": None,
+                    "new": result.added + result.restarted if add else result.removed,
+                }
+            },
+            now=now,
+        )
+        return result
+
+    async def members_page(
+        self,
+        session: AsyncSession,
+        campaign_id: int,
+        *,
+        actor: Actor,
+        page: PageRequest,
+        status: str | None,
+    ) -> Page[MemberRead]:
+        campaign = await self.get(session, campaign_id, actor=actor)
+        repo = CampaignRepository(session)
+        result = await repo.members_page(campaign.id, page=page, status=status)
+        ids = [row[0].contact_id for row in result.items]
+        open_steps = await repo.open_steps_of(campaign.id, ids)
+        names = {
+            e.id: e.name or e.type for e in await repo.events(campaign.id, include_deleted=True)
+        }
+        items = [
+            MemberRead(
+                contact_id=m.contact_id,
+                email=email,
+                name=" ".join(p for p in (first, last) if p),
+                rotation=m.rotation,
+                status=m.status,
+                manually_added=m.manually_added,
+                joined_at=m.joined_at,
+                left_at=m.left_at,
+                current_steps=[names.get(e, str(e)) for e in open_steps.get(m.contact_id, [])],
+            )
+            for m, email, first, last in result.items
+        ]
+        return Page(items=items, total=result.total, number=result.number, size=result.size)
+
+    async def journey(
+        self, session: AsyncSession, campaign_id: int, contact_id: int, *, actor: Actor
+    ) -> Journey:
+        campaign = await self.get(session, campaign_id, actor=actor)
+        repo = CampaignRepository(session)
+        events = {e.id: e for e in await repo.events(campaign.id, include_deleted=True)}
+        member = (await repo.members(campaign.id, [contact_id])).get(contact_id)
+        steps = [
+            JourneyStep(
+                event_key=events[s.event_id].uuid,
+                event_name=events[s.event_id].name,
+                type=events[s.event_id].type,
+                rotation=s.rotation,
+                status=STATUS_NAMES[s.status],
+                due_at=s.due_at,
+                reached_at=s.reached_at,
+                done_at=s.done_at,
+                attempts=s.attempts,
+                detail=s.detail,
+            )
+            for s in await repo.journey(campaign.id, contact_id)
+        ]
+        read = None
+        if member is not None:
+            read = MemberRead(
+                contact_id=contact_id,
+                email=None,
+                name="",
+                rotation=member.rotation,
+                status=member.status,
+                manually_added=member.manually_added,
+                joined_at=member.joined_at,
+                left_at=member.left_at,
+            )
+        return Journey(campaign_id=campaign.id, contact_id=contact_id, member=read, steps=steps)
+
+    async def change_step(
+        self,
+        session: AsyncSession,
+        campaign_id: int,
+        contact_id: int,
+        event_key: str,
+        *,
+        change: StepChange,
+        actor: Actor,
+        now: datetime,
+    ) -> Journey:
+        """Reschedule or cancel a contact's waiting step, or retry a dead one."""
+        campaign = await self.get(session, campaign_id, actor=actor)
+        actor.require_on("campaigns", Perm.EDIT_OWN, Perm.EDIT_OTHERS, campaign.created_by_id)
+        repo = CampaignRepository(session)
+        member = (await repo.members(campaign.id, [contact_id])).get(contact_id)
+        event = next((e for e in await repo.events(campaign.id) if e.uuid == event_key), None)
+        if member is None or event is None:
+            raise NotFound("No such step for this contact.")
+        step = await repo.step(event.id, contact_id, member.rotation)
+        if step is None:
+            raise NotFound("The contact has not reached this step in its current pass.")
+        runner = self.runner(session, await self.load(session, campaign), now)
+        status = Status(step.status)
+        if change.action == "reschedule":
+            if status not in (Status.SCHEDULED, Status.WAITING):
+                raise Conflict(
+                    f"Only scheduled or waiting steps can be rescheduled (this one is "
+                    f"{STATUS_NAMES[step.status]})."
+                )
+            if change.due_at is None:
+                raise ValidationFailed(
+                    "Give the new time.",
+                    [FieldError("/due_at", "Required to reschedule.", "required")],
+                )
+            await repo.update_step(event.id, contact_id, member.rotation, {"due_at": change.due_at})
+        elif change.action == "cancel":
+            if status not in (Status.SCHEDULED, Status.WAITING):
+                raise Conflict("Only scheduled or waiting steps can be cancelled.")
+            await cancel_open_steps(
+                session,
+                campaign_id=campaign.id,
+                contact_ids=[contact_id],
+                now=now,
+                reason=f"cancelled by {actor.name}",
+                stats=runner.stats,
+                event_ids=[event.id],
+            )
+        else:
+            if status is not Status.DEAD:
+                raise Conflict("Only failed (dead) steps can be retried.")
+            await repo.update_step(
+                event.id,
+                contact_id,
+                member.rotation,
+                {"status": int(Status.SCHEDULED), "due_at": now, "attempts": 0},
+            )
+            runner.stats.add(event.id, "dead", -1)
+            runner.stats.entered(event.id, Status.SCHEDULED, 1)
+        await runner.flush()
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            entity_type="campaign",
+            entity_id=campaign.id,
+            entity_name=campaign.name,
+            changes={
+                "step": {
+                    "old": None,
+                    "new": {"contact_id": contact_id, "event": event_key, "action": change.action},
+                }
+            },
+            now=now,
+        )
+        return await self.journey(session, campaign.id, contact_id, actor=actor)
+
+    async def retry_dead(
+        self, session: AsyncSession, campaign_id: int, *, actor: Actor, now: datetime
+    ) -> int:
+        """Put every dead step of a campaign back in the schedule."""
+        campaign = await self.get(session, campaign_id, actor=actor)
+        actor.require_on("campaigns", Perm.EDIT_OWN, Perm.EDIT_OTHERS, campaign.created_by_id)
+        from trellis.runtime.journal import revive_dead
+
+        runner = self.runner(session, await self.load(session, campaign), now)
+        revived = await revive_dead(session, campaign_id=campaign.id, now=now, stats=runner.stats)
+        await runner.flush()
+        return revived
+
+    # -- the trigger loop ---------------------------------------------------------------------
+
+    async def sync_sources(
+        self, session: AsyncSession, campaign: Campaign, *, now: datetime, limit: int
+    ) -> tuple[int, int, bool]:
+        """Apply segment membership to campaign membership, one batch per call.
+
+        A new source first brings in everyone already in the segment (a locked audience: those
+        who joined by its lock time), then follows the segment's log of joins and leaves from
+        where that began. Leavers exit when the campaign says so and no other source holds
+        them. Returns (joined, exited, more to do)."""
+        repo = CampaignRepository(session)
+        sources = [s for s in await repo.sources(campaign.id) if s.kind == "segment"]
+        segment_ids = [s.source_id for s in sources]
+        joined = exited = 0
+        more = False
+        runner: Runner | None = None
+
+        async def get_runner() -> Runner:
+            nonlocal runner
+            if runner is None:
+                runner = self.runner(session, await self.load(session, campaign), now)
+            return runner
+
+        for source in sources:
+            locked = source.locked_at if source.audience == "locked" else None
+            if source.backfill_after is None and source.cursor == 0:
+                source.cursor = max(await repo.last_membership_change(source.source_id), 1)
+                source.backfill_after = 0
+            if source.backfill_after is not None:
+                members = await repo.segment_members(
+                    source.source_id,
+                    after_contact=source.backfill_after,
+                    limit=limit,
+                    added_before=locked,
+                )
+                if members:
+                    result = await self.add_members(
+                        session, campaign, members, manual=False, now=now, runner=await get_runner()
+                    )
+                    joined += len(result.added) + len(result.restarted)
+                if len(members) == limit:
+                    source.backfill_after = members[-1]
+                    more = True
+                    continue
+                source.backfill_after = None
+            changes = await repo.membership_changes(
+                source.source_id, after=source.cursor, limit=limit
+            )
+            if not changes:
+                continue
+            more = more or len(changes) == limit
+            joins = [
+                c
+                for _, c, change, at in changes
+                if change == "joined" and (locked is None or at <= locked)
+            ]
+            leaves = [c for _, c, change, _ in changes if change == "left"]
+            if joins:
+                still = await repo.in_any_segment([source.source_id], joins)
+                result = await self.add_members(
+                    session,
+                    campaign,
+                    [c for c in joins if c in still],
+                    manual=False,
+                    now=now,
+                    runner=await get_runner(),
+                )
+                joined += len(result.added) + len(result.restarted)
+            if leaves and campaign.exit_on_source_leave:
+                staying = await repo.in_any_segment(segment_ids, leaves)
+                current = await repo.members(campaign.id, leaves)
+                out = [
+                    c
+                    for c in dict.fromkeys(leaves)
+                    if c not in staying
+                    and c in current
+                    and current[c].status == "active"
+                    and not current[c].manually_added
+                ]
+                if out:
+                    result = await self.remove_members(
+                        session,
+                        campaign,
+                        out,
+                        manual=False,
+                        now=now,
+                        stats_runner=await get_runner(),
+                    )
+                    exited += len(result.removed)
+            source.cursor = changes[-1][0]
+        await session.flush()
+        if runner is not None:
+            await runner.flush()
+        return joined, exited, more
+
+    def _adjusted_reached(
+        self,
+        campaign: Campaign,
+        periods: Sequence[tuple[datetime, datetime | None]],
+        reached: datetime,
+        now: datetime,
+    ) -> datetime:
+        """The reactivation behaviours (Mautic 7): how a pause moves an interval's start."""
+        if campaign.reactivation == "restart_on_publish" and campaign.last_published_at:
+            return max(reached, campaign.last_published_at)
+        if campaign.reactivation == "count_only_while_published":
+            paused = timedelta()
+            previous_end: datetime | None = None
+            for started, ended in periods:
+                if previous_end is not None and started > reached:
+                    paused += started - max(previous_end, reached)
+                previous_end = ended or now
+            return reached + paused
+        return reached
+
+    async def run_due(
+        self, database: Any, campaign: Campaign, event_id: int, *, now: datetime, status: Status
+    ) -> Summary:
+        """Claim and run one batch of due steps of one event (or expired decisions)."""
+        summary = Summary()
+        async with database.unit_of_work() as session:
+            loaded = await self.load(session, campaign)
+            key = loaded.keys.get(event_id)
+            if key is None:
+                return summary
+            lease = now + timedelta(seconds=self.policy.lease_s)
+            claimed = await claim_due(
+                session,
+                event_id=event_id,
+                status=status,
+                now=now,
+                limit=self.policy.batch_size,
+                lease_until=lease,
+            )
+            if not claimed:
+                return summary
+            external = loaded.types[key].external and status is Status.SCHEDULED
+            if status is Status.SCHEDULED and campaign.reactivation != "count_all_time":
+                periods = await CampaignRepository(session).periods(campaign.id)
+                claimed = [
+                    (c, r, self._adjusted_reached(campaign, periods, at, now), a)
+                    for c, r, at, a in claimed
+                ]
+            runner = self.runner(session, loaded, now)
+            if status is Status.WAITING:
+                await runner.expire_decisions(key, claimed)
+            elif not external:
+                await runner.run_claimed(key, claimed)
+            else:
+                # Outside effects: the claim is committed first, so a crash after the call can
+                # never lose the record of it; the lease brings the step back if we die.
+                runner.stats.left(event_id, Status.SCHEDULED, len(claimed))
+                runner.stats.add(event_id, "scheduled", 0)
+            await runner.flush()
+            summary.add(runner.summary)
+        if external:
+            async with database.unit_of_work() as session:
+                runner = self.runner(session, await self.load(session, campaign), now)
+                await runner.run_claimed(key, claimed, counted=True)
+                await runner.flush()
+                summary.add(runner.summary)
+        if summary.dead:
+            await self._failure_guard(database, campaign.id, now=now)
+        return summary
+
+    async def _failure_guard(self, database: Any, campaign_id: int, *, now: datetime) -> None:
+        async with database.unit_of_work() as session:
+            repo = CampaignRepository(session)
+            dead, finished = await repo.recent_outcomes(campaign_id)
+            if (
+                finished < self.policy.failure_min_volume
+                or dead / finished < self.policy.failure_rate
+            ):
+                return
+            campaign = await repo.lock(campaign_id)
+            if campaign is None or not campaign.is_published:
+                return
+            reason = (
+                f"Paused: {dead} of {finished} steps failed for good "
+                f"({dead / finished:.0%}, over the {self.policy.failure_rate:.0%} limit)."
+            )
+            campaign.is_published = False
+            campaign.paused_reason = reason
+            period = await repo.open_period(campaign.id)
+            if period is not None:
+                period.ended_at = now
+            campaign.version += 1
+            campaign.updated_at = now
+            await session.flush()
+            await audit.record(
+                session,
+                actor=Actor.system("failure guard"),
+                action=AuditAction.UNPUBLISH,
+                entity_type="campaign",
+                entity_id=campaign.id,
+                entity_name=campaign.name,
+                changes={
+                    "is_published": {"old": True, "new": False},
+                    "paused_reason": {"old": None, "new": reason},
+                },
+                now=now,
+            )
+            log.warning(
+                "campaign paused by the failure guard",
+                extra={"campaign_id": campaign.id, "reason": reason},
+            )
+
+    async def trigger(
+        self,
+        database: Any,
+        *,
+        now: datetime,
+        campaign_ids: Sequence[int] | None = None,
+        max_rounds: int = 10_000,
+        progress: Callable[[TriggerSummary], None] | None = None,
+    ) -> TriggerSummary:
+        """Run everything due at ``now`` until nothing is: memberships, first steps, scheduled
+        steps, expired decisions."""
+        started = clock_time.monotonic()
+        summary = TriggerSummary()
+        async with database.unit_of_work() as session:
+            await expired_leases(session, now=now)
+            campaigns = await CampaignRepository(session).published(
+                now=now, campaign_ids=campaign_ids
+            )
+        summary.campaigns = len(campaigns)
+        by_id = {c.id: c for c in campaigns}
+        for campaign in campaigns:
+            more = True
+            while more:
+                async with database.unit_of_work() as session:
+                    fresh = await CampaignRepository(session).get(campaign.id)
+                    assert fresh is not None
+                    joined, exited, more = await self.sync_sources(
+                        session, fresh, now=now, limit=self.policy.batch_size
+                    )
+                summary.joined += joined
+                summary.exited += exited
+                if progress:
+                    progress(summary)
+        for _ in range(max_rounds):
+            async with database.unit_of_work(read_only=True) as session:
+                due = await due_batches(
+                    session,
+                    statuses=[Status.SCHEDULED, Status.WAITING],
+                    now=now,
+                    campaign_ids=list(by_id),
+                    limit=100,
+                )
+                waiting_due = set(
+                    await due_batches(
+                        session,
+                        statuses=[Status.WAITING],
+                        now=now,
+                        campaign_ids=list(by_id),
+                        limit=100,
+                    )
+                )
+            if not due:
+                break
+            for campaign_id, event_id in due:
+                status = (
+                    Status.WAITING if (campaign_id, event_id) in waiting_due else Status.SCHEDULED
+                )
+                result = await self.run_due(
+                    database, by_id[campaign_id], event_id, now=now, status=status
+                )
+                summary.decisions_expired += result.expired
+                summary.executed += result.executed
+                summary.scheduled += result.scheduled
+                summary.waiting += result.waiting
+                summary.failed += result.failed
+                summary.dead += result.dead
+                if progress:
+                    progress(summary)
+        summary.seconds = round(clock_time.monotonic() - started, 3)
+        return summary
+
+    # -- behaviour ----------------------------------------------------------------------------
+
+    async def track(
+        self, session: AsyncSession, *, data: TrackEvent, actor: Actor, now: datetime
+    ) -> TrackResult:
+        """Record what a contact did and let its waiting decisions react at once."""
+        actor.require("contacts", Perm.EDIT_OTHERS)
+        repo = CampaignRepository(session)
+        contact_id = data.contact_id
+        if contact_id is None and data.email:
+            contact_id = await repo.contact_by_email(data.email.strip().lower())
+        if contact_id is None or not await repo.contact_exists(contact_id):
+            raise ValidationFailed(
+                "Name an existing contact by contact_id or email.",
+                [
+                    FieldError(
+                        "/contact_id" if data.contact_id else "/email",
+                        "No such contact.",
+                        "not_found",
+                    )
+                ],
+            )
+        occurred = data.occurred_at or now
+        repo.add_contact_event(
+            ContactEvent(
+                contact_id=contact_id,
+                name=data.name,
+                properties=data.properties,
+                occurred_at=occurred,
+            )
+        )
+        await contact_bulk_service.touch_activity(session, contact_ids=[contact_id], now=now)
+        taken = await self.offer(
+            session,
+            contact_id=contact_id,
+            behaviour=Behaviour(kind="event", name=data.name, properties=data.properties),
+            now=now,
+        )
+        return TrackResult(contact_id=contact_id, decisions_taken=taken)
+
+    async def offer(
+        self, session: AsyncSession, *, contact_id: int, behaviour: Behaviour, now: datetime
+    ) -> int:
+        """Offer a behaviour to every decision the contact waits on (any channel calls this)."""
+        types = [t.key for t in self.registry if t.behaviour == behaviour.kind]
+        repo = CampaignRepository(session)
+        pending = await repo.waiting_decision_events(contact_id, types)
+        taken = 0
+        by_campaign: dict[int, list[int]] = {}
+        for campaign_id, event_id in pending:
+            by_campaign.setdefault(campaign_id, []).append(event_id)
+        for campaign_id, event_ids in by_campaign.items():
+            campaign = await repo.get(campaign_id)
+            if campaign is None or not campaign.is_published:
+                continue
+            runner = self.runner(session, await self.load(session, campaign), now)
+            waiting = await waiting_for(session, contact_id=contact_id, event_ids=event_ids)
+            if await runner.decide(behaviour, contact_id, waiting):
+                taken += 1
+            await runner.flush()
+        return taken
+
+
+def _shorter_than(timing: Timing, delay: timedelta) -> bool:
+    if timing.mode in (Mode.DATE, Mode.RELATIVE):
+        return False
+    if timing.mode is Mode.IMMEDIATE:
+        return True
+    seconds = {
+        "minute": 60,
+        "hour": 3600,
+        "day": 86400,
+        "week": 604800,
+        "month": 2419200,
+        "year": 31536000,
+    }[timing.unit.value]
+    return timing.amount * seconds < delay.total_seconds()
+
+
+async def _campaign_names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    return await CampaignRepository(session).names(ids)
+
+
+campaign_service = CampaignService()
+register_projectable(ProjectableType("campaign", "Campaigns", "campaigns", _campaign_names))

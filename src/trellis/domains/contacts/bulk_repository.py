@@ -1,0 +1,77 @@
+"""Set-based changes to many contacts at once, for campaign steps and bulk actions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trellis.db.json import merged, without_key
+from trellis.db.models import Contact
+
+CHUNK = 5000
+
+
+def _chunks(items: Sequence[int]) -> list[Sequence[int]]:
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+
+
+class ContactBulkRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def set_columns(
+        self, contact_ids: Sequence[int], values: Mapping[str, Any], *, now: datetime
+    ) -> None:
+        for part in _chunks(list(contact_ids)):
+            await self.session.execute(
+                update(Contact)
+                .where(Contact.id.in_(part))
+                .values({**values, "updated_at": now, "version": Contact.version + 1})
+            )
+
+    async def set_custom(
+        self,
+        contact_ids: Sequence[int],
+        patch: Mapping[str, Any],
+        clear: Sequence[str],
+        *,
+        now: datetime,
+    ) -> None:
+        expression: Any = Contact.fields
+        if patch:
+            expression = merged(expression, dict(patch))
+        for alias in clear:
+            expression = without_key(expression, alias)
+        for part in _chunks(list(contact_ids)):
+            await self.session.execute(
+                update(Contact)
+                .where(Contact.id.in_(part))
+                .values(fields=expression, updated_at=now, version=Contact.version + 1)
+            )
+
+    async def set_last_active(self, contact_ids: Sequence[int], *, now: datetime) -> None:
+        for part in _chunks(list(contact_ids)):
+            await self.session.execute(
+                update(Contact).where(Contact.id.in_(part)).values(last_active_at=now)
+            )
+
+    async def delete(self, contact_ids: Sequence[int]) -> None:
+        for part in _chunks(list(contact_ids)):
+            await self.session.execute(delete(Contact).where(Contact.id.in_(part)))
+
+    async def values(self, contact_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = {}
+        columns = [c for c in Contact.__table__.columns if c.key not in ("fields", "version")]
+        for part in _chunks(list(contact_ids)):
+            rows = await self.session.execute(
+                select(*columns, Contact.fields).where(Contact.id.in_(part))
+            )
+            for row in rows.mappings().all():
+                data = {c.key: row[c.key] for c in columns}
+                data.update(row["fields"] or {})
+                found[int(row["id"])] = data
+        return found

@@ -1,0 +1,715 @@
+"""Segments: saved filters over contacts, their members, and the rebuild that keeps the two
+in step.
+
+Services only flush. A rebuild of a large segment commits in batches, so it is driven from
+the edge (``tasks.py``, the CLI) through :meth:`SegmentService.plan_rebuild`,
+:meth:`SegmentService.rebuild_slice` and :meth:`SegmentService.finish_rebuild`, each run in
+its own unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from trellis.actor import Actor, Perm
+from trellis.db.models import Segment
+from trellis.db.pagination import Page, PageRequest
+from trellis.domains.audit.service import AuditAction, audit, diff
+from trellis.domains.contacts.schemas import ActivityItem
+from trellis.domains.contacts.service import register_merge_hook, register_timeline_source
+from trellis.domains.fields.service import field_service, register_field_usage, slugify
+from trellis.domains.projects.schemas import ProjectRef
+from trellis.domains.projects.service import (
+    ProjectableType,
+    project_service,
+    register_projectable,
+)
+from trellis.domains.segments.filters import (
+    BoundGroup,
+    CompileContext,
+    ValidationContext,
+    bind_filters,
+    compile_filters,
+    filter_types,
+)
+from trellis.domains.segments.repository import ContactWindow, SegmentRepository, Slice
+from trellis.domains.segments.schemas import (
+    EMPTY_FILTERS,
+    ContactSegmentRead,
+    FilterTypeRead,
+    MemberRead,
+    MembershipResult,
+    SegmentCreate,
+    SegmentRead,
+    SegmentUpdate,
+    parse_filters,
+)
+from trellis.domains.system.service import system_service
+from trellis.domains.users.service import check_version
+from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed
+from trellis.jobs.base import enqueue_job
+
+DEFAULT_BATCH_SIZE = 100_000
+MANUAL_CHUNK = 1000
+REBUILD_JOB = "segments.rebuild"
+
+
+def _snapshot(segment: Segment) -> dict[str, Any]:
+    return {
+        "name": segment.name,
+        "alias": segment.alias,
+        "description": segment.description,
+        "is_public": segment.is_public,
+        "is_published": segment.is_published,
+        "filters": segment.filters,
+    }
+
+
+def iter_conditions(document: Any) -> Iterator[dict[str, Any]]:
+    """Every condition of a stored filter document, however deeply nested."""
+    if not isinstance(document, dict):
+        return
+    for item in document.get("conditions") or []:
+        if isinstance(item, dict) and "conditions" in item:
+            yield from iter_conditions(item)
+        elif isinstance(item, dict):
+            yield item
+
+
+def segment_references(document: Any) -> set[int]:
+    refs: set[int] = set()
+    for condition in iter_conditions(document):
+        if condition.get("type") == "segment" and isinstance(condition.get("value"), list):
+            refs.update(v for v in condition["value"] if isinstance(v, int))
+    return refs
+
+
+def dependency_order(graph: dict[int, set[int]]) -> list[int]:
+    """Segments before the segments whose filters refer to them (references outside the
+    graph are ignored; a cycle, which saving refuses, is broken arbitrarily)."""
+    order: list[int] = []
+    state: dict[int, int] = {}
+
+    def visit(node: int) -> None:
+        if state.get(node) is not None:
+            return
+        state[node] = 1
+        for ref in sorted(graph.get(node, ())):
+            if ref in graph:
+                visit(ref)
+        state[node] = 2
+        order.append(node)
+
+    for node in sorted(graph):
+        visit(node)
+    return order
+
+
+@dataclass
+class RebuildPlan:
+    """One segment's rebuild: its compiled condition and the contact slices to walk."""
+
+    segment_id: int
+    name: str
+    condition: ColumnElement[bool] | None
+    slices: list[Slice] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class RebuildResult:
+    segment_id: int
+    name: str
+    joined: int = 0
+    left: int = 0
+    total: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+class SegmentService:
+    # -- filters ----------------------------------------------------------------------------
+
+    async def validation_context(self, session: AsyncSession) -> ValidationContext:
+        return ValidationContext(
+            session=session,
+            contact_fields=await field_service.catalog(session, "contact"),
+            company_fields=await field_service.catalog(session, "company"),
+            segment_ids=await SegmentRepository(session).ids(),
+        )
+
+    async def bind(
+        self, session: AsyncSession, document: Any, *, pointer: str = "/filters"
+    ) -> BoundGroup:
+        """Check a filter document (shape, then every condition) and return it bound."""
+        group = parse_filters(document, pointer=pointer)
+        return await bind_filters(await self.validation_context(session), group, pointer=pointer)
+
+    async def compile(
+        self,
+        session: AsyncSession,
+        bound: BoundGroup,
+        *,
+        now: datetime,
+        default_timezone: str | None = None,
+        scope: ColumnElement[bool] | None = None,
+    ) -> ColumnElement[bool]:
+        if default_timezone is None:
+            default_timezone = (await system_service.settings(session)).default_timezone
+        zones: list[str] = []
+        if bound.needs_timezones:
+            zones = await SegmentRepository(session).timezones(scope)
+        context = CompileContext(now=now, default_timezone=default_timezone, timezones=zones)
+        return compile_filters(context, bound)
+
+    def filter_types(self, *, actor: Actor) -> list[FilterTypeRead]:
+        self._require_view_any(actor)
+        return [kind.describe() for kind in filter_types().values()]
+
+    async def count(
+        self,
+        session: AsyncSession,
+        *,
+        filters: Any,
+        actor: Actor,
+        now: datetime,
+        default_timezone: str | None = None,
+    ) -> int:
+        """How many contacts a filter document matches now, without saving anything."""
+        self._require_view_any(actor)
+        bound = await self.bind(session, filters)
+        condition = await self.compile(session, bound, now=now, default_timezone=default_timezone)
+        return await SegmentRepository(session).count_matching(condition)
+
+    # -- segments ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _require_view_any(actor: Actor) -> None:
+        if not actor.can_view_any("segments"):
+            actor.require("segments", Perm.VIEW_OTHERS)
+
+    @staticmethod
+    def _visible(segment: Segment, actor: Actor) -> bool:
+        return segment.is_public or actor.is_admin or segment.created_by_id == actor.user_id
+
+    async def get(self, session: AsyncSession, segment_id: int, *, actor: Actor) -> Segment:
+        segment = await SegmentRepository(session).get(segment_id)
+        if segment is None or not self._visible(segment, actor):
+            raise NotFound(f"No segment with id {segment_id}.")
+        actor.require_on("segments", Perm.VIEW_OWN, Perm.VIEW_OTHERS, segment.created_by_id)
+        return segment
+
+    async def read(self, session: AsyncSession, segment: Segment) -> SegmentRead:
+        return (await self.read_many(session, [segment]))[0]
+
+    async def read_many(
+        self, session: AsyncSession, segments: Sequence[Segment]
+    ) -> list[SegmentRead]:
+        projects = await project_service.projects_of(session, "segment", [s.id for s in segments])
+        out = []
+        for segment in segments:
+            item = SegmentRead.model_validate(segment)
+            item.projects = [ProjectRef(id=p.id, name=p.name) for p in projects[segment.id]]
+            out.append(item)
+        return out
+
+    async def list_page(
+        self,
+        session: AsyncSession,
+        *,
+        actor: Actor,
+        page: PageRequest,
+        q: str | None = None,
+        project_id: int | None = None,
+        is_published: bool | None = None,
+    ) -> Page[Segment]:
+        self._require_view_any(actor)
+        return await SegmentRepository(session).list_page(
+            page=page,
+            q=q,
+            project_id=project_id,
+            is_published=is_published,
+            visible_to=actor.user_id,
+            see_private=actor.is_admin,
+        )
+
+    async def _alias(
+        self, repo: SegmentRepository, name: str, wanted: str | None, *, except_id: int | None
+    ) -> str:
+        if wanted is not None:
+            existing = await repo.by_alias(wanted)
+            if existing is not None and existing.id != except_id:
+                raise Conflict(
+                    f"A segment with the alias {wanted!r} exists.",
+                    [FieldError("/alias", "This alias is taken.", "duplicate")],
+                )
+            return wanted
+        base = slugify(name).replace("_", "-")[:90] or "segment"
+        taken = await repo.aliases_like(base)
+        alias, n = base, 1
+        while alias in taken:
+            n += 1
+            alias = f"{base}-{n}"
+        return alias
+
+    async def _check_cycles(
+        self, session: AsyncSession, segment_id: int | None, bound: BoundGroup
+    ) -> None:
+        """Refuse filters that would make a segment depend on itself."""
+        if segment_id is None:
+            return  # nothing refers to a segment that does not exist yet
+        graph = {
+            sid: segment_references(filters)
+            for sid, _, _, filters in await SegmentRepository(session).all_filters()
+        }
+        graph[segment_id] = bound.segment_refs
+        errors = []
+        for condition in bound.conditions():
+            for index, ref in enumerate(condition.segment_refs):
+                if self._reaches(graph, ref, segment_id):
+                    errors.append(
+                        FieldError(
+                            f"{condition.pointer}/value/{index}",
+                            "This would make the segment depend on itself "
+                            + ("directly." if ref == segment_id else "through other segments."),
+                            "cycle",
+                        )
+                    )
+        if errors:
+            raise ValidationFailed("Segments cannot refer to each other in a circle.", errors)
+
+    @staticmethod
+    def _reaches(graph: dict[int, set[int]], start: int, target: int) -> bool:
+        seen: set[int] = set()
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            if node == target:
+                return True
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.extend(graph.get(node, ()))
+        return False
+
+    async def create(
+        self, session: AsyncSession, *, data: SegmentCreate, actor: Actor, now: datetime
+    ) -> Segment:
+        actor.require("segments", Perm.CREATE)
+        if data.is_published:
+            actor.require("segments", Perm.PUBLISH)
+        repo = SegmentRepository(session)
+        bound = await self.bind(session, data.filters)
+        segment = Segment(
+            name=data.name,
+            alias=await self._alias(repo, data.name, data.alias, except_id=None),
+            description=data.description,
+            is_public=data.is_public,
+            is_published=data.is_published,
+            filters=bound.stored(),
+            created_by_id=actor.user_id,
+            member_count=0,
+            created_at=now,
+            updated_at=now,
+        )
+        repo.add(segment)
+        await session.flush()
+        changes = diff({}, _snapshot(segment))
+        if data.projects:
+            old, new = await project_service.set_entity_projects(
+                session,
+                entity_type="segment",
+                entity_id=segment.id,
+                project_ids=data.projects,
+                actor=actor,
+                now=now,
+            )
+            changes["projects"] = {"old": old, "new": new}
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.CREATE,
+            entity_type="segment",
+            entity_id=segment.id,
+            entity_name=segment.name,
+            changes=changes,
+            now=now,
+        )
+        return segment
+
+    async def update(
+        self,
+        session: AsyncSession,
+        segment_id: int,
+        *,
+        data: SegmentUpdate,
+        actor: Actor,
+        now: datetime,
+        expected_version: int | None,
+    ) -> Segment:
+        repo = SegmentRepository(session)
+        segment = await repo.get(segment_id)
+        if segment is None or not self._visible(segment, actor):
+            raise NotFound(f"No segment with id {segment_id}.")
+        actor.require_on("segments", Perm.EDIT_OWN, Perm.EDIT_OTHERS, segment.created_by_id)
+        check_version(segment, expected_version)
+        given = data.model_dump(exclude_unset=True)
+        before = _snapshot(segment)
+        if given.get("is_published") is not None and given["is_published"] != segment.is_published:
+            actor.require("segments", Perm.PUBLISH)
+        if given.get("filters") is not None:
+            bound = await self.bind(session, given["filters"])
+            await self._check_cycles(session, segment.id, bound)
+            segment.filters = bound.stored()
+        if given.get("alias") is not None:
+            segment.alias = await self._alias(
+                repo, segment.name, given["alias"], except_id=segment.id
+            )
+        for name in ("name", "description", "is_public", "is_published"):
+            if given.get(name) is not None:
+                setattr(segment, name, given[name])
+        changes = diff(before, _snapshot(segment))
+        if data.projects is not None:
+            old, new = await project_service.set_entity_projects(
+                session,
+                entity_type="segment",
+                entity_id=segment.id,
+                project_ids=data.projects,
+                actor=actor,
+                now=now,
+            )
+            if old != new:
+                changes["projects"] = {"old": old, "new": new}
+        if changes:
+            segment.version += 1
+            segment.updated_at = now
+            await session.flush()
+            await audit.record(
+                session,
+                actor=actor,
+                action=AuditAction.UPDATE,
+                entity_type="segment",
+                entity_id=segment.id,
+                entity_name=segment.name,
+                changes=changes,
+                now=now,
+            )
+        return segment
+
+    async def delete(
+        self, session: AsyncSession, segment_id: int, *, actor: Actor, now: datetime
+    ) -> None:
+        repo = SegmentRepository(session)
+        segment = await repo.get(segment_id)
+        if segment is None or not self._visible(segment, actor):
+            raise NotFound(f"No segment with id {segment_id}.")
+        actor.require_on("segments", Perm.DELETE_OWN, Perm.DELETE_OTHERS, segment.created_by_id)
+        users = [
+            name
+            for sid, name, _, filters in await repo.all_filters()
+            if sid != segment_id and segment_id in segment_references(filters)
+        ]
+        if users:
+            raise Conflict(
+                f"The segment is used by the filters of: {', '.join(users)}. Change those first.",
+                extra={"used_by": users},
+            )
+        snapshot = _snapshot(segment)
+        await project_service.forget_entity(session, entity_type="segment", entity_id=segment.id)
+        await repo.delete(segment)
+        await session.flush()
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.DELETE,
+            entity_type="segment",
+            entity_id=segment_id,
+            entity_name=snapshot["name"],
+            changes=diff(snapshot, {}),
+            now=now,
+        )
+
+    # -- members ----------------------------------------------------------------------------
+
+    async def members_page(
+        self, session: AsyncSession, segment_id: int, *, actor: Actor, page: PageRequest
+    ) -> Page[MemberRead]:
+        await self.get(session, segment_id, actor=actor)
+        found = await SegmentRepository(session).members_page(segment_id, page=page)
+        items = [
+            MemberRead(
+                contact_id=row.contact_id,
+                email=row.email,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                added_at=row.added_at,
+                manually_added=row.manually_added,
+            )
+            for row in found.items
+        ]
+        return Page(items=items, total=found.total, number=found.number, size=found.size)
+
+    async def segments_of_contact(
+        self, session: AsyncSession, contact_id: int, *, actor: Actor
+    ) -> list[ContactSegmentRead]:
+        if not actor.can_view_any("contacts"):
+            actor.require("contacts", Perm.VIEW_OTHERS)
+        repo = SegmentRepository(session)
+        if not await repo.contact_exists(contact_id):
+            raise NotFound(f"No contact with id {contact_id}.")
+        return [
+            ContactSegmentRead(
+                id=row.id,
+                name=row.name,
+                alias=row.alias,
+                is_public=row.is_public,
+                is_published=row.is_published,
+                added_at=row.added_at,
+                manually_added=row.manually_added,
+            )
+            for row in await repo.segments_of_contact(contact_id)
+        ]
+
+    async def add_members(
+        self,
+        session: AsyncSession,
+        segment_id: int,
+        *,
+        contact_ids: Sequence[int],
+        actor: Actor,
+        now: datetime,
+    ) -> MembershipResult:
+        """Add contacts by hand (the API, a UI bulk action, "apply a segment" in an import).
+
+        They stay members whatever the filters say, until removed by hand.
+        """
+        return await self._change_members(
+            session, segment_id, contact_ids=contact_ids, actor=actor, now=now, add=True
+        )
+
+    async def remove_members(
+        self,
+        session: AsyncSession,
+        segment_id: int,
+        *,
+        contact_ids: Sequence[int],
+        actor: Actor,
+        now: datetime,
+    ) -> MembershipResult:
+        """Remove contacts by hand; no rebuild adds them back (until they are added by hand)."""
+        return await self._change_members(
+            session, segment_id, contact_ids=contact_ids, actor=actor, now=now, add=False
+        )
+
+    async def _change_members(
+        self,
+        session: AsyncSession,
+        segment_id: int,
+        *,
+        contact_ids: Sequence[int],
+        actor: Actor,
+        now: datetime,
+        add: bool,
+    ) -> MembershipResult:
+        repo = SegmentRepository(session)
+        segment = await repo.get(segment_id)
+        if segment is None or not self._visible(segment, actor):
+            raise NotFound(f"No segment with id {segment_id}.")
+        actor.require_on("segments", Perm.EDIT_OWN, Perm.EDIT_OTHERS, segment.created_by_id)
+        ids = list(dict.fromkeys(contact_ids))
+        changed = 0
+        missing: list[int] = []
+        for start in range(0, len(ids), MANUAL_CHUNK):
+            chunk = ids[start : start + MANUAL_CHUNK]
+            existing = await repo.existing_contacts(chunk)
+            missing.extend(i for i in chunk if i not in existing)
+            present = [i for i in chunk if i in existing]
+            if not present:
+                continue
+            if add:
+                changed += await repo.add_manually(segment_id, present, now=now)
+            else:
+                changed += await repo.remove_manually(segment_id, present, now=now)
+        before = segment.member_count
+        total = await repo.count_members(segment_id)
+        await repo.set_built(segment_id, member_count=total, now=None)
+        await session.refresh(segment)
+        if changed:
+            changes: dict[str, Any] = {
+                "member_count": {"old": before, "new": total},
+                "members_added" if add else "members_removed": {"old": None, "new": changed},
+            }
+            await audit.record(
+                session,
+                actor=actor,
+                action=AuditAction.MEMBERSHIP,
+                entity_type="segment",
+                entity_id=segment_id,
+                entity_name=segment.name,
+                changes=changes,
+                now=now,
+            )
+        return MembershipResult(
+            changed=changed,
+            unchanged=len(ids) - len(missing) - changed,
+            not_found=missing,
+            member_count=total,
+        )
+
+    async def request_rebuild(
+        self, session: AsyncSession, segment_id: int, *, actor: Actor
+    ) -> None:
+        segment = await self.get(session, segment_id, actor=actor)
+        actor.require_on("segments", Perm.EDIT_OWN, Perm.EDIT_OTHERS, segment.created_by_id)
+        enqueue_job(
+            REBUILD_JOB, {"segment_id": segment_id}, dedupe_key=f"{REBUILD_JOB}:{segment_id}"
+        )
+
+    # -- the rebuild, in batches driven by the edge -------------------------------------------
+
+    async def plan_rebuild(
+        self,
+        session: AsyncSession,
+        *,
+        now: datetime,
+        segment_ids: Sequence[int] | None = None,
+        updated_after: datetime | None = None,
+        default_timezone: str | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> list[RebuildPlan]:
+        """What to rebuild, in dependency order: the given segments, or every published one.
+
+        With ``updated_after`` only contacts updated since then are looked at (the
+        incremental pass). A segment whose stored filters no longer check out gets a plan
+        with ``error`` set instead of a condition.
+        """
+        repo = SegmentRepository(session)
+        everything = await repo.all_filters()
+        if segment_ids is None:
+            chosen = {sid: (name, f) for sid, name, published, f in everything if published}
+        else:
+            known = {sid: (name, f) for sid, name, _, f in everything}
+            for sid in segment_ids:
+                if sid not in known:
+                    raise NotFound(f"No segment with id {sid}.")
+            chosen = {sid: known[sid] for sid in segment_ids}
+        order = dependency_order({sid: segment_references(f) for sid, (_, f) in chosen.items()})
+        window = await repo.contact_window(updated_after=updated_after)
+        slices = self._slices(window, batch_size, updated_after)
+        if default_timezone is None:
+            default_timezone = (await system_service.settings(session)).default_timezone
+        scope = slices[0].contacts() if updated_after is not None and slices else None
+        plans = []
+        for sid in order:
+            name, filters = chosen[sid]
+            try:
+                bound = await self.bind(session, filters or EMPTY_FILTERS)
+                condition = await self.compile(
+                    session, bound, now=now, default_timezone=default_timezone, scope=scope
+                )
+            except ValidationFailed as exc:
+                first = exc.errors[0] if exc.errors else None
+                reason = f"{first.pointer}: {first.detail}" if first else exc.detail
+                if len(exc.errors) > 1:
+                    reason += f" (and {len(exc.errors) - 1} more)"
+                plans.append(RebuildPlan(sid, name, None, error=f"invalid filters at {reason}"))
+                continue
+            plans.append(RebuildPlan(sid, name, condition, list(slices)))
+        return plans
+
+    @staticmethod
+    def _slices(
+        window: ContactWindow, batch_size: int, updated_after: datetime | None
+    ) -> list[Slice]:
+        if window.count == 0:
+            return []
+        size = max(1, batch_size)
+        return [
+            Slice(low, min(low + size, window.high), updated_after)
+            for low in range(window.low, window.high, size)
+        ]
+
+    async def rebuild_slice(
+        self, session: AsyncSession, plan: RebuildPlan, part: Slice, *, now: datetime
+    ) -> tuple[int, int]:
+        """Joins and leaves for one slice of contacts; returns (joined, left)."""
+        assert plan.condition is not None
+        repo = SegmentRepository(session)
+        joined = await repo.apply_joins(plan.segment_id, plan.condition, part, now=now)
+        left = await repo.apply_leaves(plan.segment_id, plan.condition, part, now=now)
+        return joined, left
+
+    async def finish_rebuild(
+        self, session: AsyncSession, segment_id: int, *, now: datetime | None
+    ) -> int:
+        """Store the member count (and, after a full rebuild, when it was built)."""
+        repo = SegmentRepository(session)
+        total = await repo.count_members(segment_id)
+        await repo.set_built(segment_id, member_count=total, now=now)
+        return total
+
+    async def changed_contacts(self, session: AsyncSession, *, after: datetime) -> ContactWindow:
+        return await SegmentRepository(session).contact_window(updated_after=after)
+
+    # -- hooks for other domains ------------------------------------------------------------
+
+    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
+        """Which of these segment ids exist (for other domains' validation)."""
+        wanted = set(ids)
+        if not wanted:
+            return set()
+        return set(await SegmentRepository(session).ids()) & wanted
+
+    async def fields_in_use(self, session: AsyncSession, object_: str, alias: str) -> list[str]:
+        kind = "custom_field" if object_ == "contact" else "company_field"
+        return [
+            f"segment {name!r}"
+            for _, name, _, filters in await SegmentRepository(session).all_filters()
+            if any(
+                c.get("type") == kind and c.get("field") == alias for c in iter_conditions(filters)
+            )
+        ]
+
+    async def timeline(
+        self, session: AsyncSession, contact_id: int, before: datetime | None, limit: int
+    ) -> list[ActivityItem]:
+        rows = await SegmentRepository(session).membership_log(
+            contact_id, limit=limit, before=before
+        )
+        return [
+            ActivityItem(
+                occurred_at=row.occurred_at,
+                kind=f"segment.{row.change}",
+                summary=("Joined" if row.change == "joined" else "Left")
+                + f" segment {row.name}"
+                + (" (by hand)" if row.manual else ""),
+                details={"segment_id": row.segment_id, "manual": row.manual},
+                source_type="segment",
+                source_id=row.segment_id,
+            )
+            for row in rows
+        ]
+
+    async def merge_contacts(
+        self, session: AsyncSession, winner_id: int, loser_id: int, now: datetime
+    ) -> None:
+        await SegmentRepository(session).move_memberships(loser_id=loser_id, winner_id=winner_id)
+
+
+segment_service = SegmentService()
+
+
+async def _segment_names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    return await SegmentRepository(session).names(ids)
+
+
+register_projectable(ProjectableType("segment", "Segments", "segments", _segment_names))
+register_field_usage(segment_service.fields_in_use)
+register_timeline_source("segments", segment_service.timeline)
+register_merge_hook("segments", segment_service.merge_contacts)

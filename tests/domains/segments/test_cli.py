@@ -1,0 +1,102 @@
+"""``trellis segments update``: a summary per segment, one-line failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+from tests.domains.segments.conftest import World, cond
+from tests.fixtures.database import DatabaseUnderTest
+from trellis.cli.main import app as cli
+from trellis.clock import parse_instant
+from trellis.db.models import Segment
+from trellis.db.session import Database, create_engine
+from trellis.settings import get_settings
+
+runner = CliRunner()
+T = TypeVar("T")
+
+
+@pytest.fixture
+def cli_env(
+    tmp_path: Path, test_database: DatabaseUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    monkeypatch.setenv("TRELLIS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TRELLIS_DATABASE__URL", test_database.url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_update_rebuilds_and_reports(test_database: DatabaseUnderTest, cli_env: None) -> None:
+    async def prepare(world: World) -> tuple[int, int]:
+        await world.contact(email="a@example.com", points=10, created_at=_at("2026-03-01T10:00"))
+        await world.contact(email="b@example.com", points=1, created_at=_at("2026-03-02T10:00"))
+        hot = await world.segment("Hot", cond("points", ">=", 10))
+        new = await world.segment("New today", cond("created", "=", "today"))
+        return hot, new
+
+    hot, new = in_world(test_database, prepare)
+
+    result = runner.invoke(cli, ["segments", "update", "--now", "2026-03-02T12:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert f"segment {hot} 'Hot': 1 joined, 0 left, 1 members" in result.stdout
+    assert f"segment {new} 'New today': 1 joined, 0 left, 1 members" in result.stdout
+
+    # The next day, "today" holds no one: --now moves time for relative dates.
+    later = runner.invoke(
+        cli, ["segments", "update", "--segment", str(new), "--now", "2026-03-03T12:00:00Z"]
+    )
+    assert later.exit_code == 0, later.output
+    assert f"segment {new} 'New today': 0 joined, 1 left, 0 members" in later.stdout
+    assert "'Hot'" not in later.stdout
+
+
+def test_failures_are_one_line_and_non_zero(
+    test_database: DatabaseUnderTest, cli_env: None
+) -> None:
+    missing = runner.invoke(cli, ["segments", "update", "--segment", "4242"])
+    assert missing.exit_code == 1
+    assert "No segment with id 4242" in missing.output
+    bad_now = runner.invoke(cli, ["segments", "update", "--now", "yesterday-ish"])
+    assert bad_now.exit_code == 1
+    assert "--now" in bad_now.output
+
+    async def prepare(world: World) -> None:
+        broken = await world.segment("Broken", cond("points", ">", 1))
+        async with world.database.unit_of_work() as session:
+            await session.execute(
+                update(Segment)
+                .where(Segment.id == broken)
+                .values(filters={"match": "all", "conditions": [cond("points", "~", 1)]})
+            )
+
+    in_world(test_database, prepare)
+    failed = runner.invoke(cli, ["segments", "update"])
+    assert failed.exit_code == 1
+    # One message (rich may wrap it to the terminal's width).
+    message = " ".join(failed.output.split())
+    assert message.startswith("error: segment")
+    assert "invalid filters at /filters/conditions/0/operator" in message
+
+
+def _at(text: str) -> datetime:
+    return parse_instant(text)
+
+
+def in_world(test_database: DatabaseUnderTest, work: Callable[[World], Awaitable[T]]) -> T:
+    async def run() -> T:
+        database = Database(create_engine(test_database.url))
+        try:
+            return await work(World(database))
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
