@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -82,6 +83,8 @@ def fresh_database(db: str | None, *, prefix: str) -> Iterator[str]:
     (a database named after ``prefix`` is created there and dropped with FORCE at the end),
     or a ``sqlite:///`` file URL, used as given and left in place.
     """
+    # A benchmark stopped with SIGTERM (e.g. by `timeout`) still drops its database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if is_postgres(db):
         assert db is not None
         name = f"trellis_bench_{prefix}_{uuid.uuid4().hex[:8]}"

@@ -30,7 +30,9 @@ def create_project(page: Page, name: str, description: str = "") -> None:
     expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
 
 
-def api_client(base_url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> httpx.Client:
+def api_client(
+    base_url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
+) -> httpx.Client:
     """An API client logged in with a session cookie, sending the CSRF token on writes."""
     client = httpx.Client(base_url=base_url, timeout=30)
     response = client.post("/api/v2/auth/login", json={"email": email, "password": password})

@@ -37,7 +37,9 @@ def test_custom_field_then_contact_with_it_and_its_timeline(page: Page) -> None:
     expect(page.get_by_role("table", name="Contact fields").get_by_text(label)).to_be_visible()
 
     # A contact with a value for it.
-    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="All contacts").click()
+    page.get_by_role("navigation", name="Main navigation").get_by_role(
+        "link", name="All contacts"
+    ).click()
     expect(page.get_by_role("heading", level=1, name="Contacts")).to_be_visible()
     page.get_by_role("button", name="New contact").click()
     dialog = page.get_by_role("dialog", name="New contact")
@@ -83,11 +85,18 @@ def test_segment_live_count_equals_count_after_rebuild(page: Page, base_url: str
         for i, points in enumerate([25, 40, 11, 3, 0]):
             response = client.post(
                 "/api/v2/contacts",
-                json={"email": f"{tag}-{i}@example.com", "first_name": f"P{i}", "tags": [tag], "points": points},
+                json={
+                    "email": f"{tag}-{i}@example.com",
+                    "first_name": f"P{i}",
+                    "tags": [tag],
+                    "points": points,
+                },
             )
             assert response.status_code == 201, response.text
         # Points but not the tag: must not match.
-        response = client.post("/api/v2/contacts", json={"email": f"{tag}-other@example.com", "points": 99})
+        response = client.post(
+            "/api/v2/contacts", json={"email": f"{tag}-other@example.com", "points": 99}
+        )
         assert response.status_code == 201, response.text
     finally:
         client.close()
@@ -135,7 +144,9 @@ def test_segment_live_count_equals_count_after_rebuild(page: Page, base_url: str
     expect(page).to_have_url(re.compile(r"/segments/\d+$"))
     expect(page.get_by_role("heading", level=1, name=f"High scorers {tag}")).to_be_visible()
     page.get_by_role("button", name="Rebuild now").click()
-    expect(page.get_by_text(re.compile(rf"^{live_count} members · built"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(rf"^{live_count} members · built"))).to_be_visible(
+        timeout=60_000
+    )
     expect(live).to_have_text(live_count)
 
     page.get_by_role("tab", name=re.compile(r"^Members")).click()
@@ -182,4 +193,6 @@ def test_import_wizard_reports_the_broken_row(page: Page, tmp_path: Path) -> Non
 
     # The import is listed among past imports.
     page.get_by_role("link", name="Import another file").click()
-    expect(page.get_by_role("table", name="Past imports").get_by_role("link", name="people.csv").first).to_be_visible()
+    expect(
+        page.get_by_role("table", name="Past imports").get_by_role("link", name="people.csv").first
+    ).to_be_visible()

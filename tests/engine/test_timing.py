@@ -169,7 +169,8 @@ def test_window_results_fall_inside_the_window(
         return
     timing = Timing(Mode.INTERVAL, 1, Unit.HOUR, window_start=start, window_end=end)
     due = due_at(timing, base=base, now=base, timezone=zone)
-    assert due is not None and due >= base
+    assert due is not None
+    assert due >= base
     low, high = sorted((start, end))
     clock = due.astimezone(ZoneInfo(zone)).time().replace(tzinfo=None)
     # Inside the window, give or take a DST gap at its start.

@@ -9,9 +9,7 @@ app = typer.Typer(help="Campaigns: run what is due.", no_args_is_help=True)
 
 @app.command()
 def trigger(
-    campaign: list[int] = typer.Option(
-        [], "--campaign", help="Only this campaign (repeatable)."
-    ),
+    campaign: list[int] = typer.Option([], "--campaign", help="Only this campaign (repeatable)."),
     now: str | None = typer.Option(
         None, "--now", help="Act as if it were this ISO 8601 time, e.g. 2026-05-01T09:00:00Z."
     ),

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Column, Table, bindparam, func, insert, select, text
+from sqlalchemy import Column, Table, any_, bindparam, func, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.db.dialect import dialect_name
 
@@ -129,3 +131,14 @@ async def insert_rows(
     else:
         await connection.exec_driver_sql(sql, records)
     return ids
+
+
+def among(session: AsyncSession, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN (values)`` for a few thousand values: one array parameter on PostgreSQL
+    (``= ANY``), which plans once instead of once per list length; ``IN`` on SQLite."""
+    if dialect_name(session) == "postgresql":
+        return cast(
+            ColumnElement[bool],
+            column == any_(bindparam(None, list(values), type_=ARRAY(column.type))),
+        )
+    return cast(ColumnElement[bool], column.in_(list(values)))

@@ -26,8 +26,15 @@ class RecordingHttp:
         self.statuses = statuses
         self.calls: list[Mapping[str, str]] = []
 
-    async def send(self, *, method: str, url: str, headers: Mapping[str, str], body: str | None,
-                   timeout_s: float) -> HttpResult:
+    async def send(
+        self,
+        *,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: str | None,
+        timeout_s: float,
+    ) -> HttpResult:
         self.calls.append(dict(headers))
         status = self.statuses.pop(0) if self.statuses else 200
         return HttpResult(status=status, error="" if status < 400 else f"answered {status}")
@@ -47,17 +54,29 @@ def _install(statuses: list[int]) -> RecordingHttp:
     http = RecordingHttp(statuses)
     campaign_service.configure(
         http=http,
-        policy=EnginePolicy(retry=RetryPolicy(max_attempts=3, first_delay_s=60),
-                            failure_min_volume=1000),
+        policy=EnginePolicy(
+            retry=RetryPolicy(max_attempts=3, first_delay_s=60), failure_min_volume=1000
+        ),
     )
     return http
 
 
-async def webhook_campaign(admin: httpx.AsyncClient, who: list[int]) -> tuple[dict[str, Any], dict[str, Any]]:
-    hook = step("webhook.send", {"url": "https://hooks.example.test/in", "method": "POST",
-                                 "body": '{"email": "{contactfield=email}"}'}, name="Hook")
+async def webhook_campaign(
+    admin: httpx.AsyncClient, who: list[int]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    hook = step(
+        "webhook.send",
+        {
+            "url": "https://hooks.example.test/in",
+            "method": "POST",
+            "body": '{"email": "{contactfield=email}"}',
+        },
+        name="Hook",
+    )
     after = step("contact.change_tags", {"add": ["hooked"]}, name="After")
-    created = await campaign(admin, events=[hook, after], edges=[edge(None, hook), edge(hook, after)])
+    created = await campaign(
+        admin, events=[hook, after], edges=[edge(None, hook), edge(hook, after)]
+    )
     await admin.post(f"/api/v2/campaigns/{created['id']}/members", json={"contact_ids": who})
     return created, hook
 
@@ -66,7 +85,7 @@ async def test_failures_retry_with_backoff_then_die_and_can_be_retried(
     harness: Harness, admin: httpx.AsyncClient, recording_http: Any
 ) -> None:
     http = recording_http([500, 503, 500, 200])
-    who, = await contacts(admin, {"email": "f@example.com"})
+    (who,) = await contacts(admin, {"email": "f@example.com"})
     created, hook = await webhook_campaign(admin, [who])
     await trigger(harness)
     assert await journey(admin, created["id"], who) == [("Hook", "scheduled")]
@@ -90,9 +109,13 @@ async def test_failures_retry_with_backoff_then_die_and_can_be_retried(
 async def test_a_crash_before_commit_loses_nothing_and_repeats_nothing(
     harness: Harness, admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    who, = await contacts(admin, {"email": "crash@example.com"})
-    points = step("contact.change_points", {"delta": 5}, name="Points",
-                  timing={"mode": "interval", "amount": 1, "unit": "hour"})
+    (who,) = await contacts(admin, {"email": "crash@example.com"})
+    points = step(
+        "contact.change_points",
+        {"delta": 5},
+        name="Points",
+        timing={"mode": "interval", "amount": 1, "unit": "hour"},
+    )
     created = await campaign(admin, events=[points], edges=[edge(None, points)])
     await admin.post(f"/api/v2/campaigns/{created['id']}/members", json={"contact_ids": [who]})
     original = StatDeltas.flush
@@ -121,7 +144,7 @@ async def test_a_webhook_interrupted_after_the_claim_reruns_with_the_same_key(
     harness: Harness, admin: httpx.AsyncClient, recording_http: Any
 ) -> None:
     http = recording_http([])
-    who, = await contacts(admin, {"email": "lease@example.com"})
+    (who,) = await contacts(admin, {"email": "lease@example.com"})
     created, hook = await webhook_campaign(admin, [who])
 
     async def hang(**_: Any) -> HttpResult:
@@ -137,7 +160,9 @@ async def test_a_webhook_interrupted_after_the_claim_reruns_with_the_same_key(
     assert len(http.calls) == 0  # the lease has not expired yet
     await trigger(harness, harness.clock.now() + timedelta(minutes=10))
     assert len(http.calls) == 1
-    assert http.calls[0]["Idempotency-Key"].startswith(f"trellis:{created['id']}:{hook['key']}:{who}:")
+    assert http.calls[0]["Idempotency-Key"].startswith(
+        f"trellis:{created['id']}:{hook['key']}:{who}:"
+    )
     assert await journey(admin, created["id"], who) == [("Hook", "done"), ("After", "done")]
 
 
@@ -148,8 +173,11 @@ async def test_concurrent_workers_do_each_step_once(
     if harness.database.dialect != "postgresql":
         pytest.skip("SKIP LOCKED concurrency is a PostgreSQL feature; SQLite has one writer")
     people = await contacts(admin, *({"email": f"c{i}@example.com"} for i in range(60)))
-    points = step("contact.change_points", {"delta": 1},
-                  timing={"mode": "interval", "amount": 1, "unit": "hour"})
+    points = step(
+        "contact.change_points",
+        {"delta": 1},
+        timing={"mode": "interval", "amount": 1, "unit": "hour"},
+    )
     created = await campaign(admin, events=[points], edges=[edge(None, points)])
     await admin.post(f"/api/v2/campaigns/{created['id']}/members", json={"contact_ids": people})
     previous = campaign_service.policy

@@ -61,7 +61,7 @@ async def test_segment_campaign_points_condition_and_tag(
         ("Tag", "done"),
     ]
     counts = await stats(admin, created["id"])
-    assert counts[is_paris["key"]]["yes"] == 1 and counts[is_paris["key"]]["no"] == 1
+    assert (counts[is_paris["key"]]["yes"], counts[is_paris["key"]]["no"]) == (1, 1)
     assert counts[points["key"]]["done"] == 2
     # Running again does nothing twice.
     again = await trigger(harness)

@@ -22,11 +22,11 @@ async def list_audit_log(
     actor: ActorDep,
     session: SessionDep,
     page: Annotated[PageRequest, Depends(page_request)],
-    entity_type: Annotated[str | None, Query(max_length=40)] = None,
+    entity_type: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]*$")] = None,
     entity_id: OptionalIdQuery = None,
     actor_type: Annotated[Literal["user", "token", "system"] | None, Query()] = None,
     actor_id: OptionalIdQuery = None,
-    action: Annotated[str | None, Query(max_length=40)] = None,
+    action: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]*$")] = None,
     since: Annotated[datetime | None, Query(description="Entries at or after this time")] = None,
     until: Annotated[datetime | None, Query(description="Entries before this time")] = None,
 ) -> ListResponse[AuditEntryRead]:

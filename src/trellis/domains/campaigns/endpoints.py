@@ -253,3 +253,15 @@ async def track_event(
     body: TrackEvent, actor: ActorDep, session: SessionDep, now: NowDep
 ) -> TrackResult:
     return await campaign_service.track(session, data=body, actor=actor, now=now)
+
+
+@router.get(
+    "/contacts/{contact_id}/campaigns",
+    response_model=list[MemberRead],
+    tags=["contacts"],
+    summary="The campaigns a contact is or was in",
+)
+async def contact_campaigns(
+    contact_id: IdPath, actor: ActorDep, session: SessionDep
+) -> list[MemberRead]:
+    return await campaign_service.contact_campaigns(session, contact_id, actor=actor)

@@ -307,6 +307,21 @@ class CampaignRepository:
                 found.setdefault(cid, []).append(event_id)
         return found
 
+    async def move_contact(self, *, loser_id: int, winner_id: int) -> None:
+        """Give the winner of a merge the loser's memberships and steps in campaigns the
+        winner is not in; the rest are the loser's and go with it."""
+        theirs = select(CampaignMember.campaign_id).where(CampaignMember.contact_id == winner_id)
+        await self.session.execute(
+            update(EventLog)
+            .where(EventLog.contact_id == loser_id, EventLog.campaign_id.not_in(theirs))
+            .values(contact_id=winner_id)
+        )
+        await self.session.execute(
+            update(CampaignMember)
+            .where(CampaignMember.contact_id == loser_id, CampaignMember.campaign_id.not_in(theirs))
+            .values(contact_id=winner_id)
+        )
+
     async def contact_memberships(self, contact_id: int) -> list[tuple[CampaignMember, str]]:
         rows = await self.session.execute(
             select(CampaignMember, Campaign.name)

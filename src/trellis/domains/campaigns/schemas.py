@@ -171,6 +171,7 @@ class MembersChangeResult(BaseModel):
 
 class MemberRead(BaseModel):
     contact_id: int
+    campaign_id: int | None = Field(default=None, description="Set in a contact's list.")
     email: str | None
     name: str
     rotation: int

@@ -52,6 +52,8 @@ from trellis.domains.campaigns.schemas import (
     TriggerSummary,
 )
 from trellis.domains.contacts.bulk import contact_bulk_service
+from trellis.domains.contacts.schemas import ActivityItem
+from trellis.domains.contacts.service import register_merge_hook, register_timeline_source
 from trellis.domains.fields.service import field_service
 from trellis.domains.fields.types import FieldType
 from trellis.domains.projects.service import ProjectableType, project_service, register_projectable
@@ -774,6 +776,7 @@ class CampaignService:
                     await runner.jump(decided.redirect_to, dict(steps))
             row.deleted_at = now
             row.parent_id = None
+        await session.flush()
         if campaign.is_published and created:
             await self._resume_stuck(session, runner, created)
         await runner.flush()
@@ -1147,6 +1150,33 @@ class CampaignService:
             for m, email, first, last in result.items
         ]
         return Page(items=items, total=result.total, number=result.number, size=result.size)
+
+    async def contact_campaigns(
+        self, session: AsyncSession, contact_id: int, *, actor: Actor
+    ) -> list[MemberRead]:
+        """The campaigns a contact is or was in, with the steps it waits on."""
+        if not actor.can_view_any("campaigns"):
+            actor.require("campaigns", Perm.VIEW_OTHERS)
+        repo = CampaignRepository(session)
+        result = []
+        for member, name in await repo.contact_memberships(contact_id):
+            events = {e.id: e.name or e.type for e in await repo.events(member.campaign_id)}
+            open_steps = await repo.open_steps_of(member.campaign_id, [contact_id])
+            result.append(
+                MemberRead(
+                    contact_id=contact_id,
+                    campaign_id=member.campaign_id,
+                    email=None,
+                    name=name,
+                    rotation=member.rotation,
+                    status=member.status,
+                    manually_added=member.manually_added,
+                    joined_at=member.joined_at,
+                    left_at=member.left_at,
+                    current_steps=[events.get(e, str(e)) for e in open_steps.get(contact_id, [])],
+                )
+            )
+        return result
 
     async def journey(
         self, session: AsyncSession, campaign_id: int, contact_id: int, *, actor: Actor
@@ -1636,5 +1666,46 @@ async def _campaign_names(session: AsyncSession, ids: Sequence[int]) -> dict[int
     return await CampaignRepository(session).names(ids)
 
 
+async def _timeline(
+    session: AsyncSession, contact_id: int, before: datetime | None, limit: int
+) -> list[ActivityItem]:
+    """Campaign membership on the contact's timeline."""
+    items = []
+    for member, name in await CampaignRepository(session).contact_memberships(contact_id):
+        if before is None or member.joined_at < before:
+            items.append(
+                ActivityItem(
+                    occurred_at=member.joined_at,
+                    kind="campaign_joined",
+                    summary=f"Entered campaign {name}"
+                    + (f" (pass {member.rotation})" if member.rotation > 1 else ""),
+                    details={"campaign_id": member.campaign_id, "rotation": member.rotation},
+                    source_type="campaign",
+                    source_id=member.campaign_id,
+                )
+            )
+        if member.left_at is not None and (before is None or member.left_at < before):
+            verb = "Removed from" if member.status == "removed" else "Left"
+            items.append(
+                ActivityItem(
+                    occurred_at=member.left_at,
+                    kind="campaign_left",
+                    summary=f"{verb} campaign {name}",
+                    details={"campaign_id": member.campaign_id, "status": member.status},
+                    source_type="campaign",
+                    source_id=member.campaign_id,
+                )
+            )
+    items.sort(key=lambda i: i.occurred_at, reverse=True)
+    return items[:limit]
+
+
+async def _merge(session: AsyncSession, winner_id: int, loser_id: int, now: datetime) -> None:
+    """The surviving contact keeps the loser's journeys where it has none of its own."""
+    await CampaignRepository(session).move_contact(loser_id=loser_id, winner_id=winner_id)
+
+
 campaign_service = CampaignService()
 register_projectable(ProjectableType("campaign", "Campaigns", "campaigns", _campaign_names))
+register_timeline_source("campaigns", _timeline)
+register_merge_hook("campaigns", _merge)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
-from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
+from trellis.api.params import TEXT_PATTERN, IdPath, OptionalIdQuery, SearchQuery
 from trellis.clock import ensure_aware
 from trellis.db.pagination import PageRequest
 from trellis.domains.companies.service import company_service
@@ -38,7 +38,7 @@ async def list_contacts(
     session: SessionDep,
     page: PageDep,
     q: SearchQuery = None,
-    tag: Annotated[str | None, Query(max_length=100)] = None,
+    tag: Annotated[str | None, Query(max_length=100, pattern=TEXT_PATTERN)] = None,
     owner_id: OptionalIdQuery = None,
     stage_id: OptionalIdQuery = None,
 ) -> ListResponse[ContactRead]:

@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trellis.db.bulk import insert_rows
+from trellis.db.bulk import among, insert_rows
 from trellis.db.dialect import insert_ignoring_conflicts
 from trellis.db.json import value_text
 from trellis.db.models import (
@@ -115,9 +115,9 @@ class ContactRepository:
 
     async def ids_by_email(self, emails: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
-        for part in chunks(list(emails)):
+        for part in chunks(list(emails), 5000):
             rows = await self.session.execute(
-                select(Contact.email, Contact.id).where(Contact.email.in_(part))
+                select(Contact.email, Contact.id).where(among(self.session, Contact.email, part))
             )
             found.update({email: cid for email, cid in rows.all() if email is not None})
         return found

@@ -82,12 +82,16 @@ def detect_encoding(sample: bytes) -> tuple[str, bool]:
         return "utf-8", True
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise UnreadableFile("The file is UTF-16; save it as UTF-8 (or Latin-1) and retry.")
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(sample, final=False)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    text = decoder.decode(sample, final=False)
+    broken = text.count("\ufffd") - sample.count("\ufffd".encode())
+    if broken == 0:
         return "utf-8", False
-    except UnicodeDecodeError:
-        pass
+    # Real UTF-8 text with a few broken bytes stays UTF-8 (the broken lines are reported);
+    # accented text that is not UTF-8 at all is Latin-1.
+    multibyte = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    if multibyte > broken:
+        return "utf-8", False
     try:
         sample.decode("cp1252")
         return "cp1252", False

@@ -102,8 +102,10 @@ export function ImportPage() {
     try {
       const body = multipart(chosen.slice(0, PREVIEW_BYTES), chosen.name, {});
       const result = ok(await api.POST("/api/v2/imports/preview", { body: body as never }));
+      // The fields must be known to keep the server's proposal (a proposal naming no field is dropped).
+      const known = fields.data ?? (await fields.refetch()).data ?? [];
       setPreview(result);
-      setMapping(mergeMapping(result.headers, targets, result.mapping));
+      setMapping(mergeMapping(result.headers, known.map((f) => ({ alias: f.alias, label: f.label })), result.mapping));
     } catch (e) {
       form.fromError(e);
     } finally {
@@ -177,7 +179,7 @@ export function ImportPage() {
                   <InlineNotification kind="warning" lowContrast hideCloseButton title={`${preview.errors.length} problem(s) in the first rows`}
                     subtitle={preview.errors.slice(0, 5).map((e) => `line ${e.line}${e.column ? `, ${e.column}` : ""}: ${e.reason}`).join("; ")} />
                 ) : null}
-                <TableContainer title="Columns" description="Choose the field each column fills; skipped columns are not imported.">
+                <TableContainer title="Column mapping" description="Choose the field each column fills; skipped columns are not imported.">
                   <Table size="sm" aria-label="Column mapping">
                     <TableHead>
                       <TableRow>
@@ -333,7 +335,7 @@ export function ImportDetailPage() {
             {j.errors.length === 0 ? (
               <p>Every row was imported.</p>
             ) : (
-              <TableContainer title="Errors" description={j.errors.length < j.failed ? `The first ${j.errors.length}; errors.csv lists them all.` : undefined}>
+              <TableContainer title="Import errors" description={j.errors.length < j.failed ? `The first ${j.errors.length}; errors.csv lists them all.` : undefined}>
                 <Table size="sm" aria-label="Import errors">
                   <TableHead>
                     <TableRow>

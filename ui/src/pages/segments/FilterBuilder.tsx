@@ -160,6 +160,8 @@ function ConditionRow({ condition, path, catalog, errors, readOnly, onChange, on
   const valueError = errorFor(errors, "value");
   const otherErrors = errors.filter((e) => !["type", "field", "operator", "value"].includes(e.member ?? ""));
   const invalid = errors.length > 0;
+  // Dates, ranges and lists get a line of their own under the selects.
+  const wide = editor.shape === "pair" || editor.kind === "date" || editor.kind === "datetime" || (editor.shape === "list" && editor.kind !== "dnc_reason");
 
   return (
     <div className={invalid ? "trellis-cond trellis-cond--invalid" : "trellis-cond"} role="group" aria-label={label} data-path={pathKey(path)}>
@@ -182,7 +184,7 @@ function ConditionRow({ condition, path, catalog, errors, readOnly, onChange, on
           {!operator ? <SelectItem value={condition.operator} text={condition.operator || "Choose an operator"} /> : null}
           {operators.map((o) => <SelectItem key={o.key} value={o.key} text={o.label} />)}
         </Select>
-        <div className="trellis-cond__value">
+        <div className={wide ? "trellis-cond__value trellis-cond__value--wide" : "trellis-cond__value"}>
           <ValueInput id={`${id}-value`} label={`${label}: value`} editor={editor} field={field} value={condition.value}
             catalog={catalog} readOnly={readOnly} invalidText={valueError}
             onChange={(value) => onChange({ ...condition, value })} />
@@ -221,7 +223,7 @@ function ChoiceMulti({ id, label, items, value, onChange, readOnly, invalidText 
       id={id}
       titleText={label}
       hideLabel
-      label={selected.length ? `${selected.length} selected` : "Choose"}
+      label={selected.length ? items.filter((i) => selected.includes(i.id)).map((i) => i.text).join(", ") || `${selected.length} selected` : "Choose"}
       items={items}
       itemToString={(i) => i?.text ?? ""}
       selectedItems={items.filter((i) => selected.includes(i.id))}
