@@ -309,3 +309,31 @@ async def test_owners_see_their_own_contacts(harness: Harness, admin: httpx.Asyn
         ).status_code == 200
         assert (await client.delete(f"/api/v2/contacts/{mine['id']}")).status_code == 403
     assert roles
+
+
+async def test_bulk_actions_and_company_filter(admin: httpx.AsyncClient) -> None:
+    ids = [
+        (await admin.post("/api/v2/contacts", json={"email": f"b{i}@example.com"})).json()["id"]
+        for i in range(3)
+    ]
+    tagged = await admin.post(
+        "/api/v2/contacts/bulk",
+        json={"contact_ids": [*ids, 999], "action": "add_tags", "tags": ["webinar"]},
+    )
+    assert tagged.json() == {"affected": 3, "missing": [999]}
+    assert (await admin.get("/api/v2/contacts", params={"tag": "webinar"})).json()["meta"][
+        "total"
+    ] == 3
+    acme = (await admin.post("/api/v2/companies", json={"name": "Acme"})).json()
+    await admin.post(f"/api/v2/contacts/{ids[0]}/companies", json={"company_id": acme["id"]})
+    at_acme = (await admin.get("/api/v2/contacts", params={"company_id": acme["id"]})).json()
+    assert [c["id"] for c in at_acme["data"]] == [ids[0]]
+    deleted = await admin.post(
+        "/api/v2/contacts/bulk", json={"contact_ids": ids[1:], "action": "delete"}
+    )
+    assert deleted.json()["affected"] == 2
+    assert (await admin.get("/api/v2/contacts")).json()["meta"]["total"] == 1
+    no_tags = await admin.post(
+        "/api/v2/contacts/bulk", json={"contact_ids": ids[:1], "action": "add_tags"}
+    )
+    assert no_tags.status_code == 422

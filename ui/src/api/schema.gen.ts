@@ -428,6 +428,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/contacts/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Tag, untag, DNC or delete up to 1,000 contacts at once */
+        post: operations["bulk_action_api_v2_contacts_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/contacts/{contact_id}": {
         parameters: {
             query?: never;
@@ -868,6 +885,265 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The campaign step types, with the JSON Schema of their settings */
+        get: operations["event_types_api_v2_event_types_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Campaigns */
+        get: operations["list_campaigns_api_v2_campaigns_get"];
+        put?: never;
+        /** Create Campaign */
+        post: operations["create_campaign_api_v2_campaigns_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a campaign document without saving it */
+        post: operations["validate_campaign_api_v2_campaigns_validate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/{campaign_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Campaign */
+        get: operations["get_campaign_api_v2_campaigns__campaign_id__get"];
+        /** Save the whole campaign document */
+        put: operations["save_campaign_api_v2_campaigns__campaign_id__put"];
+        post?: never;
+        /** Delete Campaign */
+        delete: operations["delete_campaign_api_v2_campaigns__campaign_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/{campaign_id}/clone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Clone Campaign */
+        post: operations["clone_campaign_api_v2_campaigns__campaign_id__clone_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/{campaign_id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish Campaign */
+        post: operations["publish_campaign_api_v2_campaigns__campaign_id__publish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/{campaign_id}/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unpublish Campaign */
+        post: operations["unpublish_campaign_api_v2_campaigns__campaign_id__unpublish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/{campaign_id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Counts per step, kept as aggregates */
+        get: operations["campaign_stats_api_v2_campaigns__campaign_id__stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/{campaign_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Campaign Members */
+        get: operations["campaign_members_api_v2_campaigns__campaign_id__members_get"];
+        put?: never;
+        /** Add Campaign Members */
+        post: operations["add_campaign_members_api_v2_campaigns__campaign_id__members_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/{campaign_id}/members/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Remove Campaign Members */
+        post: operations["remove_campaign_members_api_v2_campaigns__campaign_id__members_remove_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/{campaign_id}/contacts/{contact_id}/journey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every step of a contact through the campaign, and why */
+        get: operations["contact_journey_api_v2_campaigns__campaign_id__contacts__contact_id__journey_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/{campaign_id}/contacts/{contact_id}/steps/{event_key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reschedule or cancel a waiting step, or retry a dead one */
+        post: operations["change_step_api_v2_campaigns__campaign_id__contacts__contact_id__steps__event_key__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/{campaign_id}/retry-failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retry every dead step */
+        post: operations["retry_failed_api_v2_campaigns__campaign_id__retry_failed_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record something a contact did; waiting decisions react at once */
+        post: operations["track_event_api_v2_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The campaigns a contact is or was in */
+        get: operations["contact_campaigns_api_v2_contacts__contact_id__campaigns_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -984,6 +1260,227 @@ export interface components {
              * @default {}
              */
             options: string;
+        };
+        /**
+         * BulkAction
+         * @description One change to many contacts at once (the list's bulk actions).
+         */
+        BulkAction: {
+            /** Contact Ids */
+            contact_ids: number[];
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "add_tags" | "remove_tags" | "delete" | "add_dnc" | "remove_dnc";
+            /** Tags */
+            tags?: string[];
+            /**
+             * Channel
+             * @default email
+             */
+            channel: string;
+        };
+        /** BulkResult */
+        BulkResult: {
+            /** Affected */
+            affected: number;
+            /**
+             * Missing
+             * @default []
+             */
+            missing: number[];
+        };
+        /** CampaignRead */
+        CampaignRead: {
+            /** Id */
+            id: number;
+            /** Uuid */
+            uuid: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /**
+             * Projects
+             * @default []
+             */
+            projects: number[];
+            /** Is Published */
+            is_published: boolean;
+            /** Publish Up */
+            publish_up: string | null;
+            /** Publish Down */
+            publish_down: string | null;
+            /** Allow Restart */
+            allow_restart: boolean;
+            /** Reactivation */
+            reactivation: string;
+            /** Exit On Source Leave */
+            exit_on_source_leave: boolean;
+            /** Default Timezone */
+            default_timezone: string | null;
+            /**
+             * Sources
+             * @default []
+             */
+            sources: components["schemas"]["SourceDoc"][];
+            /**
+             * Events
+             * @default []
+             */
+            events: components["schemas"]["EventRead"][];
+            /**
+             * Edges
+             * @default []
+             */
+            edges: components["schemas"]["EdgeDoc"][];
+            /** Canvas */
+            canvas: {
+                [key: string]: unknown;
+            };
+            /** Paused Reason */
+            paused_reason: string | null;
+            /**
+             * Members
+             * @default 0
+             */
+            members: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Last Published At */
+            last_published_at: string | null;
+            /** Version */
+            version: number;
+        };
+        /** CampaignSave */
+        CampaignSave: {
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Projects */
+            projects?: number[];
+            /** Publish Up */
+            publish_up?: string | null;
+            /** Publish Down */
+            publish_down?: string | null;
+            /**
+             * Allow Restart
+             * @default false
+             */
+            allow_restart: boolean;
+            /**
+             * Reactivation
+             * @default count_all_time
+             * @enum {string}
+             */
+            reactivation: "count_all_time" | "restart_on_publish" | "count_only_while_published";
+            /**
+             * Exit On Source Leave
+             * @default true
+             */
+            exit_on_source_leave: boolean;
+            /** Default Timezone */
+            default_timezone?: string | null;
+            /** Sources */
+            sources?: components["schemas"]["SourceDoc"][];
+            /** Events */
+            events?: components["schemas"]["EventDoc"][];
+            /** Edges */
+            edges?: components["schemas"]["EdgeDoc"][];
+            /** Canvas */
+            canvas?: {
+                [key: string]: unknown;
+            };
+            /**
+             * On Delete
+             * @description For steps removed while contacts wait on them: redirect or cancel.
+             */
+            on_delete?: {
+                [key: string]: components["schemas"]["DeletedStepChoice"];
+            };
+        };
+        /** CampaignSummary */
+        CampaignSummary: {
+            /** Id */
+            id: number;
+            /** Uuid */
+            uuid: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Is Published */
+            is_published: boolean;
+            /** Paused Reason */
+            paused_reason: string | null;
+            /** Members */
+            members: number;
+            /** Projects */
+            projects: number[];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** CampaignWrite */
+        CampaignWrite: {
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Projects */
+            projects?: number[];
+            /** Publish Up */
+            publish_up?: string | null;
+            /** Publish Down */
+            publish_down?: string | null;
+            /**
+             * Allow Restart
+             * @default false
+             */
+            allow_restart: boolean;
+            /**
+             * Reactivation
+             * @default count_all_time
+             * @enum {string}
+             */
+            reactivation: "count_all_time" | "restart_on_publish" | "count_only_while_published";
+            /**
+             * Exit On Source Leave
+             * @default true
+             */
+            exit_on_source_leave: boolean;
+            /** Default Timezone */
+            default_timezone?: string | null;
+            /** Sources */
+            sources?: components["schemas"]["SourceDoc"][];
+            /** Events */
+            events?: components["schemas"]["EventDoc"][];
+            /** Edges */
+            edges?: components["schemas"]["EdgeDoc"][];
+            /** Canvas */
+            canvas?: {
+                [key: string]: unknown;
+            };
         };
         /** CellErrorRead */
         CellErrorRead: {
@@ -1382,6 +1879,19 @@ export interface components {
             /** Count */
             count: number;
         };
+        /** DeletedStepChoice */
+        DeletedStepChoice: {
+            /**
+             * Redirect To
+             * @description Continue contacts here.
+             */
+            redirect_to?: string | null;
+            /**
+             * Cancel
+             * @default false
+             */
+            cancel: boolean;
+        };
         /** DncEntry */
         DncEntry: {
             /** Channel */
@@ -1417,6 +1927,143 @@ export interface components {
              * @default
              */
             comment: string;
+        };
+        /** EdgeDoc */
+        EdgeDoc: {
+            /**
+             * Source
+             * @description None: from the campaign's sources.
+             */
+            source?: string | null;
+            /** Target */
+            target: string;
+            /** Path */
+            path?: string | null;
+        };
+        /** EventDoc */
+        EventDoc: {
+            /**
+             * Key
+             * @description Stable key (a uuid for events made by Trellis).
+             */
+            key: string;
+            /** Type */
+            type: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            };
+            timing?: components["schemas"]["TimingDoc"];
+        };
+        /** EventRead */
+        EventRead: {
+            /** Key */
+            key: string;
+            /** Id */
+            id: number;
+            /** Type */
+            type: string;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /** Timing */
+            timing: {
+                [key: string]: unknown;
+            };
+            /** Timing Label */
+            timing_label: string;
+        };
+        /** EventStatsRead */
+        EventStatsRead: {
+            /**
+             * Scheduled
+             * @default 0
+             */
+            scheduled: number;
+            /**
+             * Waiting
+             * @default 0
+             */
+            waiting: number;
+            /**
+             * Done
+             * @default 0
+             */
+            done: number;
+            /**
+             * Warned
+             * @default 0
+             */
+            warned: number;
+            /**
+             * Failed
+             * @default 0
+             */
+            failed: number;
+            /**
+             * Dead
+             * @default 0
+             */
+            dead: number;
+            /**
+             * Yes
+             * @default 0
+             */
+            yes: number;
+            /**
+             * No
+             * @default 0
+             */
+            no: number;
+            /**
+             * Cancelled
+             * @default 0
+             */
+            cancelled: number;
+        };
+        /** EventTypeRead */
+        EventTypeRead: {
+            /** Key */
+            key: string;
+            /** Kind */
+            kind: string;
+            /** Label */
+            label: string;
+            /** Description */
+            description: string;
+            /** Group */
+            group: string;
+            /** Leaf */
+            leaf: boolean;
+            /** External */
+            external: boolean;
+            /** Jumps */
+            jumps: boolean;
+            /** Parent Types */
+            parent_types: string[];
+            /** Behaviour */
+            behaviour: string | null;
+            /** Schema */
+            schema: {
+                [key: string]: unknown;
+            };
         };
         /** FieldCreate */
         FieldCreate: {
@@ -1721,10 +2368,54 @@ export interface components {
              */
             code: string;
         };
+        /** Journey */
+        Journey: {
+            /** Campaign Id */
+            campaign_id: number;
+            /** Contact Id */
+            contact_id: number;
+            member: components["schemas"]["trellis__domains__campaigns__schemas__MemberRead"] | null;
+            /** Steps */
+            steps: components["schemas"]["JourneyStep"][];
+        };
+        /** JourneyStep */
+        JourneyStep: {
+            /** Event Key */
+            event_key: string;
+            /** Event Name */
+            event_name: string;
+            /** Type */
+            type: string;
+            /** Rotation */
+            rotation: number;
+            /** Status */
+            status: string;
+            /** Due At */
+            due_at: string | null;
+            /**
+             * Reached At
+             * Format: date-time
+             */
+            reached_at: string;
+            /** Done At */
+            done_at: string | null;
+            /** Attempts */
+            attempts: number;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** ListResponse[AuditEntryRead] */
         ListResponse_AuditEntryRead_: {
             /** Data */
             data: components["schemas"]["AuditEntryRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[CampaignSummary] */
+        ListResponse_CampaignSummary_: {
+            /** Data */
+            data: components["schemas"]["CampaignSummary"][];
             meta: components["schemas"]["PageMeta"];
         };
         /** ListResponse[CompanyRead] */
@@ -1743,12 +2434,6 @@ export interface components {
         ListResponse_ImportRead_: {
             /** Data */
             data: components["schemas"]["ImportRead"][];
-            meta: components["schemas"]["PageMeta"];
-        };
-        /** ListResponse[MemberRead] */
-        ListResponse_MemberRead_: {
-            /** Data */
-            data: components["schemas"]["MemberRead"][];
             meta: components["schemas"]["PageMeta"];
         };
         /** ListResponse[ProjectRead] */
@@ -1810,23 +2495,35 @@ export interface components {
             /** Contact Ids */
             contact_ids: number[];
         };
-        /** MemberRead */
-        MemberRead: {
-            /** Contact Id */
-            contact_id: number;
-            /** Email */
-            email: string | null;
-            /** First Name */
-            first_name: string | null;
-            /** Last Name */
-            last_name: string | null;
+        /** MembersChange */
+        MembersChange: {
+            /** Contact Ids */
+            contact_ids: number[];
+        };
+        /** MembersChangeResult */
+        MembersChangeResult: {
             /**
-             * Added At
-             * Format: date-time
+             * Added
+             * @default []
              */
-            added_at: string;
-            /** Manually Added */
-            manually_added: boolean;
+            added: number[];
+            /**
+             * Restarted
+             * @default []
+             */
+            restarted: number[];
+            /**
+             * Removed
+             * @default []
+             */
+            removed: number[];
+            /**
+             * Rejected
+             * @default {}
+             */
+            rejected: {
+                [key: string]: string;
+            };
         };
         /** MembershipResult */
         MembershipResult: {
@@ -2179,6 +2876,27 @@ export interface components {
             /** Needs Setup */
             needs_setup: boolean;
         };
+        /** SourceDoc */
+        SourceDoc: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "segment" | "form";
+            /** Id */
+            id: number;
+            /**
+             * Audience
+             * @default live
+             * @enum {string}
+             */
+            audience: "live" | "locked";
+            /**
+             * Locked At
+             * @description Locked audience: only contacts in the segment at this time (default: when the campaign is published).
+             */
+            locked_at?: string | null;
+        };
         /** StageCreate */
         StageCreate: {
             /** Name */
@@ -2223,6 +2941,16 @@ export interface components {
             /** Position */
             position?: number | null;
         };
+        /** StepChange */
+        StepChange: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "reschedule" | "cancel" | "retry";
+            /** Due At */
+            due_at?: string | null;
+        };
         /** SystemInfo */
         SystemInfo: {
             /** Version */
@@ -2249,6 +2977,55 @@ export interface components {
         TagRename: {
             /** Name */
             name: string;
+        };
+        /** TimingDoc */
+        TimingDoc: {
+            /**
+             * Mode
+             * @default immediate
+             * @enum {string}
+             */
+            mode: "immediate" | "interval" | "date" | "relative";
+            /**
+             * Amount
+             * @default 0
+             */
+            amount: number;
+            /**
+             * Unit
+             * @default day
+             * @enum {string}
+             */
+            unit: "minute" | "hour" | "day" | "week" | "month" | "year";
+            /**
+             * At Hour
+             * @description Hour of day in the contact's timezone.
+             */
+            at_hour?: string | null;
+            /** Window Start */
+            window_start?: string | null;
+            /** Window End */
+            window_end?: string | null;
+            /**
+             * Weekdays
+             * @description Allowed days, 0 = Monday ... 6 = Sunday.
+             */
+            weekdays?: number[];
+            /**
+             * At
+             * @description For mode 'date'.
+             */
+            at?: string | null;
+            /**
+             * Field
+             * @description For mode 'relative': a contact date field.
+             */
+            field?: string | null;
+            /**
+             * Offset Days
+             * @default 0
+             */
+            offset_days: number;
         };
         /** TokenCreate */
         TokenCreate: {
@@ -2310,6 +3087,28 @@ export interface components {
             expires_at: string | null;
             /** Last Used At */
             last_used_at: string | null;
+        };
+        /** TrackEvent */
+        TrackEvent: {
+            /** Contact Id */
+            contact_id?: number | null;
+            /** Email */
+            email?: string | null;
+            /** Name */
+            name: string;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            };
+            /** Occurred At */
+            occurred_at?: string | null;
+        };
+        /** TrackResult */
+        TrackResult: {
+            /** Contact Id */
+            contact_id: number;
+            /** Decisions Taken */
+            decisions_taken: number;
         };
         /** UpsertResult */
         UpsertResult: {
@@ -2422,6 +3221,77 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** ValidationReport */
+        ValidationReport: {
+            /** Valid */
+            valid: boolean;
+            /** Errors */
+            errors: {
+                [key: string]: string;
+            }[];
+        };
+        /** ListResponse[MemberRead] */
+        trellis__api__pagination__ListResponse_MemberRead___1: {
+            /** Data */
+            data: components["schemas"]["trellis__domains__segments__schemas__MemberRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[MemberRead] */
+        trellis__api__pagination__ListResponse_MemberRead___2: {
+            /** Data */
+            data: components["schemas"]["trellis__domains__campaigns__schemas__MemberRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** MemberRead */
+        trellis__domains__campaigns__schemas__MemberRead: {
+            /** Contact Id */
+            contact_id: number;
+            /**
+             * Campaign Id
+             * @description Set in a contact's list.
+             */
+            campaign_id?: number | null;
+            /** Email */
+            email: string | null;
+            /** Name */
+            name: string;
+            /** Rotation */
+            rotation: number;
+            /** Status */
+            status: string;
+            /** Manually Added */
+            manually_added: boolean;
+            /**
+             * Joined At
+             * Format: date-time
+             */
+            joined_at: string;
+            /** Left At */
+            left_at: string | null;
+            /**
+             * Current Steps
+             * @default []
+             */
+            current_steps: string[];
+        };
+        /** MemberRead */
+        trellis__domains__segments__schemas__MemberRead: {
+            /** Contact Id */
+            contact_id: number;
+            /** Email */
+            email: string | null;
+            /** First Name */
+            first_name: string | null;
+            /** Last Name */
+            last_name: string | null;
+            /**
+             * Added At
+             * Format: date-time
+             */
+            added_at: string;
+            /** Manually Added */
+            manually_added: boolean;
         };
     };
     responses: never;
@@ -3550,6 +4420,7 @@ export interface operations {
                 tag?: string | null;
                 owner_id?: number | null;
                 stage_id?: number | null;
+                company_id?: number | null;
                 "page[number]"?: number;
                 "page[size]"?: number | null;
                 sort?: string | null;
@@ -3633,6 +4504,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BatchUpsertResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    bulk_action_api_v2_contacts_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkAction"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
                 };
             };
             /** @description Validation Error */
@@ -4606,7 +5510,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ListResponse_MemberRead_"];
+                    "application/json": components["schemas"]["trellis__api__pagination__ListResponse_MemberRead___1"];
                 };
             };
             /** @description Validation Error */
@@ -4920,6 +5824,622 @@ export interface operations {
                 };
                 content: {
                     "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    event_types_api_v2_event_types_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeRead"][];
+                };
+            };
+        };
+    };
+    list_campaigns_api_v2_campaigns_get: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive search */
+                q?: string | null;
+                project?: number | null;
+                published?: boolean | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_CampaignSummary_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_campaign_api_v2_campaigns_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    validate_campaign_api_v2_campaigns_validate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationReport"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_campaign_api_v2_campaigns__campaign_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    save_campaign_api_v2_campaigns__campaign_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignSave"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_campaign_api_v2_campaigns__campaign_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    clone_campaign_api_v2_campaigns__campaign_id__clone_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    publish_campaign_api_v2_campaigns__campaign_id__publish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unpublish_campaign_api_v2_campaigns__campaign_id__unpublish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    campaign_stats_api_v2_campaigns__campaign_id__stats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: components["schemas"]["EventStatsRead"];
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    campaign_members_api_v2_campaigns__campaign_id__members_get: {
+        parameters: {
+            query?: {
+                status?: ("active" | "exited" | "removed") | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["trellis__api__pagination__ListResponse_MemberRead___2"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_campaign_members_api_v2_campaigns__campaign_id__members_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembersChangeResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_campaign_members_api_v2_campaigns__campaign_id__members_remove_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembersChangeResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    contact_journey_api_v2_campaigns__campaign_id__contacts__contact_id__journey_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Journey"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    change_step_api_v2_campaigns__campaign_id__contacts__contact_id__steps__event_key__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+                contact_id: number;
+                event_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Journey"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retry_failed_api_v2_campaigns__campaign_id__retry_failed_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: number;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    track_event_api_v2_events_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackEvent"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    contact_campaigns_api_v2_contacts__contact_id__campaigns_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["trellis__domains__campaigns__schemas__MemberRead"][];
                 };
             };
             /** @description Validation Error */

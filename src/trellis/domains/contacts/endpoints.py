@@ -15,6 +15,8 @@ from trellis.domains.contacts.schemas import (
     ActivityPage,
     BatchUpsert,
     BatchUpsertResult,
+    BulkAction,
+    BulkResult,
     Channel,
     CompanyLinkRequest,
     ContactCreate,
@@ -41,9 +43,17 @@ async def list_contacts(
     tag: Annotated[str | None, Query(max_length=100, pattern=TEXT_PATTERN)] = None,
     owner_id: OptionalIdQuery = None,
     stage_id: OptionalIdQuery = None,
+    company_id: OptionalIdQuery = None,
 ) -> ListResponse[ContactRead]:
     result = await contact_service.list_page(
-        session, actor=actor, page=page, q=q, tag=tag, owner_id=owner_id, stage_id=stage_id
+        session,
+        actor=actor,
+        page=page,
+        q=q,
+        tag=tag,
+        owner_id=owner_id,
+        stage_id=stage_id,
+        company_id=company_id,
     )
     return list_response(result, lambda c: c)
 
@@ -66,6 +76,17 @@ async def batch_upsert(
     body: BatchUpsert, actor: ActorDep, session: SessionDep, now: NowDep
 ) -> BatchUpsertResult:
     return await contact_service.upsert_many(session, items=body.contacts, actor=actor, now=now)
+
+
+@router.post(
+    "/contacts/bulk",
+    response_model=BulkResult,
+    summary="Tag, untag, DNC or delete up to 1,000 contacts at once",
+)
+async def bulk_action(
+    body: BulkAction, actor: ActorDep, session: SessionDep, now: NowDep
+) -> BulkResult:
+    return await contact_service.bulk(session, data=body, actor=actor, now=now)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactRead)

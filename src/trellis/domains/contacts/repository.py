@@ -65,6 +65,7 @@ class ContactRepository:
         tag: str | None,
         owner_id: int | None,
         stage_id: int | None,
+        company_id: int | None = None,
         visible_owner_id: int | None = None,
     ) -> Page[Contact]:
         stmt = select(Contact)
@@ -92,6 +93,12 @@ class ContactRepository:
             stmt = stmt.where(Contact.owner_id == owner_id)
         if stage_id is not None:
             stmt = stmt.where(Contact.stage_id == stage_id)
+        if company_id is not None:
+            stmt = stmt.where(
+                Contact.id.in_(
+                    select(ContactCompany.contact_id).where(ContactCompany.company_id == company_id)
+                )
+            )
         if visible_owner_id is not None:
             stmt = stmt.where(Contact.owner_id == visible_owner_id)
         order = order_by_sort(

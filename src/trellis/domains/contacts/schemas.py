@@ -187,3 +187,17 @@ class ActivityPage(BaseModel):
     next_before: datetime | None = Field(
         description="Pass as ?before= for the next page; None when there is no more."
     )
+
+
+class BulkAction(InputModel):
+    """One change to many contacts at once (the list's bulk actions)."""
+
+    contact_ids: Annotated[list[EntityId], Field(min_length=1, max_length=MAX_BATCH)]
+    action: Literal["add_tags", "remove_tags", "delete", "add_dnc", "remove_dnc"]
+    tags: Tags = Field(default_factory=list)
+    channel: Channel = "email"
+
+
+class BulkResult(BaseModel):
+    affected: int
+    missing: list[int] = []

@@ -24,6 +24,8 @@ from trellis.domains.contacts.schemas import (
     ActivityItem,
     ActivityPage,
     BatchUpsertResult,
+    BulkAction,
+    BulkResult,
     CompanyLink,
     ContactCreate,
     ContactFields,
@@ -220,6 +222,7 @@ class ContactService:
         tag: str | None = None,
         owner_id: int | None = None,
         stage_id: int | None = None,
+        company_id: int | None = None,
     ) -> Page[ContactRead]:
         only_own = None
         if not actor.can("contacts", Perm.VIEW_OTHERS):
@@ -231,6 +234,7 @@ class ContactService:
             tag=tag,
             owner_id=owner_id,
             stage_id=stage_id,
+            company_id=company_id,
             visible_owner_id=only_own,
         )
         return Page(
@@ -946,6 +950,64 @@ class ContactService:
         contact = await self.load(session, contact_id)
         actor.require_on("contacts", Perm.EDIT_OWN, Perm.EDIT_OTHERS, contact.owner_id)
         return contact
+
+    async def bulk(
+        self, session: AsyncSession, *, data: BulkAction, actor: Actor, now: datetime
+    ) -> BulkResult:
+        """A bulk action of the contacts list, as a few set-based statements."""
+        if data.action == "delete":
+            actor.require("contacts", Perm.DELETE_OTHERS)
+        else:
+            actor.require("contacts", Perm.EDIT_OTHERS)
+        if data.action in ("add_tags", "remove_tags") and not data.tags:
+            raise ValidationFailed("Name the tags.", [FieldError("/tags", "Required.", "required")])
+        repo = ContactRepository(session)
+        wanted = list(dict.fromkeys(data.contact_ids))
+        found = await repo.existing_ids(wanted)
+        ids = [c for c in wanted if c in found]
+        who, by = actor.type, actor.user_id
+        if data.action == "add_tags":
+            await self.change_tags(
+                session, contact_ids=ids, add=data.tags, source_type=who, source_id=by, now=now
+            )
+        elif data.action == "remove_tags":
+            await self.change_tags(
+                session, contact_ids=ids, remove=data.tags, source_type=who, source_id=by, now=now
+            )
+        elif data.action == "add_dnc":
+            await self.add_dnc(
+                session,
+                contact_ids=ids,
+                channel=data.channel,
+                reason="manual",
+                source_type=who,
+                source_id=by,
+                now=now,
+            )
+        elif data.action == "remove_dnc":
+            await self.remove_dnc(
+                session,
+                contact_ids=ids,
+                channel=data.channel,
+                source_type=who,
+                source_id=by,
+                now=now,
+            )
+        else:
+            await repo.delete_ids(ids)
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.DELETE if data.action == "delete" else AuditAction.UPDATE,
+            entity_type="contact",
+            entity_id=None,
+            entity_name=f"Bulk {data.action}",
+            changes={
+                data.action: {"old": None, "new": {"contacts": len(ids), "tags": data.tags or None}}
+            },
+            now=now,
+        )
+        return BulkResult(affected=len(ids), missing=[c for c in wanted if c not in found])
 
     # -- tags -------------------------------------------------------------------------------
 
