@@ -176,6 +176,8 @@ class EventType:
     external: bool = False
     leaf: bool = False
     jumps: bool = False
+    # The action may take contacts out of the campaign running it (the flow stops for them).
+    ends_membership: bool = False
     # Conditions: a segment filter document compiled to SQL, or an evaluator, or a split.
     to_filter: ConditionFilter | None = None
     evaluate: ConditionEvaluator | None = None

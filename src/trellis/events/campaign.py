@@ -57,6 +57,7 @@ TYPES = (
         "this campaign restarts it and needs a delay of at least 30 minutes).",
         ChangeCampaigns,
         run=change_campaigns,
+        ends_membership=True,
         group="Campaign",
         references={"add": "campaign", "remove": "campaign"},
     ),

@@ -302,7 +302,8 @@ class Runner:
         passed = [*done, *warned]
         if info.jumps:
             return
-        if event_type.key in ("campaign.change_campaigns",):
+        if event_type.ends_membership:
+            # The step may have taken contacts out of this campaign: they stop here.
             still = await active_rotations(
                 self.session, campaign_id=self.campaign.id, contact_ids=passed
             )

@@ -194,3 +194,31 @@ async def test_concurrent_workers_do_each_step_once(
     listed = (await admin.get("/api/v2/contacts", params={"page[size]": 100})).json()["data"]
     assert sorted(c["points"] for c in listed) == [1] * 60
     assert (await stats(admin, created["id"]))[points["key"]]["done"] == 60
+
+
+async def test_the_failure_guard_pauses_a_failing_campaign(
+    harness: Harness, admin: httpx.AsyncClient
+) -> None:
+    http = _install([500] * 100)
+    campaign_service.configure(
+        policy=EnginePolicy(
+            retry=RetryPolicy(max_attempts=1), failure_rate=0.5, failure_min_volume=4
+        )
+    )
+    try:
+        people = await contacts(admin, *({"email": f"g{i}@example.com"} for i in range(4)))
+        created, _ = await webhook_campaign(admin, people)
+        await trigger(harness)
+    finally:
+        campaign_service.configure(policy=EnginePolicy())
+    assert len(http.calls) == 4
+    reread = (await admin.get(f"/api/v2/campaigns/{created['id']}")).json()
+    assert reread["is_published"] is False
+    assert reread["paused_reason"].startswith("Paused: 4 of 4 steps failed for good")
+    entries = (
+        await admin.get(
+            "/api/v2/audit-log",
+            params={"entity_type": "campaign", "entity_id": created["id"], "action": "unpublish"},
+        )
+    ).json()
+    assert entries["data"][0]["actor_name"] == "failure guard"

@@ -1457,7 +1457,6 @@ class CampaignService:
                 # Outside effects: the claim is committed first, so a crash after the call can
                 # never lose the record of it; the lease brings the step back if we die.
                 runner.stats.left(event_id, Status.SCHEDULED, len(claimed))
-                runner.stats.add(event_id, "scheduled", 0)
             await runner.flush()
             summary.add(runner.summary)
         if external:

@@ -9,7 +9,7 @@ import {
   Tag,
   TextInput,
 } from "@carbon/react";
-import { Add, TagEdit, TrashCan, Upload } from "@carbon/icons-react";
+import { Add, Email, MisuseOutline, TagEdit, TrashCan, Upload } from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
@@ -23,8 +23,9 @@ import { ListTable, type Column, type PageState } from "../../components/ListTab
 import { formatDateTime, PageHeader } from "../../components/common";
 import { TagInput } from "../../components/fields/TagInput";
 import { useToast } from "../../components/Toasts";
+import { bulkDoneTitle, contactCount, missingNote, runBulk, type BulkActionName } from "../../lib/bulkContacts";
 import { fieldOptions, formatFieldValue } from "../../lib/fieldTypes";
-import { canAny } from "../../lib/permissions";
+import { can as hasPermission, canAny } from "../../lib/permissions";
 import { RESOURCES } from "../../lib/resources";
 import { useDebounced } from "../../lib/useDebounced";
 import { ContactFormModal } from "./ContactFormModal";
@@ -48,23 +49,6 @@ function loadColumns(): string[] {
   return DEFAULT_COLUMNS;
 }
 
-/** Run `fn` for every id, a few at a time; the ids that failed with their message. */
-async function forEach(ids: number[], fn: (id: number) => Promise<unknown>): Promise<string[]> {
-  const failures: string[] = [];
-  const queue = [...ids];
-  const worker = async () => {
-    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-      try {
-        await fn(id);
-      } catch (e) {
-        failures.push(`#${id}: ${describeError(e)}`);
-      }
-    }
-  };
-  await Promise.all([worker(), worker(), worker(), worker()]);
-  return failures;
-}
-
 export function ContactsPage() {
   const { me, can } = useAuth();
   const { notify } = useToast();
@@ -86,6 +70,7 @@ export function ContactsPage() {
   const [bulkBusy, setBulkBusy] = useState(false);
   const [deleting, setDeleting] = useState<Contact | null>(null);
   const [bulkDeleting, setBulkDeleting] = useState(false);
+  const [dncChange, setDncChange] = useState<"add_dnc" | "remove_dnc" | null>(null);
 
   const fields = useFields("contact");
   const stages = useStages();
@@ -185,28 +170,57 @@ export function ContactsPage() {
   ];
 
   const canCreate = can(RESOURCES.contacts, "create");
-  const canEdit = canAny(me, RESOURCES.contacts, ["edit_own", "edit_others"]);
+  // The bulk endpoint acts on any contact, so it asks for the "others" permissions.
+  const canBulkEdit = hasPermission(me, RESOURCES.contacts, "edit_others");
+  const canBulkDelete = hasPermission(me, RESOURCES.contacts, "delete_others");
   const canDelete = canAny(me, RESOURCES.contacts, ["delete_own", "delete_others"]);
   const canImport = can(RESOURCES.imports, "create");
   const resetPage = () => setPageState((s) => ({ ...s, page: 1 }));
 
+  /**
+   * Run one bulk action on the selection (one request per 1,000 ids). The contacts done, and
+   * those the server no longer had, leave the selection; those not done stay selected for a retry.
+   * Returns the failure that stopped the run, if any, after the toasts for what did happen.
+   */
+  async function runSelected(action: BulkActionName, tags: string[] = []): Promise<unknown> {
+    const outcome = await runBulk(selected, { action, tags, channel: "email" }, async (body) =>
+      ok(await api.POST("/api/v2/contacts/bulk", { body })),
+    );
+    setSelected(new Set(outcome.notDone));
+    void queryClient.invalidateQueries({ queryKey: ["contacts"] });
+    if (action === "add_tags" || action === "remove_tags") void queryClient.invalidateQueries({ queryKey: ["tags"] });
+    if (action === "delete") {
+      void queryClient.invalidateQueries({ queryKey: ["companies"] });
+      void queryClient.invalidateQueries({ queryKey: ["segments"] });
+    }
+    const note = missingNote(outcome.missing);
+    if (outcome.affected > 0 || (outcome.error === undefined && !note)) {
+      const detail = action === "add_tags" || action === "remove_tags" ? tags.join(", ") : undefined;
+      notify("success", bulkDoneTitle(action, outcome.affected), detail);
+    }
+    if (note) notify("warning", "Some contacts were not found", note);
+    return outcome.error === undefined
+      ? undefined
+      : new Error(`${contactCount(outcome.notDone.length)} not changed, still selected. ${describeError(outcome.error)}`);
+  }
+
   async function applyBulkTags() {
     if (!tagging || bulkTags.length === 0) return;
     setBulkBusy(true);
-    const ids = [...selected];
-    const key = tagging === "add" ? "add_tags" : "remove_tags";
-    const failures = await forEach(ids, async (id) =>
-      ok(await api.PATCH("/api/v2/contacts/{contact_id}", { params: { path: { contact_id: id } }, body: { [key]: bulkTags } })),
-    );
+    const error = await runSelected(tagging === "add" ? "add_tags" : "remove_tags", bulkTags);
     setBulkBusy(false);
-    const done = ids.length - failures.length;
-    if (failures.length) notify("error", `${failures.length} contact(s) not changed`, failures.slice(0, 3).join(" "));
-    if (done) notify("success", `Tags ${tagging === "add" ? "added to" : "removed from"} ${done} contact(s)`, bulkTags.join(", "));
+    if (error) notify("error", "Tags not changed for every contact", describeError(error));
     setTagging(null);
     setBulkTags([]);
-    setSelected(new Set());
-    void queryClient.invalidateQueries({ queryKey: ["contacts"] });
-    void queryClient.invalidateQueries({ queryKey: ["tags"] });
+  }
+
+  async function applyDnc() {
+    if (!dncChange) return;
+    setBulkBusy(true);
+    const error = await runSelected(dncChange);
+    setBulkBusy(false);
+    if (error) notify("error", "Do not contact not changed for every contact", describeError(error));
+    setDncChange(null);
   }
 
   return (
@@ -279,19 +293,25 @@ export function ContactsPage() {
           </>
         }
         selection={
-          canEdit || canDelete
+          canBulkEdit || canBulkDelete
             ? {
                 selected,
                 onChange: setSelected,
                 batchActions: (
                   <>
-                    {canEdit ? (
-                      <TableBatchAction renderIcon={TagEdit} onClick={() => setTagging("add")}>Add tags</TableBatchAction>
+                    {canBulkEdit ? (
+                      <>
+                        <TableBatchAction renderIcon={TagEdit} onClick={() => setTagging("add")}>Add tags</TableBatchAction>
+                        <TableBatchAction renderIcon={TagEdit} onClick={() => setTagging("remove")}>Remove tags</TableBatchAction>
+                        <TableBatchAction renderIcon={MisuseOutline} onClick={() => setDncChange("add_dnc")}>
+                          Do not contact (email)
+                        </TableBatchAction>
+                        <TableBatchAction renderIcon={Email} onClick={() => setDncChange("remove_dnc")}>
+                          Allow contact (email)
+                        </TableBatchAction>
+                      </>
                     ) : null}
-                    {canEdit ? (
-                      <TableBatchAction renderIcon={TagEdit} onClick={() => setTagging("remove")}>Remove tags</TableBatchAction>
-                    ) : null}
-                    {canDelete ? (
+                    {canBulkDelete ? (
                       <TableBatchAction renderIcon={TrashCan} onClick={() => setBulkDeleting(true)}>Delete</TableBatchAction>
                     ) : null}
                   </>
@@ -327,20 +347,35 @@ export function ContactsPage() {
       >
         <TagInput id="bulk-tags" labelText="Tags" value={bulkTags} onChange={setBulkTags} />
       </Modal>
+      <Modal
+        open={dncChange !== null}
+        size="sm"
+        danger={dncChange === "remove_dnc"}
+        modalHeading={
+          dncChange === "remove_dnc"
+            ? `Allow email to ${contactCount(selected.size)}?`
+            : `Do not email ${contactCount(selected.size)}?`
+        }
+        primaryButtonText={bulkBusy ? "Working…" : dncChange === "remove_dnc" ? "Allow email" : "Do not contact"}
+        primaryButtonDisabled={bulkBusy}
+        secondaryButtonText="Cancel"
+        onRequestClose={() => setDncChange(null)}
+        onRequestSubmit={() => void applyDnc()}
+      >
+        <p>
+          {dncChange === "remove_dnc"
+            ? "Removes the email do-not-contact entry of every selected contact, whatever its reason, unsubscribes and bounces included. Campaigns may email them again."
+            : "Adds an email do-not-contact entry (reason: manual) to every selected contact. Campaigns stop emailing them."}
+        </p>
+      </Modal>
       <ConfirmDelete
         open={bulkDeleting}
         title={`Delete ${selected.size} contact(s)?`}
         body="The selected contacts and their history are deleted. This cannot be undone."
         onClose={() => setBulkDeleting(false)}
         onConfirm={async () => {
-          const ids = [...selected];
-          const failures = await forEach(ids, async (id) =>
-            api.DELETE("/api/v2/contacts/{contact_id}", { params: { path: { contact_id: id } } }),
-          );
-          setSelected(new Set());
-          await queryClient.invalidateQueries({ queryKey: ["contacts"] });
-          if (failures.length) throw new Error(`${failures.length} not deleted: ${failures.slice(0, 3).join(" ")}`);
-          notify("success", `${ids.length} contact(s) deleted`);
+          const error = await runSelected("delete");
+          if (error) throw error;
         }}
       />
       <ConfirmDelete
