@@ -4,8 +4,9 @@ constraints, and the columns every aggregate shares."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import BigInteger, Integer, MetaData
+from sqlalchemy import BigInteger, Integer, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from trellis.db.types import UTCDateTime
@@ -39,3 +40,8 @@ class VersionedMixin:
     """Optimistic concurrency: ``version`` is the ETag, bumped by every update."""
 
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements (many rows at the driver's speed)."""
+    return cast(Table, model.__table__)

@@ -12,16 +12,17 @@ front and hands the rows to the driver in one call per chunk:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Column, Table, any_, bindparam, func, insert, select, text
+from sqlalchemy import Column, Table, bindparam, func, insert, literal, select, text, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from trellis.db.dialect import dialect_name
+from trellis.db.dialect import dialect_name, in_values, insert_ignoring_conflicts
 
 Processor = Callable[[Any], Any] | None
 
@@ -134,11 +135,54 @@ async def insert_rows(
 
 
 def among(session: AsyncSession, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    """``column IN (values)`` for a few thousand values: one array parameter on PostgreSQL
-    (``= ANY``), which plans once instead of once per list length; ``IN`` on SQLite."""
-    if dialect_name(session) == "postgresql":
-        return cast(
-            ColumnElement[bool],
-            column == any_(bindparam(None, list(values), type_=ARRAY(column.type))),
+    """``column IN values`` as one parameter (see :func:`trellis.db.dialect.in_values`)."""
+    return in_values(column, values)
+
+
+async def insert_from_arrays(
+    session: AsyncSession,
+    table: Table,
+    *,
+    constants: Mapping[str, Any],
+    arrays: Mapping[str, Sequence[Any]],
+    returning: str,
+) -> list[Any]:
+    """``INSERT INTO table SELECT <constants>, <one row per array position> ON CONFLICT DO
+    NOTHING RETURNING <returning>``: one statement and one parameter per column for any number
+    of rows, unnested from arrays on PostgreSQL and from a JSON array on SQLite. Returns the
+    ``returning`` column of the rows actually inserted."""
+    names = list(arrays)
+    size = len(arrays[names[0]]) if names else 0
+    if size == 0:
+        return []
+    dialect = session.get_bind().dialect
+    fixed = [literal(value, type_=table.c[name].type) for name, value in constants.items()]
+    if dialect.name == "postgresql":
+        unnested = (
+            func.unnest(
+                *(bindparam(None, list(arrays[n]), type_=ARRAY(table.c[n].type)) for n in names)
+            )
+            .table_valued(*names)
+            .render_derived()
         )
-    return cast(ColumnElement[bool], column.in_(list(values)))
+        source = select(*fixed, *(unnested.c[n] for n in names))
+    else:
+        processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+        rows = [
+            [
+                p(arrays[n][i]) if p is not None else arrays[n][i]
+                for n, p in zip(names, processors, strict=True)
+            ]
+            for i in range(size)
+        ]
+        each = func.json_each(bindparam(None, json.dumps(rows, default=str))).table_valued("value")
+        source = select(
+            *fixed, *(func.json_extract(each.c.value, f"$[{i}]") for i in range(len(names)))
+        ).where(true())
+    statement = (
+        insert_ignoring_conflicts(session, table)
+        .from_select([*constants, *names], source)
+        .returning(table.c[returning])
+    )
+    result = await session.execute(statement)
+    return [row[0] for row in result.all()]

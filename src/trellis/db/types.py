@@ -43,3 +43,7 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 def json_default() -> dict[str, Any]:
     return {}
+
+
+# For columns that are usually empty: None is stored as SQL NULL, not as the JSON text 'null'.
+NullableJSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")

@@ -114,25 +114,62 @@ def plan_children(
     along the path it took (None after an action: every child)."""
     plan = Plan()
     contacts = contacts or {}
+    # Contacts that took the same path share their children; only contact-specific timings
+    # (and per-contact bases) need work per contact.
+    by_path: dict[str | None, list[int]] = {}
     for contact_id, path in paths.items():
+        by_path.setdefault(path, []).append(contact_id)
+    for path, ids in by_path.items():
         if node_key is None:
             children = graph.roots
         elif path is not None:
             children = graph.children(node_key, path)
         else:
             children = [c for c in graph.children(node_key) if c.path is None]
-        _plan_nodes(
-            plan,
-            graph,
-            types,
-            children,
-            contact_id,
-            contact=contacts.get(contact_id, ContactTime()),
-            start=base.get(contact_id, now) if base else now,
-            now=now,
-            default_timezone=default_timezone,
-        )
+        for child in children:
+            shared = (
+                base is None
+                and child.kind is not Kind.DECISION
+                and not child.timing.contact_specific
+            )
+            if shared:
+                _plan_group(plan, types, child, ids, now=now, default_timezone=default_timezone)
+                continue
+            for contact_id in ids:
+                _plan_nodes(
+                    plan,
+                    graph,
+                    types,
+                    [child],
+                    contact_id,
+                    contact=contacts.get(contact_id, ContactTime()),
+                    start=base.get(contact_id, now) if base else now,
+                    now=now,
+                    default_timezone=default_timezone,
+                )
     return plan
+
+
+def _plan_group(
+    plan: Plan,
+    types: Mapping[str, TypeInfo],
+    child: Node,
+    ids: Sequence[int],
+    *,
+    now: datetime,
+    default_timezone: str,
+) -> None:
+    """A child whose due time is the same for every contact: computed once."""
+    due = _due(child, base=now, now=now, contact=ContactTime(), default_timezone=default_timezone)
+    if (
+        due is None
+    ):  # pragma: no cover - only relative timings have no date, and they are per contact
+        return
+    if due <= now and not types[child.key].external:
+        plan.run_now.setdefault(child.key, []).extend(ids)
+    else:
+        at = max(due, now)
+        plan.scheduled.extend(Scheduled(child.key, contact_id, at) for contact_id in ids)
 
 
 def plan_entry(

@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trellis.db.dialect import dialect_name, insert_ignoring_conflicts
+from trellis.db.base import table_of
+from trellis.db.bulk import insert_from_arrays
+from trellis.db.dialect import dialect_name, ids_in, insert_ignoring_conflicts
 from trellis.db.models import CampaignMember, EventLog, EventStats
 
-CHUNK = 2000
+CHUNK = 20000
 
 
 class Status(IntEnum):
@@ -104,9 +106,34 @@ async def insert_steps(
 ) -> list[int]:
     """Insert steps (contact, rotation, due) for one event; returns the contacts inserted,
     leaving out those that already had this step in this rotation."""
-    inserted: list[int] = []
     finished = status not in (Status.SCHEDULED, Status.WAITING, Status.RUNNING)
-    for part in chunks(list(rows)):
+    if not details and detail is None:
+        # The common case, one statement however many contacts.
+        inserted: list[int] = []
+        for part in chunks(list(rows)):
+            inserted.extend(
+                await insert_from_arrays(
+                    session,
+                    table_of(EventLog),
+                    constants={
+                        "event_id": event_id,
+                        "campaign_id": campaign_id,
+                        "status": int(status),
+                        "attempts": 0,
+                        "reached_at": now,
+                        "done_at": now if finished else None,
+                    },
+                    arrays={
+                        "contact_id": [r[0] for r in part],
+                        "rotation": [r[1] for r in part],
+                        "due_at": [r[2] for r in part],
+                    },
+                    returning="contact_id",
+                )
+            )
+        return inserted
+    inserted = []
+    for part in chunks(list(rows), 1000):
         values = [
             {
                 "event_id": event_id,
@@ -118,11 +145,13 @@ async def insert_steps(
                 "attempts": 0,
                 "reached_at": now,
                 "done_at": now if finished else None,
-                "detail": (details or {}).get(contact_id, detail) if (details or detail) else None,
+                "detail": dict((details or {}).get(contact_id, detail or {})) or None,
             }
             for contact_id, rotation, due in part
         ]
-        statement = insert_ignoring_conflicts(session, EventLog).returning(EventLog.contact_id)
+        statement = insert_ignoring_conflicts(session, EventLog.__table__).returning(
+            EventLog.contact_id
+        )
         result = await session.execute(statement, values)
         inserted.extend(row[0] for row in result.all())
     return inserted
@@ -161,10 +190,10 @@ async def finish_steps(
         if detail is not None:
             values["detail"] = dict(detail)
         await session.execute(
-            update(EventLog)
+            update(table_of(EventLog))
             .where(
                 EventLog.event_id == event_id,
-                EventLog.contact_id.in_(part),
+                ids_in(EventLog.contact_id, part),
                 EventLog.status == int(from_status),
             )
             .values(values)
@@ -225,7 +254,7 @@ async def attempts_of(
         rows = await session.execute(
             select(EventLog.contact_id, EventLog.attempts).where(
                 EventLog.event_id == event_id,
-                EventLog.contact_id.in_(part),
+                ids_in(EventLog.contact_id, part),
                 EventLog.status.in_([int(Status.RUNNING), int(Status.SCHEDULED)]),
             )
         )
@@ -286,10 +315,10 @@ async def claim_due(
     claimed: list[tuple[int, int, datetime, int]] = []
     for part in chunks(contact_ids):
         result = await session.execute(
-            update(EventLog)
+            update(table_of(EventLog))
             .where(
                 EventLog.event_id == event_id,
-                EventLog.contact_id.in_(part),
+                ids_in(EventLog.contact_id, part),
                 EventLog.status == int(status),
             )
             .values(status=int(Status.RUNNING), due_at=lease_until)
@@ -304,7 +333,7 @@ async def claim_due(
 async def expired_leases(session: AsyncSession, *, now: datetime) -> int:
     """Steps whose worker died mid-run go back to the schedule, to run again."""
     result = await session.execute(
-        update(EventLog)
+        update(table_of(EventLog))
         .where(EventLog.status == int(Status.RUNNING), EventLog.due_at <= now)
         .values(status=int(Status.SCHEDULED), due_at=now)
     )
@@ -319,7 +348,7 @@ async def active_rotations(
         rows = await session.execute(
             select(CampaignMember.contact_id, CampaignMember.rotation).where(
                 CampaignMember.campaign_id == campaign_id,
-                CampaignMember.contact_id.in_(part),
+                ids_in(CampaignMember.contact_id, part),
                 CampaignMember.status == "active",
             )
         )
@@ -342,7 +371,7 @@ async def cancel_open_steps(
     for part in chunks(list(contact_ids)):
         scope = [
             EventLog.campaign_id == campaign_id,
-            EventLog.contact_id.in_(part),
+            ids_in(EventLog.contact_id, part),
             EventLog.status.in_(open_statuses),
         ]
         if event_ids is not None:
@@ -356,7 +385,7 @@ async def cancel_open_steps(
             stats.left(event_id, Status(status), count)
             stats.entered(event_id, Status.CANCELLED, count)
         await session.execute(
-            update(EventLog)
+            update(table_of(EventLog))
             .where(*scope)
             .values(
                 status=int(Status.CANCELLED), done_at=now, due_at=None, detail={"reason": reason}
@@ -428,7 +457,7 @@ async def revive_dead(
         stats.entered(event_id, Status.SCHEDULED, count)
         total += int(count)
     await session.execute(
-        update(EventLog)
+        update(table_of(EventLog))
         .where(EventLog.campaign_id == campaign_id, EventLog.status == int(Status.DEAD))
         .values(status=int(Status.SCHEDULED), due_at=now, attempts=0)
     )
@@ -462,7 +491,7 @@ async def take_decision(
 ) -> bool:
     """Resolve a waiting decision; False when someone else already did."""
     result = await session.execute(
-        update(EventLog)
+        update(table_of(EventLog))
         .where(
             EventLog.event_id == event_id,
             EventLog.contact_id == contact_id,

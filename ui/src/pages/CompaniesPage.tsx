@@ -5,8 +5,8 @@ import { useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, ifMatch, ok } from "../api/client";
 import { describeError } from "../api/problem";
-import { useFields } from "../api/queries";
-import type { Company } from "../api/types";
+import { contactName, useFields } from "../api/queries";
+import type { Company, Contact } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { ConfirmDelete } from "../components/ConfirmDelete";
 import { ListTable, type PageState } from "../components/ListTable";
@@ -14,7 +14,7 @@ import { formatDateTime, FormMessages, PageHeader, PageLoading, useFormErrors } 
 import { FieldValueInput } from "../components/fields/FieldValueInput";
 import { useToast } from "../components/Toasts";
 import { fieldOptions, formatFieldValue, isEmptyValue } from "../lib/fieldTypes";
-import { canAny } from "../lib/permissions";
+import { canAny, canView } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
 import { useDebounced } from "../lib/useDebounced";
 
@@ -210,6 +210,7 @@ export function CompanyDetailPage() {
         <dt>Updated</dt>
         <dd>{formatDateTime(c.updated_at)}</dd>
       </dl>
+      {canView(me, RESOURCES.contacts) ? <CompanyContacts key={c.id} companyId={c.id} /> : null}
       <CompanyFormModal open={editing} company={c} onClose={() => setEditing(false)}
         onSaved={(saved) => {
           setEditing(false);
@@ -227,6 +228,50 @@ export function CompanyDetailPage() {
           navigate("/companies");
         }} />
     </>
+  );
+}
+
+/** The contacts linked to a company (primary or not), a page at a time. */
+function CompanyContacts({ companyId }: { companyId: number }) {
+  const navigate = useNavigate();
+  const [pageState, setPageState] = useState<PageState>({ page: 1, size: 25 });
+  // Under ["contacts", "list"], so a change made on a contact's page refreshes it too.
+  const list = useQuery({
+    queryKey: ["contacts", "list", "company", companyId, pageState],
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/contacts", {
+        params: { query: { company_id: companyId, "page[number]": pageState.page, "page[size]": pageState.size } },
+      })),
+    placeholderData: keepPreviousData,
+  });
+  if (list.isError) {
+    return <InlineNotification kind="error" title="Could not load the company's contacts" subtitle={describeError(list.error)} hideCloseButton />;
+  }
+  const total = list.data?.meta.total ?? 0;
+  return (
+    <section className="trellis-section" aria-label="Contacts of this company">
+      <ListTable<Contact>
+        title="Contacts"
+        description={list.data ? `${total.toLocaleString()} ${total === 1 ? "contact" : "contacts"}` : undefined}
+        columns={[
+          { key: "name", header: "Contact", render: (ct) => <Link to={`/contacts/${ct.id}`}>{contactName(ct)}</Link> },
+          { key: "email", header: "Email", render: (ct) => ct.email || <span className="trellis-muted">—</span> },
+          { key: "position", header: "Position", render: (ct) => ct.position || <span className="trellis-muted">—</span> },
+          {
+            key: "primary",
+            header: "Primary company",
+            render: (ct) => (ct.companies.find((l) => l.id === companyId)?.is_primary ? "Yes" : "No"),
+          },
+          { key: "updated_at", header: "Updated", render: (ct) => formatDateTime(ct.updated_at) },
+        ]}
+        items={list.data?.data}
+        loading={list.isPending}
+        rowLabel={(ct) => contactName(ct)}
+        emptyText="No contact is linked to this company."
+        actions={[{ label: "Open", onClick: (ct) => navigate(`/contacts/${ct.id}`) }]}
+        pagination={{ state: pageState, total, onChange: setPageState }}
+      />
+    </section>
   );
 }
 

@@ -19,11 +19,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trellis.db.base import Base, BigId, IdMixin, TimestampMixin, VersionedMixin
-from trellis.db.types import JSONType, UTCDateTime
+from trellis.db.types import JSONType, NullableJSON, UTCDateTime
 
 
 class Campaign(IdMixin, TimestampMixin, VersionedMixin, Base):
@@ -132,31 +133,42 @@ class CampaignMember(Base):
 
 
 class EventLog(Base):
-    """One row per event, contact and rotation: the step's state, and its due time while it
-    waits."""
+    """One row per contact, event and rotation: the step's state, and its due time while it
+    waits.
+
+    The key leads with the contact, so a contact's journey needs no other index; columns are
+    ordered widest first so that PostgreSQL packs rows without padding; only open steps are in
+    the due-time index.
+    """
 
     __tablename__ = "campaign_event_log"
 
-    event_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("campaign_events.id", ondelete="CASCADE"), primary_key=True
-    )
     contact_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
     )
+    event_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("campaign_events.id", ondelete="CASCADE"), primary_key=True
+    )
     rotation: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(BigId)
-    status: Mapped[int] = mapped_column(SmallInteger)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     # When the step was reached (the base of its timing) and when it finished.
     reached_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    status: Mapped[int] = mapped_column(SmallInteger)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     # Why: a warning, a failure, a skipped reason, the branch taken. NULL for plain success.
-    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON, nullable=True)
 
     __table_args__ = (
-        Index("ix_campaign_event_log_contact_id", "contact_id"),
-        Index("ix_campaign_event_log_status_due_at", "status", "due_at"),
+        Index(
+            "ix_campaign_event_log_open_status_due_at",
+            "status",
+            "due_at",
+            postgresql_where=text("status IN (1, 2, 3)"),
+            sqlite_where=text("status IN (1, 2, 3)"),
+        ),
+        Index("ix_campaign_event_log_event_id_status", "event_id", "status"),
     )
 
 

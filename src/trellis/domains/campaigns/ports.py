@@ -45,6 +45,7 @@ class DomainContacts(ContactsPort):
             source_type="campaign",
             source_id=self.campaign_id,
             now=self.now,
+            timeline=False,
         )
 
     async def change_points(self, contact_ids: Sequence[int], delta: int, reason: str) -> None:
@@ -69,6 +70,7 @@ class DomainContacts(ContactsPort):
             source_type="campaign",
             source_id=self.campaign_id,
             now=self.now,
+            timeline=False,
         )
 
     async def change_segments(
@@ -118,6 +120,7 @@ class DomainContacts(ContactsPort):
             source_type="campaign",
             source_id=self.campaign_id,
             now=self.now,
+            timeline=False,
         )
 
     async def set_stage(self, contact_ids: Sequence[int], stage_id: int | None) -> None:
@@ -129,6 +132,7 @@ class DomainContacts(ContactsPort):
             source_type="campaign",
             source_id=self.campaign_id,
             now=self.now,
+            timeline=False,
         )
 
     async def set_company(self, contact_ids: Sequence[int], company_id: int, primary: bool) -> None:
@@ -151,6 +155,7 @@ class DomainContacts(ContactsPort):
             source_type="campaign",
             source_id=self.campaign_id,
             now=self.now,
+            timeline=False,
         )
 
     async def values(self, contact_ids: Sequence[int]) -> Mapping[int, Mapping[str, Any]]:

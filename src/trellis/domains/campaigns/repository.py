@@ -8,7 +8,9 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from trellis.db.dialect import insert_ignoring_conflicts
+from trellis.db.base import table_of
+from trellis.db.bulk import insert_from_arrays
+from trellis.db.dialect import ids_in, insert_ignoring_conflicts
 from trellis.db.models import (
     Campaign,
     CampaignEvent,
@@ -26,7 +28,7 @@ from trellis.db.models import (
 from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate
 from trellis.db.projects import in_project
 
-CHUNK = 2000
+CHUNK = 20000
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> list[Sequence[Any]]:
@@ -198,17 +200,35 @@ class CampaignRepository:
         for part in _chunks(list(contact_ids)):
             rows = await self.session.scalars(
                 select(CampaignMember).where(
-                    CampaignMember.campaign_id == campaign_id, CampaignMember.contact_id.in_(part)
+                    CampaignMember.campaign_id == campaign_id,
+                    ids_in(CampaignMember.contact_id, part),
                 )
             )
             found.update({m.contact_id: m for m in rows.all()})
         return found
 
-    async def insert_members(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        for part in _chunks(list(rows)):
-            await self.session.execute(
-                insert_ignoring_conflicts(self.session, CampaignMember), list(part)
+    async def insert_members(
+        self, campaign_id: int, contact_ids: Sequence[int], *, manual: bool, now: datetime
+    ) -> list[int]:
+        """New members in one statement; returns those inserted (not already there)."""
+        inserted: list[int] = []
+        for part in _chunks(list(contact_ids)):
+            inserted.extend(
+                await insert_from_arrays(
+                    self.session,
+                    table_of(CampaignMember),
+                    constants={
+                        "campaign_id": campaign_id,
+                        "rotation": 1,
+                        "status": "active",
+                        "manually_added": manual,
+                        "joined_at": now,
+                    },
+                    arrays={"contact_id": list(part)},
+                    returning="contact_id",
+                )
             )
+        return inserted
 
     async def restart_members(
         self, campaign_id: int, contact_ids: Sequence[int], *, manual: bool | None, now: datetime
@@ -223,9 +243,10 @@ class CampaignRepository:
             values["manually_added"] = manual
         for part in _chunks(list(contact_ids)):
             await self.session.execute(
-                update(CampaignMember)
+                update(table_of(CampaignMember))
                 .where(
-                    CampaignMember.campaign_id == campaign_id, CampaignMember.contact_id.in_(part)
+                    CampaignMember.campaign_id == campaign_id,
+                    ids_in(CampaignMember.contact_id, part),
                 )
                 .values(values)
             )
@@ -235,10 +256,10 @@ class CampaignRepository:
     ) -> None:
         for part in _chunks(list(contact_ids)):
             await self.session.execute(
-                update(CampaignMember)
+                update(table_of(CampaignMember))
                 .where(
                     CampaignMember.campaign_id == campaign_id,
-                    CampaignMember.contact_id.in_(part),
+                    ids_in(CampaignMember.contact_id, part),
                     CampaignMember.status == "active",
                 )
                 .values(status=status, left_at=now, manually_added=False)
@@ -248,10 +269,10 @@ class CampaignRepository:
         rotations: dict[int, int] = {}
         for part in _chunks(list(contact_ids)):
             result = await self.session.execute(
-                update(CampaignMember)
+                update(table_of(CampaignMember))
                 .where(
                     CampaignMember.campaign_id == campaign_id,
-                    CampaignMember.contact_id.in_(part),
+                    ids_in(CampaignMember.contact_id, part),
                     CampaignMember.status == "active",
                 )
                 .values(rotation=CampaignMember.rotation + 1)
@@ -299,7 +320,7 @@ class CampaignRepository:
             rows = await self.session.execute(
                 select(EventLog.contact_id, EventLog.event_id).where(
                     EventLog.campaign_id == campaign_id,
-                    EventLog.contact_id.in_(part),
+                    ids_in(EventLog.contact_id, part),
                     EventLog.status.in_([1, 2, 3]),
                 )
             )
@@ -312,15 +333,28 @@ class CampaignRepository:
         winner is not in; the rest are the loser's and go with it."""
         theirs = select(CampaignMember.campaign_id).where(CampaignMember.contact_id == winner_id)
         await self.session.execute(
-            update(EventLog)
+            update(table_of(EventLog))
             .where(EventLog.contact_id == loser_id, EventLog.campaign_id.not_in(theirs))
             .values(contact_id=winner_id)
         )
         await self.session.execute(
-            update(CampaignMember)
+            update(table_of(CampaignMember))
             .where(CampaignMember.contact_id == loser_id, CampaignMember.campaign_id.not_in(theirs))
             .values(contact_id=winner_id)
         )
+
+    async def finished_steps(
+        self, contact_id: int, *, before: datetime | None, limit: int
+    ) -> list[tuple[EventLog, str, str]]:
+        stmt = (
+            select(EventLog, CampaignEvent.name, CampaignEvent.type)
+            .join(CampaignEvent, CampaignEvent.id == EventLog.event_id)
+            .where(EventLog.contact_id == contact_id, EventLog.done_at.is_not(None))
+        )
+        if before is not None:
+            stmt = stmt.where(EventLog.done_at < before)
+        rows = await self.session.execute(stmt.order_by(EventLog.done_at.desc()).limit(limit))
+        return [(step, name, type_) for step, name, type_ in rows.all()]
 
     async def contact_memberships(self, contact_id: int) -> list[tuple[CampaignMember, str]]:
         rows = await self.session.execute(
@@ -342,7 +376,7 @@ class CampaignRepository:
             rows = await self.session.execute(
                 select(CampaignMember.contact_id, CampaignMember.rotation).where(
                     CampaignMember.campaign_id == campaign_id,
-                    CampaignMember.contact_id.in_(part),
+                    ids_in(CampaignMember.contact_id, part),
                     CampaignMember.status == status,
                 )
             )
@@ -422,7 +456,7 @@ class CampaignRepository:
     async def existing_contacts(self, ids: Sequence[int]) -> set[int]:
         found: set[int] = set()
         for part in _chunks(list(ids)):
-            rows = await self.session.scalars(select(Contact.id).where(Contact.id.in_(part)))
+            rows = await self.session.scalars(select(Contact.id).where(ids_in(Contact.id, part)))
             found.update(rows.all())
         return found
 
@@ -436,7 +470,7 @@ class CampaignRepository:
             rows = await self.session.scalars(
                 select(SegmentMember.contact_id).where(
                     SegmentMember.segment_id.in_(segment_ids),
-                    SegmentMember.contact_id.in_(part),
+                    ids_in(SegmentMember.contact_id, part),
                     SegmentMember.manually_removed.is_(False),
                 )
             )
@@ -469,7 +503,7 @@ class CampaignRepository:
         found: set[int] = set()
         for part in _chunks(list(contact_ids), 5000):
             rows = await self.session.scalars(
-                select(Contact.id).where(Contact.id.in_(part), condition)
+                select(Contact.id).where(ids_in(Contact.id, part), condition)
             )
             found.update(rows.all())
         return found
@@ -504,7 +538,7 @@ class CampaignRepository:
         self, event_id: int, contact_id: int, rotation: int, values: Mapping[str, Any]
     ) -> None:
         await self.session.execute(
-            update(EventLog)
+            update(table_of(EventLog))
             .where(
                 EventLog.event_id == event_id,
                 EventLog.contact_id == contact_id,

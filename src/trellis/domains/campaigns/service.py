@@ -993,20 +993,8 @@ class CampaignService:
         if runner is None:
             runner = self.runner(session, await self.load(session, campaign), now)
         if fresh:
-            await repo.insert_members(
-                [
-                    {
-                        "campaign_id": campaign.id,
-                        "contact_id": c,
-                        "rotation": 1,
-                        "status": "active",
-                        "manually_added": manual,
-                        "joined_at": now,
-                        "left_at": None,
-                    }
-                    for c in fresh
-                ]
-            )
+            # Another worker may have added some meanwhile: only those inserted here start.
+            fresh = await repo.insert_members(campaign.id, fresh, manual=manual, now=now)
             result.added = fresh
         # Read before the update below, which refreshes these objects in the session.
         next_rotation = {c: current[c].rotation + 1 for c in restart}
@@ -1668,9 +1656,13 @@ async def _campaign_names(session: AsyncSession, ids: Sequence[int]) -> dict[int
 async def _timeline(
     session: AsyncSession, contact_id: int, before: datetime | None, limit: int
 ) -> list[ActivityItem]:
-    """Campaign membership on the contact's timeline."""
+    """Campaign entries, exits and the steps taken, on the contact's timeline (read from the
+    journal, so campaign steps write their record once)."""
+    repo = CampaignRepository(session)
     items = []
-    for member, name in await CampaignRepository(session).contact_memberships(contact_id):
+    names: dict[int, str] = {}
+    for member, name in await repo.contact_memberships(contact_id):
+        names[member.campaign_id] = name
         if before is None or member.joined_at < before:
             items.append(
                 ActivityItem(
@@ -1695,6 +1687,26 @@ async def _timeline(
                     source_id=member.campaign_id,
                 )
             )
+    for step, event_name, event_type in await repo.finished_steps(
+        contact_id, before=before, limit=limit
+    ):
+        status = STATUS_NAMES[step.status]
+        items.append(
+            ActivityItem(
+                occurred_at=step.done_at or step.reached_at,
+                kind="campaign_step",
+                summary=f"{names.get(step.campaign_id, 'Campaign')}: {event_name or event_type} "
+                f"({status})",
+                details={
+                    "campaign_id": step.campaign_id,
+                    "type": event_type,
+                    "status": status,
+                    **(step.detail or {}),
+                },
+                source_type="campaign",
+                source_id=step.campaign_id,
+            )
+        )
     items.sort(key=lambda i: i.occurred_at, reverse=True)
     return items[:limit]
 

@@ -29,6 +29,7 @@ class ContactBulkService:
         source_type: str,
         source_id: int | None,
         now: datetime,
+        timeline: bool = True,
     ) -> dict[int, str]:
         """Set the same field values on many contacts. Returns a warning per contact for values
         that could not be applied (an unknown alias, a value of the wrong type); the valid
@@ -62,7 +63,7 @@ class ContactBulkService:
             await repo.set_columns(contact_ids, core, now=now)
         if custom or clear:
             await repo.set_custom(contact_ids, custom, clear, now=now)
-        if core or custom or clear:
+        if (core or custom or clear) and timeline:
             await ContactRepository(session).record_activity(
                 [
                     {
@@ -96,24 +97,26 @@ class ContactBulkService:
         source_type: str,
         source_id: int | None,
         now: datetime,
+        timeline: bool = True,
     ) -> None:
         assert column in ("owner_id", "stage_id")
         await ContactBulkRepository(session).set_columns(contact_ids, {column: value}, now=now)
         kind = "owner_changed" if column == "owner_id" else "stage_changed"
-        await ContactRepository(session).record_activity(
-            [
-                {
-                    "contact_id": c,
-                    "occurred_at": now,
-                    "kind": kind,
-                    "details": {column: value},
-                    "source_type": source_type,
-                    "source_id": source_id,
-                    "actor_name": None,
-                }
-                for c in contact_ids
-            ]
-        )
+        if timeline:
+            await ContactRepository(session).record_activity(
+                [
+                    {
+                        "contact_id": c,
+                        "occurred_at": now,
+                        "kind": kind,
+                        "details": {column: value},
+                        "source_type": source_type,
+                        "source_id": source_id,
+                        "actor_name": None,
+                    }
+                    for c in contact_ids
+                ]
+            )
 
     async def delete(self, session: AsyncSession, *, contact_ids: Sequence[int]) -> None:
         await ContactBulkRepository(session).delete(contact_ids)
@@ -127,6 +130,7 @@ class ContactBulkService:
         source_type: str,
         source_id: int | None,
         now: datetime,
+        timeline: bool = True,
     ) -> None:
         """Erase fields (GDPR): core fields become NULL, custom values are removed. Erasing the
         email makes the contact anonymous; its history stays, detached from the identity."""
@@ -142,20 +146,21 @@ class ContactBulkService:
             await repo.set_columns(contact_ids, core_values, now=now)
         if custom:
             await repo.set_custom(contact_ids, {}, custom, now=now)
-        await ContactRepository(session).record_activity(
-            [
-                {
-                    "contact_id": c,
-                    "occurred_at": now,
-                    "kind": "anonymised",
-                    "details": {"fields": sorted(fields)},
-                    "source_type": source_type,
-                    "source_id": source_id,
-                    "actor_name": None,
-                }
-                for c in contact_ids
-            ]
-        )
+        if timeline:
+            await ContactRepository(session).record_activity(
+                [
+                    {
+                        "contact_id": c,
+                        "occurred_at": now,
+                        "kind": "anonymised",
+                        "details": {"fields": sorted(fields)},
+                        "source_type": source_type,
+                        "source_id": source_id,
+                        "actor_name": None,
+                    }
+                    for c in contact_ids
+                ]
+            )
 
     async def touch_activity(
         self, session: AsyncSession, *, contact_ids: Sequence[int], now: datetime

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trellis.db.base import table_of
+from trellis.db.dialect import ids_in
 from trellis.db.json import merged, without_key
 from trellis.db.models import Contact
 
@@ -28,8 +30,8 @@ class ContactBulkRepository:
     ) -> None:
         for part in _chunks(list(contact_ids)):
             await self.session.execute(
-                update(Contact)
-                .where(Contact.id.in_(part))
+                update(table_of(Contact))
+                .where(ids_in(Contact.id, part))
                 .values({**values, "updated_at": now, "version": Contact.version + 1})
             )
 
@@ -48,27 +50,27 @@ class ContactBulkRepository:
             expression = without_key(expression, alias)
         for part in _chunks(list(contact_ids)):
             await self.session.execute(
-                update(Contact)
-                .where(Contact.id.in_(part))
+                update(table_of(Contact))
+                .where(ids_in(Contact.id, part))
                 .values(fields=expression, updated_at=now, version=Contact.version + 1)
             )
 
     async def set_last_active(self, contact_ids: Sequence[int], *, now: datetime) -> None:
         for part in _chunks(list(contact_ids)):
             await self.session.execute(
-                update(Contact).where(Contact.id.in_(part)).values(last_active_at=now)
+                update(table_of(Contact)).where(ids_in(Contact.id, part)).values(last_active_at=now)
             )
 
     async def delete(self, contact_ids: Sequence[int]) -> None:
         for part in _chunks(list(contact_ids)):
-            await self.session.execute(delete(Contact).where(Contact.id.in_(part)))
+            await self.session.execute(delete(Contact).where(ids_in(Contact.id, part)))
 
     async def values(self, contact_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         found: dict[int, dict[str, Any]] = {}
         columns = [c for c in Contact.__table__.columns if c.key not in ("fields", "version")]
         for part in _chunks(list(contact_ids)):
             rows = await self.session.execute(
-                select(*columns, Contact.fields).where(Contact.id.in_(part))
+                select(*columns, Contact.fields).where(ids_in(Contact.id, part))
             )
             for row in rows.mappings().all():
                 data = {c.key: row[c.key] for c in columns}

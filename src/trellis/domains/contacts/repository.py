@@ -10,8 +10,9 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trellis.db.base import table_of
 from trellis.db.bulk import among, insert_rows
-from trellis.db.dialect import insert_ignoring_conflicts
+from trellis.db.dialect import ids_in, insert_ignoring_conflicts
 from trellis.db.json import value_text
 from trellis.db.models import (
     Company,
@@ -143,7 +144,7 @@ class ContactRepository:
     async def rows_by_ids(self, ids: Sequence[int]) -> dict[int, Contact]:
         found: dict[int, Contact] = {}
         for part in chunks(list(ids)):
-            rows = await self.session.scalars(select(Contact).where(Contact.id.in_(part)))
+            rows = await self.session.scalars(select(Contact).where(ids_in(Contact.id, part)))
             found.update({c.id: c for c in rows.all()})
         return found
 
@@ -151,7 +152,9 @@ class ContactRepository:
         found: set[int] = set()
         for part in chunks(list(ids)):
             found.update(
-                (await self.session.scalars(select(Contact.id).where(Contact.id.in_(part)))).all()
+                (
+                    await self.session.scalars(select(Contact.id).where(ids_in(Contact.id, part)))
+                ).all()
             )
         return found
 
@@ -186,18 +189,21 @@ class ContactRepository:
                 await self.session.execute(statement, list(part))
 
     async def touch(self, contact_ids: Sequence[int], now: datetime) -> None:
-        """Mark contacts changed: segment rebuilds and caches key off ``updated_at``."""
-        for part in chunks(list(contact_ids), 5000):
+        """Mark contacts changed: segment rebuilds and caches key off ``updated_at``.
+
+        Rows already marked at this instant (by an earlier statement of the same unit of work)
+        are left alone: rewriting them would only cost another row version."""
+        for part in chunks(list(contact_ids), 20000):
             await self.session.execute(
-                update(Contact)
-                .where(Contact.id.in_(part))
+                update(table_of(Contact))
+                .where(ids_in(Contact.id, part), Contact.updated_at != now)
                 .values(updated_at=now, version=Contact.version + 1)
             )
 
     async def delete_ids(self, contact_ids: Sequence[int]) -> int:
         deleted = 0
         for part in chunks(list(contact_ids), 5000):
-            result = await self.session.execute(delete(Contact).where(Contact.id.in_(part)))
+            result = await self.session.execute(delete(Contact).where(ids_in(Contact.id, part)))
             deleted += int(getattr(result, "rowcount", 0) or 0)
         return deleted
 
@@ -224,8 +230,15 @@ class ContactRepository:
                 insert_ignoring_conflicts(self.session, ContactTag), list(part)
             )
 
-    async def add_tag_to_many(self, contact_ids: Sequence[int], tag_id: int) -> None:
-        await self.add_tags([(c, tag_id) for c in contact_ids])
+    async def tag_contacts(self, contact_ids: Sequence[int], tag_id: int) -> None:
+        """Give many contacts one tag: one INSERT ... SELECT per slice."""
+        for part in chunks(list(contact_ids), 20000):
+            await self.session.execute(
+                insert_ignoring_conflicts(self.session, ContactTag).from_select(
+                    ["contact_id", "tag_id"],
+                    select(Contact.id, literal(tag_id)).where(ids_in(Contact.id, part)),
+                )
+            )
 
     async def remove_tags(self, contact_ids: Sequence[int], tag_ids: Sequence[int]) -> None:
         if not tag_ids:
@@ -233,7 +246,7 @@ class ContactRepository:
         for part in chunks(list(contact_ids), 5000):
             await self.session.execute(
                 delete(ContactTag).where(
-                    ContactTag.contact_id.in_(part), ContactTag.tag_id.in_(tag_ids)
+                    ids_in(ContactTag.contact_id, part), ContactTag.tag_id.in_(tag_ids)
                 )
             )
 
@@ -246,7 +259,7 @@ class ContactRepository:
             rows = await self.session.execute(
                 select(ContactTag.contact_id, Tag.name)
                 .join(Tag, Tag.id == ContactTag.tag_id)
-                .where(ContactTag.contact_id.in_(part))
+                .where(ids_in(ContactTag.contact_id, part))
                 .order_by(Tag.key)
             )
             for cid, name in rows.all():
@@ -308,8 +321,8 @@ class ContactRepository:
         """Change points for many contacts and record each change, in two statements."""
         for part in chunks(list(contact_ids), 5000):
             await self.session.execute(
-                update(Contact)
-                .where(Contact.id.in_(part))
+                update(table_of(Contact))
+                .where(ids_in(Contact.id, part))
                 .values(points=Contact.points + delta, updated_at=now, version=Contact.version + 1)
             )
             await self.session.execute(
@@ -322,13 +335,13 @@ class ContactRepository:
                         literal(source_type),
                         literal(source_id),
                         literal(now, type_=UTCDateTime()),
-                    ).where(Contact.id.in_(part)),
+                    ).where(ids_in(Contact.id, part)),
                 )
             )
 
     async def record_points(self, rows: Sequence[Mapping[str, Any]]) -> None:
         for part in chunks(list(rows), 2000):
-            await self.session.execute(insert(PointsChange), list(part))
+            await self.session.execute(insert(table_of(PointsChange)), list(part))
 
     # -- DNC --------------------------------------------------------------------------------
 
@@ -337,7 +350,7 @@ class ContactRepository:
         for part in chunks(list(contact_ids)):
             rows = await self.session.scalars(
                 select(DoNotContact)
-                .where(DoNotContact.contact_id.in_(part))
+                .where(ids_in(DoNotContact.contact_id, part))
                 .order_by(DoNotContact.channel)
             )
             for row in rows.all():
@@ -355,7 +368,7 @@ class ContactRepository:
         for part in chunks(list(contact_ids), 5000):
             ids = await self.session.scalars(
                 select(DoNotContact.contact_id).where(
-                    DoNotContact.contact_id.in_(part), DoNotContact.channel == channel
+                    ids_in(DoNotContact.contact_id, part), DoNotContact.channel == channel
                 )
             )
             found = list(ids.all())
@@ -380,7 +393,7 @@ class ContactRepository:
                     ContactCompany.contact_id, Company.id, Company.name, ContactCompany.is_primary
                 )
                 .join(Company, Company.id == ContactCompany.company_id)
-                .where(ContactCompany.contact_id.in_(part))
+                .where(ids_in(ContactCompany.contact_id, part))
                 .order_by(ContactCompany.is_primary.desc(), Company.name)
             )
             for cid, company_id, name, primary in rows.all():
@@ -393,8 +406,8 @@ class ContactRepository:
         if primary:
             for part in chunks(list(contact_ids), 5000):
                 await self.session.execute(
-                    update(ContactCompany)
-                    .where(ContactCompany.contact_id.in_(part))
+                    update(table_of(ContactCompany))
+                    .where(ids_in(ContactCompany.contact_id, part))
                     .values(is_primary=False)
                 )
         rows = [
@@ -408,9 +421,9 @@ class ContactRepository:
         if primary:
             for part in chunks(list(contact_ids), 5000):
                 await self.session.execute(
-                    update(ContactCompany)
+                    update(table_of(ContactCompany))
                     .where(
-                        ContactCompany.contact_id.in_(part),
+                        ids_in(ContactCompany.contact_id, part),
                         ContactCompany.company_id == company_id,
                     )
                     .values(is_primary=True)
@@ -420,7 +433,7 @@ class ContactRepository:
         for part in chunks(list(contact_ids), 5000):
             await self.session.execute(
                 delete(ContactCompany).where(
-                    ContactCompany.contact_id.in_(part), ContactCompany.company_id == company_id
+                    ids_in(ContactCompany.contact_id, part), ContactCompany.company_id == company_id
                 )
             )
 
@@ -428,7 +441,7 @@ class ContactRepository:
 
     async def record_activity(self, rows: Sequence[Mapping[str, Any]]) -> None:
         for part in chunks(list(rows), 1000):
-            await self.session.execute(insert(ContactActivity), list(part))
+            await self.session.execute(insert(table_of(ContactActivity)), list(part))
 
     async def activity(
         self, contact_id: int, *, before: datetime | None, limit: int
@@ -512,7 +525,7 @@ class ContactRepository:
         owners: dict[int, int | None] = {}
         for part in chunks(list(contact_ids)):
             rows = await self.session.execute(
-                select(Contact.id, Contact.owner_id).where(Contact.id.in_(part))
+                select(Contact.id, Contact.owner_id).where(ids_in(Contact.id, part))
             )
             owners.update(dict(rows.all()))
         return owners

@@ -822,29 +822,31 @@ class ContactService:
         source_type: str | None,
         source_id: int | None,
         now: datetime,
+        timeline: bool = True,
     ) -> None:
         repo = ContactRepository(session)
         if add:
-            tag_ids = await repo.ensure_tags(add, now)
-            await repo.add_tags([(c, t) for c in contact_ids for t in tag_ids.values()])
+            for tag_id in (await repo.ensure_tags(add, now)).values():
+                await repo.tag_contacts(contact_ids, tag_id)
         if remove:
             await repo.remove_tags(contact_ids, await repo.tag_ids(remove))
         if add or remove:
             await repo.touch(contact_ids, now)
-            await repo.record_activity(
-                [
-                    {
-                        "contact_id": c,
-                        "occurred_at": now,
-                        "kind": "tags",
-                        "details": {"added": list(add), "removed": list(remove)},
-                        "source_type": source_type,
-                        "source_id": source_id,
-                        "actor_name": None,
-                    }
-                    for c in contact_ids
-                ]
-            )
+            if timeline:
+                await repo.record_activity(
+                    [
+                        {
+                            "contact_id": c,
+                            "occurred_at": now,
+                            "kind": "tags",
+                            "details": {"added": list(add), "removed": list(remove)},
+                            "source_type": source_type,
+                            "source_id": source_id,
+                            "actor_name": None,
+                        }
+                        for c in contact_ids
+                    ]
+                )
 
     async def add_dnc(
         self,
@@ -857,6 +859,7 @@ class ContactService:
         source_type: str | None,
         source_id: int | None,
         now: datetime,
+        timeline: bool = True,
     ) -> None:
         repo = ContactRepository(session)
         await repo.add_dnc(
@@ -874,20 +877,21 @@ class ContactService:
             ]
         )
         await repo.touch(contact_ids, now)
-        await repo.record_activity(
-            [
-                {
-                    "contact_id": c,
-                    "occurred_at": now,
-                    "kind": "dnc_added",
-                    "details": {"channel": channel, "reason": reason, "comment": comment},
-                    "source_type": source_type,
-                    "source_id": source_id,
-                    "actor_name": None,
-                }
-                for c in contact_ids
-            ]
-        )
+        if timeline:
+            await repo.record_activity(
+                [
+                    {
+                        "contact_id": c,
+                        "occurred_at": now,
+                        "kind": "dnc_added",
+                        "details": {"channel": channel, "reason": reason, "comment": comment},
+                        "source_type": source_type,
+                        "source_id": source_id,
+                        "actor_name": None,
+                    }
+                    for c in contact_ids
+                ]
+            )
 
     async def remove_dnc(
         self,
@@ -898,24 +902,26 @@ class ContactService:
         source_type: str | None,
         source_id: int | None,
         now: datetime,
+        timeline: bool = True,
     ) -> None:
         repo = ContactRepository(session)
         removed = await repo.remove_dnc(contact_ids, channel)
         await repo.touch(removed, now)
-        await repo.record_activity(
-            [
-                {
-                    "contact_id": c,
-                    "occurred_at": now,
-                    "kind": "dnc_removed",
-                    "details": {"channel": channel},
-                    "source_type": source_type,
-                    "source_id": source_id,
-                    "actor_name": None,
-                }
-                for c in removed
-            ]
-        )
+        if timeline:
+            await repo.record_activity(
+                [
+                    {
+                        "contact_id": c,
+                        "occurred_at": now,
+                        "kind": "dnc_removed",
+                        "details": {"channel": channel},
+                        "source_type": source_type,
+                        "source_id": source_id,
+                        "actor_name": None,
+                    }
+                    for c in removed
+                ]
+            )
 
     async def set_company(
         self,

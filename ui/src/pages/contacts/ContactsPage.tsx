@@ -25,7 +25,7 @@ import { TagInput } from "../../components/fields/TagInput";
 import { useToast } from "../../components/Toasts";
 import { bulkDoneTitle, contactCount, missingNote, runBulk, type BulkActionName } from "../../lib/bulkContacts";
 import { fieldOptions, formatFieldValue } from "../../lib/fieldTypes";
-import { can as hasPermission, canAny } from "../../lib/permissions";
+import { canAny } from "../../lib/permissions";
 import { RESOURCES } from "../../lib/resources";
 import { useDebounced } from "../../lib/useDebounced";
 import { ContactFormModal } from "./ContactFormModal";
@@ -65,12 +65,16 @@ export function ContactsPage() {
   const [columns, setColumns] = useState<string[]>(loadColumns);
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [creating, setCreating] = useState(false);
-  const [tagging, setTagging] = useState<"add" | "remove" | null>(null);
+  // The bulk action whose dialog is open. Action and count stay put while a dialog closes, so
+  // its heading does not change under the closing animation.
+  const [bulk, setBulk] = useState<{ action: BulkActionName; count: number; open: boolean }>({
+    action: "add_tags",
+    count: 0,
+    open: false,
+  });
   const [bulkTags, setBulkTags] = useState<string[]>([]);
   const [bulkBusy, setBulkBusy] = useState(false);
   const [deleting, setDeleting] = useState<Contact | null>(null);
-  const [bulkDeleting, setBulkDeleting] = useState(false);
-  const [dncChange, setDncChange] = useState<"add_dnc" | "remove_dnc" | null>(null);
 
   const fields = useFields("contact");
   const stages = useStages();
@@ -171,8 +175,8 @@ export function ContactsPage() {
 
   const canCreate = can(RESOURCES.contacts, "create");
   // The bulk endpoint acts on any contact, so it asks for the "others" permissions.
-  const canBulkEdit = hasPermission(me, RESOURCES.contacts, "edit_others");
-  const canBulkDelete = hasPermission(me, RESOURCES.contacts, "delete_others");
+  const canBulkEdit = can(RESOURCES.contacts, "edit_others");
+  const canBulkDelete = can(RESOURCES.contacts, "delete_others");
   const canDelete = canAny(me, RESOURCES.contacts, ["delete_own", "delete_others"]);
   const canImport = can(RESOURCES.imports, "create");
   const resetPage = () => setPageState((s) => ({ ...s, page: 1 }));
@@ -187,6 +191,7 @@ export function ContactsPage() {
       ok(await api.POST("/api/v2/contacts/bulk", { body })),
     );
     setSelected(new Set(outcome.notDone));
+    if (outcome.error !== undefined) setBulk((b) => ({ ...b, count: outcome.notDone.length }));
     void queryClient.invalidateQueries({ queryKey: ["contacts"] });
     if (action === "add_tags" || action === "remove_tags") void queryClient.invalidateQueries({ queryKey: ["tags"] });
     if (action === "delete") {
@@ -204,23 +209,20 @@ export function ContactsPage() {
       : new Error(`${contactCount(outcome.notDone.length)} not changed, still selected. ${describeError(outcome.error)}`);
   }
 
-  async function applyBulkTags() {
-    if (!tagging || bulkTags.length === 0) return;
-    setBulkBusy(true);
-    const error = await runSelected(tagging === "add" ? "add_tags" : "remove_tags", bulkTags);
-    setBulkBusy(false);
-    if (error) notify("error", "Tags not changed for every contact", describeError(error));
-    setTagging(null);
-    setBulkTags([]);
-  }
+  const openBulk = (action: BulkActionName) => setBulk({ action, count: selected.size, open: true });
+  const closeBulk = () => setBulk((b) => ({ ...b, open: false }));
+  const isTagAction = bulk.action === "add_tags" || bulk.action === "remove_tags";
+  const isDncAction = bulk.action === "add_dnc" || bulk.action === "remove_dnc";
 
-  async function applyDnc() {
-    if (!dncChange) return;
+  /** The tag and DNC dialogs: failures go to a toast, the ids not done stay selected. */
+  async function applyBulk() {
+    if (isTagAction && bulkTags.length === 0) return;
     setBulkBusy(true);
-    const error = await runSelected(dncChange);
+    const error = await runSelected(bulk.action, isTagAction ? bulkTags : []);
     setBulkBusy(false);
-    if (error) notify("error", "Do not contact not changed for every contact", describeError(error));
-    setDncChange(null);
+    if (error) notify("error", isTagAction ? "Tags not changed for every contact" : "Do not contact not changed for every contact", describeError(error));
+    closeBulk();
+    setBulkTags([]);
   }
 
   return (
@@ -301,18 +303,18 @@ export function ContactsPage() {
                   <>
                     {canBulkEdit ? (
                       <>
-                        <TableBatchAction renderIcon={TagEdit} onClick={() => setTagging("add")}>Add tags</TableBatchAction>
-                        <TableBatchAction renderIcon={TagEdit} onClick={() => setTagging("remove")}>Remove tags</TableBatchAction>
-                        <TableBatchAction renderIcon={MisuseOutline} onClick={() => setDncChange("add_dnc")}>
+                        <TableBatchAction renderIcon={TagEdit} onClick={() => openBulk("add_tags")}>Add tags</TableBatchAction>
+                        <TableBatchAction renderIcon={TagEdit} onClick={() => openBulk("remove_tags")}>Remove tags</TableBatchAction>
+                        <TableBatchAction renderIcon={MisuseOutline} onClick={() => openBulk("add_dnc")}>
                           Do not contact (email)
                         </TableBatchAction>
-                        <TableBatchAction renderIcon={Email} onClick={() => setDncChange("remove_dnc")}>
+                        <TableBatchAction renderIcon={Email} onClick={() => openBulk("remove_dnc")}>
                           Allow contact (email)
                         </TableBatchAction>
                       </>
                     ) : null}
                     {canBulkDelete ? (
-                      <TableBatchAction renderIcon={TrashCan} onClick={() => setBulkDeleting(true)}>Delete</TableBatchAction>
+                      <TableBatchAction renderIcon={TrashCan} onClick={() => openBulk("delete")}>Delete</TableBatchAction>
                     ) : null}
                   </>
                 ),
@@ -337,42 +339,42 @@ export function ContactsPage() {
         }}
       />
       <Modal
-        open={tagging !== null}
-        modalHeading={tagging === "add" ? `Add tags to ${selected.size} contact(s)` : `Remove tags from ${selected.size} contact(s)`}
-        primaryButtonText={bulkBusy ? "Working…" : tagging === "add" ? "Add tags" : "Remove tags"}
+        open={bulk.open && isTagAction}
+        modalHeading={bulk.action === "add_tags" ? `Add tags to ${contactCount(bulk.count)}` : `Remove tags from ${contactCount(bulk.count)}`}
+        primaryButtonText={bulkBusy ? "Working…" : bulk.action === "add_tags" ? "Add tags" : "Remove tags"}
         primaryButtonDisabled={bulkBusy || bulkTags.length === 0}
         secondaryButtonText="Cancel"
-        onRequestClose={() => { setTagging(null); setBulkTags([]); }}
-        onRequestSubmit={() => void applyBulkTags()}
+        onRequestClose={() => { closeBulk(); setBulkTags([]); }}
+        onRequestSubmit={() => void applyBulk()}
       >
         <TagInput id="bulk-tags" labelText="Tags" value={bulkTags} onChange={setBulkTags} />
       </Modal>
       <Modal
-        open={dncChange !== null}
+        open={bulk.open && isDncAction}
         size="sm"
-        danger={dncChange === "remove_dnc"}
+        danger={bulk.action === "remove_dnc"}
         modalHeading={
-          dncChange === "remove_dnc"
-            ? `Allow email to ${contactCount(selected.size)}?`
-            : `Do not email ${contactCount(selected.size)}?`
+          bulk.action === "remove_dnc"
+            ? `Allow email to ${contactCount(bulk.count)}?`
+            : `Do not email ${contactCount(bulk.count)}?`
         }
-        primaryButtonText={bulkBusy ? "Working…" : dncChange === "remove_dnc" ? "Allow email" : "Do not contact"}
+        primaryButtonText={bulkBusy ? "Working…" : bulk.action === "remove_dnc" ? "Allow email" : "Do not contact"}
         primaryButtonDisabled={bulkBusy}
         secondaryButtonText="Cancel"
-        onRequestClose={() => setDncChange(null)}
-        onRequestSubmit={() => void applyDnc()}
+        onRequestClose={closeBulk}
+        onRequestSubmit={() => void applyBulk()}
       >
         <p>
-          {dncChange === "remove_dnc"
+          {bulk.action === "remove_dnc"
             ? "Removes the email do-not-contact entry of every selected contact, whatever its reason, unsubscribes and bounces included. Campaigns may email them again."
-            : "Adds an email do-not-contact entry (reason: manual) to every selected contact. Campaigns stop emailing them."}
+            : "Adds an email do-not-contact entry (reason: manual) to every selected contact; one already there is kept as it is. Campaigns stop emailing them."}
         </p>
       </Modal>
       <ConfirmDelete
-        open={bulkDeleting}
-        title={`Delete ${selected.size} contact(s)?`}
+        open={bulk.open && bulk.action === "delete"}
+        title={`Delete ${contactCount(bulk.count)}?`}
         body="The selected contacts and their history are deleted. This cannot be undone."
-        onClose={() => setBulkDeleting(false)}
+        onClose={closeBulk}
         onConfirm={async () => {
           const error = await runSelected("delete");
           if (error) throw error;
@@ -385,8 +387,10 @@ export function ContactsPage() {
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
           if (!deleting) return;
-          await api.DELETE("/api/v2/contacts/{contact_id}", { params: { path: { contact_id: deleting.id } } });
+          const id = deleting.id;
+          await api.DELETE("/api/v2/contacts/{contact_id}", { params: { path: { contact_id: id } } });
           notify("success", "Contact deleted", contactName(deleting));
+          setSelected((prev) => (prev.has(id) ? new Set([...prev].filter((x) => x !== id)) : prev));
           await queryClient.invalidateQueries({ queryKey: ["contacts"] });
         }}
       />

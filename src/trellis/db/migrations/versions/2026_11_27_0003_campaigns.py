@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-27 00:52:56.216898
+Create Date: 2026-11-27 01:23:49.920233
 """
 
 from __future__ import annotations
@@ -244,22 +244,24 @@ def upgrade() -> None:
 
     op.create_table(
         "campaign_event_log",
-        sa.Column("event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
             "contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
+        sa.Column("event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("rotation", sa.SmallInteger(), nullable=False),
         sa.Column(
             "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("status", sa.SmallInteger(), nullable=False),
         sa.Column("due_at", trellis.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.SmallInteger(), nullable=False),
         sa.Column("reached_at", trellis.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("done_at", trellis.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("status", sa.SmallInteger(), nullable=False),
+        sa.Column("attempts", sa.SmallInteger(), nullable=False),
         sa.Column(
             "detail",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.ForeignKeyConstraint(
@@ -275,13 +277,19 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint(
-            "event_id", "contact_id", "rotation", name=op.f("pk_campaign_event_log")
+            "contact_id", "event_id", "rotation", name=op.f("pk_campaign_event_log")
         ),
     )
     with op.batch_alter_table("campaign_event_log", schema=None) as batch_op:
-        batch_op.create_index("ix_campaign_event_log_contact_id", ["contact_id"], unique=False)
         batch_op.create_index(
-            "ix_campaign_event_log_status_due_at", ["status", "due_at"], unique=False
+            "ix_campaign_event_log_event_id_status", ["event_id", "status"], unique=False
+        )
+        batch_op.create_index(
+            "ix_campaign_event_log_open_status_due_at",
+            ["status", "due_at"],
+            unique=False,
+            postgresql_where=sa.text("status IN (1, 2, 3)"),
+            sqlite_where=sa.text("status IN (1, 2, 3)"),
         )
 
     op.create_table(
@@ -320,8 +328,12 @@ def downgrade() -> None:
 
     op.drop_table("campaign_event_stats")
     with op.batch_alter_table("campaign_event_log", schema=None) as batch_op:
-        batch_op.drop_index("ix_campaign_event_log_status_due_at")
-        batch_op.drop_index("ix_campaign_event_log_contact_id")
+        batch_op.drop_index(
+            "ix_campaign_event_log_open_status_due_at",
+            postgresql_where=sa.text("status IN (1, 2, 3)"),
+            sqlite_where=sa.text("status IN (1, 2, 3)"),
+        )
+        batch_op.drop_index("ix_campaign_event_log_event_id_status")
 
     op.drop_table("campaign_event_log")
     with op.batch_alter_table("contact_events", schema=None) as batch_op:
