@@ -7,6 +7,8 @@ failing with SQLITE_BUSY when a read transaction later tries to write.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,6 +25,12 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from trellis.jobs.base import JobBackend, job_buffer
+
+# Set while this task holds the SQLite write lock, so a nested unit of work does not wait on
+# itself.
+_holding_write_lock: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "trellis_holding_write_lock", default=False
+)
 
 SqliteBegin = Literal["IMMEDIATE", "DEFERRED"]
 
@@ -74,6 +82,9 @@ class Database:
 
     def __post_init__(self) -> None:
         self._writer = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # SQLite has one writer at a time. Queueing writers of this process here, in order,
+        # beats each polling the file lock with growing sleeps (the busy timeout).
+        self._write_lock = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
         reader_bind = self.engine.execution_options(sqlite_begin="DEFERRED")
         self._reader = async_sessionmaker(reader_bind, expire_on_commit=False, autoflush=False)
 
@@ -89,6 +100,22 @@ class Database:
         wakes up for rows it cannot see yet.
         """
         factory = self._reader if read_only else self._writer
+        lock = None if read_only or _holding_write_lock.get() else self._write_lock
+        if lock is not None:
+            await lock.acquire()
+            token = _holding_write_lock.set(True)
+        try:
+            async with self._transaction(factory) as session:
+                yield session
+        finally:
+            if lock is not None:
+                _holding_write_lock.reset(token)
+                lock.release()
+
+    @asynccontextmanager
+    async def _transaction(
+        self, factory: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[AsyncSession]:
         with job_buffer() as pending:
             async with factory() as session:
                 try:

@@ -8,6 +8,7 @@ automatically), rotations for re-entry and jumps.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time as clock_time
 import uuid
@@ -154,6 +155,7 @@ class CampaignService:
     def __init__(self, registry: Registry | None = None) -> None:
         self._registry = registry
         self.http: HttpPort = _RefusingHttp()
+        self._loaded: dict[tuple[str, int], LoadedCampaign] = {}
         self.policy = EnginePolicy()
 
     @property
@@ -180,6 +182,21 @@ class CampaignService:
     # -- loading ------------------------------------------------------------------------------
 
     async def load(self, session: AsyncSession, campaign: Campaign) -> LoadedCampaign:
+        """The campaign's graph, ready to run. Parsed graphs are kept per campaign version
+        (every save and publication bumps it), so real-time decisions do not rebuild them."""
+        default_timezone = (
+            campaign.default_timezone or (await system_service.settings(session)).default_timezone
+        )
+        key = (campaign.uuid, campaign.version)
+        cached = self._loaded.get(key)
+        if cached is None:
+            cached = await self._build(session, campaign)
+            if len(self._loaded) >= 256:
+                self._loaded.pop(next(iter(self._loaded)))
+            self._loaded[key] = cached
+        return dataclasses.replace(cached, default_timezone=default_timezone)
+
+    async def _build(self, session: AsyncSession, campaign: Campaign) -> LoadedCampaign:
         events = await CampaignRepository(session).events(campaign.id)
         by_id = {e.id: e for e in events}
         nodes: dict[str, Node] = {}
@@ -755,7 +772,8 @@ class CampaignService:
             setattr(campaign, attribute, getattr(data, attribute))
         created = await self._write_graph(session, campaign, data, now=now, existing=existing)
         await self._write_sources(session, campaign, data.sources)
-        loaded = await self.load(session, campaign)
+        # The graph just changed under the same version: build it, do not take the cached one.
+        loaded = await self._build(session, campaign)
         runner = self.runner(session, loaded, now)
         for row in removed:
             decided = data.on_delete.get(row.uuid)

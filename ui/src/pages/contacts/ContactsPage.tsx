@@ -220,7 +220,7 @@ export function ContactsPage() {
     setBulkBusy(true);
     const error = await runSelected(bulk.action, isTagAction ? bulkTags : []);
     setBulkBusy(false);
-    if (error) notify("error", isTagAction ? "Tags not changed for every contact" : "Do not contact not changed for every contact", describeError(error));
+    if (error) notify("error", "Not every selected contact was changed", describeError(error));
     closeBulk();
     setBulkTags([]);
   }
