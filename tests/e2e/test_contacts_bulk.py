@@ -28,7 +28,12 @@ def test_bulk_actions_send_one_request_each(page: Page, base_url: str) -> None:
         for i in range(3):
             response = client.post(
                 "/api/v2/contacts",
-                json={"email": f"{tag}-{i}@example.com", "first_name": "Bulk", "last_name": f"P{i}", "tags": [tag]},
+                json={
+                    "email": f"{tag}-{i}@example.com",
+                    "first_name": "Bulk",
+                    "last_name": f"P{i}",
+                    "tags": [tag],
+                },
             )
             assert response.status_code == 201, response.text
             ids.append(response.json()["id"])
@@ -37,7 +42,9 @@ def test_bulk_actions_send_one_request_each(page: Page, base_url: str) -> None:
         writes: list[Request] = []
         page.on(
             "request",
-            lambda r: writes.append(r) if r.method != "GET" and "/api/v2/contacts" in r.url else None,
+            lambda r: (
+                writes.append(r) if r.method != "GET" and "/api/v2/contacts" in r.url else None
+            ),
         )
         page.goto(f"/contacts?tag={tag}")
         expect(page.get_by_role("heading", level=1, name="Contacts")).to_be_visible()
@@ -62,7 +69,9 @@ def test_bulk_actions_send_one_request_each(page: Page, base_url: str) -> None:
         expect(dialog).to_be_hidden()
         expect(page.get_by_text("Do not contact (email) set for 3 contacts")).to_be_visible()
         for cid in ids:
-            assert [d["channel"] for d in client.get(f"/api/v2/contacts/{cid}").json()["dnc"]] == ["email"]
+            assert [d["channel"] for d in client.get(f"/api/v2/contacts/{cid}").json()["dnc"]] == [
+                "email"
+            ]
 
         _select_all_shown(page, 3)
         page.get_by_role("button", name="Allow contact (email)").click()
@@ -104,7 +113,11 @@ def test_company_page_lists_its_contacts(page: Page, base_url: str) -> None:
         for i, target in enumerate([company, company, other]):
             contact = client.post(
                 "/api/v2/contacts",
-                json={"email": f"co-{suffix}-{i}@example.com", "first_name": f"Co{i}", "last_name": suffix},
+                json={
+                    "email": f"co-{suffix}-{i}@example.com",
+                    "first_name": f"Co{i}",
+                    "last_name": suffix,
+                },
             ).json()
             response = client.post(
                 f"/api/v2/contacts/{contact['id']}/companies", json={"company_id": target["id"]}
