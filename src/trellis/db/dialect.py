@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Dialect, Table, TypeDecorator, bindparam
+from sqlalchemy import JSON, BigInteger, Dialect, Table, TypeDecorator, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.expression import FunctionElement
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import NullType, TypeEngine
 
 
 def dialect_name(session: AsyncSession) -> str:
@@ -45,10 +45,24 @@ def insert_updating_on_conflict(
     )
 
 
-class _InValues(FunctionElement[bool]):
-    type = Boolean()
+class _InValues(ColumnElement[bool]):
+    """Compiled per dialect (below). Not typed Boolean on purpose: SQLite, which has no boolean
+    type, would get the test wrapped as ``(...) = 1``, and then no index is used."""
+
     inherit_cache = True
-    name = "in_values"
+    type = NullType()  # type: ignore[assignment]
+
+    def __init__(self, column: Any, values: Any) -> None:
+        self.column = column
+        self.values = values
+
+    def get_children(self, **kw: Any) -> list[Any]:
+        return [self.column, self.values]
+
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_clauseelement),
+    ]
 
 
 class _ValueList(TypeDecorator[list[Any]]):
@@ -74,7 +88,10 @@ def in_values(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
     candidate row against every value), and ``IN (SELECT value FROM json_each(...))`` on SQLite,
     which has no limit on the number of values."""
     item_type = getattr(column, "type", None) or BigInteger()
-    return _InValues(column, bindparam(None, list(values), type_=_ValueList(item_type)))
+    element: ColumnElement[bool] = _InValues(
+        column, bindparam(None, list(values), type_=_ValueList(item_type))
+    )
+    return element
 
 
 def ids_in(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
@@ -83,12 +100,12 @@ def ids_in(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
 
 @compiles(_InValues, "postgresql")
 def _in_values_pg(element: _InValues, compiler: SQLCompiler, **kw: Any) -> str:
-    column, values = (compiler.process(c, **kw) for c in element.clauses)
+    column, values = compiler.process(element.column, **kw), compiler.process(element.values, **kw)
     return f"({column} = ANY({values}))"
 
 
 @compiles(_InValues, "sqlite")
 def _in_values_sqlite(element: _InValues, compiler: SQLCompiler, **kw: Any) -> str:
-    column, values = (compiler.process(c, **kw) for c in element.clauses)
+    column, values = compiler.process(element.column, **kw), compiler.process(element.values, **kw)
     # Both parts are compiled SQL (a column, a bound parameter), never user text.
     return f"({column} IN (SELECT value FROM json_each({values})))"  # noqa: S608
