@@ -94,7 +94,7 @@ MIN_SELF_ADD_DELAY = timedelta(minutes=30)
 class EnginePolicy:
     """Execution settings the composition root reads from configuration."""
 
-    batch_size: int = 5000
+    batch_size: int = 20000
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lease_s: int = 300
     # Pause a campaign when this share of finished steps died, over at least min_volume.

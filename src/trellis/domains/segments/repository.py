@@ -280,13 +280,16 @@ class SegmentRepository:
             await self.session.execute(
                 insert_ignoring_conflicts(self.session, Member.__table__).from_select(
                     ["segment_id", "contact_id", "added_at", "manually_added", "manually_removed"],
+                    # No anti-join on the table being filled: existing rows (kept or removed
+                    # by hand) are skipped by the conflict, and the planner cannot pick a
+                    # quadratic plan over a table it believes empty.
                     select(
                         literal(segment_id),
                         Contact.id,
                         literal(now, UTCDateTime()),
                         false(),
                         false(),
-                    ).where(where),
+                    ).where(and_(part.contacts(), condition)),
                 )
             )
         return joined
