@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 MAX_ID = 2**63 - 1
 
 EntityId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Positions and other small numbers stored in 32-bit columns.
+Position = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
 def _has_nul(value: Any) -> bool:

@@ -65,7 +65,7 @@ def segments_filter(config: InSegments) -> dict[str, Any]:
 
 class Points(EventConfig):
     operator: Literal["=", "!=", ">", ">=", "<", "<="]
-    value: int
+    value: Annotated[int, Field(ge=-2_000_000_000, le=2_000_000_000)]
 
 
 def points_filter(config: Points) -> dict[str, Any]:

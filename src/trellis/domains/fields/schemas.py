@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from trellis.domains.fields.types import FieldType
-from trellis.schemas import InputModel
+from trellis.schemas import InputModel, Position
 
 Alias = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 FieldObject = Literal["contact", "company"]
@@ -47,7 +47,7 @@ class FieldCreate(InputModel):
     required: bool = False
     is_identifier: bool = False
     options: Annotated[list[FieldOption], Field(max_length=1000)] = []
-    position: int = 0
+    position: Position = 0
 
 
 class FieldUpdate(InputModel):
@@ -57,4 +57,4 @@ class FieldUpdate(InputModel):
     required: bool | None = None
     is_identifier: bool | None = None
     options: Annotated[list[FieldOption], Field(max_length=1000)] | None = None
-    position: int | None = None
+    position: Position | None = None

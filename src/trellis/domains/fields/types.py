@@ -228,7 +228,11 @@ def _datetime(value: Any) -> str:
 
 def _url(text: str) -> str:
     candidate = text if "://" in text else f"https://{text}"
-    parts = urlsplit(candidate)
+    try:
+        parts = urlsplit(candidate)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise InvalidValue("Not a web address.") from None
     if parts.scheme not in {"http", "https"} or not parts.netloc or " " in candidate:
         raise InvalidValue("Not a web address.")
     return candidate

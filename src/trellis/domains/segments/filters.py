@@ -490,6 +490,14 @@ def _number_item(value: Any) -> int | float:
     return number
 
 
+def _int32_item(value: Any) -> int | float:
+    """A number compared with a 32-bit integer column (points)."""
+    number = _number_item(value)
+    if not -(2**31) <= number < 2**31:
+        raise InvalidValue("The number is out of range (at most 2,147,483,647 either way).")
+    return number
+
+
 def _bool_item(value: Any) -> bool:
     result = coerce(FieldType.BOOLEAN, value)
     if result is None:
@@ -845,7 +853,7 @@ class _ColumnNumberFilter(FilterType):
 
     async def bind(self, ctx: ValidationContext, condition: Condition, pointer: str) -> Bound:
         operator = _check_operator(condition, pointer, self.operators()["*"], self.label)
-        value = _shape(condition, pointer, operator, _number_item)
+        value = _shape(condition, pointer, operator, _int32_item)
         return Bound(
             type=self,
             operator=operator.key,

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from trellis.schemas import InputModel
+from trellis.schemas import InputModel, Position
 
 StageName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
@@ -25,10 +25,10 @@ class StageRead(BaseModel):
 class StageCreate(InputModel):
     name: StageName
     description: Annotated[str, StringConstraints(max_length=2000)] = ""
-    position: int | None = None
+    position: Position | None = None
 
 
 class StageUpdate(InputModel):
     name: StageName | None = None
     description: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    position: int | None = None
+    position: Position | None = None
