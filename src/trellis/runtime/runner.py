@@ -146,10 +146,13 @@ class Runner:
         if not node.timing.is_immediate:
             contacts = await self._contact_times(list(rotations), key)
             for contact_id, _, reached, _ in claimed:
+                # Counted from when the step was reached, not from now: a step that is late
+                # (the scheduler was down, or --now jumped ahead) runs now instead of waiting
+                # for the next allowed hour.
                 due = step_due(
                     node,
                     base=reached,
-                    now=self.now,
+                    now=reached,
                     contact=contacts.get(contact_id, ContactTime()),
                     default_timezone=self.campaign.default_timezone,
                 )
