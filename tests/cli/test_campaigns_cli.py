@@ -110,7 +110,7 @@ def test_trigger_with_now_runs_a_two_week_journey(env: None) -> None:
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["executed"] == 1 and summary["scheduled"] == 1
+    assert (summary["executed"], summary["scheduled"]) == (1, 1)
     assert tags() == ["day-1"]
     early = runner.invoke(
         cli, ["campaigns", "trigger", "--now", (start + timedelta(days=10)).isoformat()]
