@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from trellis.actor import Actor
 from trellis.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -14,13 +13,12 @@ from trellis.api.deps import (
     NowDep,
     OriginDep,
     SessionDep,
-    optional_actor,
     set_etag,
     set_session_cookies,
 )
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
-from trellis.db.models import ApiToken, Role, User
+from trellis.db.models import Role, User
 from trellis.db.pagination import PageRequest
 from trellis.domains.users.schemas import (
     LoginRequest,
@@ -48,7 +46,6 @@ from trellis.domains.users.service import (
     token_service,
     user_service,
 )
-from trellis.errors import NotAuthenticated
 
 router = APIRouter()
 PageDep = Annotated[PageRequest, Depends(page_request)]
@@ -305,6 +302,3 @@ async def create_token(
 @router.delete("/tokens/{token_id}", status_code=204, tags=["tokens"])
 async def revoke_token(token_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep) -> None:
     await token_service.revoke(session, token_id, actor=actor, now=now)
-
-
-__all__ = ["Actor", "ApiToken", "NotAuthenticated", "optional_actor", "router"]
