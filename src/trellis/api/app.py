@@ -86,7 +86,8 @@ def configure_engine(settings: Settings) -> GuardedHttp:
     return http
 
 
-def _services(context: JobContext, settings: Settings) -> list[Service]:
+def build_services(context: JobContext, settings: Settings) -> list[Service]:
+    """The background services of `serve` and `worker`."""
     return [
         Service(
             "segments.rebuild_changed",
@@ -135,7 +136,7 @@ def create_app(
     backend = InlineBackend(lambda: context, concurrency=settings.jobs.inline_concurrency)
     database.jobs = backend
     services_on = settings.services.enabled if run_services is None else run_services
-    runner = ServiceRunner(_services(context, settings) if services_on else [])
+    runner = ServiceRunner(build_services(context, settings) if services_on else [])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ import typer
 
 from trellis.cli import campaigns, contacts, db, segments, tokens, users
 from trellis.cli.serve import serve
+from trellis.cli.worker import worker
 
 app = typer.Typer(
     name="trellis",
@@ -15,6 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("serve")(serve)
+app.command("worker")(worker)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")

@@ -1,0 +1,57 @@
+"""`trellis worker` runs the scheduler without HTTP and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.domains.campaigns.helpers import campaign, contacts, edge, step
+from tests.fixtures.api import Harness
+
+
+async def test_a_worker_process_runs_due_steps(
+    harness: Harness, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    (who,) = await contacts(admin, {"email": "worker@example.com"})
+    soon = step(
+        "contact.change_tags",
+        {"add": ["by-worker"]},
+        timing={"mode": "interval", "amount": 1, "unit": "minute"},
+    )
+    created = await campaign(admin, events=[soon], edges=[edge(None, soon)])
+    # Scheduled a minute before the real time, so it is due for a worker on the system clock.
+    harness.clock.set(harness.clock.now().replace(year=2020))
+    await admin.post(f"/api/v2/campaigns/{created['id']}/members", json={"contact_ids": [who]})
+    env = {
+        **os.environ,
+        "TRELLIS_DATA_DIR": str(tmp_path / "worker"),
+        "TRELLIS_DATABASE__URL": harness.settings.database_url,
+        "TRELLIS_LOGGING__TO_FILE": "false",
+    }
+    process = subprocess.Popen(  # noqa: ASYNC220 - a real second process is the point
+        [sys.executable, "-m", "trellis.cli.main", "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        tags: list[str] = []
+        while time.monotonic() < deadline:
+            tags = (await admin.get(f"/api/v2/contacts/{who}")).json()["tags"]
+            if tags:
+                break
+            await asyncio.sleep(0.3)
+        assert tags == ["by-worker"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=30)[0].decode()
+    assert process.returncode == 0, output
+    assert "worker running" in output
