@@ -510,10 +510,11 @@ class CampaignRepository:
 
     async def waiting_decision_events(
         self, contact_id: int, behaviour_types: Sequence[str]
-    ) -> list[tuple[int, int]]:
-        """(campaign, event) of the contact's waiting decisions of these types."""
+    ) -> list[tuple[int, int, int, datetime]]:
+        """(campaign, event, rotation, reached) of the contact's waiting decisions of these
+        types."""
         rows = await self.session.execute(
-            select(EventLog.campaign_id, EventLog.event_id)
+            select(EventLog.campaign_id, EventLog.event_id, EventLog.rotation, EventLog.reached_at)
             .join(CampaignEvent, CampaignEvent.id == EventLog.event_id)
             .where(
                 EventLog.contact_id == contact_id,
@@ -521,7 +522,7 @@ class CampaignRepository:
                 CampaignEvent.type.in_(behaviour_types),
             )
         )
-        return [(c, e) for c, e in rows.all()]
+        return [(c, e, r, at) for c, e, r, at in rows.all()]
 
     def add_contact_event(self, event: ContactEvent) -> None:
         self.session.add(event)

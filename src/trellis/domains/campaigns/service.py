@@ -80,7 +80,6 @@ from trellis.runtime.journal import (
     claim_due,
     due_batches,
     expired_leases,
-    waiting_for,
 )
 from trellis.runtime.runner import LoadedCampaign, RetryPolicy, Runner, Summary
 
@@ -1636,15 +1635,14 @@ class CampaignService:
         repo = CampaignRepository(session)
         pending = await repo.waiting_decision_events(contact_id, types)
         taken = 0
-        by_campaign: dict[int, list[int]] = {}
-        for campaign_id, event_id in pending:
-            by_campaign.setdefault(campaign_id, []).append(event_id)
-        for campaign_id, event_ids in by_campaign.items():
+        by_campaign: dict[int, list[tuple[int, int, datetime]]] = {}
+        for campaign_id, event_id, rotation, reached in pending:
+            by_campaign.setdefault(campaign_id, []).append((event_id, rotation, reached))
+        for campaign_id, waiting in by_campaign.items():
             campaign = await repo.get(campaign_id)
             if campaign is None or not campaign.is_published:
                 continue
             runner = self.runner(session, await self.load(session, campaign), now)
-            waiting = await waiting_for(session, contact_id=contact_id, event_ids=event_ids)
             if await runner.decide(behaviour, contact_id, waiting):
                 taken += 1
             await runner.flush()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.db.base import table_of
@@ -56,9 +56,17 @@ class ContactBulkRepository:
             )
 
     async def set_last_active(self, contact_ids: Sequence[int], *, now: datetime) -> None:
+        """Last active now, written at most once a minute per contact (a busy contact would
+        otherwise rewrite its row on every hit)."""
+        recent = now - timedelta(minutes=1)
         for part in _chunks(list(contact_ids)):
             await self.session.execute(
-                update(table_of(Contact)).where(ids_in(Contact.id, part)).values(last_active_at=now)
+                update(table_of(Contact))
+                .where(
+                    ids_in(Contact.id, part),
+                    or_(Contact.last_active_at.is_(None), Contact.last_active_at < recent),
+                )
+                .values(last_active_at=now)
             )
 
     async def delete(self, contact_ids: Sequence[int]) -> None:
