@@ -126,10 +126,7 @@ class CampaignMember(Base):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    __table_args__ = (
-        Index("ix_campaign_members_contact_id", "contact_id"),
-        Index("ix_campaign_members_campaign_id_status", "campaign_id", "status"),
-    )
+    __table_args__ = (Index("ix_campaign_members_contact_id", "contact_id"),)
 
 
 class EventLog(Base):

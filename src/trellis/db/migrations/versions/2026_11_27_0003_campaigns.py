@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-27 01:23:49.920233
+Create Date: 2026-11-27 02:14:35.923425
 """
 
 from __future__ import annotations
@@ -150,9 +150,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("campaign_id", "contact_id", name=op.f("pk_campaign_members")),
     )
     with op.batch_alter_table("campaign_members", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_campaign_members_campaign_id_status", ["campaign_id", "status"], unique=False
-        )
         batch_op.create_index("ix_campaign_members_contact_id", ["contact_id"], unique=False)
 
     op.create_table(
@@ -350,7 +347,6 @@ def downgrade() -> None:
     op.drop_table("campaign_publish_periods")
     with op.batch_alter_table("campaign_members", schema=None) as batch_op:
         batch_op.drop_index("ix_campaign_members_contact_id")
-        batch_op.drop_index("ix_campaign_members_campaign_id_status")
 
     op.drop_table("campaign_members")
     with op.batch_alter_table("campaign_events", schema=None) as batch_op:
