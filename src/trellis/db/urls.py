@@ -12,7 +12,3 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(plain):
             return async_prefix + url[len(plain) :]
     return url
-
-
-def dialect_of(url: str) -> str:
-    return "sqlite" if url.startswith("sqlite") else "postgresql"

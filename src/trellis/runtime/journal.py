@@ -269,19 +269,21 @@ async def due_batches(
     now: datetime,
     campaign_ids: Sequence[int] | None,
     limit: int,
-) -> list[tuple[int, int]]:
-    """(campaign, event) pairs that have steps due, oldest first."""
+) -> list[tuple[int, int, Status]]:
+    """(campaign, event, status) groups that have steps due, oldest first."""
     stmt = (
-        select(EventLog.campaign_id, EventLog.event_id, func.min(EventLog.due_at))
+        select(EventLog.campaign_id, EventLog.event_id, EventLog.status, func.min(EventLog.due_at))
         .where(EventLog.status.in_([int(s) for s in statuses]), EventLog.due_at <= now)
-        .group_by(EventLog.campaign_id, EventLog.event_id)
+        .group_by(EventLog.campaign_id, EventLog.event_id, EventLog.status)
         .order_by(func.min(EventLog.due_at))
         .limit(limit)
     )
     if campaign_ids is not None:
         stmt = stmt.where(EventLog.campaign_id.in_(campaign_ids))
     rows = await session.execute(stmt)
-    return [(campaign_id, event_id) for campaign_id, event_id, _ in rows.all()]
+    return [
+        (campaign_id, event_id, Status(status)) for campaign_id, event_id, status, _ in rows.all()
+    ]
 
 
 async def claim_due(
@@ -462,22 +464,6 @@ async def revive_dead(
         .values(status=int(Status.SCHEDULED), due_at=now, attempts=0)
     )
     return total
-
-
-async def waiting_for(
-    session: AsyncSession, *, contact_id: int, event_ids: Sequence[int]
-) -> list[tuple[int, int, datetime]]:
-    """A contact's waiting decisions among these events: (event, rotation, reached_at)."""
-    if not event_ids:
-        return []
-    rows = await session.execute(
-        select(EventLog.event_id, EventLog.rotation, EventLog.reached_at).where(
-            EventLog.contact_id == contact_id,
-            EventLog.event_id.in_(event_ids),
-            EventLog.status == int(Status.WAITING),
-        )
-    )
-    return [(e, r, t) for e, r, t in rows.all()]
 
 
 async def take_decision(

@@ -116,15 +116,6 @@ class CampaignRepository:
             stmt = stmt.where(CampaignEvent.deleted_at.is_(None))
         return list((await self.session.scalars(stmt.order_by(CampaignEvent.id))).all())
 
-    async def events_by_ids(self, ids: Sequence[int]) -> list[CampaignEvent]:
-        if not ids:
-            return []
-        return list(
-            (
-                await self.session.scalars(select(CampaignEvent).where(CampaignEvent.id.in_(ids)))
-            ).all()
-        )
-
     async def sources(self, campaign_id: int) -> list[CampaignSource]:
         rows = await self.session.scalars(
             select(CampaignSource)
@@ -137,14 +128,6 @@ class CampaignRepository:
         for source in await self.sources(campaign_id):
             await self.session.delete(source)
         await self.session.flush()
-
-    async def campaigns_with_form(self, form_id: int) -> list[int]:
-        rows = await self.session.scalars(
-            select(CampaignSource.campaign_id).where(
-                CampaignSource.kind == "form", CampaignSource.source_id == form_id
-            )
-        )
-        return list(rows.all())
 
     async def stats(self, campaign_id: int) -> dict[int, EventStats]:
         rows = await self.session.scalars(
@@ -395,10 +378,6 @@ class CampaignRepository:
 
     async def step(self, event_id: int, contact_id: int, rotation: int) -> EventLog | None:
         return await self.session.get(EventLog, (event_id, contact_id, rotation))
-
-    async def steps_for_contact(self, contact_id: int) -> list[EventLog]:
-        rows = await self.session.scalars(select(EventLog).where(EventLog.contact_id == contact_id))
-        return list(rows.all())
 
     # -- segment sources ----------------------------------------------------------------------
 

@@ -99,7 +99,6 @@ class EnginePolicy:
     # Pause a campaign when this share of finished steps died, over at least min_volume.
     failure_rate: float = 0.2
     failure_min_volume: int = 100
-    default_timezone: str = "UTC"
 
 
 class _RefusingHttp(HttpPort):
@@ -1558,21 +1557,9 @@ class CampaignService:
                     campaign_ids=list(by_id),
                     limit=100,
                 )
-                waiting_due = set(
-                    await due_batches(
-                        session,
-                        statuses=[Status.WAITING],
-                        now=now,
-                        campaign_ids=list(by_id),
-                        limit=100,
-                    )
-                )
             if not due:
                 break
-            for campaign_id, event_id in due:
-                status = (
-                    Status.WAITING if (campaign_id, event_id) in waiting_due else Status.SCHEDULED
-                )
+            for campaign_id, event_id, status in due:
                 result = await self.run_due(
                     database, by_id[campaign_id], event_id, now=now, status=status
                 )

@@ -520,12 +520,3 @@ class ContactRepository:
             .values(winner_id=winner_id)
         )
         self.session.add(ContactMerge(loser_id=loser_id, winner_id=winner_id, merged_at=now))
-
-    async def owned_by(self, contact_ids: Sequence[int]) -> dict[int, int | None]:
-        owners: dict[int, int | None] = {}
-        for part in chunks(list(contact_ids)):
-            rows = await self.session.execute(
-                select(Contact.id, Contact.owner_id).where(ids_in(Contact.id, part))
-            )
-            owners.update(dict(rows.all()))
-        return owners
