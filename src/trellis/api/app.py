@@ -24,6 +24,7 @@ from trellis.domains.companies.endpoints import router as companies_router
 from trellis.domains.contacts.endpoints import router as contacts_router
 from trellis.domains.fields.endpoints import router as fields_router
 from trellis.domains.imports.endpoints import router as imports_router
+from trellis.domains.notifications.endpoints import router as notifications_router
 from trellis.domains.projects.endpoints import router as projects_router
 from trellis.domains.segments import tasks as segment_tasks
 from trellis.domains.segments.endpoints import router as segments_router
@@ -59,6 +60,7 @@ def build_api_router() -> APIRouter:
         segments_router,
         imports_router,
         campaigns_router,
+        notifications_router,
     ):
         api.include_router(router)
     return api

@@ -222,3 +222,17 @@ async def test_the_failure_guard_pauses_a_failing_campaign(
         )
     ).json()
     assert entries["data"][0]["actor_name"] == "failure guard"
+    # The owner (the administrator who created it) hears of it, with a link to the campaign.
+    inbox = (await admin.get("/api/v2/notifications", params={"unread": "true"})).json()
+    assert inbox["meta"]["total"] == 1
+    note = inbox["data"][0]
+    assert note["kind"] == "campaign.paused"
+    assert note["link"] == f"/campaigns/{created['id']}"
+    assert note["body"] == reread["paused_reason"]
+    read = await admin.post(f"/api/v2/notifications/{note['id']}/read")
+    assert read.json() == {"marked": 1}
+    assert (await admin.get("/api/v2/notifications", params={"unread": "true"})).json()["meta"][
+        "total"
+    ] == 0
+    assert (await admin.post("/api/v2/notifications/read-all")).json() == {"marked": 0}
+    assert (await admin.post("/api/v2/notifications/999999/read")).status_code == 404

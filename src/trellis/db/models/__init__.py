@@ -25,6 +25,7 @@ from trellis.db.models.contact import (
     Stage,
     Tag,
 )
+from trellis.db.models.notification import Notification
 from trellis.db.models.project import Project, ProjectLink
 from trellis.db.models.segment import Segment, SegmentMember, SegmentMembershipChange
 from trellis.db.models.setting import AppSetting
@@ -52,6 +53,7 @@ __all__ = [
     "EventLog",
     "EventStats",
     "LoginAttempt",
+    "Notification",
     "PointsChange",
     "Project",
     "ProjectLink",

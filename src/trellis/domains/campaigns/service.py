@@ -39,13 +39,17 @@ from trellis.domains.campaigns.schemas import (
     CampaignSave,
     CampaignSummary,
     CampaignWrite,
+    CurrentStep,
     EdgeDoc,
     EventRead,
     EventStatsRead,
+    FailureRead,
     Journey,
     JourneyStep,
     MemberRead,
     MembersChangeResult,
+    PreviewSource,
+    PublishPreview,
     SourceDoc,
     StepChange,
     TrackEvent,
@@ -57,6 +61,7 @@ from trellis.domains.contacts.schemas import ActivityItem
 from trellis.domains.contacts.service import register_merge_hook, register_timeline_source
 from trellis.domains.fields.service import field_service
 from trellis.domains.fields.types import FieldType
+from trellis.domains.notifications.service import notification_service
 from trellis.domains.projects.service import ProjectableType, project_service, register_projectable
 from trellis.domains.segments.service import segment_service
 from trellis.domains.stages.service import stage_service
@@ -1135,10 +1140,10 @@ class CampaignService:
         repo = CampaignRepository(session)
         result = await repo.members_page(campaign.id, page=page, status=status)
         ids = [row[0].contact_id for row in result.items]
-        open_steps = await repo.open_steps_of(campaign.id, ids)
-        names = {
-            e.id: e.name or e.type for e in await repo.events(campaign.id, include_deleted=True)
-        }
+        detailed = await repo.open_steps_detail(campaign.id, ids)
+        open_steps = {cid: [e for e, _, _ in steps] for cid, steps in detailed.items()}
+        events = {e.id: e for e in await repo.events(campaign.id, include_deleted=True)}
+        names = {e.id: e.name or e.type for e in events.values()}
         items = [
             MemberRead(
                 contact_id=m.contact_id,
@@ -1150,6 +1155,17 @@ class CampaignService:
                 joined_at=m.joined_at,
                 left_at=m.left_at,
                 current_steps=[names.get(e, str(e)) for e in open_steps.get(m.contact_id, [])],
+                waiting_on=[
+                    CurrentStep(
+                        event_key=events[e].uuid,
+                        event_name=events[e].name,
+                        type=events[e].type,
+                        status=STATUS_NAMES[status],
+                        due_at=due,
+                    )
+                    for e, status, due in detailed.get(m.contact_id, [])
+                    if e in events
+                ],
             )
             for m, email, first, last in result.items
         ]
@@ -1510,6 +1526,15 @@ class CampaignService:
                 },
                 now=now,
             )
+            await notification_service.notify(
+                session,
+                user_ids=[campaign.created_by_id],
+                kind="campaign.paused",
+                title=f"Campaign “{campaign.name}” was paused",
+                body=reason,
+                link=f"/campaigns/{campaign.id}",
+                now=now,
+            )
             log.warning(
                 "campaign paused by the failure guard",
                 extra={"campaign_id": campaign.id, "reason": reason},
@@ -1634,6 +1659,82 @@ class CampaignService:
                 taken += 1
             await runner.flush()
         return taken
+
+    # -- the campaign pages -------------------------------------------------------------------
+
+    async def publish_preview(
+        self, session: AsyncSession, campaign_id: int, *, actor: Actor, now: datetime
+    ) -> PublishPreview:
+        """Who would enter if the campaign were published now: what the publish dialog says.
+
+        A locked audience without a lock time would be locked now, so it counts the segment as
+        it is; one with a lock time counts those who were in it then. Outside the publish
+        window nobody enters now."""
+        campaign = await self.get(session, campaign_id, actor=actor)
+        repo = CampaignRepository(session)
+        sources = [s for s in await repo.sources(campaign.id) if s.kind == "segment"]
+        names = await repo.segment_names([s.source_id for s in sources])
+        audiences = [
+            (s.source_id, s.locked_at if s.audience == "locked" else None) for s in sources
+        ]
+        previews = [
+            PreviewSource(
+                kind="segment",
+                id=s.source_id,
+                name=names.get(s.source_id, f"Segment {s.source_id}"),
+                audience="locked" if s.audience == "locked" else "live",
+                count=await repo.audience_count(segment_id, locked),
+            )
+            for s, (segment_id, locked) in zip(sources, audiences, strict=True)
+        ]
+        in_window = (campaign.publish_up is None or campaign.publish_up <= now) and (
+            campaign.publish_down is None or campaign.publish_down > now
+        )
+        entering = (
+            await repo.entering_count(campaign.id, audiences, allow_restart=campaign.allow_restart)
+            if in_window
+            else 0
+        )
+        return PublishPreview(entering_now=entering, sources=previews)
+
+    async def failures_page(
+        self,
+        session: AsyncSession,
+        campaign_id: int,
+        *,
+        actor: Actor,
+        page: PageRequest,
+        status: str | None,
+    ) -> Page[FailureRead]:
+        campaign = await self.get(session, campaign_id, actor=actor)
+        result = await CampaignRepository(session).failures_page(
+            campaign.id, page=page, status=status
+        )
+        items = []
+        for step, key, event_name, event_type, email, first, last in result.items:
+            detail = step.detail or {}
+            is_dead = step.status == Status.DEAD
+            reason = detail.get("error") if is_dead else detail.get("last_error")
+            # A dead step's attempts are in its detail: a retry resets the column.
+            attempts = int(detail.get("attempts", step.attempts)) if is_dead else step.attempts
+            items.append(
+                FailureRead(
+                    contact_id=step.contact_id,
+                    email=email,
+                    name=" ".join(p for p in (first, last) if p),
+                    event_key=key,
+                    event_name=event_name,
+                    type=event_type,
+                    rotation=step.rotation,
+                    status="dead" if is_dead else "failed",
+                    attempts=attempts,
+                    reason=str(reason) if reason is not None else None,
+                    reached_at=step.reached_at,
+                    failed_at=step.done_at if is_dead else None,
+                    next_attempt_at=None if is_dead else step.due_at,
+                )
+            )
+        return Page(items=items, total=result.total, number=result.number, size=result.size)
 
 
 def _shorter_than(timing: Timing, delay: timedelta) -> bool:

@@ -1,0 +1,1 @@
+"""Notifications: what a user should know about, shown in the UI until read."""
