@@ -57,5 +57,5 @@ def configure_logging(*, level: str, fmt: str, log_dir: Path | None) -> None:
         )
         file_handler.setFormatter(JsonFormatter())
         root.addHandler(file_handler)
-    for noisy in ("uvicorn.access",):
+    for noisy in ("uvicorn.access", "pika"):
         logging.getLogger(noisy).setLevel("WARNING")

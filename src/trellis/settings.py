@@ -33,8 +33,30 @@ class DatabaseSettings(BaseModel):
 
 
 class JobsSettings(BaseModel):
-    backend: Literal["inline"] = "inline"
+    backend: Literal["inline", "dramatiq"] = Field(
+        default="inline",
+        description="inline: jobs run inside the process that enqueues them (embedded mode). "
+        "dramatiq: jobs go through a Redis or RabbitMQ broker to `trellis worker` processes.",
+    )
     inline_concurrency: int = Field(default=4, ge=1, le=64)
+    broker_url: str | None = Field(
+        default=None,
+        description="For the dramatiq backend: redis://host:6379/0 or amqp://user:pass@host:5672/.",
+    )
+    namespace: str = Field(
+        default="trellis",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,40}$",
+        description="Prefix of the queue names, so that two instances can share one broker.",
+    )
+    worker_threads: int = Field(
+        default=8, ge=1, le=256, description="Jobs one `trellis worker` runs at the same time."
+    )
+
+    @model_validator(mode="after")
+    def _broker_for_dramatiq(self) -> JobsSettings:
+        if self.backend == "dramatiq" and not self.broker_url:
+            raise ValueError("jobs.backend 'dramatiq' needs TRELLIS_JOBS__BROKER_URL")
+        return self
 
 
 class ServicesSettings(BaseModel):

@@ -34,6 +34,8 @@ from trellis.domains.system.schemas import Health
 from trellis.domains.system.service import system_service
 from trellis.domains.users import tasks as user_tasks
 from trellis.domains.users.endpoints import router as users_router
+from trellis.jobs.base import JobBackend
+from trellis.jobs.dramatiq_backend import DramatiqBackend, make_broker
 from trellis.jobs.inline import InlineBackend
 from trellis.jobs.registry import JobContext
 from trellis.runtime.http import GuardedHttp
@@ -88,6 +90,15 @@ def configure_engine(settings: Settings) -> GuardedHttp:
     return http
 
 
+def build_job_backend(settings: Settings, context: JobContext) -> JobBackend:
+    """Inline jobs for the embedded mode, or a Dramatiq broker for the distributed one."""
+    jobs = settings.jobs
+    if jobs.backend == "dramatiq" and jobs.broker_url:
+        broker = make_broker(jobs.broker_url, namespace=jobs.namespace)
+        return DramatiqBackend(broker, namespace=jobs.namespace)
+    return InlineBackend(lambda: context, concurrency=jobs.inline_concurrency)
+
+
 def build_services(context: JobContext, settings: Settings) -> list[Service]:
     """The background services of `serve` and `worker`."""
     return [
@@ -135,7 +146,7 @@ def create_app(
     owned_database = database
     http = configure_engine(settings)
     context = JobContext(database=database, clock=clock)
-    backend = InlineBackend(lambda: context, concurrency=settings.jobs.inline_concurrency)
+    backend = build_job_backend(settings, context)
     database.jobs = backend
     services_on = settings.services.enabled if run_services is None else run_services
     runner = ServiceRunner(build_services(context, settings) if services_on else [])

@@ -1,19 +1,37 @@
 from __future__ import annotations
 
-from trellis.cli.common import console, settings
+from typing import Annotated
+
+import typer
+
+from trellis.cli.common import console, fail, settings
 
 
-def worker() -> None:
-    """Run the background services (campaign scheduler, segment rebuilds, clean-ups) without
-    serving HTTP. Start as many as you like against PostgreSQL: they claim work with row locks
+def worker(
+    scheduler: Annotated[
+        bool,
+        typer.Option(
+            "--scheduler/--no-scheduler",
+            help="Also run the scheduler and clean-ups (off: only consume queued jobs).",
+        ),
+    ] = True,
+    threads: Annotated[
+        int | None,
+        typer.Option(min=1, max=256, help="Jobs run at once (dramatiq backend)."),
+    ] = None,
+) -> None:
+    """Run background work without serving HTTP: the campaign scheduler, segment rebuilds,
+    clean-ups and, with TRELLIS_JOBS__BACKEND=dramatiq, the jobs queued on the broker.
+
+    Start as many as you like against PostgreSQL: they claim work with row locks
     (FOR UPDATE SKIP LOCKED), so each step still runs once. On SQLite run one process only."""
     import asyncio
     import signal
 
-    from trellis.api.app import build_services, configure_engine
+    from trellis.api.app import build_job_backend, build_services, configure_engine
     from trellis.cli.common import open_database
     from trellis.clock import SystemClock
-    from trellis.jobs.inline import InlineBackend
+    from trellis.jobs.dramatiq_backend import Consumers, DramatiqBackend
     from trellis.jobs.registry import JobContext
     from trellis.logging import configure_logging
     from trellis.runtime.services import ServiceRunner
@@ -24,24 +42,41 @@ def worker() -> None:
         fmt=current.logging.format,
         log_dir=current.logs_dir if current.logging.to_file else None,
     )
+    if not scheduler and current.jobs.backend != "dramatiq":
+        fail("--no-scheduler leaves nothing to do without TRELLIS_JOBS__BACKEND=dramatiq")
 
     async def work() -> None:
         database = open_database(current)
         context = JobContext(database=database, clock=SystemClock())
-        backend = InlineBackend(lambda: context, concurrency=current.jobs.inline_concurrency)
+        backend = build_job_backend(current, context)
         database.jobs = backend
         http = configure_engine(current)
-        runner = ServiceRunner(build_services(context, current))
+        runner = ServiceRunner(build_services(context, current) if scheduler else [])
+        consumers = None
+        if isinstance(backend, DramatiqBackend):
+            consumers = Consumers(
+                backend.broker,
+                namespace=current.jobs.namespace,
+                context=lambda: context,
+                loop=asyncio.get_running_loop(),
+                threads=threads or current.jobs.worker_threads,
+            )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await backend.start()
         await runner.start()
-        console.print(f"Trellis worker running: {', '.join(runner.names)}")
+        if consumers is not None:
+            consumers.start()
+        parts = [*runner.names, *(["queued jobs"] if consumers else [])]
+        console.print(f"Trellis worker running: {', '.join(parts)}")
         try:
             await stop.wait()
         finally:
+            if consumers is not None:
+                # Off the loop: the jobs still running need the loop to finish.
+                await asyncio.to_thread(consumers.stop)
             await runner.stop()
             await backend.stop()
             await http.aclose()

@@ -22,6 +22,10 @@ class PendingJob:
 
 
 class JobBackend(Protocol):
+    # True when jobs leave the process (a broker): work worth spreading over workers is then
+    # enqueued in pieces instead of being run by the caller.
+    distributed: bool
+
     async def enqueue(self, job: PendingJob) -> None: ...
 
     async def start(self) -> None: ...

@@ -20,6 +20,8 @@ class InlineBackend:
     design: the rows in the database are, and the scheduler re-enqueues whatever is due.
     """
 
+    distributed = False
+
     def __init__(self, context_factory: Callable[[], JobContext], *, concurrency: int = 4) -> None:
         self._context_factory = context_factory
         self._concurrency = concurrency

@@ -16,11 +16,13 @@ from trellis.domains.campaigns.schemas import (
     CampaignWrite,
     EventStatsRead,
     EventTypeRead,
+    FailureRead,
     Journey,
     Key,
     MemberRead,
     MembersChange,
     MembersChangeResult,
+    PublishPreview,
     StepChange,
     TrackEvent,
     TrackResult,
@@ -265,3 +267,32 @@ async def contact_campaigns(
     contact_id: IdPath, actor: ActorDep, session: SessionDep
 ) -> list[MemberRead]:
     return await campaign_service.contact_campaigns(session, contact_id, actor=actor)
+
+
+@router.get(
+    "/campaigns/{campaign_id}/publish-preview",
+    response_model=PublishPreview,
+    summary="How many contacts would enter if the campaign were published now",
+)
+async def publish_preview(
+    campaign_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep
+) -> PublishPreview:
+    return await campaign_service.publish_preview(session, campaign_id, actor=actor, now=now)
+
+
+@router.get(
+    "/campaigns/{campaign_id}/failures",
+    response_model=ListResponse[FailureRead],
+    summary="Failed steps waiting for another attempt, and dead ones, with their reason",
+)
+async def campaign_failures(
+    campaign_id: IdPath,
+    actor: ActorDep,
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[Literal["failed", "dead"] | None, Query()] = None,
+) -> ListResponse[FailureRead]:
+    result = await campaign_service.failures_page(
+        session, campaign_id, actor=actor, page=page, status=status
+    )
+    return list_response(result, lambda f: f)

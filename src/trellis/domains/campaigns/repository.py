@@ -377,7 +377,8 @@ class CampaignRepository:
         return list(rows.all())
 
     async def step(self, event_id: int, contact_id: int, rotation: int) -> EventLog | None:
-        return await self.session.get(EventLog, (event_id, contact_id, rotation))
+        # The identity follows the primary key's column order: contact, event, rotation.
+        return await self.session.get(EventLog, (contact_id, event_id, rotation))
 
     # -- segment sources ----------------------------------------------------------------------
 
@@ -540,3 +541,123 @@ class CampaignRepository:
             )
         ).one()
         return int(row[0]), int(row[1])
+
+    # -- the campaign pages -------------------------------------------------------------------
+
+    async def open_steps_detail(
+        self, campaign_id: int, contact_ids: Sequence[int]
+    ) -> dict[int, list[tuple[int, int, datetime | None]]]:
+        """(event, status, due) of the open steps of these contacts, in one statement per
+        chunk (a members page is one): the primary key leads with the contact."""
+        found: dict[int, list[tuple[int, int, datetime | None]]] = {}
+        for part in _chunks(list(contact_ids)):
+            rows = await self.session.execute(
+                select(EventLog.contact_id, EventLog.event_id, EventLog.status, EventLog.due_at)
+                .where(
+                    ids_in(EventLog.contact_id, part),
+                    EventLog.campaign_id == campaign_id,
+                    EventLog.status.in_([1, 2, 3]),
+                )
+                .order_by(EventLog.contact_id, EventLog.due_at, EventLog.event_id)
+            )
+            for cid, event_id, status, due in rows.all():
+                found.setdefault(cid, []).append((event_id, status, due))
+        return found
+
+    async def segment_names(self, ids: Sequence[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(Segment.id, Segment.name).where(Segment.id.in_(ids))
+        )
+        return {sid: name for sid, name in rows.all()}
+
+    def _audience(self, segment_id: int, locked_at: datetime | None) -> ColumnElement[bool]:
+        """The segment members a source admits: present (not removed by hand) and, for a
+        locked audience, there by its lock time."""
+        condition = (SegmentMember.segment_id == segment_id) & SegmentMember.manually_removed.is_(
+            False
+        )
+        if locked_at is not None:
+            condition = condition & (SegmentMember.added_at <= locked_at)
+        return condition
+
+    async def audience_count(self, segment_id: int, locked_at: datetime | None) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(SegmentMember)
+                .where(self._audience(segment_id, locked_at))
+            )
+            or 0
+        )
+
+    async def entering_count(
+        self,
+        campaign_id: int,
+        audiences: Sequence[tuple[int, datetime | None]],
+        *,
+        allow_restart: bool,
+    ) -> int:
+        """Distinct contacts of these audiences an automatic entry would admit: not active in
+        the campaign, never removed by a person, and exited only where restarts are allowed
+        (the membership rules of ``CampaignService.add_members``)."""
+        if not audiences:
+            return 0
+        blocked_statuses = (
+            ["active", "removed"] if allow_restart else ["active", "removed", "exited"]
+        )
+        blocked = (
+            select(CampaignMember.contact_id)
+            .where(
+                CampaignMember.campaign_id == campaign_id,
+                CampaignMember.contact_id == SegmentMember.contact_id,
+                CampaignMember.status.in_(blocked_statuses),
+            )
+            .exists()
+        )
+        return int(
+            await self.session.scalar(
+                select(func.count(func.distinct(SegmentMember.contact_id))).where(
+                    or_(*(self._audience(sid, locked) for sid, locked in audiences)), ~blocked
+                )
+            )
+            or 0
+        )
+
+    async def failures_page(
+        self, campaign_id: int, *, page: PageRequest, status: str | None
+    ) -> Page[Any]:
+        """Dead steps, and steps waiting for another attempt after a failure, with their
+        contact and step; one statement for the page and one for its total."""
+        event_ids = select(CampaignEvent.id).where(CampaignEvent.campaign_id == campaign_id)
+        dead = EventLog.status == 6
+        failed = EventLog.status.in_([1, 3]) & (EventLog.attempts > 0)
+        which = dead if status == "dead" else failed if status == "failed" else or_(dead, failed)
+        stmt = (
+            select(
+                EventLog,
+                CampaignEvent.uuid,
+                CampaignEvent.name,
+                CampaignEvent.type,
+                Contact.email,
+                Contact.first_name,
+                Contact.last_name,
+            )
+            .join(CampaignEvent, CampaignEvent.id == EventLog.event_id)
+            .join(Contact, Contact.id == EventLog.contact_id)
+            .where(EventLog.event_id.in_(event_ids), which)
+        )
+        order = order_by_sort(
+            page.sort,
+            allowed={
+                "reached_at": EventLog.reached_at,
+                "attempts": EventLog.attempts,
+                "contact_id": EventLog.contact_id,
+            },
+            default="-reached_at",
+            tiebreaker=EventLog.contact_id,
+        )
+        return await paginate(
+            self.session, stmt, page=page, order_by=[*order, EventLog.event_id], scalars=False
+        )

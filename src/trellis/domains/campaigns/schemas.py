@@ -180,6 +180,9 @@ class MemberRead(BaseModel):
     joined_at: datetime
     left_at: datetime | None
     current_steps: list[str] = []
+    waiting_on: list[CurrentStep] = Field(
+        default_factory=list, description="The open steps with their due times (members list)."
+    )
 
 
 class JourneyStep(BaseModel):
@@ -247,3 +250,51 @@ class TriggerSummary(BaseModel):
     dead: int = 0
     decisions_expired: int = 0
     seconds: float = 0.0
+
+
+# -- the campaign pages ---------------------------------------------------------------------
+
+
+class CurrentStep(BaseModel):
+    """A step a member waits on: scheduled (with its due time), waiting (a decision, until its
+    deadline, if any) or running."""
+
+    event_key: str
+    event_name: str
+    type: str
+    status: Literal["scheduled", "waiting", "running"]
+    due_at: datetime | None
+
+
+class PreviewSource(BaseModel):
+    kind: Literal["segment"]
+    id: int
+    name: str
+    audience: Literal["live", "locked"]
+    count: int = Field(description="Contacts of the segment this source admits now.")
+
+
+class PublishPreview(BaseModel):
+    entering_now: int = Field(
+        description="Contacts who would enter if the campaign were published now: in a source, "
+        "counted once, leaving out members who may not enter again."
+    )
+    sources: list[PreviewSource]
+
+
+class FailureRead(BaseModel):
+    contact_id: int
+    email: str | None
+    name: str
+    event_key: str
+    event_name: str
+    type: str
+    rotation: int
+    status: Literal["failed", "dead"] = Field(
+        description="failed: waiting for its next attempt; dead: out of attempts."
+    )
+    attempts: int
+    reason: str | None
+    reached_at: datetime
+    failed_at: datetime | None = Field(description="When a dead step gave up.")
+    next_attempt_at: datetime | None = Field(description="When a failed step is tried again.")

@@ -79,6 +79,7 @@ from trellis.errors import (
 )
 from trellis.events.base import Behaviour, HttpPort, HttpResult
 from trellis.events.registry import Registry
+from trellis.jobs.base import enqueue_job
 from trellis.runtime.journal import (
     Status,
     cancel_open_steps,
@@ -90,6 +91,7 @@ from trellis.runtime.runner import LoadedCampaign, RetryPolicy, Runner, Summary
 
 log = logging.getLogger(__name__)
 
+RUN_CAMPAIGN_JOB = "campaigns.run"
 STATUS_NAMES = {s.value: s.name.lower() for s in Status}
 MIN_SELF_ADD_DELAY = timedelta(minutes=30)
 
@@ -1598,6 +1600,21 @@ class CampaignService:
                     progress(summary)
         summary.seconds = round(clock_time.monotonic() - started, 3)
         return summary
+
+    async def dispatch(self, database: Any, *, now: datetime) -> list[int]:
+        """For the distributed mode: wake a worker for every running campaign instead of
+        running them here. Workers may take the same campaign at once; claims keep every step
+        single."""
+        async with database.unit_of_work() as session:
+            await expired_leases(session, now=now)
+            campaigns = await CampaignRepository(session).published(now=now)
+            for campaign in campaigns:
+                enqueue_job(
+                    RUN_CAMPAIGN_JOB,
+                    {"campaign_id": campaign.id},
+                    dedupe_key=f"{RUN_CAMPAIGN_JOB}:{campaign.id}",
+                )
+        return [c.id for c in campaigns]
 
     # -- behaviour ----------------------------------------------------------------------------
 

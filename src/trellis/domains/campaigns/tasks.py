@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from trellis.domains.campaigns.service import campaign_service
+from trellis.domains.campaigns.service import RUN_CAMPAIGN_JOB, campaign_service
 from trellis.jobs.registry import JobContext, job
 
 log = logging.getLogger(__name__)
@@ -13,7 +13,22 @@ log = logging.getLogger(__name__)
 
 @job("campaigns.tick", max_retries=0)
 async def tick(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """Run what is due now: memberships, first steps, scheduled steps, expired decisions."""
+    """Run what is due now: memberships, first steps, scheduled steps, expired decisions; with
+    a distributed job backend, hand each running campaign to the workers instead."""
+    backend = ctx.database.jobs
+    if backend is not None and backend.distributed:
+        await campaign_service.dispatch(ctx.database, now=ctx.clock.now())
+        return
     summary = await campaign_service.trigger(ctx.database, now=ctx.clock.now())
     if summary.executed or summary.joined or summary.exited:
         log.info("campaign tick", extra=summary.model_dump())
+
+
+@job(RUN_CAMPAIGN_JOB, max_retries=0)
+async def run_campaign(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Everything due in one campaign (enqueued by the distributed scheduler)."""
+    summary = await campaign_service.trigger(
+        ctx.database, now=ctx.clock.now(), campaign_ids=[int(payload["campaign_id"])]
+    )
+    if summary.executed or summary.joined or summary.exited:
+        log.info("campaign run", extra=summary.model_dump())

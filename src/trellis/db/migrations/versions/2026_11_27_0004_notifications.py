@@ -14,7 +14,6 @@ from alembic import op
 
 import trellis.db.types
 
-
 revision: str = "0004"
 down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
