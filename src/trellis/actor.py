@@ -75,6 +75,7 @@ RESOURCES: tuple[Resource, ...] = (
     ),
     Resource("segments", "Segments", (*_CRUD, Perm.PUBLISH, Perm.ASSOCIATE)),
     Resource("campaigns", "Campaigns", (*_CRUD, Perm.PUBLISH, Perm.ASSOCIATE)),
+    Resource("emails", "Emails", (*_CRUD, Perm.PUBLISH, Perm.ASSOCIATE)),
     Resource("imports", "Contact imports", (Perm.VIEW_OWN, Perm.VIEW_OTHERS, Perm.CREATE)),
     Resource("audit_log", "Audit log", (Perm.VIEW_OTHERS,)),
     Resource("users", "Users", _CRUD, administration=True),

@@ -108,6 +108,46 @@ class WebhookSettings(BaseModel):
     )
 
 
+class MailSettings(BaseModel):
+    transport: Literal["outbox", "smtp"] = Field(
+        default="outbox",
+        description="outbox keeps every message in the database (shown in the UI and the API) "
+        "instead of delivering it; smtp delivers through the server below.",
+    )
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        default="starttls", description="tls: implicit TLS (port 465); starttls: upgrade."
+    )
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = Field(default=30, gt=0)
+    pool_size: int = Field(default=4, ge=1, le=100, description="SMTP connections kept open.")
+    rate_per_second: float = Field(
+        default=0, ge=0, description="At most this many messages per second; 0: no limit."
+    )
+    from_address: str = Field(
+        default="trellis@localhost", description="Sender when an email names none."
+    )
+    from_name: str = "Trellis"
+    unsubscribe_mailto: str | None = Field(
+        default=None,
+        description="Address for the mailto part of List-Unsubscribe. Unset: "
+        "unsubscribe@<the sender's domain>.",
+    )
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_key_path: Path | None = Field(default=None, description="PEM private key (RSA).")
+    batch_size: int = Field(default=500, ge=1, le=10_000, description="Messages per delivery pass.")
+    max_attempts: int = Field(default=5, ge=1, le=100, description="Tries before a send fails.")
+    retry_first_delay_s: float = Field(default=60, gt=0, description="Doubles on each retry.")
+    lease_s: int = Field(default=300, ge=10, description="A claimed send returns after this.")
+    frequency_limit: int = Field(
+        default=0, ge=0, description="Marketing emails per contact per period; 0: no cap."
+    )
+    frequency_days: int = Field(default=7, ge=1, le=365)
+
+
 class LoggingSettings(BaseModel):
     level: str = "INFO"
     format: Literal["console", "json"] = "console"
@@ -132,6 +172,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     campaigns: CampaignSettings = CampaignSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    mail: MailSettings = MailSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")

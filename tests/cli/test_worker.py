@@ -14,6 +14,7 @@ import httpx
 
 from tests.domains.campaigns.helpers import campaign, contacts, edge, step
 from tests.fixtures.api import Harness
+from tests.fixtures.processes import read_until
 
 
 async def test_a_worker_process_runs_due_steps(
@@ -42,6 +43,7 @@ async def test_a_worker_process_runs_due_steps(
         stderr=subprocess.STDOUT,
     )
     try:
+        banner = read_until(process, "worker running")
         deadline = time.monotonic() + 30
         tags: list[str] = []
         while time.monotonic() < deadline:
@@ -53,5 +55,4 @@ async def test_a_worker_process_runs_due_steps(
     finally:
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=30)[0].decode()
-    assert process.returncode == 0, output
-    assert "worker running" in output
+    assert process.returncode == 0, banner + output

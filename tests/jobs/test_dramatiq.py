@@ -21,6 +21,7 @@ import pytest
 
 from tests.domains.campaigns.helpers import campaign, contacts, edge, step
 from tests.fixtures.api import Harness
+from tests.fixtures.processes import read_until
 from trellis.clock import SystemClock
 from trellis.db.session import Database
 from trellis.domains.campaigns.service import campaign_service
@@ -212,7 +213,7 @@ def consumer_processes(harness: Harness, worker_env: dict[str, str]) -> Iterator
     try:
         # Work is handed out only once every process listens, so that each can take a share.
         for process in processes:
-            banners.append(_read_until(process, "worker running", within_s=90))
+            banners.append(read_until(process, "worker running"))
         yield count
     finally:
         outputs = []
@@ -223,20 +224,6 @@ def consumer_processes(harness: Harness, worker_env: dict[str, str]) -> Iterator
         for process, output in zip(processes, outputs, strict=True):
             assert process.returncode == 0, output
         assert all("worker running: queued jobs" in banner for banner in banners)
-
-
-def _read_until(process: subprocess.Popen[bytes], text: str, *, within_s: float) -> str:
-    assert process.stdout is not None
-    deadline = time.monotonic() + within_s
-    seen = ""
-    while time.monotonic() < deadline:
-        line = process.stdout.readline().decode()
-        if not line and process.poll() is not None:
-            break
-        seen += line
-        if text in line:
-            return seen
-    raise AssertionError(f"the worker never said {text!r}: {seen}")
 
 
 async def test_worker_processes_run_the_campaigns_the_scheduler_hands_out(

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from trellis import __version__
+from trellis.api.batching import TrackBatcher
 from trellis.api.deps import SessionDep
 from trellis.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from trellis.api.problems import install_problem_handlers, problem_response
@@ -22,6 +23,10 @@ from trellis.domains.campaigns.endpoints import router as campaigns_router
 from trellis.domains.campaigns.service import EnginePolicy, campaign_service
 from trellis.domains.companies.endpoints import router as companies_router
 from trellis.domains.contacts.endpoints import router as contacts_router
+from trellis.domains.emails import tasks as email_tasks
+from trellis.domains.emails.endpoints import router as emails_router
+from trellis.domains.emails.links import LinkSigner
+from trellis.domains.emails.service import MailPolicy, email_service
 from trellis.domains.fields.endpoints import router as fields_router
 from trellis.domains.imports.endpoints import router as imports_router
 from trellis.domains.notifications.endpoints import router as notifications_router
@@ -39,6 +44,7 @@ from trellis.jobs.dramatiq_backend import DramatiqBackend, make_broker
 from trellis.jobs.inline import InlineBackend
 from trellis.jobs.registry import JobContext
 from trellis.runtime.http import GuardedHttp
+from trellis.runtime.mailer import DkimSigner, OutboxTransport, SmtpConfig, SmtpTransport, Transport
 from trellis.runtime.runner import RetryPolicy
 from trellis.runtime.services import Service, ServiceRunner
 from trellis.settings import Settings, get_settings
@@ -63,6 +69,7 @@ def build_api_router() -> APIRouter:
         imports_router,
         campaigns_router,
         notifications_router,
+        emails_router,
     ):
         api.include_router(router)
     return api
@@ -72,6 +79,7 @@ def configure_engine(settings: Settings) -> GuardedHttp:
     """Wire the campaign engine's outside I/O and policy from the settings; returns the HTTP
     client for the caller to close."""
     http = GuardedHttp(allow_private=settings.webhooks.allow_private)
+    configure_mail(settings)
     policy = settings.campaigns
     campaign_service.configure(
         http=http,
@@ -99,6 +107,47 @@ def build_job_backend(settings: Settings, context: JobContext) -> JobBackend:
     return InlineBackend(lambda: context, concurrency=jobs.inline_concurrency)
 
 
+def configure_mail(settings: Settings) -> Transport:
+    """Wire email delivery from the settings: the transport, signed links, DKIM, the cap."""
+    mail = settings.mail
+    transport: Transport
+    if mail.transport == "smtp":
+        transport = SmtpTransport(
+            SmtpConfig(
+                host=mail.smtp_host,
+                port=mail.smtp_port,
+                tls=mail.smtp_tls,
+                user=mail.smtp_user,
+                password=mail.smtp_password.get_secret_value() if mail.smtp_password else None,
+                timeout_s=mail.smtp_timeout_s,
+                pool_size=mail.pool_size,
+                rate_per_second=mail.rate_per_second,
+            )
+        )
+    else:
+        transport = OutboxTransport()
+    dkim = None
+    if mail.dkim_selector and mail.dkim_domain and mail.dkim_key_path:
+        dkim = DkimSigner.from_file(mail.dkim_selector, mail.dkim_domain, mail.dkim_key_path)
+    email_service.configure(
+        MailPolicy(
+            transport=transport,
+            signer=LinkSigner(settings.secret_key(), settings.base_url),
+            from_address=mail.from_address,
+            from_name=mail.from_name,
+            unsubscribe_mailto=mail.unsubscribe_mailto,
+            dkim=dkim,
+            batch_size=mail.batch_size,
+            max_attempts=mail.max_attempts,
+            retry_first_delay_s=mail.retry_first_delay_s,
+            lease_s=mail.lease_s,
+            frequency_limit=mail.frequency_limit,
+            frequency_days=mail.frequency_days,
+        )
+    )
+    return transport
+
+
 def build_services(context: JobContext, settings: Settings) -> list[Service]:
     """The background services of `serve` and `worker`."""
     return [
@@ -116,6 +165,11 @@ def build_services(context: JobContext, settings: Settings) -> list[Service]:
             "campaigns.tick",
             interval_s=settings.services.tick_seconds,
             run_once=lambda: campaign_tasks.tick(context, {}),
+        ),
+        Service(
+            "emails.deliver",
+            interval_s=email_tasks.DELIVERY_INTERVAL_S,
+            run_once=lambda: email_tasks.deliver(context, {}),
         ),
         Service(
             "users.purge_expired_sessions",
@@ -150,6 +204,7 @@ def create_app(
     database.jobs = backend
     services_on = settings.services.enabled if run_services is None else run_services
     runner = ServiceRunner(build_services(context, settings) if services_on else [])
+    track_batcher = TrackBatcher(database, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -159,8 +214,10 @@ def create_app(
             yield
         finally:
             await runner.stop()
+            await track_batcher.stop()
             await backend.stop()
             await http.aclose()
+            await email_service.policy.transport.aclose()
             await owned_database.dispose()
 
     app = FastAPI(
@@ -176,6 +233,7 @@ def create_app(
     app.state.database = database
     app.state.clock = clock
     app.state.jobs = backend
+    app.state.track_batcher = track_batcher
 
     install_problem_handlers(app)
     app.add_middleware(

@@ -21,11 +21,13 @@ def trigger(
     from trellis.api.app import configure_engine
     from trellis.domains.campaigns.schemas import TriggerSummary
     from trellis.domains.campaigns.service import campaign_service
+    from trellis.domains.emails.schemas import DeliveryRead
+    from trellis.domains.emails.service import email_service
 
     current = settings()
     clock = clock_from(now)
 
-    async def work() -> TriggerSummary:
+    async def work() -> tuple[TriggerSummary, DeliveryRead]:
         database = open_database(current)
         engine_http = configure_engine(current)
         try:
@@ -47,18 +49,26 @@ def trigger(
                         ),
                     )
 
-                return await campaign_service.trigger(
+                summary = await campaign_service.trigger(
                     database, now=clock.now(), campaign_ids=campaign or None, progress=show
                 )
+                # What the steps queued goes out now, as `serve` would do within a second.
+                progress.update(task, description="delivering queued email")
+                delivered = await email_service.deliver_due(database, now=clock.now())
+                return summary, delivered
         finally:
             await engine_http.aclose()
             await database.dispose()
 
-    summary = run(work)
+    summary, delivered = run(work)
     console.print(
         f"campaigns {summary.campaigns}: joined {summary.joined}, exited {summary.exited}, "
         f"executed {summary.executed}, scheduled {summary.scheduled}, waiting "
         f"{summary.waiting}, decisions expired {summary.decisions_expired}, failed "
         f"{summary.failed}, dead {summary.dead} in {summary.seconds:.2f}s"
+    )
+    console.print(
+        f"emails sent {delivered.sent}, retried {delivered.retried}, failed {delivered.failed}, "
+        f"deferred {delivered.deferred}, skipped {delivered.skipped}"
     )
     typer.echo(summary.model_dump_json())

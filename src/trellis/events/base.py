@@ -119,11 +119,87 @@ class HttpPort(Protocol):
 
 
 @dataclass(frozen=True)
+class EmailRequest:
+    """One email step: which email, and the rules it is sent under."""
+
+    email_id: int
+    kind: str = "marketing"  # marketing | transactional
+    # Marketing only: send again to contacts who already received this email.
+    allow_repeat: bool = False
+    # Marketing only, over the frequency cap: "defer" until it allows, or "skip".
+    over_cap: str = "defer"
+
+
+@dataclass(frozen=True)
+class QueuedEmail:
+    """What became of one contact's message: queued (or deferred, queued for later), or
+    skipped with the reason."""
+
+    status: str  # queued | deferred | skipped
+    reason: str = ""
+
+
+class MailerPort(Protocol):
+    async def send(
+        self,
+        request: EmailRequest,
+        contact_ids: Sequence[int],
+        *,
+        campaign_id: int,
+        event_id: int,
+        rotations: Mapping[int, int],
+    ) -> Mapping[int, QueuedEmail]: ...
+
+    async def notify(
+        self,
+        *,
+        email_id: int,
+        contact_ids: Sequence[int],
+        to_owner: bool,
+        user_ids: Sequence[int],
+        addresses: Sequence[str],
+        campaign_id: int,
+        event_id: int,
+    ) -> Mapping[int, QueuedEmail]: ...
+
+
+class NoMailer:
+    """Until a runtime provides email, every message is skipped with the reason."""
+
+    REASON = "Email is not configured in this process."
+
+    async def send(
+        self,
+        request: EmailRequest,
+        contact_ids: Sequence[int],
+        *,
+        campaign_id: int,
+        event_id: int,
+        rotations: Mapping[int, int],
+    ) -> Mapping[int, QueuedEmail]:
+        return dict.fromkeys(contact_ids, QueuedEmail("skipped", self.REASON))
+
+    async def notify(
+        self,
+        *,
+        email_id: int,
+        contact_ids: Sequence[int],
+        to_owner: bool,
+        user_ids: Sequence[int],
+        addresses: Sequence[str],
+        campaign_id: int,
+        event_id: int,
+    ) -> Mapping[int, QueuedEmail]:
+        return dict.fromkeys(contact_ids, QueuedEmail("skipped", self.REASON))
+
+
+@dataclass(frozen=True)
 class Ports:
     contacts: ContactsPort
     campaigns: CampaignsPort
     filters: FiltersPort
     http: HttpPort
+    mail: MailerPort = field(default_factory=NoMailer)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 
 from trellis.engine.graph import TypeInfo
-from trellis.events import behaviour, campaign, conditions, contact, webhook
+from trellis.events import behaviour, campaign, conditions, contact, email, webhook
 from trellis.events.base import EventType
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ BUILTIN: tuple[EventType, ...] = (
     *webhook.TYPES,
     *conditions.TYPES,
     *behaviour.TYPES,
+    *email.TYPES,
 )
 
 ENTRY_POINT_GROUP = "trellis.events"

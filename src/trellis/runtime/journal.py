@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.db.base import table_of
@@ -212,7 +212,11 @@ async def retry_steps(
         .where(
             EventLog.event_id == event_id,
             EventLog.contact_id == bindparam("_contact"),
-            EventLog.status.in_([int(Status.RUNNING), int(Status.SCHEDULED)]),
+            # Not IN (...): an expanding list cannot go into an executemany.
+            or_(
+                EventLog.status == int(Status.RUNNING),
+                EventLog.status == int(Status.SCHEDULED),
+            ),
         )
         .values(
             status=int(Status.SCHEDULED),
@@ -466,24 +470,27 @@ async def revive_dead(
     return total
 
 
-async def take_decision(
+async def take_decisions(
     session: AsyncSession,
     *,
     event_id: int,
-    contact_id: int,
-    rotation: int,
+    rotations: Mapping[int, int],
     status: Status,
     now: datetime,
-) -> bool:
-    """Resolve a waiting decision; False when someone else already did."""
+) -> set[int]:
+    """Resolve waiting decisions of one event for contacts (contact -> rotation) in one
+    statement; returns the contacts whose decision this call took (not someone else)."""
+    if not rotations:
+        return set()
+    pairs = [tuple_(contact_id, rotation) for contact_id, rotation in rotations.items()]
     result = await session.execute(
         update(table_of(EventLog))
         .where(
             EventLog.event_id == event_id,
-            EventLog.contact_id == contact_id,
-            EventLog.rotation == rotation,
+            tuple_(EventLog.contact_id, EventLog.rotation).in_(pairs),
             EventLog.status == int(Status.WAITING),
         )
         .values(status=int(status), done_at=now, due_at=None)
+        .returning(EventLog.contact_id)
     )
-    return int(getattr(result, "rowcount", 0) or 0) == 1
+    return set(result.scalars().all())

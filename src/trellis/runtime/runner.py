@@ -31,7 +31,7 @@ from trellis.runtime.journal import (
     insert_steps,
     reschedule_steps,
     retry_steps,
-    take_decision,
+    take_decisions,
 )
 
 log = logging.getLogger(__name__)
@@ -163,34 +163,50 @@ class Runner:
         await self._execute(key, due_now, claimed=True)
 
     async def decide(
-        self, behaviour: Behaviour, contact_id: int, waiting: Sequence[tuple[int, int, datetime]]
-    ) -> bool:
-        """Offer a contact's behaviour to its waiting decisions; the first that matches takes
-        its yes path now."""
-        for event_id, rotation, _reached in waiting:
-            key = self.campaign.keys.get(event_id)
-            if key is None:
-                continue
-            event_type = self.campaign.event_types[key]
-            if event_type.behaviour != behaviour.kind or event_type.matches is None:
-                continue
-            if not event_type.matches(self.campaign.configs[key], behaviour):
-                continue
-            if not await take_decision(
+        self, offers: Sequence[tuple[int, Behaviour, Sequence[tuple[int, int, datetime]]]]
+    ) -> list[bool]:
+        """Offer behaviours to waiting decisions: each offer is a contact, what it did, and the
+        decisions it waits on here (event, rotation, reached). For each offer the first
+        decision that matches takes its yes path now; the offers are decided together, one
+        statement per decision event, and their yes paths run as one batch per event.
+        Returns, per offer, whether it took a decision."""
+        wanted: dict[int, dict[int, tuple[int, int]]] = {}  # event -> contact -> (rot, offer)
+        for index, (contact_id, behaviour, waiting) in enumerate(offers):
+            for event_id, rotation, _reached in waiting:
+                key = self.campaign.keys.get(event_id)
+                if key is None:
+                    continue
+                event_type = self.campaign.event_types[key]
+                if event_type.behaviour != behaviour.kind or event_type.matches is None:
+                    continue
+                if not event_type.matches(self.campaign.configs[key], behaviour):
+                    continue
+                # The same contact twice in one batch: its earlier behaviour decides.
+                wanted.setdefault(event_id, {}).setdefault(contact_id, (rotation, index))
+                break
+        took = [False] * len(offers)
+        for event_id, by_contact in wanted.items():
+            rotations = {cid: rotation for cid, (rotation, _) in by_contact.items()}
+            taken = await take_decisions(
                 self.session,
                 event_id=event_id,
-                contact_id=contact_id,
-                rotation=rotation,
+                rotations=rotations,
                 status=Status.YES,
                 now=self.now,
-            ):
+            )
+            if not taken:
                 continue
-            self.stats.left(event_id, Status.WAITING, 1)
-            self.stats.entered(event_id, Status.YES, 1)
-            self.summary.executed += 1
-            await self._continue(key, {contact_id: YES}, {contact_id: rotation})
-            return True
-        return False
+            for contact_id in taken:
+                took[by_contact[contact_id][1]] = True
+            self.stats.left(event_id, Status.WAITING, len(taken))
+            self.stats.entered(event_id, Status.YES, len(taken))
+            self.summary.executed += len(taken)
+            await self._continue(
+                self.campaign.keys[event_id],
+                dict.fromkeys(taken, YES),
+                {cid: rotations[cid] for cid in taken},
+            )
+        return took
 
     async def expire_decisions(
         self, key: str, claimed: Sequence[tuple[int, int, datetime, int]]

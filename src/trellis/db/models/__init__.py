@@ -25,6 +25,7 @@ from trellis.db.models.contact import (
     Stage,
     Tag,
 )
+from trellis.db.models.email import ContactEmailSettings, Email, EmailSend, OutboxMessage
 from trellis.db.models.notification import Notification
 from trellis.db.models.project import Project, ProjectLink
 from trellis.db.models.segment import Segment, SegmentMember, SegmentMembershipChange
@@ -44,16 +45,20 @@ __all__ = [
     "Contact",
     "ContactActivity",
     "ContactCompany",
+    "ContactEmailSettings",
     "ContactEvent",
     "ContactImport",
     "ContactMerge",
     "ContactTag",
     "CustomField",
     "DoNotContact",
+    "Email",
+    "EmailSend",
     "EventLog",
     "EventStats",
     "LoginAttempt",
     "Notification",
+    "OutboxMessage",
     "PointsChange",
     "Project",
     "ProjectLink",

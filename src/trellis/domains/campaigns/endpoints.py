@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from trellis.actor import Perm
+from trellis.api.batching import TrackBatcher
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
@@ -251,10 +252,11 @@ async def retry_failed(
     tags=["tracking"],
     summary="Record something a contact did; waiting decisions react at once",
 )
-async def track_event(
-    body: TrackEvent, actor: ActorDep, session: SessionDep, now: NowDep
-) -> TrackResult:
-    return await campaign_service.track(session, data=body, actor=actor, now=now)
+async def track_event(body: TrackEvent, request: Request) -> TrackResult:
+    # Authenticated and written by the batcher, together with the requests that arrive at the
+    # same time (api/batching.py).
+    batcher: TrackBatcher = request.app.state.track_batcher
+    return await batcher.submit(request, body)
 
 
 @router.get(

@@ -17,6 +17,7 @@ from trellis.actor import Actor
 from trellis.domains.campaigns.repository import CampaignRepository
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.contacts.service import contact_service
+from trellis.domains.emails.ports import DomainMailer
 from trellis.domains.fields.service import field_service
 from trellis.domains.segments.service import segment_service
 from trellis.events.base import CampaignsPort, ContactsPort, FiltersPort, HttpPort, Ports
@@ -232,4 +233,5 @@ def build_ports(
         campaigns=DomainCampaigns(session, runner, add_members, remove_members),
         filters=DomainFilters(session, runner.now, runner.campaign.default_timezone),
         http=http,
+        mail=DomainMailer(session, runner.now),
     )

@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -277,13 +277,9 @@ class CampaignRepository:
     async def members_page(
         self, campaign_id: int, *, page: PageRequest, status: str | None
     ) -> Page[Any]:
-        stmt = (
-            select(CampaignMember, Contact.email, Contact.first_name, Contact.last_name)
-            .join(Contact, Contact.id == CampaignMember.contact_id)
-            .where(CampaignMember.campaign_id == campaign_id)
-        )
+        where = [CampaignMember.campaign_id == campaign_id]
         if status is not None:
-            stmt = stmt.where(CampaignMember.status == status)
+            where.append(CampaignMember.status == status)
         order = order_by_sort(
             page.sort,
             allowed={
@@ -293,23 +289,31 @@ class CampaignRepository:
             default="-joined_at",
             tiebreaker=CampaignMember.contact_id,
         )
-        return await paginate(self.session, stmt, page=page, order_by=order, scalars=False)
+        # Counted without the join to contacts (every member has its contact: the foreign key
+        # cascades): with a million members the count reads the primary key alone.
+        total = await self.session.scalar(
+            select(func.count()).select_from(CampaignMember).where(*where)
+        )
+        rows = await self.session.execute(
+            select(CampaignMember, Contact.email, Contact.first_name, Contact.last_name)
+            .join(Contact, Contact.id == CampaignMember.contact_id)
+            .where(*where)
+            .order_by(*order)
+            .limit(page.size)
+            .offset(page.offset)
+        )
+        return Page(
+            items=list(rows.all()), total=int(total or 0), number=page.number, size=page.size
+        )
 
     async def open_steps_of(
         self, campaign_id: int, contact_ids: Sequence[int]
     ) -> dict[int, list[int]]:
-        found: dict[int, list[int]] = {}
-        for part in _chunks(list(contact_ids)):
-            rows = await self.session.execute(
-                select(EventLog.contact_id, EventLog.event_id).where(
-                    EventLog.campaign_id == campaign_id,
-                    ids_in(EventLog.contact_id, part),
-                    EventLog.status.in_([1, 2, 3]),
-                )
-            )
-            for cid, event_id in rows.all():
-                found.setdefault(cid, []).append(event_id)
-        return found
+        # Through the primary key, status filtered here (see open_steps_detail).
+        return {
+            cid: [event_id for event_id, _, _ in steps]
+            for cid, steps in (await self.open_steps_detail(campaign_id, contact_ids)).items()
+        }
 
     async def move_contact(self, *, loser_id: int, winner_id: int) -> None:
         """Give the winner of a merge the loser's memberships and steps in campaigns the
@@ -373,6 +377,9 @@ class CampaignRepository:
             select(EventLog)
             .where(EventLog.campaign_id == campaign_id, EventLog.contact_id == contact_id)
             .order_by(EventLog.rotation, EventLog.reached_at, EventLog.event_id)
+            # Steps are changed with set-based updates: a row already in the session (read
+            # before a reschedule, cancel or retry) must show what the update wrote.
+            .execution_options(populate_existing=True)
         )
         return list(rows.all())
 
@@ -488,32 +495,40 @@ class CampaignRepository:
             found.update(rows.all())
         return found
 
-    async def waiting_decision_events(
-        self, contact_id: int, behaviour_types: Sequence[str]
-    ) -> list[tuple[int, int, int, datetime]]:
-        """(campaign, event, rotation, reached) of the contact's waiting decisions of these
-        types."""
+    async def waiting_decisions(
+        self, contact_ids: Sequence[int], behaviour_types: Sequence[str]
+    ) -> list[tuple[int, int, int, int, datetime]]:
+        """(contact, campaign, event, rotation, reached) of the contacts' waiting decisions of
+        these types."""
         rows = await self.session.execute(
-            select(EventLog.campaign_id, EventLog.event_id, EventLog.rotation, EventLog.reached_at)
+            select(
+                EventLog.contact_id,
+                EventLog.campaign_id,
+                EventLog.event_id,
+                EventLog.rotation,
+                EventLog.reached_at,
+            )
             .join(CampaignEvent, CampaignEvent.id == EventLog.event_id)
             .where(
-                EventLog.contact_id == contact_id,
+                ids_in(EventLog.contact_id, contact_ids),
                 EventLog.status == 2,
                 CampaignEvent.type.in_(behaviour_types),
             )
+            .order_by(EventLog.campaign_id, EventLog.event_id)
         )
-        return [(c, e, r, at) for c, e, r, at in rows.all()]
+        return [(c, cp, e, r, at) for c, cp, e, r, at in rows.all()]
 
-    def add_contact_event(self, event: ContactEvent) -> None:
-        self.session.add(event)
+    async def add_contact_events(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(table_of(ContactEvent)), list(rows))
 
-    async def contact_by_email(self, email: str) -> int | None:
-        return await self.session.scalar(select(Contact.id).where(Contact.email == email))
-
-    async def contact_exists(self, contact_id: int) -> bool:
-        return (
-            await self.session.scalar(select(Contact.id).where(Contact.id == contact_id))
-        ) is not None
+    async def contacts_by_email(self, emails: Sequence[str]) -> dict[str, int]:
+        if not emails:
+            return {}
+        rows = await self.session.execute(
+            select(Contact.email, Contact.id).where(Contact.email.in_(sorted(set(emails))))
+        )
+        return {email: contact_id for email, contact_id in rows.all() if email}
 
     async def update_step(
         self, event_id: int, contact_id: int, rotation: int, values: Mapping[str, Any]
@@ -548,20 +563,21 @@ class CampaignRepository:
         self, campaign_id: int, contact_ids: Sequence[int]
     ) -> dict[int, list[tuple[int, int, datetime | None]]]:
         """(event, status, due) of the open steps of these contacts, in one statement per
-        chunk (a members page is one): the primary key leads with the contact."""
+        chunk (a members page is one).
+
+        Read by the primary key, which leads with the contact, and filtered on status here:
+        a status condition in SQL lets SQLite prefer the partial index of open steps, which
+        holds every waiting contact of a large campaign."""
         found: dict[int, list[tuple[int, int, datetime | None]]] = {}
         for part in _chunks(list(contact_ids)):
             rows = await self.session.execute(
                 select(EventLog.contact_id, EventLog.event_id, EventLog.status, EventLog.due_at)
-                .where(
-                    ids_in(EventLog.contact_id, part),
-                    EventLog.campaign_id == campaign_id,
-                    EventLog.status.in_([1, 2, 3]),
-                )
+                .where(ids_in(EventLog.contact_id, part), EventLog.campaign_id == campaign_id)
                 .order_by(EventLog.contact_id, EventLog.due_at, EventLog.event_id)
             )
             for cid, event_id, status, due in rows.all():
-                found.setdefault(cid, []).append((event_id, status, due))
+                if status in (1, 2, 3):
+                    found.setdefault(cid, []).append((event_id, status, due))
         return found
 
     async def segment_names(self, ids: Sequence[int]) -> dict[int, str]:

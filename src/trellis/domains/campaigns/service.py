@@ -16,7 +16,7 @@ import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,6 @@ from trellis.db.models import (
     CampaignEvent,
     CampaignPublishPeriod,
     CampaignSource,
-    ContactEvent,
 )
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit, diff
@@ -520,6 +519,10 @@ class CampaignService:
             from trellis.domains.companies.service import company_service
 
             return await company_service.existing_ids(session, ids)
+        if kind == "email":
+            from trellis.domains.emails.service import email_service
+
+            return await email_service.existing_ids(session, ids)
         return set(ids)
 
     async def _timing_problems(
@@ -1353,7 +1356,9 @@ class CampaignService:
         for source in sources:
             locked = source.locked_at if source.audience == "locked" else None
             if source.backfill_after is None and source.cursor == 0:
-                source.cursor = max(await repo.last_membership_change(source.source_id), 1)
+                # Cursor 0 means "not started"; a segment with no change yet starts at -1
+                # ("before the first change"), so that change number 1 is still read.
+                source.cursor = await repo.last_membership_change(source.source_id) or -1
                 source.backfill_after = 0
             if source.backfill_after is not None:
                 members = await repo.segment_members(
@@ -1619,62 +1624,111 @@ class CampaignService:
     # -- behaviour ----------------------------------------------------------------------------
 
     async def track(
-        self, session: AsyncSession, *, data: TrackEvent, actor: Actor, now: datetime
-    ) -> TrackResult:
-        """Record what a contact did and let its waiting decisions react at once."""
-        actor.require("contacts", Perm.EDIT_OTHERS)
+        self, session: AsyncSession, *, events: Sequence[TrackEvent], now: datetime
+    ) -> list[TrackResult | DomainError]:
+        """Record what contacts did and let their waiting decisions react at once: a batch of
+        events in a few statements (the track endpoint groups concurrent requests). An event
+        naming no existing contact gets its error in its place; the others go ahead."""
         repo = CampaignRepository(session)
-        contact_id = data.contact_id
-        if contact_id is None and data.email:
-            contact_id = await repo.contact_by_email(data.email.strip().lower())
-        if contact_id is None or not await repo.contact_exists(contact_id):
-            raise ValidationFailed(
-                "Name an existing contact by contact_id or email.",
-                [
-                    FieldError(
-                        "/contact_id" if data.contact_id else "/email",
-                        "No such contact.",
-                        "not_found",
-                    )
-                ],
-            )
-        occurred = data.occurred_at or now
-        repo.add_contact_event(
-            ContactEvent(
-                contact_id=contact_id,
-                name=data.name,
-                properties=data.properties,
-                occurred_at=occurred,
-            )
+        by_email = await repo.contacts_by_email(
+            [e.email.strip().lower() for e in events if e.contact_id is None and e.email]
         )
-        await contact_bulk_service.touch_activity(session, contact_ids=[contact_id], now=now)
-        taken = await self.offer(
+        existing = await repo.existing_contacts(
+            [e.contact_id for e in events if e.contact_id is not None]
+        )
+        results: list[TrackResult | DomainError] = []
+        accepted: list[tuple[int, TrackEvent]] = []
+        for data in events:
+            contact_id = data.contact_id
+            if contact_id is None and data.email:
+                contact_id = by_email.get(data.email.strip().lower())
+            elif contact_id not in existing:
+                contact_id = None
+            if contact_id is None:
+                results.append(
+                    ValidationFailed(
+                        "Name an existing contact by contact_id or email.",
+                        [
+                            FieldError(
+                                "/contact_id" if data.contact_id else "/email",
+                                "No such contact.",
+                                "not_found",
+                            )
+                        ],
+                    )
+                )
+                continue
+            results.append(TrackResult(contact_id=contact_id, decisions_taken=0))
+            accepted.append((len(results) - 1, data))
+        if not accepted:
+            return results
+        contact_ids = [cast(TrackResult, results[i]).contact_id for i, _ in accepted]
+        await repo.add_contact_events(
+            [
+                {
+                    "contact_id": contact_id,
+                    "name": data.name,
+                    "properties": data.properties,
+                    "occurred_at": data.occurred_at or now,
+                }
+                for contact_id, (_, data) in zip(contact_ids, accepted, strict=True)
+            ]
+        )
+        await contact_bulk_service.touch_activity(
+            session, contact_ids=sorted(set(contact_ids)), now=now
+        )
+        taken = await self.offer_many(
             session,
-            contact_id=contact_id,
-            behaviour=Behaviour(kind="event", name=data.name, properties=data.properties),
+            offers=[
+                (contact_id, Behaviour(kind="event", name=data.name, properties=data.properties))
+                for contact_id, (_, data) in zip(contact_ids, accepted, strict=True)
+            ],
             now=now,
         )
-        return TrackResult(contact_id=contact_id, decisions_taken=taken)
+        for (index, _), count in zip(accepted, taken, strict=True):
+            cast(TrackResult, results[index]).decisions_taken = count
+        return results
 
     async def offer(
         self, session: AsyncSession, *, contact_id: int, behaviour: Behaviour, now: datetime
     ) -> int:
         """Offer a behaviour to every decision the contact waits on (any channel calls this)."""
-        types = [t.key for t in self.registry if t.behaviour == behaviour.kind]
+        return (await self.offer_many(session, offers=[(contact_id, behaviour)], now=now))[0]
+
+    async def offer_many(
+        self,
+        session: AsyncSession,
+        *,
+        offers: Sequence[tuple[int, Behaviour]],
+        now: datetime,
+    ) -> list[int]:
+        """Offer behaviours (contact, what it did) to the decisions those contacts wait on,
+        campaign by campaign, each campaign's offers decided together. Returns, per offer, how
+        many decisions it took."""
+        kinds = {behaviour.kind for _, behaviour in offers}
+        types = [t.key for t in self.registry if t.behaviour in kinds]
+        taken = [0] * len(offers)
+        if not types:
+            return taken
         repo = CampaignRepository(session)
-        pending = await repo.waiting_decision_events(contact_id, types)
-        taken = 0
-        by_campaign: dict[int, list[tuple[int, int, datetime]]] = {}
-        for campaign_id, event_id, rotation, reached in pending:
-            by_campaign.setdefault(campaign_id, []).append((event_id, rotation, reached))
-        for campaign_id, waiting in by_campaign.items():
+        pending = await repo.waiting_decisions(sorted({c for c, _ in offers}), types)
+        waiting: dict[int, dict[int, list[tuple[int, int, datetime]]]] = {}
+        for contact_id, campaign_id, event_id, rotation, reached in pending:
+            waiting.setdefault(campaign_id, {}).setdefault(contact_id, []).append(
+                (event_id, rotation, reached)
+            )
+        for campaign_id, by_contact in waiting.items():
             campaign = await repo.get(campaign_id)
             if campaign is None or not campaign.is_published:
                 continue
+            indexes = [i for i, (contact_id, _) in enumerate(offers) if contact_id in by_contact]
             runner = self.runner(session, await self.load(session, campaign), now)
-            if await runner.decide(behaviour, contact_id, waiting):
-                taken += 1
+            took = await runner.decide(
+                [(offers[i][0], offers[i][1], by_contact[offers[i][0]]) for i in indexes]
+            )
             await runner.flush()
+            for index, decided in zip(indexes, took, strict=True):
+                taken[index] += int(decided)
         return taken
 
     # -- the campaign pages -------------------------------------------------------------------

@@ -1,0 +1,225 @@
+"""Personalised MJML emails through SMTP to a local aiosmtpd server.
+
+    uv run python benchmarks/email_send.py [--contacts N] [--db URL] [--pool P] [--batch B]
+
+Workload (issue 6, "Speed"): N contacts, one MJML email with contact tokens, a UTM-tagged
+link and the unsubscribe link; every contact gets it queued (marketing rules: DNC, once per
+contact) and delivered over SMTP through a pool of connections to an aiosmtpd server that runs
+in its own process (started here), as a mail relay on the same machine would.
+
+Timed: queueing (one set-based pass) and delivery (claim, render, build, send, record) until
+nothing is due. Afterwards the server must have received exactly N messages, one per contact,
+and every send must be ``sent``, or the script exits 1. ``per_second`` is messages delivered
+per second of delivery; ``queue_seconds`` the queueing on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+from _common import emit, fresh_database, log, peak_rss_mb, sql_now
+from sqlalchemy import text
+
+from trellis.actor import Actor
+from trellis.db import migrate
+from trellis.db.session import Database, create_engine
+from trellis.domains.emails.links import LinkSigner
+from trellis.domains.emails.schemas import EmailCreate
+from trellis.domains.emails.service import MailPolicy, email_service
+from trellis.events.base import EmailRequest
+from trellis.runtime.mailer import SmtpConfig, SmtpTransport
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+SYSTEM = Actor.system("benchmark")
+MJML = """<mjml>
+  <mj-head><mj-title>Spring</mj-title></mj-head>
+  <mj-body background-color="#f4f4f4">
+    <mj-section background-color="#ffffff">
+      <mj-column>
+        <mj-text font-size="18px">Hello {contactfield=first_name|friend},</mj-text>
+        <mj-text>Spring is here in {contactfield=city|your town}. Our new collection is
+          waiting for you.</mj-text>
+        <mj-button href="https://shop.example.com/spring">Shop the collection</mj-button>
+        <mj-divider />
+        <mj-text font-size="11px">You receive this as {contactfield=email}.
+          <a href="{unsubscribe_url}">Unsubscribe</a> or
+          <a href="{preferences_url}">change your preferences</a>.</mj-text>
+      </mj-column>
+    </mj-section>
+  </mj-body>
+</mjml>"""
+
+SERVER = r"""
+import socket, sys, threading
+from aiosmtpd.controller import Controller
+with socket.socket() as probe:
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+count = 0
+recipients = set()
+lock = threading.Lock()
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        global count
+        with lock:
+            count += 1
+            recipients.update(envelope.rcpt_tos)
+        return "250 OK"
+controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+controller.start()
+print(port, flush=True)
+for line in sys.stdin:
+    with lock:
+        print(count, len(recipients), flush=True)
+controller.stop()
+"""
+
+
+async def generate(database: Database, n: int) -> None:
+    started = time.perf_counter()
+    pg = database.dialect == "postgresql"
+    if pg:
+        source = "SELECT g AS n FROM generate_series(1, :n) AS g"
+        false = "false"
+    else:
+        source = (
+            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :n) "
+            "SELECT n FROM s"
+        )
+        false = "0"
+    async with database.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO contacts (email, first_name, last_name, city, country, points, "
+                "fields, is_anonymous, created_at, updated_at, version) "
+                "SELECT 'bench' || g.n || '@example.com', 'Contact' || g.n, 'Bench', "
+                "CASE WHEN g.n % 2 = 0 THEN 'Paris' ELSE 'Lyon' END, 'FR', 0, '{}', "
+                f"{false}, :now, :now, 1 FROM ({source}) AS g"
+            ),
+            {"n": n, "now": sql_now(database, NOW)},
+        )
+    log(f"generated {n:,} contacts in {time.perf_counter() - started:.1f} s (not timed)")
+
+
+async def main(args: argparse.Namespace, url: str, port: int) -> dict[str, object]:
+    await migrate.upgrade(url)
+    database = Database(create_engine(url, pool_size=10))
+    transport = SmtpTransport(SmtpConfig(host="127.0.0.1", port=port, pool_size=args.pool))
+    email_service.configure(
+        MailPolicy(
+            transport=transport,
+            signer=LinkSigner(b"benchmark-secret", "https://mail.example.com"),
+            from_address="news@example.com",
+            from_name="Example News",
+            batch_size=args.batch,
+        )
+    )
+    try:
+        await generate(database, args.contacts)
+        async with database.unit_of_work() as session:
+            email = await email_service.create(
+                session,
+                data=EmailCreate(
+                    name="Spring",
+                    subject="{contactfield=first_name|Hello}, spring is here",
+                    body=MJML,
+                    is_published=True,
+                    utm={"source": "trellis", "medium": "email", "campaign": "spring"},
+                ),
+                actor=SYSTEM,
+                now=NOW,
+            )
+            email_id = email.id
+            ids = list((await session.scalars(text("SELECT id FROM contacts ORDER BY id"))).all())
+        started = time.perf_counter()
+        for start in range(0, len(ids), 20_000):
+            async with database.unit_of_work() as session:
+                await email_service.queue(
+                    session, EmailRequest(email_id=email_id), ids[start : start + 20_000], now=NOW
+                )
+        queued = time.perf_counter() - started
+        log(f"queued {len(ids):,} messages in {queued:.2f} s")
+        started = time.perf_counter()
+        sent = 0
+        while True:
+            result = await email_service.deliver_due(database, now=NOW, max_batches=10)
+            if not (result.sent or result.failed or result.retried):
+                break
+            sent += result.sent
+            log(f"delivered {sent:,} ({sent / (time.perf_counter() - started):,.0f}/s)")
+        seconds = time.perf_counter() - started
+        async with database.unit_of_work(read_only=True) as session:
+            statuses = dict(
+                (
+                    await session.execute(
+                        text("SELECT status, COUNT(*) FROM email_sends GROUP BY status")
+                    )
+                ).all()
+            )
+        return {
+            "seconds": round(seconds, 2),
+            "queue_seconds": round(queued, 2),
+            "sent": sent,
+            "statuses": statuses,
+        }
+    finally:
+        await transport.aclose()
+        await database.dispose()
+
+
+def run() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=10_000)
+    parser.add_argument("--db", default=None)
+    parser.add_argument("--pool", type=int, default=8, help="SMTP connections")
+    parser.add_argument("--batch", type=int, default=1000, help="messages per delivery pass")
+    args = parser.parse_args()
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdin is not None
+    assert server.stdout is not None
+    port = int(server.stdout.readline())
+    log(f"aiosmtpd listening on 127.0.0.1:{port} (pid {server.pid})")
+    try:
+        with fresh_database(args.db, prefix="email") as url:
+            figures = asyncio.run(main(args, url, port))
+        server.stdin.write("count\n")
+        server.stdin.flush()
+        received, recipients = (int(x) for x in server.stdout.readline().split())
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
+    n = args.contacts
+    ok = received == n and recipients == n and figures["statuses"] == {"sent": n}
+    seconds = float(figures["seconds"])  # type: ignore[arg-type]
+    emit(
+        {
+            "benchmark": "email_send",
+            "db": "postgresql" if args.db and args.db.startswith("postgres") else "sqlite",
+            "n": n,
+            "seconds": seconds,
+            "per_second": round(n / seconds, 1) if seconds else None,
+            "queue_seconds": figures["queue_seconds"],
+            "received": received,
+            "smtp_pool": args.pool,
+            "peak_rss_mb": peak_rss_mb(),
+            "ok": ok,
+        }
+    )
+    if not ok:
+        log(f"FAILED: server received {received} ({recipients} recipients), {figures}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -1,0 +1,393 @@
+"""Every query of the emails domain: emails, the send log (which is also the delivery queue),
+the outbox and the per-contact frequency settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trellis.db.base import table_of
+from trellis.db.dialect import dialect_name, ids_in, insert_ignoring_conflicts
+from trellis.db.models import (
+    Contact,
+    ContactEmailSettings,
+    DoNotContact,
+    Email,
+    EmailSend,
+    OutboxMessage,
+    User,
+)
+from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate
+from trellis.db.projects import in_project
+
+CHUNK = 5000
+# Statuses of a message that went, or is on its way.
+LIVE = ("queued", "sending", "sent")
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class EmailRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- emails -----------------------------------------------------------------------------
+
+    async def get(self, email_id: int) -> Email | None:
+        return await self.session.get(Email, email_id)
+
+    async def by_ids(self, ids: Sequence[int]) -> dict[int, Email]:
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(Email).where(Email.id.in_(list(ids))))
+        return {e.id: e for e in rows.all()}
+
+    async def names(self, ids: Sequence[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(Email.id, Email.name).where(Email.id.in_(list(ids)))
+        )
+        return {i: n for i, n in rows.all()}
+
+    def add(self, email: Email) -> None:
+        self.session.add(email)
+
+    async def delete(self, email: Email) -> None:
+        await self.session.delete(email)
+
+    async def list_page(
+        self,
+        *,
+        page: PageRequest,
+        q: str | None,
+        project_id: int | None,
+        kind: str | None,
+        is_published: bool | None,
+    ) -> Page[Email]:
+        stmt = select(Email)
+        if q:
+            pattern = f"%{q.lower()}%"
+            stmt = stmt.where(
+                or_(func.lower(Email.name).like(pattern), func.lower(Email.subject).like(pattern))
+            )
+        if project_id is not None:
+            stmt = stmt.where(in_project("email", Email.id, project_id))
+        if kind is not None:
+            stmt = stmt.where(Email.kind == kind)
+        if is_published is not None:
+            stmt = stmt.where(Email.is_published == is_published)
+        order = order_by_sort(
+            page.sort,
+            allowed={
+                "name": Email.name,
+                "created_at": Email.created_at,
+                "updated_at": Email.updated_at,
+            },
+            default="name",
+            tiebreaker=Email.id,
+        )
+        return await paginate(self.session, stmt, page=page, order_by=order)
+
+    # -- recipients ---------------------------------------------------------------------------
+
+    async def addresses(self, contact_ids: Sequence[int]) -> dict[int, str | None]:
+        found: dict[int, str | None] = {}
+        for part in _chunks(list(contact_ids)):
+            rows = await self.session.execute(
+                select(Contact.id, Contact.email).where(ids_in(Contact.id, part))
+            )
+            found.update({cid: email for cid, email in rows.all()})
+        return found
+
+    async def on_dnc(self, contact_ids: Sequence[int]) -> dict[int, str]:
+        """Contacts on the email channel's Do Not Contact list, with the reason."""
+        found: dict[int, str] = {}
+        for part in _chunks(list(contact_ids)):
+            rows = await self.session.execute(
+                select(DoNotContact.contact_id, DoNotContact.reason).where(
+                    DoNotContact.channel == "email", ids_in(DoNotContact.contact_id, part)
+                )
+            )
+            found.update({cid: reason for cid, reason in rows.all()})
+        return found
+
+    async def already_received(self, email_id: int, contact_ids: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        for part in _chunks(list(contact_ids)):
+            rows = await self.session.scalars(
+                select(EmailSend.contact_id)
+                .where(
+                    EmailSend.email_id == email_id,
+                    ids_in(EmailSend.contact_id, part),
+                    EmailSend.recipient == "contact",
+                    EmailSend.status.in_(LIVE),
+                )
+                .distinct()
+            )
+            found.update(c for c in rows.all() if c is not None)
+        return found
+
+    async def recent_marketing(
+        self, contact_ids: Sequence[int], since: datetime, *, statuses: Sequence[str] = LIVE
+    ) -> dict[int, list[datetime]]:
+        """When each contact's marketing emails since ``since`` went (or were queued)."""
+        found: dict[int, list[datetime]] = {}
+        when = func.coalesce(EmailSend.sent_at, EmailSend.created_at)
+        for part in _chunks(list(contact_ids)):
+            rows = await self.session.execute(
+                select(EmailSend.contact_id, when).where(
+                    ids_in(EmailSend.contact_id, part),
+                    EmailSend.kind == "marketing",
+                    EmailSend.recipient == "contact",
+                    EmailSend.status.in_(list(statuses)),
+                    EmailSend.created_at >= since,
+                )
+            )
+            for cid, at in rows.all():
+                if cid is not None:
+                    found.setdefault(cid, []).append(at)
+        return found
+
+    async def frequency_overrides(
+        self, contact_ids: Sequence[int]
+    ) -> dict[int, tuple[int | None, int | None]]:
+        found: dict[int, tuple[int | None, int | None]] = {}
+        for part in _chunks(list(contact_ids)):
+            rows = await self.session.execute(
+                select(
+                    ContactEmailSettings.contact_id,
+                    ContactEmailSettings.frequency_limit,
+                    ContactEmailSettings.frequency_days,
+                ).where(ids_in(ContactEmailSettings.contact_id, part))
+            )
+            found.update({cid: (limit, days) for cid, limit, days in rows.all()})
+        return found
+
+    async def any_frequency_override(self) -> bool:
+        return (
+            await self.session.scalar(
+                select(ContactEmailSettings.contact_id)
+                .where(ContactEmailSettings.frequency_limit.is_not(None))
+                .limit(1)
+            )
+        ) is not None
+
+    async def contact_settings(self, contact_id: int) -> ContactEmailSettings | None:
+        return await self.session.get(ContactEmailSettings, contact_id)
+
+    def add_contact_settings(self, settings: ContactEmailSettings) -> None:
+        self.session.add(settings)
+
+    async def contact_exists(self, contact_id: int) -> bool:
+        return (
+            await self.session.scalar(select(Contact.id).where(Contact.id == contact_id))
+        ) is not None
+
+    async def owners_of(self, contact_ids: Sequence[int]) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for part in _chunks(list(contact_ids)):
+            rows = await self.session.execute(
+                select(Contact.id, Contact.owner_id).where(
+                    ids_in(Contact.id, part), Contact.owner_id.is_not(None)
+                )
+            )
+            found.update({cid: owner for cid, owner in rows.all() if owner is not None})
+        return found
+
+    async def users(self, user_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Owner fields for ``{ownerfield=...}``: a user's name, email and signature."""
+        if not user_ids:
+            return {}
+        rows = await self.session.execute(
+            select(User.id, User.email, User.name).where(User.id.in_(list(user_ids)))
+        )
+        found: dict[int, dict[str, Any]] = {}
+        for uid, email, name in rows.all():
+            first, _, last = (name or "").partition(" ")
+            found[uid] = {
+                "id": uid,
+                "email": email,
+                "name": name,
+                "first_name": first,
+                "last_name": last,
+            }
+        return found
+
+    # -- the send log -------------------------------------------------------------------------
+
+    async def insert_sends(
+        self, rows: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[int, int | None, str]]:
+        """Insert sends, skipping a campaign step's existing ones; returns (id, contact, status)
+        of the rows inserted."""
+        inserted: list[tuple[int, int | None, str]] = []
+        for part in _chunks(list(rows), 1000):
+            statement = insert_ignoring_conflicts(self.session, table_of(EmailSend)).returning(
+                EmailSend.id, EmailSend.contact_id, EmailSend.status
+            )
+            result = await self.session.execute(statement, [dict(r) for r in part])
+            inserted.extend((r[0], r[1], r[2]) for r in result.all())
+        return inserted
+
+    async def send(self, send_id: int) -> EmailSend | None:
+        return await self.session.get(EmailSend, send_id)
+
+    async def sends_page(
+        self,
+        *,
+        page: PageRequest,
+        email_id: int | None = None,
+        contact_id: int | None = None,
+        status: str | None = None,
+    ) -> Page[EmailSend]:
+        stmt = select(EmailSend)
+        if email_id is not None:
+            stmt = stmt.where(EmailSend.email_id == email_id)
+        if contact_id is not None:
+            stmt = stmt.where(EmailSend.contact_id == contact_id)
+        if status is not None:
+            stmt = stmt.where(EmailSend.status == status)
+        order = order_by_sort(
+            page.sort,
+            allowed={"created_at": EmailSend.created_at, "sent_at": EmailSend.sent_at},
+            default="-created_at",
+            tiebreaker=EmailSend.id.desc(),
+        )
+        return await paginate(self.session, stmt, page=page, order_by=order)
+
+    async def sends_of_contact_since(
+        self, contact_id: int, before: datetime | None, limit: int
+    ) -> list[tuple[EmailSend, str]]:
+        stmt = (
+            select(EmailSend, Email.name)
+            .join(Email, Email.id == EmailSend.email_id)
+            .where(EmailSend.contact_id == contact_id, EmailSend.recipient == "contact")
+            .order_by(EmailSend.created_at.desc(), EmailSend.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            stmt = stmt.where(EmailSend.created_at < before)
+        rows = await self.session.execute(stmt)
+        return [(s, n) for s, n in rows.all()]
+
+    async def claim_due(
+        self, *, now: datetime, limit: int, lease_until: datetime
+    ) -> list[EmailSend]:
+        """Queued sends whose time came, and sends whose lease ran out (their process died
+        mid-delivery): they become ``sending`` with a lease and one more attempt counted."""
+        pick = (
+            select(EmailSend.id)
+            .where(EmailSend.status.in_(("queued", "sending")), EmailSend.due_at <= now)
+            .order_by(EmailSend.due_at, EmailSend.id)
+            .limit(limit)
+        )
+        if dialect_name(self.session) == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        ids = list((await self.session.scalars(pick)).all())
+        if not ids:
+            return []
+        await self.session.execute(
+            update(table_of(EmailSend))
+            .where(ids_in(EmailSend.id, ids), EmailSend.status.in_(("queued", "sending")))
+            .values(status="sending", due_at=lease_until, attempts=EmailSend.attempts + 1)
+        )
+        rows = await self.session.scalars(
+            select(EmailSend)
+            .where(ids_in(EmailSend.id, ids))
+            .order_by(EmailSend.id)
+            .execution_options(populate_existing=True)
+        )
+        return list(rows.all())
+
+    async def mark_sent(self, send_ids: Sequence[int], *, now: datetime, version: int) -> None:
+        for part in _chunks(list(send_ids)):
+            await self.session.execute(
+                update(table_of(EmailSend))
+                .where(ids_in(EmailSend.id, part), EmailSend.status == "sending")
+                .values(status="sent", sent_at=now, due_at=None, reason=None)
+            )
+
+    async def set_versions(self, versions: Mapping[int, int]) -> None:
+        statement = (
+            update(table_of(EmailSend))
+            .where(EmailSend.id == bindparam("_id"))
+            .values(email_version=bindparam("_version"))
+        )
+        params = [{"_id": k, "_version": v} for k, v in versions.items()]
+        for part in _chunks(params):
+            await self.session.execute(statement, list(part))
+
+    async def finish(
+        self,
+        outcomes: Mapping[int, tuple[str, str | None, datetime | None]],
+        *,
+        now: datetime,
+    ) -> None:
+        """(status, reason, due) per send: requeued with a due time, or final."""
+        statement = (
+            update(table_of(EmailSend))
+            .where(EmailSend.id == bindparam("_id"))
+            .values(
+                status=bindparam("_status"),
+                reason=bindparam("_reason"),
+                due_at=bindparam("_due"),
+            )
+        )
+        params = [
+            {"_id": sid, "_status": status, "_reason": reason, "_due": due}
+            for sid, (status, reason, due) in outcomes.items()
+        ]
+        for part in _chunks(params):
+            await self.session.execute(statement, list(part))
+
+    async def pending_count(self) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count()).where(EmailSend.status.in_(("queued", "sending")))
+            )
+            or 0
+        )
+
+    async def next_due(self) -> datetime | None:
+        value: datetime | None = await self.session.scalar(
+            select(func.min(EmailSend.due_at)).where(EmailSend.status.in_(("queued", "sending")))
+        )
+        return value
+
+    # -- the outbox ---------------------------------------------------------------------------
+
+    async def add_outbox(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        for part in _chunks(list(rows), 500):
+            await self.session.execute(table_of(OutboxMessage).insert(), [dict(r) for r in part])
+
+    async def outbox_page(self, *, page: PageRequest, q: str | None) -> Page[OutboxMessage]:
+        stmt = select(OutboxMessage)
+        if q:
+            pattern = f"%{q.lower()}%"
+            stmt = stmt.where(
+                or_(
+                    func.lower(OutboxMessage.subject).like(pattern),
+                    func.lower(OutboxMessage.message_id).like(pattern),
+                )
+            )
+        order = order_by_sort(
+            page.sort,
+            allowed={"created_at": OutboxMessage.created_at},
+            default="-created_at",
+            tiebreaker=OutboxMessage.id.desc(),
+        )
+        return await paginate(self.session, stmt, page=page, order_by=order)
+
+    async def outbox_message(self, message_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, message_id)
+
+    async def clear_outbox(self) -> int:
+        result = await self.session.execute(delete(OutboxMessage))
+        return int(getattr(result, "rowcount", 0) or 0)

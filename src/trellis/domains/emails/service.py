@@ -1,0 +1,1066 @@
+"""Emails: content, queueing (the rules a message goes out under) and delivery.
+
+Queueing writes a send row in the caller's transaction: a campaign step, a broadcast, a test
+send. Marketing messages respect Do Not Contact, go once to each contact (unless the step allows
+repeats) and count against the frequency cap; transactional ones ignore all three. A message
+refused by a rule still gets its row, status ``skipped`` with the reason.
+
+Delivery (:meth:`EmailService.deliver_due`) runs after the commit, driven by a job and a
+background service: it claims due rows (``sending``, with a lease, the attempt counted),
+renders them from the email version's compiled templates, hands them to the transport and
+records each outcome. A temporary failure goes back to the queue with a growing delay; after
+the last attempt, or on a permanent refusal, the send is ``failed``. A process that dies after
+claiming leaves its rows to come back when the lease ends, with their Message-ID unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trellis.actor import Actor, Perm
+from trellis.db.models import ContactEmailSettings, Email, EmailSend, OutboxMessage
+from trellis.db.pagination import Page, PageRequest
+from trellis.domains.audit.service import AuditAction, audit, diff
+from trellis.domains.contacts.bulk import contact_bulk_service
+from trellis.domains.contacts.schemas import ActivityItem
+from trellis.domains.contacts.service import register_timeline_source
+from trellis.domains.emails.links import LinkSigner, links_for
+from trellis.domains.emails.render import (
+    SAMPLE,
+    CompiledEmail,
+    EmailContent,
+    NoTracking,
+    RenderInput,
+    TemplateProblem,
+    TrackingHook,
+    check_content,
+    compile_email,
+)
+from trellis.domains.emails.repository import LIVE, EmailRepository
+from trellis.domains.emails.schemas import (
+    DeliveryRead,
+    EmailCreate,
+    EmailRead,
+    EmailUpdate,
+    FrequencyRead,
+    FrequencyUpdate,
+    PreviewRead,
+    TestSendRead,
+)
+from trellis.domains.projects.schemas import ProjectRef
+from trellis.domains.projects.service import (
+    ProjectableType,
+    project_service,
+    register_projectable,
+)
+from trellis.domains.users.service import check_version
+from trellis.errors import FieldError, NotFound, ValidationFailed
+from trellis.events.base import EmailRequest, QueuedEmail
+from trellis.jobs.base import NoUnitOfWork, enqueue_job
+from trellis.runtime.mailer import (
+    DeliveryResult,
+    DeliveryStatus,
+    DkimSigner,
+    Envelope,
+    OutboxTransport,
+    OutgoingMessage,
+    Transport,
+    build_message,
+    domain_of,
+    new_message_id,
+)
+
+log = logging.getLogger(__name__)
+
+DELIVER_JOB = "emails.deliver"
+# Fields whose change changes the rendered message: they bump the content version.
+CONTENT_FIELDS = (
+    "subject",
+    "preheader",
+    "from_name",
+    "from_address",
+    "reply_to",
+    "headers",
+    "body_format",
+    "body",
+    "text_body",
+    "language",
+    "utm",
+)
+COMPILED_CACHE_SIZE = 256
+
+
+@dataclass
+class MailPolicy:
+    """Delivery settings the composition root reads from configuration."""
+
+    transport: Transport = field(default_factory=OutboxTransport)
+    signer: LinkSigner = field(
+        default_factory=lambda: LinkSigner(b"unconfigured", "http://127.0.0.1:8000")
+    )
+    from_address: str = "trellis@localhost"
+    from_name: str = "Trellis"
+    unsubscribe_mailto: str | None = None
+    dkim: DkimSigner | None = None
+    batch_size: int = 500
+    max_attempts: int = 5
+    retry_first_delay_s: float = 60.0
+    retry_max_delay_s: float = 6 * 3600.0
+    lease_s: int = 300
+    frequency_limit: int = 0
+    frequency_days: int = 7
+    tracking: TrackingHook = field(default_factory=NoTracking)
+
+    def retry_delay(self, attempt: int) -> timedelta:
+        seconds = self.retry_first_delay_s * 2 ** max(attempt - 1, 0)
+        return timedelta(seconds=min(seconds, self.retry_max_delay_s))
+
+
+def _snapshot(email: Email) -> dict[str, Any]:
+    return {
+        "name": email.name,
+        "kind": email.kind,
+        "is_published": email.is_published,
+        **{name: getattr(email, name) for name in CONTENT_FIELDS},
+    }
+
+
+def content_of(email: Email) -> EmailContent:
+    return EmailContent(
+        subject=email.subject,
+        preheader=email.preheader,
+        body=email.body,
+        body_format=email.body_format,
+        text_body=email.text_body,
+        utm=tuple((email.utm or {}).items()),
+        language=email.language,
+    )
+
+
+@dataclass
+class _Prepared:
+    """A claimed batch after rendering: messages to hand over, and sends already decided."""
+
+    messages: list[OutgoingMessage] = field(default_factory=list)
+    raw: dict[int, tuple[str, list[str], str, str]] = field(default_factory=dict)
+    versions: dict[int, int] = field(default_factory=dict)
+    decided: dict[int, tuple[str, str | None, datetime | None]] = field(default_factory=dict)
+
+
+class EmailService:
+    def __init__(self) -> None:
+        self.policy = MailPolicy()
+        self._compiled: dict[tuple[int, int, int], CompiledEmail] = {}
+
+    def configure(self, policy: MailPolicy) -> None:
+        self.policy = policy
+
+    # -- compiled templates -------------------------------------------------------------------
+
+    def compiled(self, email: Email) -> CompiledEmail:
+        """The email's templates, compiled once per content version."""
+        # The content's hash tells apart emails of two databases that share an id and version.
+        key = (email.id, email.content_version, hash(content_of(email)))
+        found = self._compiled.get(key)
+        if found is None:
+            found = compile_email(content_of(email))
+            if len(self._compiled) >= COMPILED_CACHE_SIZE:
+                self._compiled.pop(next(iter(self._compiled)))
+            self._compiled[key] = found
+        return found
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _require_view_any(actor: Actor) -> None:
+        if not actor.can_view_any("emails"):
+            actor.require("emails", Perm.VIEW_OTHERS)
+
+    async def get(self, session: AsyncSession, email_id: int, *, actor: Actor) -> Email:
+        email = await EmailRepository(session).get(email_id)
+        if email is None:
+            raise NotFound(f"No email with id {email_id}.")
+        actor.require_on("emails", Perm.VIEW_OWN, Perm.VIEW_OTHERS, email.created_by_id)
+        return email
+
+    async def read(self, session: AsyncSession, email: Email) -> EmailRead:
+        return (await self.read_many(session, [email]))[0]
+
+    async def read_many(self, session: AsyncSession, emails: Sequence[Email]) -> list[EmailRead]:
+        projects = await project_service.projects_of(session, "email", [e.id for e in emails])
+        out = []
+        for email in emails:
+            item = EmailRead.model_validate(email)
+            item.projects = [ProjectRef(id=p.id, name=p.name) for p in projects[email.id]]
+            out.append(item)
+        return out
+
+    async def list_page(
+        self,
+        session: AsyncSession,
+        *,
+        actor: Actor,
+        page: PageRequest,
+        q: str | None = None,
+        project_id: int | None = None,
+        kind: str | None = None,
+        is_published: bool | None = None,
+    ) -> Page[Email]:
+        self._require_view_any(actor)
+        return await EmailRepository(session).list_page(
+            page=page, q=q, project_id=project_id, kind=kind, is_published=is_published
+        )
+
+    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
+        return set(await EmailRepository(session).names(ids))
+
+    # -- writing ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _validate(content: EmailContent) -> None:
+        errors = check_content(content)
+        if errors:
+            raise ValidationFailed("The email cannot be saved as it is.", errors)
+
+    async def create(
+        self, session: AsyncSession, *, data: EmailCreate, actor: Actor, now: datetime
+    ) -> Email:
+        actor.require("emails", Perm.CREATE)
+        if data.is_published:
+            actor.require("emails", Perm.PUBLISH)
+        email = Email(
+            name=data.name,
+            kind=data.kind,
+            subject=data.subject,
+            preheader=data.preheader,
+            from_name=data.from_name,
+            from_address=data.from_address.lower(),
+            reply_to=data.reply_to,
+            headers=[h.model_dump() for h in data.headers],
+            body_format=data.body_format,
+            body=data.body,
+            text_body=data.text_body,
+            language=data.language,
+            utm=data.utm.model_dump(),
+            is_published=data.is_published,
+            content_version=1,
+            created_by_id=actor.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        self._validate(content_of(email))
+        repo = EmailRepository(session)
+        repo.add(email)
+        await session.flush()
+        changes = diff({}, _snapshot(email))
+        if data.projects:
+            old, new = await project_service.set_entity_projects(
+                session,
+                entity_type="email",
+                entity_id=email.id,
+                project_ids=data.projects,
+                actor=actor,
+                now=now,
+            )
+            changes["projects"] = {"old": old, "new": new}
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.CREATE,
+            entity_type="email",
+            entity_id=email.id,
+            entity_name=email.name,
+            changes=changes,
+            now=now,
+        )
+        return email
+
+    async def update(
+        self,
+        session: AsyncSession,
+        email_id: int,
+        *,
+        data: EmailUpdate,
+        actor: Actor,
+        now: datetime,
+        expected_version: int | None,
+    ) -> Email:
+        email = await EmailRepository(session).get(email_id)
+        if email is None:
+            raise NotFound(f"No email with id {email_id}.")
+        actor.require_on("emails", Perm.EDIT_OWN, Perm.EDIT_OTHERS, email.created_by_id)
+        check_version(email, expected_version)
+        given = data.model_dump(exclude_unset=True)
+        if given.get("is_published") is not None and given["is_published"] != email.is_published:
+            actor.require("emails", Perm.PUBLISH)
+        before = _snapshot(email)
+        for name in ("name", "kind", "subject", "preheader", "from_name", "reply_to"):
+            if given.get(name) is not None:
+                setattr(email, name, given[name])
+        for name in ("body_format", "body", "language", "is_published"):
+            if given.get(name) is not None:
+                setattr(email, name, given[name])
+        if given.get("from_address") is not None:
+            email.from_address = given["from_address"].lower()
+        if data.headers is not None:
+            email.headers = [h.model_dump() for h in data.headers]
+        if data.utm is not None:
+            email.utm = data.utm.model_dump()
+        if data.generate_text:
+            email.text_body = None
+        elif "text_body" in given:
+            email.text_body = given["text_body"]
+        after = _snapshot(email)
+        if any(before[name] != after[name] for name in CONTENT_FIELDS):
+            self._validate(content_of(email))
+            email.content_version += 1
+        changes = diff(before, after)
+        if data.projects is not None:
+            old, new = await project_service.set_entity_projects(
+                session,
+                entity_type="email",
+                entity_id=email.id,
+                project_ids=data.projects,
+                actor=actor,
+                now=now,
+            )
+            if old != new:
+                changes["projects"] = {"old": old, "new": new}
+        if changes:
+            email.version += 1
+            email.updated_at = now
+            await session.flush()
+            await audit.record(
+                session,
+                actor=actor,
+                action=AuditAction.UPDATE,
+                entity_type="email",
+                entity_id=email.id,
+                entity_name=email.name,
+                changes=changes,
+                now=now,
+            )
+        return email
+
+    async def delete(
+        self, session: AsyncSession, email_id: int, *, actor: Actor, now: datetime
+    ) -> None:
+        repo = EmailRepository(session)
+        email = await repo.get(email_id)
+        if email is None:
+            raise NotFound(f"No email with id {email_id}.")
+        actor.require_on("emails", Perm.DELETE_OWN, Perm.DELETE_OTHERS, email.created_by_id)
+        snapshot = _snapshot(email)
+        await project_service.forget_entity(session, entity_type="email", entity_id=email.id)
+        await repo.delete(email)
+        await session.flush()
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.DELETE,
+            entity_type="email",
+            entity_id=email_id,
+            entity_name=snapshot["name"],
+            changes=diff(snapshot, {}),
+            now=now,
+        )
+
+    # -- preview and test send ----------------------------------------------------------------
+
+    async def _render_input(
+        self,
+        session: AsyncSession,
+        contact_ids: Sequence[int],
+    ) -> dict[int, tuple[dict[str, Any], dict[str, Any]]]:
+        """Contact and owner fields per contact."""
+        values = await contact_bulk_service.values(session, contact_ids=list(contact_ids))
+        repo = EmailRepository(session)
+        owner_ids = await repo.owners_of(list(values))
+        users = await repo.users(sorted(set(owner_ids.values())))
+        return {
+            cid: (dict(found), users.get(owner_ids.get(cid, 0), {}))
+            for cid, found in values.items()
+        }
+
+    def _links(self, send_id: int | None, sender: str) -> tuple[str, str, str, str]:
+        mailto = self.policy.unsubscribe_mailto or f"unsubscribe@{domain_of(sender)}"
+        if send_id is None:
+            base = self.policy.signer.base_url.rstrip("/")
+            return (
+                f"{base}/t/unsubscribe/preview",
+                f"{base}/t/view/preview",
+                f"{base}/t/preferences/preview",
+                mailto,
+            )
+        found = links_for(self.policy.signer, send_id, mailto_address=mailto)
+        return (
+            found.unsubscribe_url,
+            found.webview_url,
+            found.preferences_url,
+            found.unsubscribe_mailto,
+        )
+
+    async def preview(
+        self,
+        session: AsyncSession,
+        email_id: int,
+        *,
+        contact_id: int | None,
+        actor: Actor,
+        now: datetime,
+    ) -> PreviewRead:
+        email = await self.get(session, email_id, actor=actor)
+        contact, owner = dict(SAMPLE.contact), dict(SAMPLE.owner)
+        if contact_id is not None:
+            actor.require("contacts", Perm.VIEW_OTHERS)
+            found = await self._render_input(session, [contact_id])
+            if contact_id not in found:
+                raise ValidationFailed(
+                    "No such contact.",
+                    [FieldError("/contact_id", "No contact with this id.", "not_found")],
+                )
+            contact, owner = found[contact_id]
+        unsubscribe, webview, preferences, _ = self._links(None, self._sender(email)[0])
+        try:
+            rendered = self.compiled(email).render(
+                RenderInput(
+                    contact=contact,
+                    owner=owner,
+                    unsubscribe_url=unsubscribe,
+                    webview_url=webview,
+                    preferences_url=preferences,
+                    date=now.date().isoformat(),
+                )
+            )
+        except TemplateProblem as exc:
+            raise ValidationFailed("The email does not render.", exc.errors) from exc
+        return PreviewRead(
+            subject=rendered.subject, html=rendered.html, text=rendered.text, links=rendered.links
+        )
+
+    def _sender(self, email: Email) -> tuple[str, str]:
+        if email.from_address:
+            return email.from_address, email.from_name
+        return self.policy.from_address, email.from_name or self.policy.from_name
+
+    async def test_send(
+        self,
+        session: AsyncSession,
+        email_id: int,
+        *,
+        contact_id: int | None,
+        actor: Actor,
+        now: datetime,
+    ) -> TestSendRead:
+        """Render for a contact (or the sample) and send it at once to the current user."""
+        email = await self.get(session, email_id, actor=actor)
+        if actor.user_id is None:
+            raise ValidationFailed("Only a signed-in user can receive a test email.")
+        to_address = (await EmailRepository(session).users([actor.user_id]))[actor.user_id]["email"]
+        if contact_id is not None:
+            actor.require("contacts", Perm.VIEW_OTHERS)
+            if not await EmailRepository(session).contact_exists(contact_id):
+                raise ValidationFailed(
+                    "No such contact.",
+                    [FieldError("/contact_id", "No contact with this id.", "not_found")],
+                )
+        sender = self._sender(email)[0]
+        inserted = await EmailRepository(session).insert_sends(
+            [
+                {
+                    "email_id": email.id,
+                    "email_version": email.content_version,
+                    "contact_id": contact_id,
+                    "recipient": "user",
+                    "to_address": to_address,
+                    "kind": "transactional",
+                    "source": "test",
+                    "campaign_id": None,
+                    "event_id": None,
+                    "rotation": None,
+                    "broadcast_id": None,
+                    "status": "sending",
+                    "reason": None,
+                    "cap_action": None,
+                    "message_id": new_message_id(domain_of(sender)),
+                    "attempts": 1,
+                    "due_at": now + timedelta(seconds=self.policy.lease_s),
+                    "created_at": now,
+                    "sent_at": None,
+                }
+            ]
+        )
+        send_id = inserted[0][0]
+        row = await EmailRepository(session).send(send_id)
+        assert row is not None
+        prepared = await self._prepare(session, [row], now)
+        results = await self.policy.transport.deliver(prepared.messages)
+        await self._record(session, [row], prepared, results, now)
+        await session.refresh(row)
+        return TestSendRead(
+            send_id=row.id,
+            to_address=row.to_address,
+            status=row.status,
+            reason=row.reason,
+            message_id=row.message_id,
+        )
+
+    # -- queueing -----------------------------------------------------------------------------
+
+    async def _caps(
+        self, session: AsyncSession, contact_ids: Sequence[int]
+    ) -> dict[int, tuple[int, int]]:
+        """(limit, days) per contact with a frequency cap; contacts without one are absent."""
+        repo = EmailRepository(session)
+        default = (self.policy.frequency_limit, self.policy.frequency_days)
+        if not default[0] and not await repo.any_frequency_override():
+            return {}
+        overrides = await repo.frequency_overrides(contact_ids)
+        caps: dict[int, tuple[int, int]] = {}
+        for cid in contact_ids:
+            limit, days = overrides.get(cid, (None, None))
+            effective = (
+                limit if limit is not None else default[0],
+                days if days is not None else default[1],
+            )
+            if effective[0]:
+                caps[cid] = effective
+        return caps
+
+    async def _over_cap(
+        self,
+        session: AsyncSession,
+        contact_ids: Sequence[int],
+        now: datetime,
+        *,
+        statuses: Sequence[str],
+        extra: Mapping[int, int] | None = None,
+    ) -> dict[int, tuple[datetime, int, int]]:
+        """Contacts at their cap: when the next message may go, the limit and the days."""
+        caps = await self._caps(session, contact_ids)
+        if not caps:
+            return {}
+        longest = max(days for _, days in caps.values())
+        recent = await EmailRepository(session).recent_marketing(
+            list(caps), now - timedelta(days=longest), statuses=statuses
+        )
+        over: dict[int, tuple[datetime, int, int]] = {}
+        for cid, (limit, days) in caps.items():
+            window = now - timedelta(days=days)
+            times = sorted(t for t in recent.get(cid, []) if t >= window)
+            pending = (extra or {}).get(cid, 0)
+            if len(times) + pending >= limit:
+                index = max(len(times) - limit + pending, 0)
+                free_at = times[index] + timedelta(days=days) if times else now
+                over[cid] = (max(free_at, now + timedelta(seconds=1)), limit, days)
+        return over
+
+    async def queue(
+        self,
+        session: AsyncSession,
+        request: EmailRequest,
+        contact_ids: Sequence[int],
+        *,
+        now: datetime,
+        source: str = "campaign",
+        campaign_id: int | None = None,
+        event_id: int | None = None,
+        rotations: Mapping[int, int] | None = None,
+        broadcast_id: int | None = None,
+    ) -> dict[int, QueuedEmail]:
+        """Queue one email for contacts under the marketing or transactional rules; every
+        contact gets a send row, refused ones as skipped with the reason."""
+        if not contact_ids:
+            return {}
+        repo = EmailRepository(session)
+        email = await repo.get(request.email_id)
+        if email is None:
+            reason = f"The email {request.email_id} does not exist."
+            return dict.fromkeys(contact_ids, QueuedEmail("skipped", reason))
+        if not email.is_published:
+            reason = f"The email '{email.name}' is not published."
+            return dict.fromkeys(contact_ids, QueuedEmail("skipped", reason))
+        marketing = request.kind == "marketing"
+        addresses = await repo.addresses(contact_ids)
+        results: dict[int, QueuedEmail] = {}
+        due: dict[int, datetime] = {}
+        for cid in contact_ids:
+            if not addresses.get(cid):
+                results[cid] = QueuedEmail("skipped", "The contact has no email address.")
+        remaining = [c for c in contact_ids if c not in results]
+        if marketing and remaining:
+            for cid, why in (await repo.on_dnc(remaining)).items():
+                results[cid] = QueuedEmail("skipped", f"On Do Not Contact for email ({why}).")
+            remaining = [c for c in remaining if c not in results]
+        if marketing and remaining and not request.allow_repeat:
+            for cid in await repo.already_received(email.id, remaining):
+                results[cid] = QueuedEmail("skipped", "Already received this email.")
+            remaining = [c for c in remaining if c not in results]
+        if marketing and remaining:
+            over = await self._over_cap(session, remaining, now, statuses=LIVE)
+            for cid, (free_at, limit, days) in over.items():
+                cap = f"{limit} marketing email{'s' if limit != 1 else ''} per {days} days"
+                if request.over_cap == "skip":
+                    results[cid] = QueuedEmail("skipped", f"Frequency cap reached ({cap}).")
+                else:
+                    due[cid] = free_at
+                    results[cid] = QueuedEmail(
+                        "deferred",
+                        f"Deferred by the frequency cap ({cap}) until "
+                        f"{free_at.isoformat(timespec='minutes')}.",
+                    )
+        sender = self._sender(email)[0]
+        domain = domain_of(sender)
+        rows = []
+        for cid in contact_ids:
+            result = results.get(cid, QueuedEmail("queued"))
+            skipped = result.status == "skipped"
+            rows.append(
+                {
+                    "email_id": email.id,
+                    "email_version": email.content_version,
+                    "contact_id": cid,
+                    "recipient": "contact",
+                    "to_address": addresses.get(cid) or "",
+                    "kind": request.kind,
+                    "source": source,
+                    "campaign_id": campaign_id,
+                    "event_id": event_id,
+                    "rotation": (rotations or {}).get(cid) if event_id is not None else None,
+                    "broadcast_id": broadcast_id,
+                    "status": "skipped" if skipped else "queued",
+                    "reason": result.reason or None,
+                    "cap_action": request.over_cap if marketing else None,
+                    "message_id": new_message_id(domain),
+                    "attempts": 0,
+                    "due_at": None if skipped else due.get(cid, now),
+                    "created_at": now,
+                    "sent_at": None,
+                }
+            )
+        inserted = await repo.insert_sends(rows)
+        if any(status == "queued" for _, _, status in inserted):
+            self._wake()
+        return {cid: results.get(cid, QueuedEmail("queued")) for cid in contact_ids}
+
+    async def notify(
+        self,
+        session: AsyncSession,
+        *,
+        email_id: int,
+        contact_ids: Sequence[int],
+        to_owner: bool,
+        user_ids: Sequence[int],
+        addresses: Sequence[str],
+        now: datetime,
+        campaign_id: int | None = None,
+        event_id: int | None = None,
+    ) -> dict[int, QueuedEmail]:
+        """An email about each contact to its owner, chosen users and addresses."""
+        repo = EmailRepository(session)
+        email = await repo.get(email_id)
+        if email is None or not email.is_published:
+            reason = f"The email {email_id} does not exist or is not published."
+            return dict.fromkeys(contact_ids, QueuedEmail("skipped", reason))
+        owners = await repo.owners_of(contact_ids) if to_owner else {}
+        users = await repo.users(sorted({*user_ids, *owners.values()}))
+        fixed = [users[u]["email"] for u in user_ids if u in users] + list(addresses)
+        domain = domain_of(self._sender(email)[0])
+        rows: list[dict[str, Any]] = []
+        results: dict[int, QueuedEmail] = {}
+        for cid in contact_ids:
+            to = list(fixed)
+            owner = users.get(owners.get(cid, 0))
+            if owner is not None:
+                to.insert(0, owner["email"])
+            to = list(dict.fromkeys(a.lower() for a in to if a))
+            if not to:
+                results[cid] = QueuedEmail("skipped", "Nobody to notify: the contact has no owner.")
+                continue
+            results[cid] = QueuedEmail("queued")
+            rows.extend(
+                {
+                    "email_id": email.id,
+                    "email_version": email.content_version,
+                    "contact_id": cid,
+                    "recipient": "user",
+                    "to_address": address,
+                    "kind": "transactional",
+                    "source": "notify",
+                    "campaign_id": campaign_id,
+                    "event_id": event_id,
+                    "rotation": None,
+                    "broadcast_id": None,
+                    "status": "queued",
+                    "reason": None,
+                    "cap_action": None,
+                    "message_id": new_message_id(domain),
+                    "attempts": 0,
+                    "due_at": now,
+                    "created_at": now,
+                    "sent_at": None,
+                }
+                for address in to
+            )
+        if rows:
+            await repo.insert_sends(rows)
+            self._wake()
+        return results
+
+    @staticmethod
+    def _wake() -> None:
+        """Deliver right after the commit; the background service catches anything missed."""
+        try:
+            enqueue_job(DELIVER_JOB, dedupe_key=DELIVER_JOB)
+        except NoUnitOfWork:
+            log.debug("email queued outside a unit of work; the delivery service will send it")
+
+    # -- delivery -----------------------------------------------------------------------------
+
+    async def deliver_due(
+        self, database: Any, *, now: datetime, max_batches: int = 1_000_000
+    ) -> DeliveryRead:
+        """Deliver every send due at ``now``, a batch at a time: claim (committed), render
+        (reading only), hand over to the transport (no transaction open), record."""
+        total = DeliveryRead(sent=0, failed=0, retried=0, skipped=0, deferred=0)
+        for _ in range(max_batches):
+            async with database.unit_of_work() as session:
+                rows = await EmailRepository(session).claim_due(
+                    now=now,
+                    limit=self.policy.batch_size,
+                    lease_until=now + timedelta(seconds=self.policy.lease_s),
+                )
+            if not rows:
+                break
+            async with database.unit_of_work(read_only=True) as session:
+                prepared = await self._prepare(session, rows, now)
+            results = (
+                await self.policy.transport.deliver(prepared.messages) if prepared.messages else {}
+            )
+            async with database.unit_of_work() as session:
+                counts = await self._record(session, rows, prepared, results, now)
+            for name, value in counts.items():
+                setattr(total, name, getattr(total, name) + value)
+            if len(rows) < self.policy.batch_size:
+                break
+        return total
+
+    async def _prepare(
+        self, session: AsyncSession, rows: Sequence[EmailSend], now: datetime
+    ) -> _Prepared:
+        prepared = _Prepared()
+        repo = EmailRepository(session)
+        emails = await repo.by_ids(sorted({r.email_id for r in rows}))
+        contact_ids = sorted({r.contact_id for r in rows if r.contact_id is not None})
+        data = await self._render_input(session, contact_ids)
+        capped = [
+            r
+            for r in rows
+            if r.kind == "marketing" and r.recipient == "contact" and r.contact_id is not None
+        ]
+        capped_ids = {r.id for r in capped}
+        over: dict[int, tuple[datetime, int, int]] = {}
+        if capped:
+            # Only what went counts here: the rows being delivered are themselves queued.
+            per_contact: dict[int, int] = {}
+            for row in capped:
+                per_contact[row.contact_id or 0] = per_contact.get(row.contact_id or 0, 0) + 1
+            over = await self._over_cap(
+                session, list(per_contact), now, statuses=("sent",), extra=None
+            )
+        seen: dict[int, int] = {}
+        date = now.date().isoformat()
+        for row in rows:
+            email = emails.get(row.email_id)
+            if email is None:
+                prepared.decided[row.id] = ("failed", "The email no longer exists.", None)
+                continue
+            if row.id in capped_ids:
+                cid = row.contact_id or 0
+                seen[cid] = seen.get(cid, 0) + 1
+                cap = over.get(cid)
+                if cap is None and seen[cid] > 1:
+                    over_now = await self._over_cap(
+                        session, [cid], now, statuses=("sent",), extra={cid: seen[cid] - 1}
+                    )
+                    cap = over_now.get(cid)
+                if cap is not None:
+                    free_at, limit, days = cap
+                    text = f"{limit} marketing emails per {days} days"
+                    if row.cap_action == "skip":
+                        prepared.decided[row.id] = (
+                            "skipped",
+                            f"Frequency cap reached ({text}).",
+                            None,
+                        )
+                    else:
+                        prepared.decided[row.id] = (
+                            "queued",
+                            f"Deferred by the frequency cap ({text}).",
+                            free_at,
+                        )
+                    continue
+            sender, sender_name = self._sender(email)
+            unsubscribe, webview, preferences, mailto = self._links(row.id, sender)
+            if row.contact_id is not None and row.contact_id in data:
+                contact, owner = data[row.contact_id]
+            elif row.contact_id is None:
+                contact, owner = dict(SAMPLE.contact), dict(SAMPLE.owner)
+            else:
+                prepared.decided[row.id] = ("failed", "The contact no longer exists.", None)
+                continue
+            try:
+                rendered = self.compiled(email).render(
+                    RenderInput(
+                        contact=contact,
+                        owner=owner,
+                        unsubscribe_url=unsubscribe,
+                        webview_url=webview,
+                        preferences_url=preferences,
+                        date=date,
+                    ),
+                    send_id=row.id,
+                    tracking=self.policy.tracking,
+                )
+            except Exception as exc:
+                # A template that renders for the sample but not for this contact's data.
+                prepared.decided[row.id] = ("failed", f"The email does not render: {exc}", None)
+                continue
+            headers: list[tuple[str, str]] = [
+                (h["name"], h["value"]) for h in (email.headers or [])
+            ]
+            headers.append(("X-Trellis-Email", str(email.id)))
+            envelope = Envelope(
+                message_id=row.message_id,
+                from_address=sender,
+                from_name=sender_name,
+                to_address=row.to_address,
+                subject=rendered.subject,
+                reply_to=email.reply_to,
+                date=now,
+                list_unsubscribe_url=unsubscribe,
+                list_unsubscribe_mailto=mailto,
+                language=email.language,
+                headers=headers,
+            )
+            raw = build_message(envelope, html=rendered.html, text=rendered.text)
+            if self.policy.dkim is not None:
+                raw = self.policy.dkim.sign(raw)
+            prepared.messages.append(
+                OutgoingMessage(key=row.id, sender=sender, recipients=[row.to_address], raw=raw)
+            )
+            prepared.versions[row.id] = email.content_version
+            if self.policy.transport.keeps_messages:
+                prepared.raw[row.id] = (
+                    sender,
+                    [row.to_address],
+                    rendered.subject,
+                    raw.decode("utf-8", errors="replace"),
+                )
+        return prepared
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        rows: Sequence[EmailSend],
+        prepared: _Prepared,
+        results: Mapping[int, DeliveryResult],
+        now: datetime,
+    ) -> dict[str, int]:
+        repo = EmailRepository(session)
+        counts = {"sent": 0, "failed": 0, "retried": 0, "skipped": 0, "deferred": 0}
+        sent: list[int] = []
+        outcomes: dict[int, tuple[str, str | None, datetime | None]] = {}
+        by_id = {r.id: r for r in rows}
+        for send_id, decided in prepared.decided.items():
+            outcomes[send_id] = decided
+            counts[
+                "skipped"
+                if decided[0] == "skipped"
+                else "deferred"
+                if decided[0] == "queued"
+                else "failed"
+            ] += 1
+        for send_id, result in results.items():
+            row = by_id[send_id]
+            if result.status is DeliveryStatus.SENT:
+                sent.append(send_id)
+            elif (
+                result.status is DeliveryStatus.TEMPORARY
+                and row.attempts < self.policy.max_attempts
+            ):
+                outcomes[send_id] = (
+                    "queued",
+                    f"Attempt {row.attempts} failed: {result.detail}",
+                    now + self.policy.retry_delay(row.attempts),
+                )
+                counts["retried"] += 1
+            else:
+                outcomes[send_id] = ("failed", result.detail or "The server refused it.", None)
+                counts["failed"] += 1
+        if sent:
+            await repo.mark_sent(sent, now=now, version=0)
+            await repo.set_versions({sid: prepared.versions[sid] for sid in sent})
+            counts["sent"] += len(sent)
+            kept = [
+                {
+                    "send_id": sid,
+                    "message_id": by_id[sid].message_id,
+                    "sender": prepared.raw[sid][0],
+                    "recipients": prepared.raw[sid][1],
+                    "subject": prepared.raw[sid][2],
+                    "raw": prepared.raw[sid][3],
+                    "size": len(prepared.raw[sid][3]),
+                    "created_at": now,
+                }
+                for sid in sent
+                if sid in prepared.raw
+            ]
+            if kept:
+                await repo.add_outbox(kept)
+        if outcomes:
+            await repo.finish(outcomes, now=now)
+        return counts
+
+    # -- sends, the outbox, frequency ---------------------------------------------------------
+
+    async def sends_page(
+        self,
+        session: AsyncSession,
+        *,
+        actor: Actor,
+        page: PageRequest,
+        email_id: int | None = None,
+        contact_id: int | None = None,
+        status: str | None = None,
+    ) -> Page[EmailSend]:
+        if email_id is not None:
+            await self.get(session, email_id, actor=actor)
+        else:
+            self._require_view_any(actor)
+        if contact_id is not None:
+            actor.require("contacts", Perm.VIEW_OTHERS)
+        return await EmailRepository(session).sends_page(
+            page=page, email_id=email_id, contact_id=contact_id, status=status
+        )
+
+    async def outbox_page(
+        self, session: AsyncSession, *, actor: Actor, page: PageRequest, q: str | None
+    ) -> Page[OutboxMessage]:
+        actor.require("emails", Perm.VIEW_OTHERS)
+        return await EmailRepository(session).outbox_page(page=page, q=q)
+
+    async def outbox_message(
+        self, session: AsyncSession, message_id: int, *, actor: Actor
+    ) -> OutboxMessage:
+        actor.require("emails", Perm.VIEW_OTHERS)
+        found = await EmailRepository(session).outbox_message(message_id)
+        if found is None:
+            raise NotFound(f"No outbox message with id {message_id}.")
+        return found
+
+    async def frequency(
+        self, session: AsyncSession, contact_id: int, *, actor: Actor
+    ) -> FrequencyRead:
+        actor.require("contacts", Perm.VIEW_OTHERS)
+        repo = EmailRepository(session)
+        if not await repo.contact_exists(contact_id):
+            raise NotFound(f"No contact with id {contact_id}.")
+        own = await repo.contact_settings(contact_id)
+        limit = own.frequency_limit if own else None
+        days = own.frequency_days if own else None
+        return FrequencyRead(
+            contact_id=contact_id,
+            frequency_limit=limit,
+            frequency_days=days,
+            effective_limit=limit if limit is not None else self.policy.frequency_limit,
+            effective_days=days if days is not None else self.policy.frequency_days,
+        )
+
+    async def set_frequency(
+        self,
+        session: AsyncSession,
+        contact_id: int,
+        *,
+        data: FrequencyUpdate,
+        actor: Actor,
+        now: datetime,
+    ) -> FrequencyRead:
+        actor.require("contacts", Perm.EDIT_OTHERS)
+        repo = EmailRepository(session)
+        if not await repo.contact_exists(contact_id):
+            raise NotFound(f"No contact with id {contact_id}.")
+        own = await repo.contact_settings(contact_id)
+        before = {
+            "frequency_limit": own.frequency_limit if own else None,
+            "frequency_days": own.frequency_days if own else None,
+        }
+        if own is None:
+            own = ContactEmailSettings(contact_id=contact_id, updated_at=now)
+            repo.add_contact_settings(own)
+        own.frequency_limit = data.frequency_limit
+        own.frequency_days = data.frequency_days
+        own.updated_at = now
+        await session.flush()
+        changes = diff(before, data.model_dump())
+        if changes:
+            await audit.record(
+                session,
+                actor=actor,
+                action=AuditAction.UPDATE,
+                entity_type="contact",
+                entity_id=contact_id,
+                entity_name=f"Contact {contact_id}",
+                changes=changes,
+                now=now,
+            )
+        return await self.frequency(session, contact_id, actor=actor)
+
+
+email_service = EmailService()
+
+
+async def _names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    return await EmailRepository(session).names(ids)
+
+
+async def _timeline(
+    session: AsyncSession, contact_id: int, before: datetime | None, limit: int
+) -> list[ActivityItem]:
+    items = []
+    for send, name in await EmailRepository(session).sends_of_contact_since(
+        contact_id, before, limit
+    ):
+        summary = {
+            "sent": f"Email sent: {name}",
+            "queued": f"Email queued: {name}",
+            "sending": f"Email being sent: {name}",
+            "failed": f"Email failed: {name}",
+            "skipped": f"Email not sent: {name}",
+        }.get(send.status, f"Email {send.status}: {name}")
+        items.append(
+            ActivityItem(
+                occurred_at=send.sent_at or send.created_at,
+                kind=f"email.{send.status}",
+                summary=summary,
+                details={
+                    "email_id": send.email_id,
+                    "send_id": send.id,
+                    "reason": send.reason,
+                    "kind": send.kind,
+                },
+                source_type=send.source,
+                source_id=send.campaign_id or send.broadcast_id,
+            )
+        )
+    return items
+
+
+register_projectable(ProjectableType("email", "Emails", "emails", _names))
+register_timeline_source("emails", _timeline)
