@@ -146,6 +146,51 @@ class MailSettings(BaseModel):
         default=0, ge=0, description="Marketing emails per contact per period; 0: no cap."
     )
     frequency_days: int = Field(default=7, ge=1, le=365)
+    bounce_imap_host: str | None = Field(
+        default=None,
+        description="IMAP server of the mailbox bounces (DSN, RFC 3464) and complaints (ARF) "
+        "arrive in. Unset: no mailbox is polled.",
+    )
+    bounce_imap_port: int = Field(default=993, ge=1, le=65535)
+    bounce_imap_tls: Literal["tls", "starttls", "none"] = Field(
+        default="tls", description="tls: implicit TLS (port 993); starttls: upgrade (143)."
+    )
+    bounce_imap_user: str | None = None
+    bounce_imap_password: SecretStr | None = None
+    bounce_imap_mailbox: str = Field(default="INBOX", max_length=200)
+    bounce_imap_interval_s: float = Field(
+        default=300, ge=10, description="Seconds between two polls of the bounce mailbox."
+    )
+    bounce_imap_delete: bool = Field(
+        default=False,
+        description="Delete processed bounce messages; otherwise they are marked as read.",
+    )
+
+
+class TrackingSettings(BaseModel):
+    enabled: bool = Field(
+        default=True,
+        description="Rewrite links for click tracking and add the open pixel to messages.",
+    )
+    flush_interval_ms: int = Field(
+        default=200, ge=10, le=10_000, description="Opens and clicks are written this often..."
+    )
+    flush_size: int = Field(
+        default=500, ge=1, le=50_000, description="...or as soon as this many are waiting."
+    )
+    max_buffered: int = Field(
+        default=200_000,
+        ge=1000,
+        description="Hits kept in memory while the database does not answer; beyond this, "
+        "new ones are refused with 429.",
+    )
+    rate_per_ip: float = Field(
+        default=200,
+        ge=0,
+        description="Tracking requests per second per IP address (0: no limit).",
+    )
+    burst_per_ip: int = Field(default=2000, ge=1, description="Requests allowed in a burst.")
+    max_url_length: int = Field(default=4096, ge=256, le=65_536)
 
 
 class LoggingSettings(BaseModel):
@@ -173,6 +218,7 @@ class Settings(BaseSettings):
     campaigns: CampaignSettings = CampaignSettings()
     webhooks: WebhookSettings = WebhookSettings()
     mail: MailSettings = MailSettings()
+    tracking: TrackingSettings = TrackingSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")

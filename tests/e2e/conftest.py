@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
 ]
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "Secret-pass-123"
-READY_TIMEOUT_S = 30.0
+READY_TIMEOUT_S = 90.0  # a loaded CI machine starts a server slowly
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -26,6 +26,7 @@ from trellis.domains.contacts.endpoints import router as contacts_router
 from trellis.domains.emails import tasks as email_tasks
 from trellis.domains.emails.endpoints import router as emails_router
 from trellis.domains.emails.links import LinkSigner
+from trellis.domains.emails.render import NoTracking
 from trellis.domains.emails.service import MailPolicy, email_service
 from trellis.domains.fields.endpoints import router as fields_router
 from trellis.domains.imports.endpoints import router as imports_router
@@ -37,6 +38,11 @@ from trellis.domains.stages.endpoints import router as stages_router
 from trellis.domains.system.endpoints import router as system_router
 from trellis.domains.system.schemas import Health
 from trellis.domains.system.service import system_service
+from trellis.domains.tracking import tasks as tracking_tasks
+from trellis.domains.tracking.endpoints import RateLimiter
+from trellis.domains.tracking.endpoints import public_router as tracking_public_router
+from trellis.domains.tracking.endpoints import router as tracking_router
+from trellis.domains.tracking.service import SignedTracking, tracking_service
 from trellis.domains.users import tasks as user_tasks
 from trellis.domains.users.endpoints import router as users_router
 from trellis.jobs.base import JobBackend
@@ -70,6 +76,7 @@ def build_api_router() -> APIRouter:
         campaigns_router,
         notifications_router,
         emails_router,
+        tracking_router,
     ):
         api.include_router(router)
     return api
@@ -129,10 +136,13 @@ def configure_mail(settings: Settings) -> Transport:
     dkim = None
     if mail.dkim_selector and mail.dkim_domain and mail.dkim_key_path:
         dkim = DkimSigner.from_file(mail.dkim_selector, mail.dkim_domain, mail.dkim_key_path)
+    signer = LinkSigner(settings.secret_key(), settings.base_url)
+    hook = SignedTracking(signer, max_url_length=settings.tracking.max_url_length)
+    tracking_service.configure(hook)
     email_service.configure(
         MailPolicy(
             transport=transport,
-            signer=LinkSigner(settings.secret_key(), settings.base_url),
+            signer=signer,
             from_address=mail.from_address,
             from_name=mail.from_name,
             unsubscribe_mailto=mail.unsubscribe_mailto,
@@ -143,6 +153,7 @@ def configure_mail(settings: Settings) -> Transport:
             lease_s=mail.lease_s,
             frequency_limit=mail.frequency_limit,
             frequency_days=mail.frequency_days,
+            tracking=hook if settings.tracking.enabled else NoTracking(),
         )
     )
     return transport
@@ -150,7 +161,7 @@ def configure_mail(settings: Settings) -> Transport:
 
 def build_services(context: JobContext, settings: Settings) -> list[Service]:
     """The background services of `serve` and `worker`."""
-    return [
+    services = [
         Service(
             "segments.rebuild_changed",
             interval_s=segment_tasks.INCREMENTAL_INTERVAL_S,
@@ -177,6 +188,34 @@ def build_services(context: JobContext, settings: Settings) -> list[Service]:
             run_once=lambda: user_tasks.purge_expired_sessions(context, {}),
         ),
     ]
+    bounce = bounce_mailbox(settings)
+    if bounce is not None:
+        services.append(
+            Service(
+                "tracking.poll_bounces",
+                interval_s=settings.mail.bounce_imap_interval_s,
+                run_once=lambda: tracking_tasks.poll_bounces(
+                    context.database, context.clock, bounce
+                ),
+            )
+        )
+    return services
+
+
+def bounce_mailbox(settings: Settings) -> tracking_tasks.ImapConfig | None:
+    """The bounce mailbox to poll, when one is configured."""
+    mail = settings.mail
+    if not mail.bounce_imap_host:
+        return None
+    return tracking_tasks.ImapConfig(
+        host=mail.bounce_imap_host,
+        port=mail.bounce_imap_port,
+        tls=mail.bounce_imap_tls,
+        user=mail.bounce_imap_user or "",
+        password=mail.bounce_imap_password.get_secret_value() if mail.bounce_imap_password else "",
+        mailbox=mail.bounce_imap_mailbox,
+        delete=mail.bounce_imap_delete,
+    )
 
 
 def create_app(
@@ -205,16 +244,26 @@ def create_app(
     services_on = settings.services.enabled if run_services is None else run_services
     runner = ServiceRunner(build_services(context, settings) if services_on else [])
     track_batcher = TrackBatcher(database, clock)
+    tracking = settings.tracking
+    tracking_hits = tracking_tasks.HitBuffer(
+        database,
+        clock,
+        interval_s=tracking.flush_interval_ms / 1000,
+        batch_size=tracking.flush_size,
+        max_buffered=tracking.max_buffered,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await backend.start()
         await runner.start()
+        await tracking_hits.start()
         try:
             yield
         finally:
             await runner.stop()
             await track_batcher.stop()
+            await tracking_hits.stop()
             await backend.stop()
             await http.aclose()
             await email_service.policy.transport.aclose()
@@ -234,6 +283,8 @@ def create_app(
     app.state.clock = clock
     app.state.jobs = backend
     app.state.track_batcher = track_batcher
+    app.state.tracking_hits = tracking_hits
+    app.state.tracking_limiter = RateLimiter(tracking.rate_per_ip, tracking.burst_per_ip)
 
     install_problem_handlers(app)
     app.add_middleware(
@@ -262,6 +313,8 @@ def create_app(
             return problem_response(503, detail="The database does not answer.")
         return Health(status="ok", checks={"database": "ok"})
 
+    # The public tracking routes take most of the traffic (pixels, redirects): matched first.
+    app.include_router(tracking_public_router)
     app.include_router(build_api_router())
     install_ui(app)
     return app

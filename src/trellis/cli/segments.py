@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import typer
 
+# Filter types other domains register (opened / clicked an email) must be known here too.
+import trellis.domains.tracking.filters  # noqa: F401
 from trellis.cli.common import clock_from, console, fail, open_database, run, settings
 
 app = typer.Typer(help="Segments: rebuild memberships.", no_args_is_help=True)

@@ -195,4 +195,23 @@ async def test_invalid_graphs_are_refused_with_pointers(admin: httpx.AsyncClient
     )
     assert validate.status_code == 200
     assert validate.json()["valid"] is False
+    missing_stage = step("contact.change_stage", {"stage_id": 987654})
+    refused = await admin.post(
+        "/api/v2/campaigns/validate",
+        json={"name": "Ref", "events": [missing_stage], "edges": [edge(None, missing_stage)]},
+    )
+    assert {(e["pointer"], e["code"]) for e in refused.json()["errors"]} == {
+        ("/events/0/config/stage_id", "not_found")
+    }
     assert (await admin.get("/api/v2/campaigns")).json()["meta"]["total"] == 0
+
+
+async def test_event_types_describe_what_the_builder_renders(admin: httpx.AsyncClient) -> None:
+    listed = {t["key"]: t for t in (await admin.get("/api/v2/event-types")).json()}
+    stage = listed["contact.change_stage"]
+    assert stage["kind"] == "action"
+    assert stage["references"] == {"stage_id": "stage"}
+    assert "stage_id" in stage["schema"]["properties"]
+    assert listed["contact.delete"]["leaf"] is True
+    assert listed["contact.performs_event"]["behaviour"] == "event"
+    assert listed["email.send"]["references"]["email_id"] == "email"

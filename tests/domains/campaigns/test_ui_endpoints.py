@@ -27,13 +27,6 @@ from trellis.events.base import HttpResult
 from trellis.runtime.runner import RetryPolicy
 
 
-def known_bug_on_sqlite(request: Any, harness: Harness, reason: str) -> None:
-    """Expect this test to fail on SQLite until the bug named is fixed (strict: a fix shows
-    up as a failure to remove this)."""
-    if harness.database.dialect == "sqlite":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
-
 async def tagged(admin: httpx.AsyncClient, tag: str) -> int:
     return await segment(
         admin, f"Tagged {tag}", [{"type": "tags", "operator": "has_any", "value": [tag]}]

@@ -8,7 +8,7 @@ import pytest
 
 from tests.fixtures.database import DatabaseUnderTest
 from tests.fixtures.smtp import SmtpServer, smtp_server
-from trellis.settings import DatabaseSettings, MailSettings, Settings
+from trellis.settings import DatabaseSettings, MailSettings, Settings, TrackingSettings
 
 __all__ = ["smtp_server"]
 
@@ -19,6 +19,8 @@ def settings(tmp_path: Path, test_database: DatabaseUnderTest, smtp_server: Smtp
         data_dir=tmp_path / "data",
         database=DatabaseSettings(url=test_database.url),
         base_url="http://testserver",
+        # Links stay as written here; tests/domains/tracking covers their rewriting.
+        tracking=TrackingSettings(enabled=False),
         mail=MailSettings(
             transport="smtp",
             smtp_host=smtp_server.host,

@@ -30,6 +30,15 @@ from trellis.db.models.notification import Notification
 from trellis.db.models.project import Project, ProjectLink
 from trellis.db.models.segment import Segment, SegmentMember, SegmentMembershipChange
 from trellis.db.models.setting import AppSetting
+from trellis.db.models.tracking import (
+    ContactCategoryOptOut,
+    EmailCategory,
+    EmailLink,
+    EmailSendLink,
+    EmailSendTracking,
+    EmailStats,
+    TrackingHit,
+)
 from trellis.db.models.user import ApiToken, LoginAttempt, Role, User, UserSession
 
 __all__ = [
@@ -44,6 +53,7 @@ __all__ = [
     "Company",
     "Contact",
     "ContactActivity",
+    "ContactCategoryOptOut",
     "ContactCompany",
     "ContactEmailSettings",
     "ContactEvent",
@@ -53,7 +63,12 @@ __all__ = [
     "CustomField",
     "DoNotContact",
     "Email",
+    "EmailCategory",
+    "EmailLink",
     "EmailSend",
+    "EmailSendLink",
+    "EmailSendTracking",
+    "EmailStats",
     "EventLog",
     "EventStats",
     "LoginAttempt",
@@ -68,6 +83,7 @@ __all__ = [
     "SegmentMembershipChange",
     "Stage",
     "Tag",
+    "TrackingHit",
     "User",
     "UserSession",
 ]

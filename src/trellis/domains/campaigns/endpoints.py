@@ -55,6 +55,7 @@ async def event_types(actor: ActorDep) -> list[EventTypeRead]:
             jumps=t.jumps,
             parent_types=sorted(t.parent_types),
             behaviour=t.behaviour,
+            references=dict(t.references),
             schema_=t.schema(),
         )
         for t in campaign_service.registry

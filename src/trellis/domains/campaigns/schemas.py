@@ -234,6 +234,11 @@ class EventTypeRead(BaseModel):
     jumps: bool
     parent_types: list[str]
     behaviour: str | None
+    references: dict[str, str] = Field(
+        default_factory=dict,
+        description="Config fields that name other things, and what: segment, user, stage, "
+        "company, campaign, email (the builder shows a picker for them).",
+    )
     schema_: dict[str, Any] = Field(alias="schema")
 
     model_config = ConfigDict(populate_by_name=True)

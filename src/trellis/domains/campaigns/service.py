@@ -502,7 +502,7 @@ class CampaignService:
             missing = set(ids) - await self._existing(session, kind, ids)
             for item in sorted(missing):
                 errors.append(
-                    FieldError(f"{base}/{field}", f"No {kind} with id {item}.", "not_found")
+                    FieldError(f"{base}/{name}", f"No {kind} with id {item}.", "not_found")
                 )
         return errors
 

@@ -36,6 +36,7 @@ from trellis.domains.emails.render import (
     CompiledEmail,
     EmailContent,
     NoTracking,
+    Rendered,
     RenderInput,
     TemplateProblem,
     TrackingHook,
@@ -444,6 +445,36 @@ class EmailService:
             subject=rendered.subject, html=rendered.html, text=rendered.text, links=rendered.links
         )
 
+    async def render_send(
+        self, session: AsyncSession, send_id: int, *, tracking: TrackingHook | None
+    ) -> Rendered | None:
+        """A message as its recipient got it, for the web view: the send's email (its current
+        version) with the contact's data and the send's own links; None when either is gone."""
+        repo = EmailRepository(session)
+        row = await repo.send(send_id)
+        email = await repo.get(row.email_id) if row is not None else None
+        if row is None or email is None:
+            return None
+        contact, owner = dict(SAMPLE.contact), dict(SAMPLE.owner)
+        if row.contact_id is not None:
+            found = await self._render_input(session, [row.contact_id])
+            if row.contact_id not in found:
+                return None
+            contact, owner = found[row.contact_id]
+        unsubscribe, webview, preferences, _ = self._links(row.id, self._sender(email)[0])
+        return self.compiled(email).render(
+            RenderInput(
+                contact=contact,
+                owner=owner,
+                unsubscribe_url=unsubscribe,
+                webview_url=webview,
+                preferences_url=preferences,
+                date=(row.sent_at or row.created_at).date().isoformat(),
+            ),
+            send_id=row.id,
+            tracking=tracking,
+        )
+
     def _sender(self, email: Email) -> tuple[str, str]:
         if email.from_address:
             return email.from_address, email.from_name
@@ -597,6 +628,15 @@ class EmailService:
         if marketing and remaining:
             for cid, why in (await repo.on_dnc(remaining)).items():
                 results[cid] = QueuedEmail("skipped", f"On Do Not Contact for email ({why}).")
+            remaining = [c for c in remaining if c not in results]
+        if marketing and remaining:
+            # Imported here: the tracking domain builds on this one.
+            from trellis.domains.tracking.service import tracking_service
+
+            for cid in await tracking_service.opted_out_of_email(session, email.id, remaining):
+                results[cid] = QueuedEmail(
+                    "skipped", "Opted out of this email's category in the preference centre."
+                )
             remaining = [c for c in remaining if c not in results]
         if marketing and remaining and not request.allow_repeat:
             for cid in await repo.already_received(email.id, remaining):
