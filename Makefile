@@ -13,6 +13,8 @@ PYTEST_WORKERS ?= auto
 CHROMIUM := /usr/bin/chromium
 
 export UV_LINK_MODE := copy
+# Carbon's packages phone home after install unless told not to.
+export IBM_TELEMETRY_DISABLED := true
 
 .PHONY: help run test install uv ui-deps ui-build ui-test chromium lint typecheck \
         test-sqlite test-postgres test-e2e openapi api-client bench

@@ -5,6 +5,12 @@ import { AuthProvider, ME_KEY, useAuth } from "./auth/AuthContext";
 import { AppShell } from "./components/AppShell";
 import { PageLoading } from "./components/common";
 import { ToastProvider } from "./components/Toasts";
+import { CampaignBuilderPage } from "./campaigns/builder/CampaignBuilderPage";
+import { CampaignPage } from "./campaigns/pages/CampaignPage";
+import { CampaignsPage } from "./campaigns/pages/CampaignsPage";
+import { EmailEditorPage } from "./emails/EmailEditorPage";
+import { EmailsPage } from "./emails/EmailsPage";
+import { OutboxMessagePage, OutboxPage } from "./emails/OutboxPage";
 import { AuditLogPage } from "./pages/AuditLogPage";
 import { DashboardPage } from "./pages/DashboardPage";
 import { LoginPage } from "./pages/LoginPage";
@@ -78,6 +84,15 @@ export function AppRoutes() {
         <Route path="segments" element={<SegmentsPage />} />
         <Route path="segments/new" element={<SegmentEditorPage />} />
         <Route path="segments/:segmentId" element={<SegmentEditorPage />} />
+        <Route path="campaigns" element={<CampaignsPage />} />
+        <Route path="campaigns/new" element={<CampaignBuilderPage />} />
+        <Route path="campaigns/:campaignId" element={<CampaignPage />} />
+        <Route path="campaigns/:campaignId/edit" element={<CampaignBuilderPage />} />
+        <Route path="emails" element={<EmailsPage />} />
+        <Route path="emails/new" element={<EmailEditorPage />} />
+        <Route path="emails/:emailId" element={<EmailEditorPage />} />
+        <Route path="outbox" element={<OutboxPage />} />
+        <Route path="outbox/:messageId" element={<OutboxMessagePage />} />
         <Route path="companies" element={<CompaniesPage />} />
         <Route path="companies/:companyId" element={<CompanyDetailPage />} />
         <Route path="settings/fields" element={<FieldsPage />} />

@@ -1144,6 +1144,304 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/campaigns/{campaign_id}/publish-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many contacts would enter if the campaign were published now */
+        get: operations["publish_preview_api_v2_campaigns__campaign_id__publish_preview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/{campaign_id}/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failed steps waiting for another attempt, and dead ones, with their reason */
+        get: operations["campaign_failures_api_v2_campaigns__campaign_id__failures_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current user's notifications, newest first */
+        get: operations["list_notifications_api_v2_notifications_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/notifications/{notification_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark Notification Read */
+        post: operations["mark_notification_read_api_v2_notifications__notification_id__read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark All Notifications Read */
+        post: operations["mark_all_notifications_read_api_v2_notifications_read_all_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/emails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Emails */
+        get: operations["list_emails_api_v2_emails_get"];
+        put?: never;
+        /** Create Email */
+        post: operations["create_email_api_v2_emails_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/emails/{email_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Email */
+        get: operations["get_email_api_v2_emails__email_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Email */
+        delete: operations["delete_email_api_v2_emails__email_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Email */
+        patch: operations["update_email_api_v2_emails__email_id__patch"];
+        trace?: never;
+    };
+    "/api/v2/emails/{email_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Render the email for a contact (or a sample contact) without sending it */
+        post: operations["preview_email_api_v2_emails__email_id__preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/emails/{email_id}/test-send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the email now to the current user, rendered for a contact or the sample */
+        post: operations["test_send_email_api_v2_emails__email_id__test_send_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/emails/{email_id}/sends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Email Sends */
+        get: operations["list_email_sends_api_v2_emails__email_id__sends_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/email-sends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Contact Sends */
+        get: operations["list_contact_sends_api_v2_contacts__contact_id__email_sends_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/email-frequency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Contact Frequency */
+        get: operations["get_contact_frequency_api_v2_contacts__contact_id__email_frequency_get"];
+        /** The contact's own cap on marketing emails (null values: the instance default) */
+        put: operations["set_contact_frequency_api_v2_contacts__contact_id__email_frequency_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Outbox */
+        get: operations["list_outbox_api_v2_outbox_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/outbox/{message_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Outbox Message */
+        get: operations["get_outbox_message_api_v2_outbox__message_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/emails/{email_id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Email Stats */
+        get: operations["email_stats_api_v2_emails__email_id__stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/emails/{email_id}/category": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Email Category */
+        get: operations["email_category_api_v2_emails__email_id__category_get"];
+        /** Set Email Category */
+        put: operations["set_email_category_api_v2_emails__email_id__category_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/email-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email Events
+         * @description Deliveries, bounces and complaints from a mail provider's webhook (at most 1,000 events
+         *     a request). Hard bounces and complaints put the contact on Do Not Contact for email.
+         */
+        post: operations["email_events_api_v2_email_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1481,6 +1779,21 @@ export interface components {
             canvas?: {
                 [key: string]: unknown;
             };
+        };
+        /** CategoryRead */
+        CategoryRead: {
+            /** Email Id */
+            email_id: number;
+            /** Category */
+            category: string | null;
+        };
+        /** CategoryUpdate */
+        CategoryUpdate: {
+            /**
+             * Category
+             * @description The subscription category recipients can opt out of; null: none.
+             */
+            category: string | null;
         };
         /** CellErrorRead */
         CellErrorRead: {
@@ -1879,6 +2192,26 @@ export interface components {
             /** Count */
             count: number;
         };
+        /**
+         * CurrentStep
+         * @description A step a member waits on: scheduled (with its due time), waiting (a decision, until its
+         *     deadline, if any) or running.
+         */
+        CurrentStep: {
+            /** Event Key */
+            event_key: string;
+            /** Event Name */
+            event_name: string;
+            /** Type */
+            type: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "scheduled" | "waiting" | "running";
+            /** Due At */
+            due_at: string | null;
+        };
         /** DeletedStepChoice */
         DeletedStepChoice: {
             /**
@@ -1939,6 +2272,283 @@ export interface components {
             target: string;
             /** Path */
             path?: string | null;
+        };
+        /** EmailCreate */
+        EmailCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @default template
+             * @enum {string}
+             */
+            kind: "template" | "broadcast";
+            /** Subject */
+            subject: string;
+            /**
+             * Preheader
+             * @default
+             */
+            preheader: string;
+            /**
+             * From Name
+             * @default
+             */
+            from_name: string;
+            /**
+             * From Address
+             * @description Empty: the instance's sender.
+             * @default
+             */
+            from_address: string;
+            /**
+             * Reply To
+             * @default
+             */
+            reply_to: string;
+            /**
+             * Headers
+             * @default []
+             */
+            headers: components["schemas"]["Header"][];
+            /**
+             * Body Format
+             * @default mjml
+             * @enum {string}
+             */
+            body_format: "mjml" | "html";
+            /**
+             * Body
+             * @description MJML (<mjml>...</mjml>) or HTML, with tokens such as {contactfield=first_name|there}, {ownerfield=email}, {unsubscribe_url}, {webview_url}, {preferences_url}, {date}, or sandboxed Jinja2 over contact and owner.
+             */
+            body: string;
+            /** Text Body */
+            text_body?: string | null;
+            /**
+             * Language
+             * @default en
+             */
+            language: string;
+            utm?: components["schemas"]["Utm"];
+            /**
+             * Is Published
+             * @default false
+             */
+            is_published: boolean;
+            /**
+             * Projects
+             * @description Ids of the projects this entity belongs to.
+             */
+            projects?: number[];
+        };
+        /**
+         * EmailEventIn
+         * @description One event from a mail provider's webhook, in Trellis' generic shape.
+         */
+        EmailEventIn: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "bounce" | "complaint" | "delivered";
+            /**
+             * Message Id
+             * @description The Message-ID the message went out with (angle brackets or not).
+             */
+            message_id?: string | null;
+            /**
+             * Send Id
+             * @description Trellis' send id, if known.
+             */
+            send_id?: number | null;
+            /**
+             * Email
+             * @description The recipient; used alone when no message is named.
+             */
+            email?: string | null;
+            /**
+             * Bounce Type
+             * @description For bounces: permanent (hard) or temporary (soft).
+             * @default hard
+             * @enum {string}
+             */
+            bounce_type: "hard" | "soft";
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+            /** Occurred At */
+            occurred_at?: string | null;
+        };
+        /** EmailEventsResult */
+        EmailEventsResult: {
+            /**
+             * Accepted
+             * @description Events that matched a message or a contact.
+             */
+            accepted: number;
+            /**
+             * Unmatched
+             * @description Indexes of events that matched nothing.
+             */
+            unmatched: number[];
+            /**
+             * Dnc Added
+             * @description Contacts put on Do Not Contact by these events.
+             */
+            dnc_added: number;
+        };
+        /** EmailRead */
+        EmailRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "template" | "broadcast";
+            /** Subject */
+            subject: string;
+            /** Preheader */
+            preheader: string;
+            /** From Name */
+            from_name: string;
+            /** From Address */
+            from_address: string;
+            /** Reply To */
+            reply_to: string;
+            /** Headers */
+            headers: components["schemas"]["Header"][];
+            /**
+             * Body Format
+             * @enum {string}
+             */
+            body_format: "mjml" | "html";
+            /** Body */
+            body: string;
+            /**
+             * Text Body
+             * @description The plain-text part as edited; null when it is generated from the HTML.
+             */
+            text_body: string | null;
+            /** Language */
+            language: string;
+            utm: components["schemas"]["Utm"];
+            /** Is Published */
+            is_published: boolean;
+            /**
+             * Content Version
+             * @description Bumped by every change to the content.
+             */
+            content_version: number;
+            /** Created By Id */
+            created_by_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /**
+             * Projects
+             * @default []
+             */
+            projects: components["schemas"]["ProjectRef"][];
+        };
+        /** EmailStatsRead */
+        EmailStatsRead: {
+            /** Email Id */
+            email_id: number;
+            /**
+             * Sent
+             * @description Messages handed to the transport.
+             */
+            sent: number;
+            /**
+             * Queued
+             * @description Waiting to go (including deferred ones).
+             */
+            queued: number;
+            /** Failed */
+            failed: number;
+            /**
+             * Skipped
+             * @description Not sent because of a rule (DNC, cap, already received).
+             */
+            skipped: number;
+            /**
+             * Delivered
+             * @description Confirmed by the provider (webhook or DSN).
+             */
+            delivered: number;
+            /** Opens */
+            opens: number;
+            /** Unique Opens */
+            unique_opens: number;
+            /** Clicks */
+            clicks: number;
+            /** Unique Clicks */
+            unique_clicks: number;
+            /** Unsubscribes */
+            unsubscribes: number;
+            /** Bounces */
+            bounces: number;
+            /** Hard Bounces */
+            hard_bounces: number;
+            /** Complaints */
+            complaints: number;
+            /** Links */
+            links: components["schemas"]["LinkStats"][];
+        };
+        /** EmailUpdate */
+        EmailUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Kind */
+            kind?: ("template" | "broadcast") | null;
+            /** Subject */
+            subject?: string | null;
+            /** Preheader */
+            preheader?: string | null;
+            /** From Name */
+            from_name?: string | null;
+            /** From Address */
+            from_address?: string | null;
+            /** Reply To */
+            reply_to?: string | null;
+            /** Headers */
+            headers?: components["schemas"]["Header"][] | null;
+            /** Body Format */
+            body_format?: ("mjml" | "html") | null;
+            /** Body */
+            body?: string | null;
+            /**
+             * Text Body
+             * @description Send null (with generate_text) to go back to the generated one.
+             */
+            text_body?: string | null;
+            /**
+             * Generate Text
+             * @description Drop the edited plain-text part and generate it again.
+             * @default false
+             */
+            generate_text: boolean;
+            /** Language */
+            language?: string | null;
+            utm?: components["schemas"]["Utm"] | null;
+            /** Is Published */
+            is_published?: boolean | null;
+            /** Projects */
+            projects?: number[] | null;
         };
         /** EventDoc */
         EventDoc: {
@@ -2060,10 +2670,59 @@ export interface components {
             parent_types: string[];
             /** Behaviour */
             behaviour: string | null;
+            /**
+             * References
+             * @description Config fields that name other things, and what: segment, user, stage, company, campaign, email (the builder shows a picker for them).
+             */
+            references?: {
+                [key: string]: string;
+            };
             /** Schema */
             schema: {
                 [key: string]: unknown;
             };
+        };
+        /** FailureRead */
+        FailureRead: {
+            /** Contact Id */
+            contact_id: number;
+            /** Email */
+            email: string | null;
+            /** Name */
+            name: string;
+            /** Event Key */
+            event_key: string;
+            /** Event Name */
+            event_name: string;
+            /** Type */
+            type: string;
+            /** Rotation */
+            rotation: number;
+            /**
+             * Status
+             * @description failed: waiting for its next attempt; dead: out of attempts.
+             * @enum {string}
+             */
+            status: "failed" | "dead";
+            /** Attempts */
+            attempts: number;
+            /** Reason */
+            reason: string | null;
+            /**
+             * Reached At
+             * Format: date-time
+             */
+            reached_at: string;
+            /**
+             * Failed At
+             * @description When a dead step gave up.
+             */
+            failed_at: string | null;
+            /**
+             * Next Attempt At
+             * @description When a failed step is tried again.
+             */
+            next_attempt_at: string | null;
         };
         /** FieldCreate */
         FieldCreate: {
@@ -2229,10 +2888,43 @@ export interface components {
              */
             value: string;
         };
+        /** FrequencyRead */
+        FrequencyRead: {
+            /** Contact Id */
+            contact_id: number;
+            /**
+             * Frequency Limit
+             * @description Marketing emails per period for this contact; null: the instance default.
+             */
+            frequency_limit: number | null;
+            /** Frequency Days */
+            frequency_days: number | null;
+            /**
+             * Effective Limit
+             * @description What applies now; 0 means no cap.
+             */
+            effective_limit: number;
+            /** Effective Days */
+            effective_days: number;
+        };
+        /** FrequencyUpdate */
+        FrequencyUpdate: {
+            /** Frequency Limit */
+            frequency_limit?: number | null;
+            /** Frequency Days */
+            frequency_days?: number | null;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** Header */
+        Header: {
+            /** Name */
+            name: string;
+            /** Value */
+            value: string;
         };
         /** Health */
         Health: {
@@ -2406,6 +3098,15 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** LinkStats */
+        LinkStats: {
+            /** Url */
+            url: string;
+            /** Clicks */
+            clicks: number;
+            /** Unique Clicks */
+            unique_clicks: number;
+        };
         /** ListResponse[AuditEntryRead] */
         ListResponse_AuditEntryRead_: {
             /** Data */
@@ -2430,10 +3131,34 @@ export interface components {
             data: components["schemas"]["ContactRead"][];
             meta: components["schemas"]["PageMeta"];
         };
+        /** ListResponse[EmailRead] */
+        ListResponse_EmailRead_: {
+            /** Data */
+            data: components["schemas"]["EmailRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[FailureRead] */
+        ListResponse_FailureRead_: {
+            /** Data */
+            data: components["schemas"]["FailureRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
         /** ListResponse[ImportRead] */
         ListResponse_ImportRead_: {
             /** Data */
             data: components["schemas"]["ImportRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[NotificationRead] */
+        ListResponse_NotificationRead_: {
+            /** Data */
+            data: components["schemas"]["NotificationRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[OutboxItem] */
+        ListResponse_OutboxItem_: {
+            /** Data */
+            data: components["schemas"]["OutboxItem"][];
             meta: components["schemas"]["PageMeta"];
         };
         /** ListResponse[ProjectRead] */
@@ -2452,6 +3177,12 @@ export interface components {
         ListResponse_SegmentRead_: {
             /** Data */
             data: components["schemas"]["SegmentRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[SendRead] */
+        ListResponse_SendRead_: {
+            /** Data */
+            data: components["schemas"]["SendRead"][];
             meta: components["schemas"]["PageMeta"];
         };
         /** ListResponse[TagRead] */
@@ -2478,6 +3209,11 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /** MarkedRead */
+        MarkedRead: {
+            /** Marked */
+            marked: number;
         };
         /** Me */
         Me: {
@@ -2550,6 +3286,26 @@ export interface components {
              */
             other_id: number;
         };
+        /** NotificationRead */
+        NotificationRead: {
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Title */
+            title: string;
+            /** Body */
+            body: string;
+            /** Link */
+            link: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+        };
         /** OperatorRead */
         OperatorRead: {
             /** Key */
@@ -2561,6 +3317,55 @@ export interface components {
              * @enum {string}
              */
             value: "none" | "single" | "list" | "pair";
+        };
+        /** OutboxItem */
+        OutboxItem: {
+            /** Id */
+            id: number;
+            /** Send Id */
+            send_id: number | null;
+            /** Message Id */
+            message_id: string;
+            /** Sender */
+            sender: string;
+            /** Recipients */
+            recipients: string[];
+            /** Subject */
+            subject: string;
+            /** Size */
+            size: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** OutboxMessageRead */
+        OutboxMessageRead: {
+            /** Id */
+            id: number;
+            /** Send Id */
+            send_id: number | null;
+            /** Message Id */
+            message_id: string;
+            /** Sender */
+            sender: string;
+            /** Recipients */
+            recipients: string[];
+            /** Subject */
+            subject: string;
+            /** Size */
+            size: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Raw
+             * @description The whole message as it would have been sent (RFC 5322).
+             */
+            raw: string;
         };
         /** PageMeta */
         PageMeta: {
@@ -2613,6 +3418,47 @@ export interface components {
             target: string | null;
             /** Samples */
             samples: string[];
+        };
+        /** PreviewRead */
+        PreviewRead: {
+            /** Subject */
+            subject: string;
+            /** Html */
+            html: string;
+            /** Text */
+            text: string;
+            /** Links */
+            links: string[];
+        };
+        /** PreviewRequest */
+        PreviewRequest: {
+            /**
+             * Contact Id
+             * @description Render for this contact; none: a sample contact.
+             */
+            contact_id?: number | null;
+        };
+        /** PreviewSource */
+        PreviewSource: {
+            /**
+             * Kind
+             * @constant
+             */
+            kind: "segment";
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Audience
+             * @enum {string}
+             */
+            audience: "live" | "locked";
+            /**
+             * Count
+             * @description Contacts of the segment this source admits now.
+             */
+            count: number;
         };
         /** ProjectCreate */
         ProjectCreate: {
@@ -2679,6 +3525,16 @@ export interface components {
             name?: string | null;
             /** Description */
             description?: string | null;
+        };
+        /** PublishPreview */
+        PublishPreview: {
+            /**
+             * Entering Now
+             * @description Contacts who would enter if the campaign were published now: in a source, counted once, leaving out members who may not enter again.
+             */
+            entering_now: number;
+            /** Sources */
+            sources: components["schemas"]["PreviewSource"][];
         };
         /** RebuildQueued */
         RebuildQueued: {
@@ -2856,6 +3712,59 @@ export interface components {
             /** Projects */
             projects?: number[] | null;
         };
+        /** SendRead */
+        SendRead: {
+            /** Id */
+            id: number;
+            /** Email Id */
+            email_id: number;
+            /** Email Version */
+            email_version: number;
+            /** Contact Id */
+            contact_id: number | null;
+            /**
+             * Recipient
+             * @enum {string}
+             */
+            recipient: "contact" | "user";
+            /** To Address */
+            to_address: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "marketing" | "transactional";
+            /** Source */
+            source: string;
+            /** Campaign Id */
+            campaign_id: number | null;
+            /** Event Id */
+            event_id: number | null;
+            /** Rotation */
+            rotation: number | null;
+            /** Broadcast Id */
+            broadcast_id: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "sending" | "sent" | "failed" | "skipped";
+            /** Reason */
+            reason: string | null;
+            /** Message Id */
+            message_id: string;
+            /** Attempts */
+            attempts: number;
+            /** Due At */
+            due_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Sent At */
+            sent_at: string | null;
+        };
         /** SetupRequest */
         SetupRequest: {
             /**
@@ -2977,6 +3886,22 @@ export interface components {
         TagRename: {
             /** Name */
             name: string;
+        };
+        /** TestSendRead */
+        TestSendRead: {
+            /** Send Id */
+            send_id: number;
+            /** To Address */
+            to_address: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "sending" | "sent" | "failed" | "skipped";
+            /** Reason */
+            reason: string | null;
+            /** Message Id */
+            message_id: string;
         };
         /** TimingDoc */
         TimingDoc: {
@@ -3209,6 +4134,29 @@ export interface components {
             /** Is Active */
             is_active?: boolean | null;
         };
+        /** Utm */
+        Utm: {
+            /**
+             * Source
+             * @default
+             */
+            source: string;
+            /**
+             * Medium
+             * @default
+             */
+            medium: string;
+            /**
+             * Campaign
+             * @default
+             */
+            campaign: string;
+            /**
+             * Content
+             * @default
+             */
+            content: string;
+        };
         /** ValidationError */
         ValidationError: {
             /** Location */
@@ -3274,6 +4222,11 @@ export interface components {
              * @default []
              */
             current_steps: string[];
+            /**
+             * Waiting On
+             * @description The open steps with their due times (members list).
+             */
+            waiting_on?: components["schemas"]["CurrentStep"][];
         };
         /** MemberRead */
         trellis__domains__segments__schemas__MemberRead: {
@@ -6440,6 +7393,729 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["trellis__domains__campaigns__schemas__MemberRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    publish_preview_api_v2_campaigns__campaign_id__publish_preview_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishPreview"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    campaign_failures_api_v2_campaigns__campaign_id__failures_get: {
+        parameters: {
+            query?: {
+                status?: ("failed" | "dead") | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_FailureRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_notifications_api_v2_notifications_get: {
+        parameters: {
+            query?: {
+                /** @description Only unread (true) or read (false) */
+                unread?: boolean | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_NotificationRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    mark_notification_read_api_v2_notifications__notification_id__read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notification_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkedRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    mark_all_notifications_read_api_v2_notifications_read_all_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkedRead"];
+                };
+            };
+        };
+    };
+    list_emails_api_v2_emails_get: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive search */
+                q?: string | null;
+                project?: number | null;
+                kind?: ("template" | "broadcast") | null;
+                is_published?: boolean | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_EmailRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_email_api_v2_emails_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_email_api_v2_emails__email_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_email_api_v2_emails__email_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_email_api_v2_emails__email_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_email_api_v2_emails__email_id__preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_send_email_api_v2_emails__email_id__test_send_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestSendRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_email_sends_api_v2_emails__email_id__sends_get: {
+        parameters: {
+            query?: {
+                status?: ("queued" | "sending" | "sent" | "failed" | "skipped") | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                email_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_SendRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_contact_sends_api_v2_contacts__contact_id__email_sends_get: {
+        parameters: {
+            query?: {
+                status?: ("queued" | "sending" | "sent" | "failed" | "skipped") | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_SendRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_contact_frequency_api_v2_contacts__contact_id__email_frequency_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FrequencyRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_contact_frequency_api_v2_contacts__contact_id__email_frequency_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FrequencyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FrequencyRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_outbox_api_v2_outbox_get: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive search */
+                q?: string | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_OutboxItem_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_outbox_message_api_v2_outbox__message_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboxMessageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    email_stats_api_v2_emails__email_id__stats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailStatsRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    email_category_api_v2_emails__email_id__category_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_email_category_api_v2_emails__email_id__category_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CategoryUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    email_events_api_v2_email_events_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailEventIn"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailEventsResult"];
                 };
             };
             /** @description Validation Error */

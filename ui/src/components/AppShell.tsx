@@ -13,13 +13,99 @@ import {
   SideNavMenuItem,
   SkipToContent,
 } from "@carbon/react";
-import { Dashboard, Enterprise, Folders, Group, Policy, Settings, UserAvatar, UserMultiple } from "@carbon/icons-react";
+import { Dashboard, Email, Enterprise, Flow, Folders, Group, Notification as Bell, Policy, Settings, UserAvatar, UserMultiple } from "@carbon/icons-react";
+import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router-dom";
+import { api, ok } from "../api/client";
+import { describeError } from "../api/problem";
 import { useAuth } from "../auth/AuthContext";
+import "../campaigns/pages/pages.scss";
+import { formatDateTime } from "./common";
 import { can, canView } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
 import { useToast } from "./Toasts";
+
+const CAMPAIGNS = RESOURCES.campaigns;
+// Emails, and the outbox, which shows what emails would send.
+const EMAILS = RESOURCES.emails;
+
+/** How often the unread count refreshes: a paused campaign should not wait for a reload. */
+const NOTIFICATIONS_POLL_MS = 30_000;
+const notificationsKey = ["notifications"] as const;
+
+/** The unread count on the bell, and the panel of the user's notifications. */
+function useNotifications(open: boolean) {
+  const unread = useQuery({
+    queryKey: [...notificationsKey, "unread-count"],
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/notifications", { params: { query: { unread: true, "page[size]": 1 } } })).meta.total,
+    refetchInterval: NOTIFICATIONS_POLL_MS,
+  });
+  const list = useQuery({
+    queryKey: [...notificationsKey, "list"],
+    queryFn: async () => ok(await api.GET("/api/v2/notifications", { params: { query: { "page[size]": 20 } } })),
+    enabled: open,
+    placeholderData: keepPreviousData,
+  });
+  return { unread, list };
+}
+
+function NotificationsPanel({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const { notify } = useToast();
+  const { list } = useNotifications(open);
+  const items = list.data?.data ?? [];
+  const refresh = () => queryClient.invalidateQueries({ queryKey: notificationsKey });
+  async function openItem(id: number, link: string | null | undefined, read: boolean) {
+    try {
+      if (!read) ok(await api.POST("/api/v2/notifications/{notification_id}/read", { params: { path: { notification_id: id } } }));
+    } catch (e) {
+      notify("error", "Could not mark as read", describeError(e));
+    }
+    void refresh();
+    // Only paths inside the app are followed: a link is never an outside address.
+    if (link && link.startsWith("/") && !link.startsWith("//")) {
+      onClose();
+      navigate(link);
+    }
+  }
+  async function readAll() {
+    try {
+      ok(await api.POST("/api/v2/notifications/read-all"));
+      void refresh();
+    } catch (e) {
+      notify("error", "Could not mark as read", describeError(e));
+    }
+  }
+  if (!open) return null;
+  return (
+    <div className="trellis-notifications">
+      <div className="trellis-notifications__head">
+        <strong>Notifications</strong>
+        <Button kind="ghost" size="sm" onClick={() => void readAll()} disabled={!items.some((n) => !n.read_at)}>
+          Mark all as read
+        </Button>
+      </div>
+      {list.isPending ? <p className="trellis-notifications__head">Loading…</p> : null}
+      {list.isError ? <p className="trellis-notifications__head">{describeError(list.error)}</p> : null}
+      {list.data && items.length === 0 ? <p className="trellis-notifications__head">No notifications.</p> : null}
+      <ul className="trellis-notifications__list" aria-label="Notifications">
+        {items.map((n) => (
+          <li key={n.id} className={n.read_at ? undefined : "trellis-notification--unread"}>
+            <button type="button" onClick={() => void openItem(n.id, n.link, n.read_at !== null)}>
+              <strong>{n.title}</strong>
+              {n.read_at ? null : <span className="cds--visually-hidden"> (unread)</span>}
+              {n.body ? <span className="trellis-notification__body">{n.body}</span> : null}
+              <span className="trellis-notification__time">{formatDateTime(n.created_at)}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
 
 export function AppShell() {
   const { me, logout } = useAuth();
@@ -27,9 +113,16 @@ export function AppShell() {
   const location = useLocation();
   const { notify } = useToast();
   const [userMenuOpen, setUserMenuOpen] = useState(false);
+  const [bellOpen, setBellOpen] = useState(false);
   const panelRef = useRef<HTMLDivElement>(null);
+  const bellRef = useRef<HTMLDivElement>(null);
+  const { unread } = useNotifications(false);
+  const unreadCount = unread.data ?? 0;
 
-  useEffect(() => setUserMenuOpen(false), [location.pathname]);
+  useEffect(() => {
+    setUserMenuOpen(false);
+    setBellOpen(false);
+  }, [location.pathname]);
   useEffect(() => {
     if (!userMenuOpen) return;
     const onKey = (e: KeyboardEvent) => {
@@ -39,6 +132,14 @@ export function AppShell() {
     panelRef.current?.querySelector<HTMLElement>("button")?.focus();
     return () => window.removeEventListener("keydown", onKey);
   }, [userMenuOpen]);
+  useEffect(() => {
+    if (!bellOpen) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") setBellOpen(false);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [bellOpen]);
 
   const path = location.pathname;
   const active = (prefix: string) => (prefix === "/" ? path === "/" : path === prefix || path.startsWith(`${prefix}/`));
@@ -62,15 +163,37 @@ export function AppShell() {
         </HeaderName>
         <HeaderGlobalBar>
           <HeaderGlobalAction
+            aria-label={unreadCount ? `Notifications, ${unreadCount} unread` : "Notifications"}
+            aria-expanded={bellOpen}
+            isActive={bellOpen}
+            className="trellis-bell"
+            onClick={() => {
+              setUserMenuOpen(false);
+              setBellOpen((o) => !o);
+            }}
+            tooltipAlignment="end"
+          >
+            <Bell size={20} />
+            {unreadCount ? (
+              <span className="trellis-bell__count" aria-hidden="true">{unreadCount > 99 ? "99+" : unreadCount}</span>
+            ) : null}
+          </HeaderGlobalAction>
+          <HeaderGlobalAction
             aria-label={me ? `User menu for ${me.user.name || me.user.email}` : "User menu"}
             aria-expanded={userMenuOpen}
             isActive={userMenuOpen}
-            onClick={() => setUserMenuOpen((o) => !o)}
+            onClick={() => {
+              setBellOpen(false);
+              setUserMenuOpen((o) => !o);
+            }}
             tooltipAlignment="end"
           >
             <UserAvatar size={20} />
           </HeaderGlobalAction>
         </HeaderGlobalBar>
+        <HeaderPanel expanded={bellOpen} aria-label="Notifications panel" ref={bellRef}>
+          <NotificationsPanel open={bellOpen} onClose={() => setBellOpen(false)} />
+        </HeaderPanel>
         <HeaderPanel expanded={userMenuOpen} aria-label="User menu" ref={panelRef}>
           {userMenuOpen && me ? (
             <div style={{ padding: "1rem", display: "flex", flexDirection: "column", gap: "0.75rem" }}>
@@ -110,6 +233,21 @@ export function AppShell() {
             <SideNavLink as={NavLink} to="/segments" renderIcon={Group} isActive={active("/segments")}>
               Segments
             </SideNavLink>
+          ) : null}
+          {canView(me, CAMPAIGNS) ? (
+            <SideNavLink as={NavLink} to="/campaigns" renderIcon={Flow} isActive={active("/campaigns")}>
+              Campaigns
+            </SideNavLink>
+          ) : null}
+          {canView(me, EMAILS) ? (
+            <SideNavMenu title="Emails" renderIcon={Email} defaultExpanded isActive={active("/emails") || active("/outbox")}>
+              <SideNavMenuItem as={NavLink} to="/emails" isActive={active("/emails")}>
+                Emails
+              </SideNavMenuItem>
+              <SideNavMenuItem as={NavLink} to="/outbox" isActive={active("/outbox")}>
+                Outbox
+              </SideNavMenuItem>
+            </SideNavMenu>
           ) : null}
           {canView(me, RESOURCES.companies) ? (
             <SideNavLink as={NavLink} to="/companies" renderIcon={Enterprise} isActive={active("/companies")}>

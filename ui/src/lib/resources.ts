@@ -14,4 +14,6 @@ export const RESOURCES = {
   stages: "stages",
   segments: "segments",
   imports: "imports",
+  campaigns: "campaigns",
+  emails: "emails",
 } as const;

@@ -31,7 +31,9 @@ import { TagInput } from "../../components/fields/TagInput";
 import { useToast } from "../../components/Toasts";
 import { fieldOptions, formatFieldValue } from "../../lib/fieldTypes";
 import { DNC_CHANNELS, DNC_REASONS } from "../../lib/filterDoc";
-import { canEditItem, canDeleteItem, canView } from "../../lib/permissions";
+import { ContactCampaigns } from "../../campaigns/pages/ContactCampaigns";
+import { ContactEmails } from "../../emails/ContactEmails";
+import { canAny, canEditItem, canDeleteItem, canView } from "../../lib/permissions";
 import { RESOURCES } from "../../lib/resources";
 import { useDebounced } from "../../lib/useDebounced";
 import { fieldKey, groupFields, groupLabel } from "./ContactFormModal";
@@ -429,6 +431,18 @@ export function ContactDetailPage() {
               ))}
             </div>
           </section>
+          {canView(me, "campaigns") ? (
+            <section aria-labelledby="contact-campaigns" className="trellis-panel">
+              <h2 id="contact-campaigns" className="trellis-h2">Campaigns</h2>
+              <ContactCampaigns contactId={c.id} editable={canAny(me, "campaigns", ["edit_own", "edit_others"])} />
+            </section>
+          ) : null}
+          {canView(me, "emails") ? (
+            <section aria-labelledby="contact-emails" className="trellis-panel">
+              <h2 id="contact-emails" className="trellis-h2">Emails</h2>
+              <ContactEmails contactId={c.id} />
+            </section>
+          ) : null}
           <section aria-labelledby="contact-timeline" className="trellis-panel">
             <h2 id="contact-timeline" className="trellis-h2">Timeline</h2>
             <ContactTimeline contactId={c.id} labels={labels} />
