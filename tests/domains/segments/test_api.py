@@ -93,6 +93,29 @@ async def test_bad_filters_get_422_with_pointers(admin: httpx.AsyncClient) -> No
     assert count.json()["errors"][0]["pointer"] == "/filters/match"
 
 
+async def test_a_new_or_changed_segment_is_built_without_being_asked(
+    harness: Harness, admin: httpx.AsyncClient
+) -> None:
+    # None of these contacts changes after the segment exists, so the incremental pass
+    # would never add them: the save itself queues the build.
+    world = World(harness.database)
+    a = await world.contact(email="a@example.com", points=10, tags=["vip"])
+    b = await world.contact(email="b@example.com", points=1)
+    vip = all_of(cond("tags", "has_any", ["vip"]))
+    created = await admin.post("/api/v2/segments", json={"name": "VIP", "filters": vip})
+    base = f"/api/v2/segments/{created.json()['id']}"
+    await harness.app.state.jobs.drain()
+    assert sorted(members_of(await admin.get(f"{base}/members"))) == [a]
+
+    cold = all_of(cond("points", "<", 5))
+    changed = await admin.patch(
+        base, json={"filters": cold}, headers={"If-Match": created.headers["etag"]}
+    )
+    assert changed.status_code == 200, changed.text
+    await harness.app.state.jobs.drain()
+    assert sorted(members_of(await admin.get(f"{base}/members"))) == [b]
+
+
 async def test_count_members_manual_changes_and_rebuild(
     harness: Harness, admin: httpx.AsyncClient
 ) -> None:

@@ -217,6 +217,27 @@ async def test_incremental_pass_picks_up_changed_contacts(world: World) -> None:
         _CURSORS.pop(id(ctx), None)
 
 
+async def test_a_contact_stamped_in_the_future_does_not_hide_later_changes(world: World) -> None:
+    # A CLI run with `--now` a week ahead stamps the contacts it touches a week ahead; the
+    # server's incremental pass must still see the changes made after it, in real time.
+    a = await world.contact(email="a@example.com", points=0)
+    b = await world.contact(email="b@example.com", points=0)
+    hot = await world.segment("Hot", cond("points", ">=", 10))
+    await rebuild(world, hot)
+    clock = FixedClock(NOW + timedelta(minutes=5))
+    ctx = JobContext(database=world.database, clock=clock)
+    try:
+        await set_points(world, a, 50, at=clock.now() + timedelta(days=7))
+        await rebuild_changed_contacts(ctx, {})
+        assert await world.members(hot) == {a}
+        clock.advance(timedelta(seconds=1))
+        await set_points(world, b, 50, at=clock.now())
+        await rebuild_changed_contacts(ctx, {})
+        assert await world.members(hot) == {a, b}
+    finally:
+        _CURSORS.pop(id(ctx), None)
+
+
 async def test_unpublished_segments_are_skipped_by_the_full_pass(world: World) -> None:
     await world.contact(email="a@example.com", points=10)
     hot = await world.segment("Hot", cond("points", ">=", 10))

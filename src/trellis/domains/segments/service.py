@@ -320,6 +320,8 @@ class SegmentService:
         )
         repo.add(segment)
         await session.flush()
+        if segment.is_published:
+            _build_soon(segment.id)
         changes = diff({}, _snapshot(segment))
         if data.projects:
             old, new = await project_service.set_entity_projects(
@@ -390,6 +392,8 @@ class SegmentService:
             segment.version += 1
             segment.updated_at = now
             await session.flush()
+            if segment.is_published and ("filters" in changes or "is_published" in changes):
+                _build_soon(segment.id)
             await audit.record(
                 session,
                 actor=actor,
@@ -567,9 +571,7 @@ class SegmentService:
     ) -> None:
         segment = await self.get(session, segment_id, actor=actor)
         actor.require_on("segments", Perm.EDIT_OWN, Perm.EDIT_OTHERS, segment.created_by_id)
-        enqueue_job(
-            REBUILD_JOB, {"segment_id": segment_id}, dedupe_key=f"{REBUILD_JOB}:{segment_id}"
-        )
+        _build_soon(segment_id)
 
     # -- the rebuild, in batches driven by the edge -------------------------------------------
 
@@ -713,3 +715,9 @@ register_projectable(ProjectableType("segment", "Segments", "segments", _segment
 register_field_usage(segment_service.fields_in_use)
 register_timeline_source("segments", segment_service.timeline)
 register_merge_hook("segments", segment_service.merge_contacts)
+
+
+def _build_soon(segment_id: int) -> None:
+    """A new or changed segment is built right after the commit, not at the next full pass:
+    the incremental pass only looks at contacts that changed, and these did not."""
+    enqueue_job(REBUILD_JOB, {"segment_id": segment_id}, dedupe_key=f"{REBUILD_JOB}:{segment_id}")

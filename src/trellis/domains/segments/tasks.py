@@ -119,5 +119,9 @@ async def rebuild_changed_contacts(ctx: JobContext, payload: dict[str, Any]) -> 
         window = await segment_service.changed_contacts(session, after=cursor.updated_after)
     if window.count == 0 or window.last_updated_at is None:
         return
-    await rebuild_segments(ctx.database, now=ctx.clock.now(), updated_after=cursor.updated_after)
-    cursor.updated_after = max(cursor.updated_after, window.last_updated_at)
+    now = ctx.clock.now()
+    await rebuild_segments(ctx.database, now=now, updated_after=cursor.updated_after)
+    # Never past this process's clock: a contact stamped in the future (a CLI run with
+    # `--now` ahead, another host's clock) would otherwise hide every later change until that
+    # time comes. Such a contact is re-evaluated each pass until then, which is harmless.
+    cursor.updated_after = max(cursor.updated_after, min(window.last_updated_at, now))
