@@ -20,6 +20,7 @@ from trellis.db.session import Database, create_engine
 from trellis.domains.audit.endpoints import router as audit_router
 from trellis.domains.campaigns import tasks as campaign_tasks
 from trellis.domains.campaigns.endpoints import router as campaigns_router
+from trellis.domains.campaigns.endpoints import track_router
 from trellis.domains.campaigns.service import EnginePolicy, campaign_service
 from trellis.domains.companies.endpoints import router as companies_router
 from trellis.domains.contacts.endpoints import router as contacts_router
@@ -63,6 +64,7 @@ API_PREFIX = "/api/v2"
 def build_api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     for router in (
+        track_router,
         users_router,
         projects_router,
         audit_router,

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from trellis.db import sqlite_driver
 from trellis.jobs.base import JobBackend, job_buffer
 
 # Set while this task holds the SQLite write lock, so a nested unit of work does not wait on
@@ -67,7 +68,7 @@ def create_engine(
         {"pool_size": pool_size, "max_overflow": pool_size} if pooled else {"poolclass": NullPool}
     )
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, **pool_options)
+        engine = create_async_engine(url, echo=echo, module=sqlite_driver.dbapi(), **pool_options)
         _configure_sqlite(engine, busy_timeout_ms=sqlite_busy_timeout_ms)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=pooled, **pool_options)
