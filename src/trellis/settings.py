@@ -193,6 +193,54 @@ class TrackingSettings(BaseModel):
     max_url_length: int = Field(default=4096, ge=256, le=65_536)
 
 
+class FormSettings(BaseModel):
+    rate_per_ip: float = Field(
+        default=1,
+        ge=0,
+        description="Public form requests (pages, scripts, submissions) per second per IP "
+        "address, sustained (0: no limit).",
+    )
+    burst_per_ip: int = Field(default=30, ge=1, description="Requests allowed in a burst.")
+
+
+class AssetSettings(BaseModel):
+    max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=2 * 1024 * 1024 * 1024,
+        description="The largest asset file an upload may carry, in bytes.",
+    )
+    rate_per_ip: float = Field(
+        default=5,
+        ge=0,
+        description="Public page and download requests per second per IP address (0: no limit).",
+    )
+    burst_per_ip: int = Field(default=60, ge=1, description="Requests allowed in a burst.")
+    gate_link_hours: int = Field(
+        default=24, ge=1, le=24 * 30, description="How long a gated asset's download link works."
+    )
+
+
+class WebSettings(BaseModel):
+    """Website tracking (the script at /t/w.js and its endpoint POST /t/hit)."""
+
+    allowed_origins: list[str] = Field(
+        default=[],
+        description="Origins (https://www.example.com) whose pages may post hits; empty: any.",
+    )
+    click_token: bool = Field(
+        default=False,
+        description="Tracked email links append a signed, short-lived trellis_ct parameter "
+        "(to allowed origins only, when they are set), so that the site's script can tell "
+        "who the visitor is.",
+    )
+    click_token_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    rate_per_ip: float = Field(
+        default=20, ge=0, description="Page hits per second per IP address (0: no limit)."
+    )
+    burst_per_ip: int = Field(default=200, ge=1, description="Hits allowed in a burst.")
+
+
 class LoggingSettings(BaseModel):
     level: str = "INFO"
     format: Literal["console", "json"] = "console"
@@ -219,6 +267,9 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = WebhookSettings()
     mail: MailSettings = MailSettings()
     tracking: TrackingSettings = TrackingSettings()
+    forms: FormSettings = FormSettings()
+    assets: AssetSettings = AssetSettings()
+    web: WebSettings = WebSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")

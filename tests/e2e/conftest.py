@@ -118,6 +118,8 @@ def trellis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
+    # Links, hosted form pages and their own-origin check use the public URL: this server's.
+    env["TRELLIS_BASE_URL"] = base_url
     log_path = data_dir / "serve.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

@@ -6,10 +6,21 @@ import { AppShell } from "./components/AppShell";
 import { PageLoading } from "./components/common";
 import { ToastProvider } from "./components/Toasts";
 import { CampaignBuilderPage } from "./campaigns/builder/CampaignBuilderPage";
+import { ImportCampaignsPage } from "./portability/ImportCampaignsPage";
 import { CampaignPage } from "./campaigns/pages/CampaignPage";
 import { CampaignsPage } from "./campaigns/pages/CampaignsPage";
+import { BroadcastEditorPage } from "./broadcasts/BroadcastEditorPage";
+import { BroadcastPage } from "./broadcasts/BroadcastPage";
+import { BroadcastsPage } from "./broadcasts/BroadcastsPage";
 import { EmailEditorPage } from "./emails/EmailEditorPage";
 import { EmailsPage } from "./emails/EmailsPage";
+import { FormEditorPage } from "./forms/FormEditorPage";
+import { FormResultsPage } from "./forms/FormResultsPage";
+import { FormsPage } from "./forms/FormsPage";
+import { AssetsPage } from "./assets/AssetsPage";
+import { PageEditorPage } from "./pages-builder/PageEditorPage";
+import { PagesPage } from "./pages-builder/PagesPage";
+import { WebTrackingPage } from "./web/WebTrackingPage";
 import { OutboxMessagePage, OutboxPage } from "./emails/OutboxPage";
 import { AuditLogPage } from "./pages/AuditLogPage";
 import { DashboardPage } from "./pages/DashboardPage";
@@ -86,16 +97,30 @@ export function AppRoutes() {
         <Route path="segments/:segmentId" element={<SegmentEditorPage />} />
         <Route path="campaigns" element={<CampaignsPage />} />
         <Route path="campaigns/new" element={<CampaignBuilderPage />} />
+        <Route path="campaigns/import" element={<ImportCampaignsPage />} />
         <Route path="campaigns/:campaignId" element={<CampaignPage />} />
         <Route path="campaigns/:campaignId/edit" element={<CampaignBuilderPage />} />
         <Route path="emails" element={<EmailsPage />} />
         <Route path="emails/new" element={<EmailEditorPage />} />
         <Route path="emails/:emailId" element={<EmailEditorPage />} />
+        <Route path="broadcasts" element={<BroadcastsPage />} />
+        <Route path="broadcasts/new" element={<BroadcastEditorPage />} />
+        <Route path="broadcasts/:broadcastId" element={<BroadcastPage />} />
+        <Route path="broadcasts/:broadcastId/edit" element={<BroadcastEditorPage />} />
+        <Route path="forms" element={<FormsPage />} />
+        <Route path="forms/new" element={<FormEditorPage />} />
+        <Route path="forms/:formId" element={<FormEditorPage />} />
+        <Route path="forms/:formId/results" element={<FormResultsPage />} />
+        <Route path="landing-pages" element={<PagesPage />} />
+        <Route path="landing-pages/new" element={<PageEditorPage />} />
+        <Route path="landing-pages/:pageId" element={<PageEditorPage />} />
+        <Route path="assets" element={<AssetsPage />} />
         <Route path="outbox" element={<OutboxPage />} />
         <Route path="outbox/:messageId" element={<OutboxMessagePage />} />
         <Route path="companies" element={<CompaniesPage />} />
         <Route path="companies/:companyId" element={<CompanyDetailPage />} />
         <Route path="settings/fields" element={<FieldsPage />} />
+        <Route path="settings/web-tracking" element={<WebTrackingPage />} />
         <Route path="stages" element={<StagesPage />} />
         <Route path="tags" element={<TagsPage />} />
         <Route path="audit-log" element={<AuditLogPage />} />

@@ -17,7 +17,14 @@ from trellis.api.problems import install_problem_handlers, problem_response
 from trellis.api.ui import install_ui
 from trellis.clock import Clock, SystemClock
 from trellis.db.session import Database, create_engine
+from trellis.domains.assets.endpoints import router as assets_router
+from trellis.domains.assets.links import AssetLinks
+from trellis.domains.assets.public import public_router as assets_public_router
+from trellis.domains.assets.service import AssetPolicy, asset_service
+from trellis.domains.assets.storage import AssetStore
 from trellis.domains.audit.endpoints import router as audit_router
+from trellis.domains.broadcasts import tasks as broadcast_tasks
+from trellis.domains.broadcasts.endpoints import router as broadcasts_router
 from trellis.domains.campaigns import tasks as campaign_tasks
 from trellis.domains.campaigns.endpoints import router as campaigns_router
 from trellis.domains.campaigns.endpoints import track_router
@@ -30,8 +37,16 @@ from trellis.domains.emails.links import LinkSigner
 from trellis.domains.emails.render import NoTracking
 from trellis.domains.emails.service import MailPolicy, email_service
 from trellis.domains.fields.endpoints import router as fields_router
+from trellis.domains.forms.batching import SubmissionBatcher
+from trellis.domains.forms.endpoints import router as forms_router
+from trellis.domains.forms.public import public_router as forms_public_router
+from trellis.domains.forms.service import form_service
 from trellis.domains.imports.endpoints import router as imports_router
 from trellis.domains.notifications.endpoints import router as notifications_router
+from trellis.domains.pages.endpoints import router as pages_router
+from trellis.domains.pages.public import public_router as pages_public_router
+from trellis.domains.pages.service import page_service
+from trellis.domains.portability.endpoints import router as portability_router
 from trellis.domains.projects.endpoints import router as projects_router
 from trellis.domains.segments import tasks as segment_tasks
 from trellis.domains.segments.endpoints import router as segments_router
@@ -46,6 +61,10 @@ from trellis.domains.tracking.endpoints import router as tracking_router
 from trellis.domains.tracking.service import SignedTracking, tracking_service
 from trellis.domains.users import tasks as user_tasks
 from trellis.domains.users.endpoints import router as users_router
+from trellis.domains.web.endpoints import router as web_router
+from trellis.domains.web.public import public_router as web_public_router
+from trellis.domains.web.service import web_service
+from trellis.domains.web.tasks import WebHitBuffer
 from trellis.jobs.base import JobBackend
 from trellis.jobs.dramatiq_backend import DramatiqBackend, make_broker
 from trellis.jobs.inline import InlineBackend
@@ -75,10 +94,16 @@ def build_api_router() -> APIRouter:
         stages_router,
         segments_router,
         imports_router,
+        portability_router,
         campaigns_router,
         notifications_router,
         emails_router,
+        broadcasts_router,
         tracking_router,
+        forms_router,
+        pages_router,
+        assets_router,
+        web_router,
     ):
         api.include_router(router)
     return api
@@ -141,6 +166,18 @@ def configure_mail(settings: Settings) -> Transport:
     signer = LinkSigner(settings.secret_key(), settings.base_url)
     hook = SignedTracking(signer, max_url_length=settings.tracking.max_url_length)
     tracking_service.configure(hook)
+    form_service.configure(signer)
+    asset_links = AssetLinks(signer)
+    page_service.configure(asset_links)
+    asset_service.configure(
+        AssetPolicy(
+            store=AssetStore(settings.data_dir / "assets"),
+            links=asset_links,
+            max_bytes=settings.assets.max_bytes,
+            gate_link_hours=settings.assets.gate_link_hours,
+        )
+    )
+    web_service.configure(signer, click_token_minutes=settings.web.click_token_minutes)
     email_service.configure(
         MailPolicy(
             transport=transport,
@@ -183,6 +220,11 @@ def build_services(context: JobContext, settings: Settings) -> list[Service]:
             "emails.deliver",
             interval_s=email_tasks.DELIVERY_INTERVAL_S,
             run_once=lambda: email_tasks.deliver(context, {}),
+        ),
+        Service(
+            "broadcasts.run",
+            interval_s=broadcast_tasks.RUN_INTERVAL_S,
+            run_once=lambda: broadcast_tasks.run(context, {}),
         ),
         Service(
             "users.purge_expired_sessions",
@@ -246,8 +288,16 @@ def create_app(
     services_on = settings.services.enabled if run_services is None else run_services
     runner = ServiceRunner(build_services(context, settings) if services_on else [])
     track_batcher = TrackBatcher(database, clock)
+    form_batcher = SubmissionBatcher(database, clock)
     tracking = settings.tracking
     tracking_hits = tracking_tasks.HitBuffer(
+        database,
+        clock,
+        interval_s=tracking.flush_interval_ms / 1000,
+        batch_size=tracking.flush_size,
+        max_buffered=tracking.max_buffered,
+    )
+    web_hits = WebHitBuffer(
         database,
         clock,
         interval_s=tracking.flush_interval_ms / 1000,
@@ -260,12 +310,15 @@ def create_app(
         await backend.start()
         await runner.start()
         await tracking_hits.start()
+        await web_hits.start()
         try:
             yield
         finally:
             await runner.stop()
             await track_batcher.stop()
+            await form_batcher.stop()
             await tracking_hits.stop()
+            await web_hits.stop()
             await backend.stop()
             await http.aclose()
             await email_service.policy.transport.aclose()
@@ -285,14 +338,26 @@ def create_app(
     app.state.clock = clock
     app.state.jobs = backend
     app.state.track_batcher = track_batcher
+    app.state.form_batcher = form_batcher
     app.state.tracking_hits = tracking_hits
+    app.state.web_hits = web_hits
+    app.state.web_limiter = RateLimiter(settings.web.rate_per_ip, settings.web.burst_per_ip)
     app.state.tracking_limiter = RateLimiter(tracking.rate_per_ip, tracking.burst_per_ip)
+    app.state.forms_limiter = RateLimiter(settings.forms.rate_per_ip, settings.forms.burst_per_ip)
+    app.state.assets_limiter = RateLimiter(
+        settings.assets.rate_per_ip, settings.assets.burst_per_ip
+    )
 
     install_problem_handlers(app)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.api.max_body_bytes,
-        uploads={f"{API_PREFIX}/imports": settings.api.max_upload_bytes},
+        uploads={
+            f"{API_PREFIX}/imports": settings.api.max_upload_bytes,
+            f"{API_PREFIX}/campaigns/import": settings.api.max_upload_bytes,
+            # Room for the multipart envelope; the file itself is held to max_bytes.
+            f"{API_PREFIX}/assets": settings.assets.max_bytes + 64 * 1024,
+        },
     )
     app.add_middleware(SecurityHeadersMiddleware)
 
@@ -317,6 +382,10 @@ def create_app(
 
     # The public tracking routes take most of the traffic (pixels, redirects): matched first.
     app.include_router(tracking_public_router)
+    app.include_router(web_public_router)
+    app.include_router(forms_public_router)
+    app.include_router(pages_public_router)
+    app.include_router(assets_public_router)
     app.include_router(build_api_router())
     install_ui(app)
     return app

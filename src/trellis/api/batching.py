@@ -91,7 +91,7 @@ class TrackBatcher:
         outcomes: list[tuple[_Pending, TrackResult | BaseException]] = []
         # A back end sends its events with one token: look it up once per batch.
         by_token: dict[str, Actor] = {}
-        async with self.database.unit_of_work() as session:
+        async with self.database.unit_of_work(brief=True) as session:
             ready: list[_Pending] = []
             for pending in batch:
                 request = pending.request

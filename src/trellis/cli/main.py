@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from trellis.cli import campaigns, contacts, db, segments, tokens, users
+from trellis.cli import broadcasts, campaigns, contacts, db, portability, segments, tokens, users
 from trellis.cli.serve import serve
 from trellis.cli.worker import worker
 
@@ -22,7 +22,10 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(contacts.app, name="contacts")
 app.add_typer(segments.app, name="segments")
+campaigns.app.command("export")(portability.export_campaigns)
+campaigns.app.command("import")(portability.import_campaigns)
 app.add_typer(campaigns.app, name="campaigns")
+app.add_typer(broadcasts.app, name="emails")
 
 
 @app.command()

@@ -10,19 +10,26 @@ This module is a drop-in for ``aiosqlite`` as far as the dialect uses it: ``exec
 statement and reads up to :data:`PREFETCH_ROWS` rows in one hop, and the cursor answers
 ``fetch*``, ``description``, ``rowcount`` and ``close`` from that without going back to the
 thread. Larger results keep their SQLite cursor open on the thread and are read in further
-hops, so memory stays bounded. Statements still run off the event loop, so a long query does
-not stall the requests being served.
+hops, so memory stays bounded. Statements run off the event loop, so a long query does not
+stall the requests being served.
+
+The hot paths whose transactions are made of short statements (the track API's group commit,
+the tracking-hit writer, email delivery) may go further: within :func:`run_inline`, statements
+run on the calling thread with no hop at all. ``BEGIN`` still goes to the thread, because it may
+wait for another process's write lock (the busy timeout); once a transaction holds the lock,
+its statements do not wait on anyone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import queue
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -39,6 +46,21 @@ sqlite_version = sqlite3.sqlite_version
 sqlite_version_info = sqlite3.sqlite_version_info
 
 PREFETCH_ROWS = 2000
+
+_inline: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "trellis_sqlite_inline", default=False
+)
+
+
+@contextlib.contextmanager
+def run_inline() -> Iterator[None]:
+    """Statements of this task run on its own thread, except ``BEGIN`` (see the module)."""
+    token = _inline.set(True)
+    try:
+        yield
+    finally:
+        _inline.reset(token)
+
 
 _Work = tuple["asyncio.Future[Any] | None", Callable[[], Any]]
 
@@ -101,8 +123,11 @@ class Connection:
         self._connection = self._conn
         return self
 
-    async def run(self, function: Callable[[], Any]) -> Any:
-        """Run ``function`` on the connection's thread and return what it returned."""
+    async def run(self, function: Callable[[], Any], *, may_wait: bool = False) -> Any:
+        """Run ``function`` on the connection's thread and return what it returned; within
+        :func:`run_inline`, on the caller's thread unless it ``may_wait`` for a lock."""
+        if _inline.get() and not may_wait:
+            return function()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._tx.put_nowait((future, function))
         return await future
@@ -193,7 +218,7 @@ class Cursor:
             self.rowcount,
             self.lastrowid,
             self._open,
-        ) = await self._connection.run(run)
+        ) = await self._connection.run(run, may_wait=sql.lstrip()[:5].upper() == "BEGIN")
         self._rows = deque(rows)
         return self
 
@@ -264,6 +289,9 @@ def connect(database: str, **kwargs: Any) -> Connection:
     """Like ``aiosqlite.connect``: an awaitable connection; keywords go to ``sqlite3.connect``."""
     kwargs.pop("iter_chunk_size", None)
     kwargs.pop("loop", None)
+    # Used from the event loop's thread too, within run_inline; never from two threads at once
+    # (each call is awaited before the next).
+    kwargs["check_same_thread"] = False
     return Connection(partial(sqlite3.connect, database, **kwargs))
 
 

@@ -8,7 +8,17 @@ from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 
 from trellis.engine.graph import TypeInfo
-from trellis.events import behaviour, campaign, conditions, contact, email, webhook
+from trellis.events import (
+    asset,
+    behaviour,
+    campaign,
+    conditions,
+    contact,
+    email,
+    form,
+    web,
+    webhook,
+)
 from trellis.events.base import EventType
 
 log = logging.getLogger(__name__)
@@ -20,6 +30,9 @@ BUILTIN: tuple[EventType, ...] = (
     *conditions.TYPES,
     *behaviour.TYPES,
     *email.TYPES,
+    *form.TYPES,
+    *asset.TYPES,
+    *web.TYPES,
 )
 
 ENTRY_POINT_GROUP = "trellis.events"

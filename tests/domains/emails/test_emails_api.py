@@ -213,6 +213,10 @@ async def test_the_outbox_keeps_what_would_have_gone_out(
     [item] = listed.json()["data"]
     assert item["recipients"] == ["admin@example.com"]
     assert item["message_id"] == sent.json()["message_id"]
+    # Searching finds a message by its recipient too.
+    by_recipient = await admin.get("/api/v2/outbox", params={"q": "ADMIN@example"})
+    assert [m["id"] for m in by_recipient.json()["data"]] == [item["id"]]
+    assert (await admin.get("/api/v2/outbox", params={"q": "nobody@"})).json()["data"] == []
     full = await admin.get(f"/api/v2/outbox/{item['id']}")
     raw = full.json()["raw"]
     assert f"Message-ID: {item['message_id']}" in raw

@@ -97,6 +97,30 @@ async def test_marketing_respects_dnc_and_goes_once_transactional_ignores_both(
     assert len(smtp_server.to("bob@example.com")) == 1
 
 
+async def test_a_merged_contact_keeps_what_the_other_was_sent(
+    harness: Harness, admin: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    email = await create_email(admin)
+    ada, old_ada = await contacts(
+        admin,
+        {"email": "ada@example.com", "first_name": "Ada"},
+        {"email": "ada.old@example.com", "first_name": "Ada"},
+    )
+    await run_campaign(harness, admin, {"email_id": email["id"]}, [old_ada])
+    await deliver(harness)
+    assert len(smtp_server.to("ada.old@example.com")) == 1
+    merged = await admin.post(f"/api/v2/contacts/{ada}/merge", json={"other_id": old_ada})
+    assert merged.status_code == 200, merged.text
+    assert [r["contact_id"] for r in await sends(admin, email["id"])] == [ada]
+
+    # Marketing goes once per person: the merged contact already had this one.
+    await run_campaign(harness, admin, {"email_id": email["id"]}, [ada])
+    await deliver(harness)
+    assert smtp_server.to("ada@example.com") == []
+    skipped = [r for r in await sends(admin, email["id"]) if r["status"] == "skipped"]
+    assert [r["reason"] for r in skipped] == ["Already received this email."]
+
+
 @pytest.mark.parametrize("mode", ["refuse", "drop"])
 async def test_smtp_failures_are_retried_with_backoff_and_never_sent_twice(
     harness: Harness, admin: httpx.AsyncClient, smtp_server: SmtpServer, mode: str

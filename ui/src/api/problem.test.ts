@@ -73,6 +73,22 @@ describe("problemFromResponse", () => {
     expect(p.errors).toEqual([]);
   });
 
+  it("keeps the extension members and the instance", async () => {
+    const body = {
+      title: "Contacts are waiting",
+      status: 409,
+      instance: "/api/v2/campaigns/3",
+      waiting: [{ key: "a1", contacts: 12 }],
+    };
+    const res = new Response(JSON.stringify(body), {
+      status: 409,
+      headers: { "content-type": "application/problem+json" },
+    });
+    const p = await problemFromResponse(res);
+    expect(p.instance).toBe("/api/v2/campaigns/3");
+    expect(p.extensions).toEqual({ waiting: [{ key: "a1", contacts: 12 }] });
+  });
+
   it("survives a non-JSON body", async () => {
     const p = await problemFromResponse(new Response("<html>bad gateway</html>", { status: 502 }));
     expect(p.status).toBe(502);

@@ -13,14 +13,21 @@ export interface ProblemBody {
   status?: number;
   detail?: string | null;
   errors?: ProblemFieldError[] | null;
+  /** RFC 9457 extension members, e.g. the steps contacts wait on when a deletion is refused. */
+  [extension: string]: unknown;
 }
+
+const STANDARD_MEMBERS = new Set(["type", "title", "status", "detail", "instance", "errors"]);
 
 export class ApiProblem extends Error {
   readonly type: string;
   readonly title: string;
   readonly status: number;
   readonly detail: string;
+  readonly instance: string | undefined;
   readonly errors: ProblemFieldError[];
+  /** Every member the problem carries beyond the standard ones. */
+  readonly extensions: Readonly<Record<string, unknown>>;
 
   constructor(body: ProblemBody, status: number) {
     const title = body.title || statusTitle(status);
@@ -31,7 +38,11 @@ export class ApiProblem extends Error {
     this.title = title;
     this.status = body.status ?? status;
     this.detail = detail;
+    this.instance = typeof body.instance === "string" ? body.instance : undefined;
     this.errors = Array.isArray(body.errors) ? body.errors.filter(isFieldError) : [];
+    this.extensions = Object.fromEntries(
+      Object.entries(body).filter(([name]) => !STANDARD_MEMBERS.has(name)),
+    );
   }
 }
 

@@ -38,6 +38,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record something a contact did; waiting decisions react at once */
+        post: operations["track_event_api_v2_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/auth/login": {
         parameters: {
             query?: never;
@@ -885,6 +902,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/campaigns/{campaign_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export a campaign with everything it needs as a ZIP */
+        get: operations["export_campaign_api_v2_campaigns__campaign_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Export several campaigns with everything they need as one ZIP */
+        post: operations["export_campaigns_api_v2_campaigns_export_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Analyse (nothing written) or apply an export file */
+        post: operations["import_campaigns_api_v2_campaigns_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Import */
+        get: operations["get_import_api_v2_campaigns_imports__import_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/campaigns/imports/{import_id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Delete what an import created, while none of it has been used */
+        post: operations["undo_import_api_v2_campaigns_imports__import_id__undo_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/event-types": {
         parameters: {
             query?: never;
@@ -1104,23 +1206,6 @@ export interface paths {
         put?: never;
         /** Retry every dead step */
         post: operations["retry_failed_api_v2_campaigns__campaign_id__retry_failed_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v2/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Record something a contact did; waiting decisions react at once */
-        post: operations["track_event_api_v2_events_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1386,6 +1471,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/broadcasts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Broadcasts */
+        get: operations["list_broadcasts_api_v2_broadcasts_get"];
+        put?: never;
+        /** Create Broadcast */
+        post: operations["create_broadcast_api_v2_broadcasts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/broadcasts/{broadcast_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Broadcast */
+        get: operations["get_broadcast_api_v2_broadcasts__broadcast_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete a broadcast that is not sending (cancel it first) */
+        delete: operations["delete_broadcast_api_v2_broadcasts__broadcast_id__delete"];
+        options?: never;
+        head?: never;
+        /** Edit a draft or scheduled broadcast */
+        patch: operations["update_broadcast_api_v2_broadcasts__broadcast_id__patch"];
+        trace?: never;
+    };
+    "/api/v2/broadcasts/{broadcast_id}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Schedule a draft: sending starts at its start time (now if it has none) */
+        post: operations["schedule_broadcast_api_v2_broadcasts__broadcast_id__schedule_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/broadcasts/{broadcast_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel: nothing more is queued, queued messages that have not gone are dropped */
+        post: operations["cancel_broadcast_api_v2_broadcasts__broadcast_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/broadcasts/{broadcast_id}/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audience so far, each contact with the state of its message */
+        get: operations["list_recipients_api_v2_broadcasts__broadcast_id__recipients_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/emails/{email_id}/stats": {
         parameters: {
             query?: never;
@@ -1442,10 +1615,338 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/forms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Forms */
+        get: operations["list_forms_api_v2_forms_get"];
+        put?: never;
+        /** Create Form */
+        post: operations["create_form_api_v2_forms_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/forms/{form_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Form */
+        get: operations["get_form_api_v2_forms__form_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Form */
+        delete: operations["delete_form_api_v2_forms__form_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Form */
+        patch: operations["update_form_api_v2_forms__form_id__patch"];
+        trace?: never;
+    };
+    "/api/v2/forms/{form_id}/clone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Clone Form */
+        post: operations["clone_form_api_v2_forms__form_id__clone_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/forms/{form_id}/embed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The hosted URL, the script tag and the plain HTML of the form */
+        get: operations["embed_form_api_v2_forms__form_id__embed_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/forms/{form_id}/submissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Submissions */
+        get: operations["list_submissions_api_v2_forms__form_id__submissions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/forms/{form_id}/submissions.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every submission as CSV (cells that could run as spreadsheet formulas are quoted) */
+        get: operations["export_submissions_api_v2_forms__form_id__submissions_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/submissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Contact Submissions */
+        get: operations["list_contact_submissions_api_v2_contacts__contact_id__submissions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/form-field-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Field Types */
+        get: operations["field_types_api_v2_form_field_types_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Pages */
+        get: operations["list_pages_api_v2_pages_get"];
+        put?: never;
+        /** Create Page */
+        post: operations["create_page_api_v2_pages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/pages/{page_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Page */
+        get: operations["get_page_api_v2_pages__page_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Page */
+        delete: operations["delete_page_api_v2_pages__page_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Page */
+        patch: operations["update_page_api_v2_pages__page_id__patch"];
+        trace?: never;
+    };
+    "/api/v2/pages/{page_id}/clone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Clone Page */
+        post: operations["clone_page_api_v2_pages__page_id__clone_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/pages/{page_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Render the page (saved, or with unsaved HTML/CSS) as a visitor or a contact */
+        post: operations["preview_page_api_v2_pages__page_id__preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/assets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Assets */
+        get: operations["list_assets_api_v2_assets_get"];
+        put?: never;
+        /** Upload a file (multipart): pdf, images, zip, Office, txt, csv or mp4 */
+        post: operations["upload_asset_api_v2_assets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/assets/{asset_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Asset */
+        get: operations["get_asset_api_v2_assets__asset_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Asset */
+        delete: operations["delete_asset_api_v2_assets__asset_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Asset */
+        patch: operations["update_asset_api_v2_assets__asset_id__patch"];
+        trace?: never;
+    };
+    "/api/v2/assets/{asset_id}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tracked download link, signed for a contact when contact_id is given */
+        get: operations["asset_link_api_v2_assets__asset_id__link_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/page-hits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Contact Page Hits
+         * @description The contact's page visits, newest first (``sort=created_at`` for oldest first).
+         */
+        get: operations["list_contact_page_hits_api_v2_contacts__contact_id__page_hits_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/page-hits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Page Hits
+         * @description Recent page hits of every tracked site, newest first.
+         */
+        get: operations["list_page_hits_api_v2_page_hits_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActionDoc */
+        ActionDoc: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "segments.add" | "segments.remove" | "tags.change" | "points.change" | "email.send_to_contact" | "email.send_to_users" | "campaigns.add" | "webhook.send";
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            };
+        };
+        /** ActionRead */
+        ActionRead: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "segments.add" | "segments.remove" | "tags.change" | "points.change" | "email.send_to_contact" | "email.send_to_users" | "campaigns.add" | "webhook.send";
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+        };
         /** ActivityItem */
         ActivityItem: {
             /**
@@ -1480,6 +1981,91 @@ export interface components {
              * @description Pass as ?before= for the next page; None when there is no more.
              */
             next_before: string | null;
+        };
+        /** AssetLinkRead */
+        AssetLinkRead: {
+            /**
+             * Url
+             * @description The download link, signed for the contact when one is given.
+             */
+            url: string;
+        };
+        /** AssetRead */
+        AssetRead: {
+            /** Id */
+            id: number;
+            /** Uuid */
+            uuid: string;
+            /** Slug */
+            slug: string | null;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Filename */
+            filename: string;
+            /** Content Type */
+            content_type: string;
+            /** Extension */
+            extension: string;
+            /** Size */
+            size: number;
+            /** Sha256 */
+            sha256: string;
+            /** Is Published */
+            is_published: boolean;
+            /** Gate Form Id */
+            gate_form_id: number | null;
+            /**
+             * Url
+             * @description The tracked download link.
+             * @default
+             */
+            url: string;
+            /**
+             * Download Count
+             * @default 0
+             */
+            download_count: number;
+            /** Last Download At */
+            last_download_at?: string | null;
+            /**
+             * Projects
+             * @default []
+             */
+            projects: components["schemas"]["ProjectRef"][];
+            /** Created By Id */
+            created_by_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** AssetUpdate */
+        AssetUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Slug */
+            slug?: string | null;
+            /** Is Published */
+            is_published?: boolean | null;
+            /**
+             * Gate Form Id
+             * @description A form to fill in before the download; null: no gate.
+             */
+            gate_form_id?: number | null;
+            /** Projects */
+            projects?: number[] | null;
         };
         /** AuditEntryRead */
         AuditEntryRead: {
@@ -1545,6 +2131,20 @@ export interface components {
              */
             options: string;
         };
+        /** Body_import_campaigns_api_v2_campaigns_import_post */
+        Body_import_campaigns_api_v2_campaigns_import_post: {
+            /**
+             * File
+             * @description The export ZIP.
+             */
+            file: string;
+            /**
+             * Choices
+             * @description JSON object {"<entity uuid>": "create" | "update" | "copy" | "reuse"}; entities left out take the default of the analysis.
+             * @default {}
+             */
+            choices: string;
+        };
         /** Body_preview_import_api_v2_imports_preview_post */
         Body_preview_import_api_v2_imports_preview_post: {
             /**
@@ -1558,6 +2158,191 @@ export interface components {
              * @default {}
              */
             options: string;
+        };
+        /** Body_upload_asset_api_v2_assets_post */
+        Body_upload_asset_api_v2_assets_post: {
+            /**
+             * File
+             * @description The file.
+             */
+            file: string;
+            /** Name */
+            name?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Slug */
+            slug?: string | null;
+            /**
+             * Is Published
+             * @default false
+             */
+            is_published: string;
+            /** Gate Form Id */
+            gate_form_id?: string | null;
+            /**
+             * Projects
+             * @description JSON array of ids
+             * @default []
+             */
+            projects: string;
+        };
+        /** BroadcastCounts */
+        BroadcastCounts: {
+            /**
+             * Audience
+             * @description Contacts in the audience so far.
+             */
+            audience: number;
+            /**
+             * Pending
+             * @description Not queued yet, or queued and not delivered yet.
+             */
+            pending: number;
+            /** Sent */
+            sent: number;
+            /** Failed */
+            failed: number;
+            /**
+             * Skipped
+             * @description Refused by a rule: Do Not Contact, an opt-out, the frequency cap, ...
+             */
+            skipped: number;
+            /**
+             * Cancelled
+             * @description Never sent because the broadcast was cancelled.
+             */
+            cancelled: number;
+        };
+        /** BroadcastCreate */
+        BroadcastCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Email Id
+             * @description A published email of kind 'broadcast'.
+             */
+            email_id: number;
+            /**
+             * Segment Ids
+             * @description Contacts in any of these segments are the audience.
+             */
+            segment_ids: number[];
+            /**
+             * Excluded Segment Ids
+             * @description Contacts in any of these segments are left out.
+             */
+            excluded_segment_ids?: number[];
+            /**
+             * Audience Mode
+             * @description locked: only the members at the start; live: also contacts who join the segments until the stop time.
+             * @default locked
+             * @enum {string}
+             */
+            audience_mode: "locked" | "live";
+            /**
+             * Start At
+             * @description When sending starts; null: as soon as it is scheduled.
+             */
+            start_at?: string | null;
+            /**
+             * Stop At
+             * @description Live audiences only (and required there): when to stop.
+             */
+            stop_at?: string | null;
+            /**
+             * Over Cap
+             * @description A contact at the frequency cap: skip them, or defer until the cap allows.
+             * @default skip
+             * @enum {string}
+             */
+            over_cap: "skip" | "defer";
+        };
+        /** BroadcastRead */
+        BroadcastRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Email Id */
+            email_id: number;
+            /** Email Name */
+            email_name: string;
+            /** Segment Ids */
+            segment_ids: number[];
+            /** Excluded Segment Ids */
+            excluded_segment_ids: number[];
+            /**
+             * Audience Mode
+             * @enum {string}
+             */
+            audience_mode: "locked" | "live";
+            /**
+             * Over Cap
+             * @enum {string}
+             */
+            over_cap: "skip" | "defer";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "scheduled" | "sending" | "sent" | "cancelled";
+            /** Start At */
+            start_at: string | null;
+            /** Stop At */
+            stop_at: string | null;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Cancelled At */
+            cancelled_at: string | null;
+            counts: components["schemas"]["BroadcastCounts"];
+            /**
+             * Estimated Audience
+             * @description Before sending starts: how many contacts the segments hold now.
+             */
+            estimated_audience: number | null;
+            /**
+             * Problem
+             * @description Why nothing goes out at the moment (e.g. the email was unpublished).
+             */
+            problem: string | null;
+            /** Created By Id */
+            created_by_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** BroadcastUpdate */
+        BroadcastUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Email Id */
+            email_id?: number | null;
+            /** Segment Ids */
+            segment_ids?: number[] | null;
+            /** Excluded Segment Ids */
+            excluded_segment_ids?: number[] | null;
+            /** Audience Mode */
+            audience_mode?: ("locked" | "live") | null;
+            /** Start At */
+            start_at?: string | null;
+            /** Stop At */
+            stop_at?: string | null;
+            /** Over Cap */
+            over_cap?: ("skip" | "defer") | null;
         };
         /**
          * BulkAction
@@ -1588,6 +2373,38 @@ export interface components {
              * @default []
              */
             missing: number[];
+        };
+        /** CampaignImportRead */
+        CampaignImportRead: {
+            /** Id */
+            id: number;
+            /** Filename */
+            filename: string;
+            /** Format Version */
+            format_version: number;
+            /** Exported By */
+            exported_by: string;
+            /** Created */
+            created: {
+                [key: string]: number[];
+            };
+            /** Updated */
+            updated: {
+                [key: string]: number[];
+            };
+            /** Reused */
+            reused: {
+                [key: string]: number[];
+            };
+            /** Campaign Ids */
+            campaign_ids: number[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Undone At */
+            undone_at: string | null;
         };
         /** CampaignRead */
         CampaignRead: {
@@ -2058,6 +2875,32 @@ export interface components {
             added_at: string;
             /** Manually Added */
             manually_added: boolean;
+        };
+        /** ContactSubmissionRead */
+        ContactSubmissionRead: {
+            /** Id */
+            id: number;
+            /** Contact Id */
+            contact_id: number | null;
+            /** Contact Name */
+            contact_name: string | null;
+            /** Values */
+            values: {
+                [key: string]: unknown;
+            };
+            /** Consent Text */
+            consent_text: string | null;
+            /** Page Url */
+            page_url: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Form Id */
+            form_id: number;
+            /** Form Name */
+            form_name: string;
         };
         /** ContactUpdate */
         ContactUpdate: {
@@ -2550,6 +3393,47 @@ export interface components {
             /** Projects */
             projects?: number[] | null;
         };
+        /** EmbedRead */
+        EmbedRead: {
+            /** Url */
+            url: string;
+            /** Script */
+            script: string;
+            /** Html */
+            html: string;
+        };
+        /** EntityAnalysis */
+        EntityAnalysis: {
+            /** Kind */
+            kind: string;
+            /** Uuid */
+            uuid: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @description new: nothing like it here; identical: the same uuid or name with the same content; conflicting: the same uuid or name with other content.
+             * @enum {string}
+             */
+            status: "new" | "identical" | "conflicting";
+            /**
+             * Match
+             * @description How the existing entity was found.
+             */
+            match?: ("uuid" | "name") | null;
+            /** Existing Id */
+            existing_id?: number | null;
+            /**
+             * Choices
+             * @description create (new only), update the existing one, copy (import as a new entity beside it) or reuse the existing one as it is.
+             */
+            choices: ("create" | "update" | "copy" | "reuse")[];
+            /**
+             * Default
+             * @enum {string}
+             */
+            default: "create" | "update" | "copy" | "reuse";
+        };
         /** EventDoc */
         EventDoc: {
             /**
@@ -2682,6 +3566,11 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** ExportRequest */
+        ExportRequest: {
+            /** Campaign Ids */
+            campaign_ids: number[];
+        };
         /** FailureRead */
         FailureRead: {
             /** Contact Id */
@@ -2768,6 +3657,57 @@ export interface components {
              */
             position: number;
         };
+        /** FieldDoc */
+        FieldDoc: {
+            /**
+             * Key
+             * @description A stable key for the editor; generated when left out.
+             */
+            key?: string | null;
+            /**
+             * Label
+             * @default
+             */
+            label: string;
+            /**
+             * Type
+             * @default text
+             * @enum {string}
+             */
+            type: "text" | "email" | "textarea" | "number" | "date" | "select" | "radio" | "checkbox_group" | "hidden" | "consent";
+            /**
+             * Name
+             * @description The input name, unique in the form.
+             */
+            name: string;
+            /** Contact Field */
+            contact_field?: string | null;
+            /**
+             * Required
+             * @default false
+             */
+            required: boolean;
+            /** Default */
+            default?: string | number | boolean | string[] | null;
+            /**
+             * Placeholder
+             * @default
+             */
+            placeholder: string;
+            /**
+             * Help
+             * @default
+             */
+            help: string;
+            /**
+             * Options
+             * @default []
+             */
+            options: components["schemas"]["OptionDoc"][];
+            validation?: components["schemas"]["ValidationDoc"];
+            /** Consent Text */
+            consent_text?: string | null;
+        };
         /** FieldOption */
         FieldOption: {
             /** Value */
@@ -2778,60 +3718,30 @@ export interface components {
              */
             label: string;
         };
-        /** FieldRead */
-        FieldRead: {
-            /**
-             * Id
-             * @description None for the built-in core fields.
-             */
-            id: number | null;
-            /** Object */
-            object: string;
-            /** Alias */
-            alias: string;
-            /** Label */
-            label: string;
-            type: components["schemas"]["FieldType"];
-            /** Group */
-            group: string;
-            /** Default Value */
-            default_value?: unknown;
-            /** Required */
-            required: boolean;
-            /** Is Identifier */
-            is_identifier: boolean;
-            /**
-             * Is Core
-             * @default false
-             */
-            is_core: boolean;
-            /**
-             * Options
-             * @default []
-             */
-            options: {
-                [key: string]: string;
-            }[];
-            /**
-             * Position
-             * @default 0
-             */
-            position: number;
-            /** Created At */
-            created_at?: string | null;
-            /** Updated At */
-            updated_at?: string | null;
-            /**
-             * Version
-             * @default 1
-             */
-            version: number;
-        };
         /**
          * FieldType
          * @enum {string}
          */
         FieldType: "text" | "long_text" | "number" | "boolean" | "date" | "datetime" | "email" | "url" | "phone" | "select" | "multiselect" | "country" | "timezone" | "locale";
+        /** FieldTypeRead */
+        FieldTypeRead: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "email" | "textarea" | "number" | "date" | "select" | "radio" | "checkbox_group" | "hidden" | "consent";
+            /** Label */
+            label: string;
+            /**
+             * Attributes
+             * @description The FieldDoc attributes that apply to the type.
+             */
+            attributes: string[];
+            /** Has Options */
+            has_options: boolean;
+            /** Maps To Contact */
+            maps_to_contact: boolean;
+        };
         /** FieldUpdate */
         FieldUpdate: {
             /** Label */
@@ -2888,6 +3798,133 @@ export interface components {
              */
             value: string;
         };
+        /** FormClone */
+        FormClone: {
+            /** Name */
+            name?: string | null;
+        };
+        /** FormCreate */
+        FormCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Alias
+             * @description The URL slug (/f/<alias>); made from the name when left out.
+             */
+            alias?: string | null;
+            /**
+             * Projects
+             * @description Ids of the projects this entity belongs to.
+             */
+            projects?: number[];
+            /**
+             * Is Published
+             * @default false
+             */
+            is_published: boolean;
+            /**
+             * Identify By
+             * @default email
+             */
+            identify_by: string;
+            /**
+             * Fields
+             * @default []
+             */
+            fields: components["schemas"]["FieldDoc"][];
+            /**
+             * Actions
+             * @default []
+             */
+            actions: components["schemas"]["ActionDoc"][];
+            success?: components["schemas"]["SuccessDoc"];
+            /**
+             * Allowed Origins
+             * @default []
+             */
+            allowed_origins: string[];
+        };
+        /** FormRead */
+        FormRead: {
+            /** Id */
+            id: number;
+            /** Uuid */
+            uuid: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Alias */
+            alias: string;
+            /**
+             * Projects
+             * @default []
+             */
+            projects: number[];
+            /** Is Published */
+            is_published: boolean;
+            /** Version */
+            version: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Identify By */
+            identify_by: string;
+            /** Fields */
+            fields: components["schemas"]["trellis__domains__forms__schemas__FieldRead"][];
+            /** Actions */
+            actions: components["schemas"]["ActionRead"][];
+            success: components["schemas"]["SuccessRead"];
+            /** Allowed Origins */
+            allowed_origins: string[];
+            /**
+             * Submission Count
+             * @default 0
+             */
+            submission_count: number;
+            /** Last Submission At */
+            last_submission_at?: string | null;
+            /**
+             * Url
+             * @description The hosted page.
+             * @default
+             */
+            url: string;
+        };
+        /** FormUpdate */
+        FormUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Alias */
+            alias?: string | null;
+            /** Projects */
+            projects?: number[] | null;
+            /** Is Published */
+            is_published?: boolean | null;
+            /** Identify By */
+            identify_by?: string | null;
+            /** Fields */
+            fields?: components["schemas"]["FieldDoc"][] | null;
+            /** Actions */
+            actions?: components["schemas"]["ActionDoc"][] | null;
+            success?: components["schemas"]["SuccessDoc"] | null;
+            /** Allowed Origins */
+            allowed_origins?: string[] | null;
+        };
         /** FrequencyRead */
         FrequencyRead: {
             /** Contact Id */
@@ -2937,6 +3974,27 @@ export interface components {
             checks: {
                 [key: string]: string;
             };
+        };
+        /** ImportAnalysis */
+        ImportAnalysis: {
+            /** Format Version */
+            format_version: number;
+            /** Trellis Version */
+            trellis_version: string;
+            /**
+             * Exported At
+             * Format: date-time
+             */
+            exported_at: string;
+            /** Campaigns */
+            campaigns: string[];
+            /** Entities */
+            entities: components["schemas"]["EntityAnalysis"][];
+            /**
+             * Warnings
+             * @default []
+             */
+            warnings: string[];
         };
         /** ImportPreview */
         ImportPreview: {
@@ -3020,6 +4078,28 @@ export interface components {
             started_at: string | null;
             /** Finished At */
             finished_at: string | null;
+        };
+        /** ImportResult */
+        ImportResult: {
+            /** Import Id */
+            import_id: number;
+            /**
+             * Campaign Ids
+             * @description The imported campaigns (always unpublished).
+             */
+            campaign_ids: number[];
+            /** Created */
+            created: {
+                [key: string]: number[];
+            };
+            /** Updated */
+            updated: {
+                [key: string]: number[];
+            };
+            /** Reused */
+            reused: {
+                [key: string]: number[];
+            };
         };
         /** InstanceSettings */
         InstanceSettings: {
@@ -3107,10 +4187,22 @@ export interface components {
             /** Unique Clicks */
             unique_clicks: number;
         };
+        /** ListResponse[AssetRead] */
+        ListResponse_AssetRead_: {
+            /** Data */
+            data: components["schemas"]["AssetRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
         /** ListResponse[AuditEntryRead] */
         ListResponse_AuditEntryRead_: {
             /** Data */
             data: components["schemas"]["AuditEntryRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[BroadcastRead] */
+        ListResponse_BroadcastRead_: {
+            /** Data */
+            data: components["schemas"]["BroadcastRead"][];
             meta: components["schemas"]["PageMeta"];
         };
         /** ListResponse[CampaignSummary] */
@@ -3131,6 +4223,12 @@ export interface components {
             data: components["schemas"]["ContactRead"][];
             meta: components["schemas"]["PageMeta"];
         };
+        /** ListResponse[ContactSubmissionRead] */
+        ListResponse_ContactSubmissionRead_: {
+            /** Data */
+            data: components["schemas"]["ContactSubmissionRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
         /** ListResponse[EmailRead] */
         ListResponse_EmailRead_: {
             /** Data */
@@ -3141,6 +4239,12 @@ export interface components {
         ListResponse_FailureRead_: {
             /** Data */
             data: components["schemas"]["FailureRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[FormRead] */
+        ListResponse_FormRead_: {
+            /** Data */
+            data: components["schemas"]["FormRead"][];
             meta: components["schemas"]["PageMeta"];
         };
         /** ListResponse[ImportRead] */
@@ -3161,10 +4265,28 @@ export interface components {
             data: components["schemas"]["OutboxItem"][];
             meta: components["schemas"]["PageMeta"];
         };
+        /** ListResponse[PageHitRead] */
+        ListResponse_PageHitRead_: {
+            /** Data */
+            data: components["schemas"]["PageHitRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[PageRead] */
+        ListResponse_PageRead_: {
+            /** Data */
+            data: components["schemas"]["PageRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
         /** ListResponse[ProjectRead] */
         ListResponse_ProjectRead_: {
             /** Data */
             data: components["schemas"]["ProjectRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[RecipientRead] */
+        ListResponse_RecipientRead_: {
+            /** Data */
+            data: components["schemas"]["RecipientRead"][];
             meta: components["schemas"]["PageMeta"];
         };
         /** ListResponse[RoleRead] */
@@ -3183,6 +4305,12 @@ export interface components {
         ListResponse_SendRead_: {
             /** Data */
             data: components["schemas"]["SendRead"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[SubmissionRead] */
+        ListResponse_SubmissionRead_: {
+            /** Data */
+            data: components["schemas"]["SubmissionRead"][];
             meta: components["schemas"]["PageMeta"];
         };
         /** ListResponse[TagRead] */
@@ -3318,6 +4446,13 @@ export interface components {
              */
             value: "none" | "single" | "list" | "pair";
         };
+        /** OptionDoc */
+        OptionDoc: {
+            /** Label */
+            label: string;
+            /** Value */
+            value: string;
+        };
         /** OutboxItem */
         OutboxItem: {
             /** Id */
@@ -3367,6 +4502,89 @@ export interface components {
              */
             raw: string;
         };
+        /** PageClone */
+        PageClone: {
+            /** Name */
+            name?: string | null;
+            /** Slug */
+            slug?: string | null;
+        };
+        /** PageCreate */
+        PageCreate: {
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+            /**
+             * Slug
+             * @description The address /p/<slug>; made from the name when left out.
+             */
+            slug?: string | null;
+            /**
+             * Language
+             * @default en
+             */
+            language: string;
+            /**
+             * Meta Description
+             * @default
+             */
+            meta_description: string;
+            /**
+             * Html
+             * @default
+             */
+            html: string;
+            /**
+             * Css
+             * @default
+             */
+            css: string;
+            /**
+             * Is Published
+             * @default false
+             */
+            is_published: boolean;
+            /**
+             * Projects
+             * @description Ids of the projects this entity belongs to.
+             */
+            projects?: number[];
+        };
+        /** PageHitRead */
+        PageHitRead: {
+            /** Id */
+            id: number;
+            /** Visitor Id */
+            visitor_id: string;
+            /** Contact Id */
+            contact_id: number | null;
+            /** Site */
+            site: string;
+            /** Url */
+            url: string;
+            /** Title */
+            title: string;
+            /** Referrer */
+            referrer: string;
+            /** Utm Source */
+            utm_source: string | null;
+            /** Utm Medium */
+            utm_medium: string | null;
+            /** Utm Campaign */
+            utm_campaign: string | null;
+            /** Utm Term */
+            utm_term: string | null;
+            /** Utm Content */
+            utm_content: string | null;
+            /** Device */
+            device: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** PageMeta */
         PageMeta: {
             /** Total */
@@ -3375,6 +4593,97 @@ export interface components {
             page: number;
             /** Size */
             size: number;
+        };
+        /** PagePreviewRead */
+        PagePreviewRead: {
+            /** Html */
+            html: string;
+        };
+        /** PagePreviewRequest */
+        PagePreviewRequest: {
+            /**
+             * Contact Id
+             * @description Render with this contact's fields; none: as an anonymous visitor.
+             */
+            contact_id?: number | null;
+            /**
+             * Html
+             * @description Unsaved body to preview instead.
+             */
+            html?: string | null;
+            /**
+             * Css
+             * @description Unsaved CSS to preview instead.
+             */
+            css?: string | null;
+        };
+        /** PageRead */
+        PageRead: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+            /** Slug */
+            slug: string;
+            /** Language */
+            language: string;
+            /** Meta Description */
+            meta_description: string;
+            /** Html */
+            html: string;
+            /** Css */
+            css: string;
+            /** Is Published */
+            is_published: boolean;
+            /** Content Version */
+            content_version: number;
+            /**
+             * Url
+             * @default
+             */
+            url: string;
+            /**
+             * Projects
+             * @default []
+             */
+            projects: components["schemas"]["ProjectRef"][];
+            /** Created By Id */
+            created_by_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** PageUpdate */
+        PageUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Title */
+            title?: string | null;
+            /** Slug */
+            slug?: string | null;
+            /** Language */
+            language?: string | null;
+            /** Meta Description */
+            meta_description?: string | null;
+            /** Html */
+            html?: string | null;
+            /** Css */
+            css?: string | null;
+            /** Is Published */
+            is_published?: boolean | null;
+            /** Projects */
+            projects?: number[] | null;
         };
         /** PasswordChange */
         PasswordChange: {
@@ -3546,6 +4855,27 @@ export interface components {
              * @constant
              */
             status: "queued";
+        };
+        /** RecipientRead */
+        RecipientRead: {
+            /** Contact Id */
+            contact_id: number;
+            /** Email */
+            email: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "queued" | "sending" | "sent" | "failed" | "skipped" | "cancelled";
+            /** Reason */
+            reason: string | null;
+            /**
+             * Added At
+             * Format: date-time
+             */
+            added_at: string;
+            /** Sent At */
+            sent_at: string | null;
         };
         /** ResourceInfo */
         ResourceInfo: {
@@ -3860,6 +5190,56 @@ export interface components {
             /** Due At */
             due_at?: string | null;
         };
+        /** SubmissionRead */
+        SubmissionRead: {
+            /** Id */
+            id: number;
+            /** Contact Id */
+            contact_id: number | null;
+            /** Contact Name */
+            contact_name: string | null;
+            /** Values */
+            values: {
+                [key: string]: unknown;
+            };
+            /** Consent Text */
+            consent_text: string | null;
+            /** Page Url */
+            page_url: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** SuccessDoc */
+        SuccessDoc: {
+            /**
+             * Kind
+             * @default message
+             * @enum {string}
+             */
+            kind: "message" | "redirect";
+            /**
+             * Message
+             * @default Thank you!
+             */
+            message: string;
+            /** Redirect Url */
+            redirect_url?: string | null;
+        };
+        /** SuccessRead */
+        SuccessRead: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "message" | "redirect";
+            /** Message */
+            message: string;
+            /** Redirect Url */
+            redirect_url: string | null;
+        };
         /** SystemInfo */
         SystemInfo: {
             /** Version */
@@ -4157,6 +5537,22 @@ export interface components {
              */
             content: string;
         };
+        /** ValidationDoc */
+        ValidationDoc: {
+            /** Min Length */
+            min_length?: number | null;
+            /** Max Length */
+            max_length?: number | null;
+            /** Min */
+            min?: number | null;
+            /** Max */
+            max?: number | null;
+            /**
+             * Pattern
+             * @description A regular expression the whole value must match.
+             */
+            pattern?: string | null;
+        };
         /** ValidationError */
         ValidationError: {
             /** Location */
@@ -4227,6 +5623,84 @@ export interface components {
              * @description The open steps with their due times (members list).
              */
             waiting_on?: components["schemas"]["CurrentStep"][];
+        };
+        /** FieldRead */
+        trellis__domains__fields__schemas__FieldRead: {
+            /**
+             * Id
+             * @description None for the built-in core fields.
+             */
+            id: number | null;
+            /** Object */
+            object: string;
+            /** Alias */
+            alias: string;
+            /** Label */
+            label: string;
+            type: components["schemas"]["FieldType"];
+            /** Group */
+            group: string;
+            /** Default Value */
+            default_value?: unknown;
+            /** Required */
+            required: boolean;
+            /** Is Identifier */
+            is_identifier: boolean;
+            /**
+             * Is Core
+             * @default false
+             */
+            is_core: boolean;
+            /**
+             * Options
+             * @default []
+             */
+            options: {
+                [key: string]: string;
+            }[];
+            /**
+             * Position
+             * @default 0
+             */
+            position: number;
+            /** Created At */
+            created_at?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+            /**
+             * Version
+             * @default 1
+             */
+            version: number;
+        };
+        /** FieldRead */
+        trellis__domains__forms__schemas__FieldRead: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "email" | "textarea" | "number" | "date" | "select" | "radio" | "checkbox_group" | "hidden" | "consent";
+            /** Name */
+            name: string;
+            /** Contact Field */
+            contact_field: string | null;
+            /** Required */
+            required: boolean;
+            /** Default */
+            default: string | number | boolean | string[] | null;
+            /** Placeholder */
+            placeholder: string;
+            /** Help */
+            help: string;
+            /** Options */
+            options: components["schemas"]["OptionDoc"][];
+            validation: components["schemas"]["ValidationDoc"];
+            /** Consent Text */
+            consent_text: string | null;
         };
         /** MemberRead */
         trellis__domains__segments__schemas__MemberRead: {
@@ -4299,6 +5773,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    track_event_api_v2_events_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackEvent"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };
@@ -5223,7 +6730,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FieldRead"][];
+                    "application/json": components["schemas"]["trellis__domains__fields__schemas__FieldRead"][];
                 };
             };
             /** @description Validation Error */
@@ -5256,7 +6763,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FieldRead"];
+                    "application/json": components["schemas"]["trellis__domains__fields__schemas__FieldRead"];
                 };
             };
             /** @description Validation Error */
@@ -5287,7 +6794,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FieldRead"];
+                    "application/json": components["schemas"]["trellis__domains__fields__schemas__FieldRead"];
                 };
             };
             /** @description Validation Error */
@@ -5351,7 +6858,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FieldRead"];
+                    "application/json": components["schemas"]["trellis__domains__fields__schemas__FieldRead"];
                 };
             };
             /** @description Validation Error */
@@ -6790,6 +8297,167 @@ export interface operations {
             };
         };
     };
+    export_campaign_api_v2_campaigns__campaign_id__export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_campaigns_api_v2_campaigns_export_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_campaigns_api_v2_campaigns_import_post: {
+        parameters: {
+            query?: {
+                mode?: "analyse" | "apply";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_campaigns_api_v2_campaigns_import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportAnalysis"] | components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_import_api_v2_campaigns_imports__import_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignImportRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    undo_import_api_v2_campaigns_imports__import_id__undo_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignImportRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     event_types_api_v2_event_types_get: {
         parameters: {
             query?: never;
@@ -7329,39 +8997,6 @@ export interface operations {
                     "application/json": {
                         [key: string]: number;
                     };
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    track_event_api_v2_events_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TrackEvent"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TrackResult"];
                 };
             };
             /** @description Validation Error */
@@ -7999,6 +9634,269 @@ export interface operations {
             };
         };
     };
+    list_broadcasts_api_v2_broadcasts_get: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive search */
+                q?: string | null;
+                status?: ("draft" | "scheduled" | "sending" | "sent" | "cancelled") | null;
+                email?: number | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_BroadcastRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_broadcast_api_v2_broadcasts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BroadcastCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_broadcast_api_v2_broadcasts__broadcast_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                broadcast_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_broadcast_api_v2_broadcasts__broadcast_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                broadcast_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_broadcast_api_v2_broadcasts__broadcast_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                broadcast_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BroadcastUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    schedule_broadcast_api_v2_broadcasts__broadcast_id__schedule_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                broadcast_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_broadcast_api_v2_broadcasts__broadcast_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                broadcast_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_recipients_api_v2_broadcasts__broadcast_id__recipients_get: {
+        parameters: {
+            query?: {
+                status?: ("pending" | "queued" | "sending" | "sent" | "failed" | "skipped" | "cancelled") | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                broadcast_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_RecipientRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     email_stats_api_v2_emails__email_id__stats_get: {
         parameters: {
             query?: never;
@@ -8116,6 +10014,861 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EmailEventsResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_forms_api_v2_forms_get: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive search */
+                q?: string | null;
+                project?: number | null;
+                is_published?: boolean | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_FormRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_form_api_v2_forms_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FormCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_form_api_v2_forms__form_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                form_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_form_api_v2_forms__form_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                form_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_form_api_v2_forms__form_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                form_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FormUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    clone_form_api_v2_forms__form_id__clone_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                form_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FormClone"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    embed_form_api_v2_forms__form_id__embed_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                form_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbedRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_submissions_api_v2_forms__form_id__submissions_get: {
+        parameters: {
+            query?: {
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                form_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_SubmissionRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_submissions_api_v2_forms__form_id__submissions_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                form_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_contact_submissions_api_v2_contacts__contact_id__submissions_get: {
+        parameters: {
+            query?: {
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_ContactSubmissionRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    field_types_api_v2_form_field_types_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldTypeRead"][];
+                };
+            };
+        };
+    };
+    list_pages_api_v2_pages_get: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive search */
+                q?: string | null;
+                project?: number | null;
+                is_published?: boolean | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_PageRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_page_api_v2_pages_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_page_api_v2_pages__page_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_page_api_v2_pages__page_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_page_api_v2_pages__page_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PageUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    clone_page_api_v2_pages__page_id__clone_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PageClone"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_page_api_v2_pages__page_id__preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                page_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PagePreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagePreviewRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_assets_api_v2_assets_get: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive search */
+                q?: string | null;
+                project?: number | null;
+                is_published?: boolean | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_AssetRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_asset_api_v2_assets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_asset_api_v2_assets_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_asset_api_v2_assets__asset_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_asset_api_v2_assets__asset_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_asset_api_v2_assets__asset_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssetUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    asset_link_api_v2_assets__asset_id__link_get: {
+        parameters: {
+            query?: {
+                contact_id?: number | null;
+            };
+            header?: never;
+            path: {
+                asset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetLinkRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_contact_page_hits_api_v2_contacts__contact_id__page_hits_get: {
+        parameters: {
+            query?: {
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_PageHitRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_page_hits_api_v2_page_hits_get: {
+        parameters: {
+            query?: {
+                /** @description Only hits of this exact URL. */
+                url?: string | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_PageHitRead_"];
                 };
             };
             /** @description Validation Error */

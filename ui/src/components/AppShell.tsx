@@ -13,7 +13,7 @@ import {
   SideNavMenuItem,
   SkipToContent,
 } from "@carbon/react";
-import { Dashboard, Email, Enterprise, Flow, Folders, Group, Notification as Bell, Policy, Settings, UserAvatar, UserMultiple } from "@carbon/icons-react";
+import { Application, Dashboard, Document, DocumentDownload, Email, Enterprise, Flow, Folders, Group, Notification as Bell, Policy, Settings, UserAvatar, UserMultiple } from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router-dom";
@@ -235,19 +235,44 @@ export function AppShell() {
             </SideNavLink>
           ) : null}
           {canView(me, CAMPAIGNS) ? (
-            <SideNavLink as={NavLink} to="/campaigns" renderIcon={Flow} isActive={active("/campaigns")}>
-              Campaigns
-            </SideNavLink>
+            <SideNavMenu title="Campaigns" renderIcon={Flow} defaultExpanded isActive={active("/campaigns")}>
+              <SideNavMenuItem as={NavLink} to="/campaigns" end isActive={active("/campaigns") && !active("/campaigns/import")}>
+                All campaigns
+              </SideNavMenuItem>
+              {can(me, CAMPAIGNS, "create") ? (
+                <SideNavMenuItem as={NavLink} to="/campaigns/import" isActive={active("/campaigns/import")}>
+                  Import
+                </SideNavMenuItem>
+              ) : null}
+            </SideNavMenu>
           ) : null}
           {canView(me, EMAILS) ? (
-            <SideNavMenu title="Emails" renderIcon={Email} defaultExpanded isActive={active("/emails") || active("/outbox")}>
+            <SideNavMenu title="Emails" renderIcon={Email} defaultExpanded isActive={active("/emails") || active("/broadcasts") || active("/outbox")}>
               <SideNavMenuItem as={NavLink} to="/emails" isActive={active("/emails")}>
                 Emails
+              </SideNavMenuItem>
+              <SideNavMenuItem as={NavLink} to="/broadcasts" isActive={active("/broadcasts")}>
+                Broadcasts
               </SideNavMenuItem>
               <SideNavMenuItem as={NavLink} to="/outbox" isActive={active("/outbox")}>
                 Outbox
               </SideNavMenuItem>
             </SideNavMenu>
+          ) : null}
+          {canView(me, RESOURCES.forms) ? (
+            <SideNavLink as={NavLink} to="/forms" renderIcon={Document} isActive={active("/forms")}>
+              Forms
+            </SideNavLink>
+          ) : null}
+          {canView(me, RESOURCES.pages) ? (
+            <SideNavLink as={NavLink} to="/landing-pages" renderIcon={Application} isActive={active("/landing-pages")}>
+              Landing pages
+            </SideNavLink>
+          ) : null}
+          {canView(me, RESOURCES.assets) ? (
+            <SideNavLink as={NavLink} to="/assets" renderIcon={DocumentDownload} isActive={active("/assets")}>
+              Assets
+            </SideNavLink>
           ) : null}
           {canView(me, RESOURCES.companies) ? (
             <SideNavLink as={NavLink} to="/companies" renderIcon={Enterprise} isActive={active("/companies")}>
@@ -284,6 +309,11 @@ export function AppShell() {
               {canView(me, RESOURCES.contacts) ? (
                 <SideNavMenuItem as={NavLink} to="/tags" isActive={active("/tags")}>
                   Tags
+                </SideNavMenuItem>
+              ) : null}
+              {canView(me, RESOURCES.contacts) ? (
+                <SideNavMenuItem as={NavLink} to="/settings/web-tracking" isActive={active("/settings/web-tracking")}>
+                  Website tracking
                 </SideNavMenuItem>
               ) : null}
             </SideNavMenu>

@@ -16,4 +16,7 @@ export const RESOURCES = {
   imports: "imports",
   campaigns: "campaigns",
   emails: "emails",
+  forms: "forms",
+  pages: "pages",
+  assets: "assets",
 } as const;

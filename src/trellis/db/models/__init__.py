@@ -1,6 +1,8 @@
 """All ORM models, one module per aggregate. Importing this package registers every table."""
 
+from trellis.db.models.asset import Asset, AssetDownload
 from trellis.db.models.audit import AuditEntry
+from trellis.db.models.broadcast import Broadcast, BroadcastRecipient, BroadcastSegment
 from trellis.db.models.campaign import (
     Campaign,
     CampaignEvent,
@@ -26,7 +28,10 @@ from trellis.db.models.contact import (
     Tag,
 )
 from trellis.db.models.email import ContactEmailSettings, Email, EmailSend, OutboxMessage
+from trellis.db.models.form import Form, FormSubmission
 from trellis.db.models.notification import Notification
+from trellis.db.models.page import Page
+from trellis.db.models.portability import CampaignImport
 from trellis.db.models.project import Project, ProjectLink
 from trellis.db.models.segment import Segment, SegmentMember, SegmentMembershipChange
 from trellis.db.models.setting import AppSetting
@@ -40,13 +45,20 @@ from trellis.db.models.tracking import (
     TrackingHit,
 )
 from trellis.db.models.user import ApiToken, LoginAttempt, Role, User, UserSession
+from trellis.db.models.web import PageHit, WebVisitor
 
 __all__ = [
     "ApiToken",
     "AppSetting",
+    "Asset",
+    "AssetDownload",
     "AuditEntry",
+    "Broadcast",
+    "BroadcastRecipient",
+    "BroadcastSegment",
     "Campaign",
     "CampaignEvent",
+    "CampaignImport",
     "CampaignMember",
     "CampaignPublishPeriod",
     "CampaignSource",
@@ -71,9 +83,13 @@ __all__ = [
     "EmailStats",
     "EventLog",
     "EventStats",
+    "Form",
+    "FormSubmission",
     "LoginAttempt",
     "Notification",
     "OutboxMessage",
+    "Page",
+    "PageHit",
     "PointsChange",
     "Project",
     "ProjectLink",
@@ -86,4 +102,5 @@ __all__ = [
     "TrackingHit",
     "User",
     "UserSession",
+    "WebVisitor",
 ]

@@ -113,12 +113,9 @@ class CampaignEvent(IdMixin, Base):
 class CampaignMember(Base):
     __tablename__ = "campaign_members"
 
-    campaign_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
-    )
-    contact_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key: written a million rows at a time; deletions clean up (ADR 0009).
+    campaign_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     rotation: Mapped[int] = mapped_column(Integer, default=1)
     # active | exited (left the source, or a campaign action) | removed (by a person)
     status: Mapped[str] = mapped_column(String(8), default="active")
@@ -126,7 +123,11 @@ class CampaignMember(Base):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    __table_args__ = (Index("ix_campaign_members_contact_id", "contact_id"),)
+    __table_args__ = (
+        Index("ix_campaign_members_contact_id", "contact_id"),
+        # The campaign page counts active members: an index-only count, not a walk of the rows.
+        Index("ix_campaign_members_campaign_id_status", "campaign_id", "status"),
+    )
 
 
 class EventLog(Base):
@@ -140,12 +141,9 @@ class EventLog(Base):
 
     __tablename__ = "campaign_event_log"
 
-    contact_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
-    )
-    event_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("campaign_events.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key: written a million rows at a time; deletions clean up (ADR 0009).
+    contact_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     rotation: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(BigId)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import (
     Boolean,
@@ -25,6 +26,8 @@ from trellis.db.types import JSONType, UTCDateTime
 class Stage(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "stages"
 
+    # Stable across instances: the key of the export file (portability).
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid4()))
     name: Mapped[str] = mapped_column(String(100), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -35,6 +38,8 @@ class CustomField(IdMixin, TimestampMixin, VersionedMixin, Base):
 
     __tablename__ = "custom_fields"
 
+    # Stable across instances: the key of the export file (portability).
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid4()))
     object: Mapped[str] = mapped_column(String(16))  # contact | company
     alias: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(200))
@@ -146,12 +151,9 @@ class Tag(IdMixin, Base):
 class ContactTag(Base):
     __tablename__ = "contact_tags"
 
-    contact_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
-    )
-    tag_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key: written a million rows at a time; deletions clean up (ADR 0009).
+    contact_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tag_id: Mapped[int] = mapped_column(BigId, primary_key=True)
 
     __table_args__ = (Index("ix_contact_tags_tag_id", "tag_id"),)
 
@@ -177,7 +179,8 @@ class DoNotContact(Base):
 class PointsChange(IdMixin, Base):
     __tablename__ = "points_history"
 
-    contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"))
+    # No foreign key: written a million rows at a time; deletions clean up (ADR 0009).
+    contact_id: Mapped[int] = mapped_column(BigId)
     delta: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(255), default="")
     source_type: Mapped[str | None] = mapped_column(String(40), nullable=True)

@@ -10,6 +10,7 @@ step find the send it already queued instead of queueing a second one.
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import uuid4
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,6 +22,8 @@ from trellis.db.types import JSONType, UTCDateTime
 class Email(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "emails"
 
+    # Stable across instances: the key of the export file (portability).
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid4()))
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16), default="template")  # template | broadcast
     subject: Mapped[str] = mapped_column(String(998))

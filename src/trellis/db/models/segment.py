@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,6 +17,8 @@ from trellis.db.types import JSONType, UTCDateTime
 class Segment(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "segments"
 
+    # Stable across instances: the key of the export file (portability).
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid4()))
     name: Mapped[str] = mapped_column(String(200))
     alias: Mapped[str] = mapped_column(String(100), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -36,12 +39,9 @@ class SegmentMember(Base):
 
     __tablename__ = "segment_members"
 
-    segment_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
-    )
-    contact_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key: written a million rows at a time; deletions clean up (ADR 0009).
+    segment_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     manually_added: Mapped[bool] = mapped_column(Boolean, default=False)
     manually_removed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -54,8 +54,9 @@ class SegmentMembershipChange(IdMixin, Base):
 
     __tablename__ = "segment_membership_log"
 
-    segment_id: Mapped[int] = mapped_column(BigId, ForeignKey("segments.id", ondelete="CASCADE"))
-    contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"))
+    # No foreign key: written a million rows at a time; deletions clean up (ADR 0009).
+    segment_id: Mapped[int] = mapped_column(BigId)
+    contact_id: Mapped[int] = mapped_column(BigId)
     change: Mapped[str] = mapped_column(String(8))  # joined | left
     manual: Mapped[bool] = mapped_column(Boolean, default=False)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,6 +10,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.db.base import table_of
 from trellis.db.bulk import insert_from_arrays
+from trellis.db.cleanup import delete_campaign_rows
 from trellis.db.dialect import ids_in, insert_ignoring_conflicts
 from trellis.db.models import (
     Campaign,
@@ -104,6 +105,7 @@ class CampaignRepository:
         self.session.add(item)
 
     async def delete(self, campaign: Campaign) -> None:
+        await delete_campaign_rows(self.session, campaign.id)
         await self.session.delete(campaign)
 
     # -- events and sources -----------------------------------------------------------------
@@ -121,6 +123,16 @@ class CampaignRepository:
             select(CampaignSource)
             .where(CampaignSource.campaign_id == campaign_id)
             .order_by(CampaignSource.kind, CampaignSource.source_id)
+        )
+        return list(rows.all())
+
+    async def with_source(self, kind: str, source_id: int) -> list[Campaign]:
+        """The campaigns having this source (a form, say), by id."""
+        rows = await self.session.scalars(
+            select(Campaign)
+            .join(CampaignSource, CampaignSource.campaign_id == Campaign.id)
+            .where(CampaignSource.kind == kind, CampaignSource.source_id == source_id)
+            .order_by(Campaign.id)
         )
         return list(rows.all())
 

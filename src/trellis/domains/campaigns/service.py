@@ -523,7 +523,22 @@ class CampaignService:
             from trellis.domains.emails.service import email_service
 
             return await email_service.existing_ids(session, ids)
+        if kind == "form":
+            from trellis.domains.forms.service import form_service
+
+            return await form_service.existing_ids(session, ids)
+        if kind == "page":
+            from trellis.domains.pages.service import page_service
+
+            return await page_service.existing_ids(session, ids)
+        if kind == "asset":
+            from trellis.domains.assets.service import asset_service
+
+            return await asset_service.existing_ids(session, ids)
         return set(ids)
+
+    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
+        return await CampaignRepository(session).existing_ids(ids)
 
     async def _timing_problems(
         self, session: AsyncSession, index: int, timing: Mapping[str, Any]
@@ -558,15 +573,18 @@ class CampaignService:
                         f"/sources/{index}/id", f"No segment with id {source.id}.", "not_found"
                     )
                 )
-            if source.kind == "form":
-                errors.append(
-                    FieldError(
-                        f"/sources/{index}/kind",
-                        "Form sources need the forms feature, which this "
-                        "instance does not have yet.",
-                        "unsupported",
+        form_ids = [s.id for s in sources if s.kind == "form"]
+        if form_ids:
+            from trellis.domains.forms.service import form_service
+
+            known_forms = await form_service.existing_ids(session, form_ids)
+            for index, source in enumerate(sources):
+                if source.kind == "form" and source.id not in known_forms:
+                    errors.append(
+                        FieldError(
+                            f"/sources/{index}/id", f"No form with id {source.id}.", "not_found"
+                        )
                     )
-                )
         return errors
 
     async def validate(self, session: AsyncSession, data: CampaignWrite) -> None:
@@ -1043,6 +1061,45 @@ class CampaignService:
         if own_runner:
             await runner.flush()
         return result
+
+    async def enter_campaigns(
+        self,
+        session: AsyncSession,
+        campaign_ids: Sequence[int],
+        contact_ids: Sequence[int],
+        *,
+        now: datetime,
+    ) -> None:
+        """Contacts enter the campaigns at once (a form's "add to campaigns" action): only
+        running campaigns, under the automatic membership rules."""
+        if not campaign_ids or not contact_ids:
+            return
+        repo = CampaignRepository(session)
+        for campaign in await repo.published(now=now, campaign_ids=sorted(set(campaign_ids))):
+            await self.add_members(session, campaign, contact_ids, manual=False, now=now)
+
+    async def enter_from_source(
+        self,
+        session: AsyncSession,
+        *,
+        kind: str,
+        source_id: int,
+        contact_ids: Sequence[int],
+        now: datetime,
+    ) -> None:
+        """Contacts who submitted form F enter, at once, every running campaign that has F
+        as a source."""
+        if not contact_ids:
+            return
+        campaigns = await CampaignRepository(session).with_source(kind, source_id)
+        await self.enter_campaigns(session, [c.id for c in campaigns], contact_ids, now=now)
+
+    async def campaigns_with_source(
+        self, session: AsyncSession, kind: str, source_id: int
+    ) -> list[tuple[int, str]]:
+        return [
+            (c.id, c.name) for c in await CampaignRepository(session).with_source(kind, source_id)
+        ]
 
     async def remove_members(
         self,

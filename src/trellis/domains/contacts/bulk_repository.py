@@ -10,6 +10,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.db.base import table_of
+from trellis.db.cleanup import delete_contact_rows
 from trellis.db.dialect import ids_in
 from trellis.db.json import merged, without_key
 from trellis.db.models import Contact
@@ -71,6 +72,7 @@ class ContactBulkRepository:
 
     async def delete(self, contact_ids: Sequence[int]) -> None:
         for part in _chunks(list(contact_ids)):
+            await delete_contact_rows(self.session, part)
             await self.session.execute(delete(Contact).where(ids_in(Contact.id, part)))
 
     async def values(self, contact_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

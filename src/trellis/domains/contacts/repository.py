@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.db.base import table_of
 from trellis.db.bulk import among, insert_rows
+from trellis.db.cleanup import delete_contact_rows, delete_tag_rows
 from trellis.db.dialect import ids_in, insert_ignoring_conflicts
 from trellis.db.json import value_text
 from trellis.db.models import (
@@ -56,6 +57,7 @@ class ContactRepository:
         self.session.add(contact)
 
     async def delete(self, contact: Contact) -> None:
+        await delete_contact_rows(self.session, [contact.id])
         await self.session.delete(contact)
 
     async def list_page(
@@ -203,6 +205,7 @@ class ContactRepository:
     async def delete_ids(self, contact_ids: Sequence[int]) -> int:
         deleted = 0
         for part in chunks(list(contact_ids), 5000):
+            await delete_contact_rows(self.session, part)
             result = await self.session.execute(delete(Contact).where(ids_in(Contact.id, part)))
             deleted += int(getattr(result, "rowcount", 0) or 0)
         return deleted
@@ -295,6 +298,7 @@ class ContactRepository:
         return await self.session.scalar(select(Tag).where(Tag.key == key))
 
     async def delete_tag(self, tag: Tag) -> None:
+        await delete_tag_rows(self.session, tag.id)
         await self.session.delete(tag)
 
     async def contacts_with_tag(self, tag_id: int) -> list[int]:

@@ -14,8 +14,9 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-# Purposes: u unsubscribe, w web view, p preferences, o open pixel, c click.
-PURPOSES = frozenset("uwpoc")
+# Purposes: u unsubscribe, w web view, p preferences, o open pixel, c click,
+# k the contact token a click hands to the website tracking script.
+PURPOSES = frozenset("uwpock")
 PATHS = {"u": "unsubscribe", "w": "view", "p": "preferences", "o": "open", "c": "click"}
 
 

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import Text, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from trellis.db.base import table_of
 from trellis.db.dialect import dialect_name, ids_in, insert_ignoring_conflicts
@@ -375,6 +376,7 @@ class EmailRepository:
                 or_(
                     func.lower(OutboxMessage.subject).like(pattern),
                     func.lower(OutboxMessage.message_id).like(pattern),
+                    func.lower(cast(OutboxMessage.recipients, Text)).like(pattern),
                 )
             )
         order = order_by_sort(
@@ -391,3 +393,35 @@ class EmailRepository:
     async def clear_outbox(self) -> int:
         result = await self.session.execute(delete(OutboxMessage))
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def move_contact(self, *, loser_id: int, winner_id: int) -> None:
+        """Give the winner of a merge the loser's sends, so that "once per contact" and the
+        frequency cap still know what went out; a send for a campaign step the winner already
+        has stays the loser's and goes with it. The winner keeps its own email settings and
+        takes the loser's if it has none."""
+        winners = aliased(EmailSend)
+        clash = (
+            select(winners.id)
+            .where(
+                winners.contact_id == winner_id,
+                winners.event_id == EmailSend.event_id,
+                winners.rotation == EmailSend.rotation,
+            )
+            .exists()
+        )
+        await self.session.execute(
+            update(table_of(EmailSend))
+            .where(EmailSend.contact_id == loser_id, or_(EmailSend.event_id.is_(None), ~clash))
+            .values(contact_id=winner_id)
+        )
+        has_settings = await self.session.scalar(
+            select(ContactEmailSettings.contact_id).where(
+                ContactEmailSettings.contact_id == winner_id
+            )
+        )
+        if has_settings is None:
+            await self.session.execute(
+                update(table_of(ContactEmailSettings))
+                .where(ContactEmailSettings.contact_id == loser_id)
+                .values(contact_id=winner_id)
+            )

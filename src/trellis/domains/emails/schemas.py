@@ -20,7 +20,10 @@ HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,76}$")]
 HeaderValue = Annotated[str, StringConstraints(max_length=998, pattern=r"^[^\r\n]*$")]
 Body = Annotated[str, StringConstraints(max_length=1_000_000)]
 UtmValue = Annotated[str, StringConstraints(max_length=200)]
-Language = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+# A BCP 47 tag, bounded by the 35 characters the columns hold.
+Language = Annotated[
+    str, StringConstraints(max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+]
 EmailKind = Literal["template", "broadcast"]
 BodyFormat = Literal["mjml", "html"]
 SendKind = Literal["marketing", "transactional"]

@@ -29,7 +29,7 @@ from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit, diff
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.contacts.schemas import ActivityItem
-from trellis.domains.contacts.service import register_timeline_source
+from trellis.domains.contacts.service import register_merge_hook, register_timeline_source
 from trellis.domains.emails.links import LinkSigner, links_for
 from trellis.domains.emails.render import (
     SAMPLE,
@@ -770,7 +770,7 @@ class EmailService:
         (reading only), hand over to the transport (no transaction open), record."""
         total = DeliveryRead(sent=0, failed=0, retried=0, skipped=0, deferred=0)
         for _ in range(max_batches):
-            async with database.unit_of_work() as session:
+            async with database.unit_of_work(brief=True) as session:
                 rows = await EmailRepository(session).claim_due(
                     now=now,
                     limit=self.policy.batch_size,
@@ -778,12 +778,12 @@ class EmailService:
                 )
             if not rows:
                 break
-            async with database.unit_of_work(read_only=True) as session:
+            async with database.unit_of_work(read_only=True, brief=True) as session:
                 prepared = await self._prepare(session, rows, now)
             results = (
                 await self.policy.transport.deliver(prepared.messages) if prepared.messages else {}
             )
-            async with database.unit_of_work() as session:
+            async with database.unit_of_work(brief=True) as session:
                 counts = await self._record(session, rows, prepared, results, now)
             for name, value in counts.items():
                 setattr(total, name, getattr(total, name) + value)
@@ -1104,3 +1104,10 @@ async def _timeline(
 
 register_projectable(ProjectableType("email", "Emails", "emails", _names))
 register_timeline_source("emails", _timeline)
+
+
+async def _merge(session: AsyncSession, winner_id: int, loser_id: int, now: datetime) -> None:
+    await EmailRepository(session).move_contact(loser_id=loser_id, winner_id=winner_id)
+
+
+register_merge_hook("emails", _merge)

@@ -102,6 +102,7 @@ OPERATORS: dict[str, Operator] = {
         Operator("ends_with", "ends with", "single"),
         Operator("like", "matches a LIKE pattern (% and _)", "single"),
         Operator("regexp", "matches a regular expression", "single"),
+        Operator("matches", "matches a pattern (* for anything)", "single"),
         Operator("anniversary", "anniversary is today", "none"),
         Operator("has_any", "has any of", "list"),
         Operator("has_all", "has all of", "list"),

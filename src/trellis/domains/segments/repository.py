@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from trellis.db.cleanup import delete_segment_rows
 from trellis.db.dialect import insert_ignoring_conflicts
 from trellis.db.models import Contact, Segment, SegmentMember, SegmentMembershipChange
 from trellis.db.pagination import Page, PageRequest, SortColumn, order_by_sort, paginate
@@ -158,6 +159,7 @@ class SegmentRepository:
         self.session.add(segment)
 
     async def delete(self, segment: Segment) -> None:
+        await delete_segment_rows(self.session, segment.id)
         await self.session.delete(segment)
 
     # -- counting and reading members -------------------------------------------------------

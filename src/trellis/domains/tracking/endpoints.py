@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -142,7 +142,24 @@ async def click(request: Request) -> Response:
         return _not_found()
     # An explicit click is honoured even with DNT / GPC (mautic/mautic#17187).
     _add(request, Hit("click", send_id, _now(request), url))
-    return RedirectResponse(url, status_code=302, headers=NO_STORE)
+    return RedirectResponse(_with_contact_token(request, url, send_id), 302, headers=NO_STORE)
+
+
+def _with_contact_token(request: Request, url: str, send_id: int) -> str:
+    """The destination with a signed, short-lived ``trellis_ct`` naming the send, which the
+    website tracking script posts with its next hit (to allowed origins only, when set)."""
+    web = request.app.state.settings.web
+    if not web.click_token or _opts_out(request):
+        return url
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if web.allowed_origins and origin not in {o.lower().rstrip("/") for o in web.allowed_origins}:
+        return url
+    from trellis.domains.web.service import CLICK_TOKEN_PARAM, web_service
+
+    param = f"{CLICK_TOKEN_PARAM}={web_service.click_token(send_id)}"
+    query = f"{parts.query}&{param}" if parts.query else param
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 # add_route takes the whole path: a router's prefix applies to its API routes only.

@@ -379,3 +379,25 @@ class TrackingRepository:
             )
             found.update(rows.all())
         return found
+
+    async def move_contact(self, *, loser_id: int, winner_id: int, now: datetime) -> None:
+        """Give the winner of a merge the loser's opens, clicks and hits, and the loser's
+        category opt-outs (a "no" given by either person stands)."""
+        for model in (EmailSendTracking, TrackingHit):
+            await self.session.execute(
+                update(table_of(model))
+                .where(model.contact_id == loser_id)
+                .values(contact_id=winner_id)
+            )
+        categories = (
+            await self.session.scalars(
+                select(ContactCategoryOptOut.category).where(
+                    ContactCategoryOptOut.contact_id == loser_id
+                )
+            )
+        ).all()
+        if categories:
+            await self.session.execute(
+                insert_ignoring_conflicts(self.session, ContactCategoryOptOut),
+                [{"contact_id": winner_id, "category": c, "created_at": now} for c in categories],
+            )

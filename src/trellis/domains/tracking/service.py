@@ -27,7 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trellis.actor import Actor, Perm
 from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.contacts.schemas import ActivityItem
-from trellis.domains.contacts.service import contact_service, register_timeline_source
+from trellis.domains.contacts.service import (
+    contact_service,
+    register_merge_hook,
+    register_timeline_source,
+)
 from trellis.domains.emails.links import LinkSigner
 from trellis.domains.emails.service import email_service
 from trellis.domains.tracking import filters as _filters  # noqa: F401  (registers filter types)
@@ -521,3 +525,10 @@ async def _timeline(
 
 
 register_timeline_source("tracking", _timeline)
+
+
+async def _merge(session: AsyncSession, winner_id: int, loser_id: int, now: datetime) -> None:
+    await TrackingRepository(session).move_contact(loser_id=loser_id, winner_id=winner_id, now=now)
+
+
+register_merge_hook("tracking", _merge)

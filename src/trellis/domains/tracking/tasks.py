@@ -109,7 +109,7 @@ class HitBuffer:
                 count = min(self.batch_size, len(self._pending))
                 batch = [self._pending.popleft() for _ in range(count)]
                 try:
-                    async with self.database.unit_of_work() as session:
+                    async with self.database.unit_of_work(brief=True) as session:
                         await tracking_service.record_hits(session, batch, self.clock.now())
                 except BaseException:
                     self._pending.extendleft(reversed(batch))

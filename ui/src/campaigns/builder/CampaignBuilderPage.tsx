@@ -35,6 +35,7 @@ import { autoLayout } from "../lib/layout";
 import { locate, waitingOnRemoved, type LocatedProblem } from "../lib/pointers";
 import { CampaignSettings } from "./CampaignSettings";
 import { PublishDialog, RedirectDialog, type RemovedChoice } from "./dialogs";
+import { useFormsList } from "../../forms/api";
 import { useSegmentsList } from "./pickers";
 import { StepPanel } from "./StepPanel";
 
@@ -108,6 +109,7 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
   const [mode, setMode] = useState<"edit" | "watch">("edit");
   const [fitToken, setFitToken] = useState(0);
   const segments = useSegmentsList();
+  const forms = useFormsList(doc.sources.some((s) => s.kind === "form"));
 
   const edit = useCallback((next: CampaignDoc, group: string | null = null) => setHistory((h) => record(h, next, group)), []);
   const savedDoc = useMemo(() => (saved ? JSON.stringify(toSave(fromRead(saved))) : null), [saved]);
@@ -124,8 +126,12 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
   }, []);
 
   const sourceNames = useMemo(
-    () => Object.fromEntries((segments.data ?? []).map((s) => [sourceKey({ kind: "segment", id: s.id }), s.name])),
-    [segments.data],
+    () =>
+      Object.fromEntries([
+        ...(segments.data ?? []).map((s) => [sourceKey({ kind: "segment", id: s.id }), s.name]),
+        ...(forms.data ?? []).map((f) => [sourceKey({ kind: "form", id: f.id }), f.name]),
+      ]),
+    [segments.data, forms.data],
   );
 
   const problems = useMemo(() => {

@@ -1,5 +1,5 @@
 /** The campaign's own settings and its sources (where contacts enter). */
-import { Add, TrashCan } from "@carbon/icons-react";
+import { Add, Document, TrashCan } from "@carbon/icons-react";
 import {
   Button,
   Checkbox,
@@ -17,6 +17,8 @@ import { memo, useMemo } from "react";
 import { timeZones } from "../../lib/timezones";
 import type { CampaignDoc, SourceDoc } from "../canvas/types";
 import type { LocatedProblem } from "../lib/pointers";
+import { useFormsList } from "../../forms/api";
+import { FormSourcePicker } from "./FormSourcePicker";
 import { useProjectsList, useSegmentsList } from "./pickers";
 import { fromLocalInput, toLocalInput } from "./TimingEditor";
 
@@ -173,10 +175,13 @@ function Sources({ doc, readOnly, problems, onChange }: CampaignSettingsProps) {
   const errorOf = (index: number) => problems.filter((p) => p.setting?.startsWith(`sources/${index}`)).map((p) => p.detail).join(" ");
   const used = new Set(doc.sources.filter((s) => s.kind === "segment").map((s) => s.id));
   const free = (segments.data ?? []).filter((s) => !used.has(s.id));
+  const forms = useFormsList(!readOnly);
+  const usedForms = new Set(doc.sources.filter((s) => s.kind === "form").map((s) => s.id));
+  const freeForms = (forms.data ?? []).filter((f) => !usedForms.has(f.id));
   return (
     <fieldset className="trellis-cb__fieldset trellis-cb__sources" disabled={readOnly}>
       <legend>Contacts enter from</legend>
-      {doc.sources.length === 0 ? <p className="trellis-cb__helper">No source yet: add a segment, or add contacts by hand or through the API once published.</p> : null}
+      {doc.sources.length === 0 ? <p className="trellis-cb__helper">No source yet: add a segment or a form, or add contacts by hand or through the API once published.</p> : null}
       {doc.sources.map((source, index) => {
         const error = errorOf(index);
         const label = `Source ${index + 1}`;
@@ -219,7 +224,13 @@ function Sources({ doc, readOnly, problems, onChange }: CampaignSettingsProps) {
                 ) : null}
               </>
             ) : (
-              <p className="trellis-cb__helper">Form #{source.id}</p>
+              <FormSourcePicker
+                id={`source-${index}-form`}
+                value={source.id}
+                exclude={usedForms}
+                invalidText={error || undefined}
+                onChange={(formId) => update(index, { id: formId })}
+              />
             )}
             {readOnly ? null : (
               <Button kind="ghost" size="sm" renderIcon={TrashCan} onClick={() => set(doc.sources.filter((_, i) => i !== index))}>
@@ -240,8 +251,21 @@ function Sources({ doc, readOnly, problems, onChange }: CampaignSettingsProps) {
           Add a segment
         </Button>
       )}
+      {readOnly ? null : (
+        <Button
+          kind="tertiary"
+          size="sm"
+          renderIcon={Document}
+          disabled={!freeForms.length}
+          onClick={() => freeForms[0] && set([...doc.sources, { kind: "form", id: freeForms[0].id, audience: "live", locked_at: null }])}
+        >
+          Add a form
+        </Button>
+      )}
       {!readOnly && segments.data && !segments.data.length ? <p className="trellis-cb__helper">Create a segment first, under Segments.</p> : null}
-      <p className="trellis-cb__helper">Forms as sources come with the forms module.</p>
+      {!readOnly && forms.data && !forms.data.length ? (
+        <p className="trellis-cb__helper">A form makes whoever submits it enter at once: create one under Forms.</p>
+      ) : null}
     </fieldset>
   );
 }

@@ -1,5 +1,5 @@
 /** The node types of the canvas: the sources at the top and the steps, styled by kind. */
-import { Add, Fork, Flash, Hourglass, UserMultiple, WarningFilled } from "@carbon/icons-react";
+import { Add, Document, Fork, Flash, Group, Hourglass, UserMultiple, WarningFilled } from "@carbon/icons-react";
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
 import { createContext, memo, useContext, type MouseEvent } from "react";
 import { IN_HANDLE, OUT_HANDLE, sourceKey, type SourcesNodeData, type StepCountsLike, type StepNodeData } from "../lib/flow";
@@ -169,10 +169,13 @@ export const SourcesNode = memo(function SourcesNode({ data, selected }: NodePro
       {data.sources.length ? (
         <ul className="trellis-node__sources">
           {data.sources.map((s) => (
-            <li key={sourceKey(s)}>
-              <span className="trellis-node__source-name">{data.names[sourceKey(s)] ?? `${s.kind === "segment" ? "Segment" : "Form"} #${s.id}`}</span>
-              <span className={`trellis-node__audience trellis-node__audience--${s.audience}`}>
-                {s.kind === "segment" ? (s.audience === "locked" ? "locked audience" : "live audience") : "form"}
+            <li key={sourceKey(s)} className={`trellis-node__source trellis-node__source--${s.kind}`} data-source-kind={s.kind}>
+              <span className="trellis-node__source-name">
+                {s.kind === "form" ? <Document size={16} aria-label="Form" /> : <Group size={16} aria-label="Segment" />}
+                {data.names[sourceKey(s)] ?? `${s.kind === "segment" ? "Segment" : "Form"} #${s.id}`}
+              </span>
+              <span className={`trellis-node__audience trellis-node__audience--${s.kind === "form" ? "form" : s.audience}`}>
+                {s.kind === "segment" ? (s.audience === "locked" ? "locked audience" : "live audience") : "form: on submit"}
               </span>
             </li>
           ))}

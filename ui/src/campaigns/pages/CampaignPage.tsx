@@ -38,6 +38,7 @@ import { CampaignStatusTag } from "./CampaignsPage";
 import { totalCounts, yesNoPercent, ZERO } from "./format";
 import { CAMPAIGNS, type Campaign, type CampaignStats } from "./types";
 import "./pages.scss";
+import { useFormsList } from "../../forms/api";
 
 const TABS = ["overview", "contacts", "audit", "failures"] as const;
 type TabName = (typeof TABS)[number];
@@ -66,11 +67,14 @@ function useSourceNames(campaign: Campaign | undefined, enabled: boolean): Recor
       staleTime: 60_000,
     })),
   });
+  const hasForms = (campaign?.sources ?? []).some((s) => s.kind === "form");
+  const forms = useFormsList(hasForms);
   const names: Record<string, string> = {};
   ids.forEach((id, i) => {
     const segment = results[i]?.data;
     if (segment) names[`segment:${id}`] = segment.name;
   });
+  for (const f of forms.data ?? []) names[`form:${f.id}`] = f.name;
   return names;
 }
 
@@ -140,9 +144,9 @@ function SourceList({ campaign, sourceNames }: { campaign: Campaign; sourceNames
     <ul className="trellis-campaign-sources">
       {campaign.sources.map((s) => (
         <li key={`${s.kind}:${s.id}`}>
-          {s.kind === "segment" ? <Link to={`/segments/${s.id}`}>{sourceNames[`segment:${s.id}`] ?? `Segment ${s.id}`}</Link> : `${s.kind} ${s.id}`}
+          {s.kind === "segment" ? <Link to={`/segments/${s.id}`}>{sourceNames[`segment:${s.id}`] ?? `Segment ${s.id}`}</Link> : <Link to={`/forms/${s.id}`}>{sourceNames[`form:${s.id}`] ?? `Form ${s.id}`}</Link>}
           <span className="trellis-muted">
-            {s.audience === "locked" ? ` · locked audience${s.locked_at ? ` (as of ${formatDateTime(s.locked_at)})` : " (locks when published)"}` : " · live audience"}
+            {s.kind === "form" ? " · form: enters on each submission" : s.audience === "locked" ? ` · locked audience${s.locked_at ? ` (as of ${formatDateTime(s.locked_at)})` : " (locks when published)"}` : " · live audience"}
           </span>
         </li>
       ))}

@@ -1,5 +1,5 @@
-import { Button, Select, SelectItem, TableToolbarSearch, Tag } from "@carbon/react";
-import { Add } from "@carbon/icons-react";
+import { Button, Select, SelectItem, TableBatchAction, TableToolbarSearch, Tag } from "@carbon/react";
+import { Add, Download, Upload } from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
@@ -12,6 +12,7 @@ import { formatDateTime, PageHeader } from "../../components/common";
 import { useToast } from "../../components/Toasts";
 import { canAny } from "../../lib/permissions";
 import { useDebounced } from "../../lib/useDebounced";
+import { exportCampaigns } from "../../portability/api";
 import { campaignStatus } from "./format";
 import { CAMPAIGNS, type CampaignSummary } from "./types";
 
@@ -41,6 +42,7 @@ export function CampaignsPage() {
   const [published, setPublished] = useState<Published>("");
   const q = useDebounced(search.trim());
   const [deleting, setDeleting] = useState<CampaignSummary | null>(null);
+  const [selected, setSelected] = useState<Set<number>>(new Set());
 
   const projects = useQuery({
     queryKey: ["projects", "all"],
@@ -66,6 +68,14 @@ export function CampaignsPage() {
   });
   const mayCreate = can(CAMPAIGNS, "create");
   const mayDelete = canAny(me, CAMPAIGNS, ["delete_own", "delete_others"]);
+
+  async function exportZip(ids: number[]) {
+    try {
+      await exportCampaigns(ids);
+    } catch (e) {
+      notify("error", "Could not export", describeError(e));
+    }
+  }
 
   async function clone(c: CampaignSummary) {
     try {
@@ -123,6 +133,7 @@ export function CampaignsPage() {
               <SelectItem value="true" text="Published" />
               <SelectItem value="false" text="Unpublished or paused" />
             </Select>
+            {mayCreate ? <Button kind="secondary" renderIcon={Upload} onClick={() => navigate("/campaigns/import")}>Import</Button> : null}
             {mayCreate ? <Button renderIcon={Add} onClick={() => navigate("/campaigns/new")}>New campaign</Button> : null}
           </>
         }
@@ -130,9 +141,19 @@ export function CampaignsPage() {
           { label: "Open", onClick: (c) => navigate(`/campaigns/${c.id}`) },
           { label: "Edit", onClick: (c) => navigate(`/campaigns/${c.id}/edit`), show: () => canAny(me, CAMPAIGNS, ["edit_own", "edit_others"]) },
           { label: "Clone", onClick: (c) => void clone(c), show: () => mayCreate },
+          { label: "Export", onClick: (c) => void exportZip([c.id]) },
           { label: "Delete", danger: true, onClick: (c) => setDeleting(c), show: () => mayDelete },
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}
+        selection={{
+          selected,
+          onChange: setSelected,
+          batchActions: (
+            <TableBatchAction renderIcon={Download} onClick={() => void exportZip([...selected])}>
+              Export
+            </TableBatchAction>
+          ),
+        }}
       />
       {list.isError ? <p className="trellis-error" role="alert">{describeError(list.error)}</p> : null}
       <ConfirmDelete open={deleting !== null} title={`Delete ${deleting?.name ?? "campaign"}?`}

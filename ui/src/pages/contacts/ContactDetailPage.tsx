@@ -33,6 +33,8 @@ import { fieldOptions, formatFieldValue } from "../../lib/fieldTypes";
 import { DNC_CHANNELS, DNC_REASONS } from "../../lib/filterDoc";
 import { ContactCampaigns } from "../../campaigns/pages/ContactCampaigns";
 import { ContactEmails } from "../../emails/ContactEmails";
+import { ContactSubmissions } from "../../forms/ContactSubmissions";
+import { ContactPageHits } from "../../web/ContactPageHits";
 import { canAny, canEditItem, canDeleteItem, canView } from "../../lib/permissions";
 import { RESOURCES } from "../../lib/resources";
 import { useDebounced } from "../../lib/useDebounced";
@@ -443,6 +445,16 @@ export function ContactDetailPage() {
               <ContactEmails contactId={c.id} />
             </section>
           ) : null}
+          {canView(me, "forms") ? (
+            <section aria-labelledby="contact-submissions" className="trellis-panel">
+              <h2 id="contact-submissions" className="trellis-h2">Form submissions</h2>
+              <ContactSubmissions contactId={c.id} />
+            </section>
+          ) : null}
+          <section aria-labelledby="contact-page-hits" className="trellis-panel">
+            <h2 id="contact-page-hits" className="trellis-h2">Page visits</h2>
+            <ContactPageHits contactId={c.id} />
+          </section>
           <section aria-labelledby="contact-timeline" className="trellis-panel">
             <h2 id="contact-timeline" className="trellis-h2">Timeline</h2>
             <ContactTimeline contactId={c.id} labels={labels} />

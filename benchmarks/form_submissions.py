@@ -1,0 +1,322 @@
+"""Form submissions over HTTP against a real server, each creating or updating a contact and
+starting its campaign.
+
+    uv run python benchmarks/form_submissions.py [--submissions N] [--connections C]
+                                                 [--repeat-share R] [--db URL]
+
+Starts ``trellis serve`` (embedded SQLite in a temporary data directory by default, or a fresh
+database on the PostgreSQL server given by ``--db``; background services on, as a default
+installation runs; the per-IP rate limit is off because every request comes from 127.0.0.1).
+Creates a published form (email, first name, a select, a consent checkbox; a tag action) and a
+published campaign with the form as its source whose first step tags the contact. Then N
+submissions are posted as JSON (as the embed script does) as fast as C keep-alive connections
+allow; a share R of them repeats an earlier address (an update instead of a create).
+
+Afterwards every submission must be stored, every distinct address must be a contact, and
+every contact must have gone through the campaign's first step, or the script exits 1.
+Progress goes to stderr; the last stdout line is one JSON object with the sustained rate and
+the latency percentiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _common import emit, fresh_database, is_postgres, log, peak_rss_mb, process_peak_rss_mb
+from decision_latency import cli, free_port, percentile, trellis_command, wait_ready
+
+EMAIL = "bench@example.com"
+ALIAS = "bench-signup"
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection posting JSON."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            "User-Agent: trellis-bench\r\nContent-Type: application/json\r\n"
+            f"Accept: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+        if length:
+            await self.reader.readexactly(int(length.group(1)))
+        if re.search(rb"(?i)\r\nconnection: *close", head):
+            self.writer.close()
+            self.writer = None
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def build(client: httpx.AsyncClient) -> tuple[int, int]:
+    form = await client.post(
+        "/api/v2/forms",
+        json={
+            "name": "Benchmark signup",
+            "alias": ALIAS,
+            "is_published": True,
+            "fields": [
+                {
+                    "label": "Email",
+                    "type": "email",
+                    "name": "email",
+                    "contact_field": "email",
+                    "required": True,
+                },
+                {
+                    "label": "First name",
+                    "type": "text",
+                    "name": "first_name",
+                    "contact_field": "first_name",
+                },
+                {
+                    "label": "Interest",
+                    "type": "select",
+                    "name": "interest",
+                    "options": [{"label": "A", "value": "a"}, {"label": "B", "value": "b"}],
+                },
+                {
+                    "label": "Consent",
+                    "type": "consent",
+                    "name": "consent",
+                    "required": True,
+                    "consent_text": "I agree.",
+                },
+            ],
+            "actions": [{"type": "tags.change", "config": {"add": ["signed-up"]}}],
+        },
+    )
+    if form.status_code != 201:
+        raise RuntimeError(f"creating the form failed: {form.text}")
+    form_id = int(form.json()["id"])
+    first = {
+        "key": "welcome",
+        "type": "contact.change_tags",
+        "config": {"add": ["welcomed"]},
+        "timing": {"mode": "immediate"},
+        "name": "Welcome",
+    }
+    created = await client.post(
+        "/api/v2/campaigns",
+        json={
+            "name": "Form benchmark journey",
+            "events": [first],
+            "edges": [{"source": None, "target": "welcome", "path": None}],
+            "sources": [{"kind": "form", "id": form_id}],
+        },
+    )
+    if created.status_code != 201:
+        raise RuntimeError(f"creating the campaign failed: {created.text}")
+    campaign_id = int(created.json()["id"])
+    published = await client.post(f"/api/v2/campaigns/{campaign_id}/publish")
+    if published.status_code != 200:
+        raise RuntimeError(f"publishing the campaign failed: {published.text}")
+    return form_id, campaign_id
+
+
+async def load(
+    host: str, port: int, bodies: list[bytes], *, connections: int
+) -> tuple[list[float], list[str], float, float]:
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    latencies: list[float] = []
+    errors: list[str] = []
+    done = 0
+
+    async def worker() -> None:
+        nonlocal done
+        conn = Connection(host, port)
+        try:
+            while True:
+                try:
+                    body = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                if body is None:
+                    return
+                started = time.perf_counter()
+                try:
+                    status = await conn.post(f"/f/{ALIAS}", body)
+                except (OSError, asyncio.IncompleteReadError) as exc:
+                    conn.close()
+                    conn = Connection(host, port)
+                    errors.append(repr(exc))
+                    continue
+                latencies.append(time.perf_counter() - started)
+                if status != 200:
+                    errors.append(f"HTTP {status}")
+                done += 1
+                if done % 1000 == 0:
+                    log(f"  {done:,}/{len(bodies):,} submissions answered")
+        finally:
+            conn.close()
+
+    first = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return latencies, errors, first, time.perf_counter()
+
+
+async def scenario(
+    args: argparse.Namespace, data_dir: Path, env: dict[str, str], db_label: str
+) -> dict[str, Any]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env["TRELLIS_BASE_URL"] = base
+    log("migrating the database; creating a user and a token")
+    cli(env, "db", "upgrade")
+    cli(env, "users", "create", "--email", EMAIL, "--password", "bench-password-1234")
+    token = (
+        cli(env, "tokens", "create", "--user", EMAIL, "--name", "bench").strip().splitlines()[-1]
+    )
+    server_log = (data_dir / "serve.log").open("wb")
+    server = subprocess.Popen(  # noqa: ASYNC220
+        [*trellis_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
+        env=env,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+    )
+    problems: list[str] = []
+    server_rss: float | None = None
+    rng = random.Random(7)
+    bodies: list[bytes] = []
+    addresses: list[str] = []
+    for index in range(args.submissions):
+        if addresses and rng.random() < args.repeat_share:
+            address = rng.choice(addresses)
+        else:
+            address = f"visitor{index}@example.com"
+            addresses.append(address)
+        bodies.append(
+            json.dumps(
+                {
+                    "email": address,
+                    "first_name": f"Visitor {index}",
+                    "interest": rng.choice(["a", "b"]),
+                    "consent": True,
+                    "_page": "https://www.example.com/signup",
+                }
+            ).encode()
+        )
+    try:
+        async with httpx.AsyncClient(
+            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        ) as client:
+            await wait_ready(client, server)
+            log(f"trellis serve is up on {base} (pid {server.pid})")
+            form_id, campaign_id = await build(client)
+            log(
+                f"posting {len(bodies):,} submissions ({len(addresses):,} distinct addresses) "
+                f"over {args.connections} connections"
+            )
+            latencies, errors, first, last = await load(
+                "127.0.0.1", port, bodies, connections=args.connections
+            )
+            if errors:
+                problems.append(f"{len(errors)} submissions failed, e.g. {errors[0]}")
+            form = (await client.get(f"/api/v2/forms/{form_id}")).json()
+            if form["submission_count"] != len(bodies) - len(errors):
+                problems.append(f"{form['submission_count']} stored, {len(bodies)} posted")
+            contacts = (await client.get("/api/v2/contacts", params={"page[size]": 1})).json()
+            if contacts["meta"]["total"] != len(addresses):
+                problems.append(f"{contacts['meta']['total']} contacts, {len(addresses)} addresses")
+            stats = (await client.get(f"/api/v2/campaigns/{campaign_id}/stats")).json()
+            welcomed = stats.get("welcome", {}).get("done")
+            if welcomed != len(addresses):
+                problems.append(f"campaign first step done for {welcomed}, not {len(addresses)}")
+            server_rss = process_peak_rss_mb(server.pid)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        server_log.close()
+
+    span = last - first
+
+    def ms(value: float | None) -> float | None:
+        return round(value * 1000, 1) if value is not None else None
+
+    return {
+        "benchmark": "form_submissions",
+        "db": db_label,
+        "n": len(bodies),
+        "seconds": round(span, 3),
+        "per_second": round(len(bodies) / span, 1) if span else None,
+        "peak_rss_mb": server_rss,
+        "p50_ms": ms(percentile(latencies, 0.50)),
+        "p95_ms": ms(percentile(latencies, 0.95)),
+        "p99_ms": ms(percentile(latencies, 0.99)),
+        "contacts": len(addresses),
+        "connections": args.connections,
+        "client_peak_rss_mb": peak_rss_mb(),
+        "ok": not problems,
+        "problems": problems,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=5000, help="submissions posted")
+    parser.add_argument("--connections", type=int, default=32, help="keep-alive connections")
+    parser.add_argument(
+        "--repeat-share", type=float, default=0.1, help="share of repeated addresses (updates)"
+    )
+    parser.add_argument("--db", default=None, help="a postgresql:// server URL (default: SQLite)")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="trellis-bench-forms-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
+    env["TRELLIS_DATA_DIR"] = str(data_dir)
+    env["TRELLIS_FORMS__RATE_PER_IP"] = "0"
+    try:
+        if is_postgres(args.db):
+            with fresh_database(args.db, prefix="forms") as url:
+                env["TRELLIS_DATABASE__URL"] = url
+                figures = asyncio.run(scenario(args, data_dir, env, "postgresql"))
+        else:
+            figures = asyncio.run(scenario(args, data_dir, env, "sqlite"))
+    finally:
+        if args.keep:
+            log(f"kept {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    for problem in figures["problems"]:
+        log(f"FAILED CHECK: {problem}")
+    emit(figures)
+    if not figures["ok"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""``trellis emails broadcasts``: advance segment broadcasts deterministically."""
+
+from __future__ import annotations
+
+import typer
+
+from trellis.cli.common import clock_from, console, open_database, run, settings
+
+app = typer.Typer(help="Emails: segment broadcasts.", no_args_is_help=True)
+broadcasts = typer.Typer(help="Segment broadcasts: run what is due.", no_args_is_help=True)
+app.add_typer(broadcasts, name="broadcasts")
+
+
+@broadcasts.command("run")
+def run_broadcasts(
+    now: str | None = typer.Option(
+        None, "--now", help="Act as if it were this ISO 8601 time, e.g. 2026-05-01T09:00:00Z."
+    ),
+    deliver: bool = typer.Option(
+        True,
+        "--deliver/--no-deliver",
+        help="Also deliver the queued messages now, as `serve` does within a second.",
+    ),
+) -> None:
+    """Start the broadcasts whose start time came, add live audiences' new members, queue
+    their messages (and deliver them), and mark finished broadcasts sent; prints a summary."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from trellis.api.app import configure_mail
+    from trellis.domains.broadcasts.schemas import BroadcastRunRead
+    from trellis.domains.broadcasts.service import broadcast_service
+    from trellis.domains.emails.schemas import DeliveryRead
+    from trellis.domains.emails.service import email_service
+
+    current = settings()
+    clock = clock_from(now)
+
+    async def work() -> tuple[BroadcastRunRead, DeliveryRead | None]:
+        database = open_database(current)
+        configure_mail(current)
+        try:
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("advancing broadcasts")
+                summary = await broadcast_service.run_due(database, now=clock.now())
+                if not deliver:
+                    return summary, None
+                progress.update(task, description="delivering queued email")
+                delivered = await email_service.deliver_due(database, now=clock.now())
+                # What was delivered may complete a broadcast: one more pass marks it sent.
+                progress.update(task, description="finishing broadcasts")
+                again = await broadcast_service.run_due(database, now=clock.now())
+                summary.finished += again.finished
+                summary.queued += again.queued
+                summary.skipped += again.skipped
+                summary.added += again.added
+                return summary, delivered
+        finally:
+            await email_service.policy.transport.aclose()
+            await database.dispose()
+
+    summary, delivered = run(work)
+    console.print(
+        f"broadcasts {summary.broadcasts}: started {summary.started}, added {summary.added}, "
+        f"queued {summary.queued}, skipped {summary.skipped}, finished {summary.finished}"
+    )
+    if delivered is not None:
+        console.print(
+            f"emails sent {delivered.sent}, retried {delivered.retried}, failed "
+            f"{delivered.failed}, deferred {delivered.deferred}, skipped {delivered.skipped}"
+        )
+    typer.echo(summary.model_dump_json())

@@ -1,0 +1,364 @@
+"""The public form routes under ``/f/`` (no sign-in; hostile input).
+
+- ``GET /f/{alias}``: the form on a plain hosted page (bundled CSS, no script, nothing from
+  another host);
+- ``GET /f/{alias}.js``: the embed script, which writes the form where it is included and
+  posts it with ``fetch``;
+- ``POST /f/{alias}``: a submission, urlencoded (a plain form: 303 to the thank-you page or the
+  stored redirect) or JSON (200 ``{"ok": true, ...}`` or a 422 problem with
+  ``/fields/<name>`` pointers);
+- ``GET /f/{alias}/thanks``: the thank-you page of a plain post.
+
+Every request is rate-limited per IP address and bounded in size. A post that carries an
+``Origin`` header must come from one of the form's allowed origins or from this server. A
+filled honeypot gets the normal answer and nothing is stored. Every value is escaped where it is
+shown (Jinja autoescape), and the only redirect ever sent is the form's stored one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from trellis.api.deps import SessionDep
+from trellis.api.problems import problem_response
+from trellis.db.models import Form
+from trellis.domains.forms.batching import SubmissionBatcher
+from trellis.domains.forms.render import (
+    PAGE_TEMPLATE,
+    SCRIPT_TEMPLATE,
+    STYLESHEET,
+    THANKS_TEMPLATE,
+    render_form,
+)
+from trellis.domains.forms.schemas import SubmitResult
+from trellis.domains.forms.service import (
+    HONEYPOT,
+    PAGE_URL,
+    THANKS,
+    form_service,
+    replace_tokens,
+)
+from trellis.domains.tracking.endpoints import RateLimiter
+from trellis.domains.web.service import Identification, valid_visitor
+from trellis.domains.web.tasks import BufferFull, WebHitBuffer
+from trellis.errors import DomainError, FieldError, ValidationFailed
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_INPUTS = 300
+NO_STORE = {"Cache-Control": "no-store, private"}
+# The website-tracking visitor id the embed script sends along.
+VISITOR = "_visitor"
+
+public_router = APIRouter(prefix="/f", include_in_schema=False)
+
+
+def _page(title: str, body: str) -> str:
+    from markupsafe import Markup
+
+    return PAGE_TEMPLATE.render(title=title, body=Markup(body))  # noqa: S704 (rendered escaped)
+
+
+def _limit(request: Request) -> Response | None:
+    limiter: RateLimiter = request.app.state.forms_limiter
+    if limiter.allow(request.client.host if request.client else "-"):
+        return None
+    return problem_response(
+        429,
+        detail="Too many submissions from this address; try again shortly.",
+        headers={"Retry-After": "10", **_cors(request)},
+    )
+
+
+def _origin_allowed(request: Request, form: Form) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    parts = urlsplit(form_service.base_url)
+    own = f"{parts.scheme}://{parts.netloc}".lower()
+    return origin.lower() == own or origin.lower() in form.allowed_origins
+
+
+def _cors(request: Request, form: Form | None = None) -> dict[str, str]:
+    origin = request.headers.get("origin")
+    if origin is None or form is None or not _origin_allowed(request, form):
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+def _wants_json(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or "application/json" in request.headers.get("accept", "")
+
+
+def _not_found() -> HTMLResponse:
+    return HTMLResponse(
+        _page("Not found", "<p>This form does not exist or is not published.</p>"),
+        status_code=404,
+        headers=NO_STORE,
+    )
+
+
+class BadBody(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        self.status = status
+        self.detail = detail
+
+
+async def _read_body(request: Request) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BadBody(413, f"The submission is larger than {MAX_BODY_BYTES} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _posted(request: Request, body: bytes) -> dict[str, list[str]]:
+    """The posted inputs as lists of strings, whatever the encoding; no NUL characters
+    (no database column can hold them)."""
+    posted = _decode(request, body)
+    if any("\x00" in value for values in posted.values() for value in values):
+        raise BadBody(400, "The submission contains NUL characters.")
+    return posted
+
+
+def _decode(request: Request, body: bytes) -> dict[str, list[str]]:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadBody(400, "The submission is not valid UTF-8.") from None
+    if "\x00" in text:
+        raise BadBody(400, "The submission contains NUL characters.")
+    if kind == "application/json":
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:
+            raise BadBody(400, "The request body is not valid JSON.") from None
+        if isinstance(data, dict) and isinstance(data.get("fields"), dict):
+            data = {**data["fields"], **{k: v for k, v in data.items() if k != "fields"}}
+        if not isinstance(data, dict) or len(data) > MAX_INPUTS:
+            raise BadBody(400, "Send a JSON object of input names and values.")
+        out: dict[str, list[str]] = {}
+        for key, value in data.items():
+            items = value if isinstance(value, list) else [value]
+            if len(items) > MAX_INPUTS:
+                raise BadBody(400, "Too many values.")
+            out[str(key)] = [
+                ("1" if v else "") if isinstance(v, bool) else ("" if v is None else str(v))
+                for v in items
+                if not isinstance(v, dict | list)
+            ]
+        return out
+    if kind in ("application/x-www-form-urlencoded", ""):
+        try:
+            return parse_qs(text, keep_blank_values=True, max_num_fields=MAX_INPUTS)
+        except ValueError:
+            raise BadBody(400, "Too many inputs.") from None
+    if kind == "multipart/form-data":
+        raise BadBody(415, "Send the form urlencoded or as JSON; files are not accepted.")
+    raise BadBody(415, "Send the form urlencoded or as JSON.")
+
+
+@public_router.get("/forms.css")
+async def stylesheet() -> Response:
+    return Response(
+        STYLESHEET, media_type="text/css", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+@public_router.get("/{alias}.js")
+async def embed_script(request: Request, alias: str, session: SessionDep) -> Response:
+    if (limited := _limit(request)) is not None:
+        return limited
+    form = await form_service.published(session, alias)
+    if form is None:
+        return Response(
+            "/* form not found */", status_code=404, media_type="text/javascript", headers=NO_STORE
+        )
+    url = form_service.url(form)
+
+    def literal(value: str) -> str:
+        # JSON is a JS literal; "</" is broken up so that no string can end a <script> block.
+        return json.dumps(value).replace("</", "<\\/")
+
+    script = SCRIPT_TEMPLATE % {
+        "html": literal(render_form(form, action=url)),
+        "url": literal(url),
+        "page": PAGE_URL,
+    }
+    return Response(
+        script,
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@public_router.get("/{alias}")
+async def hosted_page(request: Request, alias: str, session: SessionDep) -> Response:
+    if (limited := _limit(request)) is not None:
+        return limited
+    form = await form_service.published(session, alias)
+    if form is None:
+        return _not_found()
+    return HTMLResponse(
+        _page(form.name, render_form(form, action=form_service.url(form))),
+        headers={**NO_STORE, "Content-Security-Policy": _page_csp(form)},
+    )
+
+
+@public_router.get("/{alias}/thanks")
+async def thanks_page(request: Request, alias: str, session: SessionDep) -> Response:
+    if (limited := _limit(request)) is not None:
+        return limited
+    form = await form_service.published(session, alias)
+    if form is None:
+        return _not_found()
+    values = await form_service.thanks_values(session, form, request.query_params.get("s", "")[:64])
+    message = replace_tokens(form.success.get("message") or "Thank you!", values)
+    return HTMLResponse(_page(form.name, THANKS_TEMPLATE.render(message=message)), headers=NO_STORE)
+
+
+def _page_csp(form: Form) -> str:
+    targets = ["'self'"]
+    redirect = form.success.get("redirect_url")
+    if form.success.get("kind") == "redirect" and redirect:
+        parts = urlsplit(redirect)
+        targets.append(f"{parts.scheme}://{parts.netloc}")
+    return (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        f"script-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+        f"form-action {' '.join(targets)}"
+    )
+
+
+@public_router.options("/{alias}")
+async def preflight(request: Request, alias: str, session: SessionDep) -> Response:
+    form = await form_service.published(session, alias)
+    if form is None or not _cors(request, form):
+        return Response(status_code=403, headers={"Vary": "Origin"})
+    return Response(
+        status_code=204,
+        headers={
+            **_cors(request, form),
+            "Access-Control-Allow-Methods": "POST",
+            "Access-Control-Allow-Headers": "Content-Type, Accept",
+            "Access-Control-Max-Age": "600",
+        },
+    )
+
+
+@public_router.post("/{alias}")
+async def submit(request: Request, alias: str) -> Response:
+    if (limited := _limit(request)) is not None:
+        return limited
+    as_json = _wants_json(request)
+    batcher: SubmissionBatcher = request.app.state.form_batcher
+    form = await batcher.form(alias) if re.fullmatch(r"[a-z0-9-]{1,60}", alias) else None
+    if form is None:
+        if as_json:
+            return problem_response(404, detail="No published form has this address.")
+        return _not_found()
+    cors = _cors(request, form)
+    if not _origin_allowed(request, form):
+        return problem_response(
+            403,
+            detail="This form does not accept submissions from this site.",
+            headers={"Vary": "Origin"},
+        )
+    try:
+        posted = _posted(request, await _read_body(request))
+    except BadBody as exc:
+        return problem_response(exc.status, detail=exc.detail, headers=cors)
+    success = form.success
+    redirect_url = success.get("redirect_url") if success.get("kind") == "redirect" else None
+    if (posted.get(HONEYPOT) or [""])[0].strip():
+        # A bot: the normal answer, nothing stored, nothing said.
+        message = replace_tokens(success.get("message") or "Thank you!", {})
+        return _answer(request, form, as_json, cors, message, redirect_url, token="")
+    try:
+        submission = form_service.check(
+            form,
+            await batcher.catalog(),
+            posted,
+            ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent", ""),
+        )
+    except ValidationFailed as exc:
+        if as_json:
+            return problem_response(
+                422, detail=exc.detail, errors=exc.errors, headers=cors, type_slug="validation"
+            )
+        return _error_page(form, posted, exc.errors)
+    try:
+        submission_id = await batcher.submit(form, submission)
+    except DomainError as exc:
+        if as_json or exc.status_code != 422:
+            errors = exc.errors if isinstance(exc, ValidationFailed) else ()
+            return problem_response(exc.status_code, detail=exc.detail, errors=errors, headers=cors)
+        return _error_page(form, posted, exc.errors if isinstance(exc, ValidationFailed) else [])
+    _identify(request, posted, submission_id)
+    message = replace_tokens(success.get("message") or "Thank you!", submission.values)
+    token = form_service.signer.token("w", submission_id, THANKS)
+    return _answer(request, form, as_json, cors, message, redirect_url, token=token)
+
+
+def _identify(request: Request, posted: Mapping[str, list[str]], submission_id: int) -> None:
+    """The website-tracking visitor that sent the form (``_visitor``, from the embed script)
+    becomes the submission's contact, with the next batch of page hits."""
+    visitor = valid_visitor((posted.get(VISITOR) or [""])[0])
+    if visitor is None:
+        return
+    buffer: WebHitBuffer = request.app.state.web_hits
+    clock: Any = request.app.state.clock
+    # Tracking backed up: the visitor stays anonymous, the submission is stored all the same.
+    with contextlib.suppress(BufferFull):
+        buffer.add(Identification(visitor, submission_id, clock.now()))
+
+
+def _answer(
+    request: Request,
+    form: Form,
+    as_json: bool,
+    cors: dict[str, str],
+    message: str,
+    redirect_url: str | None,
+    *,
+    token: str,
+) -> Response:
+    if as_json:
+        body = SubmitResult(
+            ok=True, message=None if redirect_url else message, redirect_url=redirect_url
+        )
+        return JSONResponse(body.model_dump(), headers={**cors, **NO_STORE})
+    target = redirect_url or f"/f/{form.alias}/thanks" + (f"?s={token}" if token else "")
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+
+def _error_page(form: Form, posted: Mapping[str, list[str]], errors: list[FieldError]) -> Response:
+    by_name: dict[str, str] = {}
+    for error in errors:
+        name = error.pointer.removeprefix("/fields/")
+        by_name.setdefault(name, error.detail)
+    values: dict[str, Any] = {}
+    for item in form.fields:
+        given = posted.get(item["name"])
+        if given is None:
+            continue
+        values[item["name"]] = given if item["type"] == "checkbox_group" else given[0]
+    html = render_form(form, action=form_service.url(form), values=values, errors=by_name)
+    return HTMLResponse(
+        _page(form.name, html),
+        status_code=422,
+        headers={**NO_STORE, "Content-Security-Policy": _page_csp(form)},
+    )

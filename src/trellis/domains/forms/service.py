@@ -1,0 +1,1079 @@
+"""Forms: the form documents, the submissions they collect and what a submission sets off.
+
+A submission is checked against the form (types, options, lengths, patterns, required
+fields; unknown inputs are ignored) before anything is written. Accepting it is one
+transaction: the contact is created or updated by its identifying field (the same batch upsert
+imports use), the submission row is written, the form's actions run set-based over the
+contacts of the batch, the ``form.submit`` decisions the contacts wait on are offered the
+submission, and the contacts enter every published campaign that has the form as a source.
+Calls to the outside (webhooks, email delivery) go out after the commit, through jobs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import ipaddress
+import math
+import re
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trellis.actor import Actor, Perm
+from trellis.db.models import Form
+from trellis.db.pagination import Page, PageRequest
+from trellis.domains.audit.service import AuditAction, audit, diff
+from trellis.domains.campaigns.service import campaign_service
+from trellis.domains.contacts.bulk import contact_bulk_service
+from trellis.domains.contacts.schemas import ActivityItem
+from trellis.domains.contacts.service import (
+    Prepared,
+    contact_service,
+    register_merge_hook,
+    register_timeline_source,
+)
+from trellis.domains.emails.links import LinkSigner
+from trellis.domains.emails.service import email_service
+from trellis.domains.fields.service import FieldCatalog, field_service
+from trellis.domains.fields.types import CORE_CONTACT_ALIASES, InvalidValue, coerce_core
+from trellis.domains.forms import filters as _filters  # noqa: F401  (registers filter types)
+from trellis.domains.forms.repository import FormRepository
+from trellis.domains.forms.schemas import (
+    ACTION_CONFIGS,
+    ActionDoc,
+    ContactSubmissionRead,
+    EmbedRead,
+    FieldDoc,
+    FieldTypeRead,
+    FormClone,
+    FormCreate,
+    FormRead,
+    FormUpdate,
+    SubmissionRead,
+)
+from trellis.domains.projects.service import (
+    ProjectableType,
+    project_service,
+    register_projectable,
+)
+from trellis.domains.segments.service import segment_service
+from trellis.domains.users.service import check_version, user_service
+from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed
+from trellis.events.base import Behaviour, EmailRequest
+from trellis.events.form import BEHAVIOUR_SUBMIT
+from trellis.jobs.base import NoUnitOfWork, enqueue_job
+
+WEBHOOK_JOB = "forms.webhook"
+HONEYPOT = "_homepage"
+PAGE_URL = "_page"
+# The signing context of thank-you links (kept apart from the email links by the MAC input).
+THANKS = "form-thanks"
+MAX_PAGE_URL = 2000
+MAX_USER_AGENT = 500
+DEFAULT_MAX_LENGTH = {"textarea": 10_000}
+TEXT_MAX_LENGTH = 1000
+EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+TRUE_VALUES = frozenset({"1", "on", "true", "yes", "y", "checked"})
+OPTION_TYPES = frozenset({"select", "radio", "checkbox_group"})
+TOKEN = re.compile(r"\{formfield=([a-z][a-z0-9_]{0,59})\}")
+
+FIELD_TYPES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("text", "Text", ("placeholder", "default", "min_length", "max_length", "pattern")),
+    ("email", "Email", ("placeholder", "default")),
+    ("textarea", "Long text", ("placeholder", "default", "min_length", "max_length", "pattern")),
+    ("number", "Number", ("placeholder", "default", "min", "max")),
+    ("date", "Date", ("default",)),
+    ("select", "Select list", ("options", "default", "placeholder")),
+    ("radio", "Radio buttons", ("options", "default")),
+    ("checkbox_group", "Checkbox group", ("options", "default")),
+    ("hidden", "Hidden", ("default",)),
+    ("consent", "Consent checkbox", ("consent_text",)),
+)
+COMMON_ATTRIBUTES = ("label", "name", "contact_field", "required", "help")
+
+
+@dataclass
+class Submission:
+    """A checked submission, ready to be accepted."""
+
+    values: dict[str, Any]
+    contact: Prepared
+    consent_text: str | None = None
+    ip: str | None = None
+    user_agent: str = ""
+    page_url: str | None = None
+
+
+@dataclass
+class Accepted:
+    submission_ids: list[int] = field(default_factory=list)
+    contact_ids: list[int | None] = field(default_factory=list)
+
+
+def anonymise_ip(address: str | None) -> str | None:
+    """The network, not the host: IPv4 /24, IPv6 /48."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
+
+
+def csv_cell(value: Any) -> str:
+    """A cell a spreadsheet shows as text: formulas (= + - @, and tab / CR tricks) are
+    prefixed with an apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    elif isinstance(value, bool):
+        value = "yes" if value else "no"
+    text = str(value)
+    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def replace_tokens(message: str, values: Mapping[str, Any]) -> str:
+    """``{formfield=name}`` in a success message, as plain text (escaped where rendered)."""
+
+    def one(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        if value is None or isinstance(value, bool):
+            return ""
+        return str(value)
+
+    return TOKEN.sub(one, message)
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:50].strip("-")
+    return slug or "form"
+
+
+def _fail(errors: list[FieldError], message: str = "The form has problems; see errors.") -> None:
+    if errors:
+        raise ValidationFailed(message, errors)
+
+
+def _pydantic_errors(exc: ValidationError, base: str) -> list[FieldError]:
+    out = []
+    for error in exc.errors():
+        path = "/".join(str(p) for p in error["loc"])
+        out.append(
+            FieldError(f"{base}/{path}" if path else base, error["msg"], error.get("type", ""))
+        )
+    return out
+
+
+def _snapshot(form: Form) -> dict[str, Any]:
+    return {
+        "name": form.name,
+        "description": form.description,
+        "alias": form.alias,
+        "identify_by": form.identify_by,
+        "is_published": form.is_published,
+        "fields": form.fields,
+        "actions": form.actions,
+        "success": form.success,
+        "allowed_origins": form.allowed_origins,
+    }
+
+
+class FormService:
+    def __init__(self) -> None:
+        self.signer = LinkSigner(b"unconfigured", "http://127.0.0.1:8000")
+
+    def configure(self, signer: LinkSigner) -> None:
+        self.signer = signer
+
+    @property
+    def base_url(self) -> str:
+        return self.signer.base_url.rstrip("/")
+
+    def url(self, form: Form) -> str:
+        return f"{self.base_url}/f/{form.alias}"
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _require_view(actor: Actor) -> None:
+        if not actor.can_view_any("forms"):
+            actor.require("forms", Perm.VIEW_OTHERS)
+
+    async def get(self, session: AsyncSession, form_id: int, *, actor: Actor) -> Form:
+        form = await FormRepository(session).get(form_id)
+        if form is None:
+            raise NotFound(f"No form with id {form_id}.")
+        actor.require_on("forms", Perm.VIEW_OWN, Perm.VIEW_OTHERS, form.created_by_id)
+        return form
+
+    async def read(self, session: AsyncSession, form: Form) -> FormRead:
+        return (await self.read_many(session, [form]))[0]
+
+    async def read_many(self, session: AsyncSession, forms: Sequence[Form]) -> list[FormRead]:
+        ids = [f.id for f in forms]
+        projects = await project_service.projects_of(session, "form", ids)
+        stats = await FormRepository(session).stats(ids)
+        out = []
+        for form in forms:
+            item = FormRead.model_validate(
+                {
+                    **_snapshot(form),
+                    "id": form.id,
+                    "uuid": form.uuid,
+                    "version": form.version,
+                    "created_at": form.created_at,
+                    "updated_at": form.updated_at,
+                    "projects": [p.id for p in projects[form.id]],
+                    "submission_count": stats.get(form.id, (0, None))[0],
+                    "last_submission_at": stats.get(form.id, (0, None))[1],
+                    "url": self.url(form),
+                }
+            )
+            out.append(item)
+        return out
+
+    async def list_page(
+        self,
+        session: AsyncSession,
+        *,
+        actor: Actor,
+        page: PageRequest,
+        q: str | None = None,
+        project_id: int | None = None,
+        is_published: bool | None = None,
+    ) -> Page[Form]:
+        self._require_view(actor)
+        return await FormRepository(session).list_page(
+            page=page, q=q, project_id=project_id, is_published=is_published
+        )
+
+    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
+        return set(await FormRepository(session).names(ids))
+
+    def field_types(self) -> list[FieldTypeRead]:
+        return [
+            FieldTypeRead(
+                type=key,
+                label=label,
+                attributes=[*COMMON_ATTRIBUTES, *attributes],
+                has_options=key in OPTION_TYPES,
+                maps_to_contact=key != "consent",
+            )
+            for key, label, attributes in FIELD_TYPES
+        ]
+
+    # -- checking a form document -------------------------------------------------------------
+
+    async def _problems(
+        self,
+        session: AsyncSession,
+        *,
+        fields: Sequence[FieldDoc],
+        actions: Sequence[Any],
+        identify_by: str,
+        catalog: FieldCatalog,
+    ) -> tuple[list[FieldError], list[dict[str, Any]]]:
+        errors: list[FieldError] = []
+        seen: dict[str, int] = {}
+        mapped: dict[str, int] = {}
+        for index, item in enumerate(fields):
+            base = f"/fields/{index}"
+            if item.name in seen:
+                errors.append(
+                    FieldError(f"{base}/name", f"The name {item.name!r} is used twice.", "taken")
+                )
+            seen.setdefault(item.name, index)
+            if item.type in OPTION_TYPES and not item.options:
+                errors.append(
+                    FieldError(f"{base}/options", "Give at least one option.", "required")
+                )
+            if item.type not in OPTION_TYPES and item.options:
+                errors.append(
+                    FieldError(f"{base}/options", "Only lists take options.", "not_allowed")
+                )
+            values = [o.value for o in item.options]
+            if len(set(values)) != len(values):
+                errors.append(
+                    FieldError(f"{base}/options", "Option values must be unique.", "taken")
+                )
+            if item.type == "consent" and not item.consent_text:
+                errors.append(
+                    FieldError(
+                        f"{base}/consent_text",
+                        "A consent checkbox needs the text the visitor agrees to.",
+                        "required",
+                    )
+                )
+            v = item.validation
+            if (
+                v.min_length is not None
+                and v.max_length is not None
+                and v.min_length > v.max_length
+            ):
+                errors.append(
+                    FieldError(f"{base}/validation/min_length", "Greater than max_length.")
+                )
+            if v.min is not None and v.max is not None and v.min > v.max:
+                errors.append(FieldError(f"{base}/validation/min", "Greater than max."))
+            if item.contact_field:
+                spec = catalog.get(item.contact_field)
+                if spec is None or (
+                    spec.is_core and item.contact_field not in CORE_CONTACT_ALIASES
+                ):
+                    errors.append(
+                        FieldError(
+                            f"{base}/contact_field",
+                            f"No contact field has the alias {item.contact_field!r}.",
+                            "not_found",
+                        )
+                    )
+                elif item.type == "consent":
+                    errors.append(
+                        FieldError(
+                            f"{base}/contact_field",
+                            "A consent checkbox is kept with the submission, not in a field.",
+                            "not_allowed",
+                        )
+                    )
+                elif item.contact_field in mapped:
+                    errors.append(
+                        FieldError(
+                            f"{base}/contact_field",
+                            f"Another field already fills {item.contact_field!r}.",
+                            "taken",
+                        )
+                    )
+                mapped.setdefault(item.contact_field, index)
+        spec = catalog.get(identify_by)
+        if spec is None or not (spec.alias == "email" or spec.is_identifier):
+            errors.append(
+                FieldError(
+                    "/identify_by",
+                    "Identify contacts by email or by an identifying custom field.",
+                    "invalid_value",
+                )
+            )
+        clean_actions: list[dict[str, Any]] = []
+        refs: dict[str, list[tuple[str, int]]] = {}
+        for index, action in enumerate(actions):
+            model = ACTION_CONFIGS[action.type]
+            try:
+                config = model.model_validate(action.config)
+            except ValidationError as exc:
+                errors.extend(_pydantic_errors(exc, f"/actions/{index}/config"))
+                continue
+            dumped = config.model_dump(mode="json")
+            clean_actions.append({"type": action.type, "config": dumped})
+            base = f"/actions/{index}/config"
+            if action.type == "tags.change" and not (dumped["add"] or dumped["remove"]):
+                errors.append(FieldError(f"{base}/add", "Add or remove at least one tag."))
+            for key, kind in (
+                ("segments", "segment"),
+                ("campaigns", "campaign"),
+                ("user_ids", "user"),
+            ):
+                for item_id in dumped.get(key, []):
+                    refs.setdefault(kind, []).append((f"{base}/{key}", item_id))
+            if "email_id" in dumped:
+                refs.setdefault("email", []).append((f"{base}/email_id", dumped["email_id"]))
+        for kind, items in refs.items():
+            ids = sorted({i for _, i in items})
+            if kind == "segment":
+                known = await segment_service.existing_ids(session, ids)
+            elif kind == "campaign":
+                known = await campaign_service.existing_ids(session, ids)
+            elif kind == "user":
+                known = await user_service.existing_ids(session, ids)
+            else:
+                known = await email_service.existing_ids(session, ids)
+            for pointer, item_id in items:
+                if item_id not in known:
+                    errors.append(FieldError(pointer, f"No {kind} with id {item_id}.", "not_found"))
+        return errors, clean_actions
+
+    @staticmethod
+    def _field_docs(fields: Sequence[FieldDoc]) -> list[dict[str, Any]]:
+        out = []
+        for item in fields:
+            doc = item.model_dump(mode="json")
+            doc["key"] = item.key or str(uuid.uuid4())
+            if item.type != "consent":
+                doc["consent_text"] = None
+            out.append(doc)
+        return out
+
+    async def _free_alias(self, session: AsyncSession, name: str) -> str:
+        base = _slug(name)
+        taken = await FormRepository(session).aliases_like(base)
+        if base not in taken:
+            return base
+        n = 2
+        while f"{base}-{n}" in taken:
+            n += 1
+        return f"{base}-{n}"
+
+    # -- writing ------------------------------------------------------------------------------
+
+    async def create(
+        self, session: AsyncSession, *, data: FormCreate, actor: Actor, now: datetime
+    ) -> Form:
+        actor.require("forms", Perm.CREATE)
+        if data.is_published:
+            actor.require("forms", Perm.PUBLISH)
+        repo = FormRepository(session)
+        catalog = await field_service.catalog(session)
+        errors, actions = await self._problems(
+            session,
+            fields=data.fields,
+            actions=data.actions,
+            identify_by=data.identify_by,
+            catalog=catalog,
+        )
+        if data.alias and await repo.alias_taken(data.alias):
+            errors.append(
+                FieldError("/alias", f"Another form uses the alias {data.alias!r}.", "taken")
+            )
+        _fail(errors)
+        form = Form(
+            uuid=str(uuid.uuid4()),
+            name=data.name,
+            description=data.description,
+            alias=data.alias or await self._free_alias(session, data.name),
+            identify_by=data.identify_by,
+            fields=self._field_docs(data.fields),
+            actions=actions,
+            success=data.success.model_dump(mode="json"),
+            allowed_origins=data.allowed_origins,
+            is_published=data.is_published,
+            created_by_id=actor.user_id,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+        repo.add(form)
+        await session.flush()
+        changes = diff({}, _snapshot(form))
+        if data.projects:
+            old, new = await project_service.set_entity_projects(
+                session,
+                entity_type="form",
+                entity_id=form.id,
+                project_ids=data.projects,
+                actor=actor,
+                now=now,
+            )
+            changes["projects"] = {"old": old, "new": new}
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.CREATE,
+            entity_type="form",
+            entity_id=form.id,
+            entity_name=form.name,
+            changes=changes,
+            now=now,
+        )
+        return form
+
+    async def update(
+        self,
+        session: AsyncSession,
+        form_id: int,
+        *,
+        data: FormUpdate,
+        actor: Actor,
+        now: datetime,
+        expected_version: int | None,
+    ) -> Form:
+        repo = FormRepository(session)
+        form = await repo.get(form_id)
+        if form is None:
+            raise NotFound(f"No form with id {form_id}.")
+        actor.require_on("forms", Perm.EDIT_OWN, Perm.EDIT_OTHERS, form.created_by_id)
+        check_version(form, expected_version)
+        if data.is_published is not None and data.is_published != form.is_published:
+            actor.require("forms", Perm.PUBLISH)
+        catalog = await field_service.catalog(session)
+        fields = (
+            data.fields
+            if data.fields is not None
+            else [FieldDoc.model_validate(f) for f in form.fields]
+        )
+        actions = (
+            data.actions
+            if data.actions is not None
+            else [ActionDoc.model_validate(a) for a in form.actions]
+        )
+        errors, clean_actions = await self._problems(
+            session,
+            fields=fields,
+            actions=actions,
+            identify_by=data.identify_by or form.identify_by,
+            catalog=catalog,
+        )
+        if data.alias and await repo.alias_taken(data.alias, exclude_id=form.id):
+            errors.append(
+                FieldError("/alias", f"Another form uses the alias {data.alias!r}.", "taken")
+            )
+        _fail(errors)
+        before = _snapshot(form)
+        for name in ("name", "description", "alias", "identify_by", "is_published"):
+            value = getattr(data, name)
+            if value is not None:
+                setattr(form, name, value)
+        if data.fields is not None:
+            form.fields = self._field_docs(data.fields)
+        if data.actions is not None:
+            form.actions = clean_actions
+        if data.success is not None:
+            form.success = data.success.model_dump(mode="json")
+        if data.allowed_origins is not None:
+            form.allowed_origins = data.allowed_origins
+        changes = diff(before, _snapshot(form))
+        if data.projects is not None:
+            old, new = await project_service.set_entity_projects(
+                session,
+                entity_type="form",
+                entity_id=form.id,
+                project_ids=data.projects,
+                actor=actor,
+                now=now,
+            )
+            if old != new:
+                changes["projects"] = {"old": old, "new": new}
+        if changes:
+            form.version += 1
+            form.updated_at = now
+            await session.flush()
+            await audit.record(
+                session,
+                actor=actor,
+                action=AuditAction.UPDATE,
+                entity_type="form",
+                entity_id=form.id,
+                entity_name=form.name,
+                changes=changes,
+                now=now,
+            )
+        return form
+
+    async def delete(
+        self, session: AsyncSession, form_id: int, *, actor: Actor, now: datetime
+    ) -> None:
+        repo = FormRepository(session)
+        form = await repo.get(form_id)
+        if form is None:
+            raise NotFound(f"No form with id {form_id}.")
+        actor.require_on("forms", Perm.DELETE_OWN, Perm.DELETE_OTHERS, form.created_by_id)
+        users = await campaign_service.campaigns_with_source(session, "form", form.id)
+        if users:
+            raise Conflict(
+                "Campaigns use this form as a source: "
+                + ", ".join(f"{name} ({cid})" for cid, name in users)
+                + ". Remove it from them first."
+            )
+        snapshot = _snapshot(form)
+        await project_service.forget_entity(session, entity_type="form", entity_id=form.id)
+        await repo.delete(form)
+        await session.flush()
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.DELETE,
+            entity_type="form",
+            entity_id=form_id,
+            entity_name=snapshot["name"],
+            changes=diff(snapshot, {}),
+            now=now,
+        )
+
+    async def clone(
+        self,
+        session: AsyncSession,
+        form_id: int,
+        *,
+        data: FormClone,
+        actor: Actor,
+        now: datetime,
+    ) -> Form:
+        form = await self.get(session, form_id, actor=actor)
+        projects = await project_service.projects_of(session, "form", [form.id])
+        name = data.name or f"{form.name} (copy)"[:200]
+        copy = FormCreate.model_validate(
+            {
+                **_snapshot(form),
+                "name": name,
+                "alias": None,
+                "is_published": False,
+                "projects": [p.id for p in projects[form.id]],
+                "fields": [{**f, "key": None} for f in form.fields],
+            }
+        )
+        return await self.create(session, data=copy, actor=actor, now=now)
+
+    def embed(self, form: Form) -> EmbedRead:
+        from trellis.domains.forms.render import render_form
+
+        url = self.url(form)
+        return EmbedRead(
+            url=url,
+            script=f'<script src="{url}.js" async></script>',
+            html=render_form(form, action=url),
+        )
+
+    # -- submissions (the API) ----------------------------------------------------------------
+
+    async def submissions_page(
+        self, session: AsyncSession, form_id: int, *, actor: Actor, page: PageRequest
+    ) -> Page[SubmissionRead]:
+        await self.get(session, form_id, actor=actor)
+        result = await FormRepository(session).submissions_page(page=page, form_id=form_id)
+        return Page(
+            items=[_submission_read(row, SubmissionRead) for row in result.items],
+            total=result.total,
+            number=result.number,
+            size=result.size,
+        )
+
+    async def contact_submissions_page(
+        self, session: AsyncSession, contact_id: int, *, actor: Actor, page: PageRequest
+    ) -> Page[ContactSubmissionRead]:
+        await contact_service.get(session, contact_id, actor=actor)
+        self._require_view(actor)
+        result = await FormRepository(session).submissions_page(page=page, contact_id=contact_id)
+        return Page(
+            items=[_submission_read(row, ContactSubmissionRead) for row in result.items],
+            total=result.total,
+            number=result.number,
+            size=result.size,
+        )
+
+    async def export_csv(self, session: AsyncSession, form: Form) -> AsyncIterator[str]:
+        """The submissions as CSV, newest first, a chunk of rows at a time."""
+        names = [f["name"] for f in form.fields]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [
+                "submission_id",
+                "created_at",
+                "contact_id",
+                "contact_name",
+                "contact_email",
+                *names,
+                "consent_text",
+                "page_url",
+            ]
+        )
+        yield buffer.getvalue()
+        async for rows in FormRepository(session).stream_submissions(form.id):
+            buffer.seek(0)
+            buffer.truncate()
+            for submission, contact_name, contact_email in rows:
+                writer.writerow(
+                    [
+                        submission.id,
+                        submission.created_at.isoformat(),
+                        submission.contact_id or "",
+                        csv_cell(contact_name),
+                        csv_cell(contact_email),
+                    ]
+                    + [csv_cell(submission.values.get(n)) for n in names]
+                    + [csv_cell(submission.consent_text), csv_cell(submission.page_url)]
+                )
+            yield buffer.getvalue()
+
+    # -- the public side ----------------------------------------------------------------------
+
+    async def published(self, session: AsyncSession, alias: str) -> Form | None:
+        if not re.fullmatch(r"[a-z0-9-]{1,60}", alias):
+            return None
+        form = await FormRepository(session).by_alias(alias)
+        return form if form is not None and form.is_published else None
+
+    async def current(self, session: AsyncSession, form_id: int) -> Form | None:
+        form = await FormRepository(session).get(form_id)
+        return form if form is not None and form.is_published else None
+
+    async def thanks_values(self, session: AsyncSession, form: Form, token: str) -> dict[str, Any]:
+        """The values of the submission a signed thank-you link names, for its tokens."""
+        submission_id = self.signer.verify("w", token, THANKS) if token else None
+        if submission_id is None:
+            return {}
+        submission = await FormRepository(session).submission(submission_id)
+        if submission is None or submission.form_id != form.id:
+            return {}
+        return dict(submission.values)
+
+    async def submission_contact(self, session: AsyncSession, submission_id: int) -> int | None:
+        """The contact a submission created or updated (for the asset gate's download link)."""
+        submission = await FormRepository(session).submission(submission_id)
+        return submission.contact_id if submission is not None else None
+
+    def check(
+        self,
+        form: Form,
+        catalog: FieldCatalog,
+        posted: Mapping[str, list[str]],
+        *,
+        ip: str | None = None,
+        user_agent: str = "",
+    ) -> Submission:
+        """Check posted values against the form; ValidationFailed with ``/fields/<name>``
+        pointers. Inputs the form does not have are ignored."""
+        errors: list[FieldError] = []
+        values: dict[str, Any] = {}
+        prepared = Prepared()
+        consent: list[str] = []
+        for item in form.fields:
+            name = item["name"]
+            pointer = f"/fields/{name}"
+            given = posted.get(name)
+            if given is None and item.get("default") not in (None, "", []):
+                default = item["default"]
+                given = [str(v) for v in default] if isinstance(default, list) else [str(default)]
+            try:
+                value = _check_value(item, given or [])
+            except InvalidValue as exc:
+                errors.append(FieldError(pointer, str(exc), "invalid_value"))
+                continue
+            empty = value is None or value == [] or value is False
+            if empty:
+                if item.get("required"):
+                    detail = (
+                        "Please tick this box to continue."
+                        if item["type"] == "consent"
+                        else "This field is required."
+                    )
+                    errors.append(FieldError(pointer, detail, "required"))
+                continue
+            values[name] = value
+            if item["type"] == "consent":
+                consent.append(item.get("consent_text") or "")
+                continue
+            alias = item.get("contact_field")
+            if not alias:
+                continue
+            spec = catalog.get(alias)
+            if spec is None:
+                continue
+            contact_value = ", ".join(value) if isinstance(value, list) and spec.is_core else value
+            try:
+                if spec.is_core:
+                    prepared.core[alias] = coerce_core(alias, _as_text(contact_value))
+                else:
+                    prepared.custom[alias] = spec.coerce(contact_value)
+            except InvalidValue as exc:
+                errors.append(FieldError(pointer, str(exc), "invalid_value"))
+        _fail(errors, "Some answers need attention; see errors.")
+        page_url = (posted.get(PAGE_URL) or [""])[0][:MAX_PAGE_URL]
+        if not page_url.startswith(("http://", "https://")):
+            page_url = ""
+        return Submission(
+            values=values,
+            contact=prepared,
+            consent_text="\n\n".join(consent) if consent else None,
+            ip=anonymise_ip(ip),
+            user_agent=user_agent[:MAX_USER_AGENT],
+            page_url=page_url or None,
+        )
+
+    async def accept(
+        self,
+        session: AsyncSession,
+        form: Form,
+        submissions: Sequence[Submission],
+        *,
+        now: datetime,
+        catalog: FieldCatalog | None = None,
+    ) -> Accepted:
+        """Write checked submissions of one form and set off what they trigger, set-based."""
+        result = Accepted()
+        if not submissions:
+            return result
+        actor = Actor.system(f"form {form.id}")
+        catalog = catalog or await field_service.catalog(session)
+        outcome = await contact_service.upsert_prepared(
+            session,
+            items=[s.contact for s in submissions],
+            actor=actor,
+            now=now,
+            pointer_prefix="/fields",
+            catalog=catalog,
+            audit_summary=False,
+        )
+        failed = [i for i, status in enumerate(outcome.statuses) if status == "failed"]
+        if failed:
+            # Nothing was written for a failed item; the caller retries the others alone.
+            errors = outcome.errors.get(failed[0], [])
+            raise ValidationFailed(
+                "The answers could not be saved; see errors.",
+                [FieldError(e.pointer, e.detail, e.code) for e in errors],
+            )
+        result.contact_ids = list(outcome.ids)
+        rows = [
+            {
+                "form_id": form.id,
+                "contact_id": contact_id,
+                "values": s.values,
+                "consent_text": s.consent_text,
+                "ip": s.ip,
+                "user_agent": s.user_agent,
+                "page_url": s.page_url,
+                "created_at": now,
+            }
+            for s, contact_id in zip(submissions, outcome.ids, strict=True)
+        ]
+        repo = FormRepository(session)
+        result.submission_ids = await repo.insert_submissions(rows)
+        contact_ids = sorted({c for c in outcome.ids if c is not None})
+        if not contact_ids:
+            return result
+        await contact_bulk_service.touch_activity(session, contact_ids=contact_ids, now=now)
+        await self._run_actions(
+            session,
+            form,
+            submissions,
+            outcome.ids,
+            result.submission_ids,
+            actor=actor,
+            now=now,
+        )
+        # Decisions first, for contacts already waiting on one; then campaign entry, so that a
+        # contact entering now does not take its first decision with the same submission.
+        await campaign_service.offer_many(
+            session,
+            offers=[
+                (
+                    contact_id,
+                    Behaviour(kind=BEHAVIOUR_SUBMIT, channel_id=form.id, properties=s.values),
+                )
+                for s, contact_id in zip(submissions, outcome.ids, strict=True)
+                if contact_id is not None
+            ],
+            now=now,
+        )
+        await campaign_service.enter_from_source(
+            session, kind="form", source_id=form.id, contact_ids=contact_ids, now=now
+        )
+        return result
+
+    async def _run_actions(
+        self,
+        session: AsyncSession,
+        form: Form,
+        submissions: Sequence[Submission],
+        ids: Sequence[int | None],
+        submission_ids: Sequence[int],
+        *,
+        actor: Actor,
+        now: datetime,
+    ) -> None:
+        contact_ids = sorted({c for c in ids if c is not None})
+        for action in form.actions:
+            kind, config = action["type"], action["config"]
+            if kind in ("segments.add", "segments.remove"):
+                change = (
+                    segment_service.add_members
+                    if kind == "segments.add"
+                    else segment_service.remove_members
+                )
+                for segment_id in config["segments"]:
+                    await change(session, segment_id, contact_ids=contact_ids, actor=actor, now=now)
+            elif kind == "tags.change":
+                await contact_service.change_tags(
+                    session,
+                    contact_ids=contact_ids,
+                    add=config["add"],
+                    remove=config["remove"],
+                    source_type="form",
+                    source_id=form.id,
+                    now=now,
+                )
+            elif kind == "points.change":
+                # A contact who submitted twice in this burst scores twice.
+                times = Counter(c for c in ids if c is not None)
+                for count in sorted(set(times.values())):
+                    await contact_service.change_points(
+                        session,
+                        contact_ids=sorted(c for c, n in times.items() if n == count),
+                        delta=config["delta"] * count,
+                        reason=f"Form: {form.name}",
+                        source_type="form",
+                        source_id=form.id,
+                        now=now,
+                    )
+            elif kind == "email.send_to_contact":
+                await email_service.queue(
+                    session,
+                    EmailRequest(
+                        email_id=config["email_id"], kind=config["kind"], allow_repeat=True
+                    ),
+                    contact_ids,
+                    now=now,
+                    source="form",
+                )
+            elif kind == "email.send_to_users":
+                await email_service.notify(
+                    session,
+                    email_id=config["email_id"],
+                    contact_ids=contact_ids,
+                    to_owner=config["to_owner"],
+                    user_ids=config["user_ids"],
+                    addresses=config["addresses"],
+                    now=now,
+                )
+            elif kind == "campaigns.add":
+                await campaign_service.enter_campaigns(
+                    session, config["campaigns"], contact_ids, now=now
+                )
+            elif kind == "webhook.send":
+                for submission, contact_id, submission_id in zip(
+                    submissions, ids, submission_ids, strict=True
+                ):
+                    payload = {
+                        "url": config["url"],
+                        "method": config["method"],
+                        "idempotency_key": f"trellis:form:{form.id}:{submission_id}",
+                        "body": {
+                            "submission_id": submission_id,
+                            "form": {"id": form.id, "name": form.name, "alias": form.alias},
+                            "contact_id": contact_id,
+                            "values": submission.values,
+                            "submitted_at": now.isoformat(),
+                        },
+                    }
+                    with contextlib.suppress(NoUnitOfWork):
+                        enqueue_job(WEBHOOK_JOB, payload)
+
+
+def _as_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return value
+
+
+def _check_value(item: Mapping[str, Any], given: list[str]) -> Any:
+    """One field's posted value(s), checked and typed; None when empty."""
+    kind = item["type"]
+    rules = item.get("validation") or {}
+    options = [o["value"] for o in item.get("options") or []]
+    if kind == "checkbox_group":
+        chosen = list(dict.fromkeys(v for v in given if v != ""))
+        if len(chosen) > len(options) or any(v not in options for v in chosen):
+            raise InvalidValue("Choose among the options given.")
+        return chosen
+    if kind == "consent":
+        return bool(given) and given[0].strip().lower() in TRUE_VALUES
+    raw = given[0] if given else ""
+    if len(given) > 1:
+        raise InvalidValue("Give one value.")
+    text = raw.strip() if kind != "textarea" else raw.replace("\r\n", "\n").strip()
+    if text == "":
+        return None
+    max_length = rules.get("max_length") or DEFAULT_MAX_LENGTH.get(kind, TEXT_MAX_LENGTH)
+    if len(text) > max_length:
+        raise InvalidValue(f"At most {max_length} characters.")
+    if kind in ("select", "radio"):
+        if text not in options:
+            raise InvalidValue("Choose one of the options given.")
+        return text
+    if kind == "email":
+        if len(text) > 320 or not EMAIL_RE.match(text):
+            raise InvalidValue("Enter a valid email address.")
+        return text.lower()
+    if kind == "number":
+        try:
+            number = float(text)
+        except ValueError:
+            raise InvalidValue("Enter a number.") from None
+        if not math.isfinite(number) or abs(number) > 1e15:
+            raise InvalidValue("Enter a number.")
+        if rules.get("min") is not None and number < rules["min"]:
+            raise InvalidValue(f"At least {rules['min']:g}.")
+        if rules.get("max") is not None and number > rules["max"]:
+            raise InvalidValue(f"At most {rules['max']:g}.")
+        return int(number) if number.is_integer() and "." not in text else number
+    if kind == "date":
+        try:
+            if len(text) != 10:
+                raise ValueError(text)
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise InvalidValue("Enter a date as YYYY-MM-DD.") from None
+    if rules.get("min_length") is not None and len(text) < rules["min_length"]:
+        raise InvalidValue(f"At least {rules['min_length']} characters.")
+    pattern = rules.get("pattern")
+    if pattern and not re.fullmatch(pattern, text):
+        raise InvalidValue("The value does not have the expected format.")
+    return text
+
+
+def _submission_read(row: Any, model: type[SubmissionRead]) -> Any:
+    submission, contact_name, contact_email, form_name = row
+    return model.model_validate(
+        {
+            "id": submission.id,
+            "contact_id": submission.contact_id,
+            "contact_name": (contact_name or contact_email or None)
+            if submission.contact_id
+            else None,
+            "values": submission.values,
+            "consent_text": submission.consent_text,
+            "page_url": submission.page_url,
+            "created_at": submission.created_at,
+            "form_id": submission.form_id,
+            "form_name": form_name,
+        }
+    )
+
+
+async def _names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    return await FormRepository(session).names(ids)
+
+
+async def _timeline(
+    session: AsyncSession, contact_id: int, before: datetime | None, limit: int
+) -> list[ActivityItem]:
+    return [
+        ActivityItem(
+            occurred_at=created_at,
+            kind="form.submitted",
+            summary=f"Submitted form: {form_name}",
+            details={"form_id": form_id, "submission_id": submission_id},
+            source_type="form",
+            source_id=form_id,
+        )
+        for submission_id, created_at, form_id, form_name in await FormRepository(
+            session
+        ).contact_timeline(contact_id, before, limit)
+    ]
+
+
+async def _merge(session: AsyncSession, winner_id: int, loser_id: int, now: datetime) -> None:
+    await FormRepository(session).move_submissions(winner_id, loser_id)
+
+
+form_service = FormService()
+register_projectable(ProjectableType("form", "Forms", "forms", _names))
+register_timeline_source("forms", _timeline)
+register_merge_hook("forms", _merge)

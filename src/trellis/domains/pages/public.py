@@ -1,0 +1,51 @@
+"""The public landing-page route ``GET /p/{slug}`` (no sign-in).
+
+An anonymous render is the same for everyone: ``Cache-Control: public, max-age=60`` and an
+ETag that changes with the page's content (a matching ``If-None-Match`` gets 304). A visitor
+with a signed ``ct`` link sees its own fields and gets a private, uncached answer. Unpublished
+or unknown pages are 404. Every answer carries a strict Content-Security-Policy: scripts,
+connections and form posts only to this server, nothing framed, nothing from another host.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+
+from trellis.api.deps import NowDep, SessionDep
+from trellis.domains.pages.render import content_security_policy
+from trellis.domains.pages.service import page_service
+from trellis.domains.tracking.endpoints import RateLimiter
+
+public_router = APIRouter(prefix="/p", include_in_schema=False)
+NOT_FOUND = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>'
+    "<body><p>This page does not exist or is not published.</p></body></html>"
+)
+
+
+@public_router.get("/{slug}")
+async def landing_page(request: Request, slug: str, session: SessionDep, now: NowDep) -> Response:
+    limiter: RateLimiter = request.app.state.assets_limiter
+    if not limiter.allow(request.client.host if request.client else "-"):
+        return Response("Too many requests.", status_code=429, headers={"Retry-After": "10"})
+    csp = content_security_policy(page_service.base_url)
+    served = await page_service.serve(
+        session, slug, contact_token=request.query_params.get("ct"), now=now
+    )
+    if served is None:
+        return HTMLResponse(
+            NOT_FOUND,
+            status_code=404,
+            headers={"Cache-Control": "no-store", "Content-Security-Policy": csp},
+        )
+    headers = {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff"}
+    if served.known:
+        headers["Cache-Control"] = "private, no-store"
+        return HTMLResponse(served.html, headers=headers)
+    headers["Cache-Control"] = "public, max-age=60"
+    headers["ETag"] = served.etag
+    wanted = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+    if served.etag in wanted or f"W/{served.etag}" in wanted:
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(served.html, headers=headers)

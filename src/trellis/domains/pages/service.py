@@ -1,0 +1,457 @@
+"""Landing pages: the documents (GrapesJS HTML and CSS), their checks, and the public render.
+
+Rendering is compiled once per content version; per request only the compiled template runs.
+An anonymous render depends on the page and its embedded forms only, so it is served with a
+public cache lifetime and an ETag derived from the page's content version and the rendered
+bytes; a known contact's render (a signed ``ct`` link) is private.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trellis.actor import Actor, Perm
+from trellis.db.models import Page
+from trellis.db.pagination import Page as ResultPage
+from trellis.db.pagination import PageRequest
+from trellis.domains.assets.links import AssetLinks
+from trellis.domains.audit.service import AuditAction, audit, diff
+from trellis.domains.contacts.bulk import contact_bulk_service
+from trellis.domains.emails.links import LinkSigner
+from trellis.domains.forms.render import render_form
+from trellis.domains.forms.service import form_service
+from trellis.domains.pages.render import (
+    PageDocument,
+    check_page,
+    compile_body,
+    form_ids,
+    render_body,
+    render_document,
+)
+from trellis.domains.pages.repository import PageRepository
+from trellis.domains.pages.schemas import (
+    PageClone,
+    PageCreate,
+    PagePreviewRead,
+    PageRead,
+    PageUpdate,
+)
+from trellis.domains.projects.schemas import ProjectRef
+from trellis.domains.projects.service import (
+    ProjectableType,
+    project_service,
+    register_projectable,
+)
+from trellis.domains.users.service import check_version
+from trellis.errors import FieldError, NotFound, ValidationFailed
+
+CONTENT_FIELDS = ("title", "language", "meta_description", "html", "css")
+COMPILED_CACHE_SIZE = 256
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?")
+TRACKING_SCRIPT = "/t/w.js"
+
+
+@dataclass(frozen=True)
+class ServedPage:
+    html: str
+    etag: str
+    known: bool
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:90].strip("-")
+    return slug or "page"
+
+
+def _snapshot(page: Page) -> dict[str, Any]:
+    return {
+        "name": page.name,
+        "title": page.title,
+        "slug": page.slug,
+        "language": page.language,
+        "meta_description": page.meta_description,
+        "html": page.html,
+        "css": page.css,
+        "is_published": page.is_published,
+    }
+
+
+class PageService:
+    def __init__(self) -> None:
+        self.links = AssetLinks(LinkSigner(b"unconfigured", "http://127.0.0.1:8000"))
+        self._compiled: dict[tuple[int, int, int], Any] = {}
+
+    def configure(self, links: AssetLinks) -> None:
+        self.links = links
+        self._compiled.clear()
+
+    @property
+    def base_url(self) -> str:
+        return self.links.base_url
+
+    def url(self, page: Page) -> str:
+        return f"{self.base_url}/p/{page.slug}"
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _require_view_any(actor: Actor) -> None:
+        if not actor.can_view_any("pages"):
+            actor.require("pages", Perm.VIEW_OTHERS)
+
+    async def get(self, session: AsyncSession, page_id: int, *, actor: Actor) -> Page:
+        page = await PageRepository(session).get(page_id)
+        if page is None:
+            raise NotFound(f"No page with id {page_id}.")
+        actor.require_on("pages", Perm.VIEW_OWN, Perm.VIEW_OTHERS, page.created_by_id)
+        return page
+
+    async def read(self, session: AsyncSession, page: Page) -> PageRead:
+        return (await self.read_many(session, [page]))[0]
+
+    async def read_many(self, session: AsyncSession, pages: Sequence[Page]) -> list[PageRead]:
+        projects = await project_service.projects_of(session, "page", [p.id for p in pages])
+        out = []
+        for page in pages:
+            item = PageRead.model_validate(page)
+            item.url = self.url(page)
+            item.projects = [ProjectRef(id=p.id, name=p.name) for p in projects[page.id]]
+            out.append(item)
+        return out
+
+    async def list_page(
+        self,
+        session: AsyncSession,
+        *,
+        actor: Actor,
+        page: PageRequest,
+        q: str | None = None,
+        project_id: int | None = None,
+        is_published: bool | None = None,
+    ) -> ResultPage[Page]:
+        self._require_view_any(actor)
+        return await PageRepository(session).list_page(
+            page=page, q=q, project_id=project_id, is_published=is_published
+        )
+
+    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
+        return set(await PageRepository(session).names(ids))
+
+    # -- writing --------------------------------------------------------------------------------
+
+    async def _check(self, session: AsyncSession, html: str, css: str) -> list[FieldError]:
+        errors = check_page(html, css)
+        wanted = form_ids(html)
+        if wanted:
+            found = await form_service.existing_ids(session, wanted)
+            errors += [
+                FieldError("/html", f"{{form={i}}}: no form has this id.", "not_found")
+                for i in wanted
+                if i not in found
+            ]
+        return errors
+
+    async def _free_slug(self, session: AsyncSession, name: str) -> str:
+        base = _slug(name)
+        taken = await PageRepository(session).slugs_like(base)
+        if base not in taken:
+            return base
+        n = 2
+        while f"{base}-{n}" in taken:
+            n += 1
+        return f"{base}-{n}"
+
+    async def create(
+        self, session: AsyncSession, *, data: PageCreate, actor: Actor, now: datetime
+    ) -> Page:
+        actor.require("pages", Perm.CREATE)
+        if data.is_published:
+            actor.require("pages", Perm.PUBLISH)
+        repo = PageRepository(session)
+        errors = await self._check(session, data.html, data.css)
+        if data.slug and await repo.slug_taken(data.slug):
+            errors.append(
+                FieldError("/slug", f"Another page uses the slug {data.slug!r}.", "taken")
+            )
+        if errors:
+            raise ValidationFailed("The page cannot be saved as it is.", errors)
+        page = Page(
+            name=data.name,
+            title=data.title,
+            slug=data.slug or await self._free_slug(session, data.name),
+            language=data.language,
+            meta_description=data.meta_description,
+            html=data.html,
+            css=data.css,
+            is_published=data.is_published,
+            content_version=1,
+            created_by_id=actor.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        repo.add(page)
+        await session.flush()
+        changes = diff({}, _snapshot(page))
+        if data.projects:
+            old, new = await project_service.set_entity_projects(
+                session,
+                entity_type="page",
+                entity_id=page.id,
+                project_ids=data.projects,
+                actor=actor,
+                now=now,
+            )
+            changes["projects"] = {"old": old, "new": new}
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.CREATE,
+            entity_type="page",
+            entity_id=page.id,
+            entity_name=page.name,
+            changes=changes,
+            now=now,
+        )
+        return page
+
+    async def update(
+        self,
+        session: AsyncSession,
+        page_id: int,
+        *,
+        data: PageUpdate,
+        actor: Actor,
+        now: datetime,
+        expected_version: int | None,
+    ) -> Page:
+        repo = PageRepository(session)
+        page = await repo.get(page_id)
+        if page is None:
+            raise NotFound(f"No page with id {page_id}.")
+        actor.require_on("pages", Perm.EDIT_OWN, Perm.EDIT_OTHERS, page.created_by_id)
+        check_version(page, expected_version)
+        given = data.model_dump(exclude_unset=True, exclude={"projects"})
+        if given.get("is_published") is not None and given["is_published"] != page.is_published:
+            actor.require("pages", Perm.PUBLISH)
+        before = _snapshot(page)
+        errors: list[FieldError] = []
+        if data.slug and await repo.slug_taken(data.slug, exclude_id=page.id):
+            errors.append(
+                FieldError("/slug", f"Another page uses the slug {data.slug!r}.", "taken")
+            )
+        html = data.html if data.html is not None else page.html
+        css = data.css if data.css is not None else page.css
+        if data.html is not None or data.css is not None:
+            errors += await self._check(session, html, css)
+        if errors:
+            raise ValidationFailed("The page cannot be saved as it is.", errors)
+        for name, value in given.items():
+            if value is not None:
+                setattr(page, name, value)
+        after = _snapshot(page)
+        if any(before[name] != after[name] for name in CONTENT_FIELDS):
+            page.content_version += 1
+        changes = diff(before, after)
+        if data.projects is not None:
+            old, new = await project_service.set_entity_projects(
+                session,
+                entity_type="page",
+                entity_id=page.id,
+                project_ids=data.projects,
+                actor=actor,
+                now=now,
+            )
+            if old != new:
+                changes["projects"] = {"old": old, "new": new}
+        if changes:
+            page.version += 1
+            page.updated_at = now
+            await session.flush()
+            action = AuditAction.UPDATE
+            if set(changes) == {"is_published"}:
+                action = AuditAction.PUBLISH if page.is_published else AuditAction.UNPUBLISH
+            await audit.record(
+                session,
+                actor=actor,
+                action=action,
+                entity_type="page",
+                entity_id=page.id,
+                entity_name=page.name,
+                changes=changes,
+                now=now,
+            )
+        return page
+
+    async def delete(
+        self, session: AsyncSession, page_id: int, *, actor: Actor, now: datetime
+    ) -> None:
+        repo = PageRepository(session)
+        page = await repo.get(page_id)
+        if page is None:
+            raise NotFound(f"No page with id {page_id}.")
+        actor.require_on("pages", Perm.DELETE_OWN, Perm.DELETE_OTHERS, page.created_by_id)
+        snapshot = _snapshot(page)
+        await project_service.forget_entity(session, entity_type="page", entity_id=page.id)
+        await repo.delete(page)
+        await session.flush()
+        await audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.DELETE,
+            entity_type="page",
+            entity_id=page_id,
+            entity_name=snapshot["name"],
+            changes=diff(snapshot, {}),
+            now=now,
+        )
+
+    async def clone(
+        self, session: AsyncSession, page_id: int, *, data: PageClone, actor: Actor, now: datetime
+    ) -> Page:
+        page = await self.get(session, page_id, actor=actor)
+        projects = await project_service.projects_of(session, "page", [page.id])
+        copy = PageCreate.model_validate(
+            {
+                **_snapshot(page),
+                "name": data.name or f"{page.name} (copy)"[:200],
+                "slug": data.slug,
+                "is_published": False,
+                "projects": [p.id for p in projects[page.id]],
+            }
+        )
+        if copy.slug is None:
+            copy.slug = await self._free_slug(session, f"{page.slug}-copy")
+        return await self.create(session, data=copy, actor=actor, now=now)
+
+    async def landing_page_ids(self, session: AsyncSession, urls: Sequence[str]) -> dict[str, int]:
+        """The landing page each URL shows (``<base URL>/p/<slug>``, any query), for the web
+        tracking domain to set the ``channel_id`` of its ``page.hit`` behaviours."""
+        own = urlsplit(self.base_url).netloc.lower()
+        slugs: dict[str, str] = {}
+        for url in urls:
+            parts = urlsplit(url)
+            match = re.fullmatch(r"/p/([a-z0-9-]{1,100})/?", parts.path)
+            if match is not None and parts.netloc.lower() == own:
+                slugs[url] = match.group(1)
+        found = await PageRepository(session).ids_by_slug(sorted(set(slugs.values())))
+        return {url: found[slug] for url, slug in slugs.items() if slug in found}
+
+    # -- rendering ------------------------------------------------------------------------------
+
+    def _template(self, page: Page, html: str) -> Any:
+        key = (page.id, page.content_version, hash(html))
+        found = self._compiled.get(key)
+        if found is None:
+            found = compile_body(html)
+            if len(self._compiled) >= COMPILED_CACHE_SIZE:
+                self._compiled.pop(next(iter(self._compiled)))
+            self._compiled[key] = found
+        return found
+
+    async def _render(
+        self,
+        session: AsyncSession,
+        page: Page,
+        *,
+        contact_id: int | None,
+        now: datetime,
+        html: str | None = None,
+        css: str | None = None,
+    ) -> str:
+        source = page.html if html is None else html
+        template = self._template(page, source) if html is None else compile_body(source)
+        forms: dict[int, str] = {}
+        for form_id in form_ids(source):
+            form = await form_service.current(session, form_id)
+            if form is not None:
+                forms[form_id] = render_form(form, action=form_service.url(form))
+        contact: dict[str, Any] = {}
+        if contact_id is not None:
+            contact = (await contact_bulk_service.values(session, contact_ids=[contact_id])).get(
+                contact_id, {}
+            )
+        body = render_body(
+            template,
+            contact=contact,
+            date=now.date().isoformat(),
+            forms=forms,
+            contact_token=self.links.contact_token(contact_id) if contact_id else None,
+        )
+        document = PageDocument(
+            title=page.title,
+            language=page.language,
+            meta_description=page.meta_description,
+            css=page.css if css is None else css,
+            tracking_script=TRACKING_SCRIPT,
+        )
+        return render_document(document, body, with_forms=bool(forms))
+
+    async def preview(
+        self,
+        session: AsyncSession,
+        page_id: int,
+        *,
+        contact_id: int | None,
+        html: str | None,
+        css: str | None,
+        actor: Actor,
+        now: datetime,
+    ) -> PagePreviewRead:
+        page = await self.get(session, page_id, actor=actor)
+        if contact_id is not None:
+            actor.require("contacts", Perm.VIEW_OTHERS)
+            if not await contact_bulk_service.values(session, contact_ids=[contact_id]):
+                raise ValidationFailed(
+                    "No such contact.",
+                    [FieldError("/contact_id", "No contact with this id.", "not_found")],
+                )
+        if html is not None or css is not None:
+            errors = await self._check(
+                session, page.html if html is None else html, page.css if css is None else css
+            )
+            if errors:
+                raise ValidationFailed("The page does not render.", errors)
+        rendered = await self._render(
+            session, page, contact_id=contact_id, now=now, html=html, css=css
+        )
+        return PagePreviewRead(html=rendered)
+
+    async def serve(
+        self, session: AsyncSession, slug: str, *, contact_token: str | None, now: datetime
+    ) -> ServedPage | None:
+        """The published page at this slug, rendered for the visitor; None: not found."""
+        if not SLUG.fullmatch(slug):
+            return None
+        page = await PageRepository(session).by_slug(slug)
+        if page is None or not page.is_published:
+            return None
+        contact_id = self.links.contact_of(contact_token)
+        if contact_id is not None and not await contact_bulk_service.values(
+            session, contact_ids=[contact_id]
+        ):
+            contact_id = None
+        html = await self._render(session, page, contact_id=contact_id, now=now)
+        digest = hashlib.sha256(html.encode()).hexdigest()[:16]
+        return ServedPage(
+            html=html,
+            etag=f'"p{page.id}.{page.content_version}.{digest}"',
+            known=contact_id is not None,
+        )
+
+
+page_service = PageService()
+
+
+async def _names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    return await PageRepository(session).names(ids)
+
+
+register_projectable(ProjectableType("page", "Landing pages", "pages", _names))
