@@ -188,3 +188,8 @@ class Actor:
 
     def can_view_any(self, resource_key: str) -> bool:
         return self.can(resource_key, Perm.VIEW_OWN) or self.can(resource_key, Perm.VIEW_OTHERS)
+
+    def require_view_any(self, resource_key: str) -> None:
+        """Viewing own or others' is enough (lists filter to what the actor may see)."""
+        if not self.can_view_any(resource_key):
+            self.require(resource_key, Perm.VIEW_OTHERS)

@@ -93,8 +93,7 @@ class AssetService:
 
     @staticmethod
     def _require_view_any(actor: Actor) -> None:
-        if not actor.can_view_any("assets"):
-            actor.require("assets", Perm.VIEW_OTHERS)
+        actor.require_view_any("assets")
 
     async def get(self, session: AsyncSession, asset_id: int, *, actor: Actor) -> Asset:
         asset = await AssetRepository(session).get(asset_id)

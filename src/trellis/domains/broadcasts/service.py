@@ -159,8 +159,7 @@ class BroadcastService:
         status: str | None = None,
         email_id: int | None = None,
     ) -> Page[Broadcast]:
-        if not actor.can_view_any("emails"):
-            actor.require("emails", Perm.VIEW_OTHERS)
+        actor.require_view_any("emails")
         return await BroadcastRepository(session).list_page(
             page=page, q=q, status=status, email_id=email_id
         )

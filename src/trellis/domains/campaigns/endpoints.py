@@ -4,7 +4,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from trellis.actor import Perm
 from trellis.api.batching import TrackBatcher
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
@@ -44,8 +43,7 @@ PageDep = Annotated[PageRequest, Depends(page_request)]
     summary="The campaign step types, with the JSON Schema of their settings",
 )
 async def event_types(actor: ActorDep) -> list[EventTypeRead]:
-    if not actor.can_view_any("campaigns"):
-        actor.require("campaigns", Perm.VIEW_OTHERS)
+    actor.require_view_any("campaigns")
     return [
         EventTypeRead(
             key=t.key,
@@ -97,8 +95,7 @@ async def create_campaign(
 async def validate_campaign(
     body: CampaignWrite, actor: ActorDep, session: SessionDep
 ) -> ValidationReport:
-    if not actor.can_view_any("campaigns"):
-        actor.require("campaigns", Perm.VIEW_OTHERS)
+    actor.require_view_any("campaigns")
     errors = await campaign_service.problems(session, body)
     return ValidationReport(valid=not errors, errors=[e.as_dict() for e in errors])
 

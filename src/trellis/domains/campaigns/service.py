@@ -318,8 +318,7 @@ class CampaignService:
         project_id: int | None,
         published: bool | None,
     ) -> Page[CampaignSummary]:
-        if not actor.can_view_any("campaigns"):
-            actor.require("campaigns", Perm.VIEW_OTHERS)
+        actor.require_view_any("campaigns")
         repo = CampaignRepository(session)
         result = await repo.list_page(page=page, q=q, project_id=project_id, published=published)
         ids = [c.id for c in result.items]
@@ -1237,8 +1236,7 @@ class CampaignService:
         self, session: AsyncSession, contact_id: int, *, actor: Actor
     ) -> list[MemberRead]:
         """The campaigns a contact is or was in, with the steps it waits on."""
-        if not actor.can_view_any("campaigns"):
-            actor.require("campaigns", Perm.VIEW_OTHERS)
+        actor.require_view_any("campaigns")
         repo = CampaignRepository(session)
         result = []
         for member, name in await repo.contact_memberships(contact_id):

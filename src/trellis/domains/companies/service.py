@@ -67,8 +67,7 @@ class CompanyService:
     async def list_page(
         self, session: AsyncSession, *, actor: Actor, page: PageRequest, q: str | None
     ) -> Page[CompanyRead]:
-        if not actor.can_view_any("companies"):
-            actor.require("companies", Perm.VIEW_OTHERS)
+        actor.require_view_any("companies")
         result = await CompanyRepository(session).list_page(page=page, q=q)
         return Page(
             items=await self.read_many(session, list(result.items)),
@@ -81,8 +80,7 @@ class CompanyService:
         company = await CompanyRepository(session).get(company_id)
         if company is None:
             raise NotFound(f"No company with id {company_id}.")
-        if not actor.can_view_any("companies"):
-            actor.require("companies", Perm.VIEW_OTHERS)
+        actor.require_view_any("companies")
         return company
 
     async def create(

@@ -1020,8 +1020,7 @@ class ContactService:
     async def list_tags(
         self, session: AsyncSession, *, actor: Actor, q: str | None, page: PageRequest
     ) -> Page[Any]:
-        if not actor.can_view_any("contacts"):
-            actor.require("contacts", Perm.VIEW_OTHERS)
+        actor.require_view_any("contacts")
         return await ContactRepository(session).list_tags(q=q, page=page)
 
     async def rename_tag(

@@ -180,8 +180,7 @@ class EmailService:
 
     @staticmethod
     def _require_view_any(actor: Actor) -> None:
-        if not actor.can_view_any("emails"):
-            actor.require("emails", Perm.VIEW_OTHERS)
+        actor.require_view_any("emails")
 
     async def get(self, session: AsyncSession, email_id: int, *, actor: Actor) -> Email:
         email = await EmailRepository(session).get(email_id)

@@ -213,8 +213,7 @@ class FormService:
 
     @staticmethod
     def _require_view(actor: Actor) -> None:
-        if not actor.can_view_any("forms"):
-            actor.require("forms", Perm.VIEW_OTHERS)
+        actor.require_view_any("forms")
 
     async def get(self, session: AsyncSession, form_id: int, *, actor: Actor) -> Form:
         form = await FormRepository(session).get(form_id)

@@ -104,8 +104,7 @@ class PageService:
 
     @staticmethod
     def _require_view_any(actor: Actor) -> None:
-        if not actor.can_view_any("pages"):
-            actor.require("pages", Perm.VIEW_OTHERS)
+        actor.require_view_any("pages")
 
     async def get(self, session: AsyncSession, page_id: int, *, actor: Actor) -> Page:
         page = await PageRepository(session).get(page_id)

@@ -66,8 +66,7 @@ class ProjectService:
     async def list_page(
         self, session: AsyncSession, *, actor: Actor, page: PageRequest, q: str | None
     ) -> Page[Project]:
-        if not actor.can_view_any("projects"):
-            actor.require("projects", Perm.VIEW_OTHERS)
+        actor.require_view_any("projects")
         return await ProjectRepository(session).list_page(page=page, q=q)
 
     async def _ensure_unique(

@@ -191,8 +191,7 @@ class SegmentService:
 
     @staticmethod
     def _require_view_any(actor: Actor) -> None:
-        if not actor.can_view_any("segments"):
-            actor.require("segments", Perm.VIEW_OTHERS)
+        actor.require_view_any("segments")
 
     @staticmethod
     def _visible(segment: Segment, actor: Actor) -> bool:
@@ -462,8 +461,7 @@ class SegmentService:
     async def segments_of_contact(
         self, session: AsyncSession, contact_id: int, *, actor: Actor
     ) -> list[ContactSegmentRead]:
-        if not actor.can_view_any("contacts"):
-            actor.require("contacts", Perm.VIEW_OTHERS)
+        actor.require_view_any("contacts")
         repo = SegmentRepository(session)
         if not await repo.contact_exists(contact_id):
             raise NotFound(f"No contact with id {contact_id}.")
