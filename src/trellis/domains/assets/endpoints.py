@@ -11,12 +11,13 @@ from pydantic import ValidationError
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
+from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
 from trellis.domains.assets.schemas import AssetLinkRead, AssetMeta, AssetRead, AssetUpdate
 from trellis.domains.assets.service import asset_service
 from trellis.errors import FieldError, ValidationFailed, json_pointer
 
-router = APIRouter(tags=["assets"])
+router = APIRouter(prefix=API_PREFIX, tags=["assets"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
 
 

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Query
 from trellis.api.deps import ActorDep, SessionDep
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import OptionalIdQuery
+from trellis.api.routing import API_PREFIX
 from trellis.clock import ensure_aware
 from trellis.db.pagination import PageRequest
 from trellis.domains.audit.repository import AuditFilter
 from trellis.domains.audit.schemas import AuditEntryRead
 from trellis.domains.audit.service import audit
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(prefix=API_PREFIX, tags=["audit"])
 
 
 @router.get("/audit-log", response_model=ListResponse[AuditEntryRead])

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
+from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
 from trellis.domains.broadcasts import tasks as _tasks  # noqa: F401  (registers the job)
 from trellis.domains.broadcasts.schemas import (
@@ -19,7 +20,7 @@ from trellis.domains.broadcasts.schemas import (
 )
 from trellis.domains.broadcasts.service import broadcast_service
 
-router = APIRouter(tags=["broadcasts"])
+router = APIRouter(prefix=API_PREFIX, tags=["broadcasts"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
 
 

@@ -8,6 +8,7 @@ from trellis.api.batching import TrackBatcher
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
+from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
 from trellis.domains.campaigns.schemas import (
     CampaignRead,
@@ -30,10 +31,10 @@ from trellis.domains.campaigns.schemas import (
 )
 from trellis.domains.campaigns.service import campaign_service
 
-router = APIRouter(tags=["campaigns"])
+router = APIRouter(prefix=API_PREFIX, tags=["campaigns"])
 # The track API takes the bulk of the API traffic: the app matches this router before the
 # others (route matching walks every route in order, about a microsecond each).
-track_router = APIRouter(tags=["tracking"])
+track_router = APIRouter(prefix=API_PREFIX, tags=["tracking"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
 
 

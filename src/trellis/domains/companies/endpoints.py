@@ -7,11 +7,12 @@ from fastapi import APIRouter, Depends, Response
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, SearchQuery
+from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
 from trellis.domains.companies.schemas import CompanyCreate, CompanyRead, CompanyUpdate
 from trellis.domains.companies.service import company_service
 
-router = APIRouter(tags=["companies"])
+router = APIRouter(prefix=API_PREFIX, tags=["companies"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import TEXT_PATTERN, IdPath, OptionalIdQuery, SearchQuery
+from trellis.api.routing import API_PREFIX
 from trellis.clock import ensure_aware
 from trellis.db.pagination import PageRequest
 from trellis.domains.companies.service import company_service
@@ -30,7 +31,7 @@ from trellis.domains.contacts.schemas import (
 )
 from trellis.domains.contacts.service import contact_service
 
-router = APIRouter(tags=["contacts"])
+router = APIRouter(prefix=API_PREFIX, tags=["contacts"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
+from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
 from trellis.domains.emails import tasks as _tasks  # noqa: F401  (registers the jobs)
 from trellis.domains.emails.schemas import (
@@ -25,7 +26,7 @@ from trellis.domains.emails.schemas import (
 )
 from trellis.domains.emails.service import email_service
 
-router = APIRouter(tags=["emails"])
+router = APIRouter(prefix=API_PREFIX, tags=["emails"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
 StatusQuery = Annotated[SendStatus | None, Query()]
 

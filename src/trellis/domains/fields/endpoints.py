@@ -6,10 +6,11 @@ from fastapi import APIRouter, Query, Response
 
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.params import IdPath
+from trellis.api.routing import API_PREFIX
 from trellis.domains.fields.schemas import FieldCreate, FieldObject, FieldRead, FieldUpdate
 from trellis.domains.fields.service import field_service
 
-router = APIRouter(tags=["fields"])
+router = APIRouter(prefix=API_PREFIX, tags=["fields"])
 
 
 @router.get("/fields", response_model=list[FieldRead], summary="Core and custom fields")

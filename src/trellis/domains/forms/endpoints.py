@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
+from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
 from trellis.db.session import Database
 from trellis.domains.forms import tasks as _tasks  # noqa: F401  (registers the jobs)
@@ -26,7 +27,7 @@ from trellis.domains.forms.schemas import (
 )
 from trellis.domains.forms.service import form_service
 
-router = APIRouter(tags=["forms"])
+router = APIRouter(prefix=API_PREFIX, tags=["forms"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
 
 

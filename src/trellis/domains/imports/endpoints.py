@@ -14,13 +14,14 @@ from starlette.concurrency import run_in_threadpool
 from trellis.api.deps import ActorDep, NowDep, SessionDep, SettingsDep
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath
+from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
 from trellis.domains.imports import tasks as _tasks  # noqa: F401  (registers the job)
 from trellis.domains.imports.schemas import ImportOptions, ImportPreview, ImportRead
 from trellis.domains.imports.service import import_service, to_read
 from trellis.errors import FieldError, ValidationFailed, json_pointer
 
-router = APIRouter(tags=["imports"])
+router = APIRouter(prefix=API_PREFIX, tags=["imports"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
 PREVIEW_BYTES = 1024 * 1024
 CHUNK = 1024 * 1024

@@ -7,11 +7,12 @@ from fastapi import APIRouter, Depends, Query
 from trellis.api.deps import ActorDep, NowDep, SessionDep
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath
+from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
 from trellis.domains.notifications.schemas import MarkedRead, NotificationRead
 from trellis.domains.notifications.service import notification_service
 
-router = APIRouter(tags=["notifications"])
+router = APIRouter(prefix=API_PREFIX, tags=["notifications"])
 
 
 @router.get(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
+from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
 from trellis.domains.pages.schemas import (
     PageClone,
@@ -20,7 +21,7 @@ from trellis.domains.pages.schemas import (
 )
 from trellis.domains.pages.service import page_service
 
-router = APIRouter(tags=["pages"])
+router = APIRouter(prefix=API_PREFIX, tags=["pages"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from trellis.api.deps import ActorDep, NowDep, SessionDep
 from trellis.api.params import IdPath
+from trellis.api.routing import API_PREFIX
 from trellis.domains.portability import manifest as manifest_format
 from trellis.domains.portability.schemas import (
     CampaignImportRead,
@@ -19,7 +20,7 @@ from trellis.domains.portability.schemas import (
 from trellis.domains.portability.service import portability_service
 from trellis.errors import FieldError, PayloadTooLarge, ValidationFailed
 
-router = APIRouter(tags=["campaign export and import"])
+router = APIRouter(prefix=API_PREFIX, tags=["campaign export and import"])
 
 ZIP_MEDIA_TYPE = "application/zip"
 CHOICES_HELP = (

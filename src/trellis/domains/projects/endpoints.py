@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Response
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, SearchQuery
+from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
 from trellis.domains.projects.schemas import (
     ProjectCreate,
@@ -16,7 +17,7 @@ from trellis.domains.projects.schemas import (
 )
 from trellis.domains.projects.service import project_service
 
-router = APIRouter(tags=["projects"])
+router = APIRouter(prefix=API_PREFIX, tags=["projects"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
+from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
 from trellis.domains.segments import tasks as _tasks  # noqa: F401  (registers the jobs)
 from trellis.domains.segments.schemas import (
@@ -24,7 +25,7 @@ from trellis.domains.segments.schemas import (
 )
 from trellis.domains.segments.service import segment_service
 
-router = APIRouter(tags=["segments"])
+router = APIRouter(prefix=API_PREFIX, tags=["segments"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
 
 

@@ -4,10 +4,11 @@ from fastapi import APIRouter, Response
 
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.params import IdPath
+from trellis.api.routing import API_PREFIX
 from trellis.domains.stages.schemas import StageCreate, StageRead, StageUpdate
 from trellis.domains.stages.service import stage_service
 
-router = APIRouter(tags=["stages"])
+router = APIRouter(prefix=API_PREFIX, tags=["stages"])
 
 
 @router.get("/stages", response_model=list[StageRead], summary="Stages in their order")

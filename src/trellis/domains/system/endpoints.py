@@ -5,10 +5,11 @@ from fastapi import APIRouter
 from trellis import __version__
 from trellis.actor import Perm
 from trellis.api.deps import ActorDep, NowDep, SessionDep, SettingsDep
+from trellis.api.routing import API_PREFIX
 from trellis.domains.system.schemas import InstanceSettings, InstanceSettingsUpdate, SystemInfo
 from trellis.domains.system.service import system_service
 
-router = APIRouter(tags=["settings"])
+router = APIRouter(prefix=API_PREFIX, tags=["settings"])
 
 
 @router.get("/settings", response_model=InstanceSettings)

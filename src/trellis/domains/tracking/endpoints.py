@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from trellis.api.deps import ActorDep, NowDep, SessionDep
 from trellis.api.params import IdPath
+from trellis.api.routing import API_PREFIX
 from trellis.clock import Clock
 from trellis.domains.tracking import pages
 from trellis.domains.tracking.schemas import (
@@ -35,7 +36,7 @@ MAX_FORM_BYTES = 16 * 1024
 NO_STORE = {"Cache-Control": "no-store, private", "Pragma": "no-cache"}
 
 public_router = APIRouter(prefix="/t", include_in_schema=False)
-router = APIRouter(tags=["tracking"])
+router = APIRouter(prefix=API_PREFIX, tags=["tracking"])
 
 
 class RateLimiter:

@@ -18,6 +18,7 @@ from trellis.api.deps import (
 )
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
+from trellis.api.routing import API_PREFIX
 from trellis.db.models import Role, User
 from trellis.db.pagination import PageRequest
 from trellis.domains.users.schemas import (
@@ -47,7 +48,7 @@ from trellis.domains.users.service import (
     user_service,
 )
 
-router = APIRouter()
+router = APIRouter(prefix=API_PREFIX)
 PageDep = Annotated[PageRequest, Depends(page_request)]
 
 
