@@ -7,23 +7,25 @@
 - :func:`storage_bytes`: a table's storage including its indexes (PostgreSQL:
   ``pg_total_relation_size``; SQLite: the ``dbstat`` virtual table, or None without it).
 - :func:`sql_now`: a timestamp as the dialect's set-based SQL expects it.
+- :class:`HttpConnection` and :func:`steady_load`: the load generators' lean HTTP client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import resource
 import signal
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -32,6 +34,7 @@ from trellis.db.session import Database, create_engine
 from trellis.db.urls import normalise_database_url
 
 _STARTED = time.perf_counter()
+T = TypeVar("T")
 
 
 def log(message: str) -> None:
@@ -139,3 +142,95 @@ async def storage_bytes(database: Database, table: str) -> int | None:
 if __name__ == "__main__":
     # `make bench` runs every benchmarks/*.py; this module has nothing to measure.
     pass
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection on asyncio streams: a request, then its whole
+    response. The load generators use it instead of httpx, which spends more CPU per request
+    than the server does and, on two cores, starves the server it measures."""
+
+    def __init__(self, host: str, port: int, headers: dict[str, str] | None = None) -> None:
+        self.host, self.port = host, port
+        self.headers = {"Host": f"{host}:{port}", "User-Agent": "trellis-bench", **(headers or {})}
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        """Send one request; the response's status and body (Content-Length framed)."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        lines = [f"{method} {path} HTTP/1.1"]
+        lines += [f"{k}: {v}" for k, v in {**self.headers, **(headers or {})}.items()]
+        if body or method in ("POST", "PUT", "PATCH"):
+            lines.append(f"Content-Length: {len(body)}")
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+        content = await self.reader.readexactly(int(length.group(1))) if length else b""
+        if re.search(rb"(?i)\r\nconnection: *close", head):
+            self.close()
+        return status, content
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def steady_load(
+    host: str,
+    port: int,
+    plan: list[T],
+    send: Callable[[HttpConnection, T], Awaitable[str | None]],
+    *,
+    rate: float,
+    connections: int,
+    headers: dict[str, str] | None = None,
+) -> tuple[list[float], list[str], float, float]:
+    """Send the plan at a steady rate over ``connections`` keep-alive connections.
+
+    ``send`` makes one request and returns an error message or None. Returns the latencies
+    (seconds), the errors, and the times (perf_counter) of the first and the last request.
+    """
+    queue: asyncio.Queue[T | None] = asyncio.Queue()
+    latencies: list[float] = []
+    errors: list[str] = []
+    loop = asyncio.get_running_loop()
+
+    async def worker() -> None:
+        conn = HttpConnection(host, port, headers)
+        try:
+            while (item := await queue.get()) is not None:
+                started = time.perf_counter()
+                try:
+                    error = await send(conn, item)
+                except (OSError, asyncio.IncompleteReadError) as exc:
+                    conn.close()
+                    errors.append(repr(exc))
+                    continue
+                latencies.append(time.perf_counter() - started)
+                if error is not None:
+                    errors.append(error)
+        finally:
+            conn.close()
+
+    workers = [asyncio.create_task(worker()) for _ in range(connections)]
+    begin = loop.time() + 0.1
+    first = time.perf_counter()
+    last_report = begin
+    for index, item in enumerate(plan):
+        delay = begin + index / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait(item)
+        if loop.time() - last_report >= 5:
+            last_report = loop.time()
+            log(f"  {index:,}/{len(plan):,} requests sent, {queue.qsize():,} waiting")
+    for _ in workers:
+        queue.put_nowait(None)
+    await asyncio.gather(*workers)
+    return latencies, errors, first, time.perf_counter()

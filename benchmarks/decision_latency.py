@@ -8,10 +8,10 @@ on, as a default installation runs) with a user and an API token made by ``trell
 create`` and ``trellis tokens create``. N contacts (set-based SQL, not timed) are added through
 the API to a published campaign: "contact performs event bench_converted" -> yes: add tag
 "converted". Then R events a second are sent through ``POST /api/v2/events`` for S seconds
-(httpx, at most C requests in flight): one ``bench_converted`` for each of the N contacts,
-the rest ``page_viewed`` events that no decision waits for, shuffled. The yes path runs inside
-the request, so the time from sending a ``bench_converted`` event to its response (which
-reports ``decisions_taken``) is the time to the action done.
+(at most C in flight, over keep-alive connections): one ``bench_converted`` for each of the N
+contacts, the rest ``page_viewed`` events that no decision waits for, shuffled. The yes path
+runs inside the request, so the time from sending a ``bench_converted`` event to its response
+(which reports ``decisions_taken``) is the time to the action done.
 
 Afterwards the campaign stats, the contacts' tags and a sample of journeys must show every
 contact converted, or the script exits 1. Progress goes to stderr; the last stdout line is one
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import shutil
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import emit, log, peak_rss_mb, process_peak_rss_mb
+from _common import HttpConnection, emit, log, peak_rss_mb, process_peak_rss_mb
 
 DECISION_EVENT = "bench_converted"
 NOISE_EVENT = "page_viewed"
@@ -172,31 +173,38 @@ async def build_campaign(client: httpx.AsyncClient, contact_ids: list[int]) -> d
 
 
 async def load(
-    client: httpx.AsyncClient, plan: list[tuple[str, int]], *, rate: float, concurrency: int
+    host: str, port: int, token: str, plan: list[tuple[str, int]], *, rate: float, concurrency: int
 ) -> list[Sent]:
-    """Send the events at a steady rate, at most ``concurrency`` in flight."""
+    """Send the events at a steady rate, at most ``concurrency`` in flight (one keep-alive
+    connection each)."""
     loop = asyncio.get_running_loop()
-    gate = asyncio.Semaphore(concurrency)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    idle: asyncio.Queue[HttpConnection] = asyncio.Queue()
+    for _ in range(concurrency):
+        idle.put_nowait(HttpConnection(host, port, headers))
     sent: list[Sent] = []
     tasks: list[asyncio.Task[None]] = []
 
-    async def send(item: Sent) -> None:
+    async def send(item: Sent, conn: HttpConnection) -> None:
         try:
             body: dict[str, Any] = {"contact_id": item.contact_id, "name": item.name}
             body["properties"] = {"plan": "pro"} if item.name == DECISION_EVENT else {"page": "/"}
             item.started = time.perf_counter()
-            response = await client.post("/api/v2/events", json=body)
+            status, content = await conn.request(
+                "POST", "/api/v2/events", json.dumps(body).encode()
+            )
             item.finished = time.perf_counter()
-            item.status = response.status_code
-            if response.status_code == 200:
-                item.taken = int(response.json()["decisions_taken"])
+            item.status = status
+            if status == 200:
+                item.taken = int(json.loads(content)["decisions_taken"])
             else:
-                item.error = response.text[:300]
-        except httpx.HTTPError as exc:
+                item.error = content[:300].decode(errors="replace")
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            conn.close()
             item.finished = time.perf_counter()
             item.error = repr(exc)
         finally:
-            gate.release()
+            idle.put_nowait(conn)
 
     begin = loop.time() + 0.2
     offset = time.perf_counter() - loop.time()
@@ -206,10 +214,10 @@ async def load(
         delay = at - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        await gate.acquire()
+        conn = await idle.get()
         item = Sent(name, contact_id, intended=at + offset)
         sent.append(item)
-        tasks.append(asyncio.create_task(send(item)))
+        tasks.append(asyncio.create_task(send(item, conn)))
         if loop.time() - last_report >= 5:
             last_report = loop.time()
             done = [s for s in sent if s.finished]
@@ -277,7 +285,9 @@ async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]
                 f"sending {total:,} events at {args.rate:g}/s ({len(targets):,} decisions, "
                 f"{total - len(targets):,} other events), at most {args.concurrency} in flight"
             )
-            sent = await load(client, plan, rate=args.rate, concurrency=args.concurrency)
+            sent = await load(
+                "127.0.0.1", port, token, plan, rate=args.rate, concurrency=args.concurrency
+            )
 
             # -- checks
             problems: list[str] = []

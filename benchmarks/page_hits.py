@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import secrets
 import shutil
 import signal
@@ -35,7 +34,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import emit, log, peak_rss_mb, process_peak_rss_mb
+from _common import (
+    HttpConnection,
+    emit,
+    log,
+    peak_rss_mb,
+    process_peak_rss_mb,
+    steady_load,
+)
 from decision_latency import cli, free_port, percentile, trellis_command, wait_ready
 
 EMAIL = "bench@example.com"
@@ -47,82 +53,9 @@ def count(db_file: Path, table: str) -> int:
         return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection: a request, then its whole response."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def post(self, path: str, body: bytes) -> int:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        self.writer.write(
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"User-Agent: trellis-bench\r\nOrigin: {ORIGIN}\r\n"
-            "Content-Type: text/plain;charset=UTF-8\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
-        if length:
-            await self.reader.readexactly(int(length.group(1)))
-        if re.search(rb"(?i)\r\nconnection: *close", head):
-            self.writer.close()
-            self.writer = None
-        return status
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
-async def load(
-    host: str, port: int, plan: list[bytes], *, rate: float, connections: int
-) -> tuple[list[float], list[str], float, float]:
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-    latencies: list[float] = []
-    errors: list[str] = []
-    loop = asyncio.get_running_loop()
-
-    async def worker() -> None:
-        conn = Connection(host, port)
-        try:
-            while (body := await queue.get()) is not None:
-                started = time.perf_counter()
-                try:
-                    status = await conn.post("/t/hit", body)
-                except (OSError, asyncio.IncompleteReadError) as exc:
-                    conn.close()
-                    conn = Connection(host, port)
-                    errors.append(repr(exc))
-                    continue
-                latencies.append(time.perf_counter() - started)
-                if status != 204:
-                    errors.append(f"HTTP {status}")
-        finally:
-            conn.close()
-
-    workers = [asyncio.create_task(worker()) for _ in range(connections)]
-    begin = loop.time() + 0.1
-    first = time.perf_counter()
-    last_report = begin
-    for index, body in enumerate(plan):
-        delay = begin + index / rate - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        queue.put_nowait(body)
-        if loop.time() - last_report >= 5:
-            last_report = loop.time()
-            log(f"  {index:,}/{len(plan):,} hits queued, {queue.qsize():,} waiting")
-    for _ in workers:
-        queue.put_nowait(None)
-    await asyncio.gather(*workers)
-    return latencies, errors, first, time.perf_counter()
+async def send_hit(conn: HttpConnection, body: bytes) -> str | None:
+    status, _ = await conn.request("POST", "/t/hit", body)
+    return None if status == 204 else f"HTTP {status}"
 
 
 async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -173,8 +106,14 @@ async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]
             log(
                 f"sending {len(plan):,} hits at {args.rate:g}/s over {args.connections} connections"
             )
-            latencies, errors, first, last = await load(
-                "127.0.0.1", port, plan, rate=args.rate, connections=args.connections
+            latencies, errors, first, last = await steady_load(
+                "127.0.0.1",
+                port,
+                plan,
+                send_hit,
+                rate=args.rate,
+                connections=args.connections,
+                headers={"Origin": ORIGIN, "Content-Type": "text/plain;charset=UTF-8"},
             )
             sent_done = time.perf_counter()
             counted_after: float | None = None

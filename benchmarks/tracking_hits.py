@@ -39,7 +39,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from _common import emit, log, peak_rss_mb, process_peak_rss_mb
+from _common import (
+    HttpConnection,
+    emit,
+    log,
+    peak_rss_mb,
+    process_peak_rss_mb,
+    steady_load,
+)
 from decision_latency import (
     cli,
     free_port,
@@ -123,85 +130,11 @@ def hit_count(db_file: Path) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM tracking_hits").fetchone()[0])
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection: a request, then its whole response."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def get(self, path: str) -> int:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        self.writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            "User-Agent: trellis-bench\r\n\r\n".encode()
-        )
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
-        if length:
-            await self.reader.readexactly(int(length.group(1)))
-        if re.search(rb"(?i)\r\nconnection: *close", head):
-            self.writer.close()
-            self.writer = None
-        return status
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
-async def load(
-    host: str, port: int, plan: list[tuple[str, str]], *, rate: float, connections: int
-) -> tuple[list[float], list[str], float, float]:
-    """Send the plan at a steady rate over ``connections`` connections; latencies (s)."""
-    queue: asyncio.Queue[tuple[str, str, float] | None] = asyncio.Queue()
-    latencies: list[float] = []
-    errors: list[str] = []
-    loop = asyncio.get_running_loop()
-
-    async def worker() -> None:
-        conn = Connection(host, port)
-        try:
-            while (item := await queue.get()) is not None:
-                kind, path, _ = item
-                started = time.perf_counter()
-                try:
-                    status = await conn.get(path)
-                except (OSError, asyncio.IncompleteReadError) as exc:
-                    conn.close()
-                    conn = Connection(host, port)
-                    errors.append(f"{kind}: {exc!r}")
-                    continue
-                latencies.append(time.perf_counter() - started)
-                expected = 200 if kind == "open" else 302
-                if status != expected:
-                    errors.append(f"{kind}: HTTP {status}")
-        finally:
-            conn.close()
-
-    workers = [asyncio.create_task(worker()) for _ in range(connections)]
-    begin = loop.time() + 0.1
-    first = time.perf_counter()
-    last_report = begin
-    for index, (kind, path) in enumerate(plan):
-        at = begin + index / rate
-        delay = at - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        queue.put_nowait((kind, path, at))
-        if loop.time() - last_report >= 5:
-            last_report = loop.time()
-            log(
-                f"  {index:,}/{len(plan):,} hits queued, {queue.qsize():,} waiting for a connection"
-            )
-    for _ in workers:
-        queue.put_nowait(None)
-    await asyncio.gather(*workers)
-    return latencies, errors, first, time.perf_counter()
+async def send_hit(conn: HttpConnection, item: tuple[str, str]) -> str | None:
+    kind, path = item
+    status, _ = await conn.request("GET", path)
+    expected = 200 if kind == "open" else 302
+    return None if status == expected else f"{kind}: HTTP {status}"
 
 
 async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -252,8 +185,8 @@ async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]
             log(
                 f"sending {len(plan):,} hits at {args.rate:g}/s over {args.connections} connections"
             )
-            latencies, errors, first, last = await load(
-                "127.0.0.1", port, plan, rate=args.rate, connections=args.connections
+            latencies, errors, first, last = await steady_load(
+                "127.0.0.1", port, plan, send_hit, rate=args.rate, connections=args.connections
             )
             sent_done = time.perf_counter()
             opens_sent = sum(1 for k, _ in plan if k == "open")
