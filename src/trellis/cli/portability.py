@@ -44,7 +44,12 @@ def export_campaigns(
 
 
 def import_campaigns(
-    file: Path = typer.Argument(..., help="An export ZIP.", exists=True, dir_okay=False),
+    file: Path = typer.Argument(
+        ...,
+        help="An export ZIP (ours, or a Mautic 7 campaign export).",
+        exists=True,
+        dir_okay=False,
+    ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Only analyse: list each entity as new, identical or conflicting."
     ),
@@ -74,6 +79,12 @@ def import_campaigns(
 
     async def work() -> str:
         archive = read_archive(data)
+        for note in archive.notes:
+            console.print(
+                f"not translated from Mautic: {note['path']}  {note['name']}: {note['message']}",
+                highlight=False,
+                markup=False,
+            )
         database = open_database(current)
         actor = Actor.system("cli")
         try:

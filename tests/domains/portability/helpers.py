@@ -8,6 +8,7 @@ import io
 import itertools
 import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -249,3 +250,23 @@ async def upload(
         files={"file": ("export.zip", body, "application/zip")},
         data={"choices": json.dumps(choices or {})},
     )
+
+
+# -- the hand-written Mautic 7 export of tests/fixtures/mautic ---------------------------------
+
+MAUTIC_FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "mautic"
+MAUTIC_ASSET = "5e9f1c0a2b7d4e61.txt"
+
+
+def mautic_document() -> Any:
+    return json.loads((MAUTIC_FIXTURE / "entity_data.json").read_text())
+
+
+def mautic_zip(document: Any = None, extra: dict[str, bytes | str] | None = None) -> bytes:
+    """The fixture as Mautic exports it: entity_data.json and the assets folder."""
+    members: dict[str, bytes | str] = {
+        "entity_data.json": json.dumps(document if document is not None else mautic_document()),
+        f"assets/{MAUTIC_ASSET}": (MAUTIC_FIXTURE / "assets" / MAUTIC_ASSET).read_bytes(),
+    }
+    members.update(extra or {})
+    return zip_of(members)

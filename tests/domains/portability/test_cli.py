@@ -13,7 +13,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from tests.domains.portability.helpers import build_world, manifest_of
+from tests.domains.portability.helpers import build_world, manifest_of, mautic_zip
 from tests.fixtures.database import DatabaseUnderTest
 from trellis.api.app import create_app
 from trellis.cli.main import app as cli
@@ -86,3 +86,24 @@ def test_export_then_dry_run_then_import_a_copy(env: None, tmp_path: Path) -> No
     truncated = runner.invoke(cli, ["campaigns", "import", str(broken)])
     assert truncated.exit_code == 1
     assert "truncated" in truncated.output
+
+
+def test_dry_run_of_a_mautic_export_prints_the_translation_report(
+    env: None, tmp_path: Path
+) -> None:
+    target = tmp_path / "mautic-campaign.zip"
+    target.write_bytes(mautic_zip())
+
+    dry = runner.invoke(cli, ["campaigns", "import", str(target), "--dry-run"])
+
+    assert dry.exit_code == 0, dry.output
+    assert "not translated from Mautic: /0/campaign_event/11/type  Push to CRM" in dry.output
+    analysis = json.loads(dry.stdout.strip().splitlines()[-1])
+    assert analysis["source"] == "mautic"
+    assert {e["status"] for e in analysis["entities"]} == {"new"}
+    assert len(analysis["notes"]) == 5
+    applied = runner.invoke(cli, ["campaigns", "import", str(target)])
+    assert applied.exit_code == 0, applied.output
+    result = json.loads(applied.stdout.strip().splitlines()[-1])
+    assert len(result["campaign_ids"]) == 1
+    assert result["notes"] == analysis["notes"]

@@ -33,14 +33,32 @@ import {
   changedChoices,
   CHOICE_LABELS,
   type Choice,
+  describeOrigin,
   type ImportAnalysis,
   type ImportResult,
   KIND_LABELS,
+  noteLines,
   summarise,
+  type TranslationNote,
   undoImport,
 } from "./api";
 
 const STATUS_TAG = { new: "green", identical: "gray", conflicting: "magenta" } as const;
+
+/** What of a Mautic export was not translated (nothing for our own files). */
+function TranslationReport({ notes }: { notes: TranslationNote[] | undefined }) {
+  const lines = noteLines(notes);
+  if (!lines.length) return null;
+  return (
+    <InlineNotification kind="warning" title="Not translated from Mautic" subtitle={`${lines.length} item(s); review them before publishing.`} lowContrast hideCloseButton>
+      <ul className="trellis-portability-notes">
+        {lines.map((line) => (
+          <li key={line}>{line}</li>
+        ))}
+      </ul>
+    </InlineNotification>
+  );
+}
 
 export function ImportCampaignsPage() {
   const { notify } = useToast();
@@ -111,7 +129,7 @@ export function ImportCampaignsPage() {
 
   return (
     <>
-      <PageHeader title="Import campaigns" description="Bring in campaigns exported from a Trellis instance, with their emails, forms, segments, assets and fields. Imported campaigns stay unpublished." />
+      <PageHeader title="Import campaigns" description="Bring in campaigns exported from a Trellis instance or from Mautic 7, with their emails, forms, segments, assets and fields. Imported campaigns stay unpublished." />
       <ProgressIndicator currentIndex={step} className="trellis-portability-steps">
         <ProgressStep label="Upload" />
         <ProgressStep label="Review" />
@@ -122,8 +140,8 @@ export function ImportCampaignsPage() {
         <div className="trellis-portability-upload">
           <FileUploaderDropContainer
             id="campaign-import-file"
-            labelText="Drag an export ZIP here or click to choose it"
-            accept={[".zip", "application/zip"]}
+            labelText="Drag an export ZIP (Trellis or Mautic) or Mautic's entity_data.json here, or click to choose it"
+            accept={[".zip", "application/zip", ".json", "application/json"]}
             onAddFiles={(_: unknown, { addedFiles }: { addedFiles: File[] }) => {
               if (addedFiles[0]) void analyse(addedFiles[0]);
             }}
@@ -133,9 +151,8 @@ export function ImportCampaignsPage() {
       ) : null}
       {step === 1 && analysis ? (
         <>
-          <p className="trellis-muted">
-            {file?.name}: exported by Trellis {analysis.trellis_version} on {new Date(analysis.exported_at).toLocaleString()}.
-          </p>
+          <p className="trellis-muted">{describeOrigin(analysis, file?.name ?? "")}</p>
+          <TranslationReport notes={analysis.notes} />
           {analysis.warnings.length ? (
             <InlineNotification kind="warning" title="Left out of the file" subtitle={analysis.warnings.join(" ")} lowContrast hideCloseButton />
           ) : null}
@@ -179,6 +196,7 @@ export function ImportCampaignsPage() {
       {step === 2 && result ? (
         <>
           <InlineNotification kind={undone ? "info" : "success"} title={undone ? "Import undone" : "Import done"} subtitle={summarise(result)} lowContrast hideCloseButton />
+          <TranslationReport notes={result.notes} />
           {!undone ? (
             <ul className="trellis-portability-campaigns">
               {result.campaign_ids.map((id) => (

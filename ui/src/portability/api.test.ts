@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { changedChoices, summarise, type EntityAnalysis } from "./api";
+import { changedChoices, describeOrigin, noteLines, summarise, type EntityAnalysis } from "./api";
 
 function entity(uuid: string, over: Partial<EntityAnalysis> = {}): EntityAnalysis {
   return {
@@ -31,5 +31,29 @@ describe("summarise", () => {
     expect(summarise({ created: { email: [1, 2], campaign: [3] }, updated: {}, reused: { segment: [4] } })).toBe(
       "3 created, 0 updated, 1 reused",
     );
+  });
+});
+
+describe("describeOrigin", () => {
+  const at = "2026-11-27T09:00:00Z";
+
+  it("names the Trellis version of our own exports", () => {
+    expect(describeOrigin({ source: "trellis", trellis_version: "0.4.0", exported_at: at }, "x.zip")).toContain(
+      "exported by Trellis 0.4.0",
+    );
+  });
+
+  it("says when the file is a translated Mautic export", () => {
+    const text = describeOrigin({ source: "mautic", trellis_version: "Mautic 7 campaign export", exported_at: at }, "m.zip");
+    expect(text).toContain("a Mautic campaign export");
+    expect(text).not.toContain("exported by Trellis");
+  });
+});
+
+describe("noteLines", () => {
+  it("lists each note with its place in the Mautic file", () => {
+    const notes = [{ entity: "campaign_event", name: "Push to CRM", path: "/0/campaign_event/11/type", message: "No equivalent." }];
+    expect(noteLines(notes)).toEqual(["Push to CRM (/0/campaign_event/11/type): No equivalent."]);
+    expect(noteLines(undefined)).toEqual([]);
   });
 });

@@ -2,9 +2,21 @@
 import { api, ok } from "../api/client";
 import type { components } from "../api/schema.gen";
 
-export type ImportAnalysis = components["schemas"]["ImportAnalysis"];
+/** One thing of a Mautic export that was not translated (path: a JSON pointer into its entity_data.json). */
+export interface TranslationNote {
+  entity: string;
+  name: string;
+  path: string;
+  message: string;
+}
+/** Whose export the file is, and the translation report of a Mautic export (empty for ours). */
+interface Translated {
+  source?: "trellis" | "mautic";
+  notes?: TranslationNote[];
+}
+export type ImportAnalysis = components["schemas"]["ImportAnalysis"] & Translated;
 export type EntityAnalysis = components["schemas"]["EntityAnalysis"];
-export type ImportResult = components["schemas"]["ImportResult"];
+export type ImportResult = components["schemas"]["ImportResult"] & Translated;
 export type CampaignImportRead = components["schemas"]["CampaignImportRead"];
 export type Choice = EntityAnalysis["default"];
 
@@ -36,6 +48,18 @@ export function changedChoices(entities: EntityAnalysis[], chosen: Record<string
     if (choice && choice !== entity.default && entity.choices.includes(choice)) out[entity.uuid] = choice;
   }
   return out;
+}
+
+/** Where the file comes from, for the review step. */
+export function describeOrigin(analysis: Pick<ImportAnalysis, "source" | "trellis_version" | "exported_at">, filename: string): string {
+  const when = new Date(analysis.exported_at).toLocaleString();
+  if (analysis.source === "mautic") return `${filename}: a Mautic campaign export (${when}), translated for Trellis.`;
+  return `${filename}: exported by Trellis ${analysis.trellis_version} on ${when}.`;
+}
+
+/** "Email Welcome: ..." lines of the translation report, in the file's order. */
+export function noteLines(notes: TranslationNote[] | undefined): string[] {
+  return (notes ?? []).map((n) => `${n.name} (${n.path}): ${n.message}`);
 }
 
 /** "2 created, 1 updated, 5 reused" for a result. */

@@ -92,7 +92,13 @@ def _choices(raw: str) -> dict[str, Any]:
     summary="Analyse (nothing written) or apply an export file",
 )
 async def import_campaigns(
-    file: Annotated[UploadFile, File(description="The export ZIP.")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="The export ZIP: ours, or a Mautic 7 campaign export (entity_data.json "
+            "and its assets folder, or the bare entity_data.json), translated on the way in."
+        ),
+    ],
     actor: ActorDep,
     session: SessionDep,
     now: NowDep,

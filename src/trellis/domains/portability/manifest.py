@@ -19,7 +19,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -135,15 +135,60 @@ def _safe_name(name: str) -> bool:
 class Archive:
     manifest: Manifest
     files: dict[str, bytes] = field(default_factory=dict)
+    # "mautic" for a Mautic export translated into a manifest (mautic.py).
+    source: str = "trellis"
+    # The translation report: what of a Mautic export was not carried over.
+    notes: list[dict[str, str]] = field(default_factory=list)
+    # A translated manifest's entity pointers -> the Mautic records they came from.
+    origins: dict[str, str] = field(default_factory=dict)
+
+
+def _looks_like_json(data: bytes) -> bool:
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
+
+
+def _mautic_archive(
+    raw: bytes, assets: Mapping[str, bytes], exported_at: datetime | None
+) -> Archive:
+    from trellis.domains.portability import mautic
+
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _refuse(f"{mautic.DATA_NAME} is not valid JSON: {exc}", "invalid_json") from None
+    translation = mautic.translate(document, assets, exported_at=exported_at)
+    return Archive(
+        manifest=translation.manifest,
+        files=translation.files,
+        source="mautic",
+        notes=[note.as_dict() for note in translation.notes],
+        origins=translation.origins,
+    )
 
 
 def read_archive(data: bytes) -> Archive:
-    """The validated manifest of an export file; raises ValidationFailed (nothing else) for a
-    file that is not one."""
+    """The validated manifest of an export file (ours, or a Mautic campaign export translated
+    into one); raises ValidationFailed (nothing else) for a file that is not one."""
     if len(data) > MAX_UPLOAD_BYTES:
         from trellis.errors import PayloadTooLarge
 
         raise PayloadTooLarge(f"The file is larger than {MAX_UPLOAD_BYTES} bytes.")
+    if _looks_like_json(data):
+        # A bare entity_data.json (Mautic's JSON export, without assets).
+        from trellis.domains.portability import mautic
+
+        if len(data) > MAX_MANIFEST_BYTES:
+            raise _refuse(f"The file is larger than {MAX_MANIFEST_BYTES} bytes.", "too_large")
+        try:
+            document = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _refuse(f"The file is not valid JSON: {exc}", "invalid_json") from None
+        if not mautic.is_mautic_export(document):
+            raise _refuse(
+                "The file is JSON but not a Mautic campaign export; upload an export ZIP.",
+                "not_a_zip",
+            )
+        return _mautic_archive(data, {}, None)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -174,7 +219,12 @@ def read_archive(data: bytes) -> Archive:
             )
     names = {m.filename: m for m in members}
     if MANIFEST_NAME not in names:
-        raise _refuse("The archive has no manifest.json.", "no_manifest")
+        mautic_data = _mautic_member(names)
+        if mautic_data is None:
+            raise _refuse(
+                "The archive has no manifest.json (nor a Mautic entity_data.json).", "no_manifest"
+            )
+        return _read_mautic(archive, names, mautic_data)
     if names[MANIFEST_NAME].file_size > MAX_MANIFEST_BYTES:
         raise _refuse(f"manifest.json is larger than {MAX_MANIFEST_BYTES} bytes.", "too_large")
     files: dict[str, bytes] = {}
@@ -192,6 +242,43 @@ def read_archive(data: bytes) -> Archive:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _refuse(f"manifest.json is not valid JSON: {exc}", "invalid_json") from None
     return Archive(manifest=parse_manifest(document), files=files)
+
+
+def _mautic_member(names: Mapping[str, zipfile.ZipInfo]) -> str | None:
+    """entity_data.json at the root, or in the archive's one top-level folder."""
+    from trellis.domains.portability.mautic import DATA_NAME
+
+    if DATA_NAME in names:
+        return DATA_NAME
+    found = [n for n in names if n.endswith("/" + DATA_NAME) and n.count("/") == 1]
+    return found[0] if len(found) == 1 else None
+
+
+def _read_mautic(
+    archive: zipfile.ZipFile, names: Mapping[str, zipfile.ZipInfo], data_name: str
+) -> Archive:
+    from trellis.domains.portability.mautic import ASSETS_PREFIX
+
+    folder = data_name[: -len("entity_data.json")]
+    member = names[data_name]
+    if member.file_size > MAX_MANIFEST_BYTES:
+        raise _refuse(f"{data_name} is larger than {MAX_MANIFEST_BYTES} bytes.", "too_large")
+    assets: dict[str, bytes] = {}
+    prefix = folder + ASSETS_PREFIX
+    try:
+        raw = _read_bounded(archive, member, MAX_MANIFEST_BYTES)
+        for name, item in names.items():
+            if name.startswith(prefix) and not item.is_dir():
+                assets[name[len(prefix) :]] = _read_bounded(archive, item, item.file_size)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError):
+        raise _refuse(
+            "The archive is damaged or truncated (a member cannot be read).", "not_a_zip"
+        ) from None
+    try:
+        exported_at: datetime | None = datetime(*member.date_time, tzinfo=UTC)
+    except ValueError:
+        exported_at = None
+    return _mautic_archive(raw, assets, exported_at)
 
 
 def _read_bounded(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> bytes:

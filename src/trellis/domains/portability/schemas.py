@@ -45,7 +45,22 @@ class EntityAnalysis(BaseModel):
     default: Choice
 
 
+class TranslationNote(BaseModel):
+    """Something of a Mautic export that was not translated, and why."""
+
+    entity: str = Field(description="The Mautic record kind, e.g. campaign_event, lists, email.")
+    name: str
+    path: str = Field(description="JSON pointer into the Mautic file's entity_data.json.")
+    message: str
+
+
+Source = Literal["trellis", "mautic"]
+NOTES_HELP = "The translation report of a Mautic export: what was not translated (else empty)."
+
+
 class ImportAnalysis(BaseModel):
+    source: Source = Field(default="trellis", description="Whose export the file is.")
+    notes: list[TranslationNote] = Field(default_factory=list, description=NOTES_HELP)
     format_version: int
     trellis_version: str
     exported_at: datetime
@@ -55,6 +70,8 @@ class ImportAnalysis(BaseModel):
 
 
 class ImportResult(BaseModel):
+    source: Source = "trellis"
+    notes: list[TranslationNote] = Field(default_factory=list, description=NOTES_HELP)
     import_id: int
     campaign_ids: list[int] = Field(description="The imported campaigns (always unpublished).")
     created: dict[str, list[int]]

@@ -59,6 +59,7 @@ from trellis.domains.portability.manifest import (
     rewrite_segment,
     write_archive,
 )
+from trellis.domains.portability.mautic import source_pointer
 from trellis.domains.portability.repository import PortabilityRepository
 from trellis.domains.portability.schemas import (
     AssetDoc,
@@ -67,6 +68,7 @@ from trellis.domains.portability.schemas import (
     EntityAnalysis,
     ImportAnalysis,
     ImportResult,
+    TranslationNote,
 )
 from trellis.domains.projects.schemas import ProjectCreate, ProjectRead, ProjectUpdate
 from trellis.domains.projects.service import project_service
@@ -583,7 +585,10 @@ class PortabilityService:
     ) -> ImportAnalysis:
         actor.require("campaigns", Perm.CREATE)
         manifest = archive.manifest
-        self.check(manifest, archive.files)
+        try:
+            self.check(manifest, archive.files)
+        except DomainError as exc:
+            raise _in_source(exc, archive) from None
         repo = PortabilityRepository(session)
         items: list[EntityAnalysis] = []
         for kind_key in KIND_ORDER:
@@ -640,11 +645,30 @@ class PortabilityService:
             campaigns=manifest.campaigns,
             entities=items,
             warnings=manifest.warnings,
+            source="mautic" if archive.source == "mautic" else "trellis",
+            notes=[TranslationNote.model_validate(n) for n in archive.notes],
         )
 
     # -- import: apply -------------------------------------------------------------------
 
     async def apply(
+        self,
+        session: AsyncSession,
+        archive: Archive,
+        *,
+        choices: Mapping[str, Choice],
+        filename: str,
+        actor: Actor,
+        now: datetime,
+    ) -> ImportResult:
+        try:
+            return await self._apply(
+                session, archive, choices=choices, filename=filename, actor=actor, now=now
+            )
+        except DomainError as exc:
+            raise _in_source(exc, archive) from None
+
+    async def _apply(
         self,
         session: AsyncSession,
         archive: Archive,
@@ -763,6 +787,9 @@ class PortabilityService:
             "reused": dict(reused),
             "campaigns": campaign_ids,
         }
+        if archive.source != "trellis":
+            summary["source"] = archive.source
+            summary["notes"] = archive.notes
         record = CampaignImport(
             filename=filename[:255],
             format_version=manifest.format_version,
@@ -784,6 +811,8 @@ class PortabilityService:
             now=now,
         )
         return ImportResult(
+            source=analysis.source,
+            notes=analysis.notes,
             import_id=record.id,
             campaign_ids=campaign_ids,
             created=dict(created),
@@ -876,6 +905,18 @@ class PortabilityService:
             now=now,
         )
         return self._read(record)
+
+
+def _in_source(exc: DomainError, archive: Archive) -> DomainError:
+    """For a translated Mautic export: the errors' pointers into entity_data.json (the file the
+    user has), instead of into the manifest they never saw."""
+    if not archive.origins or not exc.errors:
+        return exc
+    errors = [
+        FieldError(source_pointer(archive.origins, e.pointer), e.detail, e.code, e.parameter)
+        for e in exc.errors
+    ]
+    return type(exc)(exc.detail, errors, exc.extra, exc.headers)
 
 
 def _invalid_here(exc: ValidationError, base: str) -> ValidationFailed:
