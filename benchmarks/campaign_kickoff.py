@@ -21,19 +21,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from _common import emit, fresh_database, log, peak_rss_mb, sql_now, storage_bytes
+from _common import (
+    _admin,
+    emit,
+    fresh_database,
+    is_postgres,
+    log,
+    peak_rss_mb,
+    sql_now,
+    storage_bytes,
+)
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from trellis.actor import Actor
 from trellis.db import migrate
 from trellis.db.session import Database, create_engine
+from trellis.db.urls import normalise_database_url
 from trellis.domains.campaigns.schemas import CampaignWrite, TriggerSummary
 from trellis.domains.campaigns.service import EnginePolicy, campaign_service
 from trellis.domains.segments.schemas import SegmentCreate
@@ -175,6 +188,42 @@ async def verify(database: Database, n: int) -> dict[str, int]:
         }
 
 
+async def server_cpu(database: Database) -> dict[int, float] | None:
+    """PostgreSQL on this host: CPU seconds used so far by this database's backends and the
+    server's WAL writer, checkpointer and background writer, by process id (None elsewhere).
+    Wall-clock time on a shared machine is noisy; CPU time is what a change saves."""
+    if database.dialect != "postgresql":
+        return None
+    async with database.engine.connect() as conn:
+        pids = (
+            await conn.scalars(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "OR backend_type IN ('walwriter', 'checkpointer', 'background writer')"
+                )
+            )
+        ).all()
+    return process_cpu([int(p) for p in pids])
+
+
+def process_cpu(pids: list[int]) -> dict[int, float] | None:
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone, or the server is on another host
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used or None
+
+
+def cpu_between(before: dict[int, float] | None, after: dict[int, float] | None) -> float | None:
+    if before is None or after is None:
+        return None
+    return round(sum(v - before.get(pid, 0.0) for pid, v in after.items()), 2)
+
+
 class StatementProfile:
     """Time per SQL statement (by its text) while ``active``; --sql-profile prints the top."""
 
@@ -222,6 +271,8 @@ async def run(n: int, url: str, batch_size: int | None, sql_profile: int = 0) ->
         log("timing: segment rebuild + campaign trigger")
         if profile is not None:
             profile.active = True
+        db_cpu_before = await server_cpu(database)
+        cpu_before = time.process_time()
         started = time.perf_counter()
         segment = (await rebuild_segments(database, now=NOW, segment_ids=[segment_id]))[0]
         if segment.error:
@@ -246,6 +297,9 @@ async def run(n: int, url: str, batch_size: int | None, sql_profile: int = 0) ->
         )
         seconds = time.perf_counter() - started
         trigger_seconds = time.perf_counter() - trigger_started
+        cpu_seconds = time.process_time() - cpu_before
+        db_cpu_seconds = cpu_between(db_cpu_before, await server_cpu(database))
+        log(f"CPU: {cpu_seconds:.2f} s in this process, {db_cpu_seconds} s in the server")
         if profile is not None:
             profile.active = False
             profile.report(sql_profile, seconds)
@@ -281,6 +335,8 @@ async def run(n: int, url: str, batch_size: int | None, sql_profile: int = 0) ->
             "bytes_per_step": round(storage / rows, 1) if storage is not None and rows else None,
             "segment_seconds": round(segment_seconds, 3),
             "trigger_seconds": round(trigger_seconds, 3),
+            "cpu_seconds": round(cpu_seconds, 2),
+            "db_cpu_seconds": db_cpu_seconds,
             "steps": rows,
             "steps_per_second": round(rows / seconds, 1) if seconds else None,
             "log_bytes": storage,
@@ -290,6 +346,15 @@ async def run(n: int, url: str, batch_size: int | None, sql_profile: int = 0) ->
         }
     finally:
         await database.dispose()
+
+
+def kept_database(server: str) -> str:
+    """A fresh PostgreSQL database that is left in place for inspection."""
+    name = f"trellis_bench_kickoff_kept_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    url = make_url(normalise_database_url(server)).set(database=name)
+    log(f"created database {name}; it is kept (drop it with: DROP DATABASE {name})")
+    return url.render_as_string(hide_password=False)
 
 
 def main() -> None:
@@ -311,9 +376,19 @@ def main() -> None:
         metavar="TOP",
         help="time every SQL statement of the timed part and print the TOP slowest to stderr",
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="PostgreSQL: keep the database afterwards (its name is printed), to EXPLAIN the "
+        "statements against the real data",
+    )
     args = parser.parse_args()
-    with fresh_database(args.db, prefix="kickoff") as url:
+    if args.keep and is_postgres(args.db):
+        url = kept_database(args.db)
         figures = asyncio.run(run(args.contacts, url, args.batch_size, args.sql_profile))
+    else:
+        with fresh_database(args.db, prefix="kickoff") as url:
+            figures = asyncio.run(run(args.contacts, url, args.batch_size, args.sql_profile))
     for problem in figures["problems"]:
         log(f"FAILED CHECK: {problem}")
     emit(figures)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy import select
 
 from tests.domains.campaigns.helpers import (
     campaign,
@@ -18,6 +19,7 @@ from tests.domains.campaigns.helpers import (
     trigger,
 )
 from tests.fixtures.api import Harness
+from trellis.db.models import PointsChange
 
 
 async def test_segment_campaign_points_condition_and_tag(
@@ -67,6 +69,23 @@ async def test_segment_campaign_points_condition_and_tag(
     again = await trigger(harness)
     assert again.executed == 0
     assert (await admin.get(f"/api/v2/contacts/{lyon}")).json()["points"] == 5
+    # Each points change is in the history once, with the campaign as its source.
+    async with harness.database.unit_of_work(read_only=True) as session:
+        history = (
+            await session.execute(
+                select(
+                    PointsChange.contact_id,
+                    PointsChange.delta,
+                    PointsChange.source_type,
+                    PointsChange.source_id,
+                    PointsChange.reason,
+                )
+            )
+        ).all()
+    assert sorted(history) == [
+        (contact, 5, "campaign", created["id"], "Campaign step: Score")
+        for contact in sorted([paris, lyon])
+    ]
 
 
 async def test_interval_with_hour_in_the_contact_timezone(

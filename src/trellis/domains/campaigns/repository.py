@@ -404,19 +404,22 @@ class CampaignRepository:
     async def segment_members(
         self, segment_id: int, *, after_contact: int, limit: int, added_before: datetime | None
     ) -> list[int]:
+        # Core columns, not the mapped class: a batch is tens of thousands of ids, and the
+        # ORM's row loading would cost more than the query.
+        member = table_of(SegmentMember).c
         stmt = (
-            select(SegmentMember.contact_id)
+            select(member.contact_id)
             .where(
-                SegmentMember.segment_id == segment_id,
-                SegmentMember.manually_removed.is_(False),
-                SegmentMember.contact_id > after_contact,
+                member.segment_id == segment_id,
+                member.manually_removed.is_(False),
+                member.contact_id > after_contact,
             )
-            .order_by(SegmentMember.contact_id)
+            .order_by(member.contact_id)
             .limit(limit)
         )
         if added_before is not None:
-            stmt = stmt.where(SegmentMember.added_at <= added_before)
-        return list((await self.session.scalars(stmt)).all())
+            stmt = stmt.where(member.added_at <= added_before)
+        return list((await self.session.execute(stmt)).scalars().all())
 
     async def last_membership_change(self, segment_id: int) -> int:
         return int(

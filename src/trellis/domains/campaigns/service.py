@@ -1015,8 +1015,13 @@ class CampaignService:
         person; exited contacts come back automatically only when restarts are allowed."""
         repo = CampaignRepository(session)
         result = MembersChangeResult()
-        current = await repo.members(campaign.id, contact_ids)
-        fresh = [c for c in dict.fromkeys(contact_ids) if c not in current]
+        wanted = list(dict.fromkeys(contact_ids))
+        # The insert is the check: it adds the contacts that were never members (and only
+        # those, even with another worker at it), so only the rest, usually none, are read.
+        fresh = await repo.insert_members(campaign.id, wanted, manual=manual, now=now)
+        result.added = fresh
+        added = set(fresh)
+        current = await repo.members(campaign.id, [c for c in wanted if c not in added])
         restart: list[int] = []
         for contact_id, member in current.items():
             if member.status == "active":
@@ -1035,10 +1040,6 @@ class CampaignService:
         own_runner = runner is None
         if runner is None:
             runner = self.runner(session, await self.load(session, campaign), now)
-        if fresh:
-            # Another worker may have added some meanwhile: only those inserted here start.
-            fresh = await repo.insert_members(campaign.id, fresh, manual=manual, now=now)
-            result.added = fresh
         # Read before the update below, which refreshes these objects in the session.
         next_rotation = {c: current[c].rotation + 1 for c in restart}
         if restart:

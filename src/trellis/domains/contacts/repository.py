@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trellis.db.base import table_of
 from trellis.db.bulk import among, insert_rows
 from trellis.db.cleanup import delete_contact_rows, delete_tag_rows
-from trellis.db.dialect import ids_in, insert_ignoring_conflicts
+from trellis.db.dialect import dialect_name, ids_in, insert_ignoring_conflicts
 from trellis.db.json import value_text
 from trellis.db.models import (
     Company,
@@ -322,24 +322,36 @@ class ContactRepository:
         source_id: int | None,
         now: datetime,
     ) -> None:
-        """Change points for many contacts and record each change, in two statements."""
+        """Change points for many contacts and record each change: on PostgreSQL in one
+        statement (the history takes the ids the update returns), elsewhere in two."""
+        postgres = dialect_name(self.session) == "postgresql"
         for part in chunks(list(contact_ids), 5000):
-            await self.session.execute(
+            changed = (
                 update(table_of(Contact))
                 .where(ids_in(Contact.id, part))
                 .values(points=Contact.points + delta, updated_at=now, version=Contact.version + 1)
             )
+            if postgres:
+                updated = changed.returning(Contact.id).cte("changed")
+                ids: Any = updated.c.id
+                history = insert(PointsChange).add_cte(updated)
+            else:
+                await self.session.execute(changed)
+                ids, history = Contact.id, insert(PointsChange)
+            source = select(
+                ids,
+                literal(delta),
+                literal(reason),
+                literal(source_type),
+                literal(source_id),
+                literal(now, type_=UTCDateTime()),
+            )
+            if not postgres:
+                source = source.where(ids_in(Contact.id, part))
             await self.session.execute(
-                insert(PointsChange).from_select(
+                history.from_select(
                     ["contact_id", "delta", "reason", "source_type", "source_id", "occurred_at"],
-                    select(
-                        Contact.id,
-                        literal(delta),
-                        literal(reason),
-                        literal(source_type),
-                        literal(source_id),
-                        literal(now, type_=UTCDateTime()),
-                    ).where(ids_in(Contact.id, part)),
+                    source,
                 )
             )
 

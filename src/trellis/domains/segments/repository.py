@@ -4,10 +4,13 @@ A rebuild never loads contacts: for one segment and one slice of contacts (an id
 optionally only those updated since a moment) it runs four statements, each computing the
 difference in SQL:
 
-1. log a join for each matching contact that has no membership row,
-2. insert those membership rows,
-3. log a leave for each automatic member that no longer matches,
-4. delete those membership rows.
+1. log a leave for each automatic member that no longer matches,
+2. delete those membership rows,
+3. log a join for each matching contact that has no membership row,
+4. insert those membership rows (on PostgreSQL 3 and 4 are one statement).
+
+Leaves come first so that they only look at members the slice had before: on a first build
+there are none to check.
 
 Manually added members are never removed by a rebuild, and a manually removed row (which
 is not a membership) keeps the contact out: neither step 1 nor 3 touches it.
@@ -31,6 +34,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -38,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.db.cleanup import delete_segment_rows
-from trellis.db.dialect import insert_ignoring_conflicts
+from trellis.db.dialect import dialect_name, insert_ignoring_conflicts
 from trellis.db.models import Contact, Segment, SegmentMember, SegmentMembershipChange
 from trellis.db.pagination import Page, PageRequest, SortColumn, order_by_sort, paginate
 from trellis.db.projects import in_project
@@ -178,6 +182,13 @@ class SegmentRepository:
         )
         return int(total or 0)
 
+    async def refresh_statistics(self) -> None:
+        """PostgreSQL: fresh planner statistics for the membership tables. After a bulk change
+        (a first build) the planner would otherwise go on believing them nearly empty until
+        autovacuum gets round to them, and read a whole segment to return one page of it."""
+        if dialect_name(self.session) == "postgresql":
+            await self.session.execute(text("ANALYZE segment_members, segment_membership_log"))
+
     async def set_built(self, segment_id: int, *, member_count: int, now: datetime | None) -> None:
         values: dict[str, Any] = {"member_count": member_count}
         if now is not None:
@@ -258,7 +269,46 @@ class SegmentRepository:
         self, segment_id: int, condition: ColumnElement[bool], part: Slice, *, now: datetime
     ) -> int:
         """Add the matching contacts of the slice that have no membership row; returns how
-        many joined. The join is logged first, from the same selection."""
+        many joined, each with a join in the log."""
+        matching = select(
+            literal(segment_id),
+            Contact.id,
+            literal(now, UTCDateTime()),
+            false(),
+            false(),
+        ).where(and_(part.contacts(), condition))
+        member_columns = [
+            "segment_id",
+            "contact_id",
+            "added_at",
+            "manually_added",
+            "manually_removed",
+        ]
+        log_columns = ["segment_id", "contact_id", "change", "manual", "occurred_at"]
+        if dialect_name(self.session) == "postgresql":
+            # One statement: the log takes exactly the rows the insert added, so the slice's
+            # contacts are read and matched once and no anti-join is needed.
+            added = (
+                insert_ignoring_conflicts(self.session, Member.__table__)
+                .from_select(member_columns, matching)
+                .returning(Member.contact_id)
+                .cte("added")
+            )
+            logged = await self.session.execute(
+                insert(Log)
+                .add_cte(added)
+                .from_select(
+                    log_columns,
+                    select(
+                        literal(segment_id),
+                        added.c.contact_id,
+                        literal("joined", String()),
+                        false(),
+                        literal(now, UTCDateTime()),
+                    ),
+                )
+            )
+            return int(getattr(logged, "rowcount", 0) or 0)
         has_row = exists(
             select(Member.contact_id).where(
                 Member.segment_id == segment_id, Member.contact_id == Contact.id
@@ -267,7 +317,7 @@ class SegmentRepository:
         where = and_(part.contacts(), condition, ~has_row)
         logged = await self.session.execute(
             insert(Log).from_select(
-                ["segment_id", "contact_id", "change", "manual", "occurred_at"],
+                log_columns,
                 select(
                     literal(segment_id),
                     Contact.id,
@@ -280,18 +330,11 @@ class SegmentRepository:
         joined = int(getattr(logged, "rowcount", 0) or 0)
         if joined:
             await self.session.execute(
+                # No anti-join on the table being filled: existing rows (kept or removed
+                # by hand) are skipped by the conflict, and the planner cannot pick a
+                # quadratic plan over a table it believes empty.
                 insert_ignoring_conflicts(self.session, Member.__table__).from_select(
-                    ["segment_id", "contact_id", "added_at", "manually_added", "manually_removed"],
-                    # No anti-join on the table being filled: existing rows (kept or removed
-                    # by hand) are skipped by the conflict, and the planner cannot pick a
-                    # quadratic plan over a table it believes empty.
-                    select(
-                        literal(segment_id),
-                        Contact.id,
-                        literal(now, UTCDateTime()),
-                        false(),
-                        false(),
-                    ).where(and_(part.contacts(), condition)),
+                    member_columns, matching
                 )
             )
         return joined

@@ -641,8 +641,8 @@ class SegmentService:
         """Joins and leaves for one slice of contacts; returns (joined, left)."""
         assert plan.condition is not None
         repo = SegmentRepository(session)
-        joined = await repo.apply_joins(plan.segment_id, plan.condition, part, now=now)
         left = await repo.apply_leaves(plan.segment_id, plan.condition, part, now=now)
+        joined = await repo.apply_joins(plan.segment_id, plan.condition, part, now=now)
         return joined, left
 
     async def finish_rebuild(
@@ -653,6 +653,9 @@ class SegmentService:
         total = await repo.count_members(segment_id)
         await repo.set_built(segment_id, member_count=total, now=now)
         return total
+
+    async def refresh_statistics(self, session: AsyncSession) -> None:
+        await SegmentRepository(session).refresh_statistics()
 
     async def changed_contacts(self, session: AsyncSession, *, after: datetime) -> ContactWindow:
         return await SegmentRepository(session).contact_window(updated_after=after)

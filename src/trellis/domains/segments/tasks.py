@@ -34,6 +34,10 @@ INCREMENTAL_INTERVAL_S = 1.0
 # The first incremental pass looks this far back (the full pass at start-up covers the rest).
 INCREMENTAL_LOOKBACK = timedelta(minutes=1)
 
+# A rebuild that changed at least this many memberships (and a tenth of the segment)
+# refreshes the planner's statistics of the membership tables, as autovacuum would later.
+ANALYZE_AFTER_CHANGES = 10_000
+
 # progress(segment result so far, slices done, slices in all)
 Progress = Callable[[RebuildResult, int, int], None]
 
@@ -62,6 +66,7 @@ async def rebuild_segments(
             batch_size=batch_size,
         )
     results = []
+    bulk_change = False
     for plan in plans:
         result = RebuildResult(plan.segment_id, plan.name, error=plan.error)
         results.append(result)
@@ -80,6 +85,11 @@ async def rebuild_segments(
                 session, plan.segment_id, now=now if updated_after is None else None
             )
         result.seconds = time.perf_counter() - started
+        changed = result.joined + result.left
+        bulk_change = bulk_change or changed >= max(ANALYZE_AFTER_CHANGES, result.total // 10)
+    if bulk_change:
+        async with database.unit_of_work() as session:
+            await segment_service.refresh_statistics(session)
     return results
 
 
