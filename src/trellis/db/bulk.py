@@ -12,6 +12,7 @@ front and hands the rows to the driver in one call per chunk:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
@@ -19,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Column, Table, bindparam, func, insert, literal, select, text, true
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -85,6 +88,15 @@ def _memoised(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return run
 
 
+@functools.lru_cache(maxsize=64)
+def _positional_insert(table: Table, dialect: Dialect) -> tuple[list[str], str]:
+    """The INSERT of every column and its parameters' order, compiled once per table: for a
+    wide table compiling costs more than inserting a small batch (form submissions)."""
+    order = ["id", *(c.name for c in table.columns if c.name != "id")]
+    compiled = insert(table).values({n: bindparam(n) for n in order}).compile(dialect=dialect)
+    return list(compiled.positiontup or []), str(compiled)
+
+
 async def insert_rows(
     session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
 ) -> list[int]:
@@ -99,10 +111,7 @@ async def insert_rows(
     sql = ""
     if dialect.name != "postgresql":
         # Values go in the order of the statement's positional parameters.
-        statement = insert(table).values({n: bindparam(n) for n in order})
-        compiled = statement.compile(dialect=dialect)
-        order = list(compiled.positiontup or [])
-        sql = str(compiled)
+        order, sql = _positional_insert(table, dialect)
     id_at = order.index("id")
     names = [n for n in order if n != "id"]
     columns = [table.c[n] for n in names]
@@ -179,9 +188,20 @@ async def insert_from_arrays(
         source = select(
             *fixed, *(func.json_extract(each.c.value, f"$[{i}]") for i in range(len(names)))
         ).where(true())
+    columns = [*constants, *names]
+    if dialect.name == "postgresql":
+        # A plain INSERT costs PostgreSQL about 40% less than ON CONFLICT DO NOTHING (no
+        # speculative insertion). The callers' rows are almost always new, so try that first,
+        # in a savepoint; a conflict rolls it back and the rows go in the tolerant way.
+        try:
+            async with session.begin_nested():
+                plain = insert(table).from_select(columns, source).returning(table.c[returning])
+                return [row[0] for row in (await session.execute(plain)).all()]
+        except IntegrityError:
+            pass
     statement = (
         insert_ignoring_conflicts(session, table)
-        .from_select([*constants, *names], source)
+        .from_select(columns, source)
         .returning(table.c[returning])
     )
     result = await session.execute(statement)
