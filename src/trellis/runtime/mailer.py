@@ -2,8 +2,9 @@
 
 Two transports share one contract. ``outbox`` (the embedded default) delivers nothing: the
 dispatcher keeps each message in the database so that a new installation shows exactly what
-would have gone out. ``smtp`` keeps a pool of connections open (aiosmtplib, with TLS or
-STARTTLS and authentication) and respects a rate limit in messages per second.
+would have gone out. ``smtp`` keeps a pool of connections open (our own client in
+:mod:`trellis.runtime.smtp_client`, with TLS or STARTTLS, authentication and pipelining) and
+respects a rate limit in messages per second.
 
 Messages are assembled by hand rather than with :mod:`email.message`: at a thousand messages a
 second the standard library's generator is the bottleneck, while the format here (one
@@ -18,16 +19,26 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-import aiosmtplib
+from trellis.runtime.smtp_client import (
+    SmtpConnectFailed,
+    SmtpConnection,
+    SmtpError,
+    SmtpPartiallySent,
+    SmtpRecipientsRefused,
+    SmtpReply,
+    prepare_data,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,21 +66,105 @@ def domain_of(address: str) -> str:
     return address.rpartition("@")[2].strip().lower() or "localhost"
 
 
-def _header_value(value: str) -> str:
-    """ASCII as is; anything else as RFC 2047 encoded words."""
-    if value.isascii():
+def _header_value(name: str, value: str) -> str:
+    """A header's value, on one line when it fits in 78 characters with its name, else folded;
+    non-ASCII text as RFC 2047 encoded words."""
+    if "\r" in value or "\n" in value:
+        # A line break in a value would start a header of the reader's choosing.
+        value = " ".join(value.splitlines())
+    if value.isascii() and len(name) + len(value) <= 76:
         return value
-    return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n")
+    charset = "us-ascii" if value.isascii() else "utf-8"
+    return Header(value, charset, maxlinelen=78, header_name=name).encode(linesep="\r\n")
 
 
+@lru_cache(maxsize=1024)
 def _address(name: str, address: str) -> str:
     return formataddr((name, address), charset="utf-8") if name else address
+
+
+def _recipient(name: str, address: str) -> str:
+    # Not cached: every message has its own recipient.
+    return formataddr((name, address), charset="utf-8") if name else address
+
+
+@lru_cache(maxsize=64)
+def _date_header(date: datetime | None) -> str:
+    # A batch's messages share their date: formatting it is the costly part of a header.
+    return format_datetime(date) if date else ""
+
+
+def _boundary(message_id: str) -> str:
+    # "=_" never occurs in a quoted-printable body (it would be "=3D_"), so the boundary
+    # cannot collide with the content and needs no randomness of its own.
+    token = "".join(c for c in message_id[:40] if c.isalnum())
+    return f"=_t{token or uuid.uuid4().hex}"
 
 
 def _qp(text: str) -> bytes:
     """Quoted-printable with CRLF line ends (b2a_qp runs in C)."""
     normalised = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
     return binascii.b2a_qp(normalised, quotetabs=False, istext=True).replace(b"\n", CRLF)
+
+
+# The longest quoted-printable line, the soft line break's "=" included (RFC 2045 6.7).
+QP_LINE = 76
+
+
+def _qp_piece(text: str) -> tuple[bytes, int, int, bool]:
+    """A piece of a body encoded on its own: the bytes, the length of its first and of its
+    last line, and whether it holds a line break."""
+    data = _qp(text)
+    tail = len(data) - data.rfind(b"\r\n") - 2 if b"\r\n" in data else len(data)
+    if tail >= QP_LINE:
+        # The last line is full: a soft break before its last character (or escape) leaves
+        # room for the one that may have to follow when the next piece is joined.
+        cut = 3 if data[-3:-2] == b"=" else 1
+        data = data[:-cut] + b"=\r\n" + data[-cut:]
+    first = data.find(b"\r\n")
+    if first < 0:
+        return data, len(data), len(data), False
+    return data, first, len(data) - data.rfind(b"\r\n") - 2, True
+
+
+class QuotedPrintable:
+    """Quoted-printable for a body rendered as pieces, most of which are the same in every
+    message of an email version (the template's literal text) and are encoded once here.
+
+    Pieces encoded apart join into valid quoted-printable: an escape never spans two pieces,
+    and whitespace at a piece's end is always escaped. Where a piece would carry a line past
+    76 characters a soft line break goes in first, which decoding removes."""
+
+    def __init__(self, known: Iterable[str] = ()) -> None:
+        self._known = {piece: _qp_piece(piece) for piece in known if piece}
+
+    def encode(self, pieces: Iterable[str]) -> bytes:
+        known = self._known
+        out: list[bytes] = []
+        column = 0
+        for piece in pieces:
+            if not piece:
+                continue
+            found = known.get(piece)
+            if found is not None:
+                data, first, last, multiline = found
+            elif (
+                len(piece) < QP_LINE
+                and piece.isascii()
+                and piece.isprintable()
+                and "=" not in piece
+                and piece[-1] != " "
+            ):
+                # Most values (a name, a city, a signed URL) need no escape at all.
+                data, first, last, multiline = piece.encode(), len(piece), len(piece), False
+            else:
+                data, first, last, multiline = _qp_piece(piece)
+            if column and column + first > QP_LINE - 1:
+                out.append(b"=\r\n")
+                column = 0
+            out.append(data)
+            column = last if multiline else column + first
+        return b"".join(out)
 
 
 @dataclass(frozen=True)
@@ -90,15 +185,18 @@ class Envelope:
     headers: Sequence[tuple[str, str]] = ()
 
 
-def build_message(envelope: Envelope, *, html: str, text: str) -> bytes:
-    """A multipart/alternative message (plain text, then HTML) as raw bytes with CRLF."""
-    boundary = f"=_t{uuid.uuid4().hex}"
+def build_message(
+    envelope: Envelope, *, html: str, text: str, html_qp: bytes | None = None
+) -> bytes:
+    """A multipart/alternative message (plain text, then HTML) as raw bytes with CRLF.
+    ``html_qp``: the HTML already quoted-printable (see :class:`QuotedPrintable`)."""
+    boundary = _boundary(envelope.message_id)
     lines = [
         f"Message-ID: {envelope.message_id}",
-        f"Date: {format_datetime(envelope.date) if envelope.date else ''}",
+        f"Date: {_date_header(envelope.date)}",
         f"From: {_address(envelope.from_name, envelope.from_address)}",
-        f"To: {_address(envelope.to_name, envelope.to_address)}",
-        f"Subject: {_header_value(envelope.subject)}",
+        f"To: {_recipient(envelope.to_name, envelope.to_address)}",
+        f"Subject: {_header_value('Subject', envelope.subject)}",
         "MIME-Version: 1.0",
     ]
     if envelope.reply_to:
@@ -111,12 +209,13 @@ def build_message(envelope: Envelope, *, html: str, text: str) -> bytes:
     if envelope.list_unsubscribe_mailto:
         unsubscribe.append(f"<mailto:{envelope.list_unsubscribe_mailto}>")
     if unsubscribe:
-        lines.append(f"List-Unsubscribe: {', '.join(unsubscribe)}")
+        # Folded between the two: a signed URL and a mailto make a line longer than 78.
+        lines.append("List-Unsubscribe: " + ",\r\n ".join(unsubscribe))
         if envelope.list_unsubscribe_url:
             # RFC 8058: mailbox providers POST to the URL, without asking the reader again.
             lines.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
     for name, value in envelope.headers:
-        lines.append(f"{name}: {_header_value(value)}")
+        lines.append(f"{name}: {_header_value(name, value)}")
     lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
     head = "\r\n".join(lines).encode("utf-8")
     marker = f"--{boundary}".encode()
@@ -134,7 +233,7 @@ def build_message(envelope: Envelope, *, html: str, text: str) -> bytes:
             marker,
             b"\r\nContent-Type: text/html; charset=utf-8\r\n",
             part_head,
-            _qp(html),
+            _qp(html) if html_qp is None else html_qp,
             CRLF,
             marker,
             b"--\r\n",
@@ -246,15 +345,19 @@ class RateLimiter:
 
 
 def classify(exc: BaseException) -> DeliveryResult:
-    """What a failed send means: a 5xx answer is final, anything else is worth a retry."""
-    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
-        codes = [r.code for r in exc.recipients]
-        detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
-        final = bool(codes) and all(code >= 500 for code in codes)
+    """What a failed send means: a 5xx answer to the message is final, anything else (a 4xx,
+    a lost connection, a server that cannot be reached or logged into) is worth a retry."""
+    if isinstance(exc, SmtpRecipientsRefused | SmtpPartiallySent):
+        codes = [r.code for r in exc.refusals]
+        detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.refusals)
+        # Partly sent: trying again would duplicate it for the recipients who have it.
+        final = isinstance(exc, SmtpPartiallySent) or (
+            bool(codes) and all(code >= 500 for code in codes)
+        )
         return DeliveryResult(
             DeliveryStatus.PERMANENT if final else DeliveryStatus.TEMPORARY, detail
         )
-    if isinstance(exc, aiosmtplib.SMTPResponseException):
+    if isinstance(exc, SmtpReply):
         status = DeliveryStatus.PERMANENT if exc.code >= 500 else DeliveryStatus.TEMPORARY
         return DeliveryResult(status, f"{exc.code} {exc.message}")
     return DeliveryResult(DeliveryStatus.TEMPORARY, f"{type(exc).__name__}: {exc}".strip())
@@ -262,12 +365,12 @@ def classify(exc: BaseException) -> DeliveryResult:
 
 @dataclass
 class _Slot:
-    client: aiosmtplib.SMTP | None = None
+    connection: SmtpConnection | None = None
     sent: int = field(default=0)
 
 
 class SmtpTransport:
-    """A pool of SMTP connections; each message goes over whichever is free."""
+    """A pool of SMTP connections, each working through the batch's messages in turn."""
 
     name = "smtp"
     keeps_messages = False
@@ -279,72 +382,99 @@ class SmtpTransport:
         for _ in range(config.pool_size):
             self._slots.put_nowait(_Slot())
 
-    async def _connect(self) -> aiosmtplib.SMTP:
+    async def _connect(self) -> SmtpConnection:
         config = self.config
-        client = aiosmtplib.SMTP(
-            hostname=config.host,
-            port=config.port,
-            use_tls=config.tls == "tls",
-            start_tls=config.tls == "starttls",
-            validate_certs=config.validate_certs,
-            timeout=config.timeout_s,
-            username=config.user,
+        return await SmtpConnection.open(
+            config.host,
+            config.port,
+            tls=config.tls,
+            user=config.user,
             password=config.password,
+            timeout_s=config.timeout_s,
+            validate_certs=config.validate_certs,
         )
-        await client.connect()
-        return client
 
-    async def _drop(self, slot: _Slot) -> None:
-        client, slot.client = slot.client, None
-        if client is not None:
+    @staticmethod
+    def _drop(slot: _Slot) -> None:
+        connection, slot.connection = slot.connection, None
+        if connection is not None:
             # A broken connection is being thrown away: how it closes does not matter.
             with contextlib.suppress(Exception):
-                client.close()
-
-    async def _send_one(self, message: OutgoingMessage) -> DeliveryResult:
-        await self._limiter.wait()
-        slot = await self._slots.get()
-        try:
-            if slot.client is None or not slot.client.is_connected:
-                slot.client = await self._connect()
-            errors, _ = await slot.client.sendmail(
-                message.sender, list(message.recipients), message.raw
-            )
-            if errors:
-                detail = "; ".join(f"{r}: {e.code} {e.message}" for r, e in errors.items())
-                return DeliveryResult(DeliveryStatus.TEMPORARY, detail)
-            return SENT
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            await self._reset(slot)
-            return classify(exc)
-        except aiosmtplib.SMTPResponseException as exc:
-            # After a 5xx the session is sound; a 4xx may leave it in any state.
-            await (self._reset(slot) if exc.code >= 500 else self._drop(slot))
-            return classify(exc)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            await self._drop(slot)
-            return classify(exc)
-        finally:
-            self._slots.put_nowait(slot)
+                connection.close()
 
     async def _reset(self, slot: _Slot) -> None:
-        if slot.client is None:
+        if slot.connection is None:
             return
         try:
-            await slot.client.rset()
+            await slot.connection.reset()
         except Exception:
-            await self._drop(slot)
+            self._drop(slot)
+
+    async def _send_one(self, slot: _Slot, message: OutgoingMessage) -> DeliveryResult:
+        data = prepare_data(message.raw)
+        for attempt in (1, 2):
+            try:
+                if slot.connection is None or not slot.connection.is_open:
+                    self._drop(slot)
+                    slot.connection = await self._connect()
+                await slot.connection.send(message.sender, message.recipients, data)
+                slot.sent += 1
+                return SENT
+            except (SmtpRecipientsRefused, SmtpPartiallySent) as exc:
+                await self._reset(slot)
+                return classify(exc)
+            except SmtpReply as exc:
+                # After a 5xx the session is sound; a 4xx may leave it in any state.
+                if exc.code >= 500:
+                    await self._reset(slot)
+                else:
+                    self._drop(slot)
+                return classify(exc)
+            except (SmtpError, OSError, TimeoutError) as exc:
+                connection = slot.connection
+                self._drop(slot)
+                # A kept-open connection the server closed while idle: if the content had
+                # not started to go out, the server cannot have the message, so one more try
+                # on a new connection cannot send it twice.
+                if (
+                    attempt == 1
+                    and connection is not None
+                    and connection.sent
+                    and not connection.data_started
+                    and not isinstance(exc, SmtpConnectFailed)
+                ):
+                    continue
+                return classify(exc)
+            except Exception as exc:
+                # Whatever else went wrong, the batch's other messages still go and this
+                # one's outcome is recorded (as worth another try) rather than lost.
+                log.exception("unexpected error sending message %s", message.key)
+                self._drop(slot)
+                return classify(exc)
+        raise AssertionError("unreachable")
 
     async def deliver(self, messages: Sequence[OutgoingMessage]) -> Mapping[int, DeliveryResult]:
-        results = await asyncio.gather(*(self._send_one(m) for m in messages))
-        return {m.key: r for m, r in zip(messages, results, strict=True)}
+        results: dict[int, DeliveryResult] = {}
+        waiting = deque(messages)
+
+        async def work() -> None:
+            slot = await self._slots.get()
+            try:
+                while waiting:
+                    message = waiting.popleft()
+                    await self._limiter.wait()
+                    results[message.key] = await self._send_one(slot, message)
+            finally:
+                self._slots.put_nowait(slot)
+
+        await asyncio.gather(*(work() for _ in range(min(self.config.pool_size, len(messages)))))
+        return results
 
     async def aclose(self) -> None:
         slots = [self._slots.get_nowait() for _ in range(self._slots.qsize())]
         for slot in slots:
-            if slot.client is not None and slot.client.is_connected:
-                try:
-                    await slot.client.quit()
-                except Exception:
-                    await self._drop(slot)
+            connection, slot.connection = slot.connection, None
+            if connection is not None and connection.is_open:
+                with contextlib.suppress(Exception):
+                    await connection.quit()
             self._slots.put_nowait(slot)

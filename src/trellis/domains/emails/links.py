@@ -10,7 +10,6 @@ or altered token verifies as nothing.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from dataclasses import dataclass
 
@@ -45,7 +44,9 @@ class LinkSigner:
 
     def _mac(self, purpose: str, send_id: int, extra: str = "") -> str:
         message = f"{purpose}:{send_id}:{extra}".encode()
-        digest = hmac.new(self.secret, message, hashlib.sha256).digest()[:15]
+        # The one-shot form runs entirely in OpenSSL: the same bytes as hmac.new(...).digest(),
+        # at a fraction of the cost, which counts at several signatures per message.
+        digest = hmac.digest(self.secret, message, "sha256")[:15]
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     def token(self, purpose: str, send_id: int, extra: str = "") -> str:
@@ -75,12 +76,14 @@ class LinkSigner:
         return self.url("c", send_id, str(link_index)) + f"/{link_index}"
 
     def links_for(self, send_id: int, *, mailto_address: str) -> Links:
-        token = self.token("u", send_id)
+        base = f"{self.base_url.rstrip('/')}/t/"
+        head = _b36(send_id)
+        unsubscribe = f"{head}.{self._mac('u', send_id)}"
         return Links(
-            unsubscribe_url=self.url("u", send_id),
-            webview_url=self.url("w", send_id),
-            preferences_url=self.url("p", send_id),
-            unsubscribe_mailto=f"{mailto_address}?subject=unsubscribe%20{token}",
+            unsubscribe_url=f"{base}unsubscribe/{unsubscribe}",
+            webview_url=f"{base}view/{head}.{self._mac('w', send_id)}",
+            preferences_url=f"{base}preferences/{head}.{self._mac('p', send_id)}",
+            unsubscribe_mailto=f"{mailto_address}?subject=unsubscribe%20{unsubscribe}",
         )
 
 

@@ -18,9 +18,10 @@ import html as html_lib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
+from types import CodeType
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -31,6 +32,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from trellis.errors import FieldError
+from trellis.runtime.mailer import QuotedPrintable
 
 # {contactfield=alias|default}, {ownerfield=alias|default}
 FIELD_TOKEN = re.compile(
@@ -447,6 +449,9 @@ class Rendered:
     html: str
     text: str
     links: list[str]
+    # The HTML as the template produced it, literal text and values apart (see
+    # :attr:`CompiledEmail.html_encoder`).
+    html_parts: Sequence[str] = ()
 
 
 class TrackingHook(Protocol):
@@ -467,6 +472,21 @@ class NoTracking:
         return ""
 
 
+def _literals(template: Any) -> list[str]:
+    """The text a compiled Jinja2 template writes as is: the string constants of its code."""
+    found: list[str] = []
+    codes = [template.root_render_func.__code__]
+    codes += [block.__code__ for block in template.blocks.values()]
+    while codes:
+        code = codes.pop()
+        for const in code.co_consts:
+            if isinstance(const, str):
+                found.append(const)
+            elif isinstance(const, CodeType):
+                codes.append(const)
+    return found
+
+
 @dataclass
 class CompiledEmail:
     subject: Any
@@ -474,6 +494,12 @@ class CompiledEmail:
     text: Any
     # Per link: a fixed URL, or a template when the URL has tokens in it.
     links: list[str | Any]
+    # The HTML template's literal text quoted-printable once: per message only the values.
+    html_encoder: QuotedPrintable = field(default_factory=QuotedPrintable)
+
+    @classmethod
+    def build(cls, *, subject: Any, html: Any, text: Any, links: list[str | Any]) -> CompiledEmail:
+        return cls(subject, html, text, links, QuotedPrintable(_literals(html)))
 
     @property
     def link_count(self) -> int:
@@ -494,11 +520,18 @@ class CompiledEmail:
         hook = tracking or NO_TRACKING
         shown = hook.links(send_id, urls) if urls else urls
         full = {**context, "_links": shown, "_pixel": Markup(hook.pixel(send_id))}  # noqa: S704
+        template = self.html
+        try:
+            parts = list(template.root_render_func(template.new_context(full)))
+        except Exception:
+            # What Template.render does: the template's own line in the traceback.
+            template.environment.handle_exception()
         return Rendered(
             subject=" ".join(self.subject.render(context).split()),
-            html=self.html.render(full),
+            html="".join(parts),
             text=self.text.render(full),
             links=urls,
+            html_parts=parts,
         )
 
 
@@ -613,7 +646,7 @@ def compile_email(content: EmailContent) -> CompiledEmail:
         markup = _insert_after_body(markup, _preheader_html(_escape_literal(content.preheader)))
     markup = _insert_before_body_end(markup, "{{ _pixel }}")
     markup = LINK_PLACEHOLDER.sub(lambda m: f"{{{{ _links[{m.group(1)}] }}}}", markup)
-    return CompiledEmail(
+    return CompiledEmail.build(
         subject=TEXT_ENV.from_string(tokens_to_jinja(content.subject)),
         html=HTML_ENV.from_string(markup),
         text=TEXT_ENV.from_string(text_source),

@@ -15,6 +15,7 @@ claiming leaves its rows to come back when the lease ends, with their Message-ID
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -95,6 +96,10 @@ CONTENT_FIELDS = (
     "utm",
 )
 COMPILED_CACHE_SIZE = 256
+FIRST_BATCH = 100
+# Rendering gives the event loop back this often, so that the connections of the batch on
+# the wire keep moving while the next one is rendered.
+RENDER_SLICE = 5
 
 
 @dataclass
@@ -766,29 +771,60 @@ class EmailService:
         self, database: Any, *, now: datetime, max_batches: int = 1_000_000
     ) -> DeliveryRead:
         """Deliver every send due at ``now``, a batch at a time: claim (committed), render
-        (reading only), hand over to the transport (no transaction open), record."""
+        (reading only), hand over to the transport (no transaction open), record.
+
+        The batches overlap: while one is on the wire, the next is claimed and rendered and
+        the one before is recorded, so the SMTP server never waits for the renderer and the
+        renderer never waits for the server. A batch handed over is always awaited and
+        recorded, whatever happens to the rest."""
         total = DeliveryRead(sent=0, failed=0, retried=0, skipped=0, deferred=0)
-        for _ in range(max_batches):
-            async with database.unit_of_work(brief=True) as session:
-                rows = await EmailRepository(session).claim_due(
-                    now=now,
-                    limit=self.policy.batch_size,
-                    lease_until=now + timedelta(seconds=self.policy.lease_s),
-                )
-            if not rows:
-                break
-            async with database.unit_of_work(read_only=True, brief=True) as session:
-                prepared = await self._prepare(session, rows, now)
-            results = (
-                await self.policy.transport.deliver(prepared.messages) if prepared.messages else {}
-            )
-            async with database.unit_of_work(brief=True) as session:
-                counts = await self._record(session, rows, prepared, results, now)
-            for name, value in counts.items():
-                setattr(total, name, getattr(total, name) + value)
-            if len(rows) < self.policy.batch_size:
-                break
+        in_flight: tuple[Sequence[EmailSend], _Prepared, asyncio.Task[Any]] | None = None
+        # A smaller first batch puts the connections to work sooner.
+        limit = max(1, min(self.policy.batch_size, FIRST_BATCH))
+        try:
+            for _ in range(max_batches):
+                async with database.unit_of_work(brief=True) as session:
+                    rows = await EmailRepository(session).claim_due(
+                        now=now,
+                        limit=limit,
+                        lease_until=now + timedelta(seconds=self.policy.lease_s),
+                    )
+                if not rows:
+                    break
+                async with database.unit_of_work(read_only=True, brief=True) as session:
+                    prepared = await self._prepare(session, rows, now)
+                previous, in_flight = in_flight, (rows, prepared, self._hand_over(prepared))
+                if previous is not None:
+                    await self._finish_batch(database, previous, now, total)
+                if len(rows) < limit:
+                    break
+                limit = self.policy.batch_size
+        finally:
+            if in_flight is not None:
+                await self._finish_batch(database, in_flight, now, total)
         return total
+
+    def _hand_over(self, prepared: _Prepared) -> asyncio.Task[Any]:
+        async def send() -> Mapping[int, DeliveryResult]:
+            if not prepared.messages:
+                return {}
+            return await self.policy.transport.deliver(prepared.messages)
+
+        return asyncio.ensure_future(send())
+
+    async def _finish_batch(
+        self,
+        database: Any,
+        batch: tuple[Sequence[EmailSend], _Prepared, asyncio.Task[Any]],
+        now: datetime,
+        total: DeliveryRead,
+    ) -> None:
+        rows, prepared, task = batch
+        results = await task
+        async with database.unit_of_work(brief=True) as session:
+            counts = await self._record(session, rows, prepared, results, now)
+        for name, value in counts.items():
+            setattr(total, name, getattr(total, name) + value)
 
     async def _prepare(
         self, session: AsyncSession, rows: Sequence[EmailSend], now: datetime
@@ -815,7 +851,11 @@ class EmailService:
             )
         seen: dict[int, int] = {}
         date = now.date().isoformat()
-        for row in rows:
+        # What every message of one email shares, worked out once per batch.
+        shared: dict[int, tuple[CompiledEmail, list[tuple[str, str]], str, str]] = {}
+        for index, row in enumerate(rows):
+            if index % RENDER_SLICE == RENDER_SLICE - 1:
+                await asyncio.sleep(0)
             email = emails.get(row.email_id)
             if email is None:
                 prepared.decided[row.id] = ("failed", "The email no longer exists.", None)
@@ -845,7 +885,24 @@ class EmailService:
                             free_at,
                         )
                     continue
-            sender, sender_name = self._sender(email)
+            common = shared.get(email.id)
+            if common is None:
+                try:
+                    compiled = self.compiled(email)
+                except Exception as exc:
+                    prepared.decided[row.id] = (
+                        "failed",
+                        f"The email does not render: {exc}",
+                        None,
+                    )
+                    continue
+                headers: list[tuple[str, str]] = [
+                    (h["name"], h["value"]) for h in (email.headers or [])
+                ]
+                headers.append(("X-Trellis-Email", str(email.id)))
+                common = (compiled, headers, *self._sender(email))
+                shared[email.id] = common
+            compiled, headers, sender, sender_name = common
             unsubscribe, webview, preferences, mailto = self._links(row.id, sender)
             if row.contact_id is not None and row.contact_id in data:
                 contact, owner = data[row.contact_id]
@@ -855,7 +912,7 @@ class EmailService:
                 prepared.decided[row.id] = ("failed", "The contact no longer exists.", None)
                 continue
             try:
-                rendered = self.compiled(email).render(
+                rendered = compiled.render(
                     RenderInput(
                         contact=contact,
                         owner=owner,
@@ -871,10 +928,6 @@ class EmailService:
                 # A template that renders for the sample but not for this contact's data.
                 prepared.decided[row.id] = ("failed", f"The email does not render: {exc}", None)
                 continue
-            headers: list[tuple[str, str]] = [
-                (h["name"], h["value"]) for h in (email.headers or [])
-            ]
-            headers.append(("X-Trellis-Email", str(email.id)))
             envelope = Envelope(
                 message_id=row.message_id,
                 from_address=sender,
@@ -888,7 +941,12 @@ class EmailService:
                 language=email.language,
                 headers=headers,
             )
-            raw = build_message(envelope, html=rendered.html, text=rendered.text)
+            raw = build_message(
+                envelope,
+                html=rendered.html,
+                text=rendered.text,
+                html_qp=compiled.html_encoder.encode(rendered.html_parts),
+            )
             if self.policy.dkim is not None:
                 raw = self.policy.dkim.sign(raw)
             prepared.messages.append(

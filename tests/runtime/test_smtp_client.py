@@ -1,0 +1,348 @@
+"""The SMTP transport and its client against real aiosmtpd servers on 127.0.0.1: pipelining
+and not, TLS and STARTTLS, AUTH, refusals, connections the server closed while idle."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from trellis.runtime.mailer import (
+    DeliveryStatus,
+    OutgoingMessage,
+    SmtpConfig,
+    SmtpTransport,
+)
+from trellis.runtime.smtp_client import SmtpConnectFailed, SmtpConnection, prepare_data
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Handler:
+    pipelining: bool = True
+    refuse_rcpt: set[str] = field(default_factory=set)
+    data_reply: str | None = None
+    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    # The next this many sessions are dropped at MAIL FROM, before anything was accepted.
+    drops: int = 0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.drops > 0:
+            self.drops -= 1
+            server.transport.close()
+            return "421 4.3.2 Closing the connection"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse_rcpt:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_reply is not None:
+            return self.data_reply
+        self.received.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
+        )
+        return "250 Accepted"
+
+
+@dataclass
+class Server:
+    handler: Handler
+    port: int
+    controller: Controller
+
+
+def _start(handler: Handler, port: int | None = None, **options: Any) -> Server:
+    port = port or _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    return Server(handler, port, controller)
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    running = _start(Handler())
+    yield running
+    running.controller.stop()
+
+
+def _message(key: int, raw: bytes, to: str = "ada@example.com") -> OutgoingMessage:
+    return OutgoingMessage(key=key, sender="news@example.com", recipients=[to], raw=raw)
+
+
+RAW = (
+    b"From: news@example.com\r\nTo: ada@example.com\r\nSubject: Hi\r\n\r\n"
+    b"Hello\r\n.starts with a dot\r\n..two dots\r\n.\r\nlast line\r\n"
+)
+
+
+async def test_a_pipelined_session_sends_every_message_once_with_the_dots_intact(
+    server: Server,
+) -> None:
+    connection = await SmtpConnection.open("127.0.0.1", server.port)
+    assert "pipelining" in connection.extensions
+    await connection.quit()
+    transport = SmtpTransport(SmtpConfig(host="127.0.0.1", port=server.port, pool_size=2))
+    try:
+        messages = [_message(i, RAW, f"c{i}@example.com") for i in range(7)]
+        results = await transport.deliver(messages)
+    finally:
+        await transport.aclose()
+    assert {k: r.status for k, r in results.items()} == {i: DeliveryStatus.SENT for i in range(7)}
+    assert sorted(r[1][0] for r in server.handler.received) == sorted(
+        f"c{i}@example.com" for i in range(7)
+    )
+    # The server undoes the dot-stuffing: the message arrives exactly as built.
+    assert all(raw == RAW for _, _, raw in server.handler.received)
+
+
+async def test_without_pipelining_the_commands_go_one_by_one() -> None:
+    running = _start(Handler(pipelining=False))
+    try:
+        connection = await SmtpConnection.open("127.0.0.1", running.port)
+        assert "pipelining" not in connection.extensions
+        await connection.send("news@example.com", ["ada@example.com"], prepare_data(RAW))
+        await connection.quit()
+    finally:
+        running.controller.stop()
+    assert [raw for _, _, raw in running.handler.received] == [RAW]
+
+
+def test_line_endings_are_made_crlf_and_leading_dots_doubled() -> None:
+    assert prepare_data(b".a\nb\r.c\r\n") == b"..a\r\nb\r\n..c\r\n.\r\n"
+    assert prepare_data(b"no newline") == b"no newline\r\n.\r\n"
+
+
+async def test_a_refused_recipient_fails_for_good_and_the_connection_goes_on() -> None:
+    running = _start(Handler(refuse_rcpt={"gone@example.com"}))
+    transport = SmtpTransport(SmtpConfig(host="127.0.0.1", port=running.port, pool_size=1))
+    try:
+        results = await transport.deliver(
+            [_message(1, RAW, "gone@example.com"), _message(2, RAW, "ada@example.com")]
+        )
+    finally:
+        await transport.aclose()
+        running.controller.stop()
+    assert results[1].status is DeliveryStatus.PERMANENT
+    assert "550" in results[1].detail
+    assert results[2].status is DeliveryStatus.SENT
+    assert [r[1] for r in running.handler.received] == [["ada@example.com"]]
+
+
+@pytest.mark.parametrize(
+    ("reply", "status"),
+    [("451 4.3.0 Later", DeliveryStatus.TEMPORARY), ("554 5.7.1 No", DeliveryStatus.PERMANENT)],
+)
+async def test_a_refused_message_is_classified_by_the_reply(
+    reply: str, status: DeliveryStatus
+) -> None:
+    running = _start(Handler(data_reply=reply))
+    transport = SmtpTransport(SmtpConfig(host="127.0.0.1", port=running.port, pool_size=1))
+    try:
+        results = await transport.deliver([_message(1, RAW), _message(2, RAW)])
+    finally:
+        await transport.aclose()
+        running.controller.stop()
+    assert [results[1].status, results[2].status] == [status, status]
+    assert results[1].detail == reply.replace(" ", " ", 1)
+
+
+async def test_a_connection_the_server_closed_while_idle_is_replaced_without_a_failure() -> None:
+    handler = Handler()
+    running = _start(handler)
+    transport = SmtpTransport(SmtpConfig(host="127.0.0.1", port=running.port, pool_size=1))
+    try:
+        first = await transport.deliver([_message(1, RAW)])
+        # The server goes away and comes back: the pooled connection is dead.
+        running.controller.stop()
+        running = _start(handler, port=running.port)
+        second = await transport.deliver([_message(2, RAW)])
+    finally:
+        await transport.aclose()
+        running.controller.stop()
+    assert first[1].status is DeliveryStatus.SENT
+    assert second[2].status is DeliveryStatus.SENT
+    assert len(handler.received) == 2
+
+
+async def test_a_server_that_cannot_be_reached_is_a_temporary_failure() -> None:
+    transport = SmtpTransport(SmtpConfig(host="127.0.0.1", port=_free_port(), timeout_s=5))
+    try:
+        results = await transport.deliver([_message(1, RAW)])
+    finally:
+        await transport.aclose()
+    assert results[1].status is DeliveryStatus.TEMPORARY
+    assert "SmtpConnectFailed" in results[1].detail
+
+
+def _authenticator(
+    server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        b"mailer",
+        b"s3cret",
+    )
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.mark.parametrize("mechanisms", [None, ["PLAIN"], ["LOGIN"]])
+async def test_auth_logs_in_and_a_wrong_password_is_refused(mechanisms: list[str] | None) -> None:
+    options: dict[str, Any] = {
+        "authenticator": _authenticator,
+        "auth_require_tls": False,
+    }
+    if mechanisms == ["LOGIN"]:
+        options["auth_exclude_mechanism"] = ["PLAIN"]
+    elif mechanisms == ["PLAIN"]:
+        options["auth_exclude_mechanism"] = ["LOGIN"]
+    running = _start(Handler(), **options)
+    good = SmtpTransport(
+        SmtpConfig(host="127.0.0.1", port=running.port, user="mailer", password="s3cret")
+    )
+    bad = SmtpTransport(
+        SmtpConfig(host="127.0.0.1", port=running.port, user="mailer", password="wrong")
+    )
+    try:
+        sent = await good.deliver([_message(1, RAW)])
+        refused = await bad.deliver([_message(2, RAW)])
+    finally:
+        await good.aclose()
+        await bad.aclose()
+        running.controller.stop()
+    assert sent[1].status is DeliveryStatus.SENT
+    # Credentials are the installation's problem, not the message's: it is tried again later.
+    assert refused[2].status is DeliveryStatus.TEMPORARY
+    assert "Authentication failed" in refused[2].detail
+    assert len(running.handler.received) == 1
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed")
+    folder = tmp_path_factory.mktemp("smtp-tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def _server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+async def test_starttls_upgrades_before_auth(certificate: tuple[Path, Path]) -> None:
+    running = _start(
+        Handler(),
+        tls_context=_server_context(certificate),
+        require_starttls=True,
+        authenticator=_authenticator,
+    )
+    transport = SmtpTransport(
+        SmtpConfig(
+            host="127.0.0.1",
+            port=running.port,
+            tls="starttls",
+            user="mailer",
+            password="s3cret",
+            validate_certs=False,
+        )
+    )
+    try:
+        results = await transport.deliver([_message(1, RAW)])
+    finally:
+        await transport.aclose()
+        running.controller.stop()
+    assert results[1].status is DeliveryStatus.SENT
+    assert [raw for _, _, raw in running.handler.received] == [RAW]
+
+
+async def test_starttls_checks_the_certificate_unless_told_not_to(
+    certificate: tuple[Path, Path],
+) -> None:
+    running = _start(Handler(), tls_context=_server_context(certificate), require_starttls=True)
+    try:
+        with pytest.raises(SmtpConnectFailed):
+            await SmtpConnection.open("127.0.0.1", running.port, tls="starttls")
+    finally:
+        running.controller.stop()
+    assert running.handler.received == []
+
+
+async def test_a_server_without_starttls_is_not_used_in_the_clear() -> None:
+    running = _start(Handler())
+    try:
+        with pytest.raises(SmtpConnectFailed, match="STARTTLS"):
+            await SmtpConnection.open("127.0.0.1", running.port, tls="starttls")
+    finally:
+        running.controller.stop()
+
+
+async def test_a_pipelined_session_dropped_at_mail_from_is_retried_later_and_sent_once() -> None:
+    handler = Handler(drops=1)
+    running = _start(handler)
+    transport = SmtpTransport(SmtpConfig(host="127.0.0.1", port=running.port, pool_size=1))
+    try:
+        first = await transport.deliver([_message(1, RAW)])
+        second = await transport.deliver([_message(1, RAW)])
+    finally:
+        await transport.aclose()
+        running.controller.stop()
+    assert first[1].status is DeliveryStatus.TEMPORARY
+    assert second[1].status is DeliveryStatus.SENT
+    assert len(handler.received) == 1
