@@ -331,3 +331,32 @@ async def test_segment_filters_on_opened_and_clicked(
     )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["pointer"] == "/filters/conditions/0/value/0"
+
+
+async def test_the_web_view_shows_the_version_that_was_sent(
+    harness: Harness, admin: httpx.AsyncClient
+) -> None:
+    def body(words: str) -> str:
+        return (
+            "<mjml><mj-body><mj-section><mj-column>"
+            f"<mj-text>{words} for {{contactfield=first_name|there}}</mj-text>"
+            '<mj-text><a href="{webview_url}">View online</a></mj-text>'
+            "</mj-column></mj-section></mj-body></mjml>"
+        )
+
+    email = await create_email(admin, body=body("First offer"))
+    [ada] = await contacts(admin, {"email": "ada@example.com", "first_name": "Ada"})
+    await send_campaign(harness, admin, email["id"], [ada])
+    message = await message_to(admin, "ada@example.com")
+    [webview] = [u for u in re.findall(r'href="([^"]+)"', html_of(message)) if "/t/view/" in u]
+
+    edited = await admin.patch(f"/api/v2/emails/{email['id']}", json={"body": body("Second offer")})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["content_version"] == email["content_version"] + 1
+    edited = await admin.patch(f"/api/v2/emails/{email['id']}", json={"body": body("Third offer")})
+    assert edited.status_code == 200, edited.text
+
+    shown = await harness.client().get(path_of(webview))
+    assert shown.status_code == 200
+    assert "First offer for Ada" in shown.text
+    assert "Third offer" not in shown.text

@@ -27,7 +27,13 @@ from trellis.db.models.contact import (
     Stage,
     Tag,
 )
-from trellis.db.models.email import ContactEmailSettings, Email, EmailSend, OutboxMessage
+from trellis.db.models.email import (
+    ContactEmailSettings,
+    Email,
+    EmailSend,
+    EmailVersion,
+    OutboxMessage,
+)
 from trellis.db.models.form import Form, FormSubmission
 from trellis.db.models.notification import Notification
 from trellis.db.models.page import Page
@@ -81,6 +87,7 @@ __all__ = [
     "EmailSendLink",
     "EmailSendTracking",
     "EmailStats",
+    "EmailVersion",
     "EventLog",
     "EventStats",
     "Form",

@@ -51,6 +51,26 @@ class Email(IdMixin, TimestampMixin, VersionedMixin, Base):
     __table_args__ = (Index("ix_emails_name", "name"),)
 
 
+class EmailVersion(Base):
+    """The content of an email as it was before an edit replaced it: the web view of a message
+    shows what its recipient got, not what the email says today."""
+
+    __tablename__ = "email_versions"
+
+    email_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("emails.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(998))
+    preheader: Mapped[str] = mapped_column(String(500), default="")
+    body_format: Mapped[str] = mapped_column(String(8))
+    body: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    language: Mapped[str] = mapped_column(String(35))
+    utm: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class EmailSend(IdMixin, Base):
     """One message to one recipient: queued, then sent, failed or skipped (with the reason)."""
 

@@ -19,6 +19,7 @@ from trellis.db.models import (
     DoNotContact,
     Email,
     EmailSend,
+    EmailVersion,
     OutboxMessage,
     User,
 )
@@ -42,6 +43,28 @@ class EmailRepository:
 
     async def get(self, email_id: int) -> Email | None:
         return await self.session.get(Email, email_id)
+
+    async def version(self, email_id: int, version: int) -> EmailVersion | None:
+        return await self.session.get(EmailVersion, (email_id, version))
+
+    def keep_version(
+        self, email_id: int, version: int, content: Mapping[str, Any], now: datetime
+    ) -> None:
+        """Keep the content an edit is replacing as the email's numbered version."""
+        self.session.add(
+            EmailVersion(
+                email_id=email_id,
+                version=version,
+                subject=content["subject"],
+                preheader=content["preheader"],
+                body_format=content["body_format"],
+                body=content["body"],
+                text_body=content["text_body"],
+                language=content["language"],
+                utm=dict(content["utm"] or {}),
+                replaced_at=now,
+            )
+        )
 
     async def by_ids(self, ids: Sequence[int]) -> dict[int, Email]:
         if not ids:

@@ -25,7 +25,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.actor import Actor, Perm
-from trellis.db.models import ContactEmailSettings, Email, EmailSend, OutboxMessage
+from trellis.db.models import (
+    ContactEmailSettings,
+    Email,
+    EmailSend,
+    EmailVersion,
+    OutboxMessage,
+)
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit, diff
 from trellis.domains.contacts.bulk import contact_bulk_service
@@ -137,7 +143,7 @@ def _snapshot(email: Email) -> dict[str, Any]:
     }
 
 
-def content_of(email: Email) -> EmailContent:
+def content_of(email: Email | EmailVersion) -> EmailContent:
     return EmailContent(
         subject=email.subject,
         preheader=email.preheader,
@@ -171,11 +177,16 @@ class EmailService:
 
     def compiled(self, email: Email) -> CompiledEmail:
         """The email's templates, compiled once per content version."""
+        return self._compiled_content(email.id, email.content_version, content_of(email))
+
+    def _compiled_content(
+        self, email_id: int, version: int, content: EmailContent
+    ) -> CompiledEmail:
         # The content's hash tells apart emails of two databases that share an id and version.
-        key = (email.id, email.content_version, hash(content_of(email)))
+        key = (email_id, version, hash(content))
         found = self._compiled.get(key)
         if found is None:
-            found = compile_email(content_of(email))
+            found = compile_email(content)
             if len(self._compiled) >= COMPILED_CACHE_SIZE:
                 self._compiled.pop(next(iter(self._compiled)))
             self._compiled[key] = found
@@ -324,6 +335,7 @@ class EmailService:
         after = _snapshot(email)
         if any(before[name] != after[name] for name in CONTENT_FIELDS):
             self._validate(content_of(email))
+            EmailRepository(session).keep_version(email.id, email.content_version, before, now)
             email.content_version += 1
         changes = diff(before, after)
         if data.projects is not None:
@@ -452,13 +464,19 @@ class EmailService:
     async def render_send(
         self, session: AsyncSession, send_id: int, *, tracking: TrackingHook | None
     ) -> Rendered | None:
-        """A message as its recipient got it, for the web view: the send's email (its current
-        version) with the contact's data and the send's own links; None when either is gone."""
+        """A message as its recipient got it, for the web view: the version of the email that
+        was sent (sends older than version keeping get the current one) with the contact's data
+        and the send's own links; None when either is gone."""
         repo = EmailRepository(session)
         row = await repo.send(send_id)
         email = await repo.get(row.email_id) if row is not None else None
         if row is None or email is None:
             return None
+        compiled = self.compiled(email)
+        if row.email_version != email.content_version:
+            kept = await repo.version(email.id, row.email_version)
+            if kept is not None:
+                compiled = self._compiled_content(email.id, kept.version, content_of(kept))
         contact, owner = dict(SAMPLE.contact), dict(SAMPLE.owner)
         if row.contact_id is not None:
             found = await self._render_input(session, [row.contact_id])
@@ -466,7 +484,7 @@ class EmailService:
                 return None
             contact, owner = found[row.contact_id]
         unsubscribe, webview, preferences, _ = self._links(row.id, self._sender(email)[0])
-        return self.compiled(email).render(
+        return compiled.render(
             RenderInput(
                 contact=contact,
                 owner=owner,
