@@ -2135,7 +2135,7 @@ export interface components {
         Body_import_campaigns_api_v2_campaigns_import_post: {
             /**
              * File
-             * @description The export ZIP.
+             * @description The export ZIP: ours, or a Mautic 7 campaign export (entity_data.json and its assets folder, or the bare entity_data.json), translated on the way in.
              */
             file: string;
             /**
@@ -3977,6 +3977,18 @@ export interface components {
         };
         /** ImportAnalysis */
         ImportAnalysis: {
+            /**
+             * Source
+             * @description Whose export the file is.
+             * @default trellis
+             * @enum {string}
+             */
+            source: "trellis" | "mautic";
+            /**
+             * Notes
+             * @description The translation report of a Mautic export: what was not translated (else empty).
+             */
+            notes?: components["schemas"]["TranslationNote"][];
             /** Format Version */
             format_version: number;
             /** Trellis Version */
@@ -4081,6 +4093,17 @@ export interface components {
         };
         /** ImportResult */
         ImportResult: {
+            /**
+             * Source
+             * @default trellis
+             * @enum {string}
+             */
+            source: "trellis" | "mautic";
+            /**
+             * Notes
+             * @description The translation report of a Mautic export: what was not translated (else empty).
+             */
+            notes?: components["schemas"]["TranslationNote"][];
             /** Import Id */
             import_id: number;
             /**
@@ -5414,6 +5437,26 @@ export interface components {
             contact_id: number;
             /** Decisions Taken */
             decisions_taken: number;
+        };
+        /**
+         * TranslationNote
+         * @description Something of a Mautic export that was not translated, and why.
+         */
+        TranslationNote: {
+            /**
+             * Entity
+             * @description The Mautic record kind, e.g. campaign_event, lists, email.
+             */
+            entity: string;
+            /** Name */
+            name: string;
+            /**
+             * Path
+             * @description JSON pointer into the Mautic file's entity_data.json.
+             */
+            path: string;
+            /** Message */
+            message: string;
         };
         /** UpsertResult */
         UpsertResult: {

@@ -3,20 +3,10 @@ import { api, ok } from "../api/client";
 import type { components } from "../api/schema.gen";
 
 /** One thing of a Mautic export that was not translated (path: a JSON pointer into its entity_data.json). */
-export interface TranslationNote {
-  entity: string;
-  name: string;
-  path: string;
-  message: string;
-}
-/** Whose export the file is, and the translation report of a Mautic export (empty for ours). */
-interface Translated {
-  source?: "trellis" | "mautic";
-  notes?: TranslationNote[];
-}
-export type ImportAnalysis = components["schemas"]["ImportAnalysis"] & Translated;
+export type TranslationNote = components["schemas"]["TranslationNote"];
+export type ImportAnalysis = components["schemas"]["ImportAnalysis"];
 export type EntityAnalysis = components["schemas"]["EntityAnalysis"];
-export type ImportResult = components["schemas"]["ImportResult"] & Translated;
+export type ImportResult = components["schemas"]["ImportResult"];
 export type CampaignImportRead = components["schemas"]["CampaignImportRead"];
 export type Choice = EntityAnalysis["default"];
 
