@@ -1,6 +1,7 @@
 """Kick off a segment campaign for N contacts, from the segment build to the last step done.
 
     uv run python benchmarks/campaign_kickoff.py [--contacts N] [--db URL] [--batch-size B]
+                                                 [--parallel-batches P]
 
 Workload (issue 4, "Speed"): N contacts, all with last name "Bench" and half of them with city
 "Paris"; a segment "last name is Bench"; a published campaign on that segment:
@@ -256,13 +257,15 @@ class StatementProfile:
             log(f"  {seconds:8.2f} s {calls:7,}x  {statement[:260]}")
 
 
-async def run(n: int, url: str, batch_size: int | None, sql_profile: int = 0) -> dict[str, Any]:
+async def run(
+    n: int, url: str, policy: EnginePolicy | None, sql_profile: int = 0
+) -> dict[str, Any]:
     log(f"migrating {make_url(url).render_as_string(hide_password=True)}")
     await migrate.upgrade(url)
     database = Database(create_engine(url))
     profile = StatementProfile(database) if sql_profile else None
-    if batch_size:
-        campaign_service.configure(policy=EnginePolicy(batch_size=batch_size))
+    if policy is not None:
+        campaign_service.configure(policy=policy)
     try:
         await generate(database, n)
         segment_id, campaign_id = await prepare(database)
@@ -370,6 +373,12 @@ def main() -> None:
         "--batch-size", type=int, default=None, help="engine batch size (default: the engine's)"
     )
     parser.add_argument(
+        "--parallel-batches",
+        type=int,
+        default=None,
+        help="PostgreSQL: intake batches side by side (default: the engine's)",
+    )
+    parser.add_argument(
         "--sql-profile",
         type=int,
         default=0,
@@ -383,12 +392,19 @@ def main() -> None:
         "statements against the real data",
     )
     args = parser.parse_args()
+    policy = None
+    if args.batch_size or args.parallel_batches:
+        defaults = EnginePolicy()
+        policy = EnginePolicy(
+            batch_size=args.batch_size or defaults.batch_size,
+            parallel_batches=args.parallel_batches or defaults.parallel_batches,
+        )
     if args.keep and is_postgres(args.db):
         url = kept_database(args.db)
-        figures = asyncio.run(run(args.contacts, url, args.batch_size, args.sql_profile))
+        figures = asyncio.run(run(args.contacts, url, policy, args.sql_profile))
     else:
         with fresh_database(args.db, prefix="kickoff") as url:
-            figures = asyncio.run(run(args.contacts, url, args.batch_size, args.sql_profile))
+            figures = asyncio.run(run(args.contacts, url, policy, args.sql_profile))
     for problem in figures["problems"]:
         log(f"FAILED CHECK: {problem}")
     emit(figures)

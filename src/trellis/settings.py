@@ -91,6 +91,13 @@ class AuthSettings(BaseModel):
 
 class CampaignSettings(BaseModel):
     batch_size: int = Field(default=20000, ge=1, le=100_000, description="Contacts per batch.")
+    parallel_batches: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="On PostgreSQL, batches of a segment's first intake run side by side, one "
+        "transaction and one connection each.",
+    )
     max_attempts: int = Field(default=5, ge=1, le=100, description="Tries before a step is dead.")
     retry_first_delay_s: float = Field(default=60, gt=0, description="Doubles on each retry.")
     retry_max_delay_s: float = Field(default=6 * 3600, gt=0)

@@ -115,6 +115,7 @@ def configure_engine(settings: Settings) -> GuardedHttp:
         http=http,
         policy=EnginePolicy(
             batch_size=policy.batch_size,
+            parallel_batches=policy.parallel_batches,
             retry=RetryPolicy(
                 max_attempts=policy.max_attempts,
                 first_delay_s=policy.retry_first_delay_s,

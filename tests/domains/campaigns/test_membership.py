@@ -17,6 +17,7 @@ from tests.domains.campaigns.helpers import (
     trigger,
 )
 from tests.fixtures.api import Harness
+from trellis.domains.campaigns.service import EnginePolicy, campaign_service
 
 
 async def tag_segment(admin: httpx.AsyncClient, tag: str) -> int:
@@ -216,3 +217,40 @@ async def test_jump_to_step_loops_through_a_new_pass(
         "steps"
     ]
     assert max(s["rotation"] for s in steps) == 3
+
+
+async def test_a_large_intake_in_batches_side_by_side_takes_everyone_once(
+    harness: Harness, admin: httpx.AsyncClient
+) -> None:
+    """With batches of 7 and three side by side (PostgreSQL; SQLite takes them one by one),
+    80 members of a segment join once each and each gets the first step once."""
+    created = await admin.post(
+        "/api/v2/contacts/batch",
+        json={"contacts": [{"email": f"m{i}@example.com", "tags": ["bulk"]} for i in range(80)]},
+    )
+    assert created.status_code == 200, created.text
+    source = await tag_segment(admin, "bulk")
+    points = step("contact.change_points", {"delta": 3})
+    previous = campaign_service.policy
+    campaign_service.configure(policy=EnginePolicy(batch_size=7, parallel_batches=3))
+    try:
+        journey_campaign = await campaign(
+            admin,
+            events=[points],
+            edges=[edge(None, points)],
+            sources=[{"kind": "segment", "id": source}],
+        )
+        summary = await trigger(harness)
+        again = await trigger(harness)
+    finally:
+        campaign_service.configure(policy=previous)
+    assert summary.joined == 80
+    assert again.joined == 0
+    listed_members = await admin.get(
+        f"/api/v2/campaigns/{journey_campaign['id']}/members", params={"page[size]": 100}
+    )
+    assert listed_members.json()["meta"]["total"] == 80
+    listed = (await admin.get("/api/v2/contacts", params={"page[size]": 100})).json()["data"]
+    assert sorted(c["points"] for c in listed) == [3] * 80
+    stats = (await admin.get(f"/api/v2/campaigns/{journey_campaign['id']}/stats")).json()
+    assert stats[points["key"]]["done"] == 80

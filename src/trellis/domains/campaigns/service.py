@@ -8,6 +8,7 @@ automatically), rotations for re-entry and jumps.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time as clock_time
@@ -100,6 +101,9 @@ class EnginePolicy:
     """Execution settings the composition root reads from configuration."""
 
     batch_size: int = 20000
+    # Batches of a segment's first intake run side by side on PostgreSQL (one transaction
+    # each), so that the server works on one while Python prepares the other.
+    parallel_batches: int = 2
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lease_s: int = 300
     # Pause a campaign when this share of finished steps died, over at least min_volume.
@@ -1483,6 +1487,54 @@ class CampaignService:
             await runner.flush()
         return joined, exited, more
 
+    async def _intake_side_by_side(
+        self, database: Any, campaign_id: int, *, now: datetime
+    ) -> int | None:
+        """Take in the next batches of a segment's existing members, one transaction per batch,
+        all at once (PostgreSQL only); the number that joined, or None when there are fewer
+        than two batches' worth left or nothing to take in (sync_sources does the rest).
+
+        Each batch's member insert is its claim, so a batch done twice after a failure adds
+        nobody twice; the intake cursor moves only once every batch has committed."""
+        lanes, limit = self.policy.parallel_batches, self.policy.batch_size
+        if lanes < 2 or database.dialect != "postgresql":
+            return None
+        async with database.unit_of_work(read_only=True) as session:
+            sources = await CampaignRepository(session).sources(campaign_id)
+            taking_in = [s for s in sources if s.kind == "segment" and s.backfill_after is not None]
+            if not taking_in:
+                return None
+            intake, start = taking_in[0], int(taking_in[0].backfill_after or 0)
+            members = await CampaignRepository(session).segment_members(
+                intake.source_id,
+                after_contact=start,
+                limit=lanes * limit,
+                added_before=intake.locked_at if intake.audience == "locked" else None,
+            )
+        if len(members) < 2 * limit:
+            return None
+
+        async def take_in(batch: list[int]) -> int:
+            async with database.unit_of_work() as session:
+                campaign = await CampaignRepository(session).get(campaign_id)
+                if campaign is None:
+                    return 0
+                runner = self.runner(session, await self.load(session, campaign), now)
+                result = await self.add_members(
+                    session, campaign, batch, manual=False, now=now, runner=runner
+                )
+                await runner.flush()
+                return len(result.added) + len(result.restarted)
+
+        joined = await asyncio.gather(
+            *(take_in(members[i : i + limit]) for i in range(0, len(members), limit))
+        )
+        async with database.unit_of_work() as session:
+            source = await session.get(CampaignSource, (campaign_id, intake.kind, intake.source_id))
+            if source is not None and source.backfill_after == start:
+                source.backfill_after = members[-1]
+        return sum(joined)
+
     def _adjusted_reached(
         self,
         campaign: Campaign,
@@ -1626,6 +1678,12 @@ class CampaignService:
         for campaign in campaigns:
             more = True
             while more:
+                side_by_side = await self._intake_side_by_side(database, campaign.id, now=now)
+                if side_by_side is not None:
+                    summary.joined += side_by_side
+                    if progress:
+                        progress(summary)
+                    continue
                 async with database.unit_of_work() as session:
                     fresh = await CampaignRepository(session).get(campaign.id)
                     assert fresh is not None
