@@ -14,8 +14,10 @@ allow; a share R of them repeats an earlier address (an update instead of a crea
 
 Afterwards every submission must be stored, every distinct address must be a contact, and
 every contact must have gone through the campaign's first step, or the script exits 1.
-Progress goes to stderr; the last stdout line is one JSON object with the sustained rate and
-the latency percentiles.
+Progress goes to stderr; the last stdout line is one JSON object with the sustained rate, the
+latency percentiles and the server's CPU time per submission (user plus system time of the
+``trellis serve`` process over the load, from /proc; null elsewhere), which the load of a
+shared machine disturbs less than the rate.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -36,44 +37,29 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import emit, fresh_database, is_postgres, log, peak_rss_mb, process_peak_rss_mb
+from _common import (
+    HttpConnection,
+    emit,
+    fresh_database,
+    is_postgres,
+    log,
+    peak_rss_mb,
+    process_peak_rss_mb,
+)
 from decision_latency import cli, free_port, percentile, trellis_command, wait_ready
 
 EMAIL = "bench@example.com"
 ALIAS = "bench-signup"
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection posting JSON."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def post(self, path: str, body: bytes) -> int:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        self.writer.write(
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            "User-Agent: trellis-bench\r\nContent-Type: application/json\r\n"
-            f"Accept: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
-        if length:
-            await self.reader.readexactly(int(length.group(1)))
-        if re.search(rb"(?i)\r\nconnection: *close", head):
-            self.writer.close()
-            self.writer = None
-        return status
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+def process_cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time another live process has used (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def build(client: httpx.AsyncClient) -> tuple[int, int]:
@@ -142,6 +128,9 @@ async def build(client: httpx.AsyncClient) -> tuple[int, int]:
     return form_id, campaign_id
 
 
+JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+
+
 async def load(
     host: str, port: int, bodies: list[bytes], *, connections: int
 ) -> tuple[list[float], list[str], float, float]:
@@ -154,7 +143,7 @@ async def load(
 
     async def worker() -> None:
         nonlocal done
-        conn = Connection(host, port)
+        conn = HttpConnection(host, port, JSON_HEADERS)
         try:
             while True:
                 try:
@@ -165,10 +154,9 @@ async def load(
                     return
                 started = time.perf_counter()
                 try:
-                    status = await conn.post(f"/f/{ALIAS}", body)
+                    status, _ = await conn.request("POST", f"/f/{ALIAS}", body)
                 except (OSError, asyncio.IncompleteReadError) as exc:
                     conn.close()
-                    conn = Connection(host, port)
                     errors.append(repr(exc))
                     continue
                 latencies.append(time.perf_counter() - started)
@@ -206,6 +194,7 @@ async def scenario(
     )
     problems: list[str] = []
     server_rss: float | None = None
+    server_cpu_us: float | None = None
     rng = random.Random(7)
     bodies: list[bytes] = []
     addresses: list[str] = []
@@ -237,9 +226,13 @@ async def scenario(
                 f"posting {len(bodies):,} submissions ({len(addresses):,} distinct addresses) "
                 f"over {args.connections} connections"
             )
+            cpu_before = process_cpu_seconds(server.pid)
             latencies, errors, first, last = await load(
                 "127.0.0.1", port, bodies, connections=args.connections
             )
+            cpu_after = process_cpu_seconds(server.pid)
+            if cpu_before is not None and cpu_after is not None:
+                server_cpu_us = (cpu_after - cpu_before) * 1e6 / len(bodies)
             if errors:
                 problems.append(f"{len(errors)} submissions failed, e.g. {errors[0]}")
             form = (await client.get(f"/api/v2/forms/{form_id}")).json()
@@ -274,6 +267,9 @@ async def scenario(
         "seconds": round(span, 3),
         "per_second": round(len(bodies) / span, 1) if span else None,
         "peak_rss_mb": server_rss,
+        "server_cpu_us_per_submission": (
+            round(server_cpu_us) if server_cpu_us is not None else None
+        ),
         "p50_ms": ms(percentile(latencies, 0.50)),
         "p95_ms": ms(percentile(latencies, 0.95)),
         "p99_ms": ms(percentile(latencies, 0.99)),

@@ -3,15 +3,25 @@ and what an accepted submission sets off (contact, actions, campaigns, decisions
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import httpx
+import pytest
 
 from tests.domains.campaigns.helpers import campaign, edge, journey, step
 from tests.domains.emails.helpers import create_email
 from tests.domains.forms.helpers import create_form, submit
 from tests.fixtures.api import Harness
+from trellis.clock import FixedClock
+from trellis.db.models import Form
+from trellis.db.session import Database
 from trellis.domains.campaigns.service import campaign_service
+from trellis.domains.contacts.service import Prepared
+from trellis.domains.forms import batching
+from trellis.domains.forms.batching import SubmissionBatcher
+from trellis.domains.forms.service import Submission, anonymise_ip
 from trellis.domains.tracking.endpoints import RateLimiter
 from trellis.events.base import HttpResult
 
@@ -374,3 +384,91 @@ async def test_odd_bodies_never_cause_a_server_error(
             response = await public.post("/f/newsletter", content=body, headers=headers)
             assert 400 <= response.status_code < 500, (body, response.status_code, response.text)
     assert await _total(admin, form["id"]) == 0
+
+
+async def test_a_burst_is_written_together_and_each_visitor_gets_their_own_answer(
+    harness: Harness, admin: httpx.AsyncClient
+) -> None:
+    form = await create_form(admin)
+    # Twelve visitors at once, two of them posting twice (an update in the same burst), as
+    # plain posts: each thank-you link names its own submission.
+    people = [f"visitor{i}" for i in range(10)] + ["visitor3", "visitor7"]
+    async with harness.client() as public:
+        answers = await asyncio.gather(
+            *(
+                public.post(
+                    "/f/newsletter",
+                    data={
+                        "email": f"{name}@example.com",
+                        "first_name": f"{name}-{i}",
+                        "consent": "on",
+                    },
+                )
+                for i, name in enumerate(people)
+            )
+        )
+        for i, (name, answer) in enumerate(zip(people, answers, strict=True)):
+            assert answer.status_code == 303, answer.text
+            thanks = await public.get(answer.headers["location"])
+            assert f"Thanks, {name}-{i}!" in thanks.text
+    listed = await admin.get(f"/api/v2/forms/{form['id']}/submissions", params={"page[size]": 50})
+    rows = listed.json()["data"]
+    assert len(rows) == len(people)
+    assert len({row["id"] for row in rows}) == len(people)
+    # Every stored submission belongs to the contact its own answers describe.
+    for row in rows:
+        contact = await _contact(admin, row["values"]["email"])
+        assert row["contact_id"] == contact["id"]
+    assert len({row["contact_id"] for row in rows}) == 10
+
+
+def test_the_stored_address_is_the_network_never_the_host() -> None:
+    assert anonymise_ip("203.0.113.7") == "203.0.113.0"
+    assert anonymise_ip("255.255.255.255") == "255.255.255.0"
+    assert anonymise_ip("::ffff:198.51.100.23") == "198.51.100.0"
+    assert anonymise_ip("2001:db8:1234:5678::1") == "2001:db8:1234::"
+    for bad in ("", None, "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "not an address"):
+        assert anonymise_ip(bad) is None, bad
+
+
+class _Recording(SubmissionBatcher):
+    """The batcher's grouping, with the database write replaced by a record of each batch."""
+
+    def __init__(self) -> None:
+        super().__init__(cast(Database, None), FixedClock(datetime(2026, 3, 2, tzinfo=UTC)))
+        self.batches: list[int] = []
+
+    async def _write(self, batch: list[Any]) -> None:
+        self.batches.append(len(batch))
+        for pending in batch:
+            pending.settle(len(self.batches))
+
+
+def _checked() -> Submission:
+    return Submission(values={}, contact=Prepared())
+
+
+async def test_a_lone_post_is_written_at_once_and_a_steady_load_in_full_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # However slow the machine, the batches below count as recent.
+    monkeypatch.setattr(batching, "RECENT_SECONDS", 3600.0)
+    batcher = _Recording()
+    form = Form(id=1)
+    assert await batcher.submit(form, _checked()) == 1
+    assert batcher.batches == [1]
+
+    # Three visitors post together; while their batch is written none of them can post again.
+    first = await asyncio.gather(*(batcher.submit(form, _checked()) for _ in range(3)))
+    assert batcher.batches == [1, 3]
+    assert first == [2, 2, 2]
+
+    # Answered, the three post again, one a little ahead of the others: the writer waits
+    # for the visitors it knows are posting instead of writing the first one alone.
+    async def later() -> int:
+        await asyncio.sleep(0)
+        return await batcher.submit(form, _checked())
+
+    again = await asyncio.gather(batcher.submit(form, _checked()), later(), later())
+    assert batcher.batches == [1, 3, 3]
+    assert again == [3, 3, 3]

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from trellis.api.deps import SessionDep
 from trellis.api.problems import problem_response
@@ -38,7 +38,6 @@ from trellis.domains.forms.render import (
     THANKS_TEMPLATE,
     render_form,
 )
-from trellis.domains.forms.schemas import SubmitResult
 from trellis.domains.forms.service import (
     HONEYPOT,
     PAGE_URL,
@@ -258,10 +257,11 @@ async def preflight(request: Request, alias: str, session: SessionDep) -> Respon
     )
 
 
-@public_router.post("/{alias}")
-async def submit(request: Request, alias: str) -> Response:
+async def submit(request: Request) -> Response:
+    """``POST /f/{alias}``: a plain Starlette route (see the registration below)."""
     if (limited := _limit(request)) is not None:
         return limited
+    alias: str = request.path_params["alias"]
     as_json = _wants_json(request)
     batcher: SubmissionBatcher = request.app.state.form_batcher
     form = await batcher.form(alias) if re.fullmatch(r"[a-z0-9-]{1,60}", alias) else None
@@ -309,8 +309,15 @@ async def submit(request: Request, alias: str) -> Response:
         return _error_page(form, posted, exc.errors if isinstance(exc, ValidationFailed) else [])
     _identify(request, posted, submission_id)
     message = replace_tokens(success.get("message") or "Thank you!", submission.values)
-    token = form_service.signer.token("w", submission_id, THANKS)
+    # Only a plain post is sent to the thank-you page, which the signed token opens.
+    token = "" if as_json else form_service.signer.token("w", submission_id, THANKS)
     return _answer(request, form, as_json, cors, message, redirect_url, token=token)
+
+
+# The busiest public route, added as a plain Starlette route: FastAPI's per-request
+# dependency resolution and response handling cost more than this endpoint needs (it reads
+# its own body and answers with ready responses), as for the tracking pixel and redirect.
+public_router.add_route("/f/{alias}", submit, methods=["POST"], include_in_schema=False)
 
 
 def _identify(request: Request, posted: Mapping[str, list[str]], submission_id: int) -> None:
@@ -337,10 +344,18 @@ def _answer(
     token: str,
 ) -> Response:
     if as_json:
-        body = SubmitResult(
-            ok=True, message=None if redirect_url else message, redirect_url=redirect_url
+        # The shape of SubmitResult, serialised directly: a model per answer costs more than
+        # the three keys it holds.
+        body = {
+            "ok": True,
+            "message": None if redirect_url else message,
+            "redirect_url": redirect_url,
+        }
+        return Response(
+            json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+            media_type="application/json",
+            headers={**cors, **NO_STORE} if cors else NO_STORE,
         )
-        return JSONResponse(body.model_dump(), headers={**cors, **NO_STORE})
     target = redirect_url or f"/f/{form.alias}/thanks" + (f"?s={token}" if token else "")
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 

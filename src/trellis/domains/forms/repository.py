@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.db.base import table_of
+from trellis.db.bulk import allocate_ids
 from trellis.db.models import Contact, Form, FormSubmission
 from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate
 from trellis.db.projects import in_project
@@ -109,10 +110,13 @@ class FormRepository:
         if not rows:
             return []
         table = table_of(FormSubmission)
-        result = await self.session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)
+        # Ids first, then one executemany: an INSERT ... RETURNING that must keep the rows'
+        # order is sent one row at a time on SQLite.
+        ids = await allocate_ids(self.session, table, len(rows))
+        await self.session.execute(
+            insert(table), [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)]
         )
-        return [row[0] for row in result.all()]
+        return ids
 
     async def submission(self, submission_id: int) -> FormSubmission | None:
         return await self.session.get(FormSubmission, submission_id)

@@ -84,6 +84,8 @@ EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 TRUE_VALUES = frozenset({"1", "on", "true", "yes", "y", "checked"})
 OPTION_TYPES = frozenset({"select", "radio", "checkbox_group"})
 TOKEN = re.compile(r"\{formfield=([a-z][a-z0-9_]{0,59})\}")
+# One IPv4 octet as ipaddress accepts it: 0 to 255, no leading zero.
+_OCTET = re.compile(r"0|[1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5]")
 
 FIELD_TYPES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("text", "Text", ("placeholder", "default", "min_length", "max_length", "pattern")),
@@ -122,6 +124,10 @@ def anonymise_ip(address: str | None) -> str | None:
     """The network, not the host: IPv4 /24, IPv6 /48."""
     if not address:
         return None
+    parts = address.split(".")
+    if len(parts) == 4 and all(_OCTET.fullmatch(part) for part in parts):
+        # Dotted IPv4, by far the common case: the /24 without building address objects.
+        return f"{parts[0]}.{parts[1]}.{parts[2]}.0"
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
