@@ -11,6 +11,7 @@ from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.db.base import table_of
+from trellis.db.bulk import insert_rows
 from trellis.db.dialect import ids_in, in_values, insert_updating_on_conflict
 from trellis.db.models import Contact, EmailSend, FormSubmission, PageHit, WebVisitor
 from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate
@@ -108,8 +109,8 @@ class WebRepository:
         )
 
     async def add_hits(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        for part in _chunks(list(rows)):
-            await self.session.execute(table_of(PageHit).insert(), [dict(r) for r in part])
+        # Past SQLAlchemy's per-row parameter handling: hits come thousands a second.
+        await insert_rows(self.session, table_of(PageHit), rows)
 
     async def hits_page(
         self, *, page: PageRequest, contact_id: int | None = None, url: str | None = None
