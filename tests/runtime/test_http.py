@@ -10,10 +10,8 @@ import asyncio
 import contextlib
 import ipaddress
 import json
-import shutil
 import socket
 import ssl
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from typing import Any
 import httpcore
 import pytest
 
+from tests.fixtures.tls import self_signed_certificate
 from trellis import __version__
 from trellis.runtime.http import GuardedHttp, non_global_kind
 
@@ -571,36 +570,11 @@ async def test_environment_proxies_are_ignored(
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("openssl is not installed")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=hooks.example.test",
-            "-addext",
-            "subjectAltName=DNS:hooks.example.test",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
+    return self_signed_certificate(
+        tmp_path_factory.mktemp("tls"),
+        common_name="hooks.example.test",
+        alt_name="DNS:hooks.example.test",
     )
-    return cert, key
 
 
 async def test_tls_verifies_the_host_name_and_sends_sni(certificate: tuple[Path, Path]) -> None:

@@ -3,10 +3,8 @@ and not, TLS and STARTTLS, AUTH, refusals, connections the server closed while i
 
 from __future__ import annotations
 
-import shutil
 import socket
 import ssl
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from tests.fixtures.tls import self_signed_certificate
 from trellis.runtime.mailer import (
     DeliveryStatus,
     OutgoingMessage,
@@ -248,36 +247,9 @@ async def test_auth_logs_in_and_a_wrong_password_is_refused(mechanisms: list[str
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("openssl is not installed")
-    folder = tmp_path_factory.mktemp("smtp-tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
+    return self_signed_certificate(
+        tmp_path_factory.mktemp("smtp-tls"), common_name="127.0.0.1", alt_name="IP:127.0.0.1"
     )
-    return cert, key
 
 
 def _server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:

@@ -9,32 +9,18 @@ import httpx
 import pytest
 
 from tests.domains.campaigns.helpers import contacts
+from tests.domains.emails.conftest import smtp_settings
 from tests.domains.emails.helpers import create_email, deliver, sends
 from tests.domains.emails.test_sending import run_campaign
 from tests.fixtures.api import Harness
 from tests.fixtures.database import DatabaseUnderTest
 from tests.fixtures.smtp import SmtpServer
-from trellis.settings import DatabaseSettings, MailSettings, Settings, TrackingSettings
+from trellis.settings import Settings
 
 
 @pytest.fixture
 def settings(tmp_path: Path, test_database: DatabaseUnderTest, smtp_server: SmtpServer) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        database=DatabaseSettings(url=test_database.url),
-        base_url="http://testserver",
-        tracking=TrackingSettings(enabled=False),
-        mail=MailSettings(
-            transport="smtp",
-            smtp_host=smtp_server.host,
-            smtp_port=smtp_server.port,
-            smtp_tls="none",
-            pool_size=2,
-            from_address="news@trellis.test",
-            batch_size=4,
-            max_attempts=3,
-        ),
-    )
+    return smtp_settings(tmp_path, test_database, smtp_server, batch_size=4)
 
 
 async def test_overlapping_batches_send_each_message_once_and_record_each_outcome(
