@@ -477,15 +477,21 @@ class _Translator:
         self.origins[json_pointer("entities", kind, len(listed))] = record.pointer
         listed.append({"uuid": record.uuid, "name": name, "data": data})
 
-    def props(self, record: _Record, key: str = "properties") -> dict[str, Any]:
+    def decoded(self, record: _Record, key: str, expected: str) -> tuple[bool, Any]:
+        """A column Mautic may hold as JSON text, decoded: (False, None) once the error is
+        recorded."""
         raw = record.data.get(key)
         if isinstance(raw, str) and raw.strip():
             try:
-                raw = json.loads(raw)
+                return True, json.loads(raw)
             except json.JSONDecodeError:
-                self.error(f"{record.pointer}/{key}", "Expected an object (or its JSON).")
-                return {}
-        if raw in (None, "", []):
+                self.error(f"{record.pointer}/{key}", f"Expected {expected}.")
+                return False, None
+        return True, raw
+
+    def props(self, record: _Record, key: str = "properties") -> dict[str, Any]:
+        ok, raw = self.decoded(record, key, "an object (or its JSON)")
+        if not ok or raw in (None, "", []):
             return {}
         if not isinstance(raw, dict):
             self.error(f"{record.pointer}/{key}", "Expected an object.", "invalid_type")
@@ -957,13 +963,9 @@ class _Translator:
 
     def segment(self, record: _Record) -> None:
         data = record.data
-        raw = data.get("filters")
-        if isinstance(raw, str) and raw.strip():
-            try:
-                raw = json.loads(raw)
-            except json.JSONDecodeError:
-                self.error(f"{record.pointer}/filters", "Expected a list of filters.")
-                return
+        ok, raw = self.decoded(record, "filters", "a list of filters")
+        if not ok:
+            return
         if isinstance(raw, dict):
             raw = list(raw.values())
         if raw is None:
@@ -1231,13 +1233,9 @@ class _Translator:
 
     def campaign(self, record: _Record, sources: list[tuple[str, str]]) -> None:
         data = record.data
-        canvas = data.get("canvas_settings")
-        if isinstance(canvas, str) and canvas.strip():
-            try:
-                canvas = json.loads(canvas)
-            except json.JSONDecodeError:
-                self.error(f"{record.pointer}/canvas_settings", "Expected an object (or its JSON).")
-                return
+        ok, canvas = self.decoded(record, "canvas_settings", "an object (or its JSON)")
+        if not ok:
+            return
         if canvas in (None, "", []):
             canvas = {}
         if not isinstance(canvas, dict):
