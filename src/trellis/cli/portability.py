@@ -18,6 +18,7 @@ def export_campaigns(
     The file holds the campaigns and the segments, emails, forms, landing pages, assets, custom
     fields, stages and projects they use; no contacts and no personal data."""
     from trellis.actor import Actor
+    from trellis.api.app import configure_mail
     from trellis.domains.portability.service import portability_service
 
     current = settings()
@@ -25,6 +26,8 @@ def export_campaigns(
 
     async def work() -> tuple[int, bytes]:
         database = open_database(current)
+        # Where the assets' files are, and the signed links of pages and forms.
+        transport = configure_mail(current)
         try:
             async with database.unit_of_work() as session:
                 manifest, body = await portability_service.export(
@@ -32,6 +35,7 @@ def export_campaigns(
                 )
                 return sum(len(v) for v in manifest.entities.values()), body
         finally:
+            await transport.aclose()
             await database.dispose()
 
     count, body = run(work)
@@ -61,6 +65,7 @@ def import_campaigns(
 
     One transaction; prints the analysis (--dry-run) or the result as JSON on the last line."""
     from trellis.actor import Actor
+    from trellis.api.app import configure_mail
     from trellis.domains.portability.manifest import read_archive
     from trellis.domains.portability.service import portability_service
 
@@ -86,6 +91,7 @@ def import_campaigns(
                 markup=False,
             )
         database = open_database(current)
+        transport = configure_mail(current)
         actor = Actor.system("cli")
         try:
             if dry_run:
@@ -116,6 +122,7 @@ def import_campaigns(
             )
             return result.model_dump_json()
         finally:
+            await transport.aclose()
             await database.dispose()
 
     typer.echo(run(work))

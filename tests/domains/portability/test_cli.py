@@ -13,7 +13,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from tests.domains.portability.helpers import build_world, manifest_of, mautic_zip
+from tests.domains.portability.helpers import (
+    MAUTIC_ASSET,
+    MAUTIC_FIXTURE,
+    build_world,
+    manifest_of,
+    mautic_zip,
+)
 from tests.fixtures.database import DatabaseUnderTest
 from trellis.api.app import create_app
 from trellis.cli.main import app as cli
@@ -89,8 +95,9 @@ def test_export_then_dry_run_then_import_a_copy(env: None, tmp_path: Path) -> No
 
 
 def test_dry_run_of_a_mautic_export_prints_the_translation_report(
-    env: None, tmp_path: Path
+    env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)
     target = tmp_path / "mautic-campaign.zip"
     target.write_bytes(mautic_zip())
 
@@ -107,3 +114,8 @@ def test_dry_run_of_a_mautic_export_prints_the_translation_report(
     result = json.loads(applied.stdout.strip().splitlines()[-1])
     assert len(result["campaign_ids"]) == 1
     assert result["notes"] == analysis["notes"]
+    # The asset's file went to the data directory, not to the working directory.
+    assert [f.read_text() for f in (tmp_path / "data" / "assets").iterdir()] == [
+        (MAUTIC_FIXTURE / "assets" / MAUTIC_ASSET).read_text()
+    ]
+    assert not (tmp_path / "assets").exists()
