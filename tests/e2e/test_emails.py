@@ -125,6 +125,23 @@ def test_mjml_email_preview_test_send_and_outbox(page: Page, base_url: str) -> N
     page.get_by_role("option", name=re.compile(r"Sending date")).click()
     page.get_by_role("button", name="Insert into the body").click()
     expect(canvas.get_by_text(re.compile(r"\{date\}"))).to_be_visible()
+
+    # While a text block is being edited, the token goes where the caret is: here, first.
+    canvas.get_by_text("Spring sale for").dblclick()
+    canvas.locator("[contenteditable=true]").press("Home")
+    page.get_by_role("combobox", name="Personalisation token").fill("Owner's email")
+    page.get_by_role("option", name=re.compile(r"Owner's email")).click()
+    page.get_by_role("button", name="Insert into the body").click()
+    expect(
+        canvas.get_by_text(re.compile(r"^\s*\{ownerfield=email\}\s*Spring sale for"))
+    ).to_be_visible()
+    # The caret is then just after that token, as after typing it: the next one follows it.
+    page.get_by_role("combobox", name="Personalisation token").fill("Sending date")
+    page.get_by_role("option", name=re.compile(r"Sending date")).click()
+    page.get_by_role("button", name="Insert into the body").click()
+    expect(
+        canvas.get_by_text(re.compile(r"^\s*\{ownerfield=email\}\{date\}Spring sale for"))
+    ).to_be_visible()
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Email saved")).to_be_visible()
     client = api_client(base_url)
@@ -133,6 +150,9 @@ def test_mjml_email_preview_test_send_and_outbox(page: Page, base_url: str) -> N
     finally:
         client.close()
     assert "{date}" in saved["body"], saved["body"]
+    # Token first, then the one inserted after it, then the text that was there.
+    tokens_first = re.compile(r">\s*\{ownerfield=email\}\{date\}Spring sale for")
+    assert tokens_first.search(saved["body"]), saved["body"]
     assert "Shop now" in saved["body"]
     assert saved["body"].lstrip().startswith("<mjml")
 

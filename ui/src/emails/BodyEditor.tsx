@@ -8,7 +8,7 @@ export type EditorMode = "visual" | "code";
 
 export interface BodyEditorHandle {
   /** Insert a token where the user is; false when the visual editor has no caret or link target. */
-  insert: (choice: TokenChoice) => boolean;
+  insert: (choice: TokenChoice) => Promise<boolean>;
   /** The current source (the visual editor's latest, which may not have reached state yet). */
   source: () => Promise<string>;
 }
@@ -90,7 +90,7 @@ export const BodyEditor = forwardRef<BodyEditorHandle, Props>(function BodyEdito
   }, [visual]);
 
   useImperativeHandle(ref, () => ({
-    insert(choice) {
+    async insert(choice) {
       if (visual && instance.current) return insertTokenInEditor(instance.current.editor, choice.token, choice.isUrl, choice.label);
       const ta = textarea.current;
       const result = insertAt(latest.current.value, ta?.selectionStart, ta?.selectionEnd, choice.token);

@@ -104,9 +104,11 @@ function EmailEditor({ email }: { email: Email | null }) {
 
   function insertToken(choice: TokenChoice) {
     if (target === "body") {
-      if (!body.current?.insert(choice)) {
-        notify("info", "Choose where the token goes", "Select a text block (double-click it to place the caret), or a button or image to set its link.");
-      }
+      void (body.current?.insert(choice) ?? Promise.resolve(false)).then((inserted) => {
+        if (!inserted) {
+          notify("info", "Choose where the token goes", "Select a text block (double-click it to place the caret), or a button or image to set its link.");
+        }
+      });
       return;
     }
     const el = inputs.current[target];
