@@ -1526,9 +1526,15 @@ class CampaignService:
                 await runner.flush()
                 return len(result.added) + len(result.restarted)
 
-        joined = await asyncio.gather(
-            *(take_in(members[i : i + limit]) for i in range(0, len(members), limit))
+        # Every batch finishes (commits or rolls back) before a failure is passed on.
+        outcomes = await asyncio.gather(
+            *(take_in(members[i : i + limit]) for i in range(0, len(members), limit)),
+            return_exceptions=True,
         )
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:
+            raise failures[0]
+        joined = [o for o in outcomes if isinstance(o, int)]
         async with database.unit_of_work() as session:
             source = await session.get(CampaignSource, (campaign_id, intake.kind, intake.source_id))
             if source is not None and source.backfill_after == start:
