@@ -24,7 +24,12 @@ from trellis.db.pagination import Page, PageRequest
 from trellis.domains.assets.links import AssetLinks
 from trellis.domains.assets.repository import AssetRepository
 from trellis.domains.assets.schemas import AssetMeta, AssetRead, AssetUpdate
-from trellis.domains.assets.storage import AssetStore, TooLarge, UnsupportedFile
+from trellis.domains.assets.storage import (
+    AssetStore,
+    TooLarge,
+    UnconfiguredAssetStore,
+    UnsupportedFile,
+)
 from trellis.domains.audit.service import AuditAction, audit, diff
 from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.contacts.bulk import contact_bulk_service
@@ -72,7 +77,7 @@ def _clean_filename(filename: str) -> str:
 class AssetService:
     def __init__(self) -> None:
         self.policy = AssetPolicy(
-            store=AssetStore(Path("assets")),
+            store=UnconfiguredAssetStore(),
             links=AssetLinks(LinkSigner(b"unconfigured", "http://127.0.0.1:8000")),
         )
 

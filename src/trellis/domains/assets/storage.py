@@ -16,7 +16,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 CHUNK = 1024 * 1024
 
@@ -166,3 +166,26 @@ class AssetStore:
         new = uuid.uuid4().hex
         shutil.copyfile(self.path(key), self.root / new)
         return new
+
+
+class UnconfiguredAssetStore(AssetStore):
+    """The store before the composition root wires the real one: it refuses every use, so that
+    a command that forgot to configure it fails instead of writing files where it runs."""
+
+    def __init__(self) -> None:
+        super().__init__(Path("."))
+
+    def _refuse(self) -> NoReturn:
+        raise RuntimeError("Asset storage is not configured (see trellis.api.app.configure_mail).")
+
+    def path(self, key: str) -> Path:
+        self._refuse()
+
+    def save(self, source: IO[bytes], filename: str, *, max_bytes: int) -> Stored:
+        self._refuse()
+
+    def delete(self, key: str) -> None:
+        self._refuse()
+
+    def copy(self, key: str) -> str:
+        self._refuse()
