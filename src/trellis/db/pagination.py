@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -82,3 +82,10 @@ async def paginate(
     result = await session.execute(paged)
     items = list(result.scalars().all()) if scalars else list(result.all())
     return Page(items=items, total=int(total or 0), number=page.number, size=page.size)
+
+
+def text_search(q: str, *columns: Any) -> ColumnElement[bool]:
+    """``q`` as a case-insensitive substring of any of the columns; ``%`` and ``_`` in ``q``
+    match themselves."""
+    needle = q.lower()
+    return or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns))

@@ -260,3 +260,16 @@ def test_dkim_signature_verifies(tmp_path: Path) -> None:
 
     assert dkim.verify(signed, dnsfunc=dns)
     assert not dkim.verify(signed.replace(b"Hi</p>", b"Bye</p>"), dnsfunc=dns)
+
+
+async def test_search_takes_percent_and_underscore_literally(admin: httpx.AsyncClient) -> None:
+    for name in ("50% off", "500 off", "a_b", "axb"):
+        created = await admin.post(
+            "/api/v2/emails",
+            json={"name": name, "subject": "Hi", "body": "<p>Hi</p>", "body_format": "html"},
+        )
+        assert created.status_code == 201, created.text
+    percent = (await admin.get("/api/v2/emails", params={"q": "50%"})).json()["data"]
+    assert [e["name"] for e in percent] == ["50% off"]
+    underscore = (await admin.get("/api/v2/emails", params={"q": "a_b"})).json()["data"]
+    assert [e["name"] for e in underscore] == ["a_b"]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.db.base import table_of
 from trellis.db.models import Asset, AssetDownload
-from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate
+from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate, text_search
 from trellis.db.projects import in_project
 
 
@@ -58,14 +58,7 @@ class AssetRepository:
     ) -> Page[Asset]:
         stmt = select(Asset)
         if q:
-            pattern = f"%{q.lower()}%"
-            stmt = stmt.where(
-                or_(
-                    func.lower(Asset.name).like(pattern),
-                    func.lower(Asset.filename).like(pattern),
-                    func.lower(Asset.slug).like(pattern),
-                )
-            )
+            stmt = stmt.where(text_search(q, Asset.name, Asset.filename, Asset.slug))
         if project_id is not None:
             stmt = stmt.where(in_project("asset", Asset.id, project_id))
         if is_published is not None:

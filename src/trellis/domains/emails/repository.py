@@ -23,7 +23,7 @@ from trellis.db.models import (
     OutboxMessage,
     User,
 )
-from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate
+from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate, text_search
 from trellis.db.projects import in_project
 
 CHUNK = 5000
@@ -97,10 +97,7 @@ class EmailRepository:
     ) -> Page[Email]:
         stmt = select(Email)
         if q:
-            pattern = f"%{q.lower()}%"
-            stmt = stmt.where(
-                or_(func.lower(Email.name).like(pattern), func.lower(Email.subject).like(pattern))
-            )
+            stmt = stmt.where(text_search(q, Email.name, Email.subject))
         if project_id is not None:
             stmt = stmt.where(in_project("email", Email.id, project_id))
         if kind is not None:
@@ -394,12 +391,12 @@ class EmailRepository:
     async def outbox_page(self, *, page: PageRequest, q: str | None) -> Page[OutboxMessage]:
         stmt = select(OutboxMessage)
         if q:
-            pattern = f"%{q.lower()}%"
             stmt = stmt.where(
-                or_(
-                    func.lower(OutboxMessage.subject).like(pattern),
-                    func.lower(OutboxMessage.message_id).like(pattern),
-                    func.lower(cast(OutboxMessage.recipients, Text)).like(pattern),
+                text_search(
+                    q,
+                    OutboxMessage.subject,
+                    OutboxMessage.message_id,
+                    cast(OutboxMessage.recipients, Text),
                 )
             )
         order = order_by_sort(

@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.db.base import table_of
 from trellis.db.bulk import allocate_ids
 from trellis.db.models import Contact, Form, FormSubmission
-from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate
+from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate, text_search
 from trellis.db.projects import in_project
 
 EXPORT_CHUNK = 1000
@@ -68,10 +68,7 @@ class FormRepository:
     ) -> Page[Form]:
         stmt = select(Form)
         if q:
-            pattern = f"%{q.lower()}%"
-            stmt = stmt.where(
-                or_(func.lower(Form.name).like(pattern), func.lower(Form.alias).like(pattern))
-            )
+            stmt = stmt.where(text_search(q, Form.name, Form.alias))
         if project_id is not None:
             stmt = stmt.where(in_project("form", Form.id, project_id))
         if is_published is not None:

@@ -70,6 +70,7 @@ from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trellis.events.base import Behaviour, EmailRequest
 from trellis.events.form import BEHAVIOUR_SUBMIT
 from trellis.jobs.base import NoUnitOfWork, enqueue_job
+from trellis.naming import first_free, url_slug
 
 WEBHOOK_JOB = "forms.webhook"
 HONEYPOT = "_homepage"
@@ -165,11 +166,6 @@ def replace_tokens(message: str, values: Mapping[str, Any]) -> str:
         return str(value)
 
     return TOKEN.sub(one, message)
-
-
-def _slug(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:50].strip("-")
-    return slug or "form"
 
 
 def _fail(errors: list[FieldError], message: str = "The form has problems; see errors.") -> None:
@@ -425,14 +421,8 @@ class FormService:
         return out
 
     async def _free_alias(self, session: AsyncSession, name: str) -> str:
-        base = _slug(name)
-        taken = await FormRepository(session).aliases_like(base)
-        if base not in taken:
-            return base
-        n = 2
-        while f"{base}-{n}" in taken:
-            n += 1
-        return f"{base}-{n}"
+        base = url_slug(name, limit=50, fallback="form")
+        return first_free(base, await FormRepository(session).aliases_like(base))
 
     # -- writing ------------------------------------------------------------------------------
 

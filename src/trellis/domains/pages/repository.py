@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.db.models import Page
 from trellis.db.pagination import Page as ResultPage
-from trellis.db.pagination import PageRequest, order_by_sort, paginate
+from trellis.db.pagination import PageRequest, order_by_sort, paginate, text_search
 from trellis.db.projects import in_project
 
 
@@ -63,14 +63,7 @@ class PageRepository:
     ) -> ResultPage[Page]:
         stmt = select(Page)
         if q:
-            pattern = f"%{q.lower()}%"
-            stmt = stmt.where(
-                or_(
-                    func.lower(Page.name).like(pattern),
-                    func.lower(Page.slug).like(pattern),
-                    func.lower(Page.title).like(pattern),
-                )
-            )
+            stmt = stmt.where(text_search(q, Page.name, Page.slug, Page.title))
         if project_id is not None:
             stmt = stmt.where(in_project("page", Page.id, project_id))
         if is_published is not None:

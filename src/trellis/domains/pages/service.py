@@ -52,6 +52,7 @@ from trellis.domains.projects.service import (
 )
 from trellis.domains.users.service import check_version
 from trellis.errors import FieldError, NotFound, ValidationFailed
+from trellis.naming import first_free, url_slug
 
 CONTENT_FIELDS = ("title", "language", "meta_description", "html", "css")
 COMPILED_CACHE_SIZE = 256
@@ -64,11 +65,6 @@ class ServedPage:
     html: str
     etag: str
     known: bool
-
-
-def _slug(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:90].strip("-")
-    return slug or "page"
 
 
 def _snapshot(page: Page) -> dict[str, Any]:
@@ -159,14 +155,8 @@ class PageService:
         return errors
 
     async def _free_slug(self, session: AsyncSession, name: str) -> str:
-        base = _slug(name)
-        taken = await PageRepository(session).slugs_like(base)
-        if base not in taken:
-            return base
-        n = 2
-        while f"{base}-{n}" in taken:
-            n += 1
-        return f"{base}-{n}"
+        base = url_slug(name, limit=90, fallback="page")
+        return first_free(base, await PageRepository(session).slugs_like(base))
 
     async def create(
         self, session: AsyncSession, *, data: PageCreate, actor: Actor, now: datetime

@@ -44,7 +44,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from trellis.db.cleanup import delete_segment_rows
 from trellis.db.dialect import dialect_name, insert_ignoring_conflicts
 from trellis.db.models import Contact, Segment, SegmentMember, SegmentMembershipChange
-from trellis.db.pagination import Page, PageRequest, SortColumn, order_by_sort, paginate
+from trellis.db.pagination import (
+    Page,
+    PageRequest,
+    SortColumn,
+    order_by_sort,
+    paginate,
+    text_search,
+)
 from trellis.db.projects import in_project
 from trellis.db.types import UTCDateTime
 
@@ -132,13 +139,7 @@ class SegmentRepository:
     ) -> Page[Segment]:
         stmt = select(Segment)
         if q:
-            pattern = q.lower()
-            stmt = stmt.where(
-                or_(
-                    func.lower(Segment.name).contains(pattern, autoescape=True),
-                    Segment.alias.contains(pattern, autoescape=True),
-                )
-            )
+            stmt = stmt.where(text_search(q, Segment.name, Segment.alias))
         if project_id is not None:
             stmt = stmt.where(in_project("segment", Segment.id, project_id))
         if is_published is not None:

@@ -54,6 +54,7 @@ from trellis.domains.system.service import system_service
 from trellis.domains.users.service import check_version
 from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trellis.jobs.base import enqueue_job
+from trellis.naming import first_free
 
 DEFAULT_BATCH_SIZE = 100_000
 MANUAL_CHUNK = 1000
@@ -250,12 +251,7 @@ class SegmentService:
                 )
             return wanted
         base = slugify(name).replace("_", "-")[:90] or "segment"
-        taken = await repo.aliases_like(base)
-        alias, n = base, 1
-        while alias in taken:
-            n += 1
-            alias = f"{base}-{n}"
-        return alias
+        return first_free(base, await repo.aliases_like(base))
 
     async def _check_cycles(
         self, session: AsyncSession, segment_id: int | None, bound: BoundGroup

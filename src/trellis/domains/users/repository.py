@@ -3,12 +3,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from trellis.db.models import ApiToken, LoginAttempt, Role, User, UserSession
-from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate
+from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate, text_search
 
 
 class RoleRepository:
@@ -87,8 +87,7 @@ class UserRepository:
     async def list_page(self, *, page: PageRequest, q: str | None) -> Page[User]:
         stmt = select(User).options(joinedload(User.role))
         if q:
-            pattern = f"%{q.lower()}%"
-            stmt = stmt.where(or_(User.email.like(pattern), func.lower(User.name).like(pattern)))
+            stmt = stmt.where(text_search(q, User.email, User.name))
         order = order_by_sort(
             page.sort,
             allowed={
