@@ -8,6 +8,7 @@
   ``pg_total_relation_size``; SQLite: the ``dbstat`` virtual table, or None without it).
 - :func:`sql_now`: a timestamp as the dialect's set-based SQL expects it.
 - :class:`HttpConnection` and :func:`steady_load`: the load generators' lean HTTP client.
+- :func:`serving`: a `trellis serve` process, stopped afterwards.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import re
 import resource
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -234,3 +236,22 @@ async def steady_load(
         queue.put_nowait(None)
     await asyncio.gather(*workers)
     return latencies, errors, first, time.perf_counter()
+
+
+@contextmanager
+def serving(
+    command: list[str], env: dict[str, str], log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process for a benchmark (its output in ``log_path``), interrupted afterwards
+    and killed if it does not stop within 30 s."""
+    with log_path.open("wb") as log_file:
+        server = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        try:
+            yield server
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()

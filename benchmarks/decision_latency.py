@@ -26,7 +26,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
 import sqlite3
 import statistics
@@ -40,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import HttpConnection, emit, log, peak_rss_mb, process_peak_rss_mb
+from _common import HttpConnection, emit, log, peak_rss_mb, process_peak_rss_mb, serving
 
 DECISION_EVENT = "bench_converted"
 NOISE_EVENT = "page_viewed"
@@ -58,6 +57,11 @@ class Sent:
     status: int = 0
     taken: int = -1
     error: str | None = None
+
+
+def serve_command(port: int) -> list[str]:
+    """`trellis serve` on 127.0.0.1:port, the database already migrated."""
+    return [*trellis_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"]
 
 
 def trellis_command() -> list[str]:
@@ -253,15 +257,8 @@ async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]
     contact_ids = insert_contacts(db_file, args.contacts)
     log(f"inserted {len(contact_ids):,} contacts (not timed)")
 
-    server_log = (data_dir / "serve.log").open("wb")
-    server = subprocess.Popen(  # noqa: ASYNC220
-        [*trellis_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
-        env=env,
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-    )
     server_rss: float | None = None
-    try:
+    with serving(serve_command(port), env, data_dir / "serve.log") as server:
         limits = httpx.Limits(
             max_connections=args.concurrency, max_keepalive_connections=args.concurrency
         )
@@ -317,14 +314,6 @@ async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]
             if tagged != len(targets):
                 problems.append(f"{tagged} contacts tagged, expected {len(targets)}")
             server_rss = process_peak_rss_mb(server.pid)
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server_log.close()
 
     latencies = [(s.finished - s.started) * 1000 for s in decisions]
     scheduled = [(s.finished - s.intended) * 1000 for s in decisions]

@@ -28,8 +28,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,8 +43,9 @@ from _common import (
     log,
     peak_rss_mb,
     process_peak_rss_mb,
+    serving,
 )
-from decision_latency import cli, free_port, percentile, trellis_command, wait_ready
+from decision_latency import cli, free_port, percentile, serve_command, wait_ready
 
 EMAIL = "bench@example.com"
 ALIAS = "bench-signup"
@@ -185,13 +184,6 @@ async def scenario(
     token = (
         cli(env, "tokens", "create", "--user", EMAIL, "--name", "bench").strip().splitlines()[-1]
     )
-    server_log = (data_dir / "serve.log").open("wb")
-    server = subprocess.Popen(  # noqa: ASYNC220
-        [*trellis_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
-        env=env,
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-    )
     problems: list[str] = []
     server_rss: float | None = None
     server_cpu_us: float | None = None
@@ -215,7 +207,7 @@ async def scenario(
                 }
             ).encode()
         )
-    try:
+    with serving(serve_command(port), env, data_dir / "serve.log") as server:
         async with httpx.AsyncClient(
             base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
         ) as client:
@@ -246,14 +238,6 @@ async def scenario(
             if welcomed != len(addresses):
                 problems.append(f"campaign first step done for {welcomed}, not {len(addresses)}")
             server_rss = process_peak_rss_mb(server.pid)
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server_log.close()
 
     span = last - first
 

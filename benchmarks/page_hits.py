@@ -24,9 +24,7 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,9 +38,10 @@ from _common import (
     log,
     peak_rss_mb,
     process_peak_rss_mb,
+    serving,
     steady_load,
 )
-from decision_latency import cli, free_port, percentile, trellis_command, wait_ready
+from decision_latency import cli, free_port, percentile, serve_command, wait_ready
 
 EMAIL = "bench@example.com"
 ORIGIN = "https://www.example.com"
@@ -68,16 +67,9 @@ async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]
         cli(env, "tokens", "create", "--user", EMAIL, "--name", "bench").strip().splitlines()[-1]
     )
     db_file = data_dir / "trellis.db"
-    server_log = (data_dir / "serve.log").open("wb")
-    server = subprocess.Popen(  # noqa: ASYNC220
-        [*trellis_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
-        env=env,
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-    )
     problems: list[str] = []
     server_rss: float | None = None
-    try:
+    with serving(serve_command(port), env, data_dir / "serve.log") as server:
         async with httpx.AsyncClient(
             base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
         ) as client:
@@ -138,14 +130,6 @@ async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]
             if listed.status_code != 200 or listed.json()["meta"]["total"] != stored:
                 problems.append(f"the API lists {listed.text[:200]}")
             server_rss = process_peak_rss_mb(server.pid)
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server_log.close()
 
     span = last - first
 

@@ -28,9 +28,7 @@ import os
 import random
 import re
 import shutil
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +43,7 @@ from _common import (
     log,
     peak_rss_mb,
     process_peak_rss_mb,
+    serving,
     steady_load,
 )
 from decision_latency import (
@@ -52,7 +51,7 @@ from decision_latency import (
     free_port,
     insert_contacts,
     percentile,
-    trellis_command,
+    serve_command,
     wait_ready,
 )
 
@@ -149,16 +148,9 @@ async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]
     db_file = data_dir / "trellis.db"
     contact_ids = insert_contacts(db_file, args.contacts)
     log(f"inserted {len(contact_ids):,} contacts (not timed)")
-    server_log = (data_dir / "serve.log").open("wb")
-    server = subprocess.Popen(  # noqa: ASYNC220
-        [*trellis_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
-        env=env,
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-    )
     problems: list[str] = []
     server_rss: float | None = None
-    try:
+    with serving(serve_command(port), env, data_dir / "serve.log") as server:
         async with httpx.AsyncClient(
             base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
         ) as client:
@@ -221,14 +213,6 @@ async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]
             if campaign["opens"]["yes"] != len(links) or campaign["tag"]["done"] != len(links):
                 problems.append(f"campaign stats: {campaign}")
             server_rss = process_peak_rss_mb(server.pid)
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server_log.close()
 
     span = last - first
 
