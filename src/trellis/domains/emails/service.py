@@ -472,11 +472,14 @@ class EmailService:
         email = await repo.get(row.email_id) if row is not None else None
         if row is None or email is None:
             return None
-        compiled = self.compiled(email)
+        kept = None
         if row.email_version != email.content_version:
             kept = await repo.version(email.id, row.email_version)
-            if kept is not None:
-                compiled = self._compiled_content(email.id, kept.version, content_of(kept))
+        compiled = (
+            self._compiled_content(email.id, kept.version, content_of(kept))
+            if kept is not None
+            else self.compiled(email)
+        )
         contact, owner = dict(SAMPLE.contact), dict(SAMPLE.owner)
         if row.contact_id is not None:
             found = await self._render_input(session, [row.contact_id])
