@@ -43,14 +43,18 @@ from trellis.domains.forms.endpoints import router as forms_router
 from trellis.domains.forms.public import public_router as forms_public_router
 from trellis.domains.forms.service import form_service
 from trellis.domains.imports.endpoints import router as imports_router
+from trellis.domains.landing_pages.endpoints import router as pages_router
+from trellis.domains.landing_pages.public import public_router as pages_public_router
+from trellis.domains.landing_pages.service import page_service
 from trellis.domains.notifications.endpoints import router as notifications_router
-from trellis.domains.pages.endpoints import router as pages_router
-from trellis.domains.pages.public import public_router as pages_public_router
-from trellis.domains.pages.service import page_service
 from trellis.domains.portability.endpoints import router as portability_router
 from trellis.domains.projects.endpoints import router as projects_router
 from trellis.domains.segments import tasks as segment_tasks
 from trellis.domains.segments.endpoints import router as segments_router
+from trellis.domains.site_tracking.endpoints import router as web_router
+from trellis.domains.site_tracking.public import public_router as web_public_router
+from trellis.domains.site_tracking.service import web_service
+from trellis.domains.site_tracking.tasks import WebHitBuffer
 from trellis.domains.stages.endpoints import router as stages_router
 from trellis.domains.system.endpoints import router as system_router
 from trellis.domains.system.schemas import Health
@@ -62,10 +66,6 @@ from trellis.domains.tracking.endpoints import router as tracking_router
 from trellis.domains.tracking.service import SignedTracking, tracking_service
 from trellis.domains.users import tasks as user_tasks
 from trellis.domains.users.endpoints import router as users_router
-from trellis.domains.web.endpoints import router as web_router
-from trellis.domains.web.public import public_router as web_public_router
-from trellis.domains.web.service import web_service
-from trellis.domains.web.tasks import WebHitBuffer
 from trellis.jobs.base import JobBackend
 from trellis.jobs.dramatiq_backend import DramatiqBackend, make_broker
 from trellis.jobs.inline import InlineBackend

@@ -531,7 +531,7 @@ class CampaignService:
 
             return await form_service.existing_ids(session, ids)
         if kind == "page":
-            from trellis.domains.pages.service import page_service
+            from trellis.domains.landing_pages.service import page_service
 
             return await page_service.existing_ids(session, ids)
         if kind == "asset":

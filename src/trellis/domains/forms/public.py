@@ -45,9 +45,9 @@ from trellis.domains.forms.service import (
     form_service,
     replace_tokens,
 )
+from trellis.domains.site_tracking.service import Identification, valid_visitor
+from trellis.domains.site_tracking.tasks import BufferFull, WebHitBuffer
 from trellis.domains.tracking.endpoints import RateLimiter
-from trellis.domains.web.service import Identification, valid_visitor
-from trellis.domains.web.tasks import BufferFull, WebHitBuffer
 from trellis.errors import DomainError, FieldError, ValidationFailed
 
 MAX_BODY_BYTES = 64 * 1024

@@ -40,8 +40,8 @@ from trellis.domains.fields.schemas import FieldCreate, FieldRead, FieldUpdate
 from trellis.domains.fields.service import field_service
 from trellis.domains.forms.schemas import FormCreate, FormUpdate
 from trellis.domains.forms.service import form_service
-from trellis.domains.pages.schemas import PageCreate, PageUpdate
-from trellis.domains.pages.service import page_service
+from trellis.domains.landing_pages.schemas import PageCreate, PageUpdate
+from trellis.domains.landing_pages.service import page_service
 from trellis.domains.portability.manifest import (
     DROP,
     FORMAT_VERSION,

@@ -19,7 +19,7 @@ from trellis.api.deps import ActorDep, NowDep, SessionDep
 from trellis.api.params import IdPath
 from trellis.api.routing import API_PREFIX
 from trellis.clock import Clock
-from trellis.domains.tracking import pages
+from trellis.domains.tracking import recipient_pages
 from trellis.domains.tracking.schemas import (
     MAX_EVENTS,
     CategoryRead,
@@ -72,7 +72,7 @@ def _limit(request: Request) -> None:
 
 
 def _not_found() -> HTMLResponse:
-    return HTMLResponse(pages.not_found(), status_code=404, headers=NO_STORE)
+    return HTMLResponse(recipient_pages.not_found(), status_code=404, headers=NO_STORE)
 
 
 def _buffer(request: Request) -> HitBuffer:
@@ -105,7 +105,7 @@ async def _form(request: Request) -> dict[str, list[str]]:
 @public_router.get("/pages.css")
 async def stylesheet() -> Response:
     return Response(
-        pages.STYLESHEET,
+        recipient_pages.STYLESHEET,
         media_type="text/css",
         headers={"Cache-Control": "public, max-age=86400"},
     )
@@ -156,7 +156,7 @@ def _with_contact_token(request: Request, url: str, send_id: int) -> str:
     origin = f"{parts.scheme}://{parts.netloc}".lower()
     if web.allowed_origins and origin not in {o.lower().rstrip("/") for o in web.allowed_origins}:
         return url
-    from trellis.domains.web.service import CLICK_TOKEN_PARAM, web_service
+    from trellis.domains.site_tracking.service import CLICK_TOKEN_PARAM, web_service
 
     param = f"{CLICK_TOKEN_PARAM}={web_service.click_token(send_id)}"
     query = f"{parts.query}&{param}" if parts.query else param
@@ -186,7 +186,7 @@ async def unsubscribe_page(request: Request, token: str, session: SessionDep) ->
     if send is None:
         return _not_found()
     # GET never unsubscribes: mail scanners follow every link.
-    page = pages.unsubscribe_form(send.to_address, tracking_service.form_token(send.id))
+    page = recipient_pages.unsubscribe_form(send.to_address, tracking_service.form_token(send.id))
     return HTMLResponse(page, headers=NO_STORE)
 
 
@@ -204,12 +204,14 @@ async def unsubscribe(request: Request, token: str, session: SessionDep, now: No
     # own form proves itself with its form token.
     if not one_click and not form_ok:
         return HTMLResponse(
-            pages.unsubscribe_form(send.to_address, tracking_service.form_token(send.id)),
+            recipient_pages.unsubscribe_form(send.to_address, tracking_service.form_token(send.id)),
             status_code=400,
             headers=NO_STORE,
         )
     await tracking_service.unsubscribe(session, send, now)
-    return HTMLResponse(pages.unsubscribe_form(send.to_address, "", done=True), headers=NO_STORE)
+    return HTMLResponse(
+        recipient_pages.unsubscribe_form(send.to_address, "", done=True), headers=NO_STORE
+    )
 
 
 @public_router.get("/preferences/{token}")
@@ -220,7 +222,7 @@ async def preferences_page(request: Request, token: str, session: SessionDep) ->
     if send is None:
         return _not_found()
     prefs = await tracking_service.preferences(session, send)
-    page = pages.preferences_form(prefs, tracking_service.form_token(send.id))
+    page = recipient_pages.preferences_form(prefs, tracking_service.form_token(send.id))
     return HTMLResponse(page, headers=NO_STORE)
 
 
@@ -236,7 +238,7 @@ async def save_preferences(
     form = await _form(request)
     if not tracking_service.check_form_token(send.id, (form.get("form_token") or [""])[0]):
         prefs = await tracking_service.preferences(session, send)
-        page = pages.preferences_form(prefs, tracking_service.form_token(send.id))
+        page = recipient_pages.preferences_form(prefs, tracking_service.form_token(send.id))
         return HTMLResponse(page, status_code=400, headers=NO_STORE)
     prefs = await tracking_service.save_preferences(
         session,
@@ -245,7 +247,7 @@ async def save_preferences(
         categories={c[:60] for c in form.get("category", [])},
         now=now,
     )
-    page = pages.preferences_form(prefs, tracking_service.form_token(send.id), saved=True)
+    page = recipient_pages.preferences_form(prefs, tracking_service.form_token(send.id), saved=True)
     return HTMLResponse(page, headers=NO_STORE)
 
 

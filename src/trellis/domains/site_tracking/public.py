@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response
 
 from trellis.clock import Clock
+from trellis.domains.site_tracking.service import DEVICES, WebHit, valid_visitor, web_service
+from trellis.domains.site_tracking.tasks import BufferFull, WebHitBuffer
 from trellis.domains.tracking.endpoints import RateLimiter
-from trellis.domains.web.service import DEVICES, WebHit, valid_visitor, web_service
-from trellis.domains.web.tasks import BufferFull, WebHitBuffer
 
 MAX_BODY_BYTES = 8 * 1024
 MAX_URL = 2000

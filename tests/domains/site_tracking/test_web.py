@@ -19,8 +19,8 @@ from tests.domains.forms.helpers import create_form, submit
 from tests.domains.tracking.helpers import message_to, path_of, send_campaign, tracked_links
 from tests.fixtures.api import Harness
 from tests.fixtures.database import DatabaseUnderTest
+from trellis.domains.site_tracking.service import web_service
 from trellis.domains.tracking.endpoints import RateLimiter
-from trellis.domains.web.service import web_service
 from trellis.settings import DatabaseSettings, Settings, WebSettings
 
 SITE = "https://www.example.com"

@@ -25,7 +25,7 @@ from trellis.domains.segments.filters import (
     register_filter_type,
 )
 from trellis.domains.segments.schemas import Condition
-from trellis.domains.web.repository import url_hash
+from trellis.domains.site_tracking.repository import url_hash
 from trellis.errors import FieldError, ValidationFailed
 
 OPERATORS = ("=", "contains", "starts_with", "matches")

@@ -11,7 +11,7 @@ from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
 from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
-from trellis.domains.pages.schemas import (
+from trellis.domains.landing_pages.schemas import (
     PageClone,
     PageCreate,
     PagePreviewRead,
@@ -19,7 +19,7 @@ from trellis.domains.pages.schemas import (
     PageRead,
     PageUpdate,
 )
-from trellis.domains.pages.service import page_service
+from trellis.domains.landing_pages.service import page_service
 
 router = APIRouter(prefix=API_PREFIX, tags=["pages"])
 PageDep = Annotated[PageRequest, Depends(page_request)]

@@ -12,7 +12,7 @@ import httpx
 from tests.domains.forms.helpers import create_form
 from tests.fixtures.api import Harness
 from trellis.domains.assets.links import AssetLinks
-from trellis.domains.pages.service import page_service
+from trellis.domains.landing_pages.service import page_service
 
 BODY = (
     '<section class="hero"><h1>Hello {contactfield=first_name|there}</h1>'

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
+from trellis.domains.site_tracking.service import Identification, WebHit, web_service
 from trellis.domains.tracking.tasks import BufferFull, HitBuffer
-from trellis.domains.web.service import Identification, WebHit, web_service
 
 log = logging.getLogger(__name__)
 

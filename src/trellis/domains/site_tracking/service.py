@@ -29,10 +29,10 @@ from trellis.domains.contacts.service import (
     register_timeline_source,
 )
 from trellis.domains.emails.links import LinkSigner, _b36
-from trellis.domains.pages.service import page_service
-from trellis.domains.web import filters as _filters  # noqa: F401  (registers filter types)
-from trellis.domains.web.repository import WebRepository, url_hash
-from trellis.domains.web.schemas import PageHitRead
+from trellis.domains.landing_pages.service import page_service
+from trellis.domains.site_tracking import filters as _filters  # noqa: F401  (registers filter types)
+from trellis.domains.site_tracking.repository import WebRepository, url_hash
+from trellis.domains.site_tracking.schemas import PageHitRead
 from trellis.events.base import Behaviour
 from trellis.events.web import BEHAVIOUR_HIT, DEVICES
 

@@ -11,8 +11,8 @@ from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath
 from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
-from trellis.domains.web.schemas import PageHitRead
-from trellis.domains.web.service import web_service
+from trellis.domains.site_tracking.schemas import PageHitRead
+from trellis.domains.site_tracking.service import web_service
 
 router = APIRouter(prefix=API_PREFIX, tags=["web tracking"])
 PageDep = Annotated[PageRequest, Depends(page_request)]

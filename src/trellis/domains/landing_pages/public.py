@@ -13,8 +13,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from trellis.api.deps import NowDep, SessionDep
-from trellis.domains.pages.render import content_security_policy
-from trellis.domains.pages.service import page_service
+from trellis.domains.landing_pages.render import content_security_policy
+from trellis.domains.landing_pages.service import page_service
 from trellis.domains.tracking.endpoints import RateLimiter
 
 public_router = APIRouter(prefix="/p", include_in_schema=False)

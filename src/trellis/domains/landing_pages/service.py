@@ -28,7 +28,7 @@ from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.emails.links import LinkSigner
 from trellis.domains.forms.render import render_form
 from trellis.domains.forms.service import form_service
-from trellis.domains.pages.render import (
+from trellis.domains.landing_pages.render import (
     PageDocument,
     check_page,
     compile_body,
@@ -36,8 +36,8 @@ from trellis.domains.pages.render import (
     render_body,
     render_document,
 )
-from trellis.domains.pages.repository import PageRepository
-from trellis.domains.pages.schemas import (
+from trellis.domains.landing_pages.repository import PageRepository
+from trellis.domains.landing_pages.schemas import (
     PageClone,
     PageCreate,
     PagePreviewRead,
