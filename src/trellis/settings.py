@@ -14,7 +14,7 @@ import platformdirs
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from trellis.db.urls import normalise_database_url
+from trellis.db.urls import normalise_database_url, sqlite_file
 
 
 def default_data_dir() -> Path:
@@ -303,6 +303,14 @@ class Settings(BaseSettings):
         if self.auth.cookie_secure is not None:
             return self.auth.cookie_secure
         return self.base_url.startswith("https://")
+
+    def missing_sqlite_database(self) -> Path | None:
+        """The embedded database's file when it does not exist yet (None: it does, or the
+        database is not an SQLite file)."""
+        path = sqlite_file(self.database_url)
+        if path is None or Path(path).exists():
+            return None
+        return Path(path)
 
     def ensure_dirs(self) -> None:
         for directory in (self.data_dir, self.uploads_dir, self.logs_dir):

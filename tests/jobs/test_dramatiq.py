@@ -32,7 +32,7 @@ from trellis.jobs.dramatiq_backend import (
     DramatiqBackend,
     make_broker,
 )
-from trellis.jobs.registry import JobContext, job
+from trellis.jobs.registry import JobContext, JobRegistry, job
 from trellis.settings import JobsSettings
 
 BROKERS = {
@@ -59,6 +59,9 @@ async def flaky(ctx: JobContext, payload: dict[str, Any]) -> None:
     if ATTEMPTS[payload["run"]] <= payload["fail_times"]:
         raise RuntimeError("transient")
     SEEN.setdefault(payload["run"], []).append(payload)
+
+
+TEST_JOBS = JobRegistry([record, flaky])
 
 
 def _reachable(url: str) -> bool:
@@ -91,10 +94,13 @@ async def distributed(
     broker_url: str, namespace: str, database: Database
 ) -> AsyncIterator[DramatiqBackend]:
     context = JobContext(database=database, clock=SystemClock())
-    backend = DramatiqBackend(make_broker(broker_url, namespace=namespace), namespace=namespace)
+    backend = DramatiqBackend(
+        make_broker(broker_url, namespace=namespace), TEST_JOBS, namespace=namespace
+    )
     database.jobs = backend
     consumers = Consumers(
         make_broker(broker_url, namespace=namespace),
+        TEST_JOBS,
         namespace=namespace,
         context=lambda: context,
         loop=asyncio.get_running_loop(),
@@ -247,7 +253,10 @@ async def test_worker_processes_run_the_campaigns_the_scheduler_hands_out(
     # What a scheduler does in the distributed mode: hand the campaign to the workers, and
     # again on its next ticks (the same wake-up more than once must change nothing).
     backend = DramatiqBackend(
-        make_broker(broker_url, namespace=namespace), namespace=namespace, dedupe_window_s=0
+        make_broker(broker_url, namespace=namespace),
+        harness.app.state.application.catalogue.jobs,
+        namespace=namespace,
+        dedupe_window_s=0,
     )
     harness.database.jobs = backend
     try:

@@ -8,7 +8,7 @@ from trellis.clock import FixedClock, SystemClock
 from trellis.db.session import Database
 from trellis.jobs.base import NoUnitOfWork, enqueue_job
 from trellis.jobs.inline import InlineBackend
-from trellis.jobs.registry import JobContext, job
+from trellis.jobs.registry import JobContext, JobRegistry, job
 
 CALLS: list[dict[str, Any]] = []
 FAILURES: dict[str, int] = {}
@@ -33,7 +33,7 @@ async def backend(database: Database) -> Any:
     CALLS.clear()
     FAILURES.clear()
     context = JobContext(database=database, clock=SystemClock())
-    inline = InlineBackend(lambda: context, concurrency=2)
+    inline = InlineBackend(lambda: context, JobRegistry([record, flaky]), concurrency=2)
     database.jobs = inline
     await inline.start()
     yield inline

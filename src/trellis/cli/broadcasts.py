@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from trellis.cli.common import clock_from, console, open_database, run, settings
+from trellis.cli.common import application, clock_from, console, run, settings
 
 app = typer.Typer(help="Emails: segment broadcasts.", no_args_is_help=True)
 broadcasts = typer.Typer(help="Segment broadcasts: run what is due.", no_args_is_help=True)
@@ -26,7 +26,6 @@ def run_broadcasts(
     their messages (and deliver them), and mark finished broadcasts sent; prints a summary."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from trellis.api.app import configure_mail
     from trellis.domains.broadcasts.schemas import BroadcastRunRead
     from trellis.domains.broadcasts.service import broadcast_service
     from trellis.domains.emails.schemas import DeliveryRead
@@ -36,9 +35,8 @@ def run_broadcasts(
     clock = clock_from(now)
 
     async def work() -> tuple[BroadcastRunRead, DeliveryRead | None]:
-        database = open_database(current)
-        configure_mail(current)
-        try:
+        async with application(current, clock) as trellis:
+            database = trellis.database
             with Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
@@ -60,9 +58,6 @@ def run_broadcasts(
                 summary.skipped += again.skipped
                 summary.added += again.added
                 return summary, delivered
-        finally:
-            await email_service.policy.transport.aclose()
-            await database.dispose()
 
     summary, delivered = run(work)
     console.print(

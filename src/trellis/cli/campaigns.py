@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from trellis.cli.common import clock_from, console, open_database, run, settings
+from trellis.cli.common import application, clock_from, console, run, settings
 
 app = typer.Typer(help="Campaigns: run what is due.", no_args_is_help=True)
 
@@ -18,7 +18,6 @@ def trigger(
     decisions) until nothing is, then print a summary."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from trellis.api.app import configure_engine
     from trellis.domains.campaigns.schemas import TriggerSummary
     from trellis.domains.campaigns.service import campaign_service
     from trellis.domains.emails.schemas import DeliveryRead
@@ -28,9 +27,8 @@ def trigger(
     clock = clock_from(now)
 
     async def work() -> tuple[TriggerSummary, DeliveryRead]:
-        database = open_database(current)
-        engine_http = configure_engine(current)
-        try:
+        async with application(current, clock) as trellis:
+            database = trellis.database
             with Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
@@ -56,9 +54,6 @@ def trigger(
                 progress.update(task, description="delivering queued email")
                 delivered = await email_service.deliver_due(database, now=clock.now())
                 return summary, delivered
-        finally:
-            await engine_http.aclose()
-            await database.dispose()
 
     summary, delivered = run(work)
     console.print(

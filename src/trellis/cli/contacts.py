@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from trellis.cli.common import clock_from, console, fail, open_database, run, settings
+from trellis.cli.common import application, clock_from, console, fail, run, settings
 
 if TYPE_CHECKING:
     from trellis.domains.imports.service import Tallies
@@ -104,8 +104,8 @@ def import_csv(
     )
 
     async def work() -> tuple[Tallies, float, bool]:
-        database = open_database(current)
-        try:
+        async with application(current, clock) as trellis:
+            database = trellis.database
             if owner is not None:
                 async with database.unit_of_work(read_only=True) as session:
                     user = await user_service.find_by_email(session, owner.strip().lower())
@@ -147,8 +147,6 @@ def import_csv(
                         tallies, stopped = exc.tallies, True
                         console.print(f"[bold red]error:[/] {exc}", highlight=False)
             return tallies, time.perf_counter() - started, stopped
-        finally:
-            await database.dispose()
 
     tallies, seconds, stopped = run(work)
     _report(tallies, seconds, errors_file, dry_run=dry_run)

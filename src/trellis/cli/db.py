@@ -3,7 +3,6 @@ from __future__ import annotations
 import typer
 
 from trellis.cli.common import console, run, settings
-from trellis.db import migrate
 
 app = typer.Typer(help="Database schema: apply and inspect migrations.", no_args_is_help=True)
 
@@ -11,7 +10,9 @@ app = typer.Typer(help="Database schema: apply and inspect migrations.", no_args
 @app.command()
 def upgrade(revision: str = typer.Option("head", help="Target revision.")) -> None:
     """Apply migrations up to REVISION (the latest by default)."""
-    current = settings()
+    from trellis.db import migrate
+
+    current = settings(require_database=False)
     run(lambda: migrate.upgrade(current.database_url, revision))
     console.print(f"database at {revision}: {_safe_url(current.database_url)}")
 
@@ -21,6 +22,8 @@ def downgrade(
     revision: str = typer.Argument(..., help="Target revision, e.g. -1 or base."),
 ) -> None:
     """Revert migrations down to REVISION."""
+    from trellis.db import migrate
+
     current = settings()
     run(lambda: migrate.downgrade(current.database_url, revision))
     console.print(f"database at {revision}")
@@ -29,7 +32,12 @@ def downgrade(
 @app.command()
 def current() -> None:
     """Print the revision the database is at."""
-    active = settings()
+    from trellis.db import migrate
+
+    active = settings(require_database=False)
+    if active.missing_sqlite_database() is not None:
+        typer.echo("(no database)")
+        return
     revision = run(lambda: migrate.current_revision(active.database_url))
     typer.echo(revision or "(empty database)")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from trellis.cli.common import clock_from, console, fail, open_database, run, settings
+from trellis.cli.common import application, clock_from, console, fail, run, settings
 
 
 def export_campaigns(
@@ -18,25 +18,20 @@ def export_campaigns(
     The file holds the campaigns and the segments, emails, forms, landing pages, assets, custom
     fields, stages and projects they use; no contacts and no personal data."""
     from trellis.actor import Actor
-    from trellis.api.app import configure_mail
     from trellis.domains.portability.service import portability_service
 
     current = settings()
     clock = clock_from(None)
 
     async def work() -> tuple[int, bytes]:
-        database = open_database(current)
-        # Where the assets' files are, and the signed links of pages and forms.
-        transport = configure_mail(current)
-        try:
-            async with database.unit_of_work() as session:
-                manifest, body = await portability_service.export(
-                    session, campaign_ids, actor=Actor.system("cli"), now=clock.now()
-                )
-                return sum(len(v) for v in manifest.entities.values()), body
-        finally:
-            await transport.aclose()
-            await database.dispose()
+        async with (
+            application(current, clock) as trellis,
+            trellis.database.unit_of_work() as session,
+        ):
+            manifest, body = await portability_service.export(
+                session, campaign_ids, actor=Actor.system("cli"), now=clock.now()
+            )
+            return sum(len(v) for v in manifest.entities.values()), body
 
     count, body = run(work)
     try:
@@ -65,7 +60,6 @@ def import_campaigns(
 
     One transaction; prints the analysis (--dry-run) or the result as JSON on the last line."""
     from trellis.actor import Actor
-    from trellis.api.app import configure_mail
     from trellis.domains.portability.manifest import read_archive
     from trellis.domains.portability.service import portability_service
 
@@ -90,10 +84,9 @@ def import_campaigns(
                 highlight=False,
                 markup=False,
             )
-        database = open_database(current)
-        transport = configure_mail(current)
         actor = Actor.system("cli")
-        try:
+        async with application(current, clock) as trellis:
+            database = trellis.database
             if dry_run:
                 async with database.unit_of_work(read_only=True) as session:
                     analysis = await portability_service.analyse(session, archive, actor=actor)
@@ -121,8 +114,5 @@ def import_campaigns(
                 "(unpublished)"
             )
             return result.model_dump_json()
-        finally:
-            await transport.aclose()
-            await database.dispose()
 
     typer.echo(run(work))

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import typer
 
-# Filter types other domains register (opened / clicked an email) must be known here too.
-import trellis.domains.tracking.filters  # noqa: F401
-from trellis.cli.common import clock_from, console, fail, open_database, run, settings
+from trellis.cli.common import application, clock_from, console, fail, run, settings
 
 app = typer.Typer(help="Segments: rebuild memberships.", no_args_is_help=True)
 
@@ -32,7 +30,6 @@ def update(
     clock = clock_from(now)
 
     async def work() -> list[RebuildResult]:
-        database = open_database(current)
         progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -50,17 +47,15 @@ def update(
                 )
             progress.update(tasks[result.segment_id], completed=done)
 
-        try:
+        async with application(current, clock) as trellis:
             with progress:
                 return await rebuild_segments(
-                    database,
+                    trellis.database,
                     now=clock.now(),
                     segment_ids=[segment] if segment is not None else None,
                     batch_size=batch_size,
                     progress=report,
                 )
-        finally:
-            await database.dispose()
 
     results = run(work)
     failed = [r for r in results if r.error is not None]

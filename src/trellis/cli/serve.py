@@ -22,7 +22,7 @@ def serve(
     from trellis.db import migrate
     from trellis.logging import configure_logging
 
-    current = settings()
+    current = settings(require_database=not migrate_first)
     configure_logging(
         level=current.logging.level,
         fmt=current.logging.format,

@@ -4,10 +4,7 @@ from datetime import timedelta
 
 import typer
 
-from trellis.actor import Actor
-from trellis.cli.common import clock_from, console, fail, open_database, run, settings
-from trellis.domains.users.schemas import TokenCreate
-from trellis.domains.users.service import token_service, user_service
+from trellis.cli.common import application, clock_from, console, fail, run, settings
 
 app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 
@@ -24,6 +21,10 @@ def create(
     """Create an API token; the token alone is printed on the last line."""
     from pydantic import ValidationError
 
+    from trellis.actor import Actor
+    from trellis.domains.users.schemas import TokenCreate
+    from trellis.domains.users.service import token_service, user_service
+
     current = settings()
     clock = clock_from(None)
     now = clock.now()
@@ -37,18 +38,17 @@ def create(
         fail(exc.errors()[0]["msg"])
 
     async def work() -> str:
-        database = open_database(current)
-        try:
-            async with database.unit_of_work() as session:
-                owner = await user_service.find_by_email(session, user)
-                if owner is None:
-                    fail(f"no user with the email {user}")
-                _, secret = await token_service.create(
-                    session, data=data, actor=Actor.system("cli"), now=now, for_user_id=owner.id
-                )
-                return secret
-        finally:
-            await database.dispose()
+        async with (
+            application(current, clock) as trellis,
+            trellis.database.unit_of_work() as session,
+        ):
+            owner = await user_service.find_by_email(session, user)
+            if owner is None:
+                fail(f"no user with the email {user}")
+            _, secret = await token_service.create(
+                session, data=data, actor=Actor.system("cli"), now=now, for_user_id=owner.id
+            )
+            return secret
 
     secret = run(work)
     console.print(f"token {name!r} for {user}; it is shown once:")

@@ -28,11 +28,8 @@ def worker(
     import asyncio
     import signal
 
-    from trellis.api.app import build_job_backend, build_services, configure_engine
-    from trellis.cli.common import open_database
-    from trellis.clock import SystemClock
+    from trellis import bootstrap
     from trellis.jobs.dramatiq_backend import Consumers, DramatiqBackend
-    from trellis.jobs.registry import JobContext
     from trellis.logging import configure_logging
     from trellis.runtime.services import ServiceRunner
 
@@ -46,16 +43,15 @@ def worker(
         fail("--no-scheduler leaves nothing to do without TRELLIS_JOBS__BACKEND=dramatiq")
 
     async def work() -> None:
-        database = open_database(current)
-        context = JobContext(database=database, clock=SystemClock())
-        backend = build_job_backend(current, context)
-        database.jobs = backend
-        http = configure_engine(current)
-        runner = ServiceRunner(build_services(context, current) if scheduler else [])
+        application = bootstrap.build(current)
+        backend = application.jobs
+        context = application.job_context
+        runner = ServiceRunner(application.background_services() if scheduler else [])
         consumers = None
         if isinstance(backend, DramatiqBackend):
             consumers = Consumers(
                 backend.broker,
+                application.catalogue.jobs,
                 namespace=current.jobs.namespace,
                 context=lambda: context,
                 loop=asyncio.get_running_loop(),
@@ -79,7 +75,6 @@ def worker(
                 await asyncio.to_thread(consumers.stop)
             await runner.stop()
             await backend.stop()
-            await http.aclose()
-            await database.dispose()
+            await application.aclose()
 
     asyncio.run(work())

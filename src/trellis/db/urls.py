@@ -12,3 +12,13 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(plain):
             return async_prefix + url[len(plain) :]
     return url
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of an SQLite URL (None for another database or an in-memory one)."""
+    normalised = normalise_database_url(url)
+    prefix = "sqlite+aiosqlite:///"
+    if not normalised.startswith(prefix):
+        return None
+    path = normalised[len(prefix) :].split("?", 1)[0]
+    return None if path in ("", ":memory:") else path

@@ -25,7 +25,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, ShutdownNotifications
 
 from trellis.jobs.base import PendingJob
-from trellis.jobs.registry import JobContext, get_job, registered_jobs
+from trellis.jobs.registry import JobContext, JobRegistry, JobSpec
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,15 @@ class DramatiqBackend:
     distributed = True
 
     def __init__(
-        self, broker: dramatiq.Broker, *, namespace: str, dedupe_window_s: float = 1.0
+        self,
+        broker: dramatiq.Broker,
+        jobs: JobRegistry,
+        *,
+        namespace: str,
+        dedupe_window_s: float = 1.0,
     ) -> None:
         self.broker = broker
+        self.jobs = jobs
         self.namespace = namespace
         self._dedupe_window_s = dedupe_window_s
         self._sent_at: dict[str, float] = {}
@@ -90,7 +96,7 @@ class DramatiqBackend:
     async def enqueue(self, job: PendingJob) -> None:
         if job.dedupe_key is not None and self._recently_sent(job.dedupe_key):
             return
-        spec = get_job(job.name)
+        spec = self.jobs.get(job.name)
         message: dramatiq.Message[Any] = dramatiq.Message(
             queue_name=queue_name(self.namespace, spec.queue),
             actor_name=job.name,
@@ -119,11 +125,12 @@ class DramatiqBackend:
 
 
 class Consumers:
-    """Dramatiq worker threads that run every registered job on ``loop``."""
+    """Dramatiq worker threads that run every job of the registry on ``loop``."""
 
     def __init__(
         self,
         broker: dramatiq.Broker,
+        jobs: JobRegistry,
         *,
         namespace: str,
         context: Callable[[], JobContext],
@@ -131,14 +138,14 @@ class Consumers:
         threads: int,
     ) -> None:
         self.broker = broker
-        for spec in registered_jobs().values():
+        for spec in jobs:
             declare = dramatiq.actor(
                 broker=broker,
                 actor_name=spec.name,
                 queue_name=queue_name(namespace, spec.queue),
                 max_retries=spec.max_retries,
             )
-            declare(_runner(spec.name, context, loop))
+            declare(_runner(spec, context, loop))
         self.worker = dramatiq.Worker(broker, worker_threads=threads)
 
     def start(self) -> None:
@@ -152,13 +159,13 @@ class Consumers:
 
 
 def _runner(
-    name: str, context: Callable[[], JobContext], loop: asyncio.AbstractEventLoop
+    spec: JobSpec, context: Callable[[], JobContext], loop: asyncio.AbstractEventLoop
 ) -> Callable[[dict[str, Any]], None]:
     def run(payload: dict[str, Any]) -> None:
         async def call() -> None:
-            await get_job(name).function(context(), payload)
+            await spec.function(context(), payload)
 
         asyncio.run_coroutine_threadsafe(call(), loop).result()
 
-    run.__name__ = name.replace(".", "_")
+    run.__name__ = spec.name.replace(".", "_")
     return run

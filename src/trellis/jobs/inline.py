@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 
 from trellis.jobs.base import PendingJob
-from trellis.jobs.registry import JobContext, get_job
+from trellis.jobs.registry import JobContext, JobRegistry, UnknownJob
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,15 @@ class InlineBackend:
 
     distributed = False
 
-    def __init__(self, context_factory: Callable[[], JobContext], *, concurrency: int = 4) -> None:
+    def __init__(
+        self,
+        context_factory: Callable[[], JobContext],
+        jobs: JobRegistry,
+        *,
+        concurrency: int = 4,
+    ) -> None:
         self._context_factory = context_factory
+        self._jobs = jobs
         self._concurrency = concurrency
         self._queue: asyncio.Queue[tuple[PendingJob, int]] = asyncio.Queue()
         self._waiting_keys: set[str] = set()
@@ -90,13 +97,11 @@ class InlineBackend:
             if job.dedupe_key is not None:
                 self._waiting_keys.discard(job.dedupe_key)
             try:
-                spec = get_job(job.name)
-                await spec.function(self._context_factory(), job.payload)
+                await self._jobs.get(job.name).function(self._context_factory(), job.payload)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                spec_retries = _retries_of(job.name)
-                if attempt < spec_retries:
+                if attempt < self._retries_of(job.name):
                     delay = min(2.0**attempt, 60.0)
                     log.warning(
                         "job failed; retrying",
@@ -112,9 +117,8 @@ class InlineBackend:
                 if self._is_idle():
                     self._idle.set()
 
-
-def _retries_of(name: str) -> int:
-    try:
-        return get_job(name).max_retries
-    except KeyError:
-        return 0
+    def _retries_of(self, name: str) -> int:
+        try:
+            return self._jobs.get(name).max_retries
+        except UnknownJob:
+            return 0

@@ -1,9 +1,13 @@
-"""Named jobs. A job is a plain async function of a :class:`JobContext` and a JSON payload;
-backends look it up here by name, so the same function runs inline or on a worker."""
+"""Named jobs. A job is a plain async function of a :class:`JobContext` and a JSON payload.
+
+``@job`` only describes a function; nothing is registered by importing it. The composition
+root (:mod:`trellis.bootstrap`) lists the jobs the application runs in a :class:`JobRegistry`,
+and the backends look jobs up there by name, so the same function runs inline or on a worker.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +23,8 @@ class JobContext:
 
 JobFunction = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
 
+_SPEC_ATTRIBUTE = "__trellis_job__"
+
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -28,27 +34,51 @@ class JobSpec:
     queue: str
 
 
-_JOBS: dict[str, JobSpec] = {}
-
-
 def job(
     name: str, *, max_retries: int = 3, queue: str = "default"
 ) -> Callable[[JobFunction], JobFunction]:
-    def register(function: JobFunction) -> JobFunction:
-        if name in _JOBS and _JOBS[name].function is not function:
-            raise ValueError(f"job {name!r} is registered twice")
-        _JOBS[name] = JobSpec(name, function, max_retries, queue)
+    """Describe ``function`` as the job ``name``; list it in the registry to run it."""
+
+    def describe(function: JobFunction) -> JobFunction:
+        setattr(function, _SPEC_ATTRIBUTE, JobSpec(name, function, max_retries, queue))
         return function
 
-    return register
+    return describe
 
 
-def get_job(name: str) -> JobSpec:
-    try:
-        return _JOBS[name]
-    except KeyError:
-        raise KeyError(f"unknown job {name!r}") from None
+def spec_of(function: JobFunction) -> JobSpec:
+    spec = getattr(function, _SPEC_ATTRIBUTE, None)
+    if not isinstance(spec, JobSpec):
+        raise TypeError(f"{getattr(function, '__qualname__', function)!r} is not a @job")
+    return spec
 
 
-def registered_jobs() -> dict[str, JobSpec]:
-    return dict(_JOBS)
+class UnknownJob(KeyError):
+    """A message names a job this process does not run."""
+
+
+class JobRegistry:
+    """The jobs of one application, by name."""
+
+    def __init__(self, functions: Iterable[JobFunction]) -> None:
+        self._specs: dict[str, JobSpec] = {}
+        for function in functions:
+            spec = spec_of(function)
+            if spec.name in self._specs:
+                raise ValueError(f"job {spec.name!r} is listed twice")
+            self._specs[spec.name] = spec
+
+    def get(self, name: str) -> JobSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise UnknownJob(f"unknown job {name!r}") from None
+
+    def __iter__(self) -> Iterator[JobSpec]:
+        return iter(self._specs.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)

@@ -7,13 +7,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.fixtures.api import Harness
+from trellis import bootstrap
 from trellis.actor import Actor
-from trellis.domains.projects.service import (
-    _PROJECTABLE,
-    ProjectableType,
-    project_service,
-    register_projectable,
-)
+from trellis.domains.projects.service import ProjectableType, project_service
 
 WIDGETS = {1: "Welcome series", 2: "Win-back"}
 
@@ -23,11 +19,12 @@ async def widget_names(session: AsyncSession, ids: Sequence[int]) -> dict[int, s
 
 
 @pytest.fixture
-def widgets() -> Iterator[None]:
-    """A stand-in project-able entity, as campaigns and emails will register."""
-    register_projectable(ProjectableType("widget", "Widgets", "projects", widget_names))
+def widgets(harness: Harness) -> Iterator[None]:
+    """A stand-in project-able entity, next to the application's own."""
+    widget = ProjectableType("widget", "Widgets", "projects", widget_names)
+    project_service.configure(projectables=[*bootstrap.PROJECTABLES, widget])
     yield
-    _PROJECTABLE.pop("widget", None)
+    project_service.configure(projectables=bootstrap.PROJECTABLES)
 
 
 async def audit_of(client: httpx.AsyncClient, entity_type: str, entity_id: int) -> list[dict]:

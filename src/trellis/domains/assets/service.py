@@ -39,7 +39,6 @@ from trellis.domains.projects.schemas import ProjectRef
 from trellis.domains.projects.service import (
     ProjectableType,
     project_service,
-    register_projectable,
 )
 from trellis.domains.users.service import check_version
 from trellis.errors import FieldError, NotFound, PayloadTooLarge, ValidationFailed
@@ -416,4 +415,4 @@ async def _names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
     return await AssetRepository(session).names(ids)
 
 
-register_projectable(ProjectableType("asset", "Assets", "assets", _names))
+PROJECTABLE = ProjectableType("asset", "Assets", "assets", _names)

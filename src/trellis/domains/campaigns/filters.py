@@ -1,4 +1,4 @@
-"""The segment filter "campaign membership", registered by the campaigns domain."""
+"""The segment filter "campaign membership", contributed by the campaigns domain."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from trellis.domains.segments.filters import (
     _id_item,
     _shape,
     _stored,
-    register_filter_type,
 )
 from trellis.domains.segments.schemas import Condition
 
@@ -49,4 +48,4 @@ class CampaignMembershipFilter(FilterType):
         return inside if bound.operator == "in" else ~inside
 
 
-register_filter_type(CampaignMembershipFilter())
+FILTER_TYPES = (CampaignMembershipFilter(),)

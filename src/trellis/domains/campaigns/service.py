@@ -22,7 +22,6 @@ from typing import Any, cast
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import trellis.domains.campaigns.filters  # noqa: F401  (registers the campaign filter)
 from trellis.actor import Actor, Perm
 from trellis.db.models import (
     Campaign,
@@ -58,11 +57,10 @@ from trellis.domains.campaigns.schemas import (
 )
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.contacts.schemas import ActivityItem
-from trellis.domains.contacts.service import register_merge_hook, register_timeline_source
 from trellis.domains.fields.service import field_service
 from trellis.domains.fields.types import FieldType
 from trellis.domains.notifications.service import notification_service
-from trellis.domains.projects.service import ProjectableType, project_service, register_projectable
+from trellis.domains.projects.service import ProjectableType, project_service
 from trellis.domains.segments.service import segment_service
 from trellis.domains.stages.service import stage_service
 from trellis.domains.system.service import system_service
@@ -88,6 +86,7 @@ from trellis.runtime.journal import (
     expired_leases,
 )
 from trellis.runtime.runner import LoadedCampaign, RetryPolicy, Runner, Summary
+from trellis.wiring import Slot
 
 log = logging.getLogger(__name__)
 
@@ -160,32 +159,27 @@ def _timing_json(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class CampaignService:
-    def __init__(self, registry: Registry | None = None) -> None:
-        self._registry = registry
+    registry: Slot[Registry] = Slot()
+
+    def __init__(self) -> None:
         self.http: HttpPort = _RefusingHttp()
         self._loaded: dict[tuple[str, int], LoadedCampaign] = {}
         self.policy = EnginePolicy()
 
-    @property
-    def registry(self) -> Registry:
-        if self._registry is None:
-            self._registry = Registry.default()
-        return self._registry
-
     def configure(
         self,
         *,
+        registry: Registry | None = None,
         http: HttpPort | None = None,
         policy: EnginePolicy | None = None,
-        registry: Registry | None = None,
     ) -> None:
-        """The composition root wires outside I/O and settings in."""
+        """The composition root wires the event types, outside I/O and settings in."""
+        if registry is not None:
+            self.registry = registry
         if http is not None:
             self.http = http
         if policy is not None:
             self.policy = policy
-        if registry is not None:
-            self._registry = registry
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -1948,7 +1942,7 @@ async def _campaign_names(session: AsyncSession, ids: Sequence[int]) -> dict[int
     return await CampaignRepository(session).names(ids)
 
 
-async def _timeline(
+async def contact_timeline(
     session: AsyncSession, contact_id: int, before: datetime | None, limit: int
 ) -> list[ActivityItem]:
     """Campaign entries, exits and the steps taken, on the contact's timeline (read from the
@@ -2006,12 +2000,12 @@ async def _timeline(
     return items[:limit]
 
 
-async def _merge(session: AsyncSession, winner_id: int, loser_id: int, now: datetime) -> None:
+async def merge_contacts(
+    session: AsyncSession, winner_id: int, loser_id: int, now: datetime
+) -> None:
     """The surviving contact keeps the loser's journeys where it has none of its own."""
     await CampaignRepository(session).move_contact(loser_id=loser_id, winner_id=winner_id)
 
 
 campaign_service = CampaignService()
-register_projectable(ProjectableType("campaign", "Campaigns", "campaigns", _campaign_names))
-register_timeline_source("campaigns", _timeline)
-register_merge_hook("campaigns", _merge)
+PROJECTABLE = ProjectableType("campaign", "Campaigns", "campaigns", _campaign_names)

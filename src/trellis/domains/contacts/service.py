@@ -41,28 +41,18 @@ from trellis.domains.fields.types import CORE_CONTACT_ALIASES, InvalidValue, coe
 from trellis.domains.stages.service import stage_service
 from trellis.domains.users.service import check_version, user_service
 from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed, json_pointer
+from trellis.wiring import Slot
 
 CORE_COLUMNS = tuple(sorted(CORE_CONTACT_ALIASES))
 REFERENCE_COLUMNS = ("owner_id", "stage_id")
 
-# -- extension points for other domains ----------------------------------------------------
+# -- extension points for other domains, filled by the composition root -------------------
 
+# A stream of every contact's timeline (emails sent, pages visited, ...).
 TimelineSource = Callable[[AsyncSession, int, datetime | None, int], Awaitable[list[ActivityItem]]]
+# Called as ``hook(session, winner_id, loser_id, now)`` before the loser is deleted, so a
+# domain can move its rows (memberships, logs) to the surviving contact.
 MergeHook = Callable[[AsyncSession, int, int, datetime], Awaitable[None]]
-
-_TIMELINE_SOURCES: dict[str, TimelineSource] = {}
-_MERGE_HOOKS: dict[str, MergeHook] = {}
-
-
-def register_timeline_source(name: str, source: TimelineSource) -> None:
-    """Add a stream to every contact's timeline (emails sent, pages visited, ...)."""
-    _TIMELINE_SOURCES[name] = source
-
-
-def register_merge_hook(name: str, hook: MergeHook) -> None:
-    """Called as ``hook(session, winner_id, loser_id, now)`` before the loser is deleted, so a
-    domain can move its rows (memberships, logs) to the surviving contact."""
-    _MERGE_HOOKS[name] = hook
 
 
 UpsertStatus = Literal["created", "updated", "unchanged", "failed"]
@@ -166,6 +156,18 @@ async def _existing(session: AsyncSession, kind: str, ids: Sequence[int]) -> set
 
 
 class ContactService:
+    timeline_sources: Slot[Mapping[str, TimelineSource]] = Slot()
+    merge_hooks: Slot[Mapping[str, MergeHook]] = Slot()
+
+    def configure(
+        self,
+        *,
+        timeline_sources: Mapping[str, TimelineSource],
+        merge_hooks: Mapping[str, MergeHook],
+    ) -> None:
+        self.timeline_sources = dict(timeline_sources)
+        self.merge_hooks = dict(merge_hooks)
+
     # -- reading ----------------------------------------------------------------------------
 
     async def _visible(self, actor: Actor, contact: Contact) -> None:
@@ -1110,7 +1112,7 @@ class ContactService:
         fields = dict(loser.fields)
         fields.update(winner.fields)
         points = loser.points
-        for hook in _MERGE_HOOKS.values():
+        for hook in self.merge_hooks.values():
             await hook(session, winner.id, loser.id, now)
         await repo.move_history(loser_id=loser.id, winner_id=winner.id, now=now)
         await repo.delete(loser)
@@ -1200,7 +1202,7 @@ class ContactService:
                     source_id=change.source_id,
                 )
             )
-        for source in _TIMELINE_SOURCES.values():
+        for source in self.timeline_sources.values():
             items.extend(await source(session, contact.id, before, limit))
         if before is None or contact.created_at < before:
             items.append(

@@ -36,7 +36,6 @@ from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit, diff
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.contacts.schemas import ActivityItem
-from trellis.domains.contacts.service import register_merge_hook, register_timeline_source
 from trellis.domains.emails.links import LinkSigner, links_for
 from trellis.domains.emails.render import (
     SAMPLE,
@@ -65,7 +64,6 @@ from trellis.domains.projects.schemas import ProjectRef
 from trellis.domains.projects.service import (
     ProjectableType,
     project_service,
-    register_projectable,
 )
 from trellis.domains.users.service import check_version
 from trellis.errors import FieldError, NotFound, ValidationFailed
@@ -1148,7 +1146,7 @@ async def _names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
     return await EmailRepository(session).names(ids)
 
 
-async def _timeline(
+async def contact_timeline(
     session: AsyncSession, contact_id: int, before: datetime | None, limit: int
 ) -> list[ActivityItem]:
     items = []
@@ -1180,12 +1178,10 @@ async def _timeline(
     return items
 
 
-register_projectable(ProjectableType("email", "Emails", "emails", _names))
-register_timeline_source("emails", _timeline)
+PROJECTABLE = ProjectableType("email", "Emails", "emails", _names)
 
 
-async def _merge(session: AsyncSession, winner_id: int, loser_id: int, now: datetime) -> None:
+async def merge_contacts(
+    session: AsyncSession, winner_id: int, loser_id: int, now: datetime
+) -> None:
     await EmailRepository(session).move_contact(loser_id=loser_id, winner_id=winner_id)
-
-
-register_merge_hook("emails", _merge)

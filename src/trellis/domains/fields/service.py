@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,17 +26,13 @@ from trellis.domains.fields.types import (
 )
 from trellis.domains.users.service import check_version
 from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed
+from trellis.wiring import Slot
 
 MAX_FIELDS_PER_OBJECT = 500
 
-# Other domains say here whether a field is in use (segment filters, forms, campaigns) so that
+# Other domains say whether a field is in use (segment filters, forms, campaigns) so that
 # deleting it is refused with the list of users instead of silently breaking them.
 FieldUsage = Callable[[AsyncSession, str, str], Awaitable[list[str]]]
-_USAGE_CHECKS: list[FieldUsage] = []
-
-
-def register_field_usage(check: FieldUsage) -> None:
-    _USAGE_CHECKS.append(check)
 
 
 @dataclass(frozen=True)
@@ -129,6 +125,11 @@ def core_field_reads() -> list[FieldRead]:
 
 
 class FieldService:
+    usage_checks: Slot[Sequence[FieldUsage]] = Slot()
+
+    def configure(self, *, usage_checks: Sequence[FieldUsage]) -> None:
+        self.usage_checks = tuple(usage_checks)
+
     async def catalog(self, session: AsyncSession, object_: str = "contact") -> FieldCatalog:
         specs: dict[str, FieldSpec] = {}
         if object_ == "contact":
@@ -292,7 +293,9 @@ class FieldService:
         if custom is None:
             raise NotFound(f"No custom field with id {field_id}.")
         users = [
-            u for check in _USAGE_CHECKS for u in await check(session, custom.object, custom.alias)
+            u
+            for check in self.usage_checks
+            for u in await check(session, custom.object, custom.alias)
         ]
         if users:
             raise Conflict(

@@ -19,8 +19,6 @@ from trellis.domains.segments.filters import (
     CompileContext,
     FilterType,
     ValidationContext,
-    filter_types,
-    register_filter_type,
 )
 from trellis.domains.segments.schemas import Condition
 from trellis.errors import FieldError, ValidationFailed
@@ -148,8 +146,4 @@ class FormValueFilter(FilterType):
         return not_(found) if op in ("!=", "empty") else found
 
 
-FORM_FILTER_TYPES = (FormSubmittedFilter(), FormValueFilter())
-
-for _kind in FORM_FILTER_TYPES:
-    if _kind.key not in filter_types():
-        register_filter_type(_kind)
+FILTER_TYPES = (FormSubmittedFilter(), FormValueFilter())

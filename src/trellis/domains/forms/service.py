@@ -37,14 +37,11 @@ from trellis.domains.contacts.schemas import ActivityItem
 from trellis.domains.contacts.service import (
     Prepared,
     contact_service,
-    register_merge_hook,
-    register_timeline_source,
 )
 from trellis.domains.emails.links import LinkSigner
 from trellis.domains.emails.service import email_service
 from trellis.domains.fields.service import FieldCatalog, field_service
 from trellis.domains.fields.types import CORE_CONTACT_ALIASES, InvalidValue, coerce_core
-from trellis.domains.forms import filters as _filters  # noqa: F401  (registers filter types)
 from trellis.domains.forms.repository import FormRepository
 from trellis.domains.forms.schemas import (
     ACTION_CONFIGS,
@@ -62,7 +59,6 @@ from trellis.domains.forms.schemas import (
 from trellis.domains.projects.service import (
     ProjectableType,
     project_service,
-    register_projectable,
 )
 from trellis.domains.segments.service import segment_service
 from trellis.domains.users.service import check_version, user_service
@@ -1046,7 +1042,7 @@ async def _names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
     return await FormRepository(session).names(ids)
 
 
-async def _timeline(
+async def contact_timeline(
     session: AsyncSession, contact_id: int, before: datetime | None, limit: int
 ) -> list[ActivityItem]:
     return [
@@ -1064,11 +1060,11 @@ async def _timeline(
     ]
 
 
-async def _merge(session: AsyncSession, winner_id: int, loser_id: int, now: datetime) -> None:
+async def merge_contacts(
+    session: AsyncSession, winner_id: int, loser_id: int, now: datetime
+) -> None:
     await FormRepository(session).move_submissions(winner_id, loser_id)
 
 
 form_service = FormService()
-register_projectable(ProjectableType("form", "Forms", "forms", _names))
-register_timeline_source("forms", _timeline)
-register_merge_hook("forms", _merge)
+PROJECTABLE = ProjectableType("form", "Forms", "forms", _names)

@@ -48,7 +48,6 @@ from trellis.domains.projects.schemas import ProjectRef
 from trellis.domains.projects.service import (
     ProjectableType,
     project_service,
-    register_projectable,
 )
 from trellis.domains.users.service import check_version
 from trellis.errors import FieldError, NotFound, ValidationFailed
@@ -443,4 +442,4 @@ async def _names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
     return await PageRepository(session).names(ids)
 
 
-register_projectable(ProjectableType("page", "Landing pages", "pages", _names))
+PROJECTABLE = ProjectableType("page", "Landing pages", "pages", _names)

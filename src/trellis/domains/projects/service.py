@@ -1,13 +1,13 @@
 """Projects group campaigns with their emails, pages, forms, assets and segments.
 
-Any domain opts in by registering a :class:`ProjectableType` and calling
-:meth:`ProjectService.set_entity_projects` from its create and update. Deleting a project
+Any domain opts in with a :class:`ProjectableType` (the composition root lists them) and by
+calling :meth:`ProjectService.set_entity_projects` from its create and update. Deleting a project
 removes the associations, never the entities.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ from trellis.domains.projects.schemas import (
 )
 from trellis.domains.users.service import check_version
 from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed, json_pointer
+from trellis.wiring import Slot
 
 NameLookup = Callable[[AsyncSession, Sequence[int]], Awaitable[dict[int, str]]]
 
@@ -40,22 +41,16 @@ class ProjectableType:
     names: NameLookup
 
 
-_PROJECTABLE: dict[str, ProjectableType] = {}
-
-
-def register_projectable(kind: ProjectableType) -> None:
-    _PROJECTABLE[kind.entity_type] = kind
-
-
-def projectable_types() -> dict[str, ProjectableType]:
-    return dict(_PROJECTABLE)
-
-
 def _snapshot(project: Project) -> dict[str, Any]:
     return {"name": project.name, "description": project.description}
 
 
 class ProjectService:
+    projectables: Slot[Mapping[str, ProjectableType]] = Slot()
+
+    def configure(self, *, projectables: Sequence[ProjectableType]) -> None:
+        self.projectables = {kind.entity_type: kind for kind in projectables}
+
     async def get(self, session: AsyncSession, project_id: int, *, actor: Actor) -> Project:
         project = await ProjectRepository(session).get(project_id)
         if project is None:
@@ -159,7 +154,7 @@ class ProjectService:
             current = (await repo.projects_of(link.entity_type, [link.entity_id]))[link.entity_id]
             names_before = [p.name for p in current]
             names_after = [p.name for p in current if p.id != project.id]
-            kind = _PROJECTABLE.get(link.entity_type)
+            kind = self.projectables.get(link.entity_type)
             entity_names = await kind.names(session, [link.entity_id]) if kind else {}
             await audit.record(
                 session,
@@ -195,7 +190,7 @@ class ProjectService:
             by_type.setdefault(link.entity_type, []).append(link.entity_id)
         groups = []
         for entity_type, ids in sorted(by_type.items()):
-            kind = _PROJECTABLE.get(entity_type)
+            kind = self.projectables.get(entity_type)
             if kind is None or not actor.can_view_any(kind.resource):
                 continue
             names = await kind.names(session, ids)
@@ -231,7 +226,7 @@ class ProjectService:
         The caller puts ``{"projects": {"old": before, "new": after}}`` into the entity's own
         audit entry, so that the change reads "A, B -> A, C" there.
         """
-        kind = _PROJECTABLE[entity_type]
+        kind = self.projectables[entity_type]
         repo = ProjectRepository(session)
         current = (await repo.projects_of(entity_type, [entity_id]))[entity_id]
         wanted_ids = list(dict.fromkeys(project_ids))

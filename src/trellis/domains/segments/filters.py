@@ -12,7 +12,8 @@ row (contacts without a timezone use the default one). Timezones with the same b
 one branch, so the SQL stays small.
 
 Built-in types are listed in :data:`BUILTIN_FILTER_TYPES`; other domains (behaviour filters:
-opened an email, visited a page, submitted a form) add theirs with :func:`register_filter_type`.
+opened an email, visited a page, submitted a form) export theirs, and the composition root
+(:mod:`trellis.bootstrap`) puts them all in one :class:`FilterRegistry`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import dataclasses
 import re
 import zoneinfo
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -254,6 +255,7 @@ class ValidationContext:
     """What checking a filter document needs, read once per request."""
 
     session: AsyncSession
+    types: FilterRegistry
     contact_fields: FieldCatalog
     company_fields: FieldCatalog
     segment_ids: frozenset[int]
@@ -378,17 +380,24 @@ class FilterType(ABC):
         )
 
 
-_REGISTRY: dict[str, FilterType] = {}
+class FilterRegistry:
+    """The filter types of one application, by key."""
 
+    def __init__(self, types: Iterable[FilterType]) -> None:
+        self._types: dict[str, FilterType] = {}
+        for kind in types:
+            if kind.key in self._types:
+                raise ValueError(f"filter type {kind.key!r} is listed twice")
+            self._types[kind.key] = kind
 
-def register_filter_type(kind: FilterType) -> None:
-    if kind.key in _REGISTRY and _REGISTRY[kind.key] is not kind:
-        raise ValueError(f"filter type {kind.key!r} is registered twice")
-    _REGISTRY[kind.key] = kind
+    def get(self, key: str) -> FilterType | None:
+        return self._types.get(key)
 
+    def __iter__(self) -> Iterator[FilterType]:
+        return iter(self._types.values())
 
-def filter_types() -> dict[str, FilterType]:
-    return dict(_REGISTRY)
+    def keys(self) -> list[str]:
+        return sorted(self._types)
 
 
 def _fail(pointer: str, detail: str, code: str = "invalid_value") -> ValidationFailed:
@@ -1079,9 +1088,6 @@ BUILTIN_FILTER_TYPES: tuple[FilterType, ...] = (
     _DateColumnFilter("last_active", "Date last active", Contact.last_active_at),
 )
 
-for _builtin in BUILTIN_FILTER_TYPES:
-    register_filter_type(_builtin)
-
 
 # -- whole documents -----------------------------------------------------------------------
 
@@ -1106,7 +1112,7 @@ async def _bind_group(
         if isinstance(item, FilterGroup):
             items.append(await _bind_group(ctx, item, where, errors))
             continue
-        kind = _REGISTRY.get(item.type)
+        kind = ctx.types.get(item.type)
         if kind is None:
             errors.append(
                 FieldError(

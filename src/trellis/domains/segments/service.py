@@ -22,21 +22,19 @@ from trellis.db.models import Segment
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit, diff
 from trellis.domains.contacts.schemas import ActivityItem
-from trellis.domains.contacts.service import register_merge_hook, register_timeline_source
-from trellis.domains.fields.service import field_service, register_field_usage, slugify
+from trellis.domains.fields.service import field_service, slugify
 from trellis.domains.projects.schemas import ProjectRef
 from trellis.domains.projects.service import (
     ProjectableType,
     project_service,
-    register_projectable,
 )
 from trellis.domains.segments.filters import (
     BoundGroup,
     CompileContext,
+    FilterRegistry,
     ValidationContext,
     bind_filters,
     compile_filters,
-    filter_types,
 )
 from trellis.domains.segments.repository import ContactWindow, SegmentRepository, Slice
 from trellis.domains.segments.schemas import (
@@ -55,6 +53,7 @@ from trellis.domains.users.service import check_version
 from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trellis.jobs.base import enqueue_job
 from trellis.naming import first_free
+from trellis.wiring import Slot
 
 DEFAULT_BATCH_SIZE = 100_000
 MANUAL_CHUNK = 1000
@@ -135,11 +134,17 @@ class RebuildResult:
 
 
 class SegmentService:
+    filters: Slot[FilterRegistry] = Slot()
+
+    def configure(self, *, filters: FilterRegistry) -> None:
+        self.filters = filters
+
     # -- filters ----------------------------------------------------------------------------
 
     async def validation_context(self, session: AsyncSession) -> ValidationContext:
         return ValidationContext(
             session=session,
+            types=self.filters,
             contact_fields=await field_service.catalog(session, "contact"),
             company_fields=await field_service.catalog(session, "company"),
             segment_ids=await SegmentRepository(session).ids(),
@@ -171,7 +176,7 @@ class SegmentService:
 
     def filter_types(self, *, actor: Actor) -> list[FilterTypeRead]:
         self._require_view_any(actor)
-        return [kind.describe() for kind in filter_types().values()]
+        return [kind.describe() for kind in self.filters]
 
     async def count(
         self,
@@ -708,10 +713,7 @@ async def _segment_names(session: AsyncSession, ids: Sequence[int]) -> dict[int,
     return await SegmentRepository(session).names(ids)
 
 
-register_projectable(ProjectableType("segment", "Segments", "segments", _segment_names))
-register_field_usage(segment_service.fields_in_use)
-register_timeline_source("segments", segment_service.timeline)
-register_merge_hook("segments", segment_service.merge_contacts)
+PROJECTABLE = ProjectableType("segment", "Segments", "segments", _segment_names)
 
 
 def _build_soon(segment_id: int) -> None:

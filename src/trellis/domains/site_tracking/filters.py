@@ -21,8 +21,6 @@ from trellis.domains.segments.filters import (
     CompileContext,
     FilterType,
     ValidationContext,
-    filter_types,
-    register_filter_type,
 )
 from trellis.domains.segments.schemas import Condition
 from trellis.domains.site_tracking.repository import url_hash
@@ -105,8 +103,4 @@ class VisitedUrlFilter(FilterType):
         return exists(select(hit.id).where(*tests))
 
 
-WEB_FILTER_TYPES = (VisitedUrlFilter(),)
-
-for _kind in WEB_FILTER_TYPES:
-    if _kind.key not in filter_types():
-        register_filter_type(_kind)
+FILTER_TYPES = (VisitedUrlFilter(),)

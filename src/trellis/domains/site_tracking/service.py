@@ -25,12 +25,9 @@ from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.contacts.schemas import ActivityItem
 from trellis.domains.contacts.service import (
     contact_service,
-    register_merge_hook,
-    register_timeline_source,
 )
 from trellis.domains.emails.links import LinkSigner, _b36
 from trellis.domains.landing_pages.service import page_service
-from trellis.domains.site_tracking import filters as _filters  # noqa: F401  (registers filter types)
 from trellis.domains.site_tracking.repository import WebRepository, url_hash
 from trellis.domains.site_tracking.schemas import PageHitRead
 from trellis.events.base import Behaviour
@@ -258,7 +255,7 @@ def _reads(result: Page[object]) -> Page[PageHitRead]:
     )
 
 
-async def _timeline(
+async def contact_timeline(
     session: AsyncSession, contact_id: int, before: datetime | None, limit: int
 ) -> list[ActivityItem]:
     return [
@@ -274,12 +271,12 @@ async def _timeline(
     ]
 
 
-async def _merge(session: AsyncSession, winner_id: int, loser_id: int, now: datetime) -> None:
+async def merge_contacts(
+    session: AsyncSession, winner_id: int, loser_id: int, now: datetime
+) -> None:
     await WebRepository(session).move_contact(winner_id, loser_id)
 
 
 web_service = WebService()
-register_timeline_source("web", _timeline)
-register_merge_hook("web", _merge)
 
 __all__ = ["DEVICES", "Identification", "WebHit", "WebService", "valid_visitor", "web_service"]

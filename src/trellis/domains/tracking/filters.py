@@ -16,8 +16,6 @@ from trellis.domains.segments.filters import (
     CompileContext,
     FilterType,
     ValidationContext,
-    filter_types,
-    register_filter_type,
 )
 from trellis.domains.segments.schemas import Condition
 from trellis.errors import FieldError, ValidationFailed
@@ -73,11 +71,7 @@ class _EmailBehaviourFilter(FilterType):
         return did if bound.operator == "in" else not_(did)
 
 
-EMAIL_FILTER_TYPES = (
+FILTER_TYPES = (
     _EmailBehaviourFilter("email_opened", "Opened email", "first_opened_at"),
     _EmailBehaviourFilter("email_clicked", "Clicked a link in email", "first_clicked_at"),
 )
-
-for _kind in EMAIL_FILTER_TYPES:
-    if _kind.key not in filter_types():
-        register_filter_type(_kind)

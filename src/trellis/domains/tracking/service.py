@@ -29,12 +29,9 @@ from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.contacts.schemas import ActivityItem
 from trellis.domains.contacts.service import (
     contact_service,
-    register_merge_hook,
-    register_timeline_source,
 )
 from trellis.domains.emails.links import LinkSigner
 from trellis.domains.emails.service import email_service
-from trellis.domains.tracking import filters as _filters  # noqa: F401  (registers filter types)
 from trellis.domains.tracking.dsn import MailEvent, parse_report
 from trellis.domains.tracking.repository import SendInfo, TrackingRepository
 from trellis.domains.tracking.schemas import (
@@ -503,7 +500,7 @@ def _bare_id(message_id: str | None) -> str:
 tracking_service = TrackingService()
 
 
-async def _timeline(
+async def contact_timeline(
     session: AsyncSession, contact_id: int, before: datetime | None, limit: int
 ) -> list[ActivityItem]:
     items = []
@@ -524,11 +521,7 @@ async def _timeline(
     return items
 
 
-register_timeline_source("tracking", _timeline)
-
-
-async def _merge(session: AsyncSession, winner_id: int, loser_id: int, now: datetime) -> None:
+async def merge_contacts(
+    session: AsyncSession, winner_id: int, loser_id: int, now: datetime
+) -> None:
     await TrackingRepository(session).move_contact(loser_id=loser_id, winner_id=winner_id, now=now)
-
-
-register_merge_hook("tracking", _merge)
