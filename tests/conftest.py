@@ -4,7 +4,7 @@ import os
 
 from hypothesis import settings
 
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.api"]
+pytest_plugins = ["tests.fixtures.database", "tests.fixtures.api", "tests.fixtures.cli"]
 
 # CI runs the same examples every time (a red build always means a change broke something);
 # local runs keep exploring new ones.

@@ -34,7 +34,7 @@ from trellis.domains.campaigns import tasks as campaign_tasks
 from trellis.domains.contacts.service import MergeHook, TimelineSource, contact_service
 from trellis.domains.emails import service as emails
 from trellis.domains.emails import tasks as email_tasks
-from trellis.domains.emails.links import LinkSigner
+from trellis.domains.emails.links import ClickTokens, LinkSigner
 from trellis.domains.emails.render import NoTracking
 from trellis.domains.fields.service import FieldUsage, field_service
 from trellis.domains.forms import filters as form_filters
@@ -42,15 +42,15 @@ from trellis.domains.forms import service as forms
 from trellis.domains.forms import tasks as form_tasks
 from trellis.domains.imports import tasks as import_tasks
 from trellis.domains.landing_pages import service as landing_pages
-from trellis.domains.projects.service import ProjectableType, project_service
+from trellis.domains.projects.links import ProjectableType, project_links
 from trellis.domains.segments import filters as segment_filters
 from trellis.domains.segments import service as segments
 from trellis.domains.segments import tasks as segment_tasks
 from trellis.domains.site_tracking import filters as site_tracking_filters
 from trellis.domains.site_tracking import service as site_tracking
+from trellis.domains.tracking import bounces
 from trellis.domains.tracking import filters as tracking_filters
 from trellis.domains.tracking import service as tracking
-from trellis.domains.tracking import tasks as tracking_tasks
 from trellis.domains.users import tasks as user_tasks
 from trellis.events.registry import Registry
 from trellis.jobs.base import JobBackend
@@ -216,9 +216,7 @@ class Application:
                 Service(
                     "tracking.poll_bounces",
                     interval_s=self.settings.mail.bounce_imap_interval_s,
-                    run_once=lambda: tracking_tasks.poll_bounces(
-                        context.database, context.clock, bounce
-                    ),
+                    run_once=lambda: bounces.poll_bounces(context.database, context.clock, bounce),
                 )
             )
         return services
@@ -248,6 +246,7 @@ def build(
     http = GuardedHttp(allow_private=settings.webhooks.allow_private)
     transport = _wire_channels(settings)
     _wire_engine(settings, catalogue, http)
+    _wire_ports(http)
     context = JobContext(database=database, clock=clock)
     jobs = _job_backend(settings, catalogue.jobs, context)
     database.jobs = jobs
@@ -292,7 +291,7 @@ def _wire_catalogue(catalogue: Catalogue) -> None:
     contact_service.configure(
         timeline_sources=catalogue.timeline_sources, merge_hooks=catalogue.merge_hooks
     )
-    project_service.configure(projectables=catalogue.projectables)
+    project_links.configure(projectables=catalogue.projectables)
     field_service.configure(usage_checks=catalogue.field_usages)
 
 
@@ -316,6 +315,16 @@ def _wire_engine(settings: Settings, catalogue: Catalogue, http: GuardedHttp) ->
     )
 
 
+def _wire_ports(http: GuardedHttp) -> None:
+    """The channels reach the campaigns (a higher domain) through the Journeys port."""
+    journeys = campaigns.campaign_service
+    forms.form_service.journeys = journeys
+    forms.form_service.http = http
+    assets.asset_service.journeys = journeys
+    tracking.tracking_service.journeys = journeys
+    site_tracking.web_service.journeys = journeys
+
+
 def _wire_channels(settings: Settings) -> Transport:
     """Email delivery, signed links, DKIM, the asset store and the frequency cap."""
     mail = settings.mail
@@ -325,7 +334,8 @@ def _wire_channels(settings: Settings) -> Transport:
         dkim = DkimSigner.from_file(mail.dkim_selector, mail.dkim_domain, mail.dkim_key_path)
     signer = LinkSigner(settings.secret_key(), settings.base_url)
     hook = tracking.SignedTracking(signer, max_url_length=settings.tracking.max_url_length)
-    tracking.tracking_service.configure(hook)
+    click_tokens = ClickTokens(signer, lifetime_s=settings.web.click_token_minutes * 60)
+    tracking.tracking_service.configure(hook, click_tokens)
     forms.form_service.configure(signer)
     asset_links = AssetLinks(signer)
     landing_pages.page_service.configure(asset_links)
@@ -337,9 +347,7 @@ def _wire_channels(settings: Settings) -> Transport:
             gate_link_hours=settings.assets.gate_link_hours,
         )
     )
-    site_tracking.web_service.configure(
-        signer, click_token_minutes=settings.web.click_token_minutes
-    )
+    site_tracking.web_service.configure(click_tokens)
     emails.email_service.configure(
         emails.MailPolicy(
             transport=transport,
@@ -387,12 +395,12 @@ def _job_backend(settings: Settings, jobs: JobRegistry, context: JobContext) -> 
     return InlineBackend(lambda: context, jobs, concurrency=config.inline_concurrency)
 
 
-def _bounce_mailbox(settings: Settings) -> tracking_tasks.ImapConfig | None:
+def _bounce_mailbox(settings: Settings) -> bounces.ImapConfig | None:
     """The bounce mailbox to poll, when one is configured."""
     mail = settings.mail
     if not mail.bounce_imap_host:
         return None
-    return tracking_tasks.ImapConfig(
+    return bounces.ImapConfig(
         host=mail.bounce_imap_host,
         port=mail.bounce_imap_port,
         tls=mail.bounce_imap_tls,

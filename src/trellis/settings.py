@@ -73,6 +73,11 @@ class ApiSettings(BaseModel):
     )
     max_page_size: int = Field(default=500, ge=1)
     default_page_size: int = Field(default=50, ge=1)
+    rate_limit_redis_url: str | None = Field(
+        default=None,
+        description="Redis shared by every API process for the per-address rate limits. "
+        "Unset: the jobs broker when it is Redis, else each process counts on its own.",
+    )
 
 
 class AuthSettings(BaseModel):
@@ -303,6 +308,15 @@ class Settings(BaseSettings):
         if self.auth.cookie_secure is not None:
             return self.auth.cookie_secure
         return self.base_url.startswith("https://")
+
+    def rate_limit_redis(self) -> str | None:
+        """Where the rate limits are shared, if anywhere (see ``api.rate_limit_redis_url``)."""
+        if self.api.rate_limit_redis_url:
+            return self.api.rate_limit_redis_url
+        broker = self.jobs.broker_url or ""
+        if self.jobs.backend == "dramatiq" and broker.startswith(("redis://", "rediss://")):
+            return broker
+        return None
 
     def missing_sqlite_database(self) -> Path | None:
         """The embedded database's file when it does not exist yet (None: it does, or the

@@ -14,6 +14,7 @@ from trellis.api.batching import TrackBatcher
 from trellis.api.deps import SessionDep
 from trellis.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from trellis.api.problems import install_problem_handlers, problem_response
+from trellis.api.ratelimit import Limit, RateLimiter, build_limiter
 from trellis.api.routing import API_PREFIX, include_flat, install_route_index
 from trellis.api.ui import install_ui
 from trellis.clock import Clock
@@ -38,15 +39,14 @@ from trellis.domains.notifications.endpoints import router as notifications_rout
 from trellis.domains.portability.endpoints import router as portability_router
 from trellis.domains.projects.endpoints import router as projects_router
 from trellis.domains.segments.endpoints import router as segments_router
+from trellis.domains.site_tracking import ingest as site_tracking_ingest
 from trellis.domains.site_tracking.endpoints import router as web_router
 from trellis.domains.site_tracking.public import public_router as web_public_router
-from trellis.domains.site_tracking.tasks import WebHitBuffer
 from trellis.domains.stages.endpoints import router as stages_router
 from trellis.domains.system.endpoints import router as system_router
 from trellis.domains.system.schemas import Health
 from trellis.domains.system.service import system_service
-from trellis.domains.tracking import tasks as tracking_tasks
-from trellis.domains.tracking.endpoints import RateLimiter
+from trellis.domains.tracking import ingest as tracking_ingest
 from trellis.domains.tracking.endpoints import public_router as tracking_public_router
 from trellis.domains.tracking.endpoints import router as tracking_router
 from trellis.domains.users.endpoints import router as users_router
@@ -82,6 +82,20 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
+def _rate_limiters(settings: Settings) -> dict[str, RateLimiter]:
+    """The per-address limits of the public endpoints, by name."""
+    shared = settings.rate_limit_redis()
+    return {
+        name: build_limiter(Limit(name, group.rate_per_ip, group.burst_per_ip), shared)
+        for name, group in (
+            ("web", settings.web),
+            ("tracking", settings.tracking),
+            ("forms", settings.forms),
+            ("assets", settings.assets),
+        )
+    }
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -97,17 +111,19 @@ def create_app(
     track_batcher = TrackBatcher(database, clock)
     form_batcher = SubmissionBatcher(database, clock)
     tracking = settings.tracking
-    tracking_hits = tracking_tasks.HitBuffer(
+    limits = _rate_limiters(settings)
+    interval_s = tracking.flush_interval_ms / 1000
+    tracking_hits = tracking_ingest.hit_queue(
         database,
         clock,
-        interval_s=tracking.flush_interval_ms / 1000,
+        interval_s=interval_s,
         batch_size=tracking.flush_size,
         max_buffered=tracking.max_buffered,
     )
-    web_hits = WebHitBuffer(
+    web_hits = site_tracking_ingest.hit_queue(
         database,
         clock,
-        interval_s=tracking.flush_interval_ms / 1000,
+        interval_s=interval_s,
         batch_size=tracking.flush_size,
         max_buffered=tracking.max_buffered,
     )
@@ -116,8 +132,6 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await backend.start()
         await runner.start()
-        await tracking_hits.start()
-        await web_hits.start()
         try:
             yield
         finally:
@@ -127,6 +141,8 @@ def create_app(
             await tracking_hits.stop()
             await web_hits.stop()
             await backend.stop()
+            for limiter in limits.values():
+                await limiter.aclose()
             await application.aclose()
 
     app = FastAPI(
@@ -147,12 +163,8 @@ def create_app(
     app.state.form_batcher = form_batcher
     app.state.tracking_hits = tracking_hits
     app.state.web_hits = web_hits
-    app.state.web_limiter = RateLimiter(settings.web.rate_per_ip, settings.web.burst_per_ip)
-    app.state.tracking_limiter = RateLimiter(tracking.rate_per_ip, tracking.burst_per_ip)
-    app.state.forms_limiter = RateLimiter(settings.forms.rate_per_ip, settings.forms.burst_per_ip)
-    app.state.assets_limiter = RateLimiter(
-        settings.assets.rate_per_ip, settings.assets.burst_per_ip
-    )
+    for name, limit in limits.items():
+        setattr(app.state, f"{name}_limiter", limit)
 
     install_problem_handlers(app)
     app.add_middleware(

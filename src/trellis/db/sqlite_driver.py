@@ -27,6 +27,7 @@ import contextlib
 import contextvars
 import queue
 import sqlite3
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -298,6 +299,4 @@ def connect(database: str, **kwargs: Any) -> Connection:
 def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
     """The DB-API module to give SQLAlchemy's aiosqlite dialect (``create_async_engine(...,
     module=dbapi())``)."""
-    import trellis.db.sqlite_driver as driver
-
-    return AsyncAdapt_aiosqlite_dbapi(driver, sqlite3)
+    return AsyncAdapt_aiosqlite_dbapi(sys.modules[__name__], sqlite3)

@@ -4,25 +4,16 @@ and what an accepted submission sets off (contact, actions, campaigns, decisions
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import httpx
-import pytest
 
 from tests.domains.campaigns.helpers import campaign, edge, journey, step
 from tests.domains.emails.helpers import create_email
 from tests.domains.forms.helpers import create_form, submit
 from tests.fixtures.api import Harness
-from trellis.clock import FixedClock
-from trellis.db.models import Form
-from trellis.db.session import Database
-from trellis.domains.campaigns.service import campaign_service
-from trellis.domains.contacts.service import Prepared
-from trellis.domains.forms import batching
-from trellis.domains.forms.batching import SubmissionBatcher
-from trellis.domains.forms.service import Submission, anonymise_ip
-from trellis.domains.tracking.endpoints import RateLimiter
+from trellis.api.ratelimit import LocalRateLimiter
+from trellis.domains.forms.service import anonymise_ip, form_service
 from trellis.events.base import HttpResult
 
 GOOD = {"email": "Ada@Example.com", "first_name": "Ada", "topics": ["news"], "consent": True}
@@ -162,7 +153,7 @@ async def test_too_many_requests_from_one_address(
     harness: Harness, admin: httpx.AsyncClient
 ) -> None:
     await create_form(admin)
-    harness.app.state.forms_limiter = RateLimiter(0.001, 3)
+    harness.app.state.forms_limiter = LocalRateLimiter(0.001, 3)
     async with harness.client() as public:
         codes = [
             (await submit(public, "newsletter", {**GOOD, "email": f"r{i}@example.com"})).status_code
@@ -284,7 +275,7 @@ async def test_actions_run_for_the_submitting_contact(
             calls.append(call)
             return HttpResult(status=204)
 
-    monkeypatch.setattr(campaign_service, "http", Recorder())
+    monkeypatch.setattr(form_service, "http", Recorder())
     form = await create_form(
         admin,
         actions=[
@@ -429,46 +420,3 @@ def test_the_stored_address_is_the_network_never_the_host() -> None:
     assert anonymise_ip("2001:db8:1234:5678::1") == "2001:db8:1234::"
     for bad in ("", None, "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "not an address"):
         assert anonymise_ip(bad) is None, bad
-
-
-class _Recording(SubmissionBatcher):
-    """The batcher's grouping, with the database write replaced by a record of each batch."""
-
-    def __init__(self) -> None:
-        super().__init__(cast(Database, None), FixedClock(datetime(2026, 3, 2, tzinfo=UTC)))
-        self.batches: list[int] = []
-
-    async def _write(self, batch: list[Any]) -> None:
-        self.batches.append(len(batch))
-        for pending in batch:
-            pending.settle(len(self.batches))
-
-
-def _checked() -> Submission:
-    return Submission(values={}, contact=Prepared())
-
-
-async def test_a_lone_post_is_written_at_once_and_a_steady_load_in_full_batches(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # However slow the machine, the batches below count as recent.
-    monkeypatch.setattr(batching, "RECENT_SECONDS", 3600.0)
-    batcher = _Recording()
-    form = Form(id=1)
-    assert await batcher.submit(form, _checked()) == 1
-    assert batcher.batches == [1]
-
-    # Three visitors post together; while their batch is written none of them can post again.
-    first = await asyncio.gather(*(batcher.submit(form, _checked()) for _ in range(3)))
-    assert batcher.batches == [1, 3]
-    assert first == [2, 2, 2]
-
-    # Answered, the three post again, one a little ahead of the others: the writer waits
-    # for the visitors it knows are posting instead of writing the first one alone.
-    async def later() -> int:
-        await asyncio.sleep(0)
-        return await batcher.submit(form, _checked())
-
-    again = await asyncio.gather(batcher.submit(form, _checked()), later(), later())
-    assert batcher.batches == [1, 3, 3]
-    assert again == [3, 3, 3]

@@ -9,12 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.fixtures.api import Harness
 from trellis import bootstrap
 from trellis.actor import Actor
-from trellis.domains.projects.service import ProjectableType, project_service
+from trellis.domains.projects.links import ProjectableType, project_links
 
 WIDGETS = {1: "Welcome series", 2: "Win-back"}
 
 
-async def widget_names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+async def widget_names(
+    session: AsyncSession, ids: Sequence[int], actor: Actor | None = None
+) -> dict[int, str]:
     return {i: WIDGETS[i] for i in ids if i in WIDGETS}
 
 
@@ -22,9 +24,9 @@ async def widget_names(session: AsyncSession, ids: Sequence[int]) -> dict[int, s
 def widgets(harness: Harness) -> Iterator[None]:
     """A stand-in project-able entity, next to the application's own."""
     widget = ProjectableType("widget", "Widgets", "projects", widget_names)
-    project_service.configure(projectables=[*bootstrap.PROJECTABLES, widget])
+    project_links.configure(projectables=[*bootstrap.PROJECTABLES, widget])
     yield
-    project_service.configure(projectables=bootstrap.PROJECTABLES)
+    project_links.configure(projectables=bootstrap.PROJECTABLES)
 
 
 async def audit_of(client: httpx.AsyncClient, entity_type: str, entity_id: int) -> list[dict]:
@@ -82,7 +84,7 @@ async def test_association_changes_read_old_and_new_names(
         ids[name] = (await admin.post("/api/v2/projects", json={"name": name})).json()["id"]
     actor = Actor.system("test")
     async with harness.database.unit_of_work() as session:
-        first = await project_service.set_entity_projects(
+        first = await project_links.set_entity_projects(
             session,
             entity_type="widget",
             entity_id=1,
@@ -90,7 +92,7 @@ async def test_association_changes_read_old_and_new_names(
             actor=actor,
             now=harness.clock.now(),
         )
-        second = await project_service.set_entity_projects(
+        second = await project_links.set_entity_projects(
             session,
             entity_type="widget",
             entity_id=1,
@@ -120,7 +122,7 @@ async def test_unknown_project_ids_point_at_the_item(
     project_id = (await admin.post("/api/v2/projects", json={"name": "Real"})).json()["id"]
     async with harness.database.unit_of_work() as session:
         with pytest.raises(ValidationFailed) as raised:
-            await project_service.set_entity_projects(
+            await project_links.set_entity_projects(
                 session,
                 entity_type="widget",
                 entity_id=1,
@@ -137,7 +139,7 @@ async def test_deleting_a_project_keeps_its_entities_and_logs_on_them(
     a = (await admin.post("/api/v2/projects", json={"name": "A"})).json()["id"]
     b = (await admin.post("/api/v2/projects", json={"name": "B"})).json()["id"]
     async with harness.database.unit_of_work() as session:
-        await project_service.set_entity_projects(
+        await project_links.set_entity_projects(
             session,
             entity_type="widget",
             entity_id=2,
@@ -150,7 +152,7 @@ async def test_deleting_a_project_keeps_its_entities_and_logs_on_them(
     assert entries[0]["changes"] == {"projects": {"old": ["A", "B"], "new": ["B"]}}
     assert entries[0]["entity_name"] == "Win-back"
     async with harness.database.unit_of_work() as session:
-        remaining = await project_service.projects_of(session, "widget", [2])
+        remaining = await project_links.projects_of(session, "widget", [2])
     assert [p.name for p in remaining[2]] == ["B"]
 
 

@@ -8,11 +8,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
+from tests.domains.campaigns.helpers import campaign, edge, step
+from tests.domains.emails.helpers import create_email
+from tests.domains.forms.helpers import create_form
 from tests.domains.segments.conftest import World, cond
+from tests.fixtures.api import Harness
+from tests.fixtures.cli import Cli
 from tests.fixtures.database import DatabaseUnderTest
 from trellis.cli.main import app as cli
 from trellis.clock import parse_instant
@@ -100,3 +106,75 @@ def in_world(test_database: DatabaseUnderTest, work: Callable[[World], Awaitable
             await database.dispose()
 
     return asyncio.run(run())
+
+
+async def test_every_filter_type_made_by_the_server_rebuilds_in_the_cli(
+    harness: Harness, admin: httpx.AsyncClient, cli: Cli
+) -> None:
+    """A segment of each filter type, created through the API, then rebuilt by
+    `trellis segments update` in a process of its own (as cron runs it)."""
+    await admin.post("/api/v2/fields", json={"label": "Score", "alias": "score", "type": "number"})
+    company_field = {"label": "Tier", "alias": "tier", "type": "text", "object": "company"}
+    assert (await admin.post("/api/v2/fields", json=company_field)).status_code == 201
+    stage = (await admin.post("/api/v2/stages", json={"name": "Lead"})).json()
+    email = await create_email(admin)
+    form = await create_form(admin)
+    points = step("contact.change_points", {"delta": 1})
+    journey = await campaign(admin, events=[points], edges=[edge(None, points)], publish=False)
+    person = (
+        await admin.post(
+            "/api/v2/contacts",
+            json={"email": "ada@example.com", "city": "Paris", "points": 12, "tags": ["vip"]},
+        )
+    ).json()
+    base = await admin.post(
+        "/api/v2/segments",
+        json={
+            "name": "Everyone",
+            "filters": {"match": "all", "conditions": [cond("points", ">=", 0)]},
+            "is_published": True,
+        },
+    )
+    assert base.status_code == 201, base.text
+    conditions = {
+        "field": cond("field", "=", "Paris", "city"),
+        "custom_field": cond("custom_field", ">", 5, "score"),
+        "company_field": cond("company_field", "contains", "gold", "tier"),
+        "tags": cond("tags", "has_any", ["vip"]),
+        "points": cond("points", ">=", 10),
+        "stage": cond("stage", "in", [stage["id"]]),
+        "owner": cond("owner", "not_in", [999_999]),
+        "dnc": cond("dnc", "not_on", field="email"),
+        "segment": cond("segment", "in", [base.json()["id"]]),
+        "created": cond("created", "<", "2100-01-01"),
+        "last_active": cond("last_active", "empty"),
+        "email_opened": cond("email_opened", "not_in", [email["id"]]),
+        "email_clicked": cond("email_clicked", "not_in", [email["id"]]),
+        "form_submitted": cond("form_submitted", "not_in", [form["id"]]),
+        "form_submitted_value": {
+            "type": "form_submitted_value",
+            "field": "first_name",
+            "operator": "!=",
+            "value": {"form_id": form["id"], "value": "Ada"},
+        },
+        "visited_url": cond("visited_url", "contains", "/pricing"),
+        "campaign": cond("campaign", "not_in", [journey["id"]]),
+    }
+    catalogue = (await admin.get("/api/v2/segment-filter-types")).json()
+    assert sorted(conditions) == sorted(kind["key"] for kind in catalogue)
+    for key, condition in conditions.items():
+        created = await admin.post(
+            "/api/v2/segments",
+            json={
+                "name": f"By {key}",
+                "filters": {"match": "all", "conditions": [condition]},
+                "is_published": True,
+            },
+        )
+        assert created.status_code == 201, (key, created.text)
+
+    result = cli("segments", "update")
+    assert result.exit_code == 0, result.output
+    for key in conditions:
+        assert f"'By {key}'" in result.stdout, (key, result.stdout)
+    assert person["id"]

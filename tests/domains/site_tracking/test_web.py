@@ -19,8 +19,8 @@ from tests.domains.forms.helpers import create_form, submit
 from tests.domains.tracking.helpers import message_to, path_of, send_campaign, tracked_links
 from tests.fixtures.api import Harness
 from tests.fixtures.database import DatabaseUnderTest
-from trellis.domains.site_tracking.service import web_service
-from trellis.domains.tracking.endpoints import RateLimiter
+from trellis.api.ratelimit import LocalRateLimiter
+from trellis.domains.emails.links import ClickTokens, LinkSigner
 from trellis.settings import DatabaseSettings, Settings, WebSettings
 
 SITE = "https://www.example.com"
@@ -249,7 +249,7 @@ async def test_only_allowed_origins_may_post_hits(
 async def test_hits_are_rate_limited_per_address(
     harness: Harness, admin: httpx.AsyncClient
 ) -> None:
-    harness.app.state.web_limiter = RateLimiter(0.001, 3)
+    harness.app.state.web_limiter = LocalRateLimiter(0.001, 3)
     client = harness.client()
     answers = [(await hit(client, visitor())).status_code for _ in range(6)]
     assert answers == [204] * 6
@@ -345,12 +345,13 @@ async def test_a_tracked_email_click_identifies_the_visitor(
 
 
 async def test_an_expired_click_token_is_ignored() -> None:
-    token = web_service.click_token(42, now=1_000_000)
-    assert web_service.verify_click_token(token, now=1_000_100) == 42
-    assert web_service.verify_click_token(token, now=1_000_000 + 7 * 24 * 3600) is None
-    assert web_service.verify_click_token(token.replace(".", "x", 1), now=1_000_100) is None
+    tokens = ClickTokens(LinkSigner(b"secret", "http://testserver"), lifetime_s=3600)
+    token = tokens.issue(42, now=1_000_000)
+    assert tokens.verify(token, now=1_000_100) == 42
+    assert tokens.verify(token, now=1_000_000 + 7 * 24 * 3600) is None
+    assert tokens.verify(token.replace(".", "x", 1), now=1_000_100) is None
     # Another send's id under the same signature verifies as nothing.
-    assert web_service.verify_click_token("1" + token[token.index(".") :], now=1_000_100) is None
+    assert tokens.verify("1" + token[token.index(".") :], now=1_000_100) is None
 
 
 # -- campaigns ---------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from tests.domains.campaigns.helpers import contacts
 from tests.domains.emails.helpers import create_email, sends
 from tests.domains.tracking.helpers import send_campaign
 from tests.fixtures.api import Harness
+from trellis.domains.tracking.bounces import ImapConfig, poll_bounces
 from trellis.domains.tracking.dsn import parse_report
-from trellis.domains.tracking.tasks import ImapConfig, poll_bounces
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -120,8 +120,15 @@ class Company(IdMixin, TimestampMixin, VersionedMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     domain: Mapped[str | None] = mapped_column(String(253), nullable=True)
     fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    owner_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
-    __table_args__ = (Index("ix_companies_name", "name"), Index("ix_companies_domain", "domain"))
+    __table_args__ = (
+        Index("ix_companies_name", "name"),
+        Index("ix_companies_domain", "domain"),
+        Index("ix_companies_owner_id", "owner_id"),
+    )
 
 
 class ContactCompany(Base):

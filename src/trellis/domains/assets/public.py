@@ -20,13 +20,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
 from trellis.api.deps import NowDep, SessionDep
+from trellis.api.ratelimit import RateLimiter
 from trellis.db.models import Asset, Form
 from trellis.db.session import Database
 from trellis.domains.assets.service import asset_service
 from trellis.domains.forms.batching import SubmissionBatcher
-from trellis.domains.forms.render import PAGE_TEMPLATE, render_form
-from trellis.domains.forms.service import HONEYPOT, form_service
-from trellis.domains.tracking.endpoints import RateLimiter
+from trellis.domains.forms.render import HONEYPOT, PAGE_TEMPLATE, render_form
+from trellis.domains.forms.service import form_service
 from trellis.errors import DomainError, FieldError, ValidationFailed
 
 public_router = APIRouter(prefix="/a", include_in_schema=False)
@@ -43,9 +43,9 @@ def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _limited(request: Request) -> Response | None:
+async def _limited(request: Request) -> Response | None:
     limiter: RateLimiter = request.app.state.assets_limiter
-    if limiter.allow(_ip(request) or "-"):
+    if await limiter.allow(_ip(request) or "-"):
         return None
     return Response("Too many requests.", status_code=429, headers={"Retry-After": "10"})
 
@@ -90,7 +90,7 @@ def _file(asset: Asset) -> FileResponse:
 
 @public_router.get("/{key}")
 async def download(request: Request, key: str, session: SessionDep, now: NowDep) -> Response:
-    if (limited := _limited(request)) is not None:
+    if (limited := await _limited(request)) is not None:
         return limited
     asset = await asset_service.published(session, key)
     if asset is None:
@@ -117,7 +117,7 @@ async def download(request: Request, key: str, session: SessionDep, now: NowDep)
 async def gate_submit(request: Request, key: str, now: NowDep) -> Response:
     # No request session: the submission is written by the form batcher's own transaction,
     # which an open request transaction would block on SQLite.
-    if (limited := _limited(request)) is not None:
+    if (limited := await _limited(request)) is not None:
         return limited
     database: Database = request.app.state.database
     async with database.unit_of_work(read_only=True) as reading:

@@ -7,20 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.db.base import table_of
 from trellis.db.models import Asset, AssetDownload
-from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate, text_search
-from trellis.db.projects import in_project
+from trellis.kit.repository import EntityRepository
 
 
-class AssetRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, asset_id: int) -> Asset | None:
-        return await self.session.get(Asset, asset_id)
+class AssetRepository(EntityRepository[Asset]):
+    model = Asset
+    entity_type = "asset"
+    search_columns = ("name", "filename", "slug")
+    sort_columns = ("name", "size", "created_at", "updated_at")
 
     async def by_key(self, key: str) -> Asset | None:
         """By UUID or by slug."""
@@ -33,48 +30,6 @@ class AssetRepository:
         if exclude_id is not None:
             stmt = stmt.where(Asset.id != exclude_id)
         return (await self.session.scalar(stmt.limit(1))) is not None
-
-    async def names(self, ids: Sequence[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(
-            select(Asset.id, Asset.name).where(Asset.id.in_(list(ids)))
-        )
-        return {i: n for i, n in rows.all()}
-
-    def add(self, asset: Asset) -> None:
-        self.session.add(asset)
-
-    async def delete(self, asset: Asset) -> None:
-        await self.session.delete(asset)
-
-    async def list_page(
-        self,
-        *,
-        page: PageRequest,
-        q: str | None,
-        project_id: int | None,
-        is_published: bool | None,
-    ) -> Page[Asset]:
-        stmt = select(Asset)
-        if q:
-            stmt = stmt.where(text_search(q, Asset.name, Asset.filename, Asset.slug))
-        if project_id is not None:
-            stmt = stmt.where(in_project("asset", Asset.id, project_id))
-        if is_published is not None:
-            stmt = stmt.where(Asset.is_published == is_published)
-        order = order_by_sort(
-            page.sort,
-            allowed={
-                "name": Asset.name,
-                "size": Asset.size,
-                "created_at": Asset.created_at,
-                "updated_at": Asset.updated_at,
-            },
-            default="name",
-            tiebreaker=Asset.id,
-        )
-        return await paginate(self.session, stmt, page=page, order_by=order)
 
     # -- downloads ------------------------------------------------------------------------------
 

@@ -30,20 +30,18 @@ from trellis.domains.assets.storage import (
     UnconfiguredAssetStore,
     UnsupportedFile,
 )
-from trellis.domains.audit.service import AuditAction, audit, diff
-from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.emails.links import LinkSigner
 from trellis.domains.forms.service import anonymise_ip, form_service
+from trellis.domains.projects.links import project_links
 from trellis.domains.projects.schemas import ProjectRef
-from trellis.domains.projects.service import (
-    ProjectableType,
-    project_service,
-)
-from trellis.domains.users.service import check_version
-from trellis.errors import FieldError, NotFound, PayloadTooLarge, ValidationFailed
+from trellis.errors import FieldError, PayloadTooLarge, ValidationFailed
 from trellis.events.asset import BEHAVIOUR_DOWNLOAD
 from trellis.events.base import Behaviour
+from trellis.kit.crud import AuditedCrud, EntityKind
+from trellis.kit.versions import check_version
+from trellis.ports import Journeys
+from trellis.wiring import Slot
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,22 @@ def _clean_filename(filename: str) -> str:
     return name.strip()[:255] or "download"
 
 
+ASSETS: AuditedCrud[Asset] = AuditedCrud(
+    EntityKind(
+        resource="assets",
+        entity_type="asset",
+        label="asset",
+        repository=AssetRepository,
+        snapshot=_snapshot,
+        projectable=True,
+        publishable=True,
+    )
+)
+
+
 class AssetService:
+    journeys: Slot[Journeys] = Slot()
+
     def __init__(self) -> None:
         self.policy = AssetPolicy(
             store=UnconfiguredAssetStore(),
@@ -95,23 +108,15 @@ class AssetService:
 
     # -- reading --------------------------------------------------------------------------------
 
-    @staticmethod
-    def _require_view_any(actor: Actor) -> None:
-        actor.require_view_any("assets")
-
     async def get(self, session: AsyncSession, asset_id: int, *, actor: Actor) -> Asset:
-        asset = await AssetRepository(session).get(asset_id)
-        if asset is None:
-            raise NotFound(f"No asset with id {asset_id}.")
-        actor.require_on("assets", Perm.VIEW_OWN, Perm.VIEW_OTHERS, asset.created_by_id)
-        return asset
+        return await ASSETS.get(session, asset_id, actor=actor)
 
     async def read(self, session: AsyncSession, asset: Asset) -> AssetRead:
         return (await self.read_many(session, [asset]))[0]
 
     async def read_many(self, session: AsyncSession, assets: Sequence[Asset]) -> list[AssetRead]:
         ids = [a.id for a in assets]
-        projects = await project_service.projects_of(session, "asset", ids)
+        projects = await project_links.projects_of(session, "asset", ids)
         stats = await AssetRepository(session).stats(ids)
         out = []
         for asset in assets:
@@ -132,13 +137,15 @@ class AssetService:
         project_id: int | None = None,
         is_published: bool | None = None,
     ) -> Page[Asset]:
-        self._require_view_any(actor)
-        return await AssetRepository(session).list_page(
-            page=page, q=q, project_id=project_id, is_published=is_published
+        published = Asset.is_published.is_(is_published) if is_published is not None else None
+        return await ASSETS.list_page(
+            session, actor=actor, page=page, q=q, project_id=project_id, where=[published]
         )
 
-    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
-        return set(await AssetRepository(session).names(ids))
+    async def existing_ids(
+        self, session: AsyncSession, ids: Sequence[int], *, actor: Actor | None = None
+    ) -> set[int]:
+        return await ASSETS.existing_ids(session, ids, actor=actor)
 
     async def link(
         self, session: AsyncSession, asset_id: int, *, contact_id: int | None, actor: Actor
@@ -223,35 +230,11 @@ class AssetService:
             created_at=now,
             updated_at=now,
         )
-        repo = AssetRepository(session)
-        repo.add(asset)
         try:
-            await session.flush()
+            return await ASSETS.create(session, asset, actor=actor, now=now, projects=meta.projects)
         except Exception:
             self.policy.store.delete(stored.key)
             raise
-        changes = diff({}, _snapshot(asset))
-        if meta.projects:
-            old, new = await project_service.set_entity_projects(
-                session,
-                entity_type="asset",
-                entity_id=asset.id,
-                project_ids=meta.projects,
-                actor=actor,
-                now=now,
-            )
-            changes["projects"] = {"old": old, "new": new}
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.CREATE,
-            entity_type="asset",
-            entity_id=asset.id,
-            entity_name=asset.name,
-            changes=changes,
-            now=now,
-        )
-        return asset
 
     async def update(
         self,
@@ -263,15 +246,9 @@ class AssetService:
         now: datetime,
         expected_version: int | None,
     ) -> Asset:
-        repo = AssetRepository(session)
-        asset = await repo.get(asset_id)
-        if asset is None:
-            raise NotFound(f"No asset with id {asset_id}.")
-        actor.require_on("assets", Perm.EDIT_OWN, Perm.EDIT_OTHERS, asset.created_by_id)
+        asset = await ASSETS.for_edit(session, asset_id, actor=actor)
         check_version(asset, expected_version)
         given = data.model_dump(exclude_unset=True, exclude={"projects"})
-        if given.get("is_published") is not None and given["is_published"] != asset.is_published:
-            actor.require("assets", Perm.PUBLISH)
         errors = await self._problems(
             session,
             slug=given.get("slug"),
@@ -280,63 +257,31 @@ class AssetService:
         )
         if errors:
             raise ValidationFailed("The asset cannot be saved as it is.", errors)
-        before = _snapshot(asset)
-        for name, value in given.items():
-            # slug and gate_form_id may be cleared with null; the others may not.
-            if value is not None or name in ("slug", "gate_form_id"):
-                setattr(asset, name, value)
-        changes = diff(before, _snapshot(asset))
-        if data.projects is not None:
-            old, new = await project_service.set_entity_projects(
-                session,
-                entity_type="asset",
-                entity_id=asset.id,
-                project_ids=data.projects,
-                actor=actor,
-                now=now,
-            )
-            if old != new:
-                changes["projects"] = {"old": old, "new": new}
-        if changes:
-            asset.version += 1
-            asset.updated_at = now
-            await session.flush()
-            await audit.record(
-                session,
-                actor=actor,
-                action=AuditAction.UPDATE,
-                entity_type="asset",
-                entity_id=asset.id,
-                entity_name=asset.name,
-                changes=changes,
-                now=now,
-            )
+
+        async def apply(asset: Asset) -> None:
+            for name, value in given.items():
+                # slug and gate_form_id may be cleared with null; the others may not.
+                if value is not None or name in ("slug", "gate_form_id"):
+                    setattr(asset, name, value)
+
+        await ASSETS.update(
+            session,
+            asset,
+            actor=actor,
+            now=now,
+            expected_version=expected_version,
+            apply=apply,
+            projects=data.projects,
+        )
         return asset
 
     async def delete(
         self, session: AsyncSession, asset_id: int, *, actor: Actor, now: datetime
     ) -> str:
         """Delete the row; returns the storage key, for the caller to remove after commit."""
-        repo = AssetRepository(session)
-        asset = await repo.get(asset_id)
-        if asset is None:
-            raise NotFound(f"No asset with id {asset_id}.")
-        actor.require_on("assets", Perm.DELETE_OWN, Perm.DELETE_OTHERS, asset.created_by_id)
-        snapshot = _snapshot(asset)
+        asset = await ASSETS.for_delete(session, asset_id, actor=actor)
         key = asset.storage_key
-        await project_service.forget_entity(session, entity_type="asset", entity_id=asset.id)
-        await repo.delete(asset)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.DELETE,
-            entity_type="asset",
-            entity_id=asset_id,
-            entity_name=snapshot["name"],
-            changes=diff(snapshot, {}),
-            now=now,
-        )
+        await ASSETS.delete(session, asset, actor=actor, now=now)
         return key
 
     def remove_file(self, key: str) -> None:
@@ -392,7 +337,7 @@ class AssetService:
         if contact_id is None:
             return
         await contact_bulk_service.touch_activity(session, contact_ids=[contact_id], now=now)
-        await campaign_service.offer_many(
+        await self.journeys.offer_many(
             session,
             offers=[
                 (
@@ -411,8 +356,4 @@ class AssetService:
 asset_service = AssetService()
 
 
-async def _names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
-    return await AssetRepository(session).names(ids)
-
-
-PROJECTABLE = ProjectableType("asset", "Assets", "assets", _names)
+PROJECTABLE = ASSETS.projectable("Assets")

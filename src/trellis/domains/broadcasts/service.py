@@ -46,9 +46,9 @@ from trellis.domains.broadcasts.schemas import (
 )
 from trellis.domains.emails.service import email_service
 from trellis.domains.segments.service import segment_service
-from trellis.domains.users.service import check_version
 from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trellis.events.base import EmailRequest
+from trellis.kit.versions import check_version
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.db.base import table_of
@@ -27,7 +26,7 @@ from trellis.db.models import (
     SegmentMembershipChange,
 )
 from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate
-from trellis.db.projects import in_project
+from trellis.kit.repository import EntityRepository
 
 CHUNK = 20000
 
@@ -36,58 +35,12 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-class CampaignRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class CampaignRepository(EntityRepository[Campaign]):
+    model = Campaign
+    entity_type = "campaign"
+    default_sort = "-updated_at"
 
     # -- campaigns ------------------------------------------------------------------------
-
-    async def get(self, campaign_id: int) -> Campaign | None:
-        return await self.session.get(Campaign, campaign_id)
-
-    async def lock(self, campaign_id: int) -> Campaign | None:
-        """The campaign row, locked for the rest of the transaction on PostgreSQL."""
-        stmt = select(Campaign).where(Campaign.id == campaign_id)
-        if self.session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        return await self.session.scalar(stmt)
-
-    async def existing_ids(self, ids: Sequence[int]) -> set[int]:
-        if not ids:
-            return set()
-        return set(
-            (await self.session.scalars(select(Campaign.id).where(Campaign.id.in_(ids)))).all()
-        )
-
-    async def names(self, ids: Sequence[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(
-            select(Campaign.id, Campaign.name).where(Campaign.id.in_(ids))
-        )
-        return {cid: name for cid, name in rows.all()}
-
-    async def list_page(
-        self, *, page: PageRequest, q: str | None, project_id: int | None, published: bool | None
-    ) -> Page[Campaign]:
-        stmt = select(Campaign)
-        if q:
-            stmt = stmt.where(func.lower(Campaign.name).like(f"%{q.strip().lower()}%"))
-        if project_id is not None:
-            stmt = stmt.where(in_project("campaign", Campaign.id, project_id))
-        if published is not None:
-            stmt = stmt.where(Campaign.is_published == published)
-        order = order_by_sort(
-            page.sort,
-            allowed={
-                "name": Campaign.name,
-                "created_at": Campaign.created_at,
-                "updated_at": Campaign.updated_at,
-            },
-            default="-updated_at",
-            tiebreaker=Campaign.id,
-        )
-        return await paginate(self.session, stmt, page=page, order_by=order)
 
     async def published(
         self, *, now: datetime, campaign_ids: Sequence[int] | None = None
@@ -102,6 +55,7 @@ class CampaignRepository:
         return list((await self.session.scalars(stmt.order_by(Campaign.id))).all())
 
     def add(self, item: Any) -> None:
+        """A campaign, or one of its steps, sources or publication periods."""
         self.session.add(item)
 
     async def delete(self, campaign: Campaign) -> None:

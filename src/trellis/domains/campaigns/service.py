@@ -17,7 +17,7 @@ import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,8 +30,9 @@ from trellis.db.models import (
     CampaignSource,
 )
 from trellis.db.pagination import Page, PageRequest
-from trellis.domains.audit.service import AuditAction, audit, diff
-from trellis.domains.campaigns.ports import build_ports
+from trellis.domains.assets.service import asset_service
+from trellis.domains.audit.service import AuditAction, audit
+from trellis.domains.campaigns.ports import build_ports, resolve_field_types
 from trellis.domains.campaigns.repository import CampaignRepository
 from trellis.domains.campaigns.schemas import (
     CampaignRead,
@@ -39,6 +40,7 @@ from trellis.domains.campaigns.schemas import (
     CampaignSummary,
     CampaignWrite,
     CurrentStep,
+    DeletedStepChoice,
     EdgeDoc,
     EventRead,
     EventStatsRead,
@@ -55,16 +57,20 @@ from trellis.domains.campaigns.schemas import (
     TrackResult,
     TriggerSummary,
 )
+from trellis.domains.companies.service import company_service
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.contacts.schemas import ActivityItem
+from trellis.domains.emails.service import email_service
 from trellis.domains.fields.service import field_service
 from trellis.domains.fields.types import FieldType
+from trellis.domains.forms.service import form_service
+from trellis.domains.landing_pages.service import page_service
 from trellis.domains.notifications.service import notification_service
-from trellis.domains.projects.service import ProjectableType, project_service
+from trellis.domains.projects.links import project_links
 from trellis.domains.segments.service import segment_service
 from trellis.domains.stages.service import stage_service
 from trellis.domains.system.service import system_service
-from trellis.domains.users.service import check_version, user_service
+from trellis.domains.users.service import user_service
 from trellis.engine.graph import Graph, Kind, Node, Problem, TypeInfo, validate
 from trellis.engine.timing import Mode, Timing, Unit, describe
 from trellis.errors import (
@@ -78,12 +84,16 @@ from trellis.errors import (
 from trellis.events.base import Behaviour, HttpPort, HttpResult
 from trellis.events.registry import Registry
 from trellis.jobs.base import enqueue_job
+from trellis.kit.crud import AuditedCrud, EntityKind
+from trellis.kit.versions import check_version
 from trellis.runtime.journal import (
     Status,
     cancel_open_steps,
     claim_due,
     due_batches,
     expired_leases,
+    finished_without_next,
+    revive_dead,
 )
 from trellis.runtime.runner import LoadedCampaign, RetryPolicy, Runner, Summary
 from trellis.wiring import Slot
@@ -156,6 +166,42 @@ def _timing_json(doc: Mapping[str, Any]) -> dict[str, Any]:
             value = doc["at_hour"]
             stored["at_hour"] = value.strftime("%H:%M") if isinstance(value, time) else value
     return stored
+
+
+class _ExistingIds(Protocol):
+    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]: ...
+
+
+# The services that answer "do these exist?" for the kinds of entity steps refer to.
+_REFERENCED: Mapping[str, _ExistingIds] = {
+    "user": user_service,
+    "stage": stage_service,
+    "company": company_service,
+    "email": email_service,
+    "form": form_service,
+    "page": page_service,
+    "asset": asset_service,
+}
+
+
+async def _audited_snapshot(session: AsyncSession, campaign: Campaign) -> dict[str, Any]:
+    """Settings, sources and steps, as the audit log compares them (projects apart)."""
+    snapshot = campaign_service.snapshot(await campaign_service.read(session, campaign))
+    snapshot.pop("projects", None)
+    return snapshot
+
+
+CAMPAIGNS: AuditedCrud[Campaign] = AuditedCrud(
+    EntityKind(
+        resource="campaigns",
+        entity_type="campaign",
+        label="campaign",
+        repository=CampaignRepository,
+        snapshot=lambda campaign: {},
+        read_snapshot=_audited_snapshot,
+        projectable=True,
+    )
+)
 
 
 class CampaignService:
@@ -255,17 +301,13 @@ class CampaignService:
     # -- reading ------------------------------------------------------------------------------
 
     async def get(self, session: AsyncSession, campaign_id: int, *, actor: Actor) -> Campaign:
-        campaign = await CampaignRepository(session).get(campaign_id)
-        if campaign is None:
-            raise NotFound(f"No campaign with id {campaign_id}.")
-        actor.require_on("campaigns", Perm.VIEW_OWN, Perm.VIEW_OTHERS, campaign.created_by_id)
-        return campaign
+        return await CAMPAIGNS.get(session, campaign_id, actor=actor)
 
     async def read(self, session: AsyncSession, campaign: Campaign) -> CampaignRead:
         repo = CampaignRepository(session)
         events = await repo.events(campaign.id)
         by_id = {e.id: e for e in events}
-        projects = (await project_service.projects_of(session, "campaign", [campaign.id]))[
+        projects = (await project_links.projects_of(session, "campaign", [campaign.id]))[
             campaign.id
         ]
         read = CampaignRead.model_validate(campaign)
@@ -316,12 +358,18 @@ class CampaignService:
         project_id: int | None,
         published: bool | None,
     ) -> Page[CampaignSummary]:
-        actor.require_view_any("campaigns")
         repo = CampaignRepository(session)
-        result = await repo.list_page(page=page, q=q, project_id=project_id, published=published)
+        result = await CAMPAIGNS.list_page(
+            session,
+            actor=actor,
+            page=page,
+            q=q,
+            project_id=project_id,
+            where=[Campaign.is_published.is_(published) if published is not None else None],
+        )
         ids = [c.id for c in result.items]
         counts = await repo.member_counts(ids)
-        projects = await project_service.projects_of(session, "campaign", ids)
+        projects = await project_links.projects_of(session, "campaign", ids)
         items = [
             CampaignSummary(
                 id=c.id,
@@ -477,8 +525,6 @@ class CampaignService:
         base = f"/events/{index}/config"
         if event_type.to_filter is not None:
             catalog = await field_service.catalog(session)
-            from trellis.domains.campaigns.ports import resolve_field_types
-
             document = resolve_field_types(event_type.to_filter(config), catalog.get)
             try:
                 await segment_service.bind(session, document, pointer=base)
@@ -504,38 +550,17 @@ class CampaignService:
         return errors
 
     async def _existing(self, session: AsyncSession, kind: str, ids: Sequence[int]) -> set[int]:
-        if kind == "segment":
-            return await CampaignRepository(session).existing_segments(ids)
-        if kind == "user":
-            return await user_service.existing_ids(session, ids)
-        if kind == "stage":
-            return await stage_service.existing_ids(session, ids)
-        if kind == "campaign":
-            return await CampaignRepository(session).existing_ids(ids)
-        if kind == "company":
-            from trellis.domains.companies.service import company_service
+        if kind in ("segment", "campaign"):
+            repo = CampaignRepository(session)
+            found = repo.existing_segments if kind == "segment" else repo.existing_ids
+            return await found(ids)
+        service = _REFERENCED.get(kind)
+        return await service.existing_ids(session, ids) if service is not None else set(ids)
 
-            return await company_service.existing_ids(session, ids)
-        if kind == "email":
-            from trellis.domains.emails.service import email_service
-
-            return await email_service.existing_ids(session, ids)
-        if kind == "form":
-            from trellis.domains.forms.service import form_service
-
-            return await form_service.existing_ids(session, ids)
-        if kind == "page":
-            from trellis.domains.landing_pages.service import page_service
-
-            return await page_service.existing_ids(session, ids)
-        if kind == "asset":
-            from trellis.domains.assets.service import asset_service
-
-            return await asset_service.existing_ids(session, ids)
-        return set(ids)
-
-    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
-        return await CampaignRepository(session).existing_ids(ids)
+    async def existing_ids(
+        self, session: AsyncSession, ids: Sequence[int], *, actor: Actor | None = None
+    ) -> set[int]:
+        return await CAMPAIGNS.existing_ids(session, ids, actor=actor)
 
     async def _timing_problems(
         self, session: AsyncSession, index: int, timing: Mapping[str, Any]
@@ -572,8 +597,6 @@ class CampaignService:
                 )
         form_ids = [s.id for s in sources if s.kind == "form"]
         if form_ids:
-            from trellis.domains.forms.service import form_service
-
             known_forms = await form_service.existing_ids(session, form_ids)
             for index, source in enumerate(sources):
                 if source.kind == "form" and source.id not in known_forms:
@@ -591,7 +614,7 @@ class CampaignService:
 
     # -- saving -------------------------------------------------------------------------------
 
-    def _snapshot(self, read: CampaignRead) -> dict[str, Any]:
+    def snapshot(self, read: CampaignRead) -> dict[str, Any]:
         """What the audit log compares: settings, sources, and steps keyed by their key."""
         events = {e.key: e for e in read.events}
         parents = {edge.target: edge for edge in read.edges}
@@ -641,34 +664,19 @@ class CampaignService:
             created_at=now,
             updated_at=now,
         )
-        repo = CampaignRepository(session)
-        repo.add(campaign)
-        await session.flush()
-        await self._write_graph(session, campaign, data, now=now, existing={})
-        await self._write_sources(session, campaign, data.sources)
-        before, after = await project_service.set_entity_projects(
+
+        async def write_steps(campaign: Campaign) -> None:
+            await self._write_graph(session, campaign, data, now=now, existing={})
+            await self._write_sources(session, campaign, data.sources)
+
+        return await CAMPAIGNS.create(
             session,
-            entity_type="campaign",
-            entity_id=campaign.id,
-            project_ids=data.projects,
+            campaign,
             actor=actor,
             now=now,
+            projects=data.projects,
+            after_insert=write_steps,
         )
-        read = await self.read(session, campaign)
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.CREATE,
-            entity_type="campaign",
-            entity_id=campaign.id,
-            entity_name=campaign.name,
-            changes={
-                **diff({}, {k: v for k, v in self._snapshot(read).items() if k != "projects"}),
-                "projects": {"old": before, "new": after},
-            },
-            now=now,
-        )
-        return campaign
 
     async def _write_graph(
         self,
@@ -736,13 +744,9 @@ class CampaignService:
         expected_version: int | None,
     ) -> Campaign:
         repo = CampaignRepository(session)
-        campaign = await repo.lock(campaign_id)
-        if campaign is None:
-            raise NotFound(f"No campaign with id {campaign_id}.")
-        actor.require_on("campaigns", Perm.EDIT_OWN, Perm.EDIT_OTHERS, campaign.created_by_id)
+        campaign = await CAMPAIGNS.for_edit(session, campaign_id, actor=actor, lock=True)
         check_version(campaign, expected_version)
         await self.validate(session, data)
-        before = self._snapshot(await self.read(session, campaign))
         existing = {e.uuid: e for e in await repo.events(campaign.id)}
         keys = {e.key for e in data.events}
         for event in data.events:
@@ -781,84 +785,74 @@ class CampaignService:
                     "Redirect to a step that stays.",
                     [FieldError(f"/on_delete/{key}/redirect_to", "No such step.", "not_found")],
                 )
-        for attribute in (
-            "name",
-            "description",
-            "publish_up",
-            "publish_down",
-            "allow_restart",
-            "reactivation",
-            "exit_on_source_leave",
-            "default_timezone",
-            "canvas",
-        ):
-            setattr(campaign, attribute, getattr(data, attribute))
-        created = await self._write_graph(session, campaign, data, now=now, existing=existing)
-        await self._write_sources(session, campaign, data.sources)
-        # The graph just changed under the same version: build it, do not take the cached one.
-        loaded = await self._build(session, campaign)
-        runner = self.runner(session, loaded, now)
-        for row in removed:
-            decided = data.on_delete.get(row.uuid)
-            steps = await repo.open_steps(row.id)
-            if steps:
-                contacts = [c for c, _ in steps]
-                await cancel_open_steps(
-                    session,
-                    campaign_id=campaign.id,
-                    contact_ids=contacts,
-                    now=now,
-                    reason="step deleted",
-                    stats=runner.stats,
-                    event_ids=[row.id],
-                )
-                if decided is not None and decided.redirect_to is not None:
-                    row.redirect_to_id = loaded.ids[decided.redirect_to]
-                    await runner.jump(decided.redirect_to, dict(steps))
-            row.deleted_at = now
-            row.parent_id = None
-        await session.flush()
-        if campaign.is_published and created:
-            await self._resume_stuck(session, runner, created)
-        await runner.flush()
-        before_projects, after_projects = await project_service.set_entity_projects(
+
+        async def apply(campaign: Campaign) -> None:
+            for attribute in (
+                "name",
+                "description",
+                "publish_up",
+                "publish_down",
+                "allow_restart",
+                "reactivation",
+                "exit_on_source_leave",
+                "default_timezone",
+                "canvas",
+            ):
+                setattr(campaign, attribute, getattr(data, attribute))
+            created = await self._write_graph(session, campaign, data, now=now, existing=existing)
+            await self._write_sources(session, campaign, data.sources)
+            # The graph just changed under the same version: build it, not the cached one.
+            loaded = await self._build(session, campaign)
+            runner = self.runner(session, loaded, now)
+            for row in removed:
+                await self._retire_step(session, runner, row, data.on_delete.get(row.uuid), now)
+            await session.flush()
+            if campaign.is_published and created:
+                await self._resume_stuck(session, runner, created)
+            await runner.flush()
+
+        await CAMPAIGNS.update(
             session,
-            entity_type="campaign",
-            entity_id=campaign.id,
-            project_ids=data.projects,
+            campaign,
             actor=actor,
             now=now,
+            expected_version=None,
+            apply=apply,
+            projects=data.projects,
         )
-        after = self._snapshot(await self.read(session, campaign))
-        changes = diff(
-            {k: v for k, v in before.items() if k != "projects"},
-            {k: v for k, v in after.items() if k != "projects"},
-        )
-        if before_projects != after_projects:
-            changes["projects"] = {"old": before_projects, "new": after_projects}
-        if changes:
-            campaign.version += 1
-            campaign.updated_at = now
-            await session.flush()
-            await audit.record(
-                session,
-                actor=actor,
-                action=AuditAction.UPDATE,
-                entity_type="campaign",
-                entity_id=campaign.id,
-                entity_name=campaign.name,
-                changes=changes,
-                now=now,
-            )
         return campaign
+
+    async def _retire_step(
+        self,
+        session: AsyncSession,
+        runner: Runner,
+        row: CampaignEvent,
+        decided: DeletedStepChoice | None,
+        now: datetime,
+    ) -> None:
+        """A step removed by an edit: the contacts waiting there are cancelled or moved on."""
+        steps = await CampaignRepository(session).open_steps(row.id)
+        if steps:
+            await cancel_open_steps(
+                session,
+                campaign_id=runner.campaign.id,
+                contact_ids=[c for c, _ in steps],
+                now=now,
+                reason="step deleted",
+                stats=runner.stats,
+                event_ids=[row.id],
+            )
+            if decided is not None and decided.redirect_to is not None:
+                row.redirect_to_id = runner.campaign.ids[decided.redirect_to]
+                await runner.jump(decided.redirect_to, dict(steps))
+        row.deleted_at = now
+        row.parent_id = None
 
     async def _resume_stuck(
         self, session: AsyncSession, runner: Runner, created: Sequence[CampaignEvent]
     ) -> None:
         """Steps added to a live campaign after a step contacts already finished: contacts whose
         journey ended there continue into the new step (Mautic's resume-stuck, done at once)."""
-        from trellis.runtime.journal import finished_without_next
-
         for row in created:
             if row.parent_id is None:
                 continue
@@ -878,25 +872,8 @@ class CampaignService:
     async def delete(
         self, session: AsyncSession, campaign_id: int, *, actor: Actor, now: datetime
     ) -> None:
-        repo = CampaignRepository(session)
-        campaign = await repo.get(campaign_id)
-        if campaign is None:
-            raise NotFound(f"No campaign with id {campaign_id}.")
-        actor.require_on("campaigns", Perm.DELETE_OWN, Perm.DELETE_OTHERS, campaign.created_by_id)
-        name = campaign.name
-        await project_service.forget_entity(session, entity_type="campaign", entity_id=campaign.id)
-        await repo.delete(campaign)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.DELETE,
-            entity_type="campaign",
-            entity_id=campaign_id,
-            entity_name=name,
-            changes={},
-            now=now,
-        )
+        campaign = await CAMPAIGNS.for_delete(session, campaign_id, actor=actor)
+        await CAMPAIGNS.delete(session, campaign, actor=actor, now=now)
 
     async def clone(
         self, session: AsyncSession, campaign_id: int, *, actor: Actor, now: datetime
@@ -959,9 +936,7 @@ class CampaignService:
         now: datetime,
     ) -> Campaign:
         repo = CampaignRepository(session)
-        campaign = await repo.lock(campaign_id)
-        if campaign is None:
-            raise NotFound(f"No campaign with id {campaign_id}.")
+        campaign = await CAMPAIGNS.get(session, campaign_id, actor=actor, lock=True)
         actor.require("campaigns", Perm.PUBLISH)
         if campaign.is_published == published:
             return campaign
@@ -981,18 +956,13 @@ class CampaignService:
             period = await repo.open_period(campaign.id)
             if period is not None:
                 period.ended_at = now
-        campaign.version += 1
-        campaign.updated_at = now
-        await session.flush()
-        await audit.record(
+        await CAMPAIGNS.touch(
             session,
+            campaign,
+            {"is_published": {"old": not published, "new": published}},
             actor=actor,
-            action=AuditAction.PUBLISH if published else AuditAction.UNPUBLISH,
-            entity_type="campaign",
-            entity_id=campaign.id,
-            entity_name=campaign.name,
-            changes={"is_published": {"old": not published, "new": published}},
             now=now,
+            action=AuditAction.PUBLISH if published else AuditAction.UNPUBLISH,
         )
         return campaign
 
@@ -1376,8 +1346,6 @@ class CampaignService:
         """Put every dead step of a campaign back in the schedule."""
         campaign = await self.get(session, campaign_id, actor=actor)
         actor.require_on("campaigns", Perm.EDIT_OWN, Perm.EDIT_OTHERS, campaign.created_by_id)
-        from trellis.runtime.journal import revive_dead
-
         runner = self.runner(session, await self.load(session, campaign), now)
         revived = await revive_dead(session, campaign_id=campaign.id, now=now, stats=runner.stats)
         await runner.flush()
@@ -1938,10 +1906,6 @@ def _shorter_than(timing: Timing, delay: timedelta) -> bool:
     return timing.amount * seconds < delay.total_seconds()
 
 
-async def _campaign_names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
-    return await CampaignRepository(session).names(ids)
-
-
 async def contact_timeline(
     session: AsyncSession, contact_id: int, before: datetime | None, limit: int
 ) -> list[ActivityItem]:
@@ -2008,4 +1972,4 @@ async def merge_contacts(
 
 
 campaign_service = CampaignService()
-PROJECTABLE = ProjectableType("campaign", "Campaigns", "campaigns", _campaign_names)
+PROJECTABLE = CAMPAIGNS.projectable("Campaigns")

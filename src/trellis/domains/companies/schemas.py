@@ -20,6 +20,7 @@ class CompanyRead(BaseModel):
     name: str
     domain: str | None
     fields: dict[str, Any]
+    owner_id: int | None = None
     contacts: int = 0
     created_at: datetime
     updated_at: datetime
@@ -30,9 +31,15 @@ class CompanyCreate(InputModel):
     name: CompanyName
     domain: Domain | None = None
     fields: Annotated[dict[str, Any], Field(max_length=500)] = Field(default_factory=dict)
+    owner_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="The user who owns the company. Default: whoever creates it.",
+    )
 
 
 class CompanyUpdate(InputModel):
     name: CompanyName | None = None
     domain: Domain | None = None
     fields: Annotated[dict[str, Any], Field(max_length=500)] | None = None
+    owner_id: int | None = Field(default=None, ge=1)

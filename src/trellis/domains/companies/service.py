@@ -1,4 +1,4 @@
-"""Companies: organisations contacts work for, with custom company fields."""
+"""Companies: organisations contacts work for, with custom company fields and an owner."""
 
 from __future__ import annotations
 
@@ -11,24 +11,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trellis.actor import Actor, Perm
 from trellis.db.models import Company
 from trellis.db.pagination import Page, PageRequest
-from trellis.domains.audit.service import AuditAction, audit, diff
 from trellis.domains.companies.repository import CompanyRepository
 from trellis.domains.companies.schemas import CompanyCreate, CompanyRead, CompanyUpdate
 from trellis.domains.fields.service import field_service
 from trellis.domains.fields.types import InvalidValue
-from trellis.domains.users.service import check_version
-from trellis.errors import FieldError, NotFound, ValidationFailed, json_pointer
+from trellis.domains.users.service import user_service
+from trellis.errors import FieldError, ValidationFailed, json_pointer
+from trellis.kit.crud import AuditedCrud, EntityKind
 
 
 def _snapshot(company: Company) -> dict[str, Any]:
     return {
         "name": company.name,
         "domain": company.domain,
+        "owner_id": company.owner_id,
         **{f"fields.{k}": v for k, v in sorted(company.fields.items())},
     }
 
 
+COMPANIES: AuditedCrud[Company] = AuditedCrud(
+    EntityKind(
+        resource="companies",
+        entity_type="company",
+        label="company",
+        repository=CompanyRepository,
+        snapshot=_snapshot,
+        owner="owner_id",
+    )
+)
+
+
 class CompanyService:
+    crud = COMPANIES
+
     async def _fields(self, session: AsyncSession, values: Mapping[str, Any]) -> dict[str, Any]:
         catalog = await field_service.catalog(session, "company")
         cleaned: dict[str, Any] = {}
@@ -52,8 +67,20 @@ class CompanyService:
             raise ValidationFailed("Some fields are invalid.", errors)
         return cleaned
 
-    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
-        return await CompanyRepository(session).existing_ids(ids)
+    async def _owner(self, session: AsyncSession, owner_id: int, actor: Actor) -> int:
+        """A company given to someone else is a change to others' data."""
+        if owner_id != actor.user_id:
+            actor.require("companies", Perm.EDIT_OTHERS)
+        if not await user_service.existing_ids(session, [owner_id]):
+            raise ValidationFailed(
+                "The owner does not exist.", [FieldError("/owner_id", "No such user.", "not_found")]
+            )
+        return owner_id
+
+    async def existing_ids(
+        self, session: AsyncSession, ids: Sequence[int], *, actor: Actor | None = None
+    ) -> set[int]:
+        return await self.crud.existing_ids(session, ids, actor=actor)
 
     async def read_many(self, session: AsyncSession, companies: list[Company]) -> list[CompanyRead]:
         counts = await CompanyRepository(session).contact_counts([c.id for c in companies])
@@ -67,8 +94,7 @@ class CompanyService:
     async def list_page(
         self, session: AsyncSession, *, actor: Actor, page: PageRequest, q: str | None
     ) -> Page[CompanyRead]:
-        actor.require_view_any("companies")
-        result = await CompanyRepository(session).list_page(page=page, q=q)
+        result = await self.crud.list_page(session, actor=actor, page=page, q=q)
         return Page(
             items=await self.read_many(session, list(result.items)),
             total=result.total,
@@ -77,11 +103,7 @@ class CompanyService:
         )
 
     async def get(self, session: AsyncSession, company_id: int, *, actor: Actor) -> Company:
-        company = await CompanyRepository(session).get(company_id)
-        if company is None:
-            raise NotFound(f"No company with id {company_id}.")
-        actor.require_view_any("companies")
-        return company
+        return await self.crud.get(session, company_id, actor=actor)
 
     async def create(
         self, session: AsyncSession, *, data: CompanyCreate, actor: Actor, now: datetime
@@ -90,27 +112,18 @@ class CompanyService:
         fields = {
             k: v for k, v in (await self._fields(session, data.fields)).items() if v is not None
         }
+        owner_id = actor.user_id
+        if data.owner_id is not None:
+            owner_id = await self._owner(session, data.owner_id, actor)
         company = Company(
             name=data.name,
             domain=(data.domain or None) and data.domain.lower(),
             fields=fields,
+            owner_id=owner_id,
             created_at=now,
             updated_at=now,
         )
-        repo = CompanyRepository(session)
-        repo.add(company)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.CREATE,
-            entity_type="company",
-            entity_id=company.id,
-            entity_name=company.name,
-            changes=diff({}, _snapshot(company)),
-            now=now,
-        )
-        return company
+        return await self.crud.create(session, company, actor=actor, now=now)
 
     async def update(
         self,
@@ -122,63 +135,35 @@ class CompanyService:
         now: datetime,
         expected_version: int | None,
     ) -> Company:
-        actor.require("companies", Perm.EDIT_OTHERS)
-        company = await CompanyRepository(session).get(company_id)
-        if company is None:
-            raise NotFound(f"No company with id {company_id}.")
-        check_version(company, expected_version)
-        before = _snapshot(company)
+        company = await self.crud.for_edit(session, company_id, actor=actor)
         given = data.model_dump(exclude_unset=True)
-        if given.get("name") is not None:
-            company.name = given["name"]
-        if "domain" in given:
-            company.domain = (given["domain"] or None) and given["domain"].lower()
-        if given.get("fields") is not None:
-            merged = dict(company.fields)
-            for alias, value in (await self._fields(session, given["fields"])).items():
-                if value is None:
-                    merged.pop(alias, None)
-                else:
-                    merged[alias] = value
-            company.fields = merged
-        after = _snapshot(company)
-        if after != before:
-            company.version += 1
-            company.updated_at = now
-            await session.flush()
-            await audit.record(
-                session,
-                actor=actor,
-                action=AuditAction.UPDATE,
-                entity_type="company",
-                entity_id=company.id,
-                entity_name=company.name,
-                changes=diff(before, after),
-                now=now,
-            )
+
+        async def apply(company: Company) -> None:
+            if given.get("name") is not None:
+                company.name = given["name"]
+            if "domain" in given:
+                company.domain = (given["domain"] or None) and given["domain"].lower()
+            if given.get("owner_id") is not None and given["owner_id"] != company.owner_id:
+                company.owner_id = await self._owner(session, given["owner_id"], actor)
+            if given.get("fields") is not None:
+                merged = dict(company.fields)
+                for alias, value in (await self._fields(session, given["fields"])).items():
+                    if value is None:
+                        merged.pop(alias, None)
+                    else:
+                        merged[alias] = value
+                company.fields = merged
+
+        await self.crud.update(
+            session, company, actor=actor, now=now, expected_version=expected_version, apply=apply
+        )
         return company
 
     async def delete(
         self, session: AsyncSession, company_id: int, *, actor: Actor, now: datetime
     ) -> None:
-        actor.require("companies", Perm.DELETE_OTHERS)
-        repo = CompanyRepository(session)
-        company = await repo.get(company_id)
-        if company is None:
-            raise NotFound(f"No company with id {company_id}.")
-        snapshot = _snapshot(company)
-        await repo.delete(company)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.DELETE,
-            entity_type="company",
-            entity_id=company_id,
-            entity_name=snapshot["name"],
-            changes=diff(snapshot, {}),
-            now=now,
-        )
+        company = await self.crud.for_delete(session, company_id, actor=actor)
+        await self.crud.delete(session, company, actor=actor, now=now)
 
 
 company_service = CompanyService()

@@ -39,8 +39,9 @@ from trellis.domains.contacts.schemas import (
 from trellis.domains.fields.service import FieldCatalog, field_service
 from trellis.domains.fields.types import CORE_CONTACT_ALIASES, InvalidValue, coerce_core
 from trellis.domains.stages.service import stage_service
-from trellis.domains.users.service import check_version, user_service
+from trellis.domains.users.service import user_service
 from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed, json_pointer
+from trellis.kit.versions import check_version
 from trellis.wiring import Slot
 
 CORE_COLUMNS = tuple(sorted(CORE_CONTACT_ALIASES))

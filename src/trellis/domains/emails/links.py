@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import time
 from dataclasses import dataclass
 
 # Purposes: u unsubscribe, w web view, p preferences, o open pixel, c click,
@@ -85,6 +86,38 @@ class LinkSigner:
             preferences_url=f"{base}preferences/{head}.{self._mac('p', send_id)}",
             unsubscribe_mailto=f"{mailto_address}?subject=unsubscribe%20{unsubscribe}",
         )
+
+
+CLICK_TOKEN_PARAM = "trellis_ct"  # noqa: S105 (a parameter name)
+
+
+@dataclass(frozen=True)
+class ClickTokens:
+    """The token a tracked click hands to the website tracking script (``?trellis_ct=``):
+    ``<send>.<mac>.<expiry>`` names the send whose link was clicked, for a while, so the
+    visitor's page hits join that contact."""
+
+    signer: LinkSigner
+    lifetime_s: int = 3600
+
+    def issue(self, send_id: int, now: float | None = None) -> str:
+        expires = _b36(int(now if now is not None else time.time()) + self.lifetime_s)
+        return f"{self.signer.token('k', send_id, expires)}.{expires}"
+
+    def verify(self, token: str, now: float | None = None) -> int | None:
+        """The send id of a genuine, unexpired token; None for anything else."""
+        if not token or len(token) > 64:
+            return None
+        head, dot, expires = token.rpartition(".")
+        if not dot or not expires or len(expires) > 8:
+            return None
+        try:
+            expiry = int(expires, 36)
+        except ValueError:
+            return None
+        if expiry < (now if now is not None else time.time()):
+            return None
+        return self.signer.verify("k", head, expires)
 
 
 def links_for(signer: LinkSigner, send_id: int, *, mailto_address: str) -> Links:

@@ -8,23 +8,24 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from trellis.db.base import table_of
 from trellis.db.dialect import dialect_name, ids_in, insert_ignoring_conflicts
 from trellis.db.models import (
     Contact,
+    ContactCategoryOptOut,
     ContactEmailSettings,
     DoNotContact,
     Email,
+    EmailCategory,
     EmailSend,
     EmailVersion,
     OutboxMessage,
     User,
 )
 from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate, text_search
-from trellis.db.projects import in_project
+from trellis.kit.repository import EntityRepository
 
 CHUNK = 5000
 # Statuses of a message that went, or is on its way.
@@ -35,14 +36,12 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-class EmailRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class EmailRepository(EntityRepository[Email]):
+    model = Email
+    entity_type = "email"
+    search_columns = ("name", "subject")
 
     # -- emails -----------------------------------------------------------------------------
-
-    async def get(self, email_id: int) -> Email | None:
-        return await self.session.get(Email, email_id)
 
     async def version(self, email_id: int, version: int) -> EmailVersion | None:
         return await self.session.get(EmailVersion, (email_id, version))
@@ -72,50 +71,6 @@ class EmailRepository:
         rows = await self.session.scalars(select(Email).where(Email.id.in_(list(ids))))
         return {e.id: e for e in rows.all()}
 
-    async def names(self, ids: Sequence[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(
-            select(Email.id, Email.name).where(Email.id.in_(list(ids)))
-        )
-        return {i: n for i, n in rows.all()}
-
-    def add(self, email: Email) -> None:
-        self.session.add(email)
-
-    async def delete(self, email: Email) -> None:
-        await self.session.delete(email)
-
-    async def list_page(
-        self,
-        *,
-        page: PageRequest,
-        q: str | None,
-        project_id: int | None,
-        kind: str | None,
-        is_published: bool | None,
-    ) -> Page[Email]:
-        stmt = select(Email)
-        if q:
-            stmt = stmt.where(text_search(q, Email.name, Email.subject))
-        if project_id is not None:
-            stmt = stmt.where(in_project("email", Email.id, project_id))
-        if kind is not None:
-            stmt = stmt.where(Email.kind == kind)
-        if is_published is not None:
-            stmt = stmt.where(Email.is_published == is_published)
-        order = order_by_sort(
-            page.sort,
-            allowed={
-                "name": Email.name,
-                "created_at": Email.created_at,
-                "updated_at": Email.updated_at,
-            },
-            default="name",
-            tiebreaker=Email.id,
-        )
-        return await paginate(self.session, stmt, page=page, order_by=order)
-
     # -- recipients ---------------------------------------------------------------------------
 
     async def addresses(self, contact_ids: Sequence[int]) -> dict[int, str | None]:
@@ -137,6 +92,21 @@ class EmailRepository:
                 )
             )
             found.update({cid: reason for cid, reason in rows.all()})
+        return found
+
+    async def opted_out_of_category(self, email_id: int, contact_ids: Sequence[int]) -> set[int]:
+        """Contacts who opted out of the email's category in the preference centre."""
+        found: set[int] = set()
+        for part in _chunks(sorted(set(contact_ids))):
+            rows = await self.session.scalars(
+                select(ContactCategoryOptOut.contact_id)
+                .join(EmailCategory, EmailCategory.category == ContactCategoryOptOut.category)
+                .where(
+                    EmailCategory.email_id == email_id,
+                    ids_in(ContactCategoryOptOut.contact_id, part),
+                )
+            )
+            found.update(rows.all())
         return found
 
     async def already_received(self, email_id: int, contact_ids: Sequence[int]) -> set[int]:

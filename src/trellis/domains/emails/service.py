@@ -60,15 +60,12 @@ from trellis.domains.emails.schemas import (
     PreviewRead,
     TestSendRead,
 )
+from trellis.domains.projects.links import project_links
 from trellis.domains.projects.schemas import ProjectRef
-from trellis.domains.projects.service import (
-    ProjectableType,
-    project_service,
-)
-from trellis.domains.users.service import check_version
 from trellis.errors import FieldError, NotFound, ValidationFailed
 from trellis.events.base import EmailRequest, QueuedEmail
 from trellis.jobs.base import NoUnitOfWork, enqueue_job
+from trellis.kit.crud import AuditedCrud, EntityKind
 from trellis.runtime.mailer import (
     DeliveryResult,
     DeliveryStatus,
@@ -163,6 +160,19 @@ class _Prepared:
     decided: dict[int, tuple[str, str | None, datetime | None]] = field(default_factory=dict)
 
 
+EMAILS: AuditedCrud[Email] = AuditedCrud(
+    EntityKind(
+        resource="emails",
+        entity_type="email",
+        label="email",
+        repository=EmailRepository,
+        snapshot=_snapshot,
+        projectable=True,
+        publishable=True,
+    )
+)
+
+
 class EmailService:
     def __init__(self) -> None:
         self.policy = MailPolicy()
@@ -192,22 +202,14 @@ class EmailService:
 
     # -- reading ------------------------------------------------------------------------------
 
-    @staticmethod
-    def _require_view_any(actor: Actor) -> None:
-        actor.require_view_any("emails")
-
     async def get(self, session: AsyncSession, email_id: int, *, actor: Actor) -> Email:
-        email = await EmailRepository(session).get(email_id)
-        if email is None:
-            raise NotFound(f"No email with id {email_id}.")
-        actor.require_on("emails", Perm.VIEW_OWN, Perm.VIEW_OTHERS, email.created_by_id)
-        return email
+        return await EMAILS.get(session, email_id, actor=actor)
 
     async def read(self, session: AsyncSession, email: Email) -> EmailRead:
         return (await self.read_many(session, [email]))[0]
 
     async def read_many(self, session: AsyncSession, emails: Sequence[Email]) -> list[EmailRead]:
-        projects = await project_service.projects_of(session, "email", [e.id for e in emails])
+        projects = await project_links.projects_of(session, "email", [e.id for e in emails])
         out = []
         for email in emails:
             item = EmailRead.model_validate(email)
@@ -226,13 +228,22 @@ class EmailService:
         kind: str | None = None,
         is_published: bool | None = None,
     ) -> Page[Email]:
-        self._require_view_any(actor)
-        return await EmailRepository(session).list_page(
-            page=page, q=q, project_id=project_id, kind=kind, is_published=is_published
+        return await EMAILS.list_page(
+            session,
+            actor=actor,
+            page=page,
+            q=q,
+            project_id=project_id,
+            where=[
+                Email.kind == kind if kind is not None else None,
+                Email.is_published.is_(is_published) if is_published is not None else None,
+            ],
         )
 
-    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
-        return set(await EmailRepository(session).names(ids))
+    async def existing_ids(
+        self, session: AsyncSession, ids: Sequence[int], *, actor: Actor | None = None
+    ) -> set[int]:
+        return await EMAILS.existing_ids(session, ids, actor=actor)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -245,9 +256,6 @@ class EmailService:
     async def create(
         self, session: AsyncSession, *, data: EmailCreate, actor: Actor, now: datetime
     ) -> Email:
-        actor.require("emails", Perm.CREATE)
-        if data.is_published:
-            actor.require("emails", Perm.PUBLISH)
         email = Email(
             name=data.name,
             kind=data.kind,
@@ -269,31 +277,7 @@ class EmailService:
             updated_at=now,
         )
         self._validate(content_of(email))
-        repo = EmailRepository(session)
-        repo.add(email)
-        await session.flush()
-        changes = diff({}, _snapshot(email))
-        if data.projects:
-            old, new = await project_service.set_entity_projects(
-                session,
-                entity_type="email",
-                entity_id=email.id,
-                project_ids=data.projects,
-                actor=actor,
-                now=now,
-            )
-            changes["projects"] = {"old": old, "new": new}
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.CREATE,
-            entity_type="email",
-            entity_id=email.id,
-            entity_name=email.name,
-            changes=changes,
-            now=now,
-        )
-        return email
+        return await EMAILS.create(session, email, actor=actor, now=now, projects=data.projects)
 
     async def update(
         self,
@@ -305,86 +289,49 @@ class EmailService:
         now: datetime,
         expected_version: int | None,
     ) -> Email:
-        email = await EmailRepository(session).get(email_id)
-        if email is None:
-            raise NotFound(f"No email with id {email_id}.")
-        actor.require_on("emails", Perm.EDIT_OWN, Perm.EDIT_OTHERS, email.created_by_id)
-        check_version(email, expected_version)
+        email = await EMAILS.for_edit(session, email_id, actor=actor)
         given = data.model_dump(exclude_unset=True)
-        if given.get("is_published") is not None and given["is_published"] != email.is_published:
-            actor.require("emails", Perm.PUBLISH)
-        before = _snapshot(email)
-        for name in ("name", "kind", "subject", "preheader", "from_name", "reply_to"):
-            if given.get(name) is not None:
-                setattr(email, name, given[name])
-        for name in ("body_format", "body", "language", "is_published"):
-            if given.get(name) is not None:
-                setattr(email, name, given[name])
-        if given.get("from_address") is not None:
-            email.from_address = given["from_address"].lower()
-        if data.headers is not None:
-            email.headers = [h.model_dump() for h in data.headers]
-        if data.utm is not None:
-            email.utm = data.utm.model_dump()
-        if data.generate_text:
-            email.text_body = None
-        elif "text_body" in given:
-            email.text_body = given["text_body"]
-        after = _snapshot(email)
-        if any(before[name] != after[name] for name in CONTENT_FIELDS):
-            self._validate(content_of(email))
-            EmailRepository(session).keep_version(email.id, email.content_version, before, now)
-            email.content_version += 1
-        changes = diff(before, after)
-        if data.projects is not None:
-            old, new = await project_service.set_entity_projects(
-                session,
-                entity_type="email",
-                entity_id=email.id,
-                project_ids=data.projects,
-                actor=actor,
-                now=now,
-            )
-            if old != new:
-                changes["projects"] = {"old": old, "new": new}
-        if changes:
-            email.version += 1
-            email.updated_at = now
-            await session.flush()
-            await audit.record(
-                session,
-                actor=actor,
-                action=AuditAction.UPDATE,
-                entity_type="email",
-                entity_id=email.id,
-                entity_name=email.name,
-                changes=changes,
-                now=now,
-            )
+
+        async def apply(email: Email) -> None:
+            before = _snapshot(email)
+            for name in ("name", "kind", "subject", "preheader", "from_name", "reply_to"):
+                if given.get(name) is not None:
+                    setattr(email, name, given[name])
+            for name in ("body_format", "body", "language", "is_published"):
+                if given.get(name) is not None:
+                    setattr(email, name, given[name])
+            if given.get("from_address") is not None:
+                email.from_address = given["from_address"].lower()
+            if data.headers is not None:
+                email.headers = [h.model_dump() for h in data.headers]
+            if data.utm is not None:
+                email.utm = data.utm.model_dump()
+            if data.generate_text:
+                email.text_body = None
+            elif "text_body" in given:
+                email.text_body = given["text_body"]
+            after = _snapshot(email)
+            if any(before[name] != after[name] for name in CONTENT_FIELDS):
+                self._validate(content_of(email))
+                EmailRepository(session).keep_version(email.id, email.content_version, before, now)
+                email.content_version += 1
+
+        await EMAILS.update(
+            session,
+            email,
+            actor=actor,
+            now=now,
+            expected_version=expected_version,
+            apply=apply,
+            projects=data.projects,
+        )
         return email
 
     async def delete(
         self, session: AsyncSession, email_id: int, *, actor: Actor, now: datetime
     ) -> None:
-        repo = EmailRepository(session)
-        email = await repo.get(email_id)
-        if email is None:
-            raise NotFound(f"No email with id {email_id}.")
-        actor.require_on("emails", Perm.DELETE_OWN, Perm.DELETE_OTHERS, email.created_by_id)
-        snapshot = _snapshot(email)
-        await project_service.forget_entity(session, entity_type="email", entity_id=email.id)
-        await repo.delete(email)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.DELETE,
-            entity_type="email",
-            entity_id=email_id,
-            entity_name=snapshot["name"],
-            changes=diff(snapshot, {}),
-            now=now,
-        )
+        email = await EMAILS.for_delete(session, email_id, actor=actor)
+        await EMAILS.delete(session, email, actor=actor, now=now)
 
     # -- preview and test send ----------------------------------------------------------------
 
@@ -653,10 +600,7 @@ class EmailService:
                 results[cid] = QueuedEmail("skipped", f"On Do Not Contact for email ({why}).")
             remaining = [c for c in remaining if c not in results]
         if marketing and remaining:
-            # Imported here: the tracking domain builds on this one.
-            from trellis.domains.tracking.service import tracking_service
-
-            for cid in await tracking_service.opted_out_of_email(session, email.id, remaining):
+            for cid in await repo.opted_out_of_category(email.id, remaining):
                 results[cid] = QueuedEmail(
                     "skipped", "Opted out of this email's category in the preference centre."
                 )
@@ -1059,7 +1003,7 @@ class EmailService:
         if email_id is not None:
             await self.get(session, email_id, actor=actor)
         else:
-            self._require_view_any(actor)
+            EMAILS.require_view_any(actor)
         if contact_id is not None:
             actor.require("contacts", Perm.VIEW_OTHERS)
         return await EmailRepository(session).sends_page(
@@ -1142,10 +1086,6 @@ class EmailService:
 email_service = EmailService()
 
 
-async def _names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
-    return await EmailRepository(session).names(ids)
-
-
 async def contact_timeline(
     session: AsyncSession, contact_id: int, before: datetime | None, limit: int
 ) -> list[ActivityItem]:
@@ -1178,7 +1118,7 @@ async def contact_timeline(
     return items
 
 
-PROJECTABLE = ProjectableType("email", "Emails", "emails", _names)
+PROJECTABLE = EMAILS.projectable("Emails")
 
 
 async def merge_contacts(

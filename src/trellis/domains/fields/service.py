@@ -24,8 +24,8 @@ from trellis.domains.fields.types import (
     InvalidValue,
     coerce,
 )
-from trellis.domains.users.service import check_version
 from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed
+from trellis.kit.versions import check_version
 from trellis.wiring import Slot
 
 MAX_FIELDS_PER_OBJECT = 500

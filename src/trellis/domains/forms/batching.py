@@ -6,9 +6,9 @@ its time beginning, committing and loading the same campaign graphs; here the su
 that arrive while a batch is being written wait for the next one, which takes them all (per
 form: one upsert, one insert, one statement per action, one campaign entry). An idle server
 adds no delay: a lone submission is a batch of one. Under a steady load the writer waits a
-few milliseconds for the visitors it has just answered to post again (see ``_gather``). A
-request is answered only after the commit, so a 200 means the submission and its effects are
-stored.
+few milliseconds for the visitors it has just answered to post again (``linger_s`` of
+:mod:`trellis.runtime.group_commit`). A request is answered only after the commit, so a 200
+means the submission and its effects are stored.
 
 The published forms and the field catalogue are kept for a couple of seconds, so that the
 hot path reads nothing: a form unpublished or edited is seen by posts within that time.
@@ -17,10 +17,9 @@ hot path reads nothing: a form unpublished or edited is seen by posts within tha
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from trellis.clock import Clock
 from trellis.db.models import Form
@@ -28,12 +27,10 @@ from trellis.db.session import Database
 from trellis.domains.fields.service import FieldCatalog, field_service
 from trellis.domains.forms.service import Accepted, Submission, form_service
 from trellis.errors import NotFound
+from trellis.runtime.group_commit import GroupCommit
 
-log = logging.getLogger(__name__)
 CACHE_SECONDS = 2.0
 LINGER_SECONDS = 0.005
-# A batch committed longer ago than this says nothing about who is posting now.
-RECENT_SECONDS = 0.1
 
 
 def _detached(form: Form) -> Form:
@@ -57,38 +54,23 @@ def _detached(form: Form) -> Form:
     )
 
 
-@dataclass
-class _Pending:
+@dataclass(frozen=True)
+class _Posted:
     form: Form
     submission: Submission
-    future: asyncio.Future[int] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-    def settle(self, outcome: int | BaseException) -> None:
-        if self.future.done():  # the client went away
-            return
-        if isinstance(outcome, BaseException):
-            self.future.set_exception(outcome)
-        else:
-            self.future.set_result(outcome)
 
 
 class SubmissionBatcher:
     def __init__(self, database: Database, clock: Clock, *, max_batch: int = 200) -> None:
         self.database = database
         self.clock = clock
-        self.max_batch = max_batch
-        self._pending: list[_Pending] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._commit: GroupCommit[_Posted, int] = GroupCommit(
+            self._write, name="forms", max_batch=max_batch, linger_s=LINGER_SECONDS
+        )
         self._forms: dict[str, tuple[float, Form | None]] = {}
         self._catalog: tuple[float, FieldCatalog] | None = None
         self._form_reads: dict[str, asyncio.Future[Form | None]] = {}
         self._catalog_read: asyncio.Future[FieldCatalog] | None = None
-        self._filled: asyncio.Event | None = None
-        self._wanted = 0
-        # (when, how many) visitors were posting as of the last commit, for _gather.
-        self._posting: tuple[float, int] = (0.0, 0)
 
     # -- cached reads -------------------------------------------------------------------------
 
@@ -134,79 +116,30 @@ class SubmissionBatcher:
 
     async def submit(self, form: Form, submission: Submission) -> int:
         """Write the submission with the others arriving now; its id once committed."""
-        pending = _Pending(form, submission)
-        self._pending.append(pending)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain(), name="trellis-form-writer")
-        elif self._filled is not None and len(self._pending) >= self._wanted:
-            self._filled.set()
-        return await pending.future
+        return await self._commit.submit(_Posted(form, submission))
 
     async def stop(self) -> None:
-        if self._writer is not None:
-            await asyncio.gather(self._writer, return_exceptions=True)
+        await self._commit.stop()
 
-    async def _drain(self) -> None:
-        while self._pending:
-            await self._gather()
-            batch = self._pending[: self.max_batch]
-            del self._pending[: self.max_batch]
-            try:
-                await self._write(batch)
-            except Exception as error:
-                if len(batch) == 1:
-                    batch[0].settle(error)
-                    continue
-                # One bad submission must not fail the others: write them one by one.
-                log.warning("a batch of form submissions failed; retrying one by one")
-                for pending in batch:
-                    try:
-                        await self._write([pending])
-                    except Exception as single_error:
-                        pending.settle(single_error)
-            finally:
-                # The visitors posting now: those just answered (who post again at once
-                # under a steady load) and those who posted while this batch was written.
-                self._posting = (time.monotonic(), len(batch) + len(self._pending))
-
-    async def _gather(self) -> None:
-        """Under load, wait a moment (at most LINGER_SECONDS) for the visitors just answered.
-
-        Each batch pays a fixed cost (the transaction, the campaign's graph and the statements
-        of its first steps: about as much as 20 submissions' own work) whatever its size.
-        Under a steady load the visitors answered by one commit post again while the next
-        batch is being written; without a pause the writer would take whoever is waiting at
-        that moment and the batches would split the visitors between them, each paying the
-        fixed cost for part of them. An idle server, or a post after a quiet spell, does not
-        wait."""
-        at, posting = self._posting
-        wanted = min(self.max_batch, posting)
-        if len(self._pending) >= wanted or time.monotonic() - at > RECENT_SECONDS:
-            return
-        self._wanted = wanted
-        self._filled = asyncio.Event()
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._filled.wait(), LINGER_SECONDS)
-        finally:
-            self._filled = None
-
-    async def _write(self, batch: list[_Pending]) -> None:
+    async def _write(self, batch: Sequence[_Posted]) -> list[int]:
         now = self.clock.now()
-        by_form: dict[int, list[_Pending]] = {}
-        for pending in batch:
-            by_form.setdefault(pending.form.id, []).append(pending)
-        results: list[tuple[_Pending, int]] = []
+        by_form: dict[int, list[int]] = {}
+        for index, posted in enumerate(batch):
+            by_form.setdefault(posted.form.id, []).append(index)
+        ids: dict[int, int] = {}
         # The catalogue the submissions were checked against (at most 2 s old).
         catalog = await self.catalog()
         async with self.database.unit_of_work(brief=True) as session:
-            for items in by_form.values():
-                form = await form_service.current(session, items[0].form.id)
+            for form_id, indexes in by_form.items():
+                form = await form_service.current(session, form_id)
                 if form is None:
                     raise NotFound("This form was unpublished or deleted meanwhile.")
                 accepted: Accepted = await form_service.accept(
-                    session, form, [p.submission for p in items], now=now, catalog=catalog
+                    session,
+                    form,
+                    [batch[i].submission for i in indexes],
+                    now=now,
+                    catalog=catalog,
                 )
-                results.extend(zip(items, accepted.submission_ids, strict=True))
-        for pending, submission_id in results:
-            pending.settle(submission_id)
+                ids.update(zip(indexes, accepted.submission_ids, strict=True))
+        return [ids[index] for index in range(len(batch))]

@@ -17,11 +17,11 @@ shown (Jinja autoescape), and the only redirect ever sent is the form's stored o
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request, Response
@@ -29,9 +29,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from trellis.api.deps import SessionDep
 from trellis.api.problems import problem_response
+from trellis.api.ratelimit import RateLimiter
 from trellis.db.models import Form
 from trellis.domains.forms.batching import SubmissionBatcher
 from trellis.domains.forms.render import (
+    HONEYPOT,
     PAGE_TEMPLATE,
     SCRIPT_TEMPLATE,
     STYLESHEET,
@@ -39,15 +41,11 @@ from trellis.domains.forms.render import (
     render_form,
 )
 from trellis.domains.forms.service import (
-    HONEYPOT,
     PAGE_URL,
     THANKS,
     form_service,
     replace_tokens,
 )
-from trellis.domains.site_tracking.service import Identification, valid_visitor
-from trellis.domains.site_tracking.tasks import BufferFull, WebHitBuffer
-from trellis.domains.tracking.endpoints import RateLimiter
 from trellis.errors import DomainError, FieldError, ValidationFailed
 
 MAX_BODY_BYTES = 64 * 1024
@@ -65,9 +63,9 @@ def _page(title: str, body: str) -> str:
     return PAGE_TEMPLATE.render(title=title, body=Markup(body))  # noqa: S704 (rendered escaped)
 
 
-def _limit(request: Request) -> Response | None:
+async def _limit(request: Request) -> Response | None:
     limiter: RateLimiter = request.app.state.forms_limiter
-    if limiter.allow(request.client.host if request.client else "-"):
+    if await limiter.allow(request.client.host if request.client else "-"):
         return None
     return problem_response(
         429,
@@ -178,7 +176,7 @@ async def stylesheet() -> Response:
 
 @public_router.get("/{alias}.js")
 async def embed_script(request: Request, alias: str, session: SessionDep) -> Response:
-    if (limited := _limit(request)) is not None:
+    if (limited := await _limit(request)) is not None:
         return limited
     form = await form_service.published(session, alias)
     if form is None:
@@ -205,7 +203,7 @@ async def embed_script(request: Request, alias: str, session: SessionDep) -> Res
 
 @public_router.get("/{alias}")
 async def hosted_page(request: Request, alias: str, session: SessionDep) -> Response:
-    if (limited := _limit(request)) is not None:
+    if (limited := await _limit(request)) is not None:
         return limited
     form = await form_service.published(session, alias)
     if form is None:
@@ -218,7 +216,7 @@ async def hosted_page(request: Request, alias: str, session: SessionDep) -> Resp
 
 @public_router.get("/{alias}/thanks")
 async def thanks_page(request: Request, alias: str, session: SessionDep) -> Response:
-    if (limited := _limit(request)) is not None:
+    if (limited := await _limit(request)) is not None:
         return limited
     form = await form_service.published(session, alias)
     if form is None:
@@ -259,7 +257,7 @@ async def preflight(request: Request, alias: str, session: SessionDep) -> Respon
 
 async def submit(request: Request) -> Response:
     """``POST /f/{alias}``: a plain Starlette route (see the registration below)."""
-    if (limited := _limit(request)) is not None:
+    if (limited := await _limit(request)) is not None:
         return limited
     alias: str = request.path_params["alias"]
     as_json = _wants_json(request)
@@ -320,17 +318,21 @@ async def submit(request: Request) -> Response:
 public_router.add_route("/f/{alias}", submit, methods=["POST"], include_in_schema=False)
 
 
+class VisitorIdentification(Protocol):
+    """Website tracking, as the forms see it (wired by the application)."""
+
+    def identify(self, visitor: str, submission_id: int, at: datetime) -> None: ...
+
+
 def _identify(request: Request, posted: Mapping[str, list[str]], submission_id: int) -> None:
     """The website-tracking visitor that sent the form (``_visitor``, from the embed script)
     becomes the submission's contact, with the next batch of page hits."""
-    visitor = valid_visitor((posted.get(VISITOR) or [""])[0])
-    if visitor is None:
+    visitor = (posted.get(VISITOR) or [""])[0]
+    if not visitor:
         return
-    buffer: WebHitBuffer = request.app.state.web_hits
+    tracking: VisitorIdentification = request.app.state.web_hits
     clock: Any = request.app.state.clock
-    # Tracking backed up: the visitor stays anonymous, the submission is stored all the same.
-    with contextlib.suppress(BufferFull):
-        buffer.add(Identification(visitor, submission_id, clock.now()))
+    tracking.identify(visitor, submission_id, clock.now())
 
 
 def _answer(

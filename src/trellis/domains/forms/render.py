@@ -9,7 +9,9 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 
 from trellis.db.models import Form
-from trellis.domains.forms.service import HONEYPOT
+
+# The hidden field people never fill and bots do.
+HONEYPOT = "_homepage"
 
 STYLESHEET = """
 :root { color-scheme: light; }

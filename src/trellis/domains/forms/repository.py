@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.db.base import table_of
 from trellis.db.bulk import allocate_ids
 from trellis.db.models import Contact, Form, FormSubmission
-from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate, text_search
-from trellis.db.projects import in_project
+from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate
+from trellis.kit.repository import EntityRepository
 
 EXPORT_CHUNK = 1000
 
@@ -24,14 +23,13 @@ def _contact_name() -> Any:
     )
 
 
-class FormRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class FormRepository(EntityRepository[Form]):
+    model = Form
+    entity_type = "form"
+    search_columns = ("name", "alias")
+    sort_columns = ("name", "alias", "created_at", "updated_at")
 
     # -- forms ------------------------------------------------------------------------------
-
-    async def get(self, form_id: int) -> Form | None:
-        return await self.session.get(Form, form_id)
 
     async def by_alias(self, alias: str) -> Form | None:
         return await self.session.scalar(select(Form).where(Form.alias == alias))
@@ -45,46 +43,6 @@ class FormRepository:
     async def aliases_like(self, prefix: str) -> set[str]:
         rows = await self.session.scalars(select(Form.alias).where(Form.alias.like(f"{prefix}%")))
         return set(rows.all())
-
-    async def names(self, ids: Sequence[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(select(Form.id, Form.name).where(Form.id.in_(list(ids))))
-        return {i: n for i, n in rows.all()}
-
-    def add(self, form: Form) -> None:
-        self.session.add(form)
-
-    async def delete(self, form: Form) -> None:
-        await self.session.delete(form)
-
-    async def list_page(
-        self,
-        *,
-        page: PageRequest,
-        q: str | None,
-        project_id: int | None,
-        is_published: bool | None,
-    ) -> Page[Form]:
-        stmt = select(Form)
-        if q:
-            stmt = stmt.where(text_search(q, Form.name, Form.alias))
-        if project_id is not None:
-            stmt = stmt.where(in_project("form", Form.id, project_id))
-        if is_published is not None:
-            stmt = stmt.where(Form.is_published == is_published)
-        order = order_by_sort(
-            page.sort,
-            allowed={
-                "name": Form.name,
-                "alias": Form.alias,
-                "created_at": Form.created_at,
-                "updated_at": Form.updated_at,
-            },
-            default="name",
-            tiebreaker=Form.id,
-        )
-        return await paginate(self.session, stmt, page=page, order_by=order)
 
     async def stats(self, form_ids: Sequence[int]) -> dict[int, tuple[int, datetime | None]]:
         """Submissions per form and the time of the last one (one grouped index scan)."""

@@ -27,11 +27,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trellis.actor import Actor, Perm
+from trellis.actor import Actor
 from trellis.db.models import Form
 from trellis.db.pagination import Page, PageRequest
-from trellis.domains.audit.service import AuditAction, audit, diff
-from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.contacts.schemas import ActivityItem
 from trellis.domains.contacts.service import (
@@ -42,6 +40,7 @@ from trellis.domains.emails.links import LinkSigner
 from trellis.domains.emails.service import email_service
 from trellis.domains.fields.service import FieldCatalog, field_service
 from trellis.domains.fields.types import CORE_CONTACT_ALIASES, InvalidValue, coerce_core
+from trellis.domains.forms.render import render_form
 from trellis.domains.forms.repository import FormRepository
 from trellis.domains.forms.schemas import (
     ACTION_CONFIGS,
@@ -56,20 +55,20 @@ from trellis.domains.forms.schemas import (
     FormUpdate,
     SubmissionRead,
 )
-from trellis.domains.projects.service import (
-    ProjectableType,
-    project_service,
-)
+from trellis.domains.projects.links import project_links
 from trellis.domains.segments.service import segment_service
-from trellis.domains.users.service import check_version, user_service
-from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed
-from trellis.events.base import Behaviour, EmailRequest
+from trellis.domains.users.service import user_service
+from trellis.errors import Conflict, FieldError, ValidationFailed
+from trellis.events.base import Behaviour, EmailRequest, HttpPort
 from trellis.events.form import BEHAVIOUR_SUBMIT
 from trellis.jobs.base import NoUnitOfWork, enqueue_job
+from trellis.kit.crud import AuditedCrud, EntityKind
+from trellis.kit.versions import check_version
 from trellis.naming import first_free, url_slug
+from trellis.ports import Journeys
+from trellis.wiring import Slot
 
 WEBHOOK_JOB = "forms.webhook"
-HONEYPOT = "_homepage"
 PAGE_URL = "_page"
 # The signing context of thank-you links (kept apart from the email links by the MAC input).
 THANKS = "form-thanks"
@@ -193,7 +192,24 @@ def _snapshot(form: Form) -> dict[str, Any]:
     }
 
 
+FORMS: AuditedCrud[Form] = AuditedCrud(
+    EntityKind(
+        resource="forms",
+        entity_type="form",
+        label="form",
+        repository=FormRepository,
+        snapshot=_snapshot,
+        projectable=True,
+        publishable=True,
+    )
+)
+
+
 class FormService:
+    journeys: Slot[Journeys] = Slot()
+    # The SSRF-guarded client of the "call a webhook" action.
+    http: Slot[HttpPort] = Slot()
+
     def __init__(self) -> None:
         self.signer = LinkSigner(b"unconfigured", "http://127.0.0.1:8000")
 
@@ -209,23 +225,15 @@ class FormService:
 
     # -- reading ------------------------------------------------------------------------------
 
-    @staticmethod
-    def _require_view(actor: Actor) -> None:
-        actor.require_view_any("forms")
-
     async def get(self, session: AsyncSession, form_id: int, *, actor: Actor) -> Form:
-        form = await FormRepository(session).get(form_id)
-        if form is None:
-            raise NotFound(f"No form with id {form_id}.")
-        actor.require_on("forms", Perm.VIEW_OWN, Perm.VIEW_OTHERS, form.created_by_id)
-        return form
+        return await FORMS.get(session, form_id, actor=actor)
 
     async def read(self, session: AsyncSession, form: Form) -> FormRead:
         return (await self.read_many(session, [form]))[0]
 
     async def read_many(self, session: AsyncSession, forms: Sequence[Form]) -> list[FormRead]:
         ids = [f.id for f in forms]
-        projects = await project_service.projects_of(session, "form", ids)
+        projects = await project_links.projects_of(session, "form", ids)
         stats = await FormRepository(session).stats(ids)
         out = []
         for form in forms:
@@ -256,13 +264,15 @@ class FormService:
         project_id: int | None = None,
         is_published: bool | None = None,
     ) -> Page[Form]:
-        self._require_view(actor)
-        return await FormRepository(session).list_page(
-            page=page, q=q, project_id=project_id, is_published=is_published
+        published = Form.is_published.is_(is_published) if is_published is not None else None
+        return await FORMS.list_page(
+            session, actor=actor, page=page, q=q, project_id=project_id, where=[published]
         )
 
-    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
-        return set(await FormRepository(session).names(ids))
+    async def existing_ids(
+        self, session: AsyncSession, ids: Sequence[int], *, actor: Actor | None = None
+    ) -> set[int]:
+        return await FORMS.existing_ids(session, ids, actor=actor)
 
     def field_types(self) -> list[FieldTypeRead]:
         return [
@@ -395,7 +405,7 @@ class FormService:
             if kind == "segment":
                 known = await segment_service.existing_ids(session, ids)
             elif kind == "campaign":
-                known = await campaign_service.existing_ids(session, ids)
+                known = await self.journeys.existing_ids(session, ids)
             elif kind == "user":
                 known = await user_service.existing_ids(session, ids)
             else:
@@ -425,9 +435,6 @@ class FormService:
     async def create(
         self, session: AsyncSession, *, data: FormCreate, actor: Actor, now: datetime
     ) -> Form:
-        actor.require("forms", Perm.CREATE)
-        if data.is_published:
-            actor.require("forms", Perm.PUBLISH)
         repo = FormRepository(session)
         catalog = await field_service.catalog(session)
         errors, actions = await self._problems(
@@ -458,30 +465,7 @@ class FormService:
             updated_at=now,
             version=1,
         )
-        repo.add(form)
-        await session.flush()
-        changes = diff({}, _snapshot(form))
-        if data.projects:
-            old, new = await project_service.set_entity_projects(
-                session,
-                entity_type="form",
-                entity_id=form.id,
-                project_ids=data.projects,
-                actor=actor,
-                now=now,
-            )
-            changes["projects"] = {"old": old, "new": new}
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.CREATE,
-            entity_type="form",
-            entity_id=form.id,
-            entity_name=form.name,
-            changes=changes,
-            now=now,
-        )
-        return form
+        return await FORMS.create(session, form, actor=actor, now=now, projects=data.projects)
 
     async def update(
         self,
@@ -494,13 +478,8 @@ class FormService:
         expected_version: int | None,
     ) -> Form:
         repo = FormRepository(session)
-        form = await repo.get(form_id)
-        if form is None:
-            raise NotFound(f"No form with id {form_id}.")
-        actor.require_on("forms", Perm.EDIT_OWN, Perm.EDIT_OTHERS, form.created_by_id)
+        form = await FORMS.for_edit(session, form_id, actor=actor)
         check_version(form, expected_version)
-        if data.is_published is not None and data.is_published != form.is_published:
-            actor.require("forms", Perm.PUBLISH)
         catalog = await field_service.catalog(session)
         fields = (
             data.fields
@@ -524,76 +503,44 @@ class FormService:
                 FieldError("/alias", f"Another form uses the alias {data.alias!r}.", "taken")
             )
         _fail(errors)
-        before = _snapshot(form)
-        for name in ("name", "description", "alias", "identify_by", "is_published"):
-            value = getattr(data, name)
-            if value is not None:
-                setattr(form, name, value)
-        if data.fields is not None:
-            form.fields = self._field_docs(data.fields)
-        if data.actions is not None:
-            form.actions = clean_actions
-        if data.success is not None:
-            form.success = data.success.model_dump(mode="json")
-        if data.allowed_origins is not None:
-            form.allowed_origins = data.allowed_origins
-        changes = diff(before, _snapshot(form))
-        if data.projects is not None:
-            old, new = await project_service.set_entity_projects(
-                session,
-                entity_type="form",
-                entity_id=form.id,
-                project_ids=data.projects,
-                actor=actor,
-                now=now,
-            )
-            if old != new:
-                changes["projects"] = {"old": old, "new": new}
-        if changes:
-            form.version += 1
-            form.updated_at = now
-            await session.flush()
-            await audit.record(
-                session,
-                actor=actor,
-                action=AuditAction.UPDATE,
-                entity_type="form",
-                entity_id=form.id,
-                entity_name=form.name,
-                changes=changes,
-                now=now,
-            )
+
+        async def apply(form: Form) -> None:
+            for name in ("name", "description", "alias", "identify_by", "is_published"):
+                value = getattr(data, name)
+                if value is not None:
+                    setattr(form, name, value)
+            if data.fields is not None:
+                form.fields = self._field_docs(data.fields)
+            if data.actions is not None:
+                form.actions = clean_actions
+            if data.success is not None:
+                form.success = data.success.model_dump(mode="json")
+            if data.allowed_origins is not None:
+                form.allowed_origins = data.allowed_origins
+
+        await FORMS.update(
+            session,
+            form,
+            actor=actor,
+            now=now,
+            expected_version=expected_version,
+            apply=apply,
+            projects=data.projects,
+        )
         return form
 
     async def delete(
         self, session: AsyncSession, form_id: int, *, actor: Actor, now: datetime
     ) -> None:
-        repo = FormRepository(session)
-        form = await repo.get(form_id)
-        if form is None:
-            raise NotFound(f"No form with id {form_id}.")
-        actor.require_on("forms", Perm.DELETE_OWN, Perm.DELETE_OTHERS, form.created_by_id)
-        users = await campaign_service.campaigns_with_source(session, "form", form.id)
+        form = await FORMS.for_delete(session, form_id, actor=actor)
+        users = await self.journeys.campaigns_with_source(session, "form", form.id)
         if users:
             raise Conflict(
                 "Campaigns use this form as a source: "
                 + ", ".join(f"{name} ({cid})" for cid, name in users)
                 + ". Remove it from them first."
             )
-        snapshot = _snapshot(form)
-        await project_service.forget_entity(session, entity_type="form", entity_id=form.id)
-        await repo.delete(form)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.DELETE,
-            entity_type="form",
-            entity_id=form_id,
-            entity_name=snapshot["name"],
-            changes=diff(snapshot, {}),
-            now=now,
-        )
+        await FORMS.delete(session, form, actor=actor, now=now)
 
     async def clone(
         self,
@@ -605,7 +552,7 @@ class FormService:
         now: datetime,
     ) -> Form:
         form = await self.get(session, form_id, actor=actor)
-        projects = await project_service.projects_of(session, "form", [form.id])
+        projects = await project_links.projects_of(session, "form", [form.id])
         name = data.name or f"{form.name} (copy)"[:200]
         copy = FormCreate.model_validate(
             {
@@ -620,8 +567,6 @@ class FormService:
         return await self.create(session, data=copy, actor=actor, now=now)
 
     def embed(self, form: Form) -> EmbedRead:
-        from trellis.domains.forms.render import render_form
-
         url = self.url(form)
         return EmbedRead(
             url=url,
@@ -647,7 +592,7 @@ class FormService:
         self, session: AsyncSession, contact_id: int, *, actor: Actor, page: PageRequest
     ) -> Page[ContactSubmissionRead]:
         await contact_service.get(session, contact_id, actor=actor)
-        self._require_view(actor)
+        FORMS.require_view_any(actor)
         result = await FormRepository(session).submissions_page(page=page, contact_id=contact_id)
         return Page(
             items=[_submission_read(row, ContactSubmissionRead) for row in result.items],
@@ -849,7 +794,7 @@ class FormService:
         )
         # Decisions first, for contacts already waiting on one; then campaign entry, so that a
         # contact entering now does not take its first decision with the same submission.
-        await campaign_service.offer_many(
+        await self.journeys.offer_many(
             session,
             offers=[
                 (
@@ -861,7 +806,7 @@ class FormService:
             ],
             now=now,
         )
-        await campaign_service.enter_from_source(
+        await self.journeys.enter_from_source(
             session, kind="form", source_id=form.id, contact_ids=contact_ids, now=now
         )
         return result
@@ -932,7 +877,7 @@ class FormService:
                     now=now,
                 )
             elif kind == "campaigns.add":
-                await campaign_service.enter_campaigns(
+                await self.journeys.enter_campaigns(
                     session, config["campaigns"], contact_ids, now=now
                 )
             elif kind == "webhook.send":
@@ -1038,10 +983,6 @@ def _submission_read(row: Any, model: type[SubmissionRead]) -> Any:
     )
 
 
-async def _names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
-    return await FormRepository(session).names(ids)
-
-
 async def contact_timeline(
     session: AsyncSession, contact_id: int, before: datetime | None, limit: int
 ) -> list[ActivityItem]:
@@ -1067,4 +1008,4 @@ async def merge_contacts(
 
 
 form_service = FormService()
-PROJECTABLE = ProjectableType("form", "Forms", "forms", _names)
+PROJECTABLE = FORMS.projectable("Forms")

@@ -7,8 +7,7 @@ import json
 import logging
 from typing import Any
 
-from trellis.domains.campaigns.service import campaign_service
-from trellis.domains.forms.service import WEBHOOK_JOB
+from trellis.domains.forms.service import WEBHOOK_JOB, form_service
 from trellis.jobs.registry import JobContext, job
 
 log = logging.getLogger(__name__)
@@ -23,7 +22,7 @@ class WebhookFailed(Exception):
 async def send_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
     """POST the submission as JSON through the SSRF-guarded client; anything but a 2xx
     answer fails the job, which is retried with the same Idempotency-Key."""
-    result = await campaign_service.http.send(
+    result = await form_service.http.send(
         method=str(payload.get("method", "POST")),
         url=str(payload["url"]),
         headers={

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from trellis.api.deps import NowDep, SessionDep
+from trellis.api.ratelimit import RateLimiter
 from trellis.domains.landing_pages.render import content_security_policy
 from trellis.domains.landing_pages.service import page_service
-from trellis.domains.tracking.endpoints import RateLimiter
 
 public_router = APIRouter(prefix="/p", include_in_schema=False)
 NOT_FOUND = (
@@ -27,7 +27,7 @@ NOT_FOUND = (
 @public_router.get("/{slug}")
 async def landing_page(request: Request, slug: str, session: SessionDep, now: NowDep) -> Response:
     limiter: RateLimiter = request.app.state.assets_limiter
-    if not limiter.allow(request.client.host if request.client else "-"):
+    if not await limiter.allow(request.client.host if request.client else "-"):
         return Response("Too many requests.", status_code=429, headers={"Retry-After": "10"})
     csp = content_security_policy(page_service.base_url)
     served = await page_service.serve(

@@ -23,7 +23,6 @@ from trellis.db.models import Page
 from trellis.db.pagination import Page as ResultPage
 from trellis.db.pagination import PageRequest
 from trellis.domains.assets.links import AssetLinks
-from trellis.domains.audit.service import AuditAction, audit, diff
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.emails.links import LinkSigner
 from trellis.domains.forms.render import render_form
@@ -44,13 +43,11 @@ from trellis.domains.landing_pages.schemas import (
     PageRead,
     PageUpdate,
 )
+from trellis.domains.projects.links import project_links
 from trellis.domains.projects.schemas import ProjectRef
-from trellis.domains.projects.service import (
-    ProjectableType,
-    project_service,
-)
-from trellis.domains.users.service import check_version
-from trellis.errors import FieldError, NotFound, ValidationFailed
+from trellis.errors import FieldError, ValidationFailed
+from trellis.kit.crud import AuditedCrud, EntityKind
+from trellis.kit.versions import check_version
 from trellis.naming import first_free, url_slug
 
 CONTENT_FIELDS = ("title", "language", "meta_description", "html", "css")
@@ -79,6 +76,19 @@ def _snapshot(page: Page) -> dict[str, Any]:
     }
 
 
+PAGES: AuditedCrud[Page] = AuditedCrud(
+    EntityKind(
+        resource="pages",
+        entity_type="page",
+        label="page",
+        repository=PageRepository,
+        snapshot=_snapshot,
+        projectable=True,
+        publishable=True,
+    )
+)
+
+
 class PageService:
     def __init__(self) -> None:
         self.links = AssetLinks(LinkSigner(b"unconfigured", "http://127.0.0.1:8000"))
@@ -97,22 +107,14 @@ class PageService:
 
     # -- reading --------------------------------------------------------------------------------
 
-    @staticmethod
-    def _require_view_any(actor: Actor) -> None:
-        actor.require_view_any("pages")
-
     async def get(self, session: AsyncSession, page_id: int, *, actor: Actor) -> Page:
-        page = await PageRepository(session).get(page_id)
-        if page is None:
-            raise NotFound(f"No page with id {page_id}.")
-        actor.require_on("pages", Perm.VIEW_OWN, Perm.VIEW_OTHERS, page.created_by_id)
-        return page
+        return await PAGES.get(session, page_id, actor=actor)
 
     async def read(self, session: AsyncSession, page: Page) -> PageRead:
         return (await self.read_many(session, [page]))[0]
 
     async def read_many(self, session: AsyncSession, pages: Sequence[Page]) -> list[PageRead]:
-        projects = await project_service.projects_of(session, "page", [p.id for p in pages])
+        projects = await project_links.projects_of(session, "page", [p.id for p in pages])
         out = []
         for page in pages:
             item = PageRead.model_validate(page)
@@ -131,13 +133,15 @@ class PageService:
         project_id: int | None = None,
         is_published: bool | None = None,
     ) -> ResultPage[Page]:
-        self._require_view_any(actor)
-        return await PageRepository(session).list_page(
-            page=page, q=q, project_id=project_id, is_published=is_published
+        published = Page.is_published.is_(is_published) if is_published is not None else None
+        return await PAGES.list_page(
+            session, actor=actor, page=page, q=q, project_id=project_id, where=[published]
         )
 
-    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
-        return set(await PageRepository(session).names(ids))
+    async def existing_ids(
+        self, session: AsyncSession, ids: Sequence[int], *, actor: Actor | None = None
+    ) -> set[int]:
+        return await PAGES.existing_ids(session, ids, actor=actor)
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -160,9 +164,6 @@ class PageService:
     async def create(
         self, session: AsyncSession, *, data: PageCreate, actor: Actor, now: datetime
     ) -> Page:
-        actor.require("pages", Perm.CREATE)
-        if data.is_published:
-            actor.require("pages", Perm.PUBLISH)
         repo = PageRepository(session)
         errors = await self._check(session, data.html, data.css)
         if data.slug and await repo.slug_taken(data.slug):
@@ -185,30 +186,7 @@ class PageService:
             created_at=now,
             updated_at=now,
         )
-        repo.add(page)
-        await session.flush()
-        changes = diff({}, _snapshot(page))
-        if data.projects:
-            old, new = await project_service.set_entity_projects(
-                session,
-                entity_type="page",
-                entity_id=page.id,
-                project_ids=data.projects,
-                actor=actor,
-                now=now,
-            )
-            changes["projects"] = {"old": old, "new": new}
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.CREATE,
-            entity_type="page",
-            entity_id=page.id,
-            entity_name=page.name,
-            changes=changes,
-            now=now,
-        )
-        return page
+        return await PAGES.create(session, page, actor=actor, now=now, projects=data.projects)
 
     async def update(
         self,
@@ -221,15 +199,9 @@ class PageService:
         expected_version: int | None,
     ) -> Page:
         repo = PageRepository(session)
-        page = await repo.get(page_id)
-        if page is None:
-            raise NotFound(f"No page with id {page_id}.")
-        actor.require_on("pages", Perm.EDIT_OWN, Perm.EDIT_OTHERS, page.created_by_id)
+        page = await PAGES.for_edit(session, page_id, actor=actor)
         check_version(page, expected_version)
         given = data.model_dump(exclude_unset=True, exclude={"projects"})
-        if given.get("is_published") is not None and given["is_published"] != page.is_published:
-            actor.require("pages", Perm.PUBLISH)
-        before = _snapshot(page)
         errors: list[FieldError] = []
         if data.slug and await repo.slug_taken(data.slug, exclude_id=page.id):
             errors.append(
@@ -241,71 +213,38 @@ class PageService:
             errors += await self._check(session, html, css)
         if errors:
             raise ValidationFailed("The page cannot be saved as it is.", errors)
-        for name, value in given.items():
-            if value is not None:
-                setattr(page, name, value)
-        after = _snapshot(page)
-        if any(before[name] != after[name] for name in CONTENT_FIELDS):
-            page.content_version += 1
-        changes = diff(before, after)
-        if data.projects is not None:
-            old, new = await project_service.set_entity_projects(
-                session,
-                entity_type="page",
-                entity_id=page.id,
-                project_ids=data.projects,
-                actor=actor,
-                now=now,
-            )
-            if old != new:
-                changes["projects"] = {"old": old, "new": new}
-        if changes:
-            page.version += 1
-            page.updated_at = now
-            await session.flush()
-            action = AuditAction.UPDATE
-            if set(changes) == {"is_published"}:
-                action = AuditAction.PUBLISH if page.is_published else AuditAction.UNPUBLISH
-            await audit.record(
-                session,
-                actor=actor,
-                action=action,
-                entity_type="page",
-                entity_id=page.id,
-                entity_name=page.name,
-                changes=changes,
-                now=now,
-            )
+
+        async def apply(page: Page) -> None:
+            before = _snapshot(page)
+            for name, value in given.items():
+                if value is not None:
+                    setattr(page, name, value)
+            after = _snapshot(page)
+            if any(before[name] != after[name] for name in CONTENT_FIELDS):
+                page.content_version += 1
+
+        await PAGES.update(
+            session,
+            page,
+            actor=actor,
+            now=now,
+            expected_version=expected_version,
+            apply=apply,
+            projects=data.projects,
+        )
         return page
 
     async def delete(
         self, session: AsyncSession, page_id: int, *, actor: Actor, now: datetime
     ) -> None:
-        repo = PageRepository(session)
-        page = await repo.get(page_id)
-        if page is None:
-            raise NotFound(f"No page with id {page_id}.")
-        actor.require_on("pages", Perm.DELETE_OWN, Perm.DELETE_OTHERS, page.created_by_id)
-        snapshot = _snapshot(page)
-        await project_service.forget_entity(session, entity_type="page", entity_id=page.id)
-        await repo.delete(page)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.DELETE,
-            entity_type="page",
-            entity_id=page_id,
-            entity_name=snapshot["name"],
-            changes=diff(snapshot, {}),
-            now=now,
-        )
+        page = await PAGES.for_delete(session, page_id, actor=actor)
+        await PAGES.delete(session, page, actor=actor, now=now)
 
     async def clone(
         self, session: AsyncSession, page_id: int, *, data: PageClone, actor: Actor, now: datetime
     ) -> Page:
         page = await self.get(session, page_id, actor=actor)
-        projects = await project_service.projects_of(session, "page", [page.id])
+        projects = await project_links.projects_of(session, "page", [page.id])
         copy = PageCreate.model_validate(
             {
                 **_snapshot(page),
@@ -438,8 +377,4 @@ class PageService:
 page_service = PageService()
 
 
-async def _names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
-    return await PageRepository(session).names(ids)
-
-
-PROJECTABLE = ProjectableType("page", "Landing pages", "pages", _names)
+PROJECTABLE = PAGES.projectable("Landing pages")

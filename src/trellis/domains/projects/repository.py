@@ -4,50 +4,29 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.db.models import Project, ProjectLink
-from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate
+from trellis.kit.repository import EntityRepository
 
 
-class ProjectRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, project_id: int) -> Project | None:
-        return await self.session.get(Project, project_id)
+class ProjectRepository(EntityRepository[Project]):
+    model = Project
 
     async def by_name(self, name: str) -> Project | None:
         return await self.session.scalar(
             select(Project).where(func.lower(Project.name) == name.lower())
         )
 
-    async def by_ids(self, ids: Sequence[int]) -> list[Project]:
+    async def by_ids(
+        self, ids: Sequence[int], *, where: ColumnElement[bool] | None = None
+    ) -> list[Project]:
         if not ids:
             return []
-        return list((await self.session.scalars(select(Project).where(Project.id.in_(ids)))).all())
-
-    async def list_page(self, *, page: PageRequest, q: str | None) -> Page[Project]:
-        stmt = select(Project)
-        if q:
-            stmt = stmt.where(func.lower(Project.name).like(f"%{q.lower()}%"))
-        order = order_by_sort(
-            page.sort,
-            allowed={
-                "name": Project.name,
-                "created_at": Project.created_at,
-                "updated_at": Project.updated_at,
-            },
-            default="name",
-            tiebreaker=Project.id,
-        )
-        return await paginate(self.session, stmt, page=page, order_by=order)
-
-    def add(self, project: Project) -> None:
-        self.session.add(project)
-
-    async def delete(self, project: Project) -> None:
-        await self.session.delete(project)
+        stmt = select(Project).where(Project.id.in_(ids))
+        if where is not None:
+            stmt = stmt.where(where)
+        return list((await self.session.scalars(stmt)).all())
 
     async def links_of_project(self, project_id: int) -> list[ProjectLink]:
         return list(

@@ -32,13 +32,11 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     text,
     true,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.db.cleanup import delete_segment_rows
@@ -48,12 +46,10 @@ from trellis.db.pagination import (
     Page,
     PageRequest,
     SortColumn,
-    order_by_sort,
     paginate,
-    text_search,
 )
-from trellis.db.projects import in_project
 from trellis.db.types import UTCDateTime
+from trellis.kit.repository import EntityRepository
 
 Member = SegmentMember
 Log = SegmentMembershipChange
@@ -89,14 +85,13 @@ class ContactWindow:
     last_updated_at: datetime | None
 
 
-class SegmentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class SegmentRepository(EntityRepository[Segment]):
+    model = Segment
+    entity_type = "segment"
+    search_columns = ("name", "alias")
+    sort_columns = ("name", "alias", "created_at", "updated_at", "member_count")
 
     # -- segments ---------------------------------------------------------------------------
-
-    async def get(self, segment_id: int) -> Segment | None:
-        return await self.session.get(Segment, segment_id)
 
     async def by_alias(self, alias: str) -> Segment | None:
         return await self.session.scalar(select(Segment).where(Segment.alias == alias))
@@ -106,14 +101,6 @@ class SegmentRepository:
             select(Segment.alias).where(Segment.alias.startswith(prefix, autoescape=True))
         )
         return set(rows.all())
-
-    async def names(self, ids: Sequence[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(
-            select(Segment.id, Segment.name).where(Segment.id.in_(list(ids)))
-        )
-        return {i: n for i, n in rows.all()}
 
     async def all_filters(self) -> list[tuple[int, str, bool, dict[str, Any]]]:
         """(id, name, is_published, filters) of every segment: a small table."""
@@ -126,42 +113,6 @@ class SegmentRepository:
 
     async def ids(self) -> frozenset[int]:
         return frozenset((await self.session.scalars(select(Segment.id))).all())
-
-    async def list_page(
-        self,
-        *,
-        page: PageRequest,
-        q: str | None,
-        project_id: int | None,
-        is_published: bool | None,
-        visible_to: int | None,
-        see_private: bool,
-    ) -> Page[Segment]:
-        stmt = select(Segment)
-        if q:
-            stmt = stmt.where(text_search(q, Segment.name, Segment.alias))
-        if project_id is not None:
-            stmt = stmt.where(in_project("segment", Segment.id, project_id))
-        if is_published is not None:
-            stmt = stmt.where(Segment.is_published.is_(is_published))
-        if not see_private:
-            stmt = stmt.where(or_(Segment.is_public.is_(True), Segment.created_by_id == visible_to))
-        order = order_by_sort(
-            page.sort,
-            allowed={
-                "name": Segment.name,
-                "alias": Segment.alias,
-                "created_at": Segment.created_at,
-                "updated_at": Segment.updated_at,
-                "member_count": Segment.member_count,
-            },
-            default="name",
-            tiebreaker=Segment.id,
-        )
-        return await paginate(self.session, stmt, page=page, order_by=order)
-
-    def add(self, segment: Segment) -> None:
-        self.session.add(segment)
 
     async def delete(self, segment: Segment) -> None:
         await delete_segment_rows(self.session, segment.id)

@@ -14,20 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.actor import Actor, Perm
 from trellis.db.models import Segment
 from trellis.db.pagination import Page, PageRequest
-from trellis.domains.audit.service import AuditAction, audit, diff
+from trellis.domains.audit.service import AuditAction, audit
 from trellis.domains.contacts.schemas import ActivityItem
 from trellis.domains.fields.service import field_service, slugify
+from trellis.domains.projects.links import project_links
 from trellis.domains.projects.schemas import ProjectRef
-from trellis.domains.projects.service import (
-    ProjectableType,
-    project_service,
-)
 from trellis.domains.segments.filters import (
     BoundGroup,
     CompileContext,
@@ -49,9 +47,9 @@ from trellis.domains.segments.schemas import (
     parse_filters,
 )
 from trellis.domains.system.service import system_service
-from trellis.domains.users.service import check_version
 from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trellis.jobs.base import enqueue_job
+from trellis.kit.crud import AuditedCrud, EntityKind
 from trellis.naming import first_free
 from trellis.wiring import Slot
 
@@ -133,6 +131,35 @@ class RebuildResult:
     error: str | None = None
 
 
+def _private(actor: Actor) -> ColumnElement[bool] | None:
+    """Private segments are their creator's (and the administrators')."""
+    if actor.is_admin:
+        return None
+    shared: ColumnElement[bool] = or_(
+        Segment.is_public.is_(True), Segment.created_by_id == actor.user_id
+    )
+    return shared
+
+
+def _private_row(actor: Actor, segment: Segment) -> bool:
+    return segment.is_public or actor.is_admin or segment.created_by_id == actor.user_id
+
+
+SEGMENTS: AuditedCrud[Segment] = AuditedCrud(
+    EntityKind(
+        resource="segments",
+        entity_type="segment",
+        label="segment",
+        repository=SegmentRepository,
+        snapshot=_snapshot,
+        projectable=True,
+        publishable=True,
+        private=_private,
+        private_row=_private_row,
+    )
+)
+
+
 class SegmentService:
     filters: Slot[FilterRegistry] = Slot()
 
@@ -197,18 +224,10 @@ class SegmentService:
 
     @staticmethod
     def _require_view_any(actor: Actor) -> None:
-        actor.require_view_any("segments")
-
-    @staticmethod
-    def _visible(segment: Segment, actor: Actor) -> bool:
-        return segment.is_public or actor.is_admin or segment.created_by_id == actor.user_id
+        SEGMENTS.require_view_any(actor)
 
     async def get(self, session: AsyncSession, segment_id: int, *, actor: Actor) -> Segment:
-        segment = await SegmentRepository(session).get(segment_id)
-        if segment is None or not self._visible(segment, actor):
-            raise NotFound(f"No segment with id {segment_id}.")
-        actor.require_on("segments", Perm.VIEW_OWN, Perm.VIEW_OTHERS, segment.created_by_id)
-        return segment
+        return await SEGMENTS.get(session, segment_id, actor=actor)
 
     async def read(self, session: AsyncSession, segment: Segment) -> SegmentRead:
         return (await self.read_many(session, [segment]))[0]
@@ -216,7 +235,7 @@ class SegmentService:
     async def read_many(
         self, session: AsyncSession, segments: Sequence[Segment]
     ) -> list[SegmentRead]:
-        projects = await project_service.projects_of(session, "segment", [s.id for s in segments])
+        projects = await project_links.projects_of(session, "segment", [s.id for s in segments])
         out = []
         for segment in segments:
             item = SegmentRead.model_validate(segment)
@@ -234,14 +253,9 @@ class SegmentService:
         project_id: int | None = None,
         is_published: bool | None = None,
     ) -> Page[Segment]:
-        self._require_view_any(actor)
-        return await SegmentRepository(session).list_page(
-            page=page,
-            q=q,
-            project_id=project_id,
-            is_published=is_published,
-            visible_to=actor.user_id,
-            see_private=actor.is_admin,
+        published = Segment.is_published.is_(is_published) if is_published is not None else None
+        return await SEGMENTS.list_page(
+            session, actor=actor, page=page, q=q, project_id=project_id, where=[published]
         )
 
     async def _alias(
@@ -302,8 +316,6 @@ class SegmentService:
         self, session: AsyncSession, *, data: SegmentCreate, actor: Actor, now: datetime
     ) -> Segment:
         actor.require("segments", Perm.CREATE)
-        if data.is_published:
-            actor.require("segments", Perm.PUBLISH)
         repo = SegmentRepository(session)
         bound = await self.bind(session, data.filters)
         segment = Segment(
@@ -318,31 +330,9 @@ class SegmentService:
             created_at=now,
             updated_at=now,
         )
-        repo.add(segment)
-        await session.flush()
+        await SEGMENTS.create(session, segment, actor=actor, now=now, projects=data.projects)
         if segment.is_published:
             _build_soon(segment.id)
-        changes = diff({}, _snapshot(segment))
-        if data.projects:
-            old, new = await project_service.set_entity_projects(
-                session,
-                entity_type="segment",
-                entity_id=segment.id,
-                project_ids=data.projects,
-                actor=actor,
-                now=now,
-            )
-            changes["projects"] = {"old": old, "new": new}
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.CREATE,
-            entity_type="segment",
-            entity_id=segment.id,
-            entity_name=segment.name,
-            changes=changes,
-            now=now,
-        )
         return segment
 
     async def update(
@@ -356,64 +346,40 @@ class SegmentService:
         expected_version: int | None,
     ) -> Segment:
         repo = SegmentRepository(session)
-        segment = await repo.get(segment_id)
-        if segment is None or not self._visible(segment, actor):
-            raise NotFound(f"No segment with id {segment_id}.")
-        actor.require_on("segments", Perm.EDIT_OWN, Perm.EDIT_OTHERS, segment.created_by_id)
-        check_version(segment, expected_version)
+        segment = await SEGMENTS.for_edit(session, segment_id, actor=actor)
         given = data.model_dump(exclude_unset=True)
-        before = _snapshot(segment)
-        if given.get("is_published") is not None and given["is_published"] != segment.is_published:
-            actor.require("segments", Perm.PUBLISH)
-        if given.get("filters") is not None:
-            bound = await self.bind(session, given["filters"])
-            await self._check_cycles(session, segment.id, bound)
-            segment.filters = bound.stored()
-        if given.get("alias") is not None:
-            segment.alias = await self._alias(
-                repo, segment.name, given["alias"], except_id=segment.id
-            )
-        for name in ("name", "description", "is_public", "is_published"):
-            if given.get(name) is not None:
-                setattr(segment, name, given[name])
-        changes = diff(before, _snapshot(segment))
-        if data.projects is not None:
-            old, new = await project_service.set_entity_projects(
-                session,
-                entity_type="segment",
-                entity_id=segment.id,
-                project_ids=data.projects,
-                actor=actor,
-                now=now,
-            )
-            if old != new:
-                changes["projects"] = {"old": old, "new": new}
-        if changes:
-            segment.version += 1
-            segment.updated_at = now
-            await session.flush()
-            if segment.is_published and ("filters" in changes or "is_published" in changes):
-                _build_soon(segment.id)
-            await audit.record(
-                session,
-                actor=actor,
-                action=AuditAction.UPDATE,
-                entity_type="segment",
-                entity_id=segment.id,
-                entity_name=segment.name,
-                changes=changes,
-                now=now,
-            )
+
+        async def apply(segment: Segment) -> None:
+            if given.get("filters") is not None:
+                bound = await self.bind(session, given["filters"])
+                await self._check_cycles(session, segment.id, bound)
+                segment.filters = bound.stored()
+            if given.get("alias") is not None:
+                segment.alias = await self._alias(
+                    repo, segment.name, given["alias"], except_id=segment.id
+                )
+            for name in ("name", "description", "is_public", "is_published"):
+                if given.get(name) is not None:
+                    setattr(segment, name, given[name])
+
+        changes = await SEGMENTS.update(
+            session,
+            segment,
+            actor=actor,
+            now=now,
+            expected_version=expected_version,
+            apply=apply,
+            projects=data.projects,
+        )
+        if segment.is_published and ("filters" in changes or "is_published" in changes):
+            _build_soon(segment.id)
         return segment
 
     async def delete(
         self, session: AsyncSession, segment_id: int, *, actor: Actor, now: datetime
     ) -> None:
         repo = SegmentRepository(session)
-        segment = await repo.get(segment_id)
-        if segment is None or not self._visible(segment, actor):
-            raise NotFound(f"No segment with id {segment_id}.")
-        actor.require_on("segments", Perm.DELETE_OWN, Perm.DELETE_OTHERS, segment.created_by_id)
+        segment = await SEGMENTS.for_delete(session, segment_id, actor=actor)
         users = [
             name
             for sid, name, _, filters in await repo.all_filters()
@@ -424,20 +390,7 @@ class SegmentService:
                 f"The segment is used by the filters of: {', '.join(users)}. Change those first.",
                 extra={"used_by": users},
             )
-        snapshot = _snapshot(segment)
-        await project_service.forget_entity(session, entity_type="segment", entity_id=segment.id)
-        await repo.delete(segment)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.DELETE,
-            entity_type="segment",
-            entity_id=segment_id,
-            entity_name=snapshot["name"],
-            changes=diff(snapshot, {}),
-            now=now,
-        )
+        await SEGMENTS.delete(session, segment, actor=actor, now=now)
 
     # -- members ----------------------------------------------------------------------------
 
@@ -521,10 +474,7 @@ class SegmentService:
         add: bool,
     ) -> MembershipResult:
         repo = SegmentRepository(session)
-        segment = await repo.get(segment_id)
-        if segment is None or not self._visible(segment, actor):
-            raise NotFound(f"No segment with id {segment_id}.")
-        actor.require_on("segments", Perm.EDIT_OWN, Perm.EDIT_OTHERS, segment.created_by_id)
+        segment = await SEGMENTS.for_edit(session, segment_id, actor=actor)
         ids = list(dict.fromkeys(contact_ids))
         changed = 0
         missing: list[int] = []
@@ -663,12 +613,11 @@ class SegmentService:
 
     # -- hooks for other domains ------------------------------------------------------------
 
-    async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
-        """Which of these segment ids exist (for other domains' validation)."""
-        wanted = set(ids)
-        if not wanted:
-            return set()
-        return set(await SegmentRepository(session).ids()) & wanted
+    async def existing_ids(
+        self, session: AsyncSession, ids: Sequence[int], *, actor: Actor | None = None
+    ) -> set[int]:
+        """Which of these segment ids exist (and ``actor`` may see, when given)."""
+        return await SEGMENTS.existing_ids(session, ids, actor=actor)
 
     async def fields_in_use(self, session: AsyncSession, object_: str, alias: str) -> list[str]:
         kind = "custom_field" if object_ == "contact" else "company_field"
@@ -708,12 +657,7 @@ class SegmentService:
 
 segment_service = SegmentService()
 
-
-async def _segment_names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
-    return await SegmentRepository(session).names(ids)
-
-
-PROJECTABLE = ProjectableType("segment", "Segments", "segments", _segment_names)
+PROJECTABLE = SEGMENTS.projectable("Segments")
 
 
 def _build_soon(segment_id: int) -> None:

@@ -23,10 +23,11 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 
+from trellis.api.ratelimit import RateLimiter
 from trellis.clock import Clock
+from trellis.domains.site_tracking.ingest import HitQueue
 from trellis.domains.site_tracking.service import DEVICES, WebHit, valid_visitor, web_service
-from trellis.domains.site_tracking.tasks import BufferFull, WebHitBuffer
-from trellis.domains.tracking.endpoints import RateLimiter
+from trellis.runtime.group_commit import BufferFull
 
 MAX_BODY_BYTES = 8 * 1024
 MAX_URL = 2000
@@ -106,7 +107,7 @@ def parse_hit(data: Any, *, at: datetime, user_agent: str = "") -> WebHit | None
     if not isinstance(site, str) or not SITE.fullmatch(site):
         site = ""
     token = data.get("ct")
-    send_id = web_service.verify_click_token(token) if isinstance(token, str) else None
+    send_id = web_service.click_tokens.verify(token) if isinstance(token, str) else None
     return WebHit(
         visitor_id=visitor,
         url=url,
@@ -142,7 +143,7 @@ async def script(request: Request) -> Response:
 
 async def hit(request: Request) -> Response:
     limiter: RateLimiter = request.app.state.web_limiter
-    if not limiter.allow(request.client.host if request.client else "-"):
+    if not await limiter.allow(request.client.host if request.client else "-"):
         return _no_content(request)
     if _opts_out(request) or not _origin_allowed(request):
         return _no_content(request)
@@ -159,10 +160,10 @@ async def hit(request: Request) -> Response:
     clock: Clock = request.app.state.clock
     parsed = parse_hit(data, at=clock.now(), user_agent=request.headers.get("user-agent", ""))
     if parsed is not None:
-        buffer: WebHitBuffer = request.app.state.web_hits
+        hits: HitQueue = request.app.state.web_hits
         # The database away for long: the hit is dropped; the page never knows.
         with contextlib.suppress(BufferFull):
-            buffer.add(parsed)
+            hits.add(parsed)
     return _no_content(request)
 
 

@@ -11,7 +11,6 @@ decisions, all in one transaction and in one statement of each kind per batch.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,21 +20,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.actor import Actor, Perm
 from trellis.db.pagination import Page, PageRequest
-from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.contacts.schemas import ActivityItem
 from trellis.domains.contacts.service import (
     contact_service,
 )
-from trellis.domains.emails.links import LinkSigner, _b36
+from trellis.domains.emails.links import ClickTokens
 from trellis.domains.landing_pages.service import page_service
 from trellis.domains.site_tracking.repository import WebRepository, url_hash
 from trellis.domains.site_tracking.schemas import PageHitRead
 from trellis.events.base import Behaviour
 from trellis.events.web import BEHAVIOUR_HIT, DEVICES
+from trellis.ports import Journeys
+from trellis.wiring import Slot
 
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
-CLICK_TOKEN_PARAM = "trellis_ct"  # noqa: S105 (a parameter name)
 
 
 def valid_visitor(value: object) -> str | None:
@@ -81,35 +80,12 @@ def utm_of(url: str) -> dict[str, str | None]:
 
 
 class WebService:
-    def __init__(self) -> None:
-        self.signer = LinkSigner(b"unconfigured", "http://127.0.0.1:8000")
-        self.click_token_seconds = 3600
+    journeys: Slot[Journeys] = Slot()
 
-    def configure(self, signer: LinkSigner, *, click_token_minutes: int = 60) -> None:
-        self.signer = signer
-        self.click_token_seconds = click_token_minutes * 60
+    click_tokens: Slot[ClickTokens] = Slot()
 
-    # -- the click token ----------------------------------------------------------------------
-
-    def click_token(self, send_id: int, now: float | None = None) -> str:
-        """``<send>.<mac>.<expiry>``: names the send whose link was clicked, for a while."""
-        expires = _b36(int(now if now is not None else time.time()) + self.click_token_seconds)
-        return f"{self.signer.token('k', send_id, expires)}.{expires}"
-
-    def verify_click_token(self, token: str, now: float | None = None) -> int | None:
-        """The send id of a genuine, unexpired token; None for anything else."""
-        if not token or len(token) > 64:
-            return None
-        head, dot, expires = token.rpartition(".")
-        if not dot or not expires or len(expires) > 8:
-            return None
-        try:
-            expiry = int(expires, 36)
-        except ValueError:
-            return None
-        if expiry < (now if now is not None else time.time()):
-            return None
-        return self.signer.verify("k", head, expires)
+    def configure(self, click_tokens: ClickTokens) -> None:
+        self.click_tokens = click_tokens
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -206,7 +182,7 @@ class WebService:
                 )
             )
         if offers:
-            taken = await campaign_service.offer_many(session, offers=offers, now=now)
+            taken = await self.journeys.offer_many(session, offers=offers, now=now)
             result.offers = len(offers)
             result.decisions = sum(taken)
         return result

@@ -10,29 +10,46 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.actor import Actor, Perm
 from trellis.db.models import Stage
-from trellis.domains.audit.service import AuditAction, audit, diff
 from trellis.domains.stages.repository import StageRepository
 from trellis.domains.stages.schemas import StageCreate, StageUpdate
-from trellis.domains.users.service import check_version
 from trellis.errors import Conflict, FieldError, NotFound
+from trellis.kit.crud import AuditedCrud, EntityKind
 
 
 def _snapshot(stage: Stage) -> dict[str, Any]:
     return {"name": stage.name, "description": stage.description, "position": stage.position}
 
 
+STAGES: AuditedCrud[Stage] = AuditedCrud(
+    EntityKind(
+        resource="stages",
+        entity_type="stage",
+        label="stage",
+        repository=StageRepository,
+        snapshot=_snapshot,
+        owner=None,
+    )
+)
+
+
 class StageService:
-    async def list_all(self, session: AsyncSession, *, actor: Actor) -> list[Stage]:
+    crud = STAGES
+
+    @staticmethod
+    def _require_view(actor: Actor) -> None:
+        # Whoever may see contacts sees the names of their stages.
         if not (actor.can("stages", Perm.VIEW_OTHERS) or actor.can_view_any("contacts")):
             actor.require("stages", Perm.VIEW_OTHERS)
+
+    async def list_all(self, session: AsyncSession, *, actor: Actor) -> list[Stage]:
+        self._require_view(actor)
         return await StageRepository(session).ordered()
 
     async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
-        return await StageRepository(session).existing_ids(ids)
+        return await self.crud.existing_ids(session, ids)
 
     async def get(self, session: AsyncSession, stage_id: int, *, actor: Actor) -> Stage:
-        if not (actor.can("stages", Perm.VIEW_OTHERS) or actor.can_view_any("contacts")):
-            actor.require("stages", Perm.VIEW_OTHERS)
+        self._require_view(actor)
         stage = await StageRepository(session).get(stage_id)
         if stage is None:
             raise NotFound(f"No stage with id {stage_id}.")
@@ -60,19 +77,7 @@ class StageService:
             created_at=now,
             updated_at=now,
         )
-        repo.add(stage)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.CREATE,
-            entity_type="stage",
-            entity_id=stage.id,
-            entity_name=stage.name,
-            changes=diff({}, _snapshot(stage)),
-            now=now,
-        )
-        return stage
+        return await self.crud.create(session, stage, actor=actor, now=now)
 
     async def update(
         self,
@@ -84,57 +89,26 @@ class StageService:
         now: datetime,
         expected_version: int | None,
     ) -> Stage:
-        actor.require("stages", Perm.EDIT_OTHERS)
-        repo = StageRepository(session)
-        stage = await repo.get(stage_id)
-        if stage is None:
-            raise NotFound(f"No stage with id {stage_id}.")
-        check_version(stage, expected_version)
-        before = _snapshot(stage)
-        changes = data.model_dump(exclude_unset=True, exclude_none=True)
-        if "name" in changes:
-            await self._unique(repo, changes["name"], stage.id)
-        for name, value in changes.items():
-            setattr(stage, name, value)
-        after = _snapshot(stage)
-        if after != before:
-            stage.version += 1
-            stage.updated_at = now
-            await session.flush()
-            await audit.record(
-                session,
-                actor=actor,
-                action=AuditAction.UPDATE,
-                entity_type="stage",
-                entity_id=stage.id,
-                entity_name=stage.name,
-                changes=diff(before, after),
-                now=now,
-            )
+        stage = await self.crud.for_edit(session, stage_id, actor=actor)
+
+        async def apply(stage: Stage) -> None:
+            changes = data.model_dump(exclude_unset=True, exclude_none=True)
+            if "name" in changes:
+                await self._unique(StageRepository(session), changes["name"], stage.id)
+            for name, value in changes.items():
+                setattr(stage, name, value)
+
+        await self.crud.update(
+            session, stage, actor=actor, now=now, expected_version=expected_version, apply=apply
+        )
         return stage
 
     async def delete(
         self, session: AsyncSession, stage_id: int, *, actor: Actor, now: datetime
     ) -> None:
-        actor.require("stages", Perm.DELETE_OTHERS)
-        repo = StageRepository(session)
-        stage = await repo.get(stage_id)
-        if stage is None:
-            raise NotFound(f"No stage with id {stage_id}.")
-        snapshot = _snapshot(stage)
         # Contacts in this stage keep existing with no stage (the foreign key sets NULL).
-        await repo.delete(stage)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.DELETE,
-            entity_type="stage",
-            entity_id=stage_id,
-            entity_name=snapshot["name"],
-            changes=diff(snapshot, {}),
-            now=now,
-        )
+        stage = await self.crud.for_delete(session, stage_id, actor=actor)
+        await self.crud.delete(session, stage, actor=actor, now=now)
 
 
 stage_service = StageService()

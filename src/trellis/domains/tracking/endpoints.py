@@ -7,7 +7,6 @@ every failure is the same neutral 404, sizes are bounded and each IP address is 
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -17,9 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from trellis.api.deps import ActorDep, NowDep, SessionDep
 from trellis.api.params import IdPath
+from trellis.api.ratelimit import RateLimiter
 from trellis.api.routing import API_PREFIX
 from trellis.clock import Clock
+from trellis.domains.emails.links import CLICK_TOKEN_PARAM
 from trellis.domains.tracking import recipient_pages
+from trellis.domains.tracking.ingest import HitQueue
 from trellis.domains.tracking.schemas import (
     MAX_EVENTS,
     CategoryRead,
@@ -29,8 +31,8 @@ from trellis.domains.tracking.schemas import (
     EmailStatsRead,
 )
 from trellis.domains.tracking.service import PIXEL_GIF, Hit, tracking_service
-from trellis.domains.tracking.tasks import BufferFull, HitBuffer
 from trellis.errors import TooManyRequests
+from trellis.runtime.group_commit import BufferFull
 
 MAX_FORM_BYTES = 16 * 1024
 NO_STORE = {"Cache-Control": "no-store, private", "Pragma": "no-cache"}
@@ -39,35 +41,9 @@ public_router = APIRouter(prefix="/t", include_in_schema=False)
 router = APIRouter(prefix=API_PREFIX, tags=["tracking"])
 
 
-class RateLimiter:
-    """A token bucket per client address; idle buckets are forgotten."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._swept = time.monotonic()
-
-    def allow(self, key: str) -> bool:
-        if self.rate <= 0:
-            return True
-        now = time.monotonic()
-        if now - self._swept > 60:
-            idle = now - self.burst / self.rate
-            self._buckets = {k: v for k, v in self._buckets.items() if v[1] > idle}
-            self._swept = now
-        tokens, last = self._buckets.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-        if tokens < 1:
-            self._buckets[key] = (tokens, now)
-            return False
-        self._buckets[key] = (tokens - 1, now)
-        return True
-
-
-def _limit(request: Request) -> None:
+async def _limit(request: Request) -> None:
     limiter: RateLimiter = request.app.state.tracking_limiter
-    if not limiter.allow(request.client.host if request.client else "-"):
+    if not await limiter.allow(request.client.host if request.client else "-"):
         raise TooManyRequests("Too many requests from this address; try again shortly.")
 
 
@@ -75,14 +51,10 @@ def _not_found() -> HTMLResponse:
     return HTMLResponse(recipient_pages.not_found(), status_code=404, headers=NO_STORE)
 
 
-def _buffer(request: Request) -> HitBuffer:
-    buffer: HitBuffer = request.app.state.tracking_hits
-    return buffer
-
-
 def _add(request: Request, hit: Hit) -> None:
+    hits: HitQueue = request.app.state.tracking_hits
     try:
-        _buffer(request).add(hit)
+        hits.add(hit)
     except BufferFull:
         raise TooManyRequests("Tracking is busy; try again shortly.") from None
 
@@ -122,7 +94,7 @@ def _now(request: Request) -> datetime:
 
 
 async def open_pixel(request: Request) -> Response:
-    _limit(request)
+    await _limit(request)
     send_id = tracking_service.verify("o", request.path_params["token"])
     if send_id is None:
         return _not_found()
@@ -133,7 +105,7 @@ async def open_pixel(request: Request) -> Response:
 
 
 async def click(request: Request) -> Response:
-    _limit(request)
+    await _limit(request)
     max_length: int = request.app.state.settings.tracking.max_url_length
     url = request.query_params.get("u", "")
     if not url or len(url) > max_length:
@@ -156,9 +128,7 @@ def _with_contact_token(request: Request, url: str, send_id: int) -> str:
     origin = f"{parts.scheme}://{parts.netloc}".lower()
     if web.allowed_origins and origin not in {o.lower().rstrip("/") for o in web.allowed_origins}:
         return url
-    from trellis.domains.site_tracking.service import CLICK_TOKEN_PARAM, web_service
-
-    param = f"{CLICK_TOKEN_PARAM}={web_service.click_token(send_id)}"
+    param = f"{CLICK_TOKEN_PARAM}={tracking_service.click_tokens.issue(send_id)}"
     query = f"{parts.query}&{param}" if parts.query else param
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
@@ -170,7 +140,7 @@ public_router.add_route("/t/click/{token}", click, methods=["GET"], include_in_s
 
 @public_router.get("/view/{token}")
 async def web_view(request: Request, token: str, session: SessionDep) -> Response:
-    _limit(request)
+    await _limit(request)
     send_id = tracking_service.verify("w", token)
     html = await tracking_service.web_view(session, send_id) if send_id is not None else None
     if html is None:
@@ -180,7 +150,7 @@ async def web_view(request: Request, token: str, session: SessionDep) -> Respons
 
 @public_router.get("/unsubscribe/{token}")
 async def unsubscribe_page(request: Request, token: str, session: SessionDep) -> Response:
-    _limit(request)
+    await _limit(request)
     send_id = tracking_service.verify("u", token)
     send = await tracking_service.send(session, send_id) if send_id is not None else None
     if send is None:
@@ -192,7 +162,7 @@ async def unsubscribe_page(request: Request, token: str, session: SessionDep) ->
 
 @public_router.post("/unsubscribe/{token}")
 async def unsubscribe(request: Request, token: str, session: SessionDep, now: NowDep) -> Response:
-    _limit(request)
+    await _limit(request)
     send_id = tracking_service.verify("u", token)
     send = await tracking_service.send(session, send_id) if send_id is not None else None
     if send is None:
@@ -216,7 +186,7 @@ async def unsubscribe(request: Request, token: str, session: SessionDep, now: No
 
 @public_router.get("/preferences/{token}")
 async def preferences_page(request: Request, token: str, session: SessionDep) -> Response:
-    _limit(request)
+    await _limit(request)
     send_id = tracking_service.verify("p", token)
     send = await tracking_service.send(session, send_id) if send_id is not None else None
     if send is None:
@@ -230,7 +200,7 @@ async def preferences_page(request: Request, token: str, session: SessionDep) ->
 async def save_preferences(
     request: Request, token: str, session: SessionDep, now: NowDep
 ) -> Response:
-    _limit(request)
+    await _limit(request)
     send_id = tracking_service.verify("p", token)
     send = await tracking_service.send(session, send_id) if send_id is not None else None
     if send is None:

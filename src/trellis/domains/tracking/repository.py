@@ -18,6 +18,7 @@ from trellis.db.base import table_of
 from trellis.db.bulk import insert_rows
 from trellis.db.dialect import ids_in, insert_ignoring_conflicts
 from trellis.db.models import (
+    Contact,
     ContactCategoryOptOut,
     DoNotContact,
     Email,
@@ -319,8 +320,6 @@ class TrackingRepository:
         return reason
 
     async def contacts_with_address(self, addresses: Sequence[str]) -> dict[str, list[int]]:
-        from trellis.db.models import Contact
-
         found: dict[str, list[int]] = {}
         for part in _chunks(sorted(set(addresses))):
             rows = await self.session.execute(
@@ -365,21 +364,6 @@ class TrackingRepository:
                 table_of(ContactCategoryOptOut).insert(),
                 [{"contact_id": contact_id, "category": c, "created_at": now} for c in categories],
             )
-
-    async def opted_out_of_email(self, email_id: int, contact_ids: Sequence[int]) -> set[int]:
-        """Contacts who opted out of the email's category."""
-        found: set[int] = set()
-        for part in _chunks(sorted(set(contact_ids))):
-            rows = await self.session.scalars(
-                select(ContactCategoryOptOut.contact_id)
-                .join(EmailCategory, EmailCategory.category == ContactCategoryOptOut.category)
-                .where(
-                    EmailCategory.email_id == email_id,
-                    ids_in(ContactCategoryOptOut.contact_id, part),
-                )
-            )
-            found.update(rows.all())
-        return found
 
     async def move_contact(self, *, loser_id: int, winner_id: int, now: datetime) -> None:
         """Give the winner of a merge the loser's opens, clicks and hits, and the loser's

@@ -25,12 +25,11 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.actor import Actor, Perm
-from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.contacts.schemas import ActivityItem
 from trellis.domains.contacts.service import (
     contact_service,
 )
-from trellis.domains.emails.links import LinkSigner
+from trellis.domains.emails.links import ClickTokens, LinkSigner
 from trellis.domains.emails.service import email_service
 from trellis.domains.tracking.dsn import MailEvent, parse_report
 from trellis.domains.tracking.repository import SendInfo, TrackingRepository
@@ -43,6 +42,8 @@ from trellis.domains.tracking.schemas import (
 )
 from trellis.events.base import Behaviour
 from trellis.events.email import BEHAVIOUR_CLICK, BEHAVIOUR_OPEN
+from trellis.ports import Journeys
+from trellis.wiring import Slot
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +114,15 @@ class FlushResult:
 
 
 class TrackingService:
+    journeys: Slot[Journeys] = Slot()
+    click_tokens: Slot[ClickTokens] = Slot()
+
     def __init__(self) -> None:
         self.hook = SignedTracking(LinkSigner(b"unconfigured", "http://127.0.0.1:8000"))
 
-    def configure(self, hook: SignedTracking) -> None:
+    def configure(self, hook: SignedTracking, click_tokens: ClickTokens) -> None:
         self.hook = hook
+        self.click_tokens = click_tokens
 
     @property
     def signer(self) -> LinkSigner:
@@ -244,7 +249,7 @@ class TrackingService:
                     (send.contact_id, Behaviour(kind=kind, channel_id=send.email_id, url=url))
                 )
         if offers:
-            taken = await campaign_service.offer_many(session, offers=offers, now=now)
+            taken = await self.journeys.offer_many(session, offers=offers, now=now)
             result.offers = len(offers)
             result.decisions = sum(taken)
         return result
@@ -372,12 +377,6 @@ class TrackingService:
         actor.require_on("emails", Perm.EDIT_OWN, Perm.EDIT_OTHERS, email.created_by_id)
         await TrackingRepository(session).set_category(email_id, category)
         return CategoryRead(email_id=email_id, category=category)
-
-    async def opted_out_of_email(
-        self, session: AsyncSession, email_id: int, contact_ids: Sequence[int]
-    ) -> set[int]:
-        """Contacts who opted out of the email's category in the preference centre."""
-        return await TrackingRepository(session).opted_out_of_email(email_id, contact_ids)
 
     # -- deliveries, bounces, complaints ----------------------------------------------------
 

@@ -39,10 +39,10 @@ from trellis.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
-    PreconditionFailed,
     TooManyRequests,
     ValidationFailed,
 )
+from trellis.kit.versions import check_version
 
 ADMINISTRATOR = "Administrator"
 
@@ -69,15 +69,6 @@ class NewSession:
     csrf_token: str
     expires_at: datetime
     user: User
-
-
-def check_version(entity: Any, expected: int | None) -> None:
-    if expected is not None and expected != entity.version:
-        raise PreconditionFailed(
-            f"The resource changed since you read it (version {entity.version}, you sent "
-            f"{expected}); reload and try again.",
-            extra={"current_version": entity.version},
-        )
 
 
 def effective_permissions(role: Role) -> dict[str, list[str]]:
