@@ -19,8 +19,8 @@ def trigger(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from trellis.api.app import configure_engine
+    from trellis.domains.campaigns.dispatch import campaign_dispatch
     from trellis.domains.campaigns.schemas import TriggerSummary
-    from trellis.domains.campaigns.service import campaign_service
     from trellis.domains.emails.schemas import DeliveryRead
     from trellis.domains.emails.service import email_service
 
@@ -49,7 +49,7 @@ def trigger(
                         ),
                     )
 
-                summary = await campaign_service.trigger(
+                summary = await campaign_dispatch.trigger(
                     database, now=clock.now(), campaign_ids=campaign or None, progress=show
                 )
                 # What the steps queued goes out now, as `serve` would do within a second.
