@@ -21,8 +21,8 @@ def trigger(
     from trellis.api.app import configure_engine
     from trellis.domains.campaigns.dispatch import campaign_dispatch
     from trellis.domains.campaigns.schemas import TriggerSummary
+    from trellis.domains.emails.delivery import email_delivery
     from trellis.domains.emails.schemas import DeliveryRead
-    from trellis.domains.emails.service import email_service
 
     current = settings()
     clock = clock_from(now)
@@ -54,7 +54,7 @@ def trigger(
                 )
                 # What the steps queued goes out now, as `serve` would do within a second.
                 progress.update(task, description="delivering queued email")
-                delivered = await email_service.deliver_due(database, now=clock.now())
+                delivered = await email_delivery.deliver_due(database, now=clock.now())
                 return summary, delivered
         finally:
             await engine_http.aclose()
