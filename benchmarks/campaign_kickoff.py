@@ -9,7 +9,7 @@ change points +5 -> condition "city = Paris" -> yes: add tag "paris".
 
 The contacts are generated with set-based SQL (not timed). The timed part is what a
 deployment does when the segment is built for the first time: the segment rebuild, then
-``campaign_service.trigger`` (membership, kickoff, every step until nothing is due). Afterwards
+``campaign_dispatch.trigger`` (membership, kickoff, every step until nothing is due). Afterwards
 every contact must have 5 points and exactly the Paris half the tag, or the script exits 1.
 
 Creates its own database: a fresh SQLite file in a temporary directory by default, or a fresh
@@ -48,6 +48,7 @@ from trellis.actor import Actor
 from trellis.db import migrate
 from trellis.db.session import Database, create_engine
 from trellis.db.urls import normalise_database_url
+from trellis.domains.campaigns.dispatch import campaign_dispatch
 from trellis.domains.campaigns.schemas import CampaignWrite, TriggerSummary
 from trellis.domains.campaigns.service import EnginePolicy, campaign_service
 from trellis.domains.segments.schemas import SegmentCreate
@@ -295,7 +296,7 @@ async def run(
                 )
 
         trigger_started = time.perf_counter()
-        summary = await campaign_service.trigger(
+        summary = await campaign_dispatch.trigger(
             database, now=NOW, campaign_ids=[campaign_id], progress=progress
         )
         seconds = time.perf_counter() - started

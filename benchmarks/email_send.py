@@ -35,6 +35,7 @@ from sqlalchemy import text
 from trellis.actor import Actor
 from trellis.db import migrate
 from trellis.db.session import Database, create_engine
+from trellis.domains.emails.delivery import email_delivery
 from trellis.domains.emails.links import LinkSigner
 from trellis.domains.emails.render import NoTracking
 from trellis.domains.emails.schemas import EmailCreate
@@ -173,7 +174,7 @@ async def main(args: argparse.Namespace, url: str, port: int) -> dict[str, objec
         cpu_started = _cpu_seconds()
         sent = 0
         while True:
-            result = await email_service.deliver_due(database, now=NOW, max_batches=10)
+            result = await email_delivery.deliver_due(database, now=NOW, max_batches=10)
             if not (result.sent or result.failed or result.retried):
                 break
             sent += result.sent

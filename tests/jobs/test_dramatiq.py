@@ -24,7 +24,7 @@ from tests.fixtures.api import Harness
 from tests.fixtures.processes import read_until
 from trellis.clock import SystemClock
 from trellis.db.session import Database
-from trellis.domains.campaigns.service import campaign_service
+from trellis.domains.campaigns.dispatch import campaign_dispatch
 from trellis.jobs.base import PendingJob, enqueue_job
 from trellis.jobs.dramatiq_backend import (
     BrokerUrlError,
@@ -261,7 +261,7 @@ async def test_worker_processes_run_the_campaigns_the_scheduler_hands_out(
     harness.database.jobs = backend
     try:
         for _ in range(3):
-            dispatched = await campaign_service.dispatch(harness.database, now=harness.clock.now())
+            dispatched = await campaign_dispatch.dispatch(harness.database, now=harness.clock.now())
             assert dispatched == [created["id"]]
         deadline = time.monotonic() + 60
         points: list[int] = []

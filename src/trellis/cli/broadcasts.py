@@ -28,8 +28,8 @@ def run_broadcasts(
 
     from trellis.domains.broadcasts.schemas import BroadcastRunRead
     from trellis.domains.broadcasts.service import broadcast_service
+    from trellis.domains.emails.delivery import email_delivery
     from trellis.domains.emails.schemas import DeliveryRead
-    from trellis.domains.emails.service import email_service
 
     current = settings()
     clock = clock_from(now)
@@ -49,7 +49,7 @@ def run_broadcasts(
                 if not deliver:
                     return summary, None
                 progress.update(task, description="delivering queued email")
-                delivered = await email_service.deliver_due(database, now=clock.now())
+                delivered = await email_delivery.deliver_due(database, now=clock.now())
                 # What was delivered may complete a broadcast: one more pass marks it sent.
                 progress.update(task, description="finishing broadcasts")
                 again = await broadcast_service.run_due(database, now=clock.now())

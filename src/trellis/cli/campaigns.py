@@ -18,10 +18,10 @@ def trigger(
     decisions) until nothing is, then print a summary."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from trellis.domains.campaigns.dispatch import campaign_dispatch
     from trellis.domains.campaigns.schemas import TriggerSummary
-    from trellis.domains.campaigns.service import campaign_service
+    from trellis.domains.emails.delivery import email_delivery
     from trellis.domains.emails.schemas import DeliveryRead
-    from trellis.domains.emails.service import email_service
 
     current = settings()
     clock = clock_from(now)
@@ -47,12 +47,12 @@ def trigger(
                         ),
                     )
 
-                summary = await campaign_service.trigger(
+                summary = await campaign_dispatch.trigger(
                     database, now=clock.now(), campaign_ids=campaign or None, progress=show
                 )
                 # What the steps queued goes out now, as `serve` would do within a second.
                 progress.update(task, description="delivering queued email")
-                delivered = await email_service.deliver_due(database, now=clock.now())
+                delivered = await email_delivery.deliver_due(database, now=clock.now())
                 return summary, delivered
 
     summary, delivered = run(work)

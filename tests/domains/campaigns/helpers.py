@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 
 from tests.fixtures.api import Harness
+from trellis.domains.campaigns.dispatch import campaign_dispatch
 from trellis.domains.campaigns.schemas import TriggerSummary
-from trellis.domains.campaigns.service import campaign_service
 
 
 def step(
@@ -87,7 +87,7 @@ async def trigger(harness: Harness, at: datetime | None = None) -> TriggerSummar
         harness.clock.set(at)
     # Segments rebuild first, as the service loop does, then the campaigns run.
     await admin_rebuild(harness)
-    return await campaign_service.trigger(harness.database, now=harness.clock.now())
+    return await campaign_dispatch.trigger(harness.database, now=harness.clock.now())
 
 
 async def admin_rebuild(harness: Harness) -> None:

@@ -13,6 +13,7 @@ import pytest
 from tests.domains.campaigns.helpers import campaign, contacts, edge, journey, stats, step, trigger
 from tests.fixtures.api import Harness
 from trellis.db.session import Database, create_engine
+from trellis.domains.campaigns.dispatch import campaign_dispatch
 from trellis.domains.campaigns.service import EnginePolicy, campaign_service
 from trellis.events.base import HttpResult
 from trellis.runtime.journal import StatDeltas
@@ -186,7 +187,7 @@ async def test_concurrent_workers_do_each_step_once(
     workers = [Database(create_engine(url)) for _ in range(4)]
     try:
         later = harness.clock.now() + timedelta(hours=2)
-        await asyncio.gather(*(campaign_service.trigger(w, now=later) for w in workers))
+        await asyncio.gather(*(campaign_dispatch.trigger(w, now=later) for w in workers))
     finally:
         campaign_service.configure(policy=previous)
         for worker in workers:

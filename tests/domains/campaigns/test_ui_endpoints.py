@@ -22,6 +22,7 @@ from tests.domains.campaigns.helpers import (
     trigger,
 )
 from tests.fixtures.api import START, Harness
+from trellis.domains.campaigns.dispatch import campaign_dispatch
 from trellis.domains.campaigns.service import EnginePolicy, campaign_service
 from trellis.events.base import HttpResult
 from trellis.runtime.runner import RetryPolicy
@@ -409,7 +410,7 @@ async def test_a_campaign_published_before_its_segment_is_built_takes_every_memb
         admin, events=[wait], edges=[edge(None, wait)], sources=[{"kind": "segment", "id": vip}]
     )
     # The scheduler reaches the campaign before the segment's first build ...
-    await campaign_service.trigger(harness.database, now=harness.clock.now())
+    await campaign_dispatch.trigger(harness.database, now=harness.clock.now())
     # ... then the segment is built and the campaign follows its log of joins.
     await trigger(harness, harness.clock.now() + timedelta(seconds=5))
     listed = await admin.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from trellis.domains.campaigns.service import RUN_CAMPAIGN_JOB, campaign_service
+from trellis.domains.campaigns.dispatch import RUN_CAMPAIGN_JOB, campaign_dispatch
 from trellis.jobs.registry import JobContext, job
 
 log = logging.getLogger(__name__)
@@ -17,9 +17,9 @@ async def tick(ctx: JobContext, payload: dict[str, Any]) -> None:
     a distributed job backend, hand each running campaign to the workers instead."""
     backend = ctx.database.jobs
     if backend is not None and backend.distributed:
-        await campaign_service.dispatch(ctx.database, now=ctx.clock.now())
+        await campaign_dispatch.dispatch(ctx.database, now=ctx.clock.now())
         return
-    summary = await campaign_service.trigger(ctx.database, now=ctx.clock.now())
+    summary = await campaign_dispatch.trigger(ctx.database, now=ctx.clock.now())
     if summary.executed or summary.joined or summary.exited:
         log.info("campaign tick", extra=summary.model_dump())
 
@@ -27,7 +27,7 @@ async def tick(ctx: JobContext, payload: dict[str, Any]) -> None:
 @job(RUN_CAMPAIGN_JOB, max_retries=0)
 async def run_campaign(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Everything due in one campaign (enqueued by the distributed scheduler)."""
-    summary = await campaign_service.trigger(
+    summary = await campaign_dispatch.trigger(
         ctx.database, now=ctx.clock.now(), campaign_ids=[int(payload["campaign_id"])]
     )
     if summary.executed or summary.joined or summary.exited:

@@ -10,6 +10,7 @@ from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
 from trellis.api.routing import API_PREFIX
 from trellis.db.pagination import PageRequest
 from trellis.domains.emails import tasks as _tasks  # noqa: F401  (registers the jobs)
+from trellis.domains.emails.delivery import email_delivery
 from trellis.domains.emails.schemas import (
     EmailCreate,
     EmailRead,
@@ -115,7 +116,7 @@ async def preview_email(
 async def test_send_email(
     email_id: IdPath, body: PreviewRequest, actor: ActorDep, session: SessionDep, now: NowDep
 ) -> TestSendRead:
-    return await email_service.test_send(
+    return await email_delivery.test_send(
         session, email_id, contact_id=body.contact_id, actor=actor, now=now
     )
 

@@ -1,21 +1,15 @@
-"""Emails: content, queueing (the rules a message goes out under) and delivery.
+"""Emails: content, queueing (the rules a message goes out under) and the per-contact
+frequency settings.
 
 Queueing writes a send row in the caller's transaction: a campaign step, a broadcast, a test
 send. Marketing messages respect Do Not Contact, go once to each contact (unless the step allows
 repeats) and count against the frequency cap; transactional ones ignore all three. A message
-refused by a rule still gets its row, status ``skipped`` with the reason.
-
-Delivery (:meth:`EmailService.deliver_due`) runs after the commit, driven by a job and a
-background service: it claims due rows (``sending``, with a lease, the attempt counted),
-renders them from the email version's compiled templates, hands them to the transport and
-records each outcome. A temporary failure goes back to the queue with a growing delay; after
-the last attempt, or on a permanent refusal, the send is ``failed``. A process that dies after
-claiming leaves its rows to come back when the lease ends, with their Message-ID unchanged.
+refused by a rule still gets its row, status ``skipped`` with the reason. Delivery is
+:mod:`trellis.domains.emails.delivery`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,14 +45,12 @@ from trellis.domains.emails.render import (
 )
 from trellis.domains.emails.repository import LIVE, EmailRepository
 from trellis.domains.emails.schemas import (
-    DeliveryRead,
     EmailCreate,
     EmailRead,
     EmailUpdate,
     FrequencyRead,
     FrequencyUpdate,
     PreviewRead,
-    TestSendRead,
 )
 from trellis.domains.projects.links import project_links
 from trellis.domains.projects.schemas import ProjectRef
@@ -67,14 +59,9 @@ from trellis.events.base import EmailRequest, QueuedEmail
 from trellis.jobs.base import NoUnitOfWork, enqueue_job
 from trellis.kit.crud import AuditedCrud, EntityKind
 from trellis.runtime.mailer import (
-    DeliveryResult,
-    DeliveryStatus,
     DkimSigner,
-    Envelope,
     OutboxTransport,
-    OutgoingMessage,
     Transport,
-    build_message,
     domain_of,
     new_message_id,
 )
@@ -97,10 +84,6 @@ CONTENT_FIELDS = (
     "utm",
 )
 COMPILED_CACHE_SIZE = 256
-FIRST_BATCH = 100
-# Rendering gives the event loop back this often, so that the connections of the batch on
-# the wire keep moving while the next one is rendered.
-RENDER_SLICE = 5
 
 
 @dataclass
@@ -148,16 +131,6 @@ def content_of(email: Email | EmailVersion) -> EmailContent:
         utm=tuple((email.utm or {}).items()),
         language=email.language,
     )
-
-
-@dataclass
-class _Prepared:
-    """A claimed batch after rendering: messages to hand over, and sends already decided."""
-
-    messages: list[OutgoingMessage] = field(default_factory=list)
-    raw: dict[int, tuple[str, list[str], str, str]] = field(default_factory=dict)
-    versions: dict[int, int] = field(default_factory=dict)
-    decided: dict[int, tuple[str, str | None, datetime | None]] = field(default_factory=dict)
 
 
 EMAILS: AuditedCrud[Email] = AuditedCrud(
@@ -335,7 +308,7 @@ class EmailService:
 
     # -- preview and test send ----------------------------------------------------------------
 
-    async def _render_input(
+    async def render_input(
         self,
         session: AsyncSession,
         contact_ids: Sequence[int],
@@ -350,7 +323,7 @@ class EmailService:
             for cid, found in values.items()
         }
 
-    def _links(self, send_id: int | None, sender: str) -> tuple[str, str, str, str]:
+    def links(self, send_id: int | None, sender: str) -> tuple[str, str, str, str]:
         mailto = self.policy.unsubscribe_mailto or f"unsubscribe@{domain_of(sender)}"
         if send_id is None:
             base = self.policy.signer.base_url.rstrip("/")
@@ -381,14 +354,14 @@ class EmailService:
         contact, owner = dict(SAMPLE.contact), dict(SAMPLE.owner)
         if contact_id is not None:
             actor.require("contacts", Perm.VIEW_OTHERS)
-            found = await self._render_input(session, [contact_id])
+            found = await self.render_input(session, [contact_id])
             if contact_id not in found:
                 raise ValidationFailed(
                     "No such contact.",
                     [FieldError("/contact_id", "No contact with this id.", "not_found")],
                 )
             contact, owner = found[contact_id]
-        unsubscribe, webview, preferences, _ = self._links(None, self._sender(email)[0])
+        unsubscribe, webview, preferences, _ = self.links(None, self.sender(email)[0])
         try:
             rendered = self.compiled(email).render(
                 RenderInput(
@@ -427,11 +400,11 @@ class EmailService:
         )
         contact, owner = dict(SAMPLE.contact), dict(SAMPLE.owner)
         if row.contact_id is not None:
-            found = await self._render_input(session, [row.contact_id])
+            found = await self.render_input(session, [row.contact_id])
             if row.contact_id not in found:
                 return None
             contact, owner = found[row.contact_id]
-        unsubscribe, webview, preferences, _ = self._links(row.id, self._sender(email)[0])
+        unsubscribe, webview, preferences, _ = self.links(row.id, self.sender(email)[0])
         return compiled.render(
             RenderInput(
                 contact=contact,
@@ -445,72 +418,10 @@ class EmailService:
             tracking=tracking,
         )
 
-    def _sender(self, email: Email) -> tuple[str, str]:
+    def sender(self, email: Email) -> tuple[str, str]:
         if email.from_address:
             return email.from_address, email.from_name
         return self.policy.from_address, email.from_name or self.policy.from_name
-
-    async def test_send(
-        self,
-        session: AsyncSession,
-        email_id: int,
-        *,
-        contact_id: int | None,
-        actor: Actor,
-        now: datetime,
-    ) -> TestSendRead:
-        """Render for a contact (or the sample) and send it at once to the current user."""
-        email = await self.get(session, email_id, actor=actor)
-        if actor.user_id is None:
-            raise ValidationFailed("Only a signed-in user can receive a test email.")
-        to_address = (await EmailRepository(session).users([actor.user_id]))[actor.user_id]["email"]
-        if contact_id is not None:
-            actor.require("contacts", Perm.VIEW_OTHERS)
-            if not await EmailRepository(session).contact_exists(contact_id):
-                raise ValidationFailed(
-                    "No such contact.",
-                    [FieldError("/contact_id", "No contact with this id.", "not_found")],
-                )
-        sender = self._sender(email)[0]
-        inserted = await EmailRepository(session).insert_sends(
-            [
-                {
-                    "email_id": email.id,
-                    "email_version": email.content_version,
-                    "contact_id": contact_id,
-                    "recipient": "user",
-                    "to_address": to_address,
-                    "kind": "transactional",
-                    "source": "test",
-                    "campaign_id": None,
-                    "event_id": None,
-                    "rotation": None,
-                    "broadcast_id": None,
-                    "status": "sending",
-                    "reason": None,
-                    "cap_action": None,
-                    "message_id": new_message_id(domain_of(sender)),
-                    "attempts": 1,
-                    "due_at": now + timedelta(seconds=self.policy.lease_s),
-                    "created_at": now,
-                    "sent_at": None,
-                }
-            ]
-        )
-        send_id = inserted[0][0]
-        row = await EmailRepository(session).send(send_id)
-        assert row is not None
-        prepared = await self._prepare(session, [row], now)
-        results = await self.policy.transport.deliver(prepared.messages)
-        await self._record(session, [row], prepared, results, now)
-        await session.refresh(row)
-        return TestSendRead(
-            send_id=row.id,
-            to_address=row.to_address,
-            status=row.status,
-            reason=row.reason,
-            message_id=row.message_id,
-        )
 
     # -- queueing -----------------------------------------------------------------------------
 
@@ -534,7 +445,7 @@ class EmailService:
                 caps[cid] = effective
         return caps
 
-    async def _over_cap(
+    async def over_cap(
         self,
         session: AsyncSession,
         contact_ids: Sequence[int],
@@ -610,7 +521,7 @@ class EmailService:
                 results[cid] = QueuedEmail("skipped", "Already received this email.")
             remaining = [c for c in remaining if c not in results]
         if marketing and remaining:
-            over = await self._over_cap(session, remaining, now, statuses=LIVE)
+            over = await self.over_cap(session, remaining, now, statuses=LIVE)
             for cid, (free_at, limit, days) in over.items():
                 cap = f"{limit} marketing email{'s' if limit != 1 else ''} per {days} days"
                 if request.over_cap == "skip":
@@ -622,7 +533,7 @@ class EmailService:
                         f"Deferred by the frequency cap ({cap}) until "
                         f"{free_at.isoformat(timespec='minutes')}.",
                     )
-        sender = self._sender(email)[0]
+        sender = self.sender(email)[0]
         domain = domain_of(sender)
         rows = []
         for cid in contact_ids:
@@ -678,7 +589,7 @@ class EmailService:
         owners = await repo.owners_of(contact_ids) if to_owner else {}
         users = await repo.users(sorted({*user_ids, *owners.values()}))
         fixed = [users[u]["email"] for u in user_ids if u in users] + list(addresses)
-        domain = domain_of(self._sender(email)[0])
+        domain = domain_of(self.sender(email)[0])
         rows: list[dict[str, Any]] = []
         results: dict[int, QueuedEmail] = {}
         for cid in contact_ids:
@@ -727,266 +638,6 @@ class EmailService:
             enqueue_job(DELIVER_JOB, dedupe_key=DELIVER_JOB)
         except NoUnitOfWork:
             log.debug("email queued outside a unit of work; the delivery service will send it")
-
-    # -- delivery -----------------------------------------------------------------------------
-
-    async def deliver_due(
-        self, database: Any, *, now: datetime, max_batches: int = 1_000_000
-    ) -> DeliveryRead:
-        """Deliver every send due at ``now``, a batch at a time: claim (committed), render
-        (reading only), hand over to the transport (no transaction open), record.
-
-        The batches overlap: while one is on the wire, the next is claimed and rendered and
-        the one before is recorded, so the SMTP server never waits for the renderer and the
-        renderer never waits for the server. A batch handed over is always awaited and
-        recorded, whatever happens to the rest."""
-        total = DeliveryRead(sent=0, failed=0, retried=0, skipped=0, deferred=0)
-        in_flight: tuple[Sequence[EmailSend], _Prepared, asyncio.Task[Any]] | None = None
-        # A smaller first batch puts the connections to work sooner.
-        limit = max(1, min(self.policy.batch_size, FIRST_BATCH))
-        try:
-            for _ in range(max_batches):
-                async with database.unit_of_work(brief=True) as session:
-                    rows = await EmailRepository(session).claim_due(
-                        now=now,
-                        limit=limit,
-                        lease_until=now + timedelta(seconds=self.policy.lease_s),
-                    )
-                if not rows:
-                    break
-                async with database.unit_of_work(read_only=True, brief=True) as session:
-                    prepared = await self._prepare(session, rows, now)
-                previous, in_flight = in_flight, (rows, prepared, self._hand_over(prepared))
-                if previous is not None:
-                    await self._finish_batch(database, previous, now, total)
-                if len(rows) < limit:
-                    break
-                limit = self.policy.batch_size
-        finally:
-            if in_flight is not None:
-                await self._finish_batch(database, in_flight, now, total)
-        return total
-
-    def _hand_over(self, prepared: _Prepared) -> asyncio.Task[Any]:
-        async def send() -> Mapping[int, DeliveryResult]:
-            if not prepared.messages:
-                return {}
-            return await self.policy.transport.deliver(prepared.messages)
-
-        return asyncio.ensure_future(send())
-
-    async def _finish_batch(
-        self,
-        database: Any,
-        batch: tuple[Sequence[EmailSend], _Prepared, asyncio.Task[Any]],
-        now: datetime,
-        total: DeliveryRead,
-    ) -> None:
-        rows, prepared, task = batch
-        results = await task
-        async with database.unit_of_work(brief=True) as session:
-            counts = await self._record(session, rows, prepared, results, now)
-        for name, value in counts.items():
-            setattr(total, name, getattr(total, name) + value)
-
-    async def _prepare(
-        self, session: AsyncSession, rows: Sequence[EmailSend], now: datetime
-    ) -> _Prepared:
-        prepared = _Prepared()
-        repo = EmailRepository(session)
-        emails = await repo.by_ids(sorted({r.email_id for r in rows}))
-        contact_ids = sorted({r.contact_id for r in rows if r.contact_id is not None})
-        data = await self._render_input(session, contact_ids)
-        capped = [
-            r
-            for r in rows
-            if r.kind == "marketing" and r.recipient == "contact" and r.contact_id is not None
-        ]
-        capped_ids = {r.id for r in capped}
-        over: dict[int, tuple[datetime, int, int]] = {}
-        if capped:
-            # Only what went counts here: the rows being delivered are themselves queued.
-            per_contact: dict[int, int] = {}
-            for row in capped:
-                per_contact[row.contact_id or 0] = per_contact.get(row.contact_id or 0, 0) + 1
-            over = await self._over_cap(
-                session, list(per_contact), now, statuses=("sent",), extra=None
-            )
-        seen: dict[int, int] = {}
-        date = now.date().isoformat()
-        # What every message of one email shares, worked out once per batch.
-        shared: dict[int, tuple[CompiledEmail, list[tuple[str, str]], str, str]] = {}
-        for index, row in enumerate(rows):
-            if index % RENDER_SLICE == RENDER_SLICE - 1:
-                await asyncio.sleep(0)
-            email = emails.get(row.email_id)
-            if email is None:
-                prepared.decided[row.id] = ("failed", "The email no longer exists.", None)
-                continue
-            if row.id in capped_ids:
-                cid = row.contact_id or 0
-                seen[cid] = seen.get(cid, 0) + 1
-                cap = over.get(cid)
-                if cap is None and seen[cid] > 1:
-                    over_now = await self._over_cap(
-                        session, [cid], now, statuses=("sent",), extra={cid: seen[cid] - 1}
-                    )
-                    cap = over_now.get(cid)
-                if cap is not None:
-                    free_at, limit, days = cap
-                    text = f"{limit} marketing emails per {days} days"
-                    if row.cap_action == "skip":
-                        prepared.decided[row.id] = (
-                            "skipped",
-                            f"Frequency cap reached ({text}).",
-                            None,
-                        )
-                    else:
-                        prepared.decided[row.id] = (
-                            "queued",
-                            f"Deferred by the frequency cap ({text}).",
-                            free_at,
-                        )
-                    continue
-            common = shared.get(email.id)
-            if common is None:
-                try:
-                    compiled = self.compiled(email)
-                except Exception as exc:
-                    prepared.decided[row.id] = (
-                        "failed",
-                        f"The email does not render: {exc}",
-                        None,
-                    )
-                    continue
-                headers: list[tuple[str, str]] = [
-                    (h["name"], h["value"]) for h in (email.headers or [])
-                ]
-                headers.append(("X-Trellis-Email", str(email.id)))
-                common = (compiled, headers, *self._sender(email))
-                shared[email.id] = common
-            compiled, headers, sender, sender_name = common
-            unsubscribe, webview, preferences, mailto = self._links(row.id, sender)
-            if row.contact_id is not None and row.contact_id in data:
-                contact, owner = data[row.contact_id]
-            elif row.contact_id is None:
-                contact, owner = dict(SAMPLE.contact), dict(SAMPLE.owner)
-            else:
-                prepared.decided[row.id] = ("failed", "The contact no longer exists.", None)
-                continue
-            try:
-                rendered = compiled.render(
-                    RenderInput(
-                        contact=contact,
-                        owner=owner,
-                        unsubscribe_url=unsubscribe,
-                        webview_url=webview,
-                        preferences_url=preferences,
-                        date=date,
-                    ),
-                    send_id=row.id,
-                    tracking=self.policy.tracking,
-                )
-            except Exception as exc:
-                # A template that renders for the sample but not for this contact's data.
-                prepared.decided[row.id] = ("failed", f"The email does not render: {exc}", None)
-                continue
-            envelope = Envelope(
-                message_id=row.message_id,
-                from_address=sender,
-                from_name=sender_name,
-                to_address=row.to_address,
-                subject=rendered.subject,
-                reply_to=email.reply_to,
-                date=now,
-                list_unsubscribe_url=unsubscribe,
-                list_unsubscribe_mailto=mailto,
-                language=email.language,
-                headers=headers,
-            )
-            raw = build_message(
-                envelope,
-                html=rendered.html,
-                text=rendered.text,
-                html_qp=compiled.html_encoder.encode(rendered.html_parts),
-            )
-            if self.policy.dkim is not None:
-                raw = self.policy.dkim.sign(raw)
-            prepared.messages.append(
-                OutgoingMessage(key=row.id, sender=sender, recipients=[row.to_address], raw=raw)
-            )
-            prepared.versions[row.id] = email.content_version
-            if self.policy.transport.keeps_messages:
-                prepared.raw[row.id] = (
-                    sender,
-                    [row.to_address],
-                    rendered.subject,
-                    raw.decode("utf-8", errors="replace"),
-                )
-        return prepared
-
-    async def _record(
-        self,
-        session: AsyncSession,
-        rows: Sequence[EmailSend],
-        prepared: _Prepared,
-        results: Mapping[int, DeliveryResult],
-        now: datetime,
-    ) -> dict[str, int]:
-        repo = EmailRepository(session)
-        counts = {"sent": 0, "failed": 0, "retried": 0, "skipped": 0, "deferred": 0}
-        sent: list[int] = []
-        outcomes: dict[int, tuple[str, str | None, datetime | None]] = {}
-        by_id = {r.id: r for r in rows}
-        for send_id, decided in prepared.decided.items():
-            outcomes[send_id] = decided
-            counts[
-                "skipped"
-                if decided[0] == "skipped"
-                else "deferred"
-                if decided[0] == "queued"
-                else "failed"
-            ] += 1
-        for send_id, result in results.items():
-            row = by_id[send_id]
-            if result.status is DeliveryStatus.SENT:
-                sent.append(send_id)
-            elif (
-                result.status is DeliveryStatus.TEMPORARY
-                and row.attempts < self.policy.max_attempts
-            ):
-                outcomes[send_id] = (
-                    "queued",
-                    f"Attempt {row.attempts} failed: {result.detail}",
-                    now + self.policy.retry_delay(row.attempts),
-                )
-                counts["retried"] += 1
-            else:
-                outcomes[send_id] = ("failed", result.detail or "The server refused it.", None)
-                counts["failed"] += 1
-        if sent:
-            await repo.mark_sent(sent, now=now, version=0)
-            await repo.set_versions({sid: prepared.versions[sid] for sid in sent})
-            counts["sent"] += len(sent)
-            kept = [
-                {
-                    "send_id": sid,
-                    "message_id": by_id[sid].message_id,
-                    "sender": prepared.raw[sid][0],
-                    "recipients": prepared.raw[sid][1],
-                    "subject": prepared.raw[sid][2],
-                    "raw": prepared.raw[sid][3],
-                    "size": len(prepared.raw[sid][3]),
-                    "created_at": now,
-                }
-                for sid in sent
-                if sid in prepared.raw
-            ]
-            if kept:
-                await repo.add_outbox(kept)
-        if outcomes:
-            await repo.finish(outcomes, now=now)
-        return counts
 
     # -- sends, the outbox, frequency ---------------------------------------------------------
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from trellis.domains.emails.service import DELIVER_JOB, email_service
+from trellis.domains.emails.delivery import email_delivery
+from trellis.domains.emails.service import DELIVER_JOB
 from trellis.jobs.registry import JobContext, job
 
 log = logging.getLogger(__name__)
@@ -16,6 +17,6 @@ DELIVERY_INTERVAL_S = 1.0
 
 @job(DELIVER_JOB, max_retries=0)
 async def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
-    summary = await email_service.deliver_due(ctx.database, now=ctx.clock.now())
+    summary = await email_delivery.deliver_due(ctx.database, now=ctx.clock.now())
     if summary.sent or summary.failed or summary.retried:
         log.info("email delivery", extra=summary.model_dump())
