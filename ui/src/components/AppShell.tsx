@@ -20,7 +20,7 @@ import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router-do
 import { api, ok } from "../api/client";
 import { describeError } from "../api/problem";
 import { useAuth } from "../auth/AuthContext";
-import "../campaigns/pages/pages.scss";
+import "../campaigns/views/views.scss";
 import { formatDateTime } from "./common";
 import { can, canView } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";

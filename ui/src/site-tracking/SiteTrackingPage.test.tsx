@@ -2,7 +2,7 @@
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { embedSnippet } from "./api";
-import { WebTrackingPage } from "./WebTrackingPage";
+import { SiteTrackingPage } from "./SiteTrackingPage";
 
 afterEach(cleanup);
 
@@ -24,9 +24,9 @@ describe("embedSnippet", () => {
   });
 });
 
-describe("WebTrackingPage", () => {
+describe("SiteTrackingPage", () => {
   it("shows the snippet and switches on consent mode", () => {
-    const { container } = render(<WebTrackingPage />);
+    const { container } = render(<SiteTrackingPage />);
     expect(container.textContent).toContain('/t/w.js" data-site="www" async');
     fireEvent.click(screen.getByLabelText(/Wait for consent/));
     expect(container.textContent).toContain('data-consent="required"');

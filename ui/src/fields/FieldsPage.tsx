@@ -26,7 +26,7 @@ import { FieldValueInput } from "../components/fields/FieldValueInput";
 import { useToast } from "../components/Toasts";
 import { aliasFromLabel, FIELD_TYPE_LABELS, FIELD_TYPES, isEmptyValue, type FieldType } from "../lib/fieldTypes";
 import { RESOURCES } from "../lib/resources";
-import { groupLabel } from "./contacts/ContactFormModal";
+import { groupLabel } from "../contacts/ContactFormModal";
 
 const FORM_FIELDS = ["label", "alias", "type", "group", "default_value", "required", "is_identifier", "options"] as const;
 

@@ -3,16 +3,16 @@ import { Add } from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
-import { api, ifMatch, ok } from "../../api/client";
-import type { Segment } from "../../api/types";
-import { useAuth } from "../../auth/AuthContext";
-import { ConfirmDelete } from "../../components/ConfirmDelete";
-import { ListTable, type PageState } from "../../components/ListTable";
-import { formatDateTime, PageHeader } from "../../components/common";
-import { useToast } from "../../components/Toasts";
-import { canDeleteItem } from "../../lib/permissions";
-import { RESOURCES } from "../../lib/resources";
-import { useDebounced } from "../../lib/useDebounced";
+import { api, ifMatch, ok } from "../api/client";
+import type { Segment } from "../api/types";
+import { useAuth } from "../auth/AuthContext";
+import { ConfirmDelete } from "../components/ConfirmDelete";
+import { ListTable, type PageState } from "../components/ListTable";
+import { formatDateTime, PageHeader } from "../components/common";
+import { useToast } from "../components/Toasts";
+import { canDeleteItem } from "../lib/permissions";
+import { RESOURCES } from "../lib/resources";
+import { useDebounced } from "../lib/useDebounced";
 
 export function SegmentsPage() {
   const { me, can } = useAuth();

@@ -1,10 +1,10 @@
 import { Button, InlineNotification, Tag } from "@carbon/react";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
-import { api, ok } from "../../api/client";
-import { describeError } from "../../api/problem";
-import { formatDateTime, PageLoading } from "../../components/common";
-import { describeActivity } from "../../lib/timeline";
+import { api, ok } from "../api/client";
+import { describeError } from "../api/problem";
+import { formatDateTime, PageLoading } from "../components/common";
+import { describeActivity } from "../lib/timeline";
 
 export const activityKey = (contactId: number) => ["contacts", "activity", contactId] as const;
 

@@ -33,7 +33,7 @@ import { startPageEditor, type PageEditor } from "./grapes";
 
 const FIELDS = ["name", "title", "slug", "language", "meta_description", "html", "css", "is_published"] as const;
 
-export function PageEditorPage() {
+export function LandingPageEditorPage() {
   const params = useParams();
   const isNew = params.pageId === undefined;
   const pageId = Number(params.pageId);

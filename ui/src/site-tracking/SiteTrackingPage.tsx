@@ -4,7 +4,7 @@ import { useState } from "react";
 import { PageHeader } from "../components/common";
 import { embedSnippet } from "./api";
 
-export function WebTrackingPage() {
+export function SiteTrackingPage() {
   const [site, setSite] = useState("www");
   const [consent, setConsent] = useState(false);
   const snippet = embedSnippet(window.location.origin, site, consent);

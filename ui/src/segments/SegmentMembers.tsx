@@ -3,15 +3,15 @@ import { Add } from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
-import { api, ok } from "../../api/client";
-import { describeError } from "../../api/problem";
-import { contactName } from "../../api/queries";
-import type { Segment, SegmentMember } from "../../api/types";
-import { ConfirmDelete } from "../../components/ConfirmDelete";
-import { ListTable, type PageState } from "../../components/ListTable";
-import { formatDateTime } from "../../components/common";
-import { useToast } from "../../components/Toasts";
-import { useDebounced } from "../../lib/useDebounced";
+import { api, ok } from "../api/client";
+import { describeError } from "../api/problem";
+import { contactName } from "../api/queries";
+import type { Segment, SegmentMember } from "../api/types";
+import { ConfirmDelete } from "../components/ConfirmDelete";
+import { ListTable, type PageState } from "../components/ListTable";
+import { formatDateTime } from "../components/common";
+import { useToast } from "../components/Toasts";
+import { useDebounced } from "../lib/useDebounced";
 
 function AddMembersModal({ open, segment, onClose, onAdded }: { open: boolean; segment: Segment; onClose: () => void; onAdded: () => void }) {
   const { notify } = useToast();

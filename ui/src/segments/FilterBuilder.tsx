@@ -1,7 +1,7 @@
 import { Button, ContentSwitcher, IconButton, MultiSelect, NumberInput, Select, SelectItem, Switch, TextInput } from "@carbon/react";
 import { Add, TrashCan } from "@carbon/icons-react";
 import type { ReactNode } from "react";
-import { TagInput } from "../../components/fields/TagInput";
+import { TagInput } from "../components/fields/TagInput";
 import {
   appendGroup,
   appendItem,
@@ -23,9 +23,9 @@ import {
   type ItemError,
   type ItemPath,
   type ValueEditor,
-} from "../../lib/filterDoc";
-import { fieldOptions } from "../../lib/fieldTypes";
-import { DATE_UNITS, formatDateValue, parseDateValue, RELATIVE_WORDS, type DateValue } from "../../lib/relativeDate";
+} from "../lib/filterDoc";
+import { fieldOptions } from "../lib/fieldTypes";
+import { DATE_UNITS, formatDateValue, parseDateValue, RELATIVE_WORDS, type DateValue } from "../lib/relativeDate";
 
 export interface Choice {
   id: number;

@@ -37,7 +37,7 @@ import { CampaignFailures } from "./CampaignFailures";
 import { CampaignStatusTag } from "./CampaignsPage";
 import { totalCounts, yesNoPercent, ZERO } from "./format";
 import { CAMPAIGNS, type Campaign, type CampaignStats } from "./types";
-import "./pages.scss";
+import "./views.scss";
 import { useFormsList } from "../../forms/api";
 
 const TABS = ["overview", "contacts", "audit", "failures"] as const;

@@ -6,7 +6,7 @@ import { ListTable, type PageState } from "../components/ListTable";
 import { formatDateTime } from "../components/common";
 import { type PageHit, webApi, webKey } from "./api";
 
-export function ContactPageHits({ contactId }: { contactId: number }) {
+export function ContactSiteVisits({ contactId }: { contactId: number }) {
   const [pageState, setPageState] = useState<PageState>({ page: 1, size: 10 });
   const list = useQuery({
     queryKey: [...webKey, "contact-hits", contactId, pageState],

@@ -19,25 +19,25 @@ import { Add, Close, Edit, Merge, TrashCan } from "@carbon/icons-react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
-import { api, ifMatch, ok } from "../../api/client";
-import { describeError, problemToFormErrors } from "../../api/problem";
-import { contactName, useFields, useOwners, useStages } from "../../api/queries";
-import type { Contact, ContactUpdate, FieldDef } from "../../api/types";
-import { useAuth } from "../../auth/AuthContext";
-import { ConfirmDelete } from "../../components/ConfirmDelete";
-import { formatDateTime, FormMessages, PageHeader, PageLoading, useFormErrors } from "../../components/common";
-import { FieldValueInput } from "../../components/fields/FieldValueInput";
-import { TagInput } from "../../components/fields/TagInput";
-import { useToast } from "../../components/Toasts";
-import { fieldOptions, formatFieldValue } from "../../lib/fieldTypes";
-import { DNC_CHANNELS, DNC_REASONS } from "../../lib/filterDoc";
-import { ContactCampaigns } from "../../campaigns/pages/ContactCampaigns";
-import { ContactEmails } from "../../emails/ContactEmails";
-import { ContactSubmissions } from "../../forms/ContactSubmissions";
-import { ContactPageHits } from "../../web/ContactPageHits";
-import { canAny, canEditItem, canDeleteItem, canView } from "../../lib/permissions";
-import { RESOURCES } from "../../lib/resources";
-import { useDebounced } from "../../lib/useDebounced";
+import { api, ifMatch, ok } from "../api/client";
+import { describeError, problemToFormErrors } from "../api/problem";
+import { contactName, useFields, useOwners, useStages } from "../api/queries";
+import type { Contact, ContactUpdate, FieldDef } from "../api/types";
+import { useAuth } from "../auth/AuthContext";
+import { ConfirmDelete } from "../components/ConfirmDelete";
+import { formatDateTime, FormMessages, PageHeader, PageLoading, useFormErrors } from "../components/common";
+import { FieldValueInput } from "../components/fields/FieldValueInput";
+import { TagInput } from "../components/fields/TagInput";
+import { useToast } from "../components/Toasts";
+import { fieldOptions, formatFieldValue } from "../lib/fieldTypes";
+import { DNC_CHANNELS, DNC_REASONS } from "../lib/filterDoc";
+import { ContactCampaigns } from "../campaigns/views/ContactCampaigns";
+import { ContactEmails } from "../emails/ContactEmails";
+import { ContactSubmissions } from "../forms/ContactSubmissions";
+import { ContactSiteVisits } from "../site-tracking/ContactSiteVisits";
+import { canAny, canEditItem, canDeleteItem, canView } from "../lib/permissions";
+import { RESOURCES } from "../lib/resources";
+import { useDebounced } from "../lib/useDebounced";
 import { fieldKey, groupFields, groupLabel } from "./ContactFormModal";
 import { activityKey, ContactTimeline } from "./ContactTimeline";
 
@@ -453,7 +453,7 @@ export function ContactDetailPage() {
           ) : null}
           <section aria-labelledby="contact-page-hits" className="trellis-panel">
             <h2 id="contact-page-hits" className="trellis-h2">Page visits</h2>
-            <ContactPageHits contactId={c.id} />
+            <ContactSiteVisits contactId={c.id} />
           </section>
           <section aria-labelledby="contact-timeline" className="trellis-panel">
             <h2 id="contact-timeline" className="trellis-h2">Timeline</h2>

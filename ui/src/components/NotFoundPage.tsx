@@ -1,5 +1,5 @@
 import { Link } from "react-router-dom";
-import { PageHeader } from "../components/common";
+import { PageHeader } from "./common";
 
 export function NotFoundPage() {
   return (

@@ -18,7 +18,7 @@ import { pagesApi, pagesKey, usePagesList, type LandingPage } from "./api";
 
 const PAGES = RESOURCES.pages;
 
-export function PagesPage() {
+export function LandingPagesPage() {
   const { me } = useAuth();
   const { notify } = useToast();
   const navigate = useNavigate();

@@ -1,12 +1,12 @@
 import { Form, Modal, Select, SelectItem, Stack } from "@carbon/react";
 import { useEffect, useMemo, useState } from "react";
-import { api, ok } from "../../api/client";
-import { useFields, useOwners, useStages } from "../../api/queries";
-import type { Contact, ContactCreate, FieldDef } from "../../api/types";
-import { FormMessages, useFormErrors } from "../../components/common";
-import { FieldValueInput } from "../../components/fields/FieldValueInput";
-import { TagInput } from "../../components/fields/TagInput";
-import { isEmptyValue } from "../../lib/fieldTypes";
+import { api, ok } from "../api/client";
+import { useFields, useOwners, useStages } from "../api/queries";
+import type { Contact, ContactCreate, FieldDef } from "../api/types";
+import { FormMessages, useFormErrors } from "../components/common";
+import { FieldValueInput } from "../components/fields/FieldValueInput";
+import { TagInput } from "../components/fields/TagInput";
+import { isEmptyValue } from "../lib/fieldTypes";
 
 /** Field groups in the order the forms and the contact page show them. */
 export const GROUP_ORDER = ["core", "address", "preferences", "social", "utm", "custom"];

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router-dom";
 import { api, ok } from "../api/client";
 import { ApiProblem } from "../api/problem";
-import { useAuth } from "../auth/AuthContext";
+import { useAuth } from "./AuthContext";
 import { FormMessages, PageLoading, useFormErrors } from "../components/common";
 
 const FIELDS = ["email", "password"] as const;
