@@ -53,8 +53,7 @@ function makeQueryClient(): QueryClient {
     mutationCache: new MutationCache({ onError }),
     defaultOptions: {
       queries: {
-        retry: (count, error) =>
-          !(error instanceof ApiProblem && error.status < 500) && count < 2,
+        retry: (count, error) => !(error instanceof ApiProblem && error.status < 500) && count < 2,
         refetchOnWindowFocus: false,
       },
     },

@@ -87,24 +87,57 @@ export function AuditLogPage() {
 
   return (
     <>
-      <PageHeader title="Audit log" description="Every change, with who made it and what it changed. Expand a row to see old and new values." />
+      <PageHeader
+        title="Audit log"
+        description="Every change, with who made it and what it changed. Expand a row to see old and new values."
+      />
       <form className="trellis-filters" onSubmit={apply} aria-label="Audit log filters">
-        <TextInput id="audit-entity-type" labelText="Entity type" placeholder="e.g. project" value={draft.entity_type} onChange={set("entity_type")} />
-        <TextInput id="audit-entity-id" labelText="Entity ID" inputMode="numeric" value={draft.entity_id} onChange={set("entity_id")}
-          invalid={entityIdInvalid} invalidText="A whole number." />
+        <TextInput
+          id="audit-entity-type"
+          labelText="Entity type"
+          placeholder="e.g. project"
+          value={draft.entity_type}
+          onChange={set("entity_type")}
+        />
+        <TextInput
+          id="audit-entity-id"
+          labelText="Entity ID"
+          inputMode="numeric"
+          value={draft.entity_id}
+          onChange={set("entity_id")}
+          invalid={entityIdInvalid}
+          invalidText="A whole number."
+        />
         <Select id="audit-actor-type" labelText="Actor type" value={draft.actor_type} onChange={set("actor_type")}>
           <SelectItem value="" text="Any" />
           <SelectItem value="user" text="User" />
           <SelectItem value="token" text="API token" />
           <SelectItem value="system" text="System" />
         </Select>
-        <TextInput id="audit-actor-id" labelText="Actor ID" inputMode="numeric" value={draft.actor_id} onChange={set("actor_id")}
-          invalid={actorIdInvalid} invalidText="A whole number." />
-        <TextInput id="audit-since" labelText="From" type="datetime-local" value={draft.since} onChange={set("since")} />
+        <TextInput
+          id="audit-actor-id"
+          labelText="Actor ID"
+          inputMode="numeric"
+          value={draft.actor_id}
+          onChange={set("actor_id")}
+          invalid={actorIdInvalid}
+          invalidText="A whole number."
+        />
+        <TextInput
+          id="audit-since"
+          labelText="From"
+          type="datetime-local"
+          value={draft.since}
+          onChange={set("since")}
+        />
         <TextInput id="audit-until" labelText="To" type="datetime-local" value={draft.until} onChange={set("until")} />
         <div style={{ display: "flex", gap: "0.5rem" }}>
-          <Button type="submit" size="md" disabled={entityIdInvalid || actorIdInvalid}>Apply filters</Button>
-          <Button kind="ghost" size="md" onClick={reset}>Reset</Button>
+          <Button type="submit" size="md" disabled={entityIdInvalid || actorIdInvalid}>
+            Apply filters
+          </Button>
+          <Button kind="ghost" size="md" onClick={reset}>
+            Reset
+          </Button>
         </div>
       </form>
       <AuditTable

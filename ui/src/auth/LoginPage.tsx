@@ -54,40 +54,52 @@ export function LoginPage() {
         <h1>Log in to Trellis</h1>
         <p className="trellis-auth__lead">Use the email address and password of your Trellis account.</p>
         <Layer>
-        <Form onSubmit={onSubmit} aria-label="Log in" noValidate>
-          <Stack gap={6}>
-            {lockout ? (
-              <InlineNotification kind="error" title="Account temporarily locked" subtitle={lockout} hideCloseButton lowContrast />
-            ) : null}
-            {badCredentials ? (
-              <InlineNotification kind="error" title="Could not log in" subtitle={badCredentials} hideCloseButton lowContrast />
-            ) : null}
-            <FormMessages errors={form.errors} title="Could not log in" />
-            <TextInput
-              id="login-email"
-              labelText="Email"
-              type="email"
-              autoComplete="username"
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-              required
-              autoFocus
-              {...form.fieldProps("email")}
-            />
-            <PasswordInput
-              id="login-password"
-              labelText="Password"
-              autoComplete="current-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              required
-              {...form.fieldProps("password")}
-            />
-            <Button type="submit" disabled={busy || !email || !password}>
-              {busy ? "Logging in…" : "Log in"}
-            </Button>
-          </Stack>
-        </Form>
+          <Form onSubmit={onSubmit} aria-label="Log in" noValidate>
+            <Stack gap={6}>
+              {lockout ? (
+                <InlineNotification
+                  kind="error"
+                  title="Account temporarily locked"
+                  subtitle={lockout}
+                  hideCloseButton
+                  lowContrast
+                />
+              ) : null}
+              {badCredentials ? (
+                <InlineNotification
+                  kind="error"
+                  title="Could not log in"
+                  subtitle={badCredentials}
+                  hideCloseButton
+                  lowContrast
+                />
+              ) : null}
+              <FormMessages errors={form.errors} title="Could not log in" />
+              <TextInput
+                id="login-email"
+                labelText="Email"
+                type="email"
+                autoComplete="username"
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+                required
+                autoFocus
+                {...form.fieldProps("email")}
+              />
+              <PasswordInput
+                id="login-password"
+                labelText="Password"
+                autoComplete="current-password"
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+                required
+                {...form.fieldProps("password")}
+              />
+              <Button type="submit" disabled={busy || !email || !password}>
+                {busy ? "Logging in…" : "Log in"}
+              </Button>
+            </Stack>
+          </Form>
         </Layer>
       </main>
     </div>

@@ -50,23 +50,53 @@ export function SetupPage() {
         <h1>Set up Trellis</h1>
         <p className="trellis-auth__lead">Create the first administrator. You will be logged in as this user.</p>
         <Layer>
-        <Form onSubmit={onSubmit} aria-label="Create the first administrator" noValidate>
-          <Stack gap={6}>
-            <FormMessages errors={form.errors} title="Could not finish setup" />
-            <TextInput id="setup-email" labelText="Email" type="email" autoComplete="username" value={email}
-              onChange={(e) => setEmail(e.target.value)} required autoFocus {...form.fieldProps("email")} />
-            <TextInput id="setup-name" labelText="Name" autoComplete="name" value={name}
-              onChange={(e) => setName(e.target.value)} required {...form.fieldProps("name")} />
-            <PasswordInput id="setup-password" labelText="Password" autoComplete="new-password" value={password}
-              onChange={(e) => setPassword(e.target.value)} required {...form.fieldProps("password")} />
-            <PasswordInput id="setup-confirm" labelText="Repeat password" autoComplete="new-password" value={confirm}
-              onChange={(e) => setConfirm(e.target.value)} required invalid={mismatch}
-              invalidText="The passwords differ." />
-            <Button type="submit" disabled={busy || !email || !name || !password || mismatch}>
-              {busy ? "Creating…" : "Create administrator"}
-            </Button>
-          </Stack>
-        </Form>
+          <Form onSubmit={onSubmit} aria-label="Create the first administrator" noValidate>
+            <Stack gap={6}>
+              <FormMessages errors={form.errors} title="Could not finish setup" />
+              <TextInput
+                id="setup-email"
+                labelText="Email"
+                type="email"
+                autoComplete="username"
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+                required
+                autoFocus
+                {...form.fieldProps("email")}
+              />
+              <TextInput
+                id="setup-name"
+                labelText="Name"
+                autoComplete="name"
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                required
+                {...form.fieldProps("name")}
+              />
+              <PasswordInput
+                id="setup-password"
+                labelText="Password"
+                autoComplete="new-password"
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+                required
+                {...form.fieldProps("password")}
+              />
+              <PasswordInput
+                id="setup-confirm"
+                labelText="Repeat password"
+                autoComplete="new-password"
+                value={confirm}
+                onChange={(e) => setConfirm(e.target.value)}
+                required
+                invalid={mismatch}
+                invalidText="The passwords differ."
+              />
+              <Button type="submit" disabled={busy || !email || !name || !password || mismatch}>
+                {busy ? "Creating…" : "Create administrator"}
+              </Button>
+            </Stack>
+          </Form>
         </Layer>
       </main>
     </div>

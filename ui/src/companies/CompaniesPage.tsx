@@ -1,4 +1,14 @@
-import { Breadcrumb, BreadcrumbItem, Button, Form, InlineNotification, Modal, Stack, TableToolbarSearch, TextInput } from "@carbon/react";
+import {
+  Breadcrumb,
+  BreadcrumbItem,
+  Button,
+  Form,
+  InlineNotification,
+  Modal,
+  Stack,
+  TableToolbarSearch,
+  TextInput,
+} from "@carbon/react";
 import { Add, Edit, TrashCan } from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
@@ -18,7 +28,12 @@ import { canAny, canView } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
 import { useDebounced } from "../lib/useDebounced";
 
-function CompanyFormModal({ open, company, onClose, onSaved }: {
+function CompanyFormModal({
+  open,
+  company,
+  onClose,
+  onSaved,
+}: {
   open: boolean;
   company: Company | null;
   onClose: () => void;
@@ -53,7 +68,13 @@ function CompanyFormModal({ open, company, onClose, onSaved }: {
       }
       const body = { name, domain: domain.trim() || null, fields: fieldValues };
       const saved = company
-        ? ok(await api.PATCH("/api/v2/companies/{company_id}", { params: { path: { company_id: company.id } }, headers: ifMatch(company.version), body }))
+        ? ok(
+            await api.PATCH("/api/v2/companies/{company_id}", {
+              params: { path: { company_id: company.id } },
+              headers: ifMatch(company.version),
+              body,
+            }),
+          )
         : ok(await api.POST("/api/v2/companies", { body }));
       onSaved(saved);
     } catch (e) {
@@ -64,16 +85,50 @@ function CompanyFormModal({ open, company, onClose, onSaved }: {
   }
 
   return (
-    <Modal open={open} modalHeading={company ? `Edit ${company.name}` : "New company"} primaryButtonText={busy ? "Saving…" : company ? "Save" : "Create"}
-      primaryButtonDisabled={busy || !name.trim()} secondaryButtonText="Cancel" onRequestClose={onClose} onRequestSubmit={submit} hasScrollingContent>
-      <Form aria-label={company ? "Edit company" : "New company"} onSubmit={(e) => { e.preventDefault(); void submit(); }}>
+    <Modal
+      open={open}
+      modalHeading={company ? `Edit ${company.name}` : "New company"}
+      primaryButtonText={busy ? "Saving…" : company ? "Save" : "Create"}
+      primaryButtonDisabled={busy || !name.trim()}
+      secondaryButtonText="Cancel"
+      onRequestClose={onClose}
+      onRequestSubmit={submit}
+      hasScrollingContent
+    >
+      <Form
+        aria-label={company ? "Edit company" : "New company"}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
         <Stack gap={5}>
           <FormMessages errors={form.errors} />
-          <TextInput id="company-name" labelText="Name" value={name} onChange={(e) => setName(e.target.value)} data-modal-primary-focus {...form.fieldProps("name")} />
-          <TextInput id="company-domain" labelText="Domain" placeholder="example.com" value={domain} onChange={(e) => setDomain(e.target.value)} {...form.fieldProps("domain")} />
+          <TextInput
+            id="company-name"
+            labelText="Name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            data-modal-primary-focus
+            {...form.fieldProps("name")}
+          />
+          <TextInput
+            id="company-domain"
+            labelText="Domain"
+            placeholder="example.com"
+            value={domain}
+            onChange={(e) => setDomain(e.target.value)}
+            {...form.fieldProps("domain")}
+          />
           {custom.map((f) => (
-            <FieldValueInput key={f.alias} id={`company-field-${f.alias}`} field={f} value={values[f.alias]}
-              onChange={(v) => setValues((prev) => ({ ...prev, [f.alias]: v }))} {...form.fieldProps(`fields.${f.alias}`)} />
+            <FieldValueInput
+              key={f.alias}
+              id={`company-field-${f.alias}`}
+              field={f}
+              value={values[f.alias]}
+              onChange={(v) => setValues((prev) => ({ ...prev, [f.alias]: v }))}
+              {...form.fieldProps(`fields.${f.alias}`)}
+            />
           ))}
         </Stack>
       </Form>
@@ -96,9 +151,13 @@ export function CompaniesPage() {
   const list = useQuery({
     queryKey: ["companies", "list", pageState, q],
     queryFn: async () =>
-      ok(await api.GET("/api/v2/companies", {
-        params: { query: { "page[number]": pageState.page, "page[size]": pageState.size, sort: "name", ...(q ? { q } : {}) } },
-      })),
+      ok(
+        await api.GET("/api/v2/companies", {
+          params: {
+            query: { "page[number]": pageState.page, "page[size]": pageState.size, sort: "name", ...(q ? { q } : {}) },
+          },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   const canEdit = canAny(me, RESOURCES.companies, ["edit_own", "edit_others"]);
@@ -106,7 +165,10 @@ export function CompaniesPage() {
 
   return (
     <>
-      <PageHeader title="Companies" description="Organisations your contacts work for. A contact has one primary company." />
+      <PageHeader
+        title="Companies"
+        description="Organisations your contacts work for. A contact has one primary company."
+      />
       <ListTable<Company>
         title="All companies"
         columns={[
@@ -121,13 +183,22 @@ export function CompaniesPage() {
         emptyText={q ? `No company matches “${q}”.` : "No companies yet."}
         toolbar={
           <>
-            <TableToolbarSearch persistent labelText="Search companies" placeholder="Search companies" value={search}
+            <TableToolbarSearch
+              persistent
+              labelText="Search companies"
+              placeholder="Search companies"
+              value={search}
               onChange={(e: unknown) => {
                 const target = (e as { target?: { value?: string } } | undefined)?.target;
                 setSearch(target?.value ?? "");
                 setPageState((s) => ({ ...s, page: 1 }));
-              }} />
-            {can(RESOURCES.companies, "create") ? <Button renderIcon={Add} onClick={() => setCreating(true)}>New company</Button> : null}
+              }}
+            />
+            {can(RESOURCES.companies, "create") ? (
+              <Button renderIcon={Add} onClick={() => setCreating(true)}>
+                New company
+              </Button>
+            ) : null}
           </>
         }
         actions={[
@@ -137,23 +208,35 @@ export function CompaniesPage() {
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}
       />
-      <CompanyFormModal open={creating || editing !== null} company={editing}
-        onClose={() => { setCreating(false); setEditing(null); }}
+      <CompanyFormModal
+        open={creating || editing !== null}
+        company={editing}
+        onClose={() => {
+          setCreating(false);
+          setEditing(null);
+        }}
         onSaved={(c) => {
           notify("success", creating ? "Company created" : "Company saved", c.name);
           setCreating(false);
           setEditing(null);
           void queryClient.invalidateQueries({ queryKey: ["companies"] });
-        }} />
-      <ConfirmDelete open={deleting !== null} title={`Delete ${deleting?.name ?? "company"}?`}
+        }}
+      />
+      <ConfirmDelete
+        open={deleting !== null}
+        title={`Delete ${deleting?.name ?? "company"}?`}
         body="The company is deleted and unlinked from its contacts. The contacts are kept."
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
           if (!deleting) return;
-          await api.DELETE("/api/v2/companies/{company_id}", { params: { path: { company_id: deleting.id } }, headers: ifMatch(deleting.version) });
+          await api.DELETE("/api/v2/companies/{company_id}", {
+            params: { path: { company_id: deleting.id } },
+            headers: ifMatch(deleting.version),
+          });
           notify("success", "Company deleted", deleting.name);
           await queryClient.invalidateQueries({ queryKey: ["companies"] });
-        }} />
+        }}
+      />
     </>
   );
 }
@@ -169,7 +252,8 @@ export function CompanyDetailPage() {
   const [deleting, setDeleting] = useState(false);
   const company = useQuery({
     queryKey: ["companies", "detail", companyId],
-    queryFn: async () => ok(await api.GET("/api/v2/companies/{company_id}", { params: { path: { company_id: companyId } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/companies/{company_id}", { params: { path: { company_id: companyId } } })),
     enabled: Number.isInteger(companyId),
   });
   const fields = useFields("company");
@@ -179,7 +263,12 @@ export function CompanyDetailPage() {
     return (
       <>
         <PageHeader title="Company" />
-        <InlineNotification kind="error" title="Could not load the company" subtitle={describeError(company.error)} hideCloseButton />
+        <InlineNotification
+          kind="error"
+          title="Could not load the company"
+          subtitle={describeError(company.error)}
+          hideCloseButton
+        />
       </>
     );
   }
@@ -188,22 +277,39 @@ export function CompanyDetailPage() {
   return (
     <>
       <Breadcrumb noTrailingSlash>
-        <BreadcrumbItem><Link to="/companies">Companies</Link></BreadcrumbItem>
+        <BreadcrumbItem>
+          <Link to="/companies">Companies</Link>
+        </BreadcrumbItem>
       </Breadcrumb>
-      <PageHeader title={c.name} description={c.domain ?? undefined}
+      <PageHeader
+        title={c.name}
+        description={c.domain ?? undefined}
         actions={
           <div className="trellis-actions">
-            {canAny(me, RESOURCES.companies, ["edit_own", "edit_others"]) ? <Button kind="secondary" renderIcon={Edit} onClick={() => setEditing(true)}>Edit</Button> : null}
-            {canAny(me, RESOURCES.companies, ["delete_own", "delete_others"]) ? <Button kind="danger--tertiary" renderIcon={TrashCan} onClick={() => setDeleting(true)}>Delete</Button> : null}
+            {canAny(me, RESOURCES.companies, ["edit_own", "edit_others"]) ? (
+              <Button kind="secondary" renderIcon={Edit} onClick={() => setEditing(true)}>
+                Edit
+              </Button>
+            ) : null}
+            {canAny(me, RESOURCES.companies, ["delete_own", "delete_others"]) ? (
+              <Button kind="danger--tertiary" renderIcon={TrashCan} onClick={() => setDeleting(true)}>
+                Delete
+              </Button>
+            ) : null}
           </div>
-        } />
+        }
+      />
       <dl className="trellis-dl">
         <dt>Contacts</dt>
         <dd>{c.contacts.toLocaleString()}</dd>
         <dt>Domain</dt>
         <dd>{c.domain || "—"}</dd>
         {custom.map((f) => (
-          <FragmentRow key={f.alias} label={f.label} value={formatFieldValue(f.type, c.fields[f.alias], fieldOptions(f.options))} />
+          <FragmentRow
+            key={f.alias}
+            label={f.label}
+            value={formatFieldValue(f.type, c.fields[f.alias], fieldOptions(f.options))}
+          />
         ))}
         <dt>Created</dt>
         <dd>{formatDateTime(c.created_at)}</dd>
@@ -211,22 +317,33 @@ export function CompanyDetailPage() {
         <dd>{formatDateTime(c.updated_at)}</dd>
       </dl>
       {canView(me, RESOURCES.contacts) ? <CompanyContacts key={c.id} companyId={c.id} /> : null}
-      <CompanyFormModal open={editing} company={c} onClose={() => setEditing(false)}
+      <CompanyFormModal
+        open={editing}
+        company={c}
+        onClose={() => setEditing(false)}
         onSaved={(saved) => {
           setEditing(false);
           notify("success", "Company saved", saved.name);
           queryClient.setQueryData(["companies", "detail", companyId], saved);
           void queryClient.invalidateQueries({ queryKey: ["companies", "list"] });
-        }} />
-      <ConfirmDelete open={deleting} title={`Delete ${c.name}?`} body="The company is deleted and unlinked from its contacts."
+        }}
+      />
+      <ConfirmDelete
+        open={deleting}
+        title={`Delete ${c.name}?`}
+        body="The company is deleted and unlinked from its contacts."
         onClose={() => setDeleting(false)}
         onConfirm={async () => {
-          await api.DELETE("/api/v2/companies/{company_id}", { params: { path: { company_id: c.id } }, headers: ifMatch(c.version) });
+          await api.DELETE("/api/v2/companies/{company_id}", {
+            params: { path: { company_id: c.id } },
+            headers: ifMatch(c.version),
+          });
           notify("success", "Company deleted", c.name);
           queryClient.removeQueries({ queryKey: ["companies", "detail", companyId] });
           await queryClient.invalidateQueries({ queryKey: ["companies", "list"] });
           navigate("/companies");
-        }} />
+        }}
+      />
     </>
   );
 }
@@ -239,13 +356,22 @@ function CompanyContacts({ companyId }: { companyId: number }) {
   const list = useQuery({
     queryKey: ["contacts", "list", "company", companyId, pageState],
     queryFn: async () =>
-      ok(await api.GET("/api/v2/contacts", {
-        params: { query: { company_id: companyId, "page[number]": pageState.page, "page[size]": pageState.size } },
-      })),
+      ok(
+        await api.GET("/api/v2/contacts", {
+          params: { query: { company_id: companyId, "page[number]": pageState.page, "page[size]": pageState.size } },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   if (list.isError) {
-    return <InlineNotification kind="error" title="Could not load the company's contacts" subtitle={describeError(list.error)} hideCloseButton />;
+    return (
+      <InlineNotification
+        kind="error"
+        title="Could not load the company's contacts"
+        subtitle={describeError(list.error)}
+        hideCloseButton
+      />
+    );
   }
   const total = list.data?.meta.total ?? 0;
   return (
@@ -256,7 +382,11 @@ function CompanyContacts({ companyId }: { companyId: number }) {
         columns={[
           { key: "name", header: "Contact", render: (ct) => <Link to={`/contacts/${ct.id}`}>{contactName(ct)}</Link> },
           { key: "email", header: "Email", render: (ct) => ct.email || <span className="trellis-muted">—</span> },
-          { key: "position", header: "Position", render: (ct) => ct.position || <span className="trellis-muted">—</span> },
+          {
+            key: "position",
+            header: "Position",
+            render: (ct) => ct.position || <span className="trellis-muted">—</span>,
+          },
           {
             key: "primary",
             header: "Primary company",

@@ -48,7 +48,12 @@ function valueOf(contact: Contact, field: FieldDef): unknown {
 }
 
 /** One field: its value, and an inline editor that saves with If-Match and shows the server's error. */
-function InlineField({ contact, field, editable, onSaved }: {
+function InlineField({
+  contact,
+  field,
+  editable,
+  onSaved,
+}: {
   contact: Contact;
   field: FieldDef;
   editable: boolean;
@@ -101,11 +106,29 @@ function InlineField({ contact, field, editable, onSaved }: {
             }
           }}
         >
-          <FieldValueInput id={id} field={field} value={draft} onChange={setDraft} autoFocus
-            invalid={error !== null} invalidText={error ?? undefined} />
+          <FieldValueInput
+            id={id}
+            field={field}
+            value={draft}
+            onChange={setDraft}
+            autoFocus
+            invalid={error !== null}
+            invalidText={error ?? undefined}
+          />
           <div className="trellis-inline-edit__actions">
-            <Button size="sm" type="submit" disabled={busy}>{busy ? "Saving…" : "Save"}</Button>
-            <Button size="sm" kind="ghost" onClick={() => { setEditing(false); setError(null); }}>Cancel</Button>
+            <Button size="sm" type="submit" disabled={busy}>
+              {busy ? "Saving…" : "Save"}
+            </Button>
+            <Button
+              size="sm"
+              kind="ghost"
+              onClick={() => {
+                setEditing(false);
+                setError(null);
+              }}
+            >
+              Cancel
+            </Button>
           </div>
         </form>
       </div>
@@ -119,8 +142,17 @@ function InlineField({ contact, field, editable, onSaved }: {
           {formatFieldValue(field.type, current, fieldOptions(field.options))}
         </span>
         {editable ? (
-          <IconButton kind="ghost" size="sm" label={`Edit ${field.label}`} align="left"
-            onClick={() => { setDraft(current ?? null); setError(null); setEditing(true); }}>
+          <IconButton
+            kind="ghost"
+            size="sm"
+            label={`Edit ${field.label}`}
+            align="left"
+            onClick={() => {
+              setDraft(current ?? null);
+              setError(null);
+              setEditing(true);
+            }}
+          >
             <Edit />
           </IconButton>
         ) : null}
@@ -129,7 +161,17 @@ function InlineField({ contact, field, editable, onSaved }: {
   );
 }
 
-function PointsModal({ open, contact, onClose, onSaved }: { open: boolean; contact: Contact; onClose: () => void; onSaved: (c: Contact) => void }) {
+function PointsModal({
+  open,
+  contact,
+  onClose,
+  onSaved,
+}: {
+  open: boolean;
+  contact: Contact;
+  onClose: () => void;
+  onSaved: (c: Contact) => void;
+}) {
   const [delta, setDelta] = useState("");
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
@@ -138,10 +180,12 @@ function PointsModal({ open, contact, onClose, onSaved }: { open: boolean; conta
     setBusy(true);
     form.clear();
     try {
-      const saved = ok(await api.POST("/api/v2/contacts/{contact_id}/points", {
-        params: { path: { contact_id: contact.id } },
-        body: { delta: Number(delta), reason },
-      }));
+      const saved = ok(
+        await api.POST("/api/v2/contacts/{contact_id}/points", {
+          params: { path: { contact_id: contact.id } },
+          body: { delta: Number(delta), reason },
+        }),
+      );
       setDelta("");
       setReason("");
       onSaved(saved);
@@ -153,20 +197,53 @@ function PointsModal({ open, contact, onClose, onSaved }: { open: boolean; conta
   }
   const valid = delta.trim() !== "" && Number.isInteger(Number(delta)) && Number(delta) !== 0;
   return (
-    <Modal open={open} size="sm" modalHeading="Change points" primaryButtonText={busy ? "Saving…" : "Change points"}
-      primaryButtonDisabled={busy || !valid} secondaryButtonText="Cancel" onRequestClose={onClose} onRequestSubmit={submit} shouldSubmitOnEnter>
+    <Modal
+      open={open}
+      size="sm"
+      modalHeading="Change points"
+      primaryButtonText={busy ? "Saving…" : "Change points"}
+      primaryButtonDisabled={busy || !valid}
+      secondaryButtonText="Cancel"
+      onRequestClose={onClose}
+      onRequestSubmit={submit}
+      shouldSubmitOnEnter
+    >
       <Stack gap={5}>
         <FormMessages errors={form.errors} />
         <p>The contact has {contact.points} points now.</p>
-        <TextInput id="points-delta" labelText="Change (+ or −)" type="number" helperText="For example 10 or -5" value={delta}
-          onChange={(e) => setDelta(e.target.value)} data-modal-primary-focus {...form.fieldProps("delta")} />
-        <TextInput id="points-reason" labelText="Reason" value={reason} onChange={(e) => setReason(e.target.value)} {...form.fieldProps("reason")} />
+        <TextInput
+          id="points-delta"
+          labelText="Change (+ or −)"
+          type="number"
+          helperText="For example 10 or -5"
+          value={delta}
+          onChange={(e) => setDelta(e.target.value)}
+          data-modal-primary-focus
+          {...form.fieldProps("delta")}
+        />
+        <TextInput
+          id="points-reason"
+          labelText="Reason"
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          {...form.fieldProps("reason")}
+        />
       </Stack>
     </Modal>
   );
 }
 
-function DncModal({ open, contact, onClose, onSaved }: { open: boolean; contact: Contact; onClose: () => void; onSaved: (c: Contact) => void }) {
+function DncModal({
+  open,
+  contact,
+  onClose,
+  onSaved,
+}: {
+  open: boolean;
+  contact: Contact;
+  onClose: () => void;
+  onSaved: (c: Contact) => void;
+}) {
   const [channel, setChannel] = useState("email");
   const [reason, setReason] = useState<(typeof DNC_REASONS)[number]>("manual");
   const [comment, setComment] = useState("");
@@ -176,10 +253,12 @@ function DncModal({ open, contact, onClose, onSaved }: { open: boolean; contact:
     setBusy(true);
     form.clear();
     try {
-      const saved = ok(await api.POST("/api/v2/contacts/{contact_id}/dnc", {
-        params: { path: { contact_id: contact.id } },
-        body: { channel, reason, comment },
-      }));
+      const saved = ok(
+        await api.POST("/api/v2/contacts/{contact_id}/dnc", {
+          params: { path: { contact_id: contact.id } },
+          body: { channel, reason, comment },
+        }),
+      );
       setComment("");
       onSaved(saved);
     } catch (e) {
@@ -189,23 +268,63 @@ function DncModal({ open, contact, onClose, onSaved }: { open: boolean; contact:
     }
   }
   return (
-    <Modal open={open} size="sm" modalHeading="Do not contact" primaryButtonText={busy ? "Saving…" : "Add"}
-      primaryButtonDisabled={busy || !channel} secondaryButtonText="Cancel" onRequestClose={onClose} onRequestSubmit={submit}>
+    <Modal
+      open={open}
+      size="sm"
+      modalHeading="Do not contact"
+      primaryButtonText={busy ? "Saving…" : "Add"}
+      primaryButtonDisabled={busy || !channel}
+      secondaryButtonText="Cancel"
+      onRequestClose={onClose}
+      onRequestSubmit={submit}
+    >
       <Stack gap={5}>
         <FormMessages errors={form.errors} />
-        <Select id="dnc-channel" labelText="Channel" value={channel} onChange={(e) => setChannel(e.target.value)} {...form.fieldProps("channel")}>
-          {DNC_CHANNELS.map((c) => <SelectItem key={c} value={c} text={c} />)}
+        <Select
+          id="dnc-channel"
+          labelText="Channel"
+          value={channel}
+          onChange={(e) => setChannel(e.target.value)}
+          {...form.fieldProps("channel")}
+        >
+          {DNC_CHANNELS.map((c) => (
+            <SelectItem key={c} value={c} text={c} />
+          ))}
         </Select>
-        <Select id="dnc-reason" labelText="Reason" value={reason} onChange={(e) => setReason(e.target.value as (typeof DNC_REASONS)[number])} {...form.fieldProps("reason")}>
-          {DNC_REASONS.map((r) => <SelectItem key={r} value={r} text={r} />)}
+        <Select
+          id="dnc-reason"
+          labelText="Reason"
+          value={reason}
+          onChange={(e) => setReason(e.target.value as (typeof DNC_REASONS)[number])}
+          {...form.fieldProps("reason")}
+        >
+          {DNC_REASONS.map((r) => (
+            <SelectItem key={r} value={r} text={r} />
+          ))}
         </Select>
-        <TextInput id="dnc-comment" labelText="Comment (optional)" value={comment} onChange={(e) => setComment(e.target.value)} {...form.fieldProps("comment")} />
+        <TextInput
+          id="dnc-comment"
+          labelText="Comment (optional)"
+          value={comment}
+          onChange={(e) => setComment(e.target.value)}
+          {...form.fieldProps("comment")}
+        />
       </Stack>
     </Modal>
   );
 }
 
-function LinkCompanyModal({ open, contact, onClose, onSaved }: { open: boolean; contact: Contact; onClose: () => void; onSaved: (c: Contact) => void }) {
+function LinkCompanyModal({
+  open,
+  contact,
+  onClose,
+  onSaved,
+}: {
+  open: boolean;
+  contact: Contact;
+  onClose: () => void;
+  onSaved: (c: Contact) => void;
+}) {
   const [search, setSearch] = useState("");
   const q = useDebounced(search.trim());
   const [picked, setPicked] = useState("");
@@ -214,7 +333,8 @@ function LinkCompanyModal({ open, contact, onClose, onSaved }: { open: boolean; 
   const [error, setError] = useState<string | null>(null);
   const companies = useQuery({
     queryKey: ["companies", "pick", q],
-    queryFn: async () => ok(await api.GET("/api/v2/companies", { params: { query: { "page[size]": 10, ...(q ? { q } : {}) } } })).data,
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/companies", { params: { query: { "page[size]": 10, ...(q ? { q } : {}) } } })).data,
     enabled: open,
   });
   const linked = new Set(contact.companies.map((c) => c.id));
@@ -222,10 +342,12 @@ function LinkCompanyModal({ open, contact, onClose, onSaved }: { open: boolean; 
     setBusy(true);
     setError(null);
     try {
-      const saved = ok(await api.POST("/api/v2/contacts/{contact_id}/companies", {
-        params: { path: { contact_id: contact.id } },
-        body: { company_id: Number(picked), is_primary: primary },
-      }));
+      const saved = ok(
+        await api.POST("/api/v2/contacts/{contact_id}/companies", {
+          params: { path: { contact_id: contact.id } },
+          body: { company_id: Number(picked), is_primary: primary },
+        }),
+      );
       setPicked("");
       onSaved(saved);
     } catch (e) {
@@ -236,27 +358,68 @@ function LinkCompanyModal({ open, contact, onClose, onSaved }: { open: boolean; 
   }
   const options = (companies.data ?? []).filter((c) => !linked.has(c.id));
   return (
-    <Modal open={open} modalHeading="Link a company" primaryButtonText={busy ? "Linking…" : "Link"} primaryButtonDisabled={busy || !picked}
-      secondaryButtonText="Cancel" onRequestClose={onClose} onRequestSubmit={submit}>
+    <Modal
+      open={open}
+      modalHeading="Link a company"
+      primaryButtonText={busy ? "Linking…" : "Link"}
+      primaryButtonDisabled={busy || !picked}
+      secondaryButtonText="Cancel"
+      onRequestClose={onClose}
+      onRequestSubmit={submit}
+    >
       <Stack gap={5}>
-        {error ? <InlineNotification kind="error" title="Could not link" subtitle={error} hideCloseButton lowContrast /> : null}
-        <TextInput id="link-company-search" labelText="Search companies" value={search} onChange={(e) => setSearch(e.target.value)} data-modal-primary-focus />
+        {error ? (
+          <InlineNotification kind="error" title="Could not link" subtitle={error} hideCloseButton lowContrast />
+        ) : null}
+        <TextInput
+          id="link-company-search"
+          labelText="Search companies"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+          data-modal-primary-focus
+        />
         {options.length === 0 ? (
           <p className="trellis-muted">{companies.isPending ? "Searching…" : "No company found."}</p>
         ) : (
-          <RadioButtonGroup legendText="Company" name="link-company" orientation="vertical" valueSelected={picked} onChange={(v) => setPicked(String(v))}>
+          <RadioButtonGroup
+            legendText="Company"
+            name="link-company"
+            orientation="vertical"
+            valueSelected={picked}
+            onChange={(v) => setPicked(String(v))}
+          >
             {options.map((c) => (
-              <RadioButton key={c.id} id={`link-company-${c.id}`} value={String(c.id)} labelText={c.domain ? `${c.name} (${c.domain})` : c.name} />
+              <RadioButton
+                key={c.id}
+                id={`link-company-${c.id}`}
+                value={String(c.id)}
+                labelText={c.domain ? `${c.name} (${c.domain})` : c.name}
+              />
             ))}
           </RadioButtonGroup>
         )}
-        <Checkbox id="link-company-primary" labelText="Primary company" checked={primary} onChange={(_e, { checked }) => setPrimary(checked)} />
+        <Checkbox
+          id="link-company-primary"
+          labelText="Primary company"
+          checked={primary}
+          onChange={(_e, { checked }) => setPrimary(checked)}
+        />
       </Stack>
     </Modal>
   );
 }
 
-function MergeModal({ open, contact, onClose, onMerged }: { open: boolean; contact: Contact; onClose: () => void; onMerged: (c: Contact) => void }) {
+function MergeModal({
+  open,
+  contact,
+  onClose,
+  onMerged,
+}: {
+  open: boolean;
+  contact: Contact;
+  onClose: () => void;
+  onMerged: (c: Contact) => void;
+}) {
   const [search, setSearch] = useState("");
   const q = useDebounced(search.trim());
   const [picked, setPicked] = useState<Contact | null>(null);
@@ -283,10 +446,12 @@ function MergeModal({ open, contact, onClose, onMerged }: { open: boolean; conta
     setBusy(true);
     setError(null);
     try {
-      const merged = ok(await api.POST("/api/v2/contacts/{contact_id}/merge", {
-        params: { path: { contact_id: contact.id } },
-        body: { other_id: picked.id },
-      }));
+      const merged = ok(
+        await api.POST("/api/v2/contacts/{contact_id}/merge", {
+          params: { path: { contact_id: contact.id } },
+          body: { other_id: picked.id },
+        }),
+      );
       setConfirming(false);
       setPicked(null);
       onMerged(merged);
@@ -298,28 +463,55 @@ function MergeModal({ open, contact, onClose, onMerged }: { open: boolean; conta
   }
   const options = (results.data ?? []).filter((c) => c.id !== contact.id);
   return (
-    <Modal open={open} danger={confirming} modalHeading={confirming ? "Confirm the merge" : "Merge with another contact"}
-      primaryButtonText={busy ? "Merging…" : confirming ? "Merge" : "Continue"} primaryButtonDisabled={busy || !picked}
+    <Modal
+      open={open}
+      danger={confirming}
+      modalHeading={confirming ? "Confirm the merge" : "Merge with another contact"}
+      primaryButtonText={busy ? "Merging…" : confirming ? "Merge" : "Continue"}
+      primaryButtonDisabled={busy || !picked}
       secondaryButtonText={confirming ? "Back" : "Cancel"}
       onSecondarySubmit={() => (confirming ? setConfirming(false) : close())}
-      onRequestClose={close} onRequestSubmit={submit}>
+      onRequestClose={close}
+      onRequestSubmit={submit}
+    >
       <Stack gap={5}>
-        {error ? <InlineNotification kind="error" title="Could not merge" subtitle={error} hideCloseButton lowContrast /> : null}
+        {error ? (
+          <InlineNotification kind="error" title="Could not merge" subtitle={error} hideCloseButton lowContrast />
+        ) : null}
         {confirming && picked ? (
           <p>
-            <strong>{contactName(picked)}</strong> (#{picked.id}) is merged into <strong>{contactName(contact)}</strong> and removed.
-            Its history is kept, its tags are added, its points ({picked.points}) are added, and empty fields here are filled from it.
+            <strong>{contactName(picked)}</strong> (#{picked.id}) is merged into <strong>{contactName(contact)}</strong>{" "}
+            and removed. Its history is kept, its tags are added, its points ({picked.points}) are added, and empty
+            fields here are filled from it.
           </p>
         ) : (
           <>
-            <TextInput id="merge-search" labelText="Find the other contact" placeholder="Name or email" value={search}
-              onChange={(e) => setSearch(e.target.value)} data-modal-primary-focus />
-            {q && options.length === 0 ? <p className="trellis-muted">{results.isFetching ? "Searching…" : "No contact found."}</p> : null}
+            <TextInput
+              id="merge-search"
+              labelText="Find the other contact"
+              placeholder="Name or email"
+              value={search}
+              onChange={(e) => setSearch(e.target.value)}
+              data-modal-primary-focus
+            />
+            {q && options.length === 0 ? (
+              <p className="trellis-muted">{results.isFetching ? "Searching…" : "No contact found."}</p>
+            ) : null}
             {options.length > 0 ? (
-              <RadioButtonGroup legendText="Contact to merge into this one" name="merge-contact" orientation="vertical"
-                valueSelected={picked ? String(picked.id) : ""} onChange={(v) => setPicked(options.find((c) => String(c.id) === String(v)) ?? null)}>
+              <RadioButtonGroup
+                legendText="Contact to merge into this one"
+                name="merge-contact"
+                orientation="vertical"
+                valueSelected={picked ? String(picked.id) : ""}
+                onChange={(v) => setPicked(options.find((c) => String(c.id) === String(v)) ?? null)}
+              >
                 {options.map((c) => (
-                  <RadioButton key={c.id} id={`merge-${c.id}`} value={String(c.id)} labelText={`${contactName(c)}${c.email && contactName(c) !== c.email ? ` <${c.email}>` : ""} · #${c.id}`} />
+                  <RadioButton
+                    key={c.id}
+                    id={`merge-${c.id}`}
+                    value={String(c.id)}
+                    labelText={`${contactName(c)}${c.email && contactName(c) !== c.email ? ` <${c.email}>` : ""} · #${c.id}`}
+                  />
                 ))}
               </RadioButtonGroup>
             ) : null}
@@ -342,7 +534,8 @@ export function ContactDetailPage() {
 
   const contact = useQuery({
     queryKey: detailKey(contactId),
-    queryFn: async () => ok(await api.GET("/api/v2/contacts/{contact_id}", { params: { path: { contact_id: contactId } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/contacts/{contact_id}", { params: { path: { contact_id: contactId } } })),
     enabled: Number.isInteger(contactId),
   });
   const fields = useFields("contact");
@@ -350,7 +543,8 @@ export function ContactDetailPage() {
   const owners = useOwners();
   const segments = useQuery({
     queryKey: ["contacts", "segments", contactId],
-    queryFn: async () => ok(await api.GET("/api/v2/contacts/{contact_id}/segments", { params: { path: { contact_id: contactId } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/contacts/{contact_id}/segments", { params: { path: { contact_id: contactId } } })),
     enabled: Number.isInteger(contactId) && canView(me, RESOURCES.segments),
   });
   const labels = useMemo(() => Object.fromEntries((fields.data ?? []).map((f) => [f.alias, f.label])), [fields.data]);
@@ -360,7 +554,12 @@ export function ContactDetailPage() {
     return (
       <>
         <PageHeader title="Contact" />
-        <InlineNotification kind="error" title="Could not load the contact" subtitle={describeError(contact.error)} hideCloseButton />
+        <InlineNotification
+          kind="error"
+          title="Could not load the contact"
+          subtitle={describeError(contact.error)}
+          hideCloseButton
+        />
       </>
     );
   }
@@ -377,7 +576,15 @@ export function ContactDetailPage() {
   };
   const patch = async (body: ContactUpdate, what: string) => {
     try {
-      saved(ok(await api.PATCH("/api/v2/contacts/{contact_id}", { params: { path: { contact_id: c.id } }, headers: ifMatch(c.version), body })));
+      saved(
+        ok(
+          await api.PATCH("/api/v2/contacts/{contact_id}", {
+            params: { path: { contact_id: c.id } },
+            headers: ifMatch(c.version),
+            body,
+          }),
+        ),
+      );
     } catch (e) {
       notify("error", `Could not change ${what}`, describeError(e));
       void contact.refetch();
@@ -410,15 +617,25 @@ export function ContactDetailPage() {
         }
         actions={
           <div className="trellis-actions">
-            {editable ? <Button kind="tertiary" renderIcon={Merge} onClick={() => setModal("merge")}>Merge</Button> : null}
-            {deletable ? <Button kind="danger--tertiary" renderIcon={TrashCan} onClick={() => setModal("delete")}>Delete</Button> : null}
+            {editable ? (
+              <Button kind="tertiary" renderIcon={Merge} onClick={() => setModal("merge")}>
+                Merge
+              </Button>
+            ) : null}
+            {deletable ? (
+              <Button kind="danger--tertiary" renderIcon={TrashCan} onClick={() => setModal("delete")}>
+                Delete
+              </Button>
+            ) : null}
           </div>
         }
       />
       <div className="trellis-contact">
         <div className="trellis-contact__main">
           <section aria-labelledby="contact-fields" className="trellis-panel">
-            <h2 id="contact-fields" className="trellis-h2">Fields</h2>
+            <h2 id="contact-fields" className="trellis-h2">
+              Fields
+            </h2>
             {fields.isPending ? <PageLoading label="Loading fields" /> : null}
             <div className="trellis-field-groups">
               {groupFields(fields.data ?? []).map(([group, list]) => (
@@ -426,7 +643,16 @@ export function ContactDetailPage() {
                   <h3 className="trellis-h3">{groupLabel(group)}</h3>
                   <dl className="trellis-fields">
                     {list.map((f) => (
-                      <InlineField key={f.alias} contact={c} field={f} editable={editable} onSaved={(next) => { saved(next); notify("success", `${f.label} saved`); }} />
+                      <InlineField
+                        key={f.alias}
+                        contact={c}
+                        field={f}
+                        editable={editable}
+                        onSaved={(next) => {
+                          saved(next);
+                          notify("success", `${f.label} saved`);
+                        }}
+                      />
                     ))}
                   </dl>
                 </section>
@@ -435,28 +661,38 @@ export function ContactDetailPage() {
           </section>
           {canView(me, "campaigns") ? (
             <section aria-labelledby="contact-campaigns" className="trellis-panel">
-              <h2 id="contact-campaigns" className="trellis-h2">Campaigns</h2>
+              <h2 id="contact-campaigns" className="trellis-h2">
+                Campaigns
+              </h2>
               <ContactCampaigns contactId={c.id} editable={canAny(me, "campaigns", ["edit_own", "edit_others"])} />
             </section>
           ) : null}
           {canView(me, "emails") ? (
             <section aria-labelledby="contact-emails" className="trellis-panel">
-              <h2 id="contact-emails" className="trellis-h2">Emails</h2>
+              <h2 id="contact-emails" className="trellis-h2">
+                Emails
+              </h2>
               <ContactEmails contactId={c.id} />
             </section>
           ) : null}
           {canView(me, "forms") ? (
             <section aria-labelledby="contact-submissions" className="trellis-panel">
-              <h2 id="contact-submissions" className="trellis-h2">Form submissions</h2>
+              <h2 id="contact-submissions" className="trellis-h2">
+                Form submissions
+              </h2>
               <ContactSubmissions contactId={c.id} />
             </section>
           ) : null}
           <section aria-labelledby="contact-page-hits" className="trellis-panel">
-            <h2 id="contact-page-hits" className="trellis-h2">Page visits</h2>
+            <h2 id="contact-page-hits" className="trellis-h2">
+              Page visits
+            </h2>
             <ContactSiteVisits contactId={c.id} />
           </section>
           <section aria-labelledby="contact-timeline" className="trellis-panel">
-            <h2 id="contact-timeline" className="trellis-h2">Timeline</h2>
+            <h2 id="contact-timeline" className="trellis-h2">
+              Timeline
+            </h2>
             <ContactTimeline contactId={c.id} labels={labels} />
           </section>
         </div>
@@ -464,29 +700,60 @@ export function ContactDetailPage() {
           <Tile>
             <div className="trellis-stat">
               <span className="trellis-muted">Points</span>
-              <span className="trellis-stat__value" aria-label={`${c.points} points`}>{c.points}</span>
-              {editable ? <Button kind="ghost" size="sm" onClick={() => setModal("points")}>Change points</Button> : null}
+              <span className="trellis-stat__value" aria-label={`${c.points} points`}>
+                {c.points}
+              </span>
+              {editable ? (
+                <Button kind="ghost" size="sm" onClick={() => setModal("points")}>
+                  Change points
+                </Button>
+              ) : null}
             </div>
             <Stack gap={5}>
-              <Select id="contact-stage" labelText="Stage" value={c.stage_id === null ? "" : String(c.stage_id)} disabled={!editable}
-                onChange={(e) => void patch({ stage_id: e.target.value ? Number(e.target.value) : null }, "the stage")}>
+              <Select
+                id="contact-stage"
+                labelText="Stage"
+                value={c.stage_id === null ? "" : String(c.stage_id)}
+                disabled={!editable}
+                onChange={(e) => void patch({ stage_id: e.target.value ? Number(e.target.value) : null }, "the stage")}
+              >
                 <SelectItem value="" text="No stage" />
-                {(stages.data ?? []).map((s) => <SelectItem key={s.id} value={String(s.id)} text={s.name} />)}
+                {(stages.data ?? []).map((s) => (
+                  <SelectItem key={s.id} value={String(s.id)} text={s.name} />
+                ))}
               </Select>
-              <Select id="contact-owner" labelText="Owner" value={c.owner_id === null ? "" : String(c.owner_id)} disabled={!editable}
-                onChange={(e) => void patch({ owner_id: e.target.value ? Number(e.target.value) : null }, "the owner")}>
+              <Select
+                id="contact-owner"
+                labelText="Owner"
+                value={c.owner_id === null ? "" : String(c.owner_id)}
+                disabled={!editable}
+                onChange={(e) => void patch({ owner_id: e.target.value ? Number(e.target.value) : null }, "the owner")}
+              >
                 <SelectItem value="" text="No owner" />
                 {c.owner_id !== null && !(owners.data ?? []).some((u) => u.id === c.owner_id) ? (
                   <SelectItem value={String(c.owner_id)} text={`User #${c.owner_id}`} />
                 ) : null}
-                {(owners.data ?? []).map((u) => <SelectItem key={u.id} value={String(u.id)} text={u.name || u.email} />)}
+                {(owners.data ?? []).map((u) => (
+                  <SelectItem key={u.id} value={String(u.id)} text={u.name || u.email} />
+                ))}
               </Select>
               {editable ? (
-                <TagInput id="contact-tags" labelText={tagBusy ? "Tags (saving…)" : "Tags"} value={c.tags} onChange={(next) => void changeTags(next)} />
+                <TagInput
+                  id="contact-tags"
+                  labelText={tagBusy ? "Tags (saving…)" : "Tags"}
+                  value={c.tags}
+                  onChange={(next) => void changeTags(next)}
+                />
               ) : (
                 <div>
                   <p className="cds--label">Tags</p>
-                  <div className="trellis-chips">{c.tags.map((t) => <Tag key={t} type="blue">{t}</Tag>)}</div>
+                  <div className="trellis-chips">
+                    {c.tags.map((t) => (
+                      <Tag key={t} type="blue">
+                        {t}
+                      </Tag>
+                    ))}
+                  </div>
                 </div>
               )}
             </Stack>
@@ -495,26 +762,47 @@ export function ContactDetailPage() {
           <Tile>
             <div className="trellis-tile-head">
               <h2 className="trellis-h3">Do not contact</h2>
-              {editable ? <Button kind="ghost" size="sm" renderIcon={Add} onClick={() => setModal("dnc")}>Add</Button> : null}
+              {editable ? (
+                <Button kind="ghost" size="sm" renderIcon={Add} onClick={() => setModal("dnc")}>
+                  Add
+                </Button>
+              ) : null}
             </div>
             {c.dnc.length === 0 ? <p className="trellis-muted">Contactable on every channel.</p> : null}
             <ul className="trellis-list" aria-label="Do not contact entries">
               {c.dnc.map((d) => (
                 <li key={d.channel}>
                   <div>
-                    <Tag type="red" size="sm">{d.channel}</Tag> {d.reason}
-                    <div className="trellis-muted">{formatDateTime(d.created_at)}{d.comment ? ` · ${d.comment}` : ""}</div>
+                    <Tag type="red" size="sm">
+                      {d.channel}
+                    </Tag>{" "}
+                    {d.reason}
+                    <div className="trellis-muted">
+                      {formatDateTime(d.created_at)}
+                      {d.comment ? ` · ${d.comment}` : ""}
+                    </div>
                   </div>
                   {editable ? (
-                    <IconButton kind="ghost" size="sm" label={`Remove do not contact on ${d.channel}`} align="left"
+                    <IconButton
+                      kind="ghost"
+                      size="sm"
+                      label={`Remove do not contact on ${d.channel}`}
+                      align="left"
                       onClick={async () => {
                         try {
-                          saved(ok(await api.DELETE("/api/v2/contacts/{contact_id}/dnc/{channel}", { params: { path: { contact_id: c.id, channel: d.channel } } })));
+                          saved(
+                            ok(
+                              await api.DELETE("/api/v2/contacts/{contact_id}/dnc/{channel}", {
+                                params: { path: { contact_id: c.id, channel: d.channel } },
+                              }),
+                            ),
+                          );
                           notify("success", `Contactable again on ${d.channel}`);
                         } catch (e) {
                           notify("error", "Could not remove", describeError(e));
                         }
-                      }}>
+                      }}
+                    >
                       <Close />
                     </IconButton>
                   ) : null}
@@ -526,24 +814,44 @@ export function ContactDetailPage() {
           <Tile>
             <div className="trellis-tile-head">
               <h2 className="trellis-h3">Companies</h2>
-              {editable ? <Button kind="ghost" size="sm" renderIcon={Add} onClick={() => setModal("company")}>Link</Button> : null}
+              {editable ? (
+                <Button kind="ghost" size="sm" renderIcon={Add} onClick={() => setModal("company")}>
+                  Link
+                </Button>
+              ) : null}
             </div>
             {c.companies.length === 0 ? <p className="trellis-muted">No company.</p> : null}
             <ul className="trellis-list" aria-label="Companies">
               {c.companies.map((co) => (
                 <li key={co.id}>
                   <div>
-                    <Link to={`/companies/${co.id}`}>{co.name}</Link> {co.is_primary ? <Tag size="sm" type="green">Primary</Tag> : null}
+                    <Link to={`/companies/${co.id}`}>{co.name}</Link>{" "}
+                    {co.is_primary ? (
+                      <Tag size="sm" type="green">
+                        Primary
+                      </Tag>
+                    ) : null}
                   </div>
                   {editable ? (
-                    <IconButton kind="ghost" size="sm" label={`Unlink ${co.name}`} align="left"
+                    <IconButton
+                      kind="ghost"
+                      size="sm"
+                      label={`Unlink ${co.name}`}
+                      align="left"
                       onClick={async () => {
                         try {
-                          saved(ok(await api.DELETE("/api/v2/contacts/{contact_id}/companies/{company_id}", { params: { path: { contact_id: c.id, company_id: co.id } } })));
+                          saved(
+                            ok(
+                              await api.DELETE("/api/v2/contacts/{contact_id}/companies/{company_id}", {
+                                params: { path: { contact_id: c.id, company_id: co.id } },
+                              }),
+                            ),
+                          );
                         } catch (e) {
                           notify("error", "Could not unlink", describeError(e));
                         }
-                      }}>
+                      }}
+                    >
                       <Close />
                     </IconButton>
                   ) : null}
@@ -563,7 +871,11 @@ export function ContactDetailPage() {
                   <li key={s.id}>
                     <div>
                       <Link to={`/segments/${s.id}`}>{s.name}</Link>
-                      {s.manually_added ? <Tag size="sm" type="purple">Added by hand</Tag> : null}
+                      {s.manually_added ? (
+                        <Tag size="sm" type="purple">
+                          Added by hand
+                        </Tag>
+                      ) : null}
                       <div className="trellis-muted">Since {formatDateTime(s.added_at)}</div>
                     </div>
                   </li>
@@ -574,14 +886,46 @@ export function ContactDetailPage() {
         </aside>
       </div>
 
-      <PointsModal open={modal === "points"} contact={c} onClose={() => setModal(null)}
-        onSaved={(next) => { setModal(null); saved(next); notify("success", "Points changed", `${next.points} points`); }} />
-      <DncModal open={modal === "dnc"} contact={c} onClose={() => setModal(null)}
-        onSaved={(next) => { setModal(null); saved(next); notify("success", "Do not contact added"); }} />
-      <LinkCompanyModal open={modal === "company"} contact={c} onClose={() => setModal(null)}
-        onSaved={(next) => { setModal(null); saved(next); notify("success", "Company linked"); }} />
-      <MergeModal open={modal === "merge"} contact={c} onClose={() => setModal(null)}
-        onMerged={(next) => { setModal(null); saved(next); notify("success", "Contacts merged", contactName(next)); }} />
+      <PointsModal
+        open={modal === "points"}
+        contact={c}
+        onClose={() => setModal(null)}
+        onSaved={(next) => {
+          setModal(null);
+          saved(next);
+          notify("success", "Points changed", `${next.points} points`);
+        }}
+      />
+      <DncModal
+        open={modal === "dnc"}
+        contact={c}
+        onClose={() => setModal(null)}
+        onSaved={(next) => {
+          setModal(null);
+          saved(next);
+          notify("success", "Do not contact added");
+        }}
+      />
+      <LinkCompanyModal
+        open={modal === "company"}
+        contact={c}
+        onClose={() => setModal(null)}
+        onSaved={(next) => {
+          setModal(null);
+          saved(next);
+          notify("success", "Company linked");
+        }}
+      />
+      <MergeModal
+        open={modal === "merge"}
+        contact={c}
+        onClose={() => setModal(null)}
+        onMerged={(next) => {
+          setModal(null);
+          saved(next);
+          notify("success", "Contacts merged", contactName(next));
+        }}
+      />
       <ConfirmDelete
         open={modal === "delete"}
         title={`Delete ${contactName(c)}?`}

@@ -108,7 +108,13 @@ export function ContactFormModal({
       onRequestSubmit={submit}
       hasScrollingContent
     >
-      <Form aria-label="New contact" onSubmit={(e) => { e.preventDefault(); void submit(); }}>
+      <Form
+        aria-label="New contact"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
         <Stack gap={6}>
           <FormMessages errors={form.errors} />
           {groupFields(all).map(([group, list]) => (
@@ -132,22 +138,38 @@ export function ContactFormModal({
           <fieldset className="trellis-fieldset">
             <legend className="trellis-h3">Ownership and tags</legend>
             <div className="trellis-grid-2">
-              <Select id="contact-new-owner" labelText="Owner" value={ownerId} onChange={(e) => setOwnerId(e.target.value)}
-                {...form.fieldProps("owner_id")}>
+              <Select
+                id="contact-new-owner"
+                labelText="Owner"
+                value={ownerId}
+                onChange={(e) => setOwnerId(e.target.value)}
+                {...form.fieldProps("owner_id")}
+              >
                 <SelectItem value="" text="No owner" />
                 {(owners.data ?? []).map((u) => (
                   <SelectItem key={u.id} value={String(u.id)} text={u.name || u.email} />
                 ))}
               </Select>
-              <Select id="contact-new-stage" labelText="Stage" value={stageId} onChange={(e) => setStageId(e.target.value)}
-                {...form.fieldProps("stage_id")}>
+              <Select
+                id="contact-new-stage"
+                labelText="Stage"
+                value={stageId}
+                onChange={(e) => setStageId(e.target.value)}
+                {...form.fieldProps("stage_id")}
+              >
                 <SelectItem value="" text="No stage" />
                 {(stages.data ?? []).map((s) => (
                   <SelectItem key={s.id} value={String(s.id)} text={s.name} />
                 ))}
               </Select>
             </div>
-            <TagInput id="contact-new-tags" labelText="Tags" value={tags} onChange={setTags} {...form.fieldProps("tags")} />
+            <TagInput
+              id="contact-new-tags"
+              labelText="Tags"
+              value={tags}
+              onChange={setTags}
+              {...form.fieldProps("tags")}
+            />
           </fieldset>
         </Stack>
       </Form>

@@ -16,7 +16,10 @@ export function ContactTimeline({ contactId, labels }: { contactId: number; labe
     queryFn: async ({ pageParam }) =>
       ok(
         await api.GET("/api/v2/contacts/{contact_id}/activity", {
-          params: { path: { contact_id: contactId }, query: { limit: 25, ...(pageParam ? { before: pageParam } : {}) } },
+          params: {
+            path: { contact_id: contactId },
+            query: { limit: 25, ...(pageParam ? { before: pageParam } : {}) },
+          },
         }),
       ),
     getNextPageParam: (last) => last.next_before ?? null,
@@ -24,7 +27,15 @@ export function ContactTimeline({ contactId, labels }: { contactId: number; labe
 
   if (activity.isPending) return <PageLoading label="Loading the timeline" />;
   if (activity.isError) {
-    return <InlineNotification kind="error" title="Could not load the timeline" subtitle={describeError(activity.error)} hideCloseButton lowContrast />;
+    return (
+      <InlineNotification
+        kind="error"
+        title="Could not load the timeline"
+        subtitle={describeError(activity.error)}
+        hideCloseButton
+        lowContrast
+      />
+    );
   }
   const items = activity.data.pages.flatMap((p) => p.data);
   return (
@@ -36,9 +47,13 @@ export function ContactTimeline({ contactId, labels }: { contactId: number; labe
           return (
             <li key={`${item.occurred_at}-${item.kind}-${i}`} className="trellis-timeline__item">
               <div className="trellis-timeline__head">
-                <Tag size="sm" type={entry.tone}>{entry.kindLabel}</Tag>
+                <Tag size="sm" type={entry.tone}>
+                  {entry.kindLabel}
+                </Tag>
                 <strong>{entry.title}</strong>
-                <time className="trellis-muted" dateTime={item.occurred_at}>{formatDateTime(item.occurred_at)}</time>
+                <time className="trellis-muted" dateTime={item.occurred_at}>
+                  {formatDateTime(item.occurred_at)}
+                </time>
                 {item.actor_name ? <span className="trellis-muted">by {item.actor_name}</span> : null}
               </div>
               {entry.changes.length > 0 ? (
@@ -54,7 +69,9 @@ export function ContactTimeline({ contactId, labels }: { contactId: number; labe
                 </ul>
               ) : null}
               {entry.lines.map((line) => (
-                <p key={line} className="trellis-timeline__line">{line}</p>
+                <p key={line} className="trellis-timeline__line">
+                  {line}
+                </p>
               ))}
               {entry.link ? <Link to={entry.link.to}>{entry.link.text}</Link> : null}
             </li>
@@ -62,7 +79,12 @@ export function ContactTimeline({ contactId, labels }: { contactId: number; labe
         })}
       </ol>
       {activity.hasNextPage ? (
-        <Button kind="ghost" size="sm" disabled={activity.isFetchingNextPage} onClick={() => void activity.fetchNextPage()}>
+        <Button
+          kind="ghost"
+          size="sm"
+          disabled={activity.isFetchingNextPage}
+          onClick={() => void activity.fetchNextPage()}
+        >
           {activity.isFetchingNextPage ? "Loading…" : "Load more"}
         </Button>
       ) : null}

@@ -100,7 +100,8 @@ export function ContactsPage() {
     placeholderData: keepPreviousData,
   });
 
-  const stageName = (id: number | null) => (id === null ? null : stages.data?.find((s) => s.id === id)?.name ?? `#${id}`);
+  const stageName = (id: number | null) =>
+    id === null ? null : (stages.data?.find((s) => s.id === id)?.name ?? `#${id}`);
   const ownerName = (id: number | null) => {
     if (id === null) return null;
     const u = owners.data?.find((o) => o.id === id);
@@ -108,7 +109,10 @@ export function ContactsPage() {
   };
 
   const choices: ColumnChoice[] = useMemo(() => {
-    const base: ColumnChoice[] = (fields.data ?? []).map((f) => ({ id: f.is_core ? f.alias : `fields.${f.alias}`, label: f.label }));
+    const base: ColumnChoice[] = (fields.data ?? []).map((f) => ({
+      id: f.is_core ? f.alias : `fields.${f.alias}`,
+      label: f.label,
+    }));
     return [
       ...base,
       { id: "points", label: "Points" },
@@ -139,7 +143,9 @@ export function ContactsPage() {
         return c.tags.length ? (
           <span className="trellis-chips">
             {c.tags.slice(0, 4).map((t) => (
-              <Tag key={t} size="sm" type="blue">{t}</Tag>
+              <Tag key={t} size="sm" type="blue">
+                {t}
+              </Tag>
             ))}
             {c.tags.length > 4 ? <span className="trellis-muted">+{c.tags.length - 4}</span> : null}
           </span>
@@ -170,7 +176,11 @@ export function ContactsPage() {
         </Link>
       ),
     },
-    ...shown.map((key) => ({ key, header: choices.find((c) => c.id === key)?.label ?? key, render: (c: Contact) => renderCell(key, c) })),
+    ...shown.map((key) => ({
+      key,
+      header: choices.find((c) => c.id === key)?.label ?? key,
+      render: (c: Contact) => renderCell(key, c),
+    })),
   ];
 
   const canCreate = can(RESOURCES.contacts, "create");
@@ -206,7 +216,9 @@ export function ContactsPage() {
     if (note) notify("warning", "Some contacts were not found", note);
     return outcome.error === undefined
       ? undefined
-      : new Error(`${contactCount(outcome.notDone.length)} not changed, still selected. ${describeError(outcome.error)}`);
+      : new Error(
+          `${contactCount(outcome.notDone.length)} not changed, still selected. ${describeError(outcome.error)}`,
+        );
   }
 
   const openBulk = (action: BulkActionName) => setBulk({ action, count: selected.size, open: true });
@@ -239,17 +251,39 @@ export function ContactsPage() {
         }
       />
       <div className="trellis-filters" role="search" aria-label="Contact filters">
-        <TextInput id="contacts-filter-tag" labelText="Tag" placeholder="Any tag" value={tagFilter}
-          onChange={(e) => { setTagFilter(e.target.value); resetPage(); }} />
-        <Select id="contacts-filter-owner" labelText="Owner" value={ownerFilter}
-          onChange={(e) => { setOwnerFilter(e.target.value); resetPage(); }}>
+        <TextInput
+          id="contacts-filter-tag"
+          labelText="Tag"
+          placeholder="Any tag"
+          value={tagFilter}
+          onChange={(e) => {
+            setTagFilter(e.target.value);
+            resetPage();
+          }}
+        />
+        <Select
+          id="contacts-filter-owner"
+          labelText="Owner"
+          value={ownerFilter}
+          onChange={(e) => {
+            setOwnerFilter(e.target.value);
+            resetPage();
+          }}
+        >
           <SelectItem value="" text="Any owner" />
           {(owners.data ?? []).map((u) => (
             <SelectItem key={u.id} value={String(u.id)} text={u.name || u.email} />
           ))}
         </Select>
-        <Select id="contacts-filter-stage" labelText="Stage" value={stageFilter}
-          onChange={(e) => { setStageFilter(e.target.value); resetPage(); }}>
+        <Select
+          id="contacts-filter-stage"
+          labelText="Stage"
+          value={stageFilter}
+          onChange={(e) => {
+            setStageFilter(e.target.value);
+            resetPage();
+          }}
+        >
           <SelectItem value="" text="Any stage" />
           {(stages.data ?? []).map((s) => (
             <SelectItem key={s.id} value={String(s.id)} text={s.name} />
@@ -281,12 +315,17 @@ export function ContactsPage() {
         emptyText={q || tag || ownerFilter || stageFilter ? "No contact matches these filters." : "No contacts yet."}
         toolbar={
           <>
-            <TableToolbarSearch persistent labelText="Search contacts" placeholder="Search by name or email" value={search}
+            <TableToolbarSearch
+              persistent
+              labelText="Search contacts"
+              placeholder="Search by name or email"
+              value={search}
               onChange={(e: unknown) => {
                 const target = (e as { target?: { value?: string } } | undefined)?.target;
                 setSearch(target?.value ?? "");
                 resetPage();
-              }} />
+              }}
+            />
             {canCreate ? (
               <Button renderIcon={Add} onClick={() => setCreating(true)}>
                 New contact
@@ -303,8 +342,12 @@ export function ContactsPage() {
                   <>
                     {canBulkEdit ? (
                       <>
-                        <TableBatchAction renderIcon={TagEdit} onClick={() => openBulk("add_tags")}>Add tags</TableBatchAction>
-                        <TableBatchAction renderIcon={TagEdit} onClick={() => openBulk("remove_tags")}>Remove tags</TableBatchAction>
+                        <TableBatchAction renderIcon={TagEdit} onClick={() => openBulk("add_tags")}>
+                          Add tags
+                        </TableBatchAction>
+                        <TableBatchAction renderIcon={TagEdit} onClick={() => openBulk("remove_tags")}>
+                          Remove tags
+                        </TableBatchAction>
                         <TableBatchAction renderIcon={MisuseOutline} onClick={() => openBulk("add_dnc")}>
                           Do not contact (email)
                         </TableBatchAction>
@@ -314,7 +357,9 @@ export function ContactsPage() {
                       </>
                     ) : null}
                     {canBulkDelete ? (
-                      <TableBatchAction renderIcon={TrashCan} onClick={() => openBulk("delete")}>Delete</TableBatchAction>
+                      <TableBatchAction renderIcon={TrashCan} onClick={() => openBulk("delete")}>
+                        Delete
+                      </TableBatchAction>
                     ) : null}
                   </>
                 ),
@@ -340,11 +385,18 @@ export function ContactsPage() {
       />
       <Modal
         open={bulk.open && isTagAction}
-        modalHeading={bulk.action === "add_tags" ? `Add tags to ${contactCount(bulk.count)}` : `Remove tags from ${contactCount(bulk.count)}`}
+        modalHeading={
+          bulk.action === "add_tags"
+            ? `Add tags to ${contactCount(bulk.count)}`
+            : `Remove tags from ${contactCount(bulk.count)}`
+        }
         primaryButtonText={bulkBusy ? "Working…" : bulk.action === "add_tags" ? "Add tags" : "Remove tags"}
         primaryButtonDisabled={bulkBusy || bulkTags.length === 0}
         secondaryButtonText="Cancel"
-        onRequestClose={() => { closeBulk(); setBulkTags([]); }}
+        onRequestClose={() => {
+          closeBulk();
+          setBulkTags([]);
+        }}
         onRequestSubmit={() => void applyBulk()}
       >
         <TagInput id="bulk-tags" labelText="Tags" value={bulkTags} onChange={setBulkTags} />

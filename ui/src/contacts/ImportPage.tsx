@@ -48,7 +48,11 @@ function formatBytes(n: number): string {
 
 function statusTag(status: string) {
   const type = status === "done" ? "green" : status === "failed" ? "red" : status === "running" ? "blue" : "gray";
-  return <Tag size="sm" type={type}>{status}</Tag>;
+  return (
+    <Tag size="sm" type={type}>
+      {status}
+    </Tag>
+  );
 }
 
 function multipart(file: Blob, filename: string, options: Record<string, unknown>): FormData {
@@ -68,7 +72,8 @@ export function ImportPage() {
   const owners = useOwners();
   const segments = useQuery({
     queryKey: ["segments", "all"],
-    queryFn: async () => ok(await api.GET("/api/v2/segments", { params: { query: { "page[size]": 500, sort: "name" } } })).data,
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/segments", { params: { query: { "page[size]": 500, sort: "name" } } })).data,
     enabled: canView(me, RESOURCES.segments),
     staleTime: 60_000,
   });
@@ -79,18 +84,33 @@ export function ImportPage() {
   const [segmentId, setSegmentId] = useState("");
   const [ownerId, setOwnerId] = useState("");
   const [busy, setBusy] = useState<null | "preview" | "start">(null);
-  const form = useFormErrors(["file", "options", "options.tags", "options.segment_id", "options.owner_id", "options.mapping"]);
+  const form = useFormErrors([
+    "file",
+    "options",
+    "options.tags",
+    "options.segment_id",
+    "options.owner_id",
+    "options.mapping",
+  ]);
   const [pageState, setPageState] = useState<PageState>({ page: 1, size: 10 });
 
   const past = useQuery({
     queryKey: ["imports", "list", pageState],
-    queryFn: async () => ok(await api.GET("/api/v2/imports", { params: { query: { "page[number]": pageState.page, "page[size]": pageState.size } } })),
+    queryFn: async () =>
+      ok(
+        await api.GET("/api/v2/imports", {
+          params: { query: { "page[number]": pageState.page, "page[size]": pageState.size } },
+        }),
+      ),
     placeholderData: keepPreviousData,
     enabled: canView(me, RESOURCES.imports),
   });
 
   const targets = useMemo(() => (fields.data ?? []).map((f) => ({ alias: f.alias, label: f.label })), [fields.data]);
-  const identifiers = useMemo(() => (fields.data ?? []).filter((f) => f.is_identifier).map((f) => f.alias), [fields.data]);
+  const identifiers = useMemo(
+    () => (fields.data ?? []).filter((f) => f.is_identifier).map((f) => f.alias),
+    [fields.data],
+  );
   const duplicates = duplicateTargets(mapping);
   const step = preview ? 1 : 0;
 
@@ -105,7 +125,13 @@ export function ImportPage() {
       // The fields must be known to keep the server's proposal (a proposal naming no field is dropped).
       const known = fields.data ?? (await fields.refetch()).data ?? [];
       setPreview(result);
-      setMapping(mergeMapping(result.headers, known.map((f) => ({ alias: f.alias, label: f.label })), result.mapping));
+      setMapping(
+        mergeMapping(
+          result.headers,
+          known.map((f) => ({ alias: f.alias, label: f.label })),
+          result.mapping,
+        ),
+      );
     } catch (e) {
       form.fromError(e);
     } finally {
@@ -141,9 +167,14 @@ export function ImportPage() {
   return (
     <>
       <Breadcrumb noTrailingSlash>
-        <BreadcrumbItem><Link to="/contacts">Contacts</Link></BreadcrumbItem>
+        <BreadcrumbItem>
+          <Link to="/contacts">Contacts</Link>
+        </BreadcrumbItem>
       </Breadcrumb>
-      <PageHeader title="Import contacts" description="Upload a CSV file. Contacts are created, or updated when an identifying field (such as email) matches." />
+      <PageHeader
+        title="Import contacts"
+        description="Upload a CSV file. Contacts are created, or updated when an identifying field (such as email) matches."
+      />
       {can(RESOURCES.imports, "create") ? (
         <div className="trellis-stack">
           <ProgressIndicator currentIndex={step} spaceEqually className="trellis-steps">
@@ -157,7 +188,11 @@ export function ImportPage() {
               <h2 className="trellis-h3">1. Upload</h2>
               <FileUploaderDropContainer
                 id="import-file"
-                labelText={file ? `${file.name} (${formatBytes(file.size)}): drop or click to choose another file` : "Drag a CSV file here or click to choose one"}
+                labelText={
+                  file
+                    ? `${file.name} (${formatBytes(file.size)}): drop or click to choose another file`
+                    : "Drag a CSV file here or click to choose one"
+                }
                 accept={[".csv", "text/csv", "text/plain"]}
                 onAddFiles={(_e, { addedFiles }) => {
                   const first = addedFiles[0];
@@ -172,14 +207,26 @@ export function ImportPage() {
               <Stack gap={5}>
                 <h2 className="trellis-h3">2. Map columns</h2>
                 <p className="trellis-muted">
-                  Read as {preview.encoding}, separated by {preview.delimiter === "\t" ? "tabs" : `“${preview.delimiter}”`}.
+                  Read as {preview.encoding}, separated by{" "}
+                  {preview.delimiter === "\t" ? "tabs" : `“${preview.delimiter}”`}.
                   {preview.notes.length ? ` ${preview.notes.join(" ")}` : ""}
                 </p>
                 {preview.errors.length ? (
-                  <InlineNotification kind="warning" lowContrast hideCloseButton title={`${preview.errors.length} problem(s) in the first rows`}
-                    subtitle={preview.errors.slice(0, 5).map((e) => `line ${e.line}${e.column ? `, ${e.column}` : ""}: ${e.reason}`).join("; ")} />
+                  <InlineNotification
+                    kind="warning"
+                    lowContrast
+                    hideCloseButton
+                    title={`${preview.errors.length} problem(s) in the first rows`}
+                    subtitle={preview.errors
+                      .slice(0, 5)
+                      .map((e) => `line ${e.line}${e.column ? `, ${e.column}` : ""}: ${e.reason}`)
+                      .join("; ")}
+                  />
                 ) : null}
-                <TableContainer title="Column mapping" description="Choose the field each column fills; skipped columns are not imported.">
+                <TableContainer
+                  title="Column mapping"
+                  description="Choose the field each column fills; skipped columns are not imported."
+                >
                   <Table size="sm" aria-label="Column mapping">
                     <TableHead>
                       <TableRow>
@@ -194,15 +241,28 @@ export function ImportPage() {
                         const dup = target !== SKIP && duplicates.includes(target);
                         return (
                           <TableRow key={`${col.header}-${i}`}>
-                            <TableCell><strong>{col.header || <span className="trellis-muted">(no header)</span>}</strong></TableCell>
-                            <TableCell className="trellis-samples">{col.samples.slice(0, 3).join(" · ") || <span className="trellis-muted">—</span>}</TableCell>
                             <TableCell>
-                              <Select id={`map-${i}`} labelText={`Field for column ${col.header}`} hideLabel size="sm" value={target}
-                                invalid={dup} invalidText={dup ? "Another column fills this field" : undefined}
-                                onChange={(e) => setMapping((m) => ({ ...m, [col.header]: e.target.value }))}>
+                              <strong>{col.header || <span className="trellis-muted">(no header)</span>}</strong>
+                            </TableCell>
+                            <TableCell className="trellis-samples">
+                              {col.samples.slice(0, 3).join(" · ") || <span className="trellis-muted">—</span>}
+                            </TableCell>
+                            <TableCell>
+                              <Select
+                                id={`map-${i}`}
+                                labelText={`Field for column ${col.header}`}
+                                hideLabel
+                                size="sm"
+                                value={target}
+                                invalid={dup}
+                                invalidText={dup ? "Another column fills this field" : undefined}
+                                onChange={(e) => setMapping((m) => ({ ...m, [col.header]: e.target.value }))}
+                              >
                                 <SelectItem value={SKIP} text="Skip this column" />
                                 <SelectItem value={TAGS_TARGET} text="Tags (separated by | or ,)" />
-                                {targets.map((f) => <SelectItem key={f.alias} value={f.alias} text={`${f.label} (${f.alias})`} />)}
+                                {targets.map((f) => (
+                                  <SelectItem key={f.alias} value={f.alias} text={`${f.label} (${f.alias})`} />
+                                ))}
                               </Select>
                             </TableCell>
                           </TableRow>
@@ -212,25 +272,56 @@ export function ImportPage() {
                   </Table>
                 </TableContainer>
                 {!hasIdentifier(mapping, identifiers) ? (
-                  <InlineNotification kind="info" lowContrast hideCloseButton title="No identifying column"
-                    subtitle={`Map a column to ${identifiers.join(" or ") || "email"} to update existing contacts; otherwise every row creates a contact.`} />
+                  <InlineNotification
+                    kind="info"
+                    lowContrast
+                    hideCloseButton
+                    title="No identifying column"
+                    subtitle={`Map a column to ${identifiers.join(" or ") || "email"} to update existing contacts; otherwise every row creates a contact.`}
+                  />
                 ) : null}
                 <h2 className="trellis-h3">Apply to every imported contact</h2>
                 <div className="trellis-grid-3">
-                  <TagInput id="import-tags" labelText="Tags" value={tags} onChange={setTags} {...form.fieldProps("options.tags")} />
+                  <TagInput
+                    id="import-tags"
+                    labelText="Tags"
+                    value={tags}
+                    onChange={setTags}
+                    {...form.fieldProps("options.tags")}
+                  />
                   {canView(me, RESOURCES.segments) ? (
-                    <Select id="import-segment" labelText="Add to segment" value={segmentId} onChange={(e) => setSegmentId(e.target.value)} {...form.fieldProps("options.segment_id")}>
+                    <Select
+                      id="import-segment"
+                      labelText="Add to segment"
+                      value={segmentId}
+                      onChange={(e) => setSegmentId(e.target.value)}
+                      {...form.fieldProps("options.segment_id")}
+                    >
                       <SelectItem value="" text="No segment" />
-                      {(segments.data ?? []).map((s) => <SelectItem key={s.id} value={String(s.id)} text={s.name} />)}
+                      {(segments.data ?? []).map((s) => (
+                        <SelectItem key={s.id} value={String(s.id)} text={s.name} />
+                      ))}
                     </Select>
                   ) : null}
-                  <Select id="import-owner" labelText="Owner" value={ownerId} onChange={(e) => setOwnerId(e.target.value)} {...form.fieldProps("options.owner_id")}>
+                  <Select
+                    id="import-owner"
+                    labelText="Owner"
+                    value={ownerId}
+                    onChange={(e) => setOwnerId(e.target.value)}
+                    {...form.fieldProps("options.owner_id")}
+                  >
                     <SelectItem value="" text="No owner" />
-                    {(owners.data ?? []).map((u) => <SelectItem key={u.id} value={String(u.id)} text={u.name || u.email} />)}
+                    {(owners.data ?? []).map((u) => (
+                      <SelectItem key={u.id} value={String(u.id)} text={u.name || u.email} />
+                    ))}
                   </Select>
                 </div>
                 <div>
-                  <Button renderIcon={Upload} disabled={busy !== null || duplicates.length > 0} onClick={() => void start()}>
+                  <Button
+                    renderIcon={Upload}
+                    disabled={busy !== null || duplicates.length > 0}
+                    onClick={() => void start()}
+                  >
                     {busy === "start" ? "Uploading…" : "Start import"}
                   </Button>
                 </div>
@@ -273,7 +364,8 @@ export function ImportDetailPage() {
   const queryClient = useQueryClient();
   const job = useQuery({
     queryKey: ["imports", "detail", importId],
-    queryFn: async () => ok(await api.GET("/api/v2/imports/{import_id}", { params: { path: { import_id: importId } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/imports/{import_id}", { params: { path: { import_id: importId } } })),
     enabled: Number.isInteger(importId),
     refetchInterval: (q) => {
       const status = q.state.data?.status;
@@ -293,7 +385,12 @@ export function ImportDetailPage() {
     return (
       <>
         <PageHeader title="Import" />
-        <InlineNotification kind="error" title="Could not load the import" subtitle={describeError(job.error)} hideCloseButton />
+        <InlineNotification
+          kind="error"
+          title="Could not load the import"
+          subtitle={describeError(job.error)}
+          hideCloseButton
+        />
       </>
     );
   }
@@ -302,10 +399,21 @@ export function ImportDetailPage() {
   return (
     <>
       <Breadcrumb noTrailingSlash>
-        <BreadcrumbItem><Link to="/contacts">Contacts</Link></BreadcrumbItem>
-        <BreadcrumbItem><Link to="/contacts/import">Import</Link></BreadcrumbItem>
+        <BreadcrumbItem>
+          <Link to="/contacts">Contacts</Link>
+        </BreadcrumbItem>
+        <BreadcrumbItem>
+          <Link to="/contacts/import">Import</Link>
+        </BreadcrumbItem>
       </Breadcrumb>
-      <PageHeader title={`Import of ${j.filename}`} description={<>Started {formatDateTime(j.started_at ?? j.created_at)} · {statusTag(j.status)}</>} />
+      <PageHeader
+        title={`Import of ${j.filename}`}
+        description={
+          <>
+            Started {formatDateTime(j.started_at ?? j.created_at)} · {statusTag(j.status)}
+          </>
+        }
+      />
       <div className="trellis-stack">
         <ProgressBar
           label={finished ? (j.status === "done" ? "Import finished" : "Import failed") : "Importing"}
@@ -314,18 +422,42 @@ export function ImportDetailPage() {
           max={100}
           status={j.status === "failed" ? "error" : j.status === "done" ? "finished" : "active"}
         />
-        {j.message ? <InlineNotification kind={j.status === "failed" ? "error" : "info"} lowContrast hideCloseButton title={j.message} /> : null}
+        {j.message ? (
+          <InlineNotification
+            kind={j.status === "failed" ? "error" : "info"}
+            lowContrast
+            hideCloseButton
+            title={j.message}
+          />
+        ) : null}
         <dl className="trellis-counts" aria-label="Import counts">
-          <div><dt>Rows read</dt><dd>{j.rows_read.toLocaleString()}</dd></div>
-          <div><dt>Created</dt><dd>{j.created.toLocaleString()}</dd></div>
-          <div><dt>Updated</dt><dd>{j.updated.toLocaleString()}</dd></div>
-          <div><dt>Unchanged</dt><dd>{j.unchanged.toLocaleString()}</dd></div>
-          <div><dt>Failed</dt><dd className={j.failed ? "trellis-error" : undefined}>{j.failed.toLocaleString()}</dd></div>
+          <div>
+            <dt>Rows read</dt>
+            <dd>{j.rows_read.toLocaleString()}</dd>
+          </div>
+          <div>
+            <dt>Created</dt>
+            <dd>{j.created.toLocaleString()}</dd>
+          </div>
+          <div>
+            <dt>Updated</dt>
+            <dd>{j.updated.toLocaleString()}</dd>
+          </div>
+          <div>
+            <dt>Unchanged</dt>
+            <dd>{j.unchanged.toLocaleString()}</dd>
+          </div>
+          <div>
+            <dt>Failed</dt>
+            <dd className={j.failed ? "trellis-error" : undefined}>{j.failed.toLocaleString()}</dd>
+          </div>
         </dl>
         {finished ? (
           <section aria-labelledby="import-report">
             <div className="trellis-tile-head">
-              <h2 id="import-report" className="trellis-h2">Report</h2>
+              <h2 id="import-report" className="trellis-h2">
+                Report
+              </h2>
               {j.failed > 0 || j.errors.length > 0 ? (
                 <Button kind="tertiary" size="sm" renderIcon={Download} href={`/api/v2/imports/${j.id}/errors.csv`}>
                   Download errors.csv
@@ -335,7 +467,12 @@ export function ImportDetailPage() {
             {j.errors.length === 0 ? (
               <p>Every row was imported.</p>
             ) : (
-              <TableContainer title="Import errors" description={j.errors.length < j.failed ? `The first ${j.errors.length}; errors.csv lists them all.` : undefined}>
+              <TableContainer
+                title="Import errors"
+                description={
+                  j.errors.length < j.failed ? `The first ${j.errors.length}; errors.csv lists them all.` : undefined
+                }
+              >
                 <Table size="sm" aria-label="Import errors">
                   <TableHead>
                     <TableRow>
@@ -351,14 +488,18 @@ export function ImportDetailPage() {
                         <TableCell>{e.line}</TableCell>
                         <TableCell>{e.column || <span className="trellis-muted">(whole row)</span>}</TableCell>
                         <TableCell>{e.reason}</TableCell>
-                        <TableCell><code>{e.value}</code></TableCell>
+                        <TableCell>
+                          <code>{e.value}</code>
+                        </TableCell>
                       </TableRow>
                     ))}
                   </TableBody>
                 </Table>
               </TableContainer>
             )}
-            <p><Link to="/contacts">See the contacts</Link> · <Link to="/contacts/import">Import another file</Link></p>
+            <p>
+              <Link to="/contacts">See the contacts</Link> · <Link to="/contacts/import">Import another file</Link>
+            </p>
           </section>
         ) : null}
       </div>

@@ -8,15 +8,33 @@ export function DashboardPage() {
   const { me } = useAuth();
   const name = me?.user.name || me?.user.email || "";
   const tiles = [
-    { to: "/projects", title: "Projects", text: "Group campaigns with their emails, pages and assets.", show: canView(me, RESOURCES.projects) },
+    {
+      to: "/projects",
+      title: "Projects",
+      text: "Group campaigns with their emails, pages and assets.",
+      show: canView(me, RESOURCES.projects),
+    },
     { to: "/audit-log", title: "Audit log", text: "Who changed what, and when.", show: canView(me, RESOURCES.audit) },
-    { to: "/admin/users", title: "Users", text: "People who can sign in, and their roles.", show: canView(me, RESOURCES.users) },
+    {
+      to: "/admin/users",
+      title: "Users",
+      text: "People who can sign in, and their roles.",
+      show: canView(me, RESOURCES.users),
+    },
     { to: "/admin/tokens", title: "API tokens", text: "Credentials for scripts and integrations.", show: true },
-    { to: "/settings", title: "Settings", text: "Instance name, defaults and system information.", show: canView(me, RESOURCES.settings) },
+    {
+      to: "/settings",
+      title: "Settings",
+      text: "Instance name, defaults and system information.",
+      show: canView(me, RESOURCES.settings),
+    },
   ];
   return (
     <>
-      <PageHeader title={`Welcome, ${name}`} description="Trellis runs your marketing automation on your own infrastructure." />
+      <PageHeader
+        title={`Welcome, ${name}`}
+        description="Trellis runs your marketing automation on your own infrastructure."
+      />
       <nav aria-label="Shortcuts" className="trellis-tiles">
         {tiles
           .filter((t) => t.show)

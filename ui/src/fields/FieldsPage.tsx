@@ -28,14 +28,30 @@ import { aliasFromLabel, FIELD_TYPE_LABELS, FIELD_TYPES, isEmptyValue, type Fiel
 import { RESOURCES } from "../lib/resources";
 import { groupLabel } from "../contacts/ContactFormModal";
 
-const FORM_FIELDS = ["label", "alias", "type", "group", "default_value", "required", "is_identifier", "options"] as const;
+const FORM_FIELDS = [
+  "label",
+  "alias",
+  "type",
+  "group",
+  "default_value",
+  "required",
+  "is_identifier",
+  "options",
+] as const;
 
 interface OptionRow {
   value: string;
   label: string;
 }
 
-function FieldFormModal({ open, object, field, groups, onClose, onSaved }: {
+function FieldFormModal({
+  open,
+  object,
+  field,
+  groups,
+  onClose,
+  onSaved,
+}: {
   open: boolean;
   object: FieldObject;
   field: FieldDef | null;
@@ -71,7 +87,9 @@ function FieldFormModal({ open, object, field, groups, onClose, onSaved }: {
   }, [open, field, clear]);
 
   const hasOptions = type === "select" || type === "multiselect";
-  const cleanOptions = options.filter((o) => o.value.trim()).map((o) => ({ value: o.value.trim(), label: o.label.trim() }));
+  const cleanOptions = options
+    .filter((o) => o.value.trim())
+    .map((o) => ({ value: o.value.trim(), label: o.label.trim() }));
 
   async function submit() {
     setBusy(true);
@@ -86,8 +104,18 @@ function FieldFormModal({ open, object, field, groups, onClose, onSaved }: {
         options: hasOptions ? cleanOptions : [],
       };
       const saved = field?.id
-        ? ok(await api.PATCH("/api/v2/fields/{field_id}", { params: { path: { field_id: field.id } }, headers: ifMatch(field.version), body: common }))
-        : ok(await api.POST("/api/v2/fields", { body: { ...common, object, type, ...(alias ? { alias } : {}) } as FieldCreate }));
+        ? ok(
+            await api.PATCH("/api/v2/fields/{field_id}", {
+              params: { path: { field_id: field.id } },
+              headers: ifMatch(field.version),
+              body: common,
+            }),
+          )
+        : ok(
+            await api.POST("/api/v2/fields", {
+              body: { ...common, object, type, ...(alias ? { alias } : {}) } as FieldCreate,
+            }),
+          );
       onSaved(saved);
     } catch (e) {
       form.fromError(e);
@@ -97,60 +125,158 @@ function FieldFormModal({ open, object, field, groups, onClose, onSaved }: {
   }
 
   return (
-    <Modal open={open} modalHeading={field ? `Edit ${field.label}` : `New ${object} field`}
-      primaryButtonText={busy ? "Saving…" : field ? "Save" : "Create"} primaryButtonDisabled={busy || !label.trim()}
-      secondaryButtonText="Cancel" onRequestClose={onClose} onRequestSubmit={submit} hasScrollingContent>
-      <Form aria-label={field ? "Edit field" : "New field"} onSubmit={(e) => { e.preventDefault(); void submit(); }}>
+    <Modal
+      open={open}
+      modalHeading={field ? `Edit ${field.label}` : `New ${object} field`}
+      primaryButtonText={busy ? "Saving…" : field ? "Save" : "Create"}
+      primaryButtonDisabled={busy || !label.trim()}
+      secondaryButtonText="Cancel"
+      onRequestClose={onClose}
+      onRequestSubmit={submit}
+      hasScrollingContent
+    >
+      <Form
+        aria-label={field ? "Edit field" : "New field"}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
         <Stack gap={5}>
           <FormMessages errors={form.errors} />
-          <TextInput id="field-label" labelText="Label" value={label} data-modal-primary-focus
+          <TextInput
+            id="field-label"
+            labelText="Label"
+            value={label}
+            data-modal-primary-focus
             onChange={(e) => {
               setLabel(e.target.value);
               if (!field && !aliasTouched) setAlias(aliasFromLabel(e.target.value));
-            }} {...form.fieldProps("label")} />
-          <TextInput id="field-alias" labelText="Alias" value={alias} readOnly={field !== null}
-            helperText={field ? "The alias cannot change once the field exists." : "Lower case letters, digits and _; used in the API, imports and segment filters."}
-            onChange={(e) => { setAlias(e.target.value); setAliasTouched(true); }} {...form.fieldProps("alias")} />
-          <Select id="field-type" labelText="Type" value={type} disabled={field !== null}
+            }}
+            {...form.fieldProps("label")}
+          />
+          <TextInput
+            id="field-alias"
+            labelText="Alias"
+            value={alias}
+            readOnly={field !== null}
+            helperText={
+              field
+                ? "The alias cannot change once the field exists."
+                : "Lower case letters, digits and _; used in the API, imports and segment filters."
+            }
+            onChange={(e) => {
+              setAlias(e.target.value);
+              setAliasTouched(true);
+            }}
+            {...form.fieldProps("alias")}
+          />
+          <Select
+            id="field-type"
+            labelText="Type"
+            value={type}
+            disabled={field !== null}
             helperText={field ? "The type cannot change once the field exists." : undefined}
-            onChange={(e) => { setType(e.target.value as FieldType); setDefaultValue(null); }} {...form.fieldProps("type")}>
-            {FIELD_TYPES.map((t) => <SelectItem key={t} value={t} text={FIELD_TYPE_LABELS[t]} />)}
+            onChange={(e) => {
+              setType(e.target.value as FieldType);
+              setDefaultValue(null);
+            }}
+            {...form.fieldProps("type")}
+          >
+            {FIELD_TYPES.map((t) => (
+              <SelectItem key={t} value={t} text={FIELD_TYPE_LABELS[t]} />
+            ))}
           </Select>
-          <TextInput id="field-group" labelText="Group" value={group} list="field-groups" onChange={(e) => setGroup(e.target.value)}
-            helperText="Fields are shown by group on the contact page." {...form.fieldProps("group")} />
+          <TextInput
+            id="field-group"
+            labelText="Group"
+            value={group}
+            list="field-groups"
+            onChange={(e) => setGroup(e.target.value)}
+            helperText="Fields are shown by group on the contact page."
+            {...form.fieldProps("group")}
+          />
           <datalist id="field-groups">
-            {groups.map((g) => <option key={g} value={g} />)}
+            {groups.map((g) => (
+              <option key={g} value={g} />
+            ))}
           </datalist>
           {hasOptions ? (
             <fieldset className="trellis-fieldset">
               <legend className="cds--label">Choices</legend>
-              {form.errors.fields.options ? <p className="trellis-error" role="alert">{form.errors.fields.options}</p> : null}
+              {form.errors.fields.options ? (
+                <p className="trellis-error" role="alert">
+                  {form.errors.fields.options}
+                </p>
+              ) : null}
               <Stack gap={3}>
                 {options.map((o, i) => (
                   <div key={i} className="trellis-option-row">
-                    <TextInput id={`field-option-value-${i}`} labelText={`Choice ${i + 1} value`} value={o.value} size="sm"
-                      onChange={(e) => setOptions((all) => all.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)))} />
-                    <TextInput id={`field-option-label-${i}`} labelText={`Choice ${i + 1} label`} value={o.label} size="sm"
-                      onChange={(e) => setOptions((all) => all.map((x, j) => (j === i ? { ...x, label: e.target.value } : x)))} />
-                    <IconButton kind="ghost" size="sm" label={`Remove choice ${i + 1}`} onClick={() => setOptions((all) => all.filter((_, j) => j !== i))}>
+                    <TextInput
+                      id={`field-option-value-${i}`}
+                      labelText={`Choice ${i + 1} value`}
+                      value={o.value}
+                      size="sm"
+                      onChange={(e) =>
+                        setOptions((all) => all.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)))
+                      }
+                    />
+                    <TextInput
+                      id={`field-option-label-${i}`}
+                      labelText={`Choice ${i + 1} label`}
+                      value={o.label}
+                      size="sm"
+                      onChange={(e) =>
+                        setOptions((all) => all.map((x, j) => (j === i ? { ...x, label: e.target.value } : x)))
+                      }
+                    />
+                    <IconButton
+                      kind="ghost"
+                      size="sm"
+                      label={`Remove choice ${i + 1}`}
+                      onClick={() => setOptions((all) => all.filter((_, j) => j !== i))}
+                    >
                       <TrashCan />
                     </IconButton>
                   </div>
                 ))}
                 <div>
-                  <Button kind="ghost" size="sm" renderIcon={Add} onClick={() => setOptions((all) => [...all, { value: "", label: "" }])}>
+                  <Button
+                    kind="ghost"
+                    size="sm"
+                    renderIcon={Add}
+                    onClick={() => setOptions((all) => [...all, { value: "", label: "" }])}
+                  >
                     Add a choice
                   </Button>
                 </div>
               </Stack>
             </fieldset>
           ) : null}
-          <FieldValueInput id="field-default" field={{ alias: "default", label: "Default value", type, options: cleanOptions }}
-            value={defaultValue} onChange={setDefaultValue} {...form.fieldProps("default_value")} />
-          <Checkbox id="field-required" labelText="Required" checked={required} onChange={(_e, { checked }) => setRequired(checked)} />
-          <Checkbox id="field-identifier" labelText="Identifies a contact (imports and upserts find contacts by it)" checked={identifier}
-            onChange={(_e, { checked }) => setIdentifier(checked)} />
-          {form.errors.fields.is_identifier ? <p className="trellis-error" role="alert">{form.errors.fields.is_identifier}</p> : null}
+          <FieldValueInput
+            id="field-default"
+            field={{ alias: "default", label: "Default value", type, options: cleanOptions }}
+            value={defaultValue}
+            onChange={setDefaultValue}
+            {...form.fieldProps("default_value")}
+          />
+          <Checkbox
+            id="field-required"
+            labelText="Required"
+            checked={required}
+            onChange={(_e, { checked }) => setRequired(checked)}
+          />
+          <Checkbox
+            id="field-identifier"
+            labelText="Identifies a contact (imports and upserts find contacts by it)"
+            checked={identifier}
+            onChange={(_e, { checked }) => setIdentifier(checked)}
+          />
+          {form.errors.fields.is_identifier ? (
+            <p className="trellis-error" role="alert">
+              {form.errors.fields.is_identifier}
+            </p>
+          ) : null}
         </Stack>
       </Form>
     </Modal>
@@ -173,9 +299,15 @@ export function FieldsPage() {
 
   return (
     <>
-      <PageHeader title="Custom fields" description="The fields of contacts and companies. Core fields are built in; add your own for anything else." />
-      <ContentSwitcher className="trellis-switcher" selectedIndex={object === "contact" ? 0 : 1}
-        onChange={(e: { name?: string | number }) => setObject(e.name === "company" ? "company" : "contact")}>
+      <PageHeader
+        title="Custom fields"
+        description="The fields of contacts and companies. Core fields are built in; add your own for anything else."
+      />
+      <ContentSwitcher
+        className="trellis-switcher"
+        selectedIndex={object === "contact" ? 0 : 1}
+        onChange={(e: { name?: string | number }) => setObject(e.name === "company" ? "company" : "contact")}
+      >
         <Switch name="contact" text="Contact fields" />
         <Switch name="company" text="Company fields" />
       </ContentSwitcher>
@@ -191,9 +323,25 @@ export function FieldsPage() {
             header: "",
             render: (f) => (
               <span className="trellis-chips">
-                {f.is_core ? <Tag size="sm" type="gray">Core</Tag> : <Tag size="sm" type="purple">Custom</Tag>}
-                {f.required ? <Tag size="sm" type="red">Required</Tag> : null}
-                {f.is_identifier ? <Tag size="sm" type="teal">Identifier</Tag> : null}
+                {f.is_core ? (
+                  <Tag size="sm" type="gray">
+                    Core
+                  </Tag>
+                ) : (
+                  <Tag size="sm" type="purple">
+                    Custom
+                  </Tag>
+                )}
+                {f.required ? (
+                  <Tag size="sm" type="red">
+                    Required
+                  </Tag>
+                ) : null}
+                {f.is_identifier ? (
+                  <Tag size="sm" type="teal">
+                    Identifier
+                  </Tag>
+                ) : null}
               </span>
             ),
           },
@@ -201,10 +349,27 @@ export function FieldsPage() {
         items={items}
         loading={fields.isPending}
         rowLabel={(f) => f.label}
-        toolbar={can(RESOURCES.fields, "create") ? <Button renderIcon={Add} onClick={() => setCreating(true)}>New field</Button> : undefined}
+        toolbar={
+          can(RESOURCES.fields, "create") ? (
+            <Button renderIcon={Add} onClick={() => setCreating(true)}>
+              New field
+            </Button>
+          ) : undefined
+        }
         actions={[
-          ...(can(RESOURCES.fields, "edit_others") ? [{ label: "Edit", onClick: (f: Row) => setEditing(asField(f)), show: (f: Row) => !f.is_core }] : []),
-          ...(can(RESOURCES.fields, "delete_others") ? [{ label: "Delete", danger: true, onClick: (f: Row) => setDeleting(asField(f)), show: (f: Row) => !f.is_core }] : []),
+          ...(can(RESOURCES.fields, "edit_others")
+            ? [{ label: "Edit", onClick: (f: Row) => setEditing(asField(f)), show: (f: Row) => !f.is_core }]
+            : []),
+          ...(can(RESOURCES.fields, "delete_others")
+            ? [
+                {
+                  label: "Delete",
+                  danger: true,
+                  onClick: (f: Row) => setDeleting(asField(f)),
+                  show: (f: Row) => !f.is_core,
+                },
+              ]
+            : []),
         ]}
       />
       <FieldFormModal
@@ -212,7 +377,10 @@ export function FieldsPage() {
         object={object}
         field={editing}
         groups={groups}
-        onClose={() => { setCreating(false); setEditing(null); }}
+        onClose={() => {
+          setCreating(false);
+          setEditing(null);
+        }}
         onSaved={(f) => {
           notify("success", creating ? "Field created" : "Field saved", f.label);
           setCreating(false);

@@ -43,7 +43,12 @@ export function LandingPageEditorPage() {
     return (
       <>
         <PageHeader title="Landing page" />
-        <InlineNotification kind="error" title="Could not load the page" subtitle={describeError(page.error)} hideCloseButton />
+        <InlineNotification
+          kind="error"
+          title="Could not load the page"
+          subtitle={describeError(page.error)}
+          hideCloseButton
+        />
       </>
     );
   }
@@ -159,62 +164,163 @@ function Editor({ page }: { page: LandingPage | null }) {
   return (
     <>
       <Breadcrumb noTrailingSlash>
-        <BreadcrumbItem><Link to="/landing-pages">Landing pages</Link></BreadcrumbItem>
+        <BreadcrumbItem>
+          <Link to="/landing-pages">Landing pages</Link>
+        </BreadcrumbItem>
       </Breadcrumb>
-      <PageHeader title={page ? page.name : "New landing page"} description={page ? `Served at ${page.url}` : "Build the page, save it, then publish it."} />
+      <PageHeader
+        title={page ? page.name : "New landing page"}
+        description={page ? `Served at ${page.url}` : "Build the page, save it, then publish it."}
+      />
       <FormMessages errors={form.errors} />
       <Stack gap={5}>
-        <div className="trellis-page-settings" style={{ display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(16rem, 1fr))", gap: "1rem" }}>
-          <TextInput id="page-name" labelText="Name" value={draft.name} maxLength={200} onChange={(e) => set("name", e.target.value)} {...form.fieldProps("name")} />
-          <TextInput id="page-title" labelText="Title (browser tab)" value={draft.title} maxLength={300} onChange={(e) => set("title", e.target.value)} {...form.fieldProps("title")} />
-          <TextInput id="page-slug" labelText="Address: /p/…" placeholder={slugify(draft.name)} value={draft.slug}
+        <div
+          className="trellis-page-settings"
+          style={{ display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(16rem, 1fr))", gap: "1rem" }}
+        >
+          <TextInput
+            id="page-name"
+            labelText="Name"
+            value={draft.name}
+            maxLength={200}
+            onChange={(e) => set("name", e.target.value)}
+            {...form.fieldProps("name")}
+          />
+          <TextInput
+            id="page-title"
+            labelText="Title (browser tab)"
+            value={draft.title}
+            maxLength={300}
+            onChange={(e) => set("title", e.target.value)}
+            {...form.fieldProps("title")}
+          />
+          <TextInput
+            id="page-slug"
+            labelText="Address: /p/…"
+            placeholder={slugify(draft.name)}
+            value={draft.slug}
             onChange={(e) => set("slug", e.target.value.toLowerCase())}
-            {...(draft.slug && !SLUG_PATTERN.test(draft.slug) ? { invalid: true, invalidText: "Lower-case letters, digits and dashes." } : form.fieldProps("slug"))} />
-          <TextInput id="page-language" labelText="Language" value={draft.language} maxLength={35} onChange={(e) => set("language", e.target.value)} {...form.fieldProps("language")} />
+            {...(draft.slug && !SLUG_PATTERN.test(draft.slug)
+              ? { invalid: true, invalidText: "Lower-case letters, digits and dashes." }
+              : form.fieldProps("slug"))}
+          />
+          <TextInput
+            id="page-language"
+            labelText="Language"
+            value={draft.language}
+            maxLength={35}
+            onChange={(e) => set("language", e.target.value)}
+            {...form.fieldProps("language")}
+          />
         </div>
-        <TextArea id="page-meta" labelText="Meta description" rows={2} maxCount={500} enableCounter value={draft.meta_description}
-          onChange={(e) => set("meta_description", e.target.value)} {...form.fieldProps("meta_description")} />
-        <Toggle id="page-published" labelText="Published" labelA="No" labelB="Yes" toggled={draft.is_published} disabled={!mayPublish}
-          onToggle={(on) => set("is_published", on)} />
+        <TextArea
+          id="page-meta"
+          labelText="Meta description"
+          rows={2}
+          maxCount={500}
+          enableCounter
+          value={draft.meta_description}
+          onChange={(e) => set("meta_description", e.target.value)}
+          {...form.fieldProps("meta_description")}
+        />
+        <Toggle
+          id="page-published"
+          labelText="Published"
+          labelA="No"
+          labelB="Yes"
+          toggled={draft.is_published}
+          disabled={!mayPublish}
+          onToggle={(on) => set("is_published", on)}
+        />
         {remote ? (
-          <InlineNotification kind="warning" lowContrast hideCloseButton title="Loads from another host"
-            subtitle={`${remote} would be refused: upload the file as an asset and use its /a/ link.`} />
+          <InlineNotification
+            kind="warning"
+            lowContrast
+            hideCloseButton
+            title="Loads from another host"
+            subtitle={`${remote} would be refused: upload the file as an asset and use its /a/ link.`}
+          />
         ) : null}
-        <ContentSwitcher size="sm" selectedIndex={mode === "visual" ? 0 : 1} onChange={({ name }) => {
-          if (name === "code") {
-            setDraft(current());
-            setMode("code");
-          } else setMode("visual");
-        }}>
+        <ContentSwitcher
+          size="sm"
+          selectedIndex={mode === "visual" ? 0 : 1}
+          onChange={({ name }) => {
+            if (name === "code") {
+              setDraft(current());
+              setMode("code");
+            } else setMode("visual");
+          }}
+        >
           <Switch name="visual" text="Visual" disabled={editorFailure !== null} />
           <Switch name="code" text="HTML and CSS" />
         </ContentSwitcher>
-        {editorFailure ? <InlineNotification kind="warning" lowContrast hideCloseButton title="The visual editor could not start" subtitle={editorFailure} /> : null}
+        {editorFailure ? (
+          <InlineNotification
+            kind="warning"
+            lowContrast
+            hideCloseButton
+            title="The visual editor could not start"
+            subtitle={editorFailure}
+          />
+        ) : null}
         {mode === "visual" && !editorFailure ? (
-          <div ref={container} style={{ height: "36rem", border: "1px solid var(--cds-border-subtle)" }} aria-label="Visual page editor" />
+          <div
+            ref={container}
+            style={{ height: "36rem", border: "1px solid var(--cds-border-subtle)" }}
+            aria-label="Visual page editor"
+          />
         ) : (
           <>
-            <TextArea id="page-html" labelText="HTML (tokens: {contactfield=alias|default}, {date}, {form=ID})" rows={14} value={draft.html}
-              onChange={(e) => set("html", e.target.value)} {...form.fieldProps("html")} />
-            <TextArea id="page-css" labelText="CSS" rows={8} value={draft.css} onChange={(e) => set("css", e.target.value)} {...form.fieldProps("css")} />
+            <TextArea
+              id="page-html"
+              labelText="HTML (tokens: {contactfield=alias|default}, {date}, {form=ID})"
+              rows={14}
+              value={draft.html}
+              onChange={(e) => set("html", e.target.value)}
+              {...form.fieldProps("html")}
+            />
+            <TextArea
+              id="page-css"
+              labelText="CSS"
+              rows={8}
+              value={draft.css}
+              onChange={(e) => set("css", e.target.value)}
+              {...form.fieldProps("css")}
+            />
           </>
         )}
         {mode === "visual" && (form.errors.fields.html || form.errors.fields.css) ? (
-          <InlineNotification kind="error" lowContrast hideCloseButton title="The page cannot be saved"
-            subtitle={[form.errors.fields.html, form.errors.fields.css].filter(Boolean).join(" ")} />
+          <InlineNotification
+            kind="error"
+            lowContrast
+            hideCloseButton
+            title="The page cannot be saved"
+            subtitle={[form.errors.fields.html, form.errors.fields.css].filter(Boolean).join(" ")}
+          />
         ) : null}
         <div style={{ display: "flex", gap: "1rem" }}>
-          <Button renderIcon={Save} disabled={busy} onClick={() => void save()}>Save</Button>
+          <Button renderIcon={Save} disabled={busy} onClick={() => void save()}>
+            Save
+          </Button>
           {mayPublish ? (
             <Button kind="secondary" disabled={busy} onClick={() => void save(!draft.is_published)}>
               {draft.is_published ? "Unpublish" : "Save and publish"}
             </Button>
           ) : null}
-          {page ? <Button kind="tertiary" renderIcon={View} onClick={() => void showPreview()}>Preview</Button> : null}
+          {page ? (
+            <Button kind="tertiary" renderIcon={View} onClick={() => void showPreview()}>
+              Preview
+            </Button>
+          ) : null}
           {busy ? <InlineLoading description="Saving" /> : null}
         </div>
         {preview !== null ? (
-          <iframe title="Page preview" sandbox="" srcDoc={preview} style={{ width: "100%", height: "36rem", border: "1px solid var(--cds-border-subtle)", background: "#fff" }} />
+          <iframe
+            title="Page preview"
+            sandbox=""
+            srcDoc={preview}
+            style={{ width: "100%", height: "36rem", border: "1px solid var(--cds-border-subtle)", background: "#fff" }}
+          />
         ) : null}
       </Stack>
     </>

@@ -47,15 +47,40 @@ export function LandingPagesPage() {
   const projectItems: ({ id: number; name: string } | null)[] = [null, ...(projects.data ?? [])];
   return (
     <>
-      <PageHeader title="Landing pages" description="Pages built with the visual builder, served at /p/<slug> from this server, with tokens and embedded forms." />
-      {list.isError ? <p role="alert" className="trellis-muted">Could not load the pages: {describeError(list.error)}</p> : null}
+      <PageHeader
+        title="Landing pages"
+        description="Pages built with the visual builder, served at /p/<slug> from this server, with tokens and embedded forms."
+      />
+      {list.isError ? (
+        <p role="alert" className="trellis-muted">
+          Could not load the pages: {describeError(list.error)}
+        </p>
+      ) : null}
       <ListTable<LandingPage>
         title="All landing pages"
         columns={[
           { key: "name", header: "Name", render: (p) => <Link to={`/landing-pages/${p.id}`}>{p.name}</Link> },
           { key: "slug", header: "Address", render: (p) => <code>/p/{p.slug}</code> },
-          { key: "published", header: "Published", render: (p) => (p.is_published ? <Tag size="sm" type="blue">Published</Tag> : <Tag size="sm" type="warm-gray">Unpublished</Tag>) },
-          { key: "projects", header: "Projects", render: (p) => (p.projects.length ? p.projects.map((x) => x.name).join(", ") : <span className="trellis-muted">—</span>) },
+          {
+            key: "published",
+            header: "Published",
+            render: (p) =>
+              p.is_published ? (
+                <Tag size="sm" type="blue">
+                  Published
+                </Tag>
+              ) : (
+                <Tag size="sm" type="warm-gray">
+                  Unpublished
+                </Tag>
+              ),
+          },
+          {
+            key: "projects",
+            header: "Projects",
+            render: (p) =>
+              p.projects.length ? p.projects.map((x) => x.name).join(", ") : <span className="trellis-muted">—</span>,
+          },
           { key: "updated", header: "Updated", render: (p) => formatDateTime(p.updated_at) },
         ]}
         items={list.data?.data}
@@ -64,31 +89,56 @@ export function LandingPagesPage() {
         emptyText={q || project !== null ? "No page matches these filters." : "No landing pages yet."}
         toolbar={
           <>
-            <TableToolbarSearch persistent labelText="Search pages" placeholder="Search name, title or address" value={search}
+            <TableToolbarSearch
+              persistent
+              labelText="Search pages"
+              placeholder="Search name, title or address"
+              value={search}
               onChange={(e: unknown) => {
                 const target = (e as { target?: { value?: string } } | undefined)?.target;
                 setSearch(target?.value ?? "");
                 setPageState((s) => ({ ...s, page: 1 }));
-              }} />
+              }}
+            />
             {projectItems.length > 1 ? (
-              <Dropdown<{ id: number; name: string } | null> id="pages-project" titleText="" hideLabel label="Project" type="inline" size="md"
+              <Dropdown<{ id: number; name: string } | null>
+                id="pages-project"
+                titleText=""
+                hideLabel
+                label="Project"
+                type="inline"
+                size="md"
                 items={projectItems}
                 itemToString={(p) => (p ? p.name : "All projects")}
                 selectedItem={projectItems.find((p) => (p?.id ?? null) === project) ?? null}
-                onChange={({ selectedItem }) => { setProject(selectedItem?.id ?? null); setPageState((s) => ({ ...s, page: 1 })); }} />
+                onChange={({ selectedItem }) => {
+                  setProject(selectedItem?.id ?? null);
+                  setPageState((s) => ({ ...s, page: 1 }));
+                }}
+              />
             ) : null}
-            {mayCreate ? <Button renderIcon={Add} onClick={() => navigate("/landing-pages/new")}>New page</Button> : null}
+            {mayCreate ? (
+              <Button renderIcon={Add} onClick={() => navigate("/landing-pages/new")}>
+                New page
+              </Button>
+            ) : null}
           </>
         }
         actions={[
           { label: "Edit", onClick: (p) => navigate(`/landing-pages/${p.id}`) },
-          { label: "Open", onClick: (p) => window.open(`/p/${p.slug}`, "_blank", "noopener"), show: (p) => p.is_published },
+          {
+            label: "Open",
+            onClick: (p) => window.open(`/p/${p.slug}`, "_blank", "noopener"),
+            show: (p) => p.is_published,
+          },
           { label: "Clone", onClick: (p) => void clone(p), show: () => mayCreate },
           { label: "Delete", danger: true, onClick: (p) => setDeleting(p), show: () => mayDelete },
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}
       />
-      <ConfirmDelete open={deleting !== null} title={`Delete ${deleting?.name ?? "page"}?`}
+      <ConfirmDelete
+        open={deleting !== null}
+        title={`Delete ${deleting?.name ?? "page"}?`}
         body="The page is deleted and its address stops answering."
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
@@ -96,7 +146,8 @@ export function LandingPagesPage() {
           await pagesApi.remove(deleting.id);
           notify("success", "Page deleted", deleting.name);
           await queryClient.invalidateQueries({ queryKey: pagesKey });
-        }} />
+        }}
+      />
     </>
   );
 }

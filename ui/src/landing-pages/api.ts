@@ -22,9 +22,17 @@ const pagePath = (id: number) => ({ path: { page_id: id } });
 
 export const pagesApi = {
   list: async (p: ListParams) =>
-    ok(await api.GET("/api/v2/pages", {
-      params: { query: { ...paging(p.page, p.size), ...(p.q ? { q: p.q } : {}), ...(p.project != null ? { project: p.project } : {}) } },
-    })),
+    ok(
+      await api.GET("/api/v2/pages", {
+        params: {
+          query: {
+            ...paging(p.page, p.size),
+            ...(p.q ? { q: p.q } : {}),
+            ...(p.project != null ? { project: p.project } : {}),
+          },
+        },
+      }),
+    ),
   get: async (id: number) => ok(await api.GET("/api/v2/pages/{page_id}", { params: pagePath(id) })),
   create: async (body: PageCreate) => ok(await api.POST("/api/v2/pages", { body })),
   update: async (id: number, version: number, body: PageUpdate) =>

@@ -14,12 +14,16 @@ describe("firstRemoteResource", () => {
   it("finds images, srcsets and CSS that load from another host", () => {
     expect(firstRemoteResource('<img src="https://cdn.example.com/a.png">', "")).toBe("https://cdn.example.com/a.png");
     expect(firstRemoteResource('<img srcset="/a/x 1x, //cdn.example.com/y 2x">', "")).toBe("//cdn.example.com/y");
-    expect(firstRemoteResource("", "body { background: url('http://x.example/b.png') }")).toBe("http://x.example/b.png");
+    expect(firstRemoteResource("", "body { background: url('http://x.example/b.png') }")).toBe(
+      "http://x.example/b.png",
+    );
     expect(firstRemoteResource("", "@import 'x.css';")).toBe("@import");
   });
 
   it("accepts local resources and links to other sites", () => {
-    expect(firstRemoteResource('<img src="/a/logo"><a href="https://example.com">x</a>', ".x { background: url(/a/bg) }")).toBeNull();
+    expect(
+      firstRemoteResource('<img src="/a/logo"><a href="https://example.com">x</a>', ".x { background: url(/a/bg) }"),
+    ).toBeNull();
   });
 
   it("writes the form token", () => {

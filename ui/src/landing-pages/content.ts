@@ -34,7 +34,8 @@ function isRemote(url: string): boolean {
 export function firstRemoteResource(html: string, css: string): string | null {
   for (const match of html.matchAll(RESOURCE_ATTR)) {
     const value = match[2] ?? match[3] ?? match[4] ?? "";
-    const candidates = match[1]?.toLowerCase() === "srcset" ? value.split(",").map((c) => c.trim().split(/\s+/)[0] ?? "") : [value];
+    const candidates =
+      match[1]?.toLowerCase() === "srcset" ? value.split(",").map((c) => c.trim().split(/\s+/)[0] ?? "") : [value];
     const remote = candidates.find(isRemote);
     if (remote) return remote;
   }

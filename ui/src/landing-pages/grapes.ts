@@ -14,15 +14,34 @@ export interface PageEditor {
 }
 
 export const PAGE_BLOCKS: { id: string; label: string; content: string }[] = [
-  { id: "section", label: "Section", content: '<section style="padding:48px 24px;max-width:960px;margin:0 auto"><h2>Heading</h2><p>Text</p></section>' },
+  {
+    id: "section",
+    label: "Section",
+    content: '<section style="padding:48px 24px;max-width:960px;margin:0 auto"><h2>Heading</h2><p>Text</p></section>',
+  },
   { id: "text", label: "Text", content: "<p>Write something here.</p>" },
   { id: "heading", label: "Heading", content: "<h1>Heading</h1>" },
   { id: "image", label: "Image", content: `<img src="${IMAGE_PLACEHOLDER}" alt="" style="max-width:100%">` },
-  { id: "button", label: "Button", content: '<a href="#" style="display:inline-block;padding:12px 16px;background:#0f62fe;color:#fff;text-decoration:none">Call to action</a>' },
-  { id: "columns", label: "Two columns", content: '<div style="display:flex;gap:24px;flex-wrap:wrap"><div style="flex:1;min-width:240px"><p>Left</p></div><div style="flex:1;min-width:240px"><p>Right</p></div></div>' },
+  {
+    id: "button",
+    label: "Button",
+    content:
+      '<a href="#" style="display:inline-block;padding:12px 16px;background:#0f62fe;color:#fff;text-decoration:none">Call to action</a>',
+  },
+  {
+    id: "columns",
+    label: "Two columns",
+    content:
+      '<div style="display:flex;gap:24px;flex-wrap:wrap"><div style="flex:1;min-width:240px"><p>Left</p></div><div style="flex:1;min-width:240px"><p>Right</p></div></div>',
+  },
 ];
 
-export async function startPageEditor(container: HTMLElement, html: string, css: string, onChange: () => void): Promise<PageEditor> {
+export async function startPageEditor(
+  container: HTMLElement,
+  html: string,
+  css: string,
+  onChange: () => void,
+): Promise<PageEditor> {
   const [{ default: grapesjs }, { installIcons }] = await Promise.all([
     import("grapesjs"),
     import("../emails/grapesIcons"),

@@ -26,7 +26,8 @@ export function ProjectDetailPage() {
 
   const project = useQuery({
     queryKey: ["projects", "detail", projectId],
-    queryFn: async () => ok(await api.GET("/api/v2/projects/{project_id}", { params: { path: { project_id: projectId } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/projects/{project_id}", { params: { path: { project_id: projectId } } })),
     enabled: Number.isInteger(projectId),
   });
   const entities = useQuery({
@@ -52,7 +53,12 @@ export function ProjectDetailPage() {
     return (
       <>
         <PageHeader title="Project" />
-        <InlineNotification kind="error" title="Could not load the project" subtitle={describeError(project.error)} hideCloseButton />
+        <InlineNotification
+          kind="error"
+          title="Could not load the project"
+          subtitle={describeError(project.error)}
+          hideCloseButton
+        />
       </>
     );
   }
@@ -99,7 +105,13 @@ export function ProjectDetailPage() {
           {entities.isPending ? (
             <PageLoading label="Loading contents" />
           ) : entities.isError ? (
-            <InlineNotification kind="error" title="Could not load the contents" subtitle={describeError(entities.error)} hideCloseButton lowContrast />
+            <InlineNotification
+              kind="error"
+              title="Could not load the contents"
+              subtitle={describeError(entities.error)}
+              hideCloseButton
+              lowContrast
+            />
           ) : groups.every((g) => g.items.length === 0) ? (
             <p className="trellis-muted">Nothing is in this project yet.</p>
           ) : (
@@ -109,7 +121,10 @@ export function ProjectDetailPage() {
                 .map((g) => (
                   <Tile key={g.entity_type}>
                     <h3 className="trellis-h3">
-                      {g.label} <Tag size="sm" type="gray">{g.items.length}</Tag>
+                      {g.label}{" "}
+                      <Tag size="sm" type="gray">
+                        {g.items.length}
+                      </Tag>
                     </h3>
                     <ul>
                       {g.items.map((item) => (

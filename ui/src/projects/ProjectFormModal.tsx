@@ -63,13 +63,31 @@ export function ProjectFormModal({
       onRequestSubmit={submit}
       shouldSubmitOnEnter
     >
-      <Form aria-label={project ? "Edit project" : "New project"} onSubmit={(e) => { e.preventDefault(); void submit(); }}>
+      <Form
+        aria-label={project ? "Edit project" : "New project"}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
         <Stack gap={5}>
           <FormMessages errors={form.errors} />
-          <TextInput id="project-name" labelText="Name" value={name} onChange={(e) => setName(e.target.value)}
-            data-modal-primary-focus {...form.fieldProps("name")} />
-          <TextArea id="project-description" labelText="Description" value={description}
-            onChange={(e) => setDescription(e.target.value)} rows={3} {...form.fieldProps("description")} />
+          <TextInput
+            id="project-name"
+            labelText="Name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            data-modal-primary-focus
+            {...form.fieldProps("name")}
+          />
+          <TextArea
+            id="project-description"
+            labelText="Description"
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+            rows={3}
+            {...form.fieldProps("description")}
+          />
         </Stack>
       </Form>
     </Modal>

@@ -51,12 +51,19 @@ export function ProjectsPage() {
 
   return (
     <>
-      <PageHeader title="Projects" description="A project groups a campaign with its emails, pages, forms and assets." />
+      <PageHeader
+        title="Projects"
+        description="A project groups a campaign with its emails, pages, forms and assets."
+      />
       <ListTable<Project>
         title="All projects"
         columns={[
           { key: "name", header: "Name", render: (p) => <Link to={`/projects/${p.id}`}>{p.name}</Link> },
-          { key: "description", header: "Description", render: (p) => p.description || <span className="trellis-muted">—</span> },
+          {
+            key: "description",
+            header: "Description",
+            render: (p) => p.description || <span className="trellis-muted">—</span>,
+          },
           { key: "updated_at", header: "Updated", render: (p) => formatDateTime(p.updated_at) },
         ]}
         items={list.data?.data}

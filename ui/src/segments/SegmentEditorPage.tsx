@@ -77,7 +77,8 @@ function useLiveCount(filters: FilterGroup) {
   const body = useMemo(() => JSON.stringify(debounced), [debounced]);
   return useQuery({
     queryKey: ["segments", "count", body],
-    queryFn: async () => ok(await api.POST("/api/v2/segments/count", { body: { filters: JSON.parse(body) as Record<string, unknown> } })),
+    queryFn: async () =>
+      ok(await api.POST("/api/v2/segments/count", { body: { filters: JSON.parse(body) as Record<string, unknown> } })),
     retry: false,
     staleTime: 5_000,
   });
@@ -89,7 +90,8 @@ export function SegmentEditorPage() {
   const segmentId = Number(params.segmentId);
   const segment = useQuery({
     queryKey: ["segments", "detail", segmentId],
-    queryFn: async () => ok(await api.GET("/api/v2/segments/{segment_id}", { params: { path: { segment_id: segmentId } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/segments/{segment_id}", { params: { path: { segment_id: segmentId } } })),
     enabled: !isNew && Number.isInteger(segmentId),
   });
   if (!isNew && segment.isPending) return <PageLoading />;
@@ -97,7 +99,12 @@ export function SegmentEditorPage() {
     return (
       <>
         <PageHeader title="Segment" />
-        <InlineNotification kind="error" title="Could not load the segment" subtitle={describeError(segment.error)} hideCloseButton />
+        <InlineNotification
+          kind="error"
+          title="Could not load the segment"
+          subtitle={describeError(segment.error)}
+          hideCloseButton
+        />
       </>
     );
   }
@@ -132,12 +139,14 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
   const owners = useOwners();
   const otherSegments = useQuery({
     queryKey: ["segments", "all"],
-    queryFn: async () => ok(await api.GET("/api/v2/segments", { params: { query: { "page[size]": 500, sort: "name" } } })).data,
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/segments", { params: { query: { "page[size]": 500, sort: "name" } } })).data,
     staleTime: 60_000,
   });
   const projects = useQuery({
     queryKey: ["projects", "all"],
-    queryFn: async () => ok(await api.GET("/api/v2/projects", { params: { query: { "page[size]": 500, sort: "name" } } })).data,
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/projects", { params: { query: { "page[size]": 500, sort: "name" } } })).data,
     enabled: canAny(me, RESOURCES.projects, ["view_own", "view_others"]),
     staleTime: 60_000,
   });
@@ -149,7 +158,9 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
       companyFields: companyFields.data ?? [],
       stages: (stages.data ?? []).map((s) => ({ id: s.id, label: s.name })),
       owners: (owners.data ?? []).map((u) => ({ id: u.id, label: u.name || u.email })),
-      segments: (otherSegments.data ?? []).filter((s) => s.id !== segment?.id).map((s) => ({ id: s.id, label: s.name })),
+      segments: (otherSegments.data ?? [])
+        .filter((s) => s.id !== segment?.id)
+        .map((s) => ({ id: s.id, label: s.name })),
     }),
     [types.data, contactFields.data, companyFields.data, stages.data, owners.data, otherSegments.data, segment?.id],
   );
@@ -189,7 +200,13 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
         ...(draft.alias && (aliasTouched || segment) ? { alias: draft.alias } : {}),
       };
       const saved = segment
-        ? ok(await api.PATCH("/api/v2/segments/{segment_id}", { params: { path: { segment_id: segment.id } }, headers: ifMatch(segment.version), body }))
+        ? ok(
+            await api.PATCH("/api/v2/segments/{segment_id}", {
+              params: { path: { segment_id: segment.id } },
+              headers: ifMatch(segment.version),
+              body,
+            }),
+          )
         : ok(await api.POST("/api/v2/segments", { body: body as SegmentCreate }));
       notify("success", segment ? "Segment saved" : "Segment created", saved.name);
       queryClient.setQueryData(["segments", "detail", saved.id], saved);
@@ -221,7 +238,8 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
       queryClient.setQueryData(["segments", "detail", segment.id], latest);
       void queryClient.invalidateQueries({ queryKey: ["segments", "members", segment.id] });
       void queryClient.invalidateQueries({ queryKey: ["segments", "list"] });
-      if (latest.last_built_at !== before) notify("success", "Segment rebuilt", `${latest.member_count.toLocaleString()} members`);
+      if (latest.last_built_at !== before)
+        notify("success", "Segment rebuilt", `${latest.member_count.toLocaleString()} members`);
       else notify("warning", "The rebuild is still running", "The member count updates when it finishes.");
     } catch (e) {
       notify("error", "Could not rebuild", describeError(e));
@@ -233,18 +251,35 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
   const dirty = JSON.stringify(draft) !== JSON.stringify(draftOf(segment));
   const loadingCatalog = types.isPending || contactFields.isPending;
   const projectItems = (projects.data ?? []).map((p) => ({ id: p.id, text: p.name }));
-  for (const p of segment?.projects ?? []) if (!projectItems.some((i) => i.id === p.id)) projectItems.push({ id: p.id, text: p.name });
+  for (const p of segment?.projects ?? [])
+    if (!projectItems.some((i) => i.id === p.id)) projectItems.push({ id: p.id, text: p.name });
 
   const definition = (
     <div className="trellis-builder">
       <div className="trellis-builder__main">
         <FormMessages errors={form.errors} />
         <section aria-labelledby="segment-filters" className="trellis-panel">
-          <h2 id="segment-filters" className="trellis-h2">Filters</h2>
+          <h2 id="segment-filters" className="trellis-h2">
+            Filters
+          </h2>
           {loadingCatalog ? <PageLoading label="Loading filter types" /> : null}
-          {types.isError ? <InlineNotification kind="error" title="Could not load the filter types" subtitle={describeError(types.error)} hideCloseButton lowContrast /> : null}
+          {types.isError ? (
+            <InlineNotification
+              kind="error"
+              title="Could not load the filter types"
+              subtitle={describeError(types.error)}
+              hideCloseButton
+              lowContrast
+            />
+          ) : null}
           {!loadingCatalog ? (
-            <FilterBuilder value={draft.filters} onChange={(f) => set("filters", f)} catalog={catalog} errors={conditionErrors} readOnly={!editable} />
+            <FilterBuilder
+              value={draft.filters}
+              onChange={(f) => set("filters", f)}
+              catalog={catalog}
+              errors={conditionErrors}
+              readOnly={!editable}
+            />
           ) : null}
         </section>
       </div>
@@ -256,7 +291,9 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
           </span>
           {count.isFetching ? <InlineLoading description="Counting…" /> : null}
           {count.isError ? (
-            <p className="trellis-error">{countProblem?.errors.length ? "Fix the conditions marked in red." : describeError(count.error)}</p>
+            <p className="trellis-error">
+              {countProblem?.errors.length ? "Fix the conditions marked in red." : describeError(count.error)}
+            </p>
           ) : null}
           {segment ? (
             <p className="trellis-muted">
@@ -265,20 +302,52 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
           ) : null}
         </Tile>
         <Stack gap={5}>
-          <TextInput id="segment-name" labelText="Name" value={draft.name} disabled={!editable}
+          <TextInput
+            id="segment-name"
+            labelText="Name"
+            value={draft.name}
+            disabled={!editable}
             onChange={(e) => {
               const name = e.target.value;
               setDraft((d) => ({ ...d, name, alias: aliasTouched ? d.alias : segmentAlias(name) }));
-            }} {...form.fieldProps("name")} />
-          <TextInput id="segment-alias" labelText="Alias" value={draft.alias} disabled={!editable}
+            }}
+            {...form.fieldProps("name")}
+          />
+          <TextInput
+            id="segment-alias"
+            labelText="Alias"
+            value={draft.alias}
+            disabled={!editable}
             helperText="Lower case letters, digits, - and _; unique."
-            onChange={(e) => { setAliasTouched(true); set("alias", e.target.value); }} {...form.fieldProps("alias")} />
-          <TextArea id="segment-description" labelText="Description" rows={2} value={draft.description} disabled={!editable}
-            onChange={(e) => set("description", e.target.value)} {...form.fieldProps("description")} />
-          <Checkbox id="segment-public" labelText="Public (contacts may see and leave it in preference centres)" checked={draft.is_public}
-            disabled={!editable} onChange={(_e, { checked }) => set("is_public", checked)} />
-          <Checkbox id="segment-published" labelText="Published (rebuilt on schedule and usable by campaigns)" checked={draft.is_published}
-            disabled={!editable} onChange={(_e, { checked }) => set("is_published", checked)} />
+            onChange={(e) => {
+              setAliasTouched(true);
+              set("alias", e.target.value);
+            }}
+            {...form.fieldProps("alias")}
+          />
+          <TextArea
+            id="segment-description"
+            labelText="Description"
+            rows={2}
+            value={draft.description}
+            disabled={!editable}
+            onChange={(e) => set("description", e.target.value)}
+            {...form.fieldProps("description")}
+          />
+          <Checkbox
+            id="segment-public"
+            labelText="Public (contacts may see and leave it in preference centres)"
+            checked={draft.is_public}
+            disabled={!editable}
+            onChange={(_e, { checked }) => set("is_public", checked)}
+          />
+          <Checkbox
+            id="segment-published"
+            labelText="Published (rebuilt on schedule and usable by campaigns)"
+            checked={draft.is_published}
+            disabled={!editable}
+            onChange={(_e, { checked }) => set("is_published", checked)}
+          />
           {projectItems.length > 0 ? (
             <MultiSelect<{ id: number; text: string }>
               id="segment-projects"
@@ -288,25 +357,41 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
               itemToString={(i) => i?.text ?? ""}
               selectedItems={projectItems.filter((i) => draft.projects.includes(i.id))}
               sortItems={(list) => [...list]}
-              onChange={({ selectedItems }) => set("projects", (selectedItems ?? []).map((i) => i.id))}
+              onChange={({ selectedItems }) =>
+                set(
+                  "projects",
+                  (selectedItems ?? []).map((i) => i.id),
+                )
+              }
               disabled={!editable}
               {...form.fieldProps("projects")}
             />
           ) : null}
           {editable ? (
             <div className="trellis-actions">
-              <Button renderIcon={Save} disabled={busy || !draft.name.trim() || (segment !== null && !dirty)} onClick={() => void save()}>
+              <Button
+                renderIcon={Save}
+                disabled={busy || !draft.name.trim() || (segment !== null && !dirty)}
+                onClick={() => void save()}
+              >
                 {busy ? "Saving…" : segment ? "Save" : "Create segment"}
               </Button>
               {segment ? (
-                <Button kind="tertiary" renderIcon={Renew} disabled={rebuilding || dirty} onClick={() => void rebuild()}
-                  title={dirty ? "Save the changes first" : undefined}>
+                <Button
+                  kind="tertiary"
+                  renderIcon={Renew}
+                  disabled={rebuilding || dirty}
+                  onClick={() => void rebuild()}
+                  title={dirty ? "Save the changes first" : undefined}
+                >
                   {rebuilding ? "Rebuilding…" : "Rebuild now"}
                 </Button>
               ) : null}
             </div>
           ) : null}
-          {segment && dirty && editable ? <p className="trellis-muted">Unsaved changes. Save to rebuild with them.</p> : null}
+          {segment && dirty && editable ? (
+            <p className="trellis-muted">Unsaved changes. Save to rebuild with them.</p>
+          ) : null}
         </Stack>
       </aside>
     </div>
@@ -315,12 +400,29 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
   return (
     <>
       <Breadcrumb noTrailingSlash>
-        <BreadcrumbItem><Link to="/segments">Segments</Link></BreadcrumbItem>
+        <BreadcrumbItem>
+          <Link to="/segments">Segments</Link>
+        </BreadcrumbItem>
       </Breadcrumb>
       <PageHeader
         title={segment ? segment.name : "New segment"}
-        description={segment ? <><code>{segment.alias}</code>{segment.description ? ` · ${segment.description}` : ""}</> : "Describe who belongs in the segment; the count updates as you edit."}
-        actions={deletable ? <Button kind="danger--tertiary" renderIcon={TrashCan} onClick={() => setDeleting(true)}>Delete</Button> : undefined}
+        description={
+          segment ? (
+            <>
+              <code>{segment.alias}</code>
+              {segment.description ? ` · ${segment.description}` : ""}
+            </>
+          ) : (
+            "Describe who belongs in the segment; the count updates as you edit."
+          )
+        }
+        actions={
+          deletable ? (
+            <Button kind="danger--tertiary" renderIcon={TrashCan} onClick={() => setDeleting(true)}>
+              Delete
+            </Button>
+          ) : undefined
+        }
       />
       {segment ? (
         <Tabs>
@@ -339,16 +441,22 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
         definition
       )}
       {segment ? (
-        <ConfirmDelete open={deleting} title={`Delete ${segment.name}?`}
+        <ConfirmDelete
+          open={deleting}
+          title={`Delete ${segment.name}?`}
           body="The segment and its membership are deleted. Contacts are kept. A segment another segment's filter uses cannot be deleted."
           onClose={() => setDeleting(false)}
           onConfirm={async () => {
-            await api.DELETE("/api/v2/segments/{segment_id}", { params: { path: { segment_id: segment.id } }, headers: ifMatch(segment.version) });
+            await api.DELETE("/api/v2/segments/{segment_id}", {
+              params: { path: { segment_id: segment.id } },
+              headers: ifMatch(segment.version),
+            });
             notify("success", "Segment deleted", segment.name);
             queryClient.removeQueries({ queryKey: ["segments", "detail", segment.id] });
             await queryClient.invalidateQueries({ queryKey: ["segments"] });
             navigate("/segments");
-          }} />
+          }}
+        />
       ) : null}
     </>
   );

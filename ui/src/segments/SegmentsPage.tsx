@@ -26,16 +26,23 @@ export function SegmentsPage() {
   const list = useQuery({
     queryKey: ["segments", "list", pageState, q],
     queryFn: async () =>
-      ok(await api.GET("/api/v2/segments", {
-        params: { query: { "page[number]": pageState.page, "page[size]": pageState.size, sort: "name", ...(q ? { q } : {}) } },
-      })),
+      ok(
+        await api.GET("/api/v2/segments", {
+          params: {
+            query: { "page[number]": pageState.page, "page[size]": pageState.size, sort: "name", ...(q ? { q } : {}) },
+          },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   const mayDelete = (s: Segment) => canDeleteItem(me, RESOURCES.segments, s.created_by_id === me?.user.id);
 
   return (
     <>
-      <PageHeader title="Segments" description="Groups of contacts defined by filters (and by hand), rebuilt as contacts change." />
+      <PageHeader
+        title="Segments"
+        description="Groups of contacts defined by filters (and by hand), rebuilt as contacts change."
+      />
       <ListTable<Segment>
         title="All segments"
         columns={[
@@ -47,12 +54,33 @@ export function SegmentsPage() {
             header: "Visibility",
             render: (s) => (
               <span className="trellis-chips">
-                {s.is_public ? <Tag size="sm" type="green">Public</Tag> : <Tag size="sm" type="gray">Private</Tag>}
-                {s.is_published ? <Tag size="sm" type="blue">Published</Tag> : <Tag size="sm" type="warm-gray">Unpublished</Tag>}
+                {s.is_public ? (
+                  <Tag size="sm" type="green">
+                    Public
+                  </Tag>
+                ) : (
+                  <Tag size="sm" type="gray">
+                    Private
+                  </Tag>
+                )}
+                {s.is_published ? (
+                  <Tag size="sm" type="blue">
+                    Published
+                  </Tag>
+                ) : (
+                  <Tag size="sm" type="warm-gray">
+                    Unpublished
+                  </Tag>
+                )}
               </span>
             ),
           },
-          { key: "projects", header: "Projects", render: (s) => (s.projects.length ? s.projects.map((p) => p.name).join(", ") : <span className="trellis-muted">—</span>) },
+          {
+            key: "projects",
+            header: "Projects",
+            render: (s) =>
+              s.projects.length ? s.projects.map((p) => p.name).join(", ") : <span className="trellis-muted">—</span>,
+          },
           { key: "built", header: "Last built", render: (s) => formatDateTime(s.last_built_at) },
         ]}
         items={list.data?.data}
@@ -61,13 +89,22 @@ export function SegmentsPage() {
         emptyText={q ? `No segment matches “${q}”.` : "No segments yet."}
         toolbar={
           <>
-            <TableToolbarSearch persistent labelText="Search segments" placeholder="Search segments" value={search}
+            <TableToolbarSearch
+              persistent
+              labelText="Search segments"
+              placeholder="Search segments"
+              value={search}
               onChange={(e: unknown) => {
                 const target = (e as { target?: { value?: string } } | undefined)?.target;
                 setSearch(target?.value ?? "");
                 setPageState((s) => ({ ...s, page: 1 }));
-              }} />
-            {can(RESOURCES.segments, "create") ? <Button renderIcon={Add} onClick={() => navigate("/segments/new")}>New segment</Button> : null}
+              }}
+            />
+            {can(RESOURCES.segments, "create") ? (
+              <Button renderIcon={Add} onClick={() => navigate("/segments/new")}>
+                New segment
+              </Button>
+            ) : null}
           </>
         }
         actions={[
@@ -76,15 +113,21 @@ export function SegmentsPage() {
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}
       />
-      <ConfirmDelete open={deleting !== null} title={`Delete ${deleting?.name ?? "segment"}?`}
+      <ConfirmDelete
+        open={deleting !== null}
+        title={`Delete ${deleting?.name ?? "segment"}?`}
         body="The segment and its membership are deleted. Contacts are kept."
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
           if (!deleting) return;
-          await api.DELETE("/api/v2/segments/{segment_id}", { params: { path: { segment_id: deleting.id } }, headers: ifMatch(deleting.version) });
+          await api.DELETE("/api/v2/segments/{segment_id}", {
+            params: { path: { segment_id: deleting.id } },
+            headers: ifMatch(deleting.version),
+          });
           notify("success", "Segment deleted", deleting.name);
           await queryClient.invalidateQueries({ queryKey: ["segments"] });
-        }} />
+        }}
+      />
     </>
   );
 }

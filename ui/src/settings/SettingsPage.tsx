@@ -59,15 +59,26 @@ export function SettingsPage() {
     if (key.endsWith("timezone")) {
       const current = typeof value === "string" ? value : "UTC";
       return (
-        <Select key={key} {...common} value={current} onChange={(e) => setDraft((d) => ({ ...d, [key]: e.target.value }))}>
-          {(zones.includes(current) ? zones : [current, ...zones]).map((z) => <SelectItem key={z} value={z} text={z} />)}
+        <Select
+          key={key}
+          {...common}
+          value={current}
+          onChange={(e) => setDraft((d) => ({ ...d, [key]: e.target.value }))}
+        >
+          {(zones.includes(current) ? zones : [current, ...zones]).map((z) => (
+            <SelectItem key={z} value={z} text={z} />
+          ))}
         </Select>
       );
     }
     if (typeof value === "boolean") {
       return (
-        <Select key={key} {...common} value={value ? "true" : "false"}
-          onChange={(e) => setDraft((d) => ({ ...d, [key]: e.target.value === "true" }))}>
+        <Select
+          key={key}
+          {...common}
+          value={value ? "true" : "false"}
+          onChange={(e) => setDraft((d) => ({ ...d, [key]: e.target.value === "true" }))}
+        >
           <SelectItem value="true" text="Yes" />
           <SelectItem value="false" text="No" />
         </Select>
@@ -75,46 +86,103 @@ export function SettingsPage() {
     }
     if (typeof value === "number") {
       return (
-        <TextInput key={key} {...common} type="number" value={String(value)}
-          onChange={(e) => setDraft((d) => ({ ...d, [key]: e.target.value === "" ? 0 : Number(e.target.value) }))} />
+        <TextInput
+          key={key}
+          {...common}
+          type="number"
+          value={String(value)}
+          onChange={(e) => setDraft((d) => ({ ...d, [key]: e.target.value === "" ? 0 : Number(e.target.value) }))}
+        />
       );
     }
     if (typeof value === "string" || value === null || value === undefined) {
       return (
-        <TextInput key={key} {...common} value={value ?? ""}
-          onChange={(e) => setDraft((d) => ({ ...d, [key]: e.target.value }))} />
+        <TextInput
+          key={key}
+          {...common}
+          value={value ?? ""}
+          onChange={(e) => setDraft((d) => ({ ...d, [key]: e.target.value }))}
+        />
       );
     }
     return (
-      <TextInput key={key} {...common} readOnly disabled value={JSON.stringify(value)} helperText="Edit this through the API." />
+      <TextInput
+        key={key}
+        {...common}
+        readOnly
+        disabled
+        value={JSON.stringify(value)}
+        helperText="Edit this through the API."
+      />
     );
   }
 
   return (
     <>
-      <PageHeader title="Settings" description="Instance-wide settings. Changes apply at once and are recorded in the audit log." />
+      <PageHeader
+        title="Settings"
+        description="Instance-wide settings. Changes apply at once and are recorded in the audit log."
+      />
       <div className="trellis-stack">
-        {settings.isPending ? <PageLoading /> : settings.isError ? (
-          <InlineNotification kind="error" hideCloseButton title="Could not load settings" subtitle={describeError(settings.error)} />
+        {settings.isPending ? (
+          <PageLoading />
+        ) : settings.isError ? (
+          <InlineNotification
+            kind="error"
+            hideCloseButton
+            title="Could not load settings"
+            subtitle={describeError(settings.error)}
+          />
         ) : (
-          <Form className="trellis-form" aria-label="Instance settings" onSubmit={(e) => { e.preventDefault(); void save(); }}>
+          <Form
+            className="trellis-form"
+            aria-label="Instance settings"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void save();
+            }}
+          >
             <Stack gap={5}>
               <FormMessages errors={form.errors} />
               {keys.map(field)}
-              {editable ? <div><Button type="submit" disabled={busy}>{busy ? "Saving…" : "Save settings"}</Button></div> : null}
+              {editable ? (
+                <div>
+                  <Button type="submit" disabled={busy}>
+                    {busy ? "Saving…" : "Save settings"}
+                  </Button>
+                </div>
+              ) : null}
             </Stack>
           </Form>
         )}
         <Tile>
-          <h2 className="trellis-h2" style={{ marginBottom: "1rem" }}>System</h2>
-          {system.isPending ? <PageLoading label="Loading system information" /> : system.isError ? (
-            <InlineNotification kind="error" lowContrast hideCloseButton title="Could not load system information" subtitle={describeError(system.error)} />
+          <h2 className="trellis-h2" style={{ marginBottom: "1rem" }}>
+            System
+          </h2>
+          {system.isPending ? (
+            <PageLoading label="Loading system information" />
+          ) : system.isError ? (
+            <InlineNotification
+              kind="error"
+              lowContrast
+              hideCloseButton
+              title="Could not load system information"
+              subtitle={describeError(system.error)}
+            />
           ) : (
             <dl className="trellis-dl">
               {Object.entries(system.data as Values).map(([k, v]) => (
                 <div key={k} style={{ display: "contents" }}>
                   <dt>{labelOf(k)}</dt>
-                  <dd>{typeof v === "boolean" ? (v ? "Yes" : "No") : typeof v === "string" || typeof v === "number" ? String(v) : JSON.stringify(v)}</dd>
+                  <dd>
+                    {typeof v === "boolean"
+                      ? v
+                        ? "Yes"
+                        : "No"
+                      : typeof v === "string" || typeof v === "number"
+                        ? String(v)
+                        : JSON.stringify(v)}
+                  </dd>
                 </div>
               ))}
             </dl>

@@ -13,7 +13,12 @@ export function ContactSiteVisits({ contactId }: { contactId: number }) {
     queryFn: () => webApi.contactHits(contactId, pageState.page, pageState.size),
     placeholderData: keepPreviousData,
   });
-  if (list.isError) return <p role="alert" className="trellis-muted">Could not load the page visits: {describeError(list.error)}</p>;
+  if (list.isError)
+    return (
+      <p role="alert" className="trellis-muted">
+        Could not load the page visits: {describeError(list.error)}
+      </p>
+    );
   return (
     <ListTable<PageHit>
       title="Page visits"
@@ -29,8 +34,16 @@ export function ContactSiteVisits({ contactId }: { contactId: number }) {
             </span>
           ),
         },
-        { key: "referrer", header: "Referrer", render: (h) => <span className="trellis-fe__value">{h.referrer || "—"}</span> },
-        { key: "utm", header: "Campaign (UTM)", render: (h) => [h.utm_source, h.utm_medium, h.utm_campaign].filter(Boolean).join(" / ") || "—" },
+        {
+          key: "referrer",
+          header: "Referrer",
+          render: (h) => <span className="trellis-fe__value">{h.referrer || "—"}</span>,
+        },
+        {
+          key: "utm",
+          header: "Campaign (UTM)",
+          render: (h) => [h.utm_source, h.utm_medium, h.utm_campaign].filter(Boolean).join(" / ") || "—",
+        },
         { key: "device", header: "Device", render: (h) => h.device },
       ]}
       items={list.data?.data}

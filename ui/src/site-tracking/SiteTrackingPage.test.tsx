@@ -15,12 +15,18 @@ globalThis.ResizeObserver ??= class {
 
 describe("embedSnippet", () => {
   it("points at this server's script with the options", () => {
-    expect(embedSnippet("https://trellis.example/", "www", false)).toBe('<script src="https://trellis.example/t/w.js" data-site="www" async></script>');
-    expect(embedSnippet("https://t.example", "", true)).toBe('<script src="https://t.example/t/w.js" data-consent="required" async></script>');
+    expect(embedSnippet("https://trellis.example/", "www", false)).toBe(
+      '<script src="https://trellis.example/t/w.js" data-site="www" async></script>',
+    );
+    expect(embedSnippet("https://t.example", "", true)).toBe(
+      '<script src="https://t.example/t/w.js" data-consent="required" async></script>',
+    );
   });
 
   it("keeps markup out of the site name", () => {
-    expect(embedSnippet("https://t.example", '"><script>x', false)).toBe('<script src="https://t.example/t/w.js" data-site="scriptx" async></script>');
+    expect(embedSnippet("https://t.example", '"><script>x', false)).toBe(
+      '<script src="https://t.example/t/w.js" data-site="scriptx" async></script>',
+    );
   });
 });
 

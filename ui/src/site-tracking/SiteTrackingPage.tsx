@@ -15,12 +15,20 @@ export function SiteTrackingPage() {
         description="Record the pages people visit on your websites, link visits to contacts once they submit a form or follow an email link, and let campaigns react to them."
       />
       <section aria-labelledby="web-embed" className="trellis-panel">
-        <h2 id="web-embed" className="trellis-h2">Embed the script</h2>
+        <h2 id="web-embed" className="trellis-h2">
+          Embed the script
+        </h2>
         <p>Paste this into every page of your site, just before the closing body tag.</p>
-        <TextInput id="web-site" labelText="Site name (optional)" helperText="Letters, digits, dot, dash and underscore." value={site} onChange={(e) => setSite(e.target.value)} />
+        <TextInput
+          id="web-site"
+          labelText="Site name (optional)"
+          helperText="Letters, digits, dot, dash and underscore."
+          value={site}
+          onChange={(e) => setSite(e.target.value)}
+        />
         <Checkbox
           id="web-consent"
-          labelText="Wait for consent: record nothing until the page calls trellis(&quot;consent&quot;)"
+          labelText='Wait for consent: record nothing until the page calls trellis("consent")'
           checked={consent}
           onChange={(_, { checked }) => setConsent(checked)}
         />
@@ -34,7 +42,9 @@ export function SiteTrackingPage() {
         ) : null}
       </section>
       <section aria-labelledby="web-privacy" className="trellis-panel">
-        <h2 id="web-privacy" className="trellis-h2">Privacy</h2>
+        <h2 id="web-privacy" className="trellis-h2">
+          Privacy
+        </h2>
         <ul className="trellis-list">
           <li>Browsers that send Do Not Track or Global Privacy Control are not tracked.</li>
           <li>The visitor id is random and kept on your own site; Trellis sets no cookie and stores no IP address.</li>

@@ -10,7 +10,11 @@ const paging = (page: number, size: number) => ({ "page[number]": page, "page[si
 
 export const webApi = {
   contactHits: async (contactId: number, page: number, size: number) =>
-    ok(await api.GET("/api/v2/contacts/{contact_id}/page-hits", { params: { path: { contact_id: contactId }, query: paging(page, size) } })),
+    ok(
+      await api.GET("/api/v2/contacts/{contact_id}/page-hits", {
+        params: { path: { contact_id: contactId }, query: paging(page, size) },
+      }),
+    ),
 };
 
 /** The snippet a site embeds: the script of this Trellis server, with the chosen options. */

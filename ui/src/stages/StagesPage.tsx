@@ -21,7 +21,17 @@ export function moveItem<T>(items: readonly T[], from: number, to: number): T[] 
   return next;
 }
 
-function StageFormModal({ open, stage, onClose, onSaved }: { open: boolean; stage: Stage | null; onClose: () => void; onSaved: (s: Stage) => void }) {
+function StageFormModal({
+  open,
+  stage,
+  onClose,
+  onSaved,
+}: {
+  open: boolean;
+  stage: Stage | null;
+  onClose: () => void;
+  onSaved: (s: Stage) => void;
+}) {
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [busy, setBusy] = useState(false);
@@ -38,7 +48,13 @@ function StageFormModal({ open, stage, onClose, onSaved }: { open: boolean; stag
     form.clear();
     try {
       const saved = stage
-        ? ok(await api.PATCH("/api/v2/stages/{stage_id}", { params: { path: { stage_id: stage.id } }, headers: ifMatch(stage.version), body: { name, description } }))
+        ? ok(
+            await api.PATCH("/api/v2/stages/{stage_id}", {
+              params: { path: { stage_id: stage.id } },
+              headers: ifMatch(stage.version),
+              body: { name, description },
+            }),
+          )
         : ok(await api.POST("/api/v2/stages", { body: { name, description } }));
       onSaved(saved);
     } catch (e) {
@@ -48,13 +64,41 @@ function StageFormModal({ open, stage, onClose, onSaved }: { open: boolean; stag
     }
   }
   return (
-    <Modal open={open} modalHeading={stage ? `Rename ${stage.name}` : "New stage"} primaryButtonText={busy ? "Saving…" : stage ? "Save" : "Create"}
-      primaryButtonDisabled={busy || !name.trim()} secondaryButtonText="Cancel" onRequestClose={onClose} onRequestSubmit={submit} shouldSubmitOnEnter>
-      <Form aria-label={stage ? "Edit stage" : "New stage"} onSubmit={(e) => { e.preventDefault(); void submit(); }}>
+    <Modal
+      open={open}
+      modalHeading={stage ? `Rename ${stage.name}` : "New stage"}
+      primaryButtonText={busy ? "Saving…" : stage ? "Save" : "Create"}
+      primaryButtonDisabled={busy || !name.trim()}
+      secondaryButtonText="Cancel"
+      onRequestClose={onClose}
+      onRequestSubmit={submit}
+      shouldSubmitOnEnter
+    >
+      <Form
+        aria-label={stage ? "Edit stage" : "New stage"}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
         <Stack gap={5}>
           <FormMessages errors={form.errors} />
-          <TextInput id="stage-name" labelText="Name" value={name} onChange={(e) => setName(e.target.value)} data-modal-primary-focus {...form.fieldProps("name")} />
-          <TextArea id="stage-description" labelText="Description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} {...form.fieldProps("description")} />
+          <TextInput
+            id="stage-name"
+            labelText="Name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            data-modal-primary-focus
+            {...form.fieldProps("name")}
+          />
+          <TextArea
+            id="stage-description"
+            labelText="Description"
+            rows={2}
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+            {...form.fieldProps("description")}
+          />
         </Stack>
       </Form>
     </Modal>
@@ -80,60 +124,115 @@ export function StagesPage() {
     try {
       for (const [position, stage] of order.entries()) {
         if (stage.position === position) continue;
-        await api.PATCH("/api/v2/stages/{stage_id}", { params: { path: { stage_id: stage.id } }, headers: ifMatch(stage.version), body: { position } });
+        await api.PATCH("/api/v2/stages/{stage_id}", {
+          params: { path: { stage_id: stage.id } },
+          headers: ifMatch(stage.version),
+          body: { position },
+        });
       }
     } catch (e) {
       notify("error", "Could not reorder the stages", describeError(e));
     } finally {
       await refresh();
       setMoving(false);
-      window.requestAnimationFrame(() => document.getElementById(`stage-${order[to]?.id}`)?.querySelector<HTMLElement>("button")?.focus());
+      window.requestAnimationFrame(() =>
+        document.getElementById(`stage-${order[to]?.id}`)?.querySelector<HTMLElement>("button")?.focus(),
+      );
     }
   }
 
   return (
     <>
-      <PageHeader title="Stages" description="The steps of your lifecycle, in order (for example Lead, Qualified, Customer)."
-        actions={can(RESOURCES.stages, "create") ? <Button renderIcon={Add} onClick={() => setCreating(true)}>New stage</Button> : undefined} />
+      <PageHeader
+        title="Stages"
+        description="The steps of your lifecycle, in order (for example Lead, Qualified, Customer)."
+        actions={
+          can(RESOURCES.stages, "create") ? (
+            <Button renderIcon={Add} onClick={() => setCreating(true)}>
+              New stage
+            </Button>
+          ) : undefined
+        }
+      />
       {stages.isPending ? <PageLoading /> : null}
-      {stages.isError ? <InlineNotification kind="error" title="Could not load the stages" subtitle={describeError(stages.error)} hideCloseButton /> : null}
+      {stages.isError ? (
+        <InlineNotification
+          kind="error"
+          title="Could not load the stages"
+          subtitle={describeError(stages.error)}
+          hideCloseButton
+        />
+      ) : null}
       {stages.data && list.length === 0 ? <p className="trellis-muted">No stages yet.</p> : null}
       <ol className="trellis-ordered" aria-label="Stages in order" aria-busy={moving}>
         {list.map((s, i) => (
           <li key={s.id} id={`stage-${s.id}`}>
-            <span className="trellis-ordered__n" aria-hidden>{i + 1}</span>
+            <span className="trellis-ordered__n" aria-hidden>
+              {i + 1}
+            </span>
             <div className="trellis-ordered__body">
               <strong>{s.name}</strong>
               {s.description ? <div className="trellis-muted">{s.description}</div> : null}
             </div>
             {canEdit ? (
               <>
-                <IconButton kind="ghost" size="sm" label={`Move ${s.name} up`} disabled={i === 0 || moving} onClick={() => void move(i, i - 1)}><ArrowUp /></IconButton>
-                <IconButton kind="ghost" size="sm" label={`Move ${s.name} down`} disabled={i === list.length - 1 || moving} onClick={() => void move(i, i + 1)}><ArrowDown /></IconButton>
-                <IconButton kind="ghost" size="sm" label={`Rename ${s.name}`} onClick={() => setEditing(s)}><Edit /></IconButton>
+                <IconButton
+                  kind="ghost"
+                  size="sm"
+                  label={`Move ${s.name} up`}
+                  disabled={i === 0 || moving}
+                  onClick={() => void move(i, i - 1)}
+                >
+                  <ArrowUp />
+                </IconButton>
+                <IconButton
+                  kind="ghost"
+                  size="sm"
+                  label={`Move ${s.name} down`}
+                  disabled={i === list.length - 1 || moving}
+                  onClick={() => void move(i, i + 1)}
+                >
+                  <ArrowDown />
+                </IconButton>
+                <IconButton kind="ghost" size="sm" label={`Rename ${s.name}`} onClick={() => setEditing(s)}>
+                  <Edit />
+                </IconButton>
               </>
             ) : null}
             {can(RESOURCES.stages, "delete_others") ? (
-              <IconButton kind="ghost" size="sm" label={`Delete ${s.name}`} onClick={() => setDeleting(s)}><TrashCan /></IconButton>
+              <IconButton kind="ghost" size="sm" label={`Delete ${s.name}`} onClick={() => setDeleting(s)}>
+                <TrashCan />
+              </IconButton>
             ) : null}
           </li>
         ))}
       </ol>
-      <StageFormModal open={creating || editing !== null} stage={editing} onClose={() => { setCreating(false); setEditing(null); }}
+      <StageFormModal
+        open={creating || editing !== null}
+        stage={editing}
+        onClose={() => {
+          setCreating(false);
+          setEditing(null);
+        }}
         onSaved={(s) => {
           notify("success", creating ? "Stage created" : "Stage saved", s.name);
           setCreating(false);
           setEditing(null);
           void refresh();
-        }} />
-      <ConfirmDelete open={deleting !== null} title={`Delete the stage ${deleting?.name ?? ""}?`}
-        body="Contacts in this stage are kept, with no stage." onClose={() => setDeleting(null)}
+        }}
+      />
+      <ConfirmDelete
+        open={deleting !== null}
+        title={`Delete the stage ${deleting?.name ?? ""}?`}
+        body="Contacts in this stage are kept, with no stage."
+        onClose={() => setDeleting(null)}
         onConfirm={async () => {
           if (!deleting) return;
           await api.DELETE("/api/v2/stages/{stage_id}", { params: { path: { stage_id: deleting.id } } });
           notify("success", "Stage deleted", deleting.name);
           await refresh();
-        }} />
+        }}
+      />
     </>
   );
 }

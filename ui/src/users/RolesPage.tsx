@@ -15,7 +15,13 @@ import { RESOURCES } from "../lib/resources";
 
 const FIELDS = ["name", "description", "permissions"] as const;
 
-function RoleEditor({ open, role, readOnly, onClose, onSaved }: {
+function RoleEditor({
+  open,
+  role,
+  readOnly,
+  onClose,
+  onSaved,
+}: {
   open: boolean;
   role: Role | null;
   readOnly: boolean;
@@ -52,7 +58,13 @@ function RoleEditor({ open, role, readOnly, onClose, onSaved }: {
     try {
       const body = { name, description, permissions };
       const saved = role
-        ? ok(await api.PATCH("/api/v2/roles/{role_id}", { params: { path: { role_id: role.id } }, headers: ifMatch(role.version), body }))
+        ? ok(
+            await api.PATCH("/api/v2/roles/{role_id}", {
+              params: { path: { role_id: role.id } },
+              headers: ifMatch(role.version),
+              body,
+            }),
+          )
         : ok(await api.POST("/api/v2/roles", { body }));
       onSaved(saved);
     } catch (error) {
@@ -74,31 +86,77 @@ function RoleEditor({ open, role, readOnly, onClose, onSaved }: {
       onRequestClose={onClose}
       onRequestSubmit={submit}
     >
-      <Form aria-label={role ? `Role ${role.name}` : "New role"} onSubmit={(e) => { e.preventDefault(); void submit(); }}>
+      <Form
+        aria-label={role ? `Role ${role.name}` : "New role"}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
         <Stack gap={5}>
           {role?.is_builtin ? (
-            <InlineNotification kind="info" lowContrast hideCloseButton title="Built-in role"
-              subtitle="Built-in roles cannot be changed. Create a new role to grant a different set of permissions." />
+            <InlineNotification
+              kind="info"
+              lowContrast
+              hideCloseButton
+              title="Built-in role"
+              subtitle="Built-in roles cannot be changed. Create a new role to grant a different set of permissions."
+            />
           ) : null}
           {role?.is_admin ? (
-            <InlineNotification kind="info" lowContrast hideCloseButton title="Administrator role" subtitle="Administrators hold every permission." />
+            <InlineNotification
+              kind="info"
+              lowContrast
+              hideCloseButton
+              title="Administrator role"
+              subtitle="Administrators hold every permission."
+            />
           ) : null}
           <FormMessages errors={form.errors} />
-          <TextInput id="role-name" labelText="Name" value={name} readOnly={readOnly}
-            onChange={(e) => setName(e.target.value)} {...form.fieldProps("name")} />
-          <TextArea id="role-description" labelText="Description" rows={2} value={description} readOnly={readOnly}
-            onChange={(e) => setDescription(e.target.value)} {...form.fieldProps("description")} />
+          <TextInput
+            id="role-name"
+            labelText="Name"
+            value={name}
+            readOnly={readOnly}
+            onChange={(e) => setName(e.target.value)}
+            {...form.fieldProps("name")}
+          />
+          <TextArea
+            id="role-description"
+            labelText="Description"
+            rows={2}
+            value={description}
+            readOnly={readOnly}
+            onChange={(e) => setDescription(e.target.value)}
+            {...form.fieldProps("description")}
+          />
           {form.errors.fields.permissions ? (
-            <InlineNotification kind="error" lowContrast hideCloseButton title="Permissions" subtitle={form.errors.fields.permissions} />
+            <InlineNotification
+              kind="error"
+              lowContrast
+              hideCloseButton
+              title="Permissions"
+              subtitle={form.errors.fields.permissions}
+            />
           ) : null}
           {catalog.isPending ? (
             <PageLoading label="Loading permissions" />
           ) : catalog.isError ? (
-            <InlineNotification kind="error" hideCloseButton title="Could not load permissions" subtitle={describeError(catalog.error)} />
+            <InlineNotification
+              kind="error"
+              hideCloseButton
+              title="Could not load permissions"
+              subtitle={describeError(catalog.error)}
+            />
           ) : (
             <div style={{ overflowX: "auto" }}>
-              <PermissionMatrix catalog={catalog.data} value={permissions} onChange={setPermissions}
-                readOnly={readOnly} allGranted={role?.is_admin ?? false} />
+              <PermissionMatrix
+                catalog={catalog.data}
+                value={permissions}
+                onChange={setPermissions}
+                readOnly={readOnly}
+                allGranted={role?.is_admin ?? false}
+              />
             </div>
           )}
         </Stack>
@@ -129,32 +187,68 @@ export function RolesPage() {
       <ListTable<Role>
         title="All roles"
         columns={[
-          { key: "name", header: "Name", render: (r) => (
-            <Button kind="ghost" size="sm" onClick={() => setEditing(r)}>{r.name}</Button>
-          ) },
+          {
+            key: "name",
+            header: "Name",
+            render: (r) => (
+              <Button kind="ghost" size="sm" onClick={() => setEditing(r)}>
+                {r.name}
+              </Button>
+            ),
+          },
           { key: "description", header: "Description", render: (r) => r.description },
-          { key: "kind", header: "Kind", render: (r) => (
-            <>
-              {r.is_builtin ? <Tag type="blue" size="sm">Built-in</Tag> : <Tag type="gray" size="sm">Custom</Tag>}
-              {r.is_admin ? <Tag type="purple" size="sm">Administrator</Tag> : null}
-            </>
-          ) },
+          {
+            key: "kind",
+            header: "Kind",
+            render: (r) => (
+              <>
+                {r.is_builtin ? (
+                  <Tag type="blue" size="sm">
+                    Built-in
+                  </Tag>
+                ) : (
+                  <Tag type="gray" size="sm">
+                    Custom
+                  </Tag>
+                )}
+                {r.is_admin ? (
+                  <Tag type="purple" size="sm">
+                    Administrator
+                  </Tag>
+                ) : null}
+              </>
+            ),
+          },
         ]}
         items={list.data?.data}
         loading={list.isPending}
         rowLabel={(r) => r.name}
-        toolbar={can(RESOURCES.roles, "create") ? <Button renderIcon={Add} onClick={() => setCreating(true)}>New role</Button> : undefined}
+        toolbar={
+          can(RESOURCES.roles, "create") ? (
+            <Button renderIcon={Add} onClick={() => setCreating(true)}>
+              New role
+            </Button>
+          ) : undefined
+        }
         actions={[
           { label: "View", onClick: (r) => setEditing(r), show: (r) => readOnlyFor(r) },
           { label: "Edit", onClick: (r) => setEditing(r), show: (r) => !readOnlyFor(r) },
-          { label: "Delete", danger: true, onClick: (r) => setDeleting(r), show: (r) => !r.is_builtin && can(RESOURCES.roles, "delete_others") },
+          {
+            label: "Delete",
+            danger: true,
+            onClick: (r) => setDeleting(r),
+            show: (r) => !r.is_builtin && can(RESOURCES.roles, "delete_others"),
+          },
         ]}
       />
       <RoleEditor
         open={creating || editing !== null}
         role={editing}
         readOnly={readOnlyFor(editing)}
-        onClose={() => { setCreating(false); setEditing(null); }}
+        onClose={() => {
+          setCreating(false);
+          setEditing(null);
+        }}
         onSaved={(r) => {
           notify("success", creating ? "Role created" : "Role saved", r.name);
           setCreating(false);
@@ -169,7 +263,10 @@ export function RolesPage() {
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
           if (!deleting) return;
-          await api.DELETE("/api/v2/roles/{role_id}", { params: { path: { role_id: deleting.id } }, headers: ifMatch(deleting.version) });
+          await api.DELETE("/api/v2/roles/{role_id}", {
+            params: { path: { role_id: deleting.id } },
+            headers: ifMatch(deleting.version),
+          });
           notify("success", "Role deleted", deleting.name);
           await queryClient.invalidateQueries({ queryKey: ["roles"] });
         }}

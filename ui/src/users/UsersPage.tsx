@@ -38,7 +38,12 @@ interface Draft {
   password: string;
 }
 
-function UserFormModal({ open, user, onClose, onSaved }: {
+function UserFormModal({
+  open,
+  user,
+  onClose,
+  onSaved,
+}: {
   open: boolean;
   user: User | null;
   onClose: () => void;
@@ -50,7 +55,15 @@ function UserFormModal({ open, user, onClose, onSaved }: {
     enabled: open,
   });
   const zones = useMemo(timeZones, []);
-  const [draft, setDraft] = useState<Draft>({ email: "", name: "", role_id: "", timezone: "UTC", locale: "en", is_active: true, password: "" });
+  const [draft, setDraft] = useState<Draft>({
+    email: "",
+    name: "",
+    role_id: "",
+    timezone: "UTC",
+    locale: "en",
+    is_active: true,
+    password: "",
+  });
   const [busy, setBusy] = useState(false);
   const form = useFormErrors(FIELDS);
   const { clear } = form;
@@ -119,34 +132,83 @@ function UserFormModal({ open, user, onClose, onSaved }: {
       onRequestClose={onClose}
       onRequestSubmit={submit}
     >
-      <Form aria-label={user ? "Edit user" : "New user"} onSubmit={(e) => { e.preventDefault(); void submit(); }}>
+      <Form
+        aria-label={user ? "Edit user" : "New user"}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
         <Stack gap={5}>
           <FormMessages errors={form.errors} />
-          <TextInput id="user-email" labelText="Email" type="email" value={draft.email}
-            onChange={(e) => set("email", e.target.value)} data-modal-primary-focus {...form.fieldProps("email")} />
-          <TextInput id="user-name" labelText="Name" value={draft.name}
-            onChange={(e) => set("name", e.target.value)} {...form.fieldProps("name")} />
-          <Select id="user-role" labelText="Role" value={draft.role_id}
-            onChange={(e) => set("role_id", e.target.value)} {...form.fieldProps("role_id")}>
+          <TextInput
+            id="user-email"
+            labelText="Email"
+            type="email"
+            value={draft.email}
+            onChange={(e) => set("email", e.target.value)}
+            data-modal-primary-focus
+            {...form.fieldProps("email")}
+          />
+          <TextInput
+            id="user-name"
+            labelText="Name"
+            value={draft.name}
+            onChange={(e) => set("name", e.target.value)}
+            {...form.fieldProps("name")}
+          />
+          <Select
+            id="user-role"
+            labelText="Role"
+            value={draft.role_id}
+            onChange={(e) => set("role_id", e.target.value)}
+            {...form.fieldProps("role_id")}
+          >
             {draft.role_id === "" ? <SelectItem value="" text="Choose a role" /> : null}
             {(roles.data?.data ?? []).map((r) => (
               <SelectItem key={r.id} value={String(r.id)} text={r.name} />
             ))}
           </Select>
-          <Select id="user-timezone" labelText="Time zone" value={draft.timezone}
-            onChange={(e) => set("timezone", e.target.value)} {...form.fieldProps("timezone")}>
+          <Select
+            id="user-timezone"
+            labelText="Time zone"
+            value={draft.timezone}
+            onChange={(e) => set("timezone", e.target.value)}
+            {...form.fieldProps("timezone")}
+          >
             {(zones.includes(draft.timezone) ? zones : [draft.timezone, ...zones]).map((z) => (
               <SelectItem key={z} value={z} text={z} />
             ))}
           </Select>
-          <TextInput id="user-locale" labelText="Locale" helperText="A language tag such as en or de-CH" value={draft.locale}
-            onChange={(e) => set("locale", e.target.value)} {...form.fieldProps("locale")} />
-          <Toggle id="user-active" labelText="Active" labelA="Inactive" labelB="Active" toggled={draft.is_active}
-            onToggle={(checked: boolean) => set("is_active", checked)} />
-          {form.errors.fields.is_active ? <p className="cds--form-requirement" style={{ display: "block" }}>{form.errors.fields.is_active}</p> : null}
-          <PasswordInput id="user-password" labelText={user ? "New password (leave empty to keep)" : "Password"}
-            autoComplete="new-password" value={draft.password} onChange={(e) => set("password", e.target.value)}
-            {...form.fieldProps("password")} />
+          <TextInput
+            id="user-locale"
+            labelText="Locale"
+            helperText="A language tag such as en or de-CH"
+            value={draft.locale}
+            onChange={(e) => set("locale", e.target.value)}
+            {...form.fieldProps("locale")}
+          />
+          <Toggle
+            id="user-active"
+            labelText="Active"
+            labelA="Inactive"
+            labelB="Active"
+            toggled={draft.is_active}
+            onToggle={(checked: boolean) => set("is_active", checked)}
+          />
+          {form.errors.fields.is_active ? (
+            <p className="cds--form-requirement" style={{ display: "block" }}>
+              {form.errors.fields.is_active}
+            </p>
+          ) : null}
+          <PasswordInput
+            id="user-password"
+            labelText={user ? "New password (leave empty to keep)" : "Password"}
+            autoComplete="new-password"
+            value={draft.password}
+            onChange={(e) => set("password", e.target.value)}
+            {...form.fieldProps("password")}
+          />
         </Stack>
       </Form>
     </Modal>
@@ -169,14 +231,17 @@ export function UsersPage() {
     queryFn: async () =>
       ok(
         await api.GET("/api/v2/users", {
-          params: { query: { "page[number]": pageState.page, "page[size]": pageState.size, sort: "email", ...(q ? { q } : {}) } },
+          params: {
+            query: { "page[number]": pageState.page, "page[size]": pageState.size, sort: "email", ...(q ? { q } : {}) },
+          },
         }),
       ),
     placeholderData: keepPreviousData,
   });
 
   const myId = me?.user.id;
-  const canEdit = (u: User) => can(RESOURCES.users, u.id === myId ? "edit_own" : "edit_others") || can(RESOURCES.users, "edit_others");
+  const canEdit = (u: User) =>
+    can(RESOURCES.users, u.id === myId ? "edit_own" : "edit_others") || can(RESOURCES.users, "edit_others");
   const canDelete = (u: User) => u.id !== myId && can(RESOURCES.users, "delete_others");
 
   return (
@@ -188,7 +253,20 @@ export function UsersPage() {
           { key: "email", header: "Email", render: (u) => u.email },
           { key: "name", header: "Name", render: (u) => u.name },
           { key: "role", header: "Role", render: (u) => u.role_name },
-          { key: "active", header: "Status", render: (u) => u.is_active ? <Tag type="green" size="sm">Active</Tag> : <Tag type="gray" size="sm">Inactive</Tag> },
+          {
+            key: "active",
+            header: "Status",
+            render: (u) =>
+              u.is_active ? (
+                <Tag type="green" size="sm">
+                  Active
+                </Tag>
+              ) : (
+                <Tag type="gray" size="sm">
+                  Inactive
+                </Tag>
+              ),
+          },
           { key: "last_login", header: "Last login", render: (u) => formatDateTime(u.last_login_at) },
         ]}
         items={list.data?.data}
@@ -196,17 +274,28 @@ export function UsersPage() {
         rowLabel={(u) => u.email}
         toolbar={
           <>
-            <TableToolbarSearch persistent labelText="Search users" placeholder="Search users" value={search}
+            <TableToolbarSearch
+              persistent
+              labelText="Search users"
+              placeholder="Search users"
+              value={search}
               onChange={(e: unknown) => {
                 const target = (e as { target?: { value?: string } } | undefined)?.target;
                 setSearch(target?.value ?? "");
                 setPageState((s) => ({ ...s, page: 1 }));
-              }} />
-            {can(RESOURCES.users, "create") ? <Button renderIcon={Add} onClick={() => setCreating(true)}>New user</Button> : null}
+              }}
+            />
+            {can(RESOURCES.users, "create") ? (
+              <Button renderIcon={Add} onClick={() => setCreating(true)}>
+                New user
+              </Button>
+            ) : null}
           </>
         }
         actions={[
-          ...(canAny(me, RESOURCES.users, ["edit_own", "edit_others"]) ? [{ label: "Edit", onClick: (u: User) => setEditing(u), show: canEdit }] : []),
+          ...(canAny(me, RESOURCES.users, ["edit_own", "edit_others"])
+            ? [{ label: "Edit", onClick: (u: User) => setEditing(u), show: canEdit }]
+            : []),
           { label: "Delete", danger: true, onClick: (u: User) => setDeleting(u), show: canDelete },
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}
@@ -214,7 +303,10 @@ export function UsersPage() {
       <UserFormModal
         open={creating || editing !== null}
         user={editing}
-        onClose={() => { setCreating(false); setEditing(null); }}
+        onClose={() => {
+          setCreating(false);
+          setEditing(null);
+        }}
         onSaved={(u) => {
           notify("success", creating ? "User created" : "User saved", u.email);
           setCreating(false);
@@ -229,7 +321,10 @@ export function UsersPage() {
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
           if (!deleting) return;
-          await api.DELETE("/api/v2/users/{user_id}", { params: { path: { user_id: deleting.id } }, headers: ifMatch(deleting.version) });
+          await api.DELETE("/api/v2/users/{user_id}", {
+            params: { path: { user_id: deleting.id } },
+            headers: ifMatch(deleting.version),
+          });
           notify("success", "User deleted", deleting.email);
           await queryClient.invalidateQueries({ queryKey: ["users"] });
         }}

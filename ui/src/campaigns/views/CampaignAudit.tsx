@@ -12,19 +12,40 @@ export function CampaignAudit({ campaignId }: { campaignId: number }) {
   const entries = useQuery({
     queryKey: ["audit", "campaign", campaignId, page, size],
     queryFn: async () =>
-      ok(await api.GET("/api/v2/audit-log", {
-        params: { query: { entity_type: "campaign", entity_id: campaignId, "page[number]": page, "page[size]": size } },
-      })),
+      ok(
+        await api.GET("/api/v2/audit-log", {
+          params: {
+            query: { entity_type: "campaign", entity_id: campaignId, "page[number]": page, "page[size]": size },
+          },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   return (
     <>
-      {entries.isError ? <p className="trellis-error" role="alert">{describeError(entries.error)}</p> : null}
-      <AuditTable title="Audit log" showEntity={false} entries={entries.data?.data} loading={entries.isPending}
+      {entries.isError ? (
+        <p className="trellis-error" role="alert">
+          {describeError(entries.error)}
+        </p>
+      ) : null}
+      <AuditTable
+        title="Audit log"
+        showEntity={false}
+        entries={entries.data?.data}
+        loading={entries.isPending}
         footer={
-          <Pagination page={page} pageSize={size} pageSizes={[25, 50, 100]} totalItems={entries.data?.meta.total ?? 0}
-            onChange={({ page: p, pageSize }: { page: number; pageSize: number }) => { setPage(p); setSize(pageSize); }} />
-        } />
+          <Pagination
+            page={page}
+            pageSize={size}
+            pageSizes={[25, 50, 100]}
+            totalItems={entries.data?.meta.total ?? 0}
+            onChange={({ page: p, pageSize }: { page: number; pageSize: number }) => {
+              setPage(p);
+              setSize(pageSize);
+            }}
+          />
+        }
+      />
     </>
   );
 }

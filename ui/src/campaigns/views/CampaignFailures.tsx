@@ -18,7 +18,15 @@ export const failuresKey = (campaignId: number) => ["campaigns", "failures", cam
 
 /** Dead steps (out of attempts) and failed ones waiting for their next attempt, with the
  * reason; dead ones can be retried one by one or all at once. */
-export function CampaignFailures({ campaign, editable, onTrace }: { campaign: Campaign; editable: boolean; onTrace: (contactId: number) => void }) {
+export function CampaignFailures({
+  campaign,
+  editable,
+  onTrace,
+}: {
+  campaign: Campaign;
+  editable: boolean;
+  onTrace: (contactId: number) => void;
+}) {
   const { notify } = useToast();
   const queryClient = useQueryClient();
   const [pageState, setPageState] = useState<PageState>({ page: 1, size: 25 });
@@ -27,12 +35,18 @@ export function CampaignFailures({ campaign, editable, onTrace }: { campaign: Ca
   const failures = useQuery({
     queryKey: [...failuresKey(campaign.id), pageState, which],
     queryFn: async () =>
-      ok(await api.GET("/api/v2/campaigns/{campaign_id}/failures", {
-        params: {
-          path: { campaign_id: campaign.id },
-          query: { "page[number]": pageState.page, "page[size]": pageState.size, ...(which ? { status: which } : {}) },
-        },
-      })),
+      ok(
+        await api.GET("/api/v2/campaigns/{campaign_id}/failures", {
+          params: {
+            path: { campaign_id: campaign.id },
+            query: {
+              "page[number]": pageState.page,
+              "page[size]": pageState.size,
+              ...(which ? { status: which } : {}),
+            },
+          },
+        }),
+      ),
     placeholderData: keepPreviousData,
     refetchInterval: 10_000,
   });
@@ -62,18 +76,39 @@ export function CampaignFailures({ campaign, editable, onTrace }: { campaign: Ca
             header: "Contact",
             render: (f) => (
               <Button kind="ghost" size="sm" className="trellis-link-button" onClick={() => onTrace(f.contact_id)}>
-                {name(f)}<span className="cds--visually-hidden">: show the trace</span>
+                {name(f)}
+                <span className="cds--visually-hidden">: show the trace</span>
               </Button>
             ),
           },
-          { key: "step", header: "Step", render: (f) => <>{f.event_name || f.type}<div className="trellis-muted">{f.type}</div></> },
-          { key: "status", header: "Status", render: (f) => <Tag size="sm" type={stepStatus(f.status).tag}>{stepStatus(f.status).label}</Tag> },
+          {
+            key: "step",
+            header: "Step",
+            render: (f) => (
+              <>
+                {f.event_name || f.type}
+                <div className="trellis-muted">{f.type}</div>
+              </>
+            ),
+          },
+          {
+            key: "status",
+            header: "Status",
+            render: (f) => (
+              <Tag size="sm" type={stepStatus(f.status).tag}>
+                {stepStatus(f.status).label}
+              </Tag>
+            ),
+          },
           { key: "attempts", header: "Attempts", render: (f) => f.attempts },
           { key: "reason", header: "Last error", render: (f) => f.reason ?? <span className="trellis-muted">—</span> },
           {
             key: "when",
             header: "When",
-            render: (f) => (f.status === "dead" ? `Gave up ${formatDateTime(f.failed_at)}` : `Next attempt ${formatDateTime(f.next_attempt_at)}`),
+            render: (f) =>
+              f.status === "dead"
+                ? `Gave up ${formatDateTime(f.failed_at)}`
+                : `Next attempt ${formatDateTime(f.next_attempt_at)}`,
           },
         ]}
         items={failures.data?.data.map((f) => ({ ...f, id: `${f.contact_id}-${f.event_key}-${f.rotation}` }))}
@@ -82,13 +117,28 @@ export function CampaignFailures({ campaign, editable, onTrace }: { campaign: Ca
         emptyText="No failures."
         toolbar={
           <>
-            <Select id="campaign-failures-status" labelText="Failure status" hideLabel className="trellis-toolbar-select" inline size="lg" value={which}
-              onChange={(e) => { setWhich(e.target.value as Which); setPageState((s) => ({ ...s, page: 1 })); }}>
+            <Select
+              id="campaign-failures-status"
+              labelText="Failure status"
+              hideLabel
+              className="trellis-toolbar-select"
+              inline
+              size="lg"
+              value={which}
+              onChange={(e) => {
+                setWhich(e.target.value as Which);
+                setPageState((s) => ({ ...s, page: 1 }));
+              }}
+            >
               <SelectItem value="" text="Failed and dead" />
               <SelectItem value="dead" text="Dead" />
               <SelectItem value="failed" text="Failed, will retry" />
             </Select>
-            {editable ? <Button renderIcon={Renew} kind="secondary" onClick={() => setRetryingAll(true)}>Retry all dead</Button> : null}
+            {editable ? (
+              <Button renderIcon={Renew} kind="secondary" onClick={() => setRetryingAll(true)}>
+                Retry all dead
+              </Button>
+            ) : null}
           </>
         }
         actions={[
@@ -97,14 +147,22 @@ export function CampaignFailures({ campaign, editable, onTrace }: { campaign: Ca
         ]}
         pagination={{ state: pageState, total: failures.data?.meta.total ?? 0, onChange: setPageState }}
       />
-      <ConfirmDelete open={retryingAll} title="Retry every dead step?" confirmLabel="Retry all"
+      <ConfirmDelete
+        open={retryingAll}
+        title="Retry every dead step?"
+        confirmLabel="Retry all"
         body="Every dead step of this campaign goes back in the schedule with its attempts reset, and runs at the next scheduler tick."
         onClose={() => setRetryingAll(false)}
         onConfirm={async () => {
-          const result = ok(await api.POST("/api/v2/campaigns/{campaign_id}/retry-failed", { params: { path: { campaign_id: campaign.id } } }));
+          const result = ok(
+            await api.POST("/api/v2/campaigns/{campaign_id}/retry-failed", {
+              params: { path: { campaign_id: campaign.id } },
+            }),
+          );
           notify("success", `${result.retried ?? 0} step(s) retried`);
           await refresh();
-        }} />
+        }}
+      />
     </>
   );
 }

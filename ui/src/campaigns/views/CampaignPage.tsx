@@ -82,7 +82,9 @@ function Figure({ label, value, hint }: { label: string; value: string; hint?: s
   return (
     <div className="trellis-campaign-figure">
       <span className="trellis-muted">{label}</span>
-      <span className="trellis-campaign-figure__value" aria-label={`${label}: ${value}`}>{value}</span>
+      <span className="trellis-campaign-figure__value" aria-label={`${label}: ${value}`}>
+        {value}
+      </span>
       {hint ? <span className="trellis-muted">{hint}</span> : null}
     </div>
   );
@@ -91,7 +93,10 @@ function Figure({ label, value, hint }: { label: string; value: string; hint?: s
 function StepTable({ campaign, stats }: { campaign: Campaign; stats: CampaignStats | undefined }) {
   const n = (v: number) => v.toLocaleString();
   return (
-    <TableContainer title="Steps" description="The same counts as on the canvas, kept as aggregates and refreshed every few seconds.">
+    <TableContainer
+      title="Steps"
+      description="The same counts as on the canvas, kept as aggregates and refreshed every few seconds."
+    >
       <Table aria-label="Step counts" size="sm">
         <TableHead>
           <TableRow>
@@ -109,7 +114,9 @@ function StepTable({ campaign, stats }: { campaign: Campaign; stats: CampaignSta
         <TableBody>
           {campaign.events.length === 0 ? (
             <TableRow>
-              <TableCell colSpan={9}><span className="trellis-muted">No steps yet.</span></TableCell>
+              <TableCell colSpan={9}>
+                <span className="trellis-muted">No steps yet.</span>
+              </TableCell>
             </TableRow>
           ) : null}
           {campaign.events.map((e) => {
@@ -120,7 +127,9 @@ function StepTable({ campaign, stats }: { campaign: Campaign; stats: CampaignSta
               <TableRow key={e.key} data-step={e.key}>
                 <TableCell>
                   <strong>{e.name || e.type}</strong>
-                  <div className="trellis-muted">{e.kind} · {e.type}</div>
+                  <div className="trellis-muted">
+                    {e.kind} · {e.type}
+                  </div>
                 </TableCell>
                 <TableCell>{e.timing_label}</TableCell>
                 <TableCell data-count="scheduled">{n(c.scheduled)}</TableCell>
@@ -144,9 +153,17 @@ function SourceList({ campaign, sourceNames }: { campaign: Campaign; sourceNames
     <ul className="trellis-campaign-sources">
       {campaign.sources.map((s) => (
         <li key={`${s.kind}:${s.id}`}>
-          {s.kind === "segment" ? <Link to={`/segments/${s.id}`}>{sourceNames[`segment:${s.id}`] ?? `Segment ${s.id}`}</Link> : <Link to={`/forms/${s.id}`}>{sourceNames[`form:${s.id}`] ?? `Form ${s.id}`}</Link>}
+          {s.kind === "segment" ? (
+            <Link to={`/segments/${s.id}`}>{sourceNames[`segment:${s.id}`] ?? `Segment ${s.id}`}</Link>
+          ) : (
+            <Link to={`/forms/${s.id}`}>{sourceNames[`form:${s.id}`] ?? `Form ${s.id}`}</Link>
+          )}
           <span className="trellis-muted">
-            {s.kind === "form" ? " · form: enters on each submission" : s.audience === "locked" ? ` · locked audience${s.locked_at ? ` (as of ${formatDateTime(s.locked_at)})` : " (locks when published)"}` : " · live audience"}
+            {s.kind === "form"
+              ? " · form: enters on each submission"
+              : s.audience === "locked"
+                ? ` · locked audience${s.locked_at ? ` (as of ${formatDateTime(s.locked_at)})` : " (locks when published)"}`
+                : " · live audience"}
           </span>
         </li>
       ))}
@@ -154,7 +171,15 @@ function SourceList({ campaign, sourceNames }: { campaign: Campaign; sourceNames
   );
 }
 
-function Overview({ campaign, stats, sourceNames }: { campaign: Campaign; stats: CampaignStats | undefined; sourceNames: Record<string, string> }) {
+function Overview({
+  campaign,
+  stats,
+  sourceNames,
+}: {
+  campaign: Campaign;
+  stats: CampaignStats | undefined;
+  sourceNames: Record<string, string>;
+}) {
   const eventTypes = useEventTypes();
   const total = totalCounts(stats);
   const counts = stats as Record<string, StepCounts> | undefined;
@@ -162,16 +187,36 @@ function Overview({ campaign, stats, sourceNames }: { campaign: Campaign; stats:
     <div className="trellis-campaign-overview">
       <div className="trellis-campaign-figures" role="group" aria-label="Campaign summary">
         <Figure label="Active members" value={campaign.members.toLocaleString()} />
-        <Figure label="Waiting" value={(total.scheduled + total.waiting).toLocaleString()} hint="scheduled steps and open decisions" />
+        <Figure
+          label="Waiting"
+          value={(total.scheduled + total.waiting).toLocaleString()}
+          hint="scheduled steps and open decisions"
+        />
         <Figure label="Steps done" value={(total.done + total.warned + total.yes + total.no).toLocaleString()} />
-        <Figure label="Dead steps" value={total.dead.toLocaleString()} hint={total.failed ? `${total.failed.toLocaleString()} failed attempts` : undefined} />
+        <Figure
+          label="Dead steps"
+          value={total.dead.toLocaleString()}
+          hint={total.failed ? `${total.failed.toLocaleString()} failed attempts` : undefined}
+        />
       </div>
       <div className="trellis-campaign-canvas" aria-label="Campaign canvas with counts" role="region">
         {eventTypes.data ? (
-          <CampaignCanvas doc={campaign as unknown as CampaignDoc} eventTypes={eventTypes.data} readOnly counts={counts}
-            sourceNames={sourceNames} height={520} />
+          <CampaignCanvas
+            doc={campaign as unknown as CampaignDoc}
+            eventTypes={eventTypes.data}
+            readOnly
+            counts={counts}
+            sourceNames={sourceNames}
+            height={520}
+          />
         ) : eventTypes.isError ? (
-          <InlineNotification kind="error" title="Could not load the step types" subtitle={describeError(eventTypes.error)} hideCloseButton lowContrast />
+          <InlineNotification
+            kind="error"
+            title="Could not load the step types"
+            subtitle={describeError(eventTypes.error)}
+            hideCloseButton
+            lowContrast
+          />
         ) : (
           <PageLoading label="Loading the canvas" />
         )}
@@ -183,12 +228,18 @@ function Overview({ campaign, stats, sourceNames }: { campaign: Campaign; stats:
           <dl className="trellis-campaign-settings">
             <dt>Sources</dt>
             <dd>
-              {campaign.sources.length === 0 ? <span className="trellis-muted">None: contacts enter only when added.</span> : (
+              {campaign.sources.length === 0 ? (
+                <span className="trellis-muted">None: contacts enter only when added.</span>
+              ) : (
                 <SourceList campaign={campaign} sourceNames={sourceNames} />
               )}
             </dd>
             <dt>Publish window</dt>
-            <dd>{campaign.publish_up || campaign.publish_down ? `${formatDateTime(campaign.publish_up)} – ${formatDateTime(campaign.publish_down)}` : "Always, while published"}</dd>
+            <dd>
+              {campaign.publish_up || campaign.publish_down
+                ? `${formatDateTime(campaign.publish_up)} – ${formatDateTime(campaign.publish_down)}`
+                : "Always, while published"}
+            </dd>
             <dt>Restarts</dt>
             <dd>{campaign.allow_restart ? "Contacts may go through again" : "Once per contact"}</dd>
             <dt>Leaving the source</dt>
@@ -202,48 +253,86 @@ function Overview({ campaign, stats, sourceNames }: { campaign: Campaign; stats:
   );
 }
 
-function PublishModal({ campaign, open, onClose, onDone }: { campaign: Campaign; open: boolean; onClose: () => void; onDone: (c: Campaign) => void }) {
+function PublishModal({
+  campaign,
+  open,
+  onClose,
+  onDone,
+}: {
+  campaign: Campaign;
+  open: boolean;
+  onClose: () => void;
+  onDone: (c: Campaign) => void;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const preview = useQuery({
     queryKey: ["campaigns", "publish-preview", campaign.id],
-    queryFn: async () => ok(await api.GET("/api/v2/campaigns/{campaign_id}/publish-preview", { params: { path: { campaign_id: campaign.id } } })),
+    queryFn: async () =>
+      ok(
+        await api.GET("/api/v2/campaigns/{campaign_id}/publish-preview", {
+          params: { path: { campaign_id: campaign.id } },
+        }),
+      ),
     enabled: open,
     staleTime: 0,
   });
   return (
-    <Modal open={open} size="sm" modalHeading={`Publish ${campaign.name}?`} primaryButtonText={busy ? "Publishing…" : "Publish"}
-      primaryButtonDisabled={busy} secondaryButtonText="Cancel" onRequestClose={() => { setError(null); onClose(); }}
+    <Modal
+      open={open}
+      size="sm"
+      modalHeading={`Publish ${campaign.name}?`}
+      primaryButtonText={busy ? "Publishing…" : "Publish"}
+      primaryButtonDisabled={busy}
+      secondaryButtonText="Cancel"
+      onRequestClose={() => {
+        setError(null);
+        onClose();
+      }}
       onRequestSubmit={async () => {
         setBusy(true);
         setError(null);
         try {
-          onDone(ok(await api.POST("/api/v2/campaigns/{campaign_id}/publish", { params: { path: { campaign_id: campaign.id } } })));
+          onDone(
+            ok(
+              await api.POST("/api/v2/campaigns/{campaign_id}/publish", {
+                params: { path: { campaign_id: campaign.id } },
+              }),
+            ),
+          );
         } catch (e) {
           setError(describeError(e));
         } finally {
           setBusy(false);
         }
-      }}>
-      {error ? <InlineNotification kind="error" title="Could not publish" subtitle={error} hideCloseButton lowContrast /> : null}
+      }}
+    >
+      {error ? (
+        <InlineNotification kind="error" title="Could not publish" subtitle={error} hideCloseButton lowContrast />
+      ) : null}
       {preview.isPending ? <p className="trellis-muted">Counting who would enter…</p> : null}
       {preview.isError ? <p className="trellis-muted">{describeError(preview.error)}</p> : null}
       {preview.data ? (
         <>
           <p>
-            <strong>{preview.data.entering_now.toLocaleString()}</strong> contact(s) enter now and start at its first steps.
+            <strong>{preview.data.entering_now.toLocaleString()}</strong> contact(s) enter now and start at its first
+            steps.
           </p>
           {preview.data.sources.length ? (
             <ul className="trellis-campaign-sources">
               {preview.data.sources.map((s) => (
                 <li key={s.id}>
                   {s.name}: {s.count.toLocaleString()} contact(s),{" "}
-                  {s.audience === "locked" ? "locked audience (nobody joins later)" : "live audience (contacts who join later enter too)"}
+                  {s.audience === "locked"
+                    ? "locked audience (nobody joins later)"
+                    : "live audience (contacts who join later enter too)"}
                 </li>
               ))}
             </ul>
           ) : (
-            <p className="trellis-muted">The campaign has no source: contacts enter only when added by hand, the API or a step.</p>
+            <p className="trellis-muted">
+              The campaign has no source: contacts enter only when added by hand, the API or a step.
+            </p>
           )}
         </>
       ) : null}
@@ -260,19 +349,23 @@ export function CampaignPage() {
   const queryClient = useQueryClient();
   const [search, setSearch] = useSearchParams();
   const [modal, setModal] = useState<null | "publish" | "unpublish" | "delete">(null);
-  const tab: TabName = (TABS as readonly string[]).includes(search.get("tab") ?? "") ? (search.get("tab") as TabName) : "overview";
+  const tab: TabName = (TABS as readonly string[]).includes(search.get("tab") ?? "")
+    ? (search.get("tab") as TabName)
+    : "overview";
   const traced = Number(search.get("contact"));
   const tracedContact = Number.isInteger(traced) && traced > 0 ? traced : null;
 
   const campaign = useQuery({
     queryKey: campaignKey(campaignId),
-    queryFn: async () => ok(await api.GET("/api/v2/campaigns/{campaign_id}", { params: { path: { campaign_id: campaignId } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/campaigns/{campaign_id}", { params: { path: { campaign_id: campaignId } } })),
     enabled: Number.isInteger(campaignId),
     refetchInterval: 15_000,
   });
   const stats = useQuery({
     queryKey: statsKey(campaignId),
-    queryFn: async () => ok(await api.GET("/api/v2/campaigns/{campaign_id}/stats", { params: { path: { campaign_id: campaignId } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/campaigns/{campaign_id}/stats", { params: { path: { campaign_id: campaignId } } })),
     enabled: Number.isInteger(campaignId) && campaign.isSuccess,
     refetchInterval: STATS_POLL_MS,
     refetchIntervalInBackground: false,
@@ -293,7 +386,12 @@ export function CampaignPage() {
     return (
       <>
         <PageHeader title="Campaign" />
-        <InlineNotification kind="error" title="Could not load the campaign" subtitle={describeError(campaign.error)} hideCloseButton />
+        <InlineNotification
+          kind="error"
+          title="Could not load the campaign"
+          subtitle={describeError(campaign.error)}
+          hideCloseButton
+        />
       </>
     );
   }
@@ -308,7 +406,9 @@ export function CampaignPage() {
   };
   async function clone() {
     try {
-      const copy = ok(await api.POST("/api/v2/campaigns/{campaign_id}/clone", { params: { path: { campaign_id: c.id } } }));
+      const copy = ok(
+        await api.POST("/api/v2/campaigns/{campaign_id}/clone", { params: { path: { campaign_id: c.id } } }),
+      );
       notify("success", "Campaign cloned", copy.name);
       void queryClient.invalidateQueries({ queryKey: ["campaigns", "list"] });
       navigate(`/campaigns/${copy.id}`);
@@ -334,26 +434,48 @@ export function CampaignPage() {
         }
         actions={
           <div className="trellis-actions">
-            {editable ? <Button kind="tertiary" renderIcon={Edit} onClick={() => navigate(`/campaigns/${c.id}/edit`)}>Edit</Button> : null}
-            {can(me, CAMPAIGNS, "create") ? <Button kind="ghost" renderIcon={Copy} onClick={() => void clone()}>Clone</Button> : null}
+            {editable ? (
+              <Button kind="tertiary" renderIcon={Edit} onClick={() => navigate(`/campaigns/${c.id}/edit`)}>
+                Edit
+              </Button>
+            ) : null}
+            {can(me, CAMPAIGNS, "create") ? (
+              <Button kind="ghost" renderIcon={Copy} onClick={() => void clone()}>
+                Clone
+              </Button>
+            ) : null}
             {canAny(me, CAMPAIGNS, ["delete_own", "delete_others"]) ? (
-              <Button kind="danger--ghost" renderIcon={TrashCan} onClick={() => setModal("delete")}>Delete</Button>
+              <Button kind="danger--ghost" renderIcon={TrashCan} onClick={() => setModal("delete")}>
+                Delete
+              </Button>
             ) : null}
             {mayPublish ? (
               c.is_published ? (
-                <Button kind="secondary" renderIcon={Pause} onClick={() => setModal("unpublish")}>Unpublish</Button>
+                <Button kind="secondary" renderIcon={Pause} onClick={() => setModal("unpublish")}>
+                  Unpublish
+                </Button>
               ) : (
-                <Button kind="primary" renderIcon={Play} onClick={() => setModal("publish")}>Publish</Button>
+                <Button kind="primary" renderIcon={Play} onClick={() => setModal("publish")}>
+                  Publish
+                </Button>
               )
             ) : null}
           </div>
         }
       />
       {!c.is_published && c.paused_reason ? (
-        <InlineNotification kind="warning" title="Paused by the failure guard" subtitle={`${c.paused_reason} Look at the failures, fix the cause, retry, then publish again.`}
-          hideCloseButton lowContrast />
+        <InlineNotification
+          kind="warning"
+          title="Paused by the failure guard"
+          subtitle={`${c.paused_reason} Look at the failures, fix the cause, retry, then publish again.`}
+          hideCloseButton
+          lowContrast
+        />
       ) : null}
-      <Tabs selectedIndex={TABS.indexOf(tab)} onChange={({ selectedIndex }: { selectedIndex: number }) => setTab(TABS[selectedIndex] ?? "overview")}>
+      <Tabs
+        selectedIndex={TABS.indexOf(tab)}
+        onChange={({ selectedIndex }: { selectedIndex: number }) => setTab(TABS[selectedIndex] ?? "overview")}
+      >
         <TabList aria-label="Campaign sections">
           <Tab>Overview</Tab>
           <Tab>Contacts ({c.members.toLocaleString()})</Tab>
@@ -361,34 +483,65 @@ export function CampaignPage() {
           <Tab>Failures{total.dead ? ` (${total.dead.toLocaleString()})` : ""}</Tab>
         </TabList>
         <TabPanels>
-          <TabPanel>{tab === "overview" ? <Overview campaign={c} stats={stats.data} sourceNames={sourceNames} /> : null}</TabPanel>
+          <TabPanel>
+            {tab === "overview" ? <Overview campaign={c} stats={stats.data} sourceNames={sourceNames} /> : null}
+          </TabPanel>
           <TabPanel>
             {tab === "contacts" ? (
               tracedContact ? (
-                <ContactTrace campaign={c} contactId={tracedContact} editable={editable} onBack={() => setTab("contacts", null)} />
+                <ContactTrace
+                  campaign={c}
+                  contactId={tracedContact}
+                  editable={editable}
+                  onBack={() => setTab("contacts", null)}
+                />
               ) : (
                 <CampaignContacts campaign={c} editable={editable} onTrace={(id) => setTab("contacts", id)} />
               )
             ) : null}
           </TabPanel>
           <TabPanel>{tab === "audit" ? <CampaignAudit campaignId={c.id} /> : null}</TabPanel>
-          <TabPanel>{tab === "failures" ? <CampaignFailures campaign={c} editable={editable} onTrace={(id) => setTab("contacts", id)} /> : null}</TabPanel>
+          <TabPanel>
+            {tab === "failures" ? (
+              <CampaignFailures campaign={c} editable={editable} onTrace={(id) => setTab("contacts", id)} />
+            ) : null}
+          </TabPanel>
         </TabPanels>
       </Tabs>
 
-      <PublishModal campaign={c} open={modal === "publish"} onClose={() => setModal(null)}
-        onDone={(next) => { setModal(null); changed(next); notify("success", "Campaign published", next.name); }} />
-      <ConfirmDelete open={modal === "unpublish"} title={`Unpublish ${c.name}?`} confirmLabel="Unpublish"
+      <PublishModal
+        campaign={c}
+        open={modal === "publish"}
+        onClose={() => setModal(null)}
+        onDone={(next) => {
+          setModal(null);
+          changed(next);
+          notify("success", "Campaign published", next.name);
+        }}
+      />
+      <ConfirmDelete
+        open={modal === "unpublish"}
+        title={`Unpublish ${c.name}?`}
+        confirmLabel="Unpublish"
         body="Nobody enters and no step runs while it is unpublished; contacts keep their place and continue when it is published again (see its reactivation setting)."
         onClose={() => setModal(null)}
         onConfirm={async () => {
-          changed(ok(await api.POST("/api/v2/campaigns/{campaign_id}/unpublish", { params: { path: { campaign_id: c.id } } })));
+          changed(
+            ok(
+              await api.POST("/api/v2/campaigns/{campaign_id}/unpublish", { params: { path: { campaign_id: c.id } } }),
+            ),
+          );
           notify("success", "Campaign unpublished", c.name);
-        }} />
-      <ConfirmDelete open={modal === "delete"} title={`Delete ${c.name}?`}
-        body={c.members > 0
-          ? `The campaign, its steps and the journeys of its ${c.members.toLocaleString()} active member(s) are deleted; waiting steps never run. Contacts are kept.`
-          : "The campaign and its steps are deleted. Contacts are kept."}
+        }}
+      />
+      <ConfirmDelete
+        open={modal === "delete"}
+        title={`Delete ${c.name}?`}
+        body={
+          c.members > 0
+            ? `The campaign, its steps and the journeys of its ${c.members.toLocaleString()} active member(s) are deleted; waiting steps never run. Contacts are kept.`
+            : "The campaign and its steps are deleted. Contacts are kept."
+        }
         onClose={() => setModal(null)}
         onConfirm={async () => {
           ok(await api.DELETE("/api/v2/campaigns/{campaign_id}", { params: { path: { campaign_id: c.id } } }));
@@ -396,7 +549,8 @@ export function CampaignPage() {
           queryClient.removeQueries({ queryKey: campaignKey(campaignId) });
           await queryClient.invalidateQueries({ queryKey: ["campaigns", "list"] });
           navigate("/campaigns");
-        }} />
+        }}
+      />
     </>
   );
 }

@@ -19,9 +19,19 @@ import { CAMPAIGNS, type CampaignSummary } from "./types";
 type Published = "" | "true" | "false";
 
 /** The status tag, with the failure guard's reason on a paused campaign. */
-export function CampaignStatusTag({ campaign, compact = false }: { campaign: Parameters<typeof campaignStatus>[0]; compact?: boolean }) {
+export function CampaignStatusTag({
+  campaign,
+  compact = false,
+}: {
+  campaign: Parameters<typeof campaignStatus>[0];
+  compact?: boolean;
+}) {
   const status = campaignStatus(campaign);
-  const tag = <Tag size="sm" type={status.tag}>{status.label}</Tag>;
+  const tag = (
+    <Tag size="sm" type={status.tag}>
+      {status.label}
+    </Tag>
+  );
   if (!status.detail || compact) return tag;
   return (
     <span className="trellis-campaign-status">
@@ -53,17 +63,19 @@ export function CampaignsPage() {
   const list = useQuery({
     queryKey: ["campaigns", "list", pageState, q, project, published],
     queryFn: async () =>
-      ok(await api.GET("/api/v2/campaigns", {
-        params: {
-          query: {
-            "page[number]": pageState.page,
-            "page[size]": pageState.size,
-            ...(q ? { q } : {}),
-            ...(project ? { project: Number(project) } : {}),
-            ...(published ? { published: published === "true" } : {}),
+      ok(
+        await api.GET("/api/v2/campaigns", {
+          params: {
+            query: {
+              "page[number]": pageState.page,
+              "page[size]": pageState.size,
+              ...(q ? { q } : {}),
+              ...(project ? { project: Number(project) } : {}),
+              ...(published ? { published: published === "true" } : {}),
+            },
           },
-        },
-      })),
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   const mayCreate = can(CAMPAIGNS, "create");
@@ -79,7 +91,9 @@ export function CampaignsPage() {
 
   async function clone(c: CampaignSummary) {
     try {
-      const copy = ok(await api.POST("/api/v2/campaigns/{campaign_id}/clone", { params: { path: { campaign_id: c.id } } }));
+      const copy = ok(
+        await api.POST("/api/v2/campaigns/{campaign_id}/clone", { params: { path: { campaign_id: c.id } } }),
+      );
       notify("success", "Campaign cloned", copy.name);
       await queryClient.invalidateQueries({ queryKey: ["campaigns", "list"] });
     } catch (e) {
@@ -89,7 +103,10 @@ export function CampaignsPage() {
 
   return (
     <>
-      <PageHeader title="Campaigns" description="Automated journeys: contacts enter from segments and move through actions, conditions and decisions." />
+      <PageHeader
+        title="Campaigns"
+        description="Automated journeys: contacts enter from segments and move through actions, conditions and decisions."
+      />
       <ListTable<CampaignSummary>
         title="All campaigns"
         columns={[
@@ -102,7 +119,11 @@ export function CampaignsPage() {
             render: (c) =>
               c.projects.length ? (
                 <span className="trellis-chips">
-                  {c.projects.map((id) => <Tag key={id} size="sm" type="teal">{projectNames.get(id) ?? `Project ${id}`}</Tag>)}
+                  {c.projects.map((id) => (
+                    <Tag key={id} size="sm" type="teal">
+                      {projectNames.get(id) ?? `Project ${id}`}
+                    </Tag>
+                  ))}
                 </span>
               ) : (
                 <span className="trellis-muted">—</span>
@@ -116,30 +137,71 @@ export function CampaignsPage() {
         emptyText={q || project || published ? "No campaign matches these filters." : "No campaigns yet."}
         toolbar={
           <>
-            <TableToolbarSearch persistent labelText="Search campaigns" placeholder="Search campaigns" value={search}
+            <TableToolbarSearch
+              persistent
+              labelText="Search campaigns"
+              placeholder="Search campaigns"
+              value={search}
               onChange={(e: unknown) => {
                 const target = (e as { target?: { value?: string } } | undefined)?.target;
                 setSearch(target?.value ?? "");
                 setPageState((s) => ({ ...s, page: 1 }));
-              }} />
-            <Select id="campaigns-project" labelText="Project" hideLabel className="trellis-toolbar-select" size="lg" inline value={project}
-              onChange={(e) => { setProject(e.target.value); setPageState((s) => ({ ...s, page: 1 })); }}>
+              }}
+            />
+            <Select
+              id="campaigns-project"
+              labelText="Project"
+              hideLabel
+              className="trellis-toolbar-select"
+              size="lg"
+              inline
+              value={project}
+              onChange={(e) => {
+                setProject(e.target.value);
+                setPageState((s) => ({ ...s, page: 1 }));
+              }}
+            >
               <SelectItem value="" text="All projects" />
-              {(projects.data ?? []).map((p) => <SelectItem key={p.id} value={String(p.id)} text={p.name} />)}
+              {(projects.data ?? []).map((p) => (
+                <SelectItem key={p.id} value={String(p.id)} text={p.name} />
+              ))}
             </Select>
-            <Select id="campaigns-published" labelText="Status" hideLabel className="trellis-toolbar-select" size="lg" inline value={published}
-              onChange={(e) => { setPublished(e.target.value as Published); setPageState((s) => ({ ...s, page: 1 })); }}>
+            <Select
+              id="campaigns-published"
+              labelText="Status"
+              hideLabel
+              className="trellis-toolbar-select"
+              size="lg"
+              inline
+              value={published}
+              onChange={(e) => {
+                setPublished(e.target.value as Published);
+                setPageState((s) => ({ ...s, page: 1 }));
+              }}
+            >
               <SelectItem value="" text="Any status" />
               <SelectItem value="true" text="Published" />
               <SelectItem value="false" text="Unpublished or paused" />
             </Select>
-            {mayCreate ? <Button kind="secondary" renderIcon={Upload} onClick={() => navigate("/campaigns/import")}>Import</Button> : null}
-            {mayCreate ? <Button renderIcon={Add} onClick={() => navigate("/campaigns/new")}>New campaign</Button> : null}
+            {mayCreate ? (
+              <Button kind="secondary" renderIcon={Upload} onClick={() => navigate("/campaigns/import")}>
+                Import
+              </Button>
+            ) : null}
+            {mayCreate ? (
+              <Button renderIcon={Add} onClick={() => navigate("/campaigns/new")}>
+                New campaign
+              </Button>
+            ) : null}
           </>
         }
         actions={[
           { label: "Open", onClick: (c) => navigate(`/campaigns/${c.id}`) },
-          { label: "Edit", onClick: (c) => navigate(`/campaigns/${c.id}/edit`), show: () => canAny(me, CAMPAIGNS, ["edit_own", "edit_others"]) },
+          {
+            label: "Edit",
+            onClick: (c) => navigate(`/campaigns/${c.id}/edit`),
+            show: () => canAny(me, CAMPAIGNS, ["edit_own", "edit_others"]),
+          },
           { label: "Clone", onClick: (c) => void clone(c), show: () => mayCreate },
           { label: "Export", onClick: (c) => void exportZip([c.id]) },
           { label: "Delete", danger: true, onClick: (c) => setDeleting(c), show: () => mayDelete },
@@ -155,8 +217,14 @@ export function CampaignsPage() {
           ),
         }}
       />
-      {list.isError ? <p className="trellis-error" role="alert">{describeError(list.error)}</p> : null}
-      <ConfirmDelete open={deleting !== null} title={`Delete ${deleting?.name ?? "campaign"}?`}
+      {list.isError ? (
+        <p className="trellis-error" role="alert">
+          {describeError(list.error)}
+        </p>
+      ) : null}
+      <ConfirmDelete
+        open={deleting !== null}
+        title={`Delete ${deleting?.name ?? "campaign"}?`}
         body={
           deleting && deleting.members > 0
             ? `The campaign, its steps and the journeys of its ${deleting.members.toLocaleString()} active member(s) are deleted; waiting steps never run. Contacts are kept.`
@@ -168,8 +236,8 @@ export function CampaignsPage() {
           ok(await api.DELETE("/api/v2/campaigns/{campaign_id}", { params: { path: { campaign_id: deleting.id } } }));
           notify("success", "Campaign deleted", deleting.name);
           await queryClient.invalidateQueries({ queryKey: ["campaigns"] });
-        }} />
+        }}
+      />
     </>
   );
 }
-

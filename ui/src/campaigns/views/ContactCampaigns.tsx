@@ -15,7 +15,13 @@ import type { ContactCampaign, Journey } from "./types";
 
 export const contactCampaignsKey = (contactId: number) => ["contacts", "campaigns", contactId] as const;
 
-function AddToCampaignModal({ open, contactId, current, onClose, onAdded }: {
+function AddToCampaignModal({
+  open,
+  contactId,
+  current,
+  onClose,
+  onAdded,
+}: {
   open: boolean;
   contactId: number;
   current: ReadonlySet<number>;
@@ -30,7 +36,8 @@ function AddToCampaignModal({ open, contactId, current, onClose, onAdded }: {
   const [error, setError] = useState<string | null>(null);
   const campaigns = useQuery({
     queryKey: ["campaigns", "pick", q],
-    queryFn: async () => ok(await api.GET("/api/v2/campaigns", { params: { query: { "page[size]": 20, ...(q ? { q } : {}) } } })).data,
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/campaigns", { params: { query: { "page[size]": 20, ...(q ? { q } : {}) } } })).data,
     enabled: open,
   });
   const options = (campaigns.data ?? []).filter((c) => !current.has(c.id));
@@ -38,10 +45,12 @@ function AddToCampaignModal({ open, contactId, current, onClose, onAdded }: {
     setBusy(true);
     setError(null);
     try {
-      const result = ok(await api.POST("/api/v2/campaigns/{campaign_id}/members", {
-        params: { path: { campaign_id: Number(picked) } },
-        body: { contact_ids: [contactId] },
-      }));
+      const result = ok(
+        await api.POST("/api/v2/campaigns/{campaign_id}/members", {
+          params: { path: { campaign_id: Number(picked) } },
+          body: { contact_ids: [contactId] },
+        }),
+      );
       const refused = Object.values(result.rejected);
       if (refused.length) {
         setError(`Not added: ${refused.join("; ")}.`);
@@ -58,18 +67,44 @@ function AddToCampaignModal({ open, contactId, current, onClose, onAdded }: {
     }
   }
   return (
-    <Modal open={open} modalHeading="Add to a campaign" primaryButtonText={busy ? "Adding…" : "Add"} primaryButtonDisabled={busy || !picked}
-      secondaryButtonText="Cancel" onRequestClose={onClose} onRequestSubmit={submit} hasScrollingContent>
+    <Modal
+      open={open}
+      modalHeading="Add to a campaign"
+      primaryButtonText={busy ? "Adding…" : "Add"}
+      primaryButtonDisabled={busy || !picked}
+      secondaryButtonText="Cancel"
+      onRequestClose={onClose}
+      onRequestSubmit={submit}
+      hasScrollingContent
+    >
       <Stack gap={5}>
-        {error ? <InlineNotification kind="error" title="Could not add" subtitle={error} hideCloseButton lowContrast /> : null}
-        <TextInput id="contact-campaign-search" labelText="Search campaigns" value={search} onChange={(e) => setSearch(e.target.value)} data-modal-primary-focus />
+        {error ? (
+          <InlineNotification kind="error" title="Could not add" subtitle={error} hideCloseButton lowContrast />
+        ) : null}
+        <TextInput
+          id="contact-campaign-search"
+          labelText="Search campaigns"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+          data-modal-primary-focus
+        />
         {options.length === 0 ? (
           <p className="trellis-muted">{campaigns.isFetching ? "Searching…" : "No campaign found."}</p>
         ) : (
-          <RadioButtonGroup legendText="Campaign" name="contact-campaign" orientation="vertical" valueSelected={picked} onChange={(v) => setPicked(String(v))}>
+          <RadioButtonGroup
+            legendText="Campaign"
+            name="contact-campaign"
+            orientation="vertical"
+            valueSelected={picked}
+            onChange={(v) => setPicked(String(v))}
+          >
             {options.map((c) => (
-              <RadioButton key={c.id} id={`contact-campaign-${c.id}`} value={String(c.id)}
-                labelText={`${c.name} (${campaignStatus(c).label.toLowerCase()})`} />
+              <RadioButton
+                key={c.id}
+                id={`contact-campaign-${c.id}`}
+                value={String(c.id)}
+                labelText={`${c.name} (${campaignStatus(c).label.toLowerCase()})`}
+              />
             ))}
           </RadioButtonGroup>
         )}
@@ -79,7 +114,12 @@ function AddToCampaignModal({ open, contactId, current, onClose, onAdded }: {
 }
 
 /** One campaign of the contact: its membership and journey, with the steps it can change. */
-function CampaignJourney({ contactId, membership, editable, onRemove }: {
+function CampaignJourney({
+  contactId,
+  membership,
+  editable,
+  onRemove,
+}: {
   contactId: number;
   membership: ContactCampaign;
   editable: boolean;
@@ -92,9 +132,11 @@ function CampaignJourney({ contactId, membership, editable, onRemove }: {
   const journey = useQuery({
     queryKey: key,
     queryFn: async () =>
-      ok(await api.GET("/api/v2/campaigns/{campaign_id}/contacts/{contact_id}/journey", {
-        params: { path: { campaign_id: campaignId, contact_id: contactId } },
-      })),
+      ok(
+        await api.GET("/api/v2/campaigns/{campaign_id}/contacts/{contact_id}/journey", {
+          params: { path: { campaign_id: campaignId, contact_id: contactId } },
+        }),
+      ),
     enabled: open && campaignId > 0,
   });
   const status = memberStatus(membership.status);
@@ -112,8 +154,14 @@ function CampaignJourney({ contactId, membership, editable, onRemove }: {
             <Link to={`/campaigns/${campaignId}`}>{membership.name}</Link>
           </h3>
           <span className="trellis-chips">
-            <Tag size="sm" type={status.tag}>{status.label}</Tag>
-            {membership.manually_added ? <Tag size="sm" type="purple">Added by hand</Tag> : null}
+            <Tag size="sm" type={status.tag}>
+              {status.label}
+            </Tag>
+            {membership.manually_added ? (
+              <Tag size="sm" type="purple">
+                Added by hand
+              </Tag>
+            ) : null}
           </span>
           <div className="trellis-muted">
             Pass {membership.rotation} · joined {formatDateTime(membership.joined_at)}
@@ -122,11 +170,19 @@ function CampaignJourney({ contactId, membership, editable, onRemove }: {
           </div>
         </div>
         <div className="trellis-actions">
-          <Button kind="ghost" size="sm" aria-expanded={open} aria-controls={`${headingId}-journey`} onClick={() => setOpen((o) => !o)}>
+          <Button
+            kind="ghost"
+            size="sm"
+            aria-expanded={open}
+            aria-controls={`${headingId}-journey`}
+            onClick={() => setOpen((o) => !o)}
+          >
             {open ? "Hide journey" : "Show journey"}
           </Button>
           {editable && membership.status === "active" ? (
-            <Button kind="danger--ghost" size="sm" onClick={onRemove}>Remove<span className="cds--visually-hidden"> from {membership.name}</span></Button>
+            <Button kind="danger--ghost" size="sm" onClick={onRemove}>
+              Remove<span className="cds--visually-hidden"> from {membership.name}</span>
+            </Button>
           ) : null}
         </div>
       </div>
@@ -134,8 +190,15 @@ function CampaignJourney({ contactId, membership, editable, onRemove }: {
         {open && journey.isPending ? <p className="trellis-muted">Loading the journey…</p> : null}
         {open && journey.isError ? <p className="trellis-muted">{describeError(journey.error)}</p> : null}
         {open && journey.data ? (
-          <JourneySteps campaignId={campaignId} contactId={contactId} journey={journey.data} editable={editable}
-            title={`Journey in ${membership.name}`} onChanged={changed} compact />
+          <JourneySteps
+            campaignId={campaignId}
+            contactId={contactId}
+            journey={journey.data}
+            editable={editable}
+            title={`Journey in ${membership.name}`}
+            onChanged={changed}
+            compact
+          />
         ) : null}
       </div>
     </section>
@@ -151,7 +214,8 @@ export function ContactCampaigns({ contactId, editable }: { contactId: number; e
   const [removing, setRemoving] = useState<ContactCampaign | null>(null);
   const memberships = useQuery({
     queryKey: contactCampaignsKey(contactId),
-    queryFn: async () => ok(await api.GET("/api/v2/contacts/{contact_id}/campaigns", { params: { path: { contact_id: contactId } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/contacts/{contact_id}/campaigns", { params: { path: { contact_id: contactId } } })),
   });
   const refresh = async () => {
     await queryClient.invalidateQueries({ queryKey: contactCampaignsKey(contactId) });
@@ -166,28 +230,52 @@ export function ContactCampaigns({ contactId, editable }: { contactId: number; e
         <span className="trellis-muted">
           {memberships.data ? `${current.size} active of ${list.length} campaign(s)` : ""}
         </span>
-        {editable ? <Button kind="ghost" size="sm" renderIcon={Add} onClick={() => setAdding(true)}>Add to a campaign</Button> : null}
+        {editable ? (
+          <Button kind="ghost" size="sm" renderIcon={Add} onClick={() => setAdding(true)}>
+            Add to a campaign
+          </Button>
+        ) : null}
       </div>
       {memberships.isPending ? <p className="trellis-muted">Loading…</p> : null}
       {memberships.isError ? <p className="trellis-muted">{describeError(memberships.error)}</p> : null}
       {memberships.data && list.length === 0 ? <p className="trellis-muted">In no campaign.</p> : null}
       {list.map((m) => (
-        <CampaignJourney key={m.campaign_id} contactId={contactId} membership={m} editable={editable} onRemove={() => setRemoving(m)} />
+        <CampaignJourney
+          key={m.campaign_id}
+          contactId={contactId}
+          membership={m}
+          editable={editable}
+          onRemove={() => setRemoving(m)}
+        />
       ))}
-      <AddToCampaignModal open={adding} contactId={contactId} current={current} onClose={() => setAdding(false)}
-        onAdded={() => { setAdding(false); void refresh(); }} />
-      <ConfirmDelete open={removing !== null} title={`Remove from ${removing?.name ?? "the campaign"}?`} confirmLabel="Remove"
+      <AddToCampaignModal
+        open={adding}
+        contactId={contactId}
+        current={current}
+        onClose={() => setAdding(false)}
+        onAdded={() => {
+          setAdding(false);
+          void refresh();
+        }}
+      />
+      <ConfirmDelete
+        open={removing !== null}
+        title={`Remove from ${removing?.name ?? "the campaign"}?`}
+        confirmLabel="Remove"
         body="The contact's waiting steps in this campaign are cancelled. Its segments do not bring it back; adding it by hand does."
         onClose={() => setRemoving(null)}
         onConfirm={async () => {
           if (!removing?.campaign_id) return;
-          ok(await api.POST("/api/v2/campaigns/{campaign_id}/members/remove", {
-            params: { path: { campaign_id: removing.campaign_id } },
-            body: { contact_ids: [contactId] },
-          }));
+          ok(
+            await api.POST("/api/v2/campaigns/{campaign_id}/members/remove", {
+              params: { path: { campaign_id: removing.campaign_id } },
+              body: { contact_ids: [contactId] },
+            }),
+          );
           notify("success", "Removed from the campaign", removing.name);
           await refresh();
-        }} />
+        }}
+      />
     </div>
   );
 }

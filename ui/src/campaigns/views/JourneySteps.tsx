@@ -39,7 +39,11 @@ export async function changeStep(
   );
 }
 
-function RescheduleModal({ step, onClose, onSubmit }: {
+function RescheduleModal({
+  step,
+  onClose,
+  onSubmit,
+}: {
   step: JourneyStep | null;
   onClose: () => void;
   onSubmit: (dueAt: string) => Promise<void>;
@@ -56,9 +60,14 @@ function RescheduleModal({ step, onClose, onSubmit }: {
   }
   const instant = fromLocalInput(value);
   return (
-    <Modal open={step !== null} size="sm" modalHeading={`Reschedule ${step?.event_name || step?.type || "step"}`}
-      primaryButtonText={busy ? "Saving…" : "Reschedule"} primaryButtonDisabled={busy || instant === null}
-      secondaryButtonText="Cancel" onRequestClose={onClose}
+    <Modal
+      open={step !== null}
+      size="sm"
+      modalHeading={`Reschedule ${step?.event_name || step?.type || "step"}`}
+      primaryButtonText={busy ? "Saving…" : "Reschedule"}
+      primaryButtonDisabled={busy || instant === null}
+      secondaryButtonText="Cancel"
+      onRequestClose={onClose}
       onRequestSubmit={async () => {
         if (!instant) return;
         setBusy(true);
@@ -71,16 +80,24 @@ function RescheduleModal({ step, onClose, onSubmit }: {
         } finally {
           setBusy(false);
         }
-      }}>
+      }}
+    >
       <Stack gap={5}>
         <p>
           {step?.status === "waiting"
             ? "The decision waits for the contact until this time, then takes its no path."
             : "The step runs at this time (your local time)."}
         </p>
-        <TextInput id="reschedule-due" labelText="New date and time" type="datetime-local" value={value}
-          onChange={(e) => setValue(e.target.value)} data-modal-primary-focus
-          invalid={error !== null} invalidText={error ?? undefined} />
+        <TextInput
+          id="reschedule-due"
+          labelText="New date and time"
+          type="datetime-local"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          data-modal-primary-focus
+          invalid={error !== null}
+          invalidText={error ?? undefined}
+        />
       </Stack>
     </Modal>
   );
@@ -90,7 +107,15 @@ function RescheduleModal({ step, onClose, onSubmit }: {
  * A contact's steps through one campaign: status, when it was reached, due and done, attempts
  * and the reason; open steps can be rescheduled or cancelled and dead ones retried.
  */
-export function JourneySteps({ campaignId, contactId, journey, editable, title, onChanged, compact = false }: {
+export function JourneySteps({
+  campaignId,
+  contactId,
+  journey,
+  editable,
+  title,
+  onChanged,
+  compact = false,
+}: {
   campaignId: number;
   contactId: number;
   journey: Journey;
@@ -120,87 +145,120 @@ export function JourneySteps({ campaignId, contactId, journey, editable, title, 
   }
 
   if (journey.steps.length === 0) {
-    return <p className="trellis-muted">No step reached yet: the contact's first steps run at the next scheduler tick.</p>;
+    return (
+      <p className="trellis-muted">No step reached yet: the contact's first steps run at the next scheduler tick.</p>
+    );
   }
   return (
     <>
       <div className="trellis-scroll-x">
-      <TableContainer title={title}>
-        <Table aria-label={title} size={compact ? "sm" : "md"}>
-          <TableHead>
-            <TableRow>
-              <TableHeader>Step</TableHeader>
-              <TableHeader>Status</TableHeader>
-              {compact ? null : <TableHeader>Reached</TableHeader>}
-              <TableHeader>{compact ? "When" : "Due / done"}</TableHeader>
-              {compact ? null : <TableHeader>Attempts</TableHeader>}
-              <TableHeader>Reason</TableHeader>
-              {editable ? <TableHeader><span className="cds--visually-hidden">Actions</span></TableHeader> : null}
-            </TableRow>
-          </TableHead>
-          <TableBody>
-            {journey.steps.map((s) => {
-              const status = stepStatus(s.status);
-              const actions = currentPass === null || s.rotation === currentPass ? stepActions(s.status) : [];
-              const reason = stepReason(s.detail as Record<string, unknown> | null);
-              return (
-                <TableRow key={`${s.event_key}-${s.rotation}`} data-step={s.event_key}>
-                  <TableCell>
-                    <strong>{label(s)}</strong>
-                    <div className="trellis-muted">
-                      {s.type}
-                      {s.rotation > 1 ? ` · pass ${s.rotation}` : ""}
-                    </div>
-                  </TableCell>
-                  <TableCell>
-                    <Tag size="sm" type={status.tag}>{status.label}</Tag>
-                    {compact && s.attempts ? <div className="trellis-muted">{s.attempts} attempt(s)</div> : null}
-                  </TableCell>
-                  {compact ? null : <TableCell>{formatDateTime(s.reached_at)}</TableCell>}
-                  <TableCell>
-                    {s.done_at ? formatDateTime(s.done_at) : s.due_at ? <>{s.status === "waiting" ? "until " : "due "}{formatDateTime(s.due_at)}</> : "—"}
-                  </TableCell>
-                  {compact ? null : <TableCell>{s.attempts || "—"}</TableCell>}
-                  <TableCell>{reason ?? <span className="trellis-muted">—</span>}</TableCell>
-                  {editable ? (
+        <TableContainer title={title}>
+          <Table aria-label={title} size={compact ? "sm" : "md"}>
+            <TableHead>
+              <TableRow>
+                <TableHeader>Step</TableHeader>
+                <TableHeader>Status</TableHeader>
+                {compact ? null : <TableHeader>Reached</TableHeader>}
+                <TableHeader>{compact ? "When" : "Due / done"}</TableHeader>
+                {compact ? null : <TableHeader>Attempts</TableHeader>}
+                <TableHeader>Reason</TableHeader>
+                {editable ? (
+                  <TableHeader>
+                    <span className="cds--visually-hidden">Actions</span>
+                  </TableHeader>
+                ) : null}
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {journey.steps.map((s) => {
+                const status = stepStatus(s.status);
+                const actions = currentPass === null || s.rotation === currentPass ? stepActions(s.status) : [];
+                const reason = stepReason(s.detail as Record<string, unknown> | null);
+                return (
+                  <TableRow key={`${s.event_key}-${s.rotation}`} data-step={s.event_key}>
                     <TableCell>
-                      <div className="trellis-actions">
-                        {actions.includes("reschedule") ? (
-                          <Button size="sm" kind="ghost" onClick={() => setRescheduling(s)}>Reschedule<span className="cds--visually-hidden"> {label(s)}</span></Button>
-                        ) : null}
-                        {actions.includes("cancel") ? (
-                          <Button size="sm" kind="ghost" onClick={() => setCancelling(s)}>Cancel<span className="cds--visually-hidden"> {label(s)}</span></Button>
-                        ) : null}
-                        {actions.includes("retry") ? (
-                          <Button size="sm" kind="ghost" disabled={busyKey === s.event_key} onClick={() => void retry(s)}>
-                            Retry<span className="cds--visually-hidden"> {label(s)}</span>
-                          </Button>
-                        ) : null}
+                      <strong>{label(s)}</strong>
+                      <div className="trellis-muted">
+                        {s.type}
+                        {s.rotation > 1 ? ` · pass ${s.rotation}` : ""}
                       </div>
                     </TableCell>
-                  ) : null}
-                </TableRow>
-              );
-            })}
-          </TableBody>
-        </Table>
-      </TableContainer>
+                    <TableCell>
+                      <Tag size="sm" type={status.tag}>
+                        {status.label}
+                      </Tag>
+                      {compact && s.attempts ? <div className="trellis-muted">{s.attempts} attempt(s)</div> : null}
+                    </TableCell>
+                    {compact ? null : <TableCell>{formatDateTime(s.reached_at)}</TableCell>}
+                    <TableCell>
+                      {s.done_at ? (
+                        formatDateTime(s.done_at)
+                      ) : s.due_at ? (
+                        <>
+                          {s.status === "waiting" ? "until " : "due "}
+                          {formatDateTime(s.due_at)}
+                        </>
+                      ) : (
+                        "—"
+                      )}
+                    </TableCell>
+                    {compact ? null : <TableCell>{s.attempts || "—"}</TableCell>}
+                    <TableCell>{reason ?? <span className="trellis-muted">—</span>}</TableCell>
+                    {editable ? (
+                      <TableCell>
+                        <div className="trellis-actions">
+                          {actions.includes("reschedule") ? (
+                            <Button size="sm" kind="ghost" onClick={() => setRescheduling(s)}>
+                              Reschedule<span className="cds--visually-hidden"> {label(s)}</span>
+                            </Button>
+                          ) : null}
+                          {actions.includes("cancel") ? (
+                            <Button size="sm" kind="ghost" onClick={() => setCancelling(s)}>
+                              Cancel<span className="cds--visually-hidden"> {label(s)}</span>
+                            </Button>
+                          ) : null}
+                          {actions.includes("retry") ? (
+                            <Button
+                              size="sm"
+                              kind="ghost"
+                              disabled={busyKey === s.event_key}
+                              onClick={() => void retry(s)}
+                            >
+                              Retry<span className="cds--visually-hidden"> {label(s)}</span>
+                            </Button>
+                          ) : null}
+                        </div>
+                      </TableCell>
+                    ) : null}
+                  </TableRow>
+                );
+              })}
+            </TableBody>
+          </Table>
+        </TableContainer>
       </div>
-      <RescheduleModal step={rescheduling} onClose={() => setRescheduling(null)}
+      <RescheduleModal
+        step={rescheduling}
+        onClose={() => setRescheduling(null)}
         onSubmit={async (dueAt) => {
           if (!rescheduling) return;
           onChanged(await changeStep(campaignId, contactId, rescheduling.event_key, "reschedule", dueAt));
           notify("success", "Step rescheduled", `${label(rescheduling)}: ${formatDateTime(dueAt)}`);
           setRescheduling(null);
-        }} />
-      <ConfirmDelete open={cancelling !== null} title={`Cancel ${cancelling ? label(cancelling) : "step"}?`} confirmLabel="Cancel step"
+        }}
+      />
+      <ConfirmDelete
+        open={cancelling !== null}
+        title={`Cancel ${cancelling ? label(cancelling) : "step"}?`}
+        confirmLabel="Cancel step"
         body="The step will not run for this contact, and the steps after it are not reached. The contact stays in the campaign."
         onClose={() => setCancelling(null)}
         onConfirm={async () => {
           if (!cancelling) return;
           onChanged(await changeStep(campaignId, contactId, cancelling.event_key, "cancel"));
           notify("success", "Step cancelled", label(cancelling));
-        }} />
+        }}
+      />
     </>
   );
 }

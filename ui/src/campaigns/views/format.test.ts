@@ -21,7 +21,11 @@ describe("campaignStatus", () => {
     expect(campaignStatus({ is_published: true, publish_down: "2026-03-01T00:00:00Z" }, NOW).label).toBe("Ended");
     const paused = campaignStatus({ is_published: false, paused_reason: "Paused: 30 of 100 steps failed" }, NOW);
     expect(paused).toEqual({ label: "Paused", tag: "red", detail: "Paused: 30 of 100 steps failed" });
-    expect(campaignStatus({ is_published: false, paused_reason: null }, NOW)).toEqual({ label: "Unpublished", tag: "gray", detail: null });
+    expect(campaignStatus({ is_published: false, paused_reason: null }, NOW)).toEqual({
+      label: "Unpublished",
+      tag: "gray",
+      detail: null,
+    });
   });
   it("ignores a stale pause reason once published again", () => {
     expect(campaignStatus({ is_published: true, paused_reason: "old" }, NOW).label).toBe("Published");
@@ -67,7 +71,9 @@ describe("steps", () => {
   });
   it("describes what a member waits on", () => {
     expect(describeWaiting([])).toBe("");
-    const text = describeWaiting([{ event_name: "Tag later", type: "contact.change_tags", status: "scheduled", due_at: "2026-03-04T09:00:00Z" }]);
+    const text = describeWaiting([
+      { event_name: "Tag later", type: "contact.change_tags", status: "scheduled", due_at: "2026-03-04T09:00:00Z" },
+    ]);
     expect(text).toMatch(/^Tag later \(scheduled, due .+\)$/);
     expect(describeWaiting([{ event_name: "", type: "contact.performs_event", status: "waiting", due_at: null }])).toBe(
       "contact.performs_event (waiting)",
@@ -94,7 +100,11 @@ describe("membersChangeText", () => {
   it("says who entered, who restarted and why others were refused", () => {
     expect(membersChangeText({ added: [1, 2], restarted: [], rejected: {} })).toBe("2 added");
     expect(
-      membersChangeText({ added: [], restarted: [3], rejected: { "4": "already in the campaign", "5": "already in the campaign" } }),
+      membersChangeText({
+        added: [],
+        restarted: [3],
+        rejected: { "4": "already in the campaign", "5": "already in the campaign" },
+      }),
     ).toBe("1 started again, 2 refused (already in the campaign)");
     expect(membersChangeText({ added: [], restarted: [], rejected: {} })).toBe("Nothing changed");
   });

@@ -4,7 +4,8 @@
  * Vitest covers them directly.
  */
 
-export type TagType = "green" | "gray" | "red" | "blue" | "purple" | "warm-gray" | "magenta" | "teal" | "cyan" | "high-contrast";
+export type TagType =
+  "green" | "gray" | "red" | "blue" | "purple" | "warm-gray" | "magenta" | "teal" | "cyan" | "high-contrast";
 
 export interface CampaignState {
   is_published: boolean;
@@ -53,7 +54,17 @@ export interface Counts {
   cancelled: number;
 }
 
-export const ZERO: Counts = { scheduled: 0, waiting: 0, done: 0, warned: 0, failed: 0, dead: 0, yes: 0, no: 0, cancelled: 0 };
+export const ZERO: Counts = {
+  scheduled: 0,
+  waiting: 0,
+  done: 0,
+  warned: 0,
+  failed: 0,
+  dead: 0,
+  yes: 0,
+  no: 0,
+  cancelled: 0,
+};
 
 /** The counters of every step added up. */
 export function totalCounts(stats: Record<string, Partial<Counts>> | undefined): Counts {
@@ -77,7 +88,8 @@ export function yesNoPercent(counts: Partial<Counts> | undefined): { yes: number
 /** Steps that finished (whatever the outcome) over those that were tried: the share that
  * died, as a whole percentage, or null before anything finished. */
 export function deadPercent(counts: Partial<Counts> | undefined): number | null {
-  const finished = (counts?.done ?? 0) + (counts?.warned ?? 0) + (counts?.dead ?? 0) + (counts?.yes ?? 0) + (counts?.no ?? 0);
+  const finished =
+    (counts?.done ?? 0) + (counts?.warned ?? 0) + (counts?.dead ?? 0) + (counts?.yes ?? 0) + (counts?.no ?? 0);
   if (finished === 0) return null;
   return Math.round(((counts?.dead ?? 0) / finished) * 100);
 }
@@ -154,18 +166,27 @@ export function describeWaiting(
   return steps
     .map((s) => {
       const name = s.event_name || s.type;
-      const when = s.due_at ? (s.status === "waiting" ? `until ${formatShort(s.due_at)}` : `due ${formatShort(s.due_at)}`) : null;
+      const when = s.due_at
+        ? s.status === "waiting"
+          ? `until ${formatShort(s.due_at)}`
+          : `due ${formatShort(s.due_at)}`
+        : null;
       return `${name} (${s.status}${when ? `, ${when}` : ""})`;
     })
     .join("; ");
 }
 
 /** What adding contacts did: who entered, who started again, and who was refused and why. */
-export function membersChangeText(result: { added: number[]; restarted: number[]; rejected: Record<string, string> }): string {
+export function membersChangeText(result: {
+  added: number[];
+  restarted: number[];
+  rejected: Record<string, string>;
+}): string {
   const parts = [];
   if (result.added.length) parts.push(`${result.added.length} added`);
   if (result.restarted.length) parts.push(`${result.restarted.length} started again`);
   const rejected = Object.entries(result.rejected);
-  if (rejected.length) parts.push(`${rejected.length} refused (${[...new Set(rejected.map(([, why]) => why))].join("; ")})`);
+  if (rejected.length)
+    parts.push(`${rejected.length} refused (${[...new Set(rejected.map(([, why]) => why))].join("; ")})`);
   return parts.join(", ") || "Nothing changed";
 }
