@@ -77,6 +77,8 @@ test-postgres: install
 
 ui-test: ui-deps
 	$(NPM) run typecheck
+	$(NPM) run lint
+	$(NPM) run format:check
 	$(NPM) test
 
 test-e2e: install chromium ui-build

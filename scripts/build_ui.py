@@ -1,12 +1,12 @@
-"""Build the web UI into src/trellis/web/static/ when its sources changed.
+"""Build the UI bundle into src/trellis/ui_bundle/ when its sources changed.
 
 Usage: uv run python scripts/build_ui.py [--force]
 
 Hashes the UI sources (package.json, package-lock.json, index.html, the Vite config, the
 tsconfig files and everything under ui/src); when the hash equals ui/.build-hash and the built
 index.html exists, it prints "UI up to date" and stops. Otherwise it installs the npm packages,
-runs `npm run build`, replaces src/trellis/web/static/ with ui/dist/, copies Swagger UI (from the
-swagger-ui-dist package) into static/swagger/ for /api/v2/docs, checks that no built stylesheet
+runs `npm run build`, replaces src/trellis/ui_bundle/ with ui/dist/, copies Swagger UI (from the
+swagger-ui-dist package) into ui_bundle/swagger/ for /api/v2/docs, checks that no built stylesheet
 loads anything from another host, and writes the hash last.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 UI = ROOT / "ui"
 DIST = UI / "dist"
-STATIC = ROOT / "src" / "trellis" / "web" / "static"
+STATIC = ROOT / "src" / "trellis" / "ui_bundle"
 HASH_FILE = UI / ".build-hash"
 SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js")
 SOURCE_FILES = (

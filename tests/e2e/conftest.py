@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-STATIC_INDEX = ROOT / "src" / "trellis" / "web" / "static" / "index.html"
+STATIC_INDEX = ROOT / "src" / "trellis" / "ui_bundle" / "index.html"
 CHROMIUM = os.environ.get("TRELLIS_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -7,8 +7,8 @@ import { PageLoading } from "./components/common";
 import { ToastProvider } from "./components/Toasts";
 import { CampaignBuilderPage } from "./campaigns/builder/CampaignBuilderPage";
 import { ImportCampaignsPage } from "./portability/ImportCampaignsPage";
-import { CampaignPage } from "./campaigns/pages/CampaignPage";
-import { CampaignsPage } from "./campaigns/pages/CampaignsPage";
+import { CampaignPage } from "./campaigns/views/CampaignPage";
+import { CampaignsPage } from "./campaigns/views/CampaignsPage";
 import { BroadcastEditorPage } from "./broadcasts/BroadcastEditorPage";
 import { BroadcastPage } from "./broadcasts/BroadcastPage";
 import { BroadcastsPage } from "./broadcasts/BroadcastsPage";
@@ -18,30 +18,30 @@ import { FormEditorPage } from "./forms/FormEditorPage";
 import { FormResultsPage } from "./forms/FormResultsPage";
 import { FormsPage } from "./forms/FormsPage";
 import { AssetsPage } from "./assets/AssetsPage";
-import { PageEditorPage } from "./pages-builder/PageEditorPage";
-import { PagesPage } from "./pages-builder/PagesPage";
-import { WebTrackingPage } from "./web/WebTrackingPage";
+import { LandingPageEditorPage } from "./landing-pages/LandingPageEditorPage";
+import { LandingPagesPage } from "./landing-pages/LandingPagesPage";
+import { SiteTrackingPage } from "./site-tracking/SiteTrackingPage";
 import { OutboxMessagePage, OutboxPage } from "./emails/OutboxPage";
-import { AuditLogPage } from "./pages/AuditLogPage";
-import { DashboardPage } from "./pages/DashboardPage";
-import { LoginPage } from "./pages/LoginPage";
-import { NotFoundPage } from "./pages/NotFoundPage";
-import { ProjectDetailPage } from "./pages/ProjectDetailPage";
-import { ProjectsPage } from "./pages/ProjectsPage";
-import { RolesPage } from "./pages/RolesPage";
-import { SettingsPage } from "./pages/SettingsPage";
-import { SetupPage } from "./pages/SetupPage";
-import { TokensPage } from "./pages/TokensPage";
-import { UsersPage } from "./pages/UsersPage";
-import { CompaniesPage, CompanyDetailPage } from "./pages/CompaniesPage";
-import { ContactDetailPage } from "./pages/contacts/ContactDetailPage";
-import { ContactsPage } from "./pages/contacts/ContactsPage";
-import { ImportDetailPage, ImportPage } from "./pages/contacts/ImportPage";
-import { FieldsPage } from "./pages/FieldsPage";
-import { SegmentEditorPage } from "./pages/segments/SegmentEditorPage";
-import { SegmentsPage } from "./pages/segments/SegmentsPage";
-import { StagesPage } from "./pages/StagesPage";
-import { TagsPage } from "./pages/TagsPage";
+import { AuditLogPage } from "./audit-log/AuditLogPage";
+import { DashboardPage } from "./dashboard/DashboardPage";
+import { LoginPage } from "./auth/LoginPage";
+import { NotFoundPage } from "./components/NotFoundPage";
+import { ProjectDetailPage } from "./projects/ProjectDetailPage";
+import { ProjectsPage } from "./projects/ProjectsPage";
+import { RolesPage } from "./users/RolesPage";
+import { SettingsPage } from "./settings/SettingsPage";
+import { SetupPage } from "./auth/SetupPage";
+import { TokensPage } from "./users/TokensPage";
+import { UsersPage } from "./users/UsersPage";
+import { CompaniesPage, CompanyDetailPage } from "./companies/CompaniesPage";
+import { ContactDetailPage } from "./contacts/ContactDetailPage";
+import { ContactsPage } from "./contacts/ContactsPage";
+import { ImportDetailPage, ImportPage } from "./contacts/ImportPage";
+import { FieldsPage } from "./fields/FieldsPage";
+import { SegmentEditorPage } from "./segments/SegmentEditorPage";
+import { SegmentsPage } from "./segments/SegmentsPage";
+import { StagesPage } from "./stages/StagesPage";
+import { TagsPage } from "./tags/TagsPage";
 
 function makeQueryClient(): QueryClient {
   // A 401 anywhere means the session ended: forget the user, and the guard sends them to /login.
@@ -53,8 +53,7 @@ function makeQueryClient(): QueryClient {
     mutationCache: new MutationCache({ onError }),
     defaultOptions: {
       queries: {
-        retry: (count, error) =>
-          !(error instanceof ApiProblem && error.status < 500) && count < 2,
+        retry: (count, error) => !(error instanceof ApiProblem && error.status < 500) && count < 2,
         refetchOnWindowFocus: false,
       },
     },
@@ -111,16 +110,16 @@ export function AppRoutes() {
         <Route path="forms/new" element={<FormEditorPage />} />
         <Route path="forms/:formId" element={<FormEditorPage />} />
         <Route path="forms/:formId/results" element={<FormResultsPage />} />
-        <Route path="landing-pages" element={<PagesPage />} />
-        <Route path="landing-pages/new" element={<PageEditorPage />} />
-        <Route path="landing-pages/:pageId" element={<PageEditorPage />} />
+        <Route path="landing-pages" element={<LandingPagesPage />} />
+        <Route path="landing-pages/new" element={<LandingPageEditorPage />} />
+        <Route path="landing-pages/:pageId" element={<LandingPageEditorPage />} />
         <Route path="assets" element={<AssetsPage />} />
         <Route path="outbox" element={<OutboxPage />} />
         <Route path="outbox/:messageId" element={<OutboxMessagePage />} />
         <Route path="companies" element={<CompaniesPage />} />
         <Route path="companies/:companyId" element={<CompanyDetailPage />} />
         <Route path="settings/fields" element={<FieldsPage />} />
-        <Route path="settings/web-tracking" element={<WebTrackingPage />} />
+        <Route path="settings/web-tracking" element={<SiteTrackingPage />} />
         <Route path="stages" element={<StagesPage />} />
         <Route path="tags" element={<TagsPage />} />
         <Route path="audit-log" element={<AuditLogPage />} />

@@ -11,7 +11,7 @@ from starlette.routing import Match
 
 from trellis.api.problems import problem_response
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "ui_bundle"
 
 _DOCS_HTML = """<!doctype html>
 <html lang="en">

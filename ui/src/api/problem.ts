@@ -40,9 +40,7 @@ export class ApiProblem extends Error {
     this.detail = detail;
     this.instance = typeof body.instance === "string" ? body.instance : undefined;
     this.errors = Array.isArray(body.errors) ? body.errors.filter(isFieldError) : [];
-    this.extensions = Object.fromEntries(
-      Object.entries(body).filter(([name]) => !STANDARD_MEMBERS.has(name)),
-    );
+    this.extensions = Object.fromEntries(Object.entries(body).filter(([name]) => !STANDARD_MEMBERS.has(name)));
   }
 }
 
@@ -117,10 +115,7 @@ export interface FormErrors {
  * not in `knownFields` (when given) is shown in general, so no error is ever silently dropped.
  * Several messages for one field are joined with a space.
  */
-export function problemToFormErrors(
-  problem: unknown,
-  knownFields?: readonly string[],
-): FormErrors {
+export function problemToFormErrors(problem: unknown, knownFields?: readonly string[]): FormErrors {
   const result: FormErrors = { fields: {}, general: [] };
   if (!(problem instanceof ApiProblem)) {
     if (problem instanceof Error) result.general.push(problem.message);

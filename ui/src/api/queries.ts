@@ -51,7 +51,12 @@ export function useTagSuggestions(q: string, enabled = true) {
 }
 
 /** "Ada Lovelace", else the email, else "Contact 12". */
-export function contactName(c: { id: number; first_name?: string | null; last_name?: string | null; email?: string | null }): string {
+export function contactName(c: {
+  id: number;
+  first_name?: string | null;
+  last_name?: string | null;
+  email?: string | null;
+}): string {
   const name = [c.first_name, c.last_name].filter(Boolean).join(" ");
   return name || c.email || `Contact ${c.id}`;
 }

@@ -31,7 +31,22 @@ import { useDebounced } from "../lib/useDebounced";
 import { assetsApi, assetsKey, formatSize, useAssetsList, type Asset } from "./api";
 
 const ASSETS = RESOURCES.assets;
-const ACCEPT = [".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".zip", ".docx", ".xlsx", ".pptx", ".txt", ".csv", ".mp4"];
+const ACCEPT = [
+  ".pdf",
+  ".png",
+  ".jpg",
+  ".jpeg",
+  ".gif",
+  ".webp",
+  ".svg",
+  ".zip",
+  ".docx",
+  ".xlsx",
+  ".pptx",
+  ".txt",
+  ".csv",
+  ".mp4",
+];
 const UPLOAD_FIELDS = ["file", "name", "slug", "gate_form_id", "projects"] as const;
 
 export function AssetsPage() {
@@ -60,7 +75,11 @@ export function AssetsPage() {
     setUploading(true);
     try {
       for (const file of files) {
-        const asset = await assetsApi.upload(file, { name: files.length === 1 ? name.trim() : "", is_published: publish, gate_form_id: gate?.id ?? null });
+        const asset = await assetsApi.upload(file, {
+          name: files.length === 1 ? name.trim() : "",
+          is_published: publish,
+          gate_form_id: gate?.id ?? null,
+        });
         notify("success", "Uploaded", asset.name);
       }
       setName("");
@@ -91,41 +110,124 @@ export function AssetsPage() {
   }
 
   const projectItems: ({ id: number; name: string } | null)[] = [null, ...(projects.data ?? [])];
-  const gateItems: ({ id: number; name: string } | null)[] = [null, ...(forms.data ?? []).map((f) => ({ id: f.id, name: f.name }))];
+  const gateItems: ({ id: number; name: string } | null)[] = [
+    null,
+    ...(forms.data ?? []).map((f) => ({ id: f.id, name: f.name })),
+  ];
   return (
     <>
-      <PageHeader title="Assets" description="Files to download through tracked links (/a/…): PDF, images, ZIP, Office files, text, CSV and MP4. A gated asset asks for a form first." />
+      <PageHeader
+        title="Assets"
+        description="Files to download through tracked links (/a/…): PDF, images, ZIP, Office files, text, CSV and MP4. A gated asset asks for a form first."
+      />
       {mayCreate ? (
         <Tile>
           <Stack gap={4}>
             <FormMessages errors={form.errors} title="The file was not accepted" />
             <div style={{ display: "flex", gap: "1rem", flexWrap: "wrap", alignItems: "flex-end" }}>
-              <TextInput id="asset-name" labelText="Name (optional: the file name)" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} {...form.fieldProps("name")} />
-              <Dropdown<{ id: number; name: string } | null> id="asset-gate" titleText="Gate form" label="No gate" items={gateItems}
+              <TextInput
+                id="asset-name"
+                labelText="Name (optional: the file name)"
+                value={name}
+                maxLength={200}
+                onChange={(e) => setName(e.target.value)}
+                {...form.fieldProps("name")}
+              />
+              <Dropdown<{ id: number; name: string } | null>
+                id="asset-gate"
+                titleText="Gate form"
+                label="No gate"
+                items={gateItems}
                 itemToString={(f) => (f ? f.name : "No gate: download at once")}
-                selectedItem={gate} onChange={({ selectedItem }) => setGate(selectedItem ?? null)} />
-              <Toggle id="asset-publish" labelText="Published" labelA="No" labelB="Yes" toggled={publish} onToggle={setPublish} />
+                selectedItem={gate}
+                onChange={({ selectedItem }) => setGate(selectedItem ?? null)}
+              />
+              <Toggle
+                id="asset-publish"
+                labelText="Published"
+                labelA="No"
+                labelB="Yes"
+                toggled={publish}
+                onToggle={setPublish}
+              />
             </div>
-            <FileUploaderDropContainer id="asset-file" multiple labelText="Drag files here or click to choose them" accept={ACCEPT}
-              onAddFiles={(_e, { addedFiles }) => { if (addedFiles.length) void upload(addedFiles); }} />
-            {form.errors.fields.file ? <p role="alert" className="trellis-error">{form.errors.fields.file}</p> : null}
+            <FileUploaderDropContainer
+              id="asset-file"
+              multiple
+              labelText="Drag files here or click to choose them"
+              accept={ACCEPT}
+              onAddFiles={(_e, { addedFiles }) => {
+                if (addedFiles.length) void upload(addedFiles);
+              }}
+            />
+            {form.errors.fields.file ? (
+              <p role="alert" className="trellis-error">
+                {form.errors.fields.file}
+              </p>
+            ) : null}
             {uploading ? <InlineLoading description="Uploading…" /> : null}
           </Stack>
         </Tile>
       ) : null}
-      {list.isError ? <p role="alert" className="trellis-muted">Could not load the assets: {describeError(list.error)}</p> : null}
+      {list.isError ? (
+        <p role="alert" className="trellis-muted">
+          Could not load the assets: {describeError(list.error)}
+        </p>
+      ) : null}
       <ListTable<Asset>
         title="All assets"
         columns={[
           { key: "name", header: "Name", render: (a) => a.name },
-          { key: "file", header: "File", render: (a) => <span>{a.filename} <span className="trellis-muted">({formatSize(a.size)})</span></span> },
-          { key: "published", header: "Published", render: (a) => (a.is_published ? <Tag size="sm" type="blue">Published</Tag> : <Tag size="sm" type="warm-gray">Unpublished</Tag>) },
-          { key: "gate", header: "Gate", render: (a) => (a.gate_form_id ? <Tag size="sm" type="purple">Form #{a.gate_form_id}</Tag> : <span className="trellis-muted">—</span>) },
+          {
+            key: "file",
+            header: "File",
+            render: (a) => (
+              <span>
+                {a.filename} <span className="trellis-muted">({formatSize(a.size)})</span>
+              </span>
+            ),
+          },
+          {
+            key: "published",
+            header: "Published",
+            render: (a) =>
+              a.is_published ? (
+                <Tag size="sm" type="blue">
+                  Published
+                </Tag>
+              ) : (
+                <Tag size="sm" type="warm-gray">
+                  Unpublished
+                </Tag>
+              ),
+          },
+          {
+            key: "gate",
+            header: "Gate",
+            render: (a) =>
+              a.gate_form_id ? (
+                <Tag size="sm" type="purple">
+                  Form #{a.gate_form_id}
+                </Tag>
+              ) : (
+                <span className="trellis-muted">—</span>
+              ),
+          },
           { key: "downloads", header: "Downloads", render: (a) => a.download_count.toLocaleString() },
           { key: "last", header: "Last download", render: (a) => formatDateTime(a.last_download_at) },
           {
-            key: "link", header: "Link", render: (a) => (
-              <Button kind="ghost" size="sm" renderIcon={Copy} iconDescription="Copy the download link" onClick={() => void copyLink(a)}>Copy link</Button>
+            key: "link",
+            header: "Link",
+            render: (a) => (
+              <Button
+                kind="ghost"
+                size="sm"
+                renderIcon={Copy}
+                iconDescription="Copy the download link"
+                onClick={() => void copyLink(a)}
+              >
+                Copy link
+              </Button>
             ),
           },
         ]}
@@ -135,18 +237,33 @@ export function AssetsPage() {
         emptyText={q || project !== null ? "No asset matches these filters." : "No assets yet."}
         toolbar={
           <>
-            <TableToolbarSearch persistent labelText="Search assets" placeholder="Search name or file" value={search}
+            <TableToolbarSearch
+              persistent
+              labelText="Search assets"
+              placeholder="Search name or file"
+              value={search}
               onChange={(e: unknown) => {
                 const target = (e as { target?: { value?: string } } | undefined)?.target;
                 setSearch(target?.value ?? "");
                 setPageState((s) => ({ ...s, page: 1 }));
-              }} />
+              }}
+            />
             {projectItems.length > 1 ? (
-              <Dropdown<{ id: number; name: string } | null> id="assets-project" titleText="" hideLabel label="Project" type="inline" size="md"
+              <Dropdown<{ id: number; name: string } | null>
+                id="assets-project"
+                titleText=""
+                hideLabel
+                label="Project"
+                type="inline"
+                size="md"
                 items={projectItems}
                 itemToString={(p) => (p ? p.name : "All projects")}
                 selectedItem={projectItems.find((p) => (p?.id ?? null) === project) ?? null}
-                onChange={({ selectedItem }) => { setProject(selectedItem?.id ?? null); setPageState((s) => ({ ...s, page: 1 })); }} />
+                onChange={({ selectedItem }) => {
+                  setProject(selectedItem?.id ?? null);
+                  setPageState((s) => ({ ...s, page: 1 }));
+                }}
+              />
             ) : null}
           </>
         }
@@ -158,7 +275,9 @@ export function AssetsPage() {
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}
       />
-      <ConfirmDelete open={deleting !== null} title={`Delete ${deleting?.name ?? "asset"}?`}
+      <ConfirmDelete
+        open={deleting !== null}
+        title={`Delete ${deleting?.name ?? "asset"}?`}
         body="The file and its download history are deleted; its links stop working."
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
@@ -166,7 +285,8 @@ export function AssetsPage() {
           await assetsApi.remove(deleting.id);
           notify("success", "Asset deleted", deleting.name);
           await queryClient.invalidateQueries({ queryKey: assetsKey });
-        }} />
+        }}
+      />
     </>
   );
 }

@@ -3,7 +3,12 @@ import { formatSize, uploadBody } from "./api";
 
 describe("uploadBody", () => {
   it("sends the file and the fields as multipart form fields", () => {
-    const fd = uploadBody(new Blob(["%PDF-1.7"]), "paper.pdf", { name: "Paper", is_published: true, gate_form_id: 3, projects: [1, 2] });
+    const fd = uploadBody(new Blob(["%PDF-1.7"]), "paper.pdf", {
+      name: "Paper",
+      is_published: true,
+      gate_form_id: 3,
+      projects: [1, 2],
+    });
     expect((fd.get("file") as File).name).toBe("paper.pdf");
     expect(fd.get("name")).toBe("Paper");
     expect(fd.get("is_published")).toBe("true");

@@ -55,9 +55,17 @@ const assetPath = (id: number) => ({ path: { asset_id: id } });
 
 export const assetsApi = {
   list: async (p: ListParams) =>
-    ok(await api.GET("/api/v2/assets", {
-      params: { query: { ...paging(p.page, p.size), ...(p.q ? { q: p.q } : {}), ...(p.project != null ? { project: p.project } : {}) } },
-    })),
+    ok(
+      await api.GET("/api/v2/assets", {
+        params: {
+          query: {
+            ...paging(p.page, p.size),
+            ...(p.q ? { q: p.q } : {}),
+            ...(p.project != null ? { project: p.project } : {}),
+          },
+        },
+      }),
+    ),
   upload: async (file: File, fields: UploadFields) =>
     ok(await api.POST("/api/v2/assets", { body: uploadBody(file, file.name, fields) as never })) as Asset,
   update: async (id: number, version: number, body: AssetUpdate) =>

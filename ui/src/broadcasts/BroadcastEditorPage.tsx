@@ -23,7 +23,16 @@ import { broadcastKey, broadcastsKey, useAllSegments, useBroadcastEmails } from 
 import { allowed, AUDIENCE_MODES, bodyOf, checkDraft, draftOf, emptyDraft, type Draft } from "./format";
 import type { AudienceMode, Broadcast, OverCap } from "./types";
 
-const FIELDS = ["name", "email_id", "segment_ids", "excluded_segment_ids", "audience_mode", "start_at", "stop_at", "over_cap"] as const;
+const FIELDS = [
+  "name",
+  "email_id",
+  "segment_ids",
+  "excluded_segment_ids",
+  "audience_mode",
+  "start_at",
+  "stop_at",
+  "over_cap",
+] as const;
 
 interface Choice {
   id: number;
@@ -36,12 +45,21 @@ export function BroadcastEditorPage() {
   const id = broadcastId ? Number(broadcastId) : null;
   const existing = useQuery({
     queryKey: broadcastKey(id ?? 0),
-    queryFn: async () => ok(await api.GET("/api/v2/broadcasts/{broadcast_id}", { params: { path: { broadcast_id: id ?? 0 } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/broadcasts/{broadcast_id}", { params: { path: { broadcast_id: id ?? 0 } } })),
     enabled: id !== null,
   });
   if (id !== null && existing.isPending) return <PageLoading />;
   if (id !== null && existing.isError) {
-    return <InlineNotification kind="error" title="Could not load the broadcast" subtitle={String(existing.error)} hideCloseButton lowContrast />;
+    return (
+      <InlineNotification
+        kind="error"
+        title="Could not load the broadcast"
+        subtitle={String(existing.error)}
+        hideCloseButton
+        lowContrast
+      />
+    );
   }
   return <Editor key={id ?? "new"} broadcast={existing.data ?? null} />;
 }
@@ -86,7 +104,13 @@ function Editor({ broadcast }: { broadcast: Broadcast | null }) {
     try {
       const body = bodyOf(draft);
       const saved = broadcast
-        ? ok(await api.PATCH("/api/v2/broadcasts/{broadcast_id}", { params: { path: { broadcast_id: broadcast.id } }, headers: ifMatch(broadcast.version), body }))
+        ? ok(
+            await api.PATCH("/api/v2/broadcasts/{broadcast_id}", {
+              params: { path: { broadcast_id: broadcast.id } },
+              headers: ifMatch(broadcast.version),
+              body,
+            }),
+          )
         : ok(await api.POST("/api/v2/broadcasts", { body }));
       notify("success", broadcast ? "Broadcast saved" : "Broadcast created", saved.name);
       queryClient.setQueryData(broadcastKey(saved.id), saved);
@@ -103,15 +127,27 @@ function Editor({ broadcast }: { broadcast: Broadcast | null }) {
   return (
     <>
       <Breadcrumb noTrailingSlash>
-        <BreadcrumbItem><Link to="/broadcasts">Broadcasts</Link></BreadcrumbItem>
-        {broadcast ? <BreadcrumbItem><Link to={`/broadcasts/${broadcast.id}`}>{broadcast.name}</Link></BreadcrumbItem> : null}
+        <BreadcrumbItem>
+          <Link to="/broadcasts">Broadcasts</Link>
+        </BreadcrumbItem>
+        {broadcast ? (
+          <BreadcrumbItem>
+            <Link to={`/broadcasts/${broadcast.id}`}>{broadcast.name}</Link>
+          </BreadcrumbItem>
+        ) : null}
       </Breadcrumb>
       <PageHeader
         title={broadcast ? `Edit ${broadcast.name}` : "New broadcast"}
         description="A broadcast sends one email of kind “broadcast” to the members of segments. Marketing rules apply: Do Not Contact, category opt-outs and the frequency cap; each contact gets it at most once."
       />
       {!editable ? (
-        <InlineNotification kind="info" lowContrast hideCloseButton title="Not editable" subtitle="This broadcast has started sending; it can no longer be changed." />
+        <InlineNotification
+          kind="info"
+          lowContrast
+          hideCloseButton
+          title="Not editable"
+          subtitle="This broadcast has started sending; it can no longer be changed."
+        />
       ) : null}
       <FormMessages errors={form.errors} />
       <form
@@ -123,7 +159,14 @@ function Editor({ broadcast }: { broadcast: Broadcast | null }) {
       >
         <fieldset disabled={!editable || busy} style={{ border: 0, padding: 0, margin: 0 }}>
           <Stack gap={6}>
-            <TextInput id="broadcast-name" labelText="Name" maxLength={200} value={draft.name} onChange={(e) => set({ name: e.target.value })} {...err("name")} />
+            <TextInput
+              id="broadcast-name"
+              labelText="Name"
+              maxLength={200}
+              value={draft.name}
+              onChange={(e) => set({ name: e.target.value })}
+              {...err("name")}
+            />
             <ComboBox<Choice>
               id="broadcast-email"
               titleText="Email"
@@ -179,22 +222,46 @@ function Editor({ broadcast }: { broadcast: Broadcast | null }) {
               onChange={(_e, { checked }) => set({ start_now: checked })}
             />
             {!draft.start_now ? (
-              <TextInput id="broadcast-start" type="datetime-local" labelText="Start sending at" value={draft.start_at}
-                onChange={(e) => set({ start_at: e.target.value })} {...err("start_at")} />
+              <TextInput
+                id="broadcast-start"
+                type="datetime-local"
+                labelText="Start sending at"
+                value={draft.start_at}
+                onChange={(e) => set({ start_at: e.target.value })}
+                {...err("start_at")}
+              />
             ) : null}
             {draft.audience_mode === "live" ? (
-              <TextInput id="broadcast-stop" type="datetime-local" labelText="Stop sending to new members at"
+              <TextInput
+                id="broadcast-stop"
+                type="datetime-local"
+                labelText="Stop sending to new members at"
                 helperText="Contacts who join after this time do not get it."
-                value={draft.stop_at} onChange={(e) => set({ stop_at: e.target.value })} {...err("stop_at")} />
+                value={draft.stop_at}
+                onChange={(e) => set({ stop_at: e.target.value })}
+                {...err("stop_at")}
+              />
             ) : null}
-            <Select id="broadcast-over-cap" labelText="Contacts at their frequency cap" value={draft.over_cap}
-              onChange={(e) => set({ over_cap: e.target.value as OverCap })} {...err("over_cap")}>
+            <Select
+              id="broadcast-over-cap"
+              labelText="Contacts at their frequency cap"
+              value={draft.over_cap}
+              onChange={(e) => set({ over_cap: e.target.value as OverCap })}
+              {...err("over_cap")}
+            >
               <SelectItem value="skip" text="Skip them" />
               <SelectItem value="defer" text="Send when the cap allows" />
             </Select>
             <div style={{ display: "flex", gap: "1rem" }}>
-              <Button type="submit" disabled={!editable || busy}>{busy ? "Saving…" : broadcast ? "Save" : "Create"}</Button>
-              <Button kind="secondary" onClick={() => navigate(broadcast ? `/broadcasts/${broadcast.id}` : "/broadcasts")}>Cancel</Button>
+              <Button type="submit" disabled={!editable || busy}>
+                {busy ? "Saving…" : broadcast ? "Save" : "Create"}
+              </Button>
+              <Button
+                kind="secondary"
+                onClick={() => navigate(broadcast ? `/broadcasts/${broadcast.id}` : "/broadcasts")}
+              >
+                Cancel
+              </Button>
             </div>
           </Stack>
         </fieldset>

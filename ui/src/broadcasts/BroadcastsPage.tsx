@@ -20,7 +20,11 @@ type StatusFilter = BroadcastStatus | "all";
 
 export function BroadcastStatusTag({ status }: { status: BroadcastStatus }) {
   const s = broadcastStatus(status);
-  return <Tag size="sm" type={s.tag}>{s.label}</Tag>;
+  return (
+    <Tag size="sm" type={s.tag}>
+      {s.label}
+    </Tag>
+  );
 }
 
 /** Segment broadcasts: their state, audience and progress. */
@@ -37,26 +41,33 @@ export function BroadcastsPage() {
   const list = useQuery({
     queryKey: [...broadcastsKey, "list", pageState, q, status],
     queryFn: async () =>
-      ok(await api.GET("/api/v2/broadcasts", {
-        params: {
-          query: {
-            "page[number]": pageState.page,
-            "page[size]": pageState.size,
-            ...(q ? { q } : {}),
-            ...(status !== "all" ? { status } : {}),
+      ok(
+        await api.GET("/api/v2/broadcasts", {
+          params: {
+            query: {
+              "page[number]": pageState.page,
+              "page[size]": pageState.size,
+              ...(q ? { q } : {}),
+              ...(status !== "all" ? { status } : {}),
+            },
           },
-        },
-      })),
+        }),
+      ),
     placeholderData: keepPreviousData,
     // Sending broadcasts move on their own: keep the figures fresh.
-    refetchInterval: (query) => (query.state.data?.data.some((b) => b.status === "sending" || b.status === "scheduled") ? 5_000 : false),
+    refetchInterval: (query) =>
+      query.state.data?.data.some((b) => b.status === "sending" || b.status === "scheduled") ? 5_000 : false,
   });
   const mayCreate = can(RESOURCES.emails, "create");
-  const mayDelete = (b: Broadcast) => allowed(b).remove && canDeleteItem(me, RESOURCES.emails, b.created_by_id === me?.user.id);
+  const mayDelete = (b: Broadcast) =>
+    allowed(b).remove && canDeleteItem(me, RESOURCES.emails, b.created_by_id === me?.user.id);
   const statusItems: StatusFilter[] = ["all", ...BROADCAST_STATUSES];
   return (
     <>
-      <PageHeader title="Broadcasts" description="Send a broadcast email to the members of segments, now or at a set time, to the audience at the start or to new members as they join." />
+      <PageHeader
+        title="Broadcasts"
+        description="Send a broadcast email to the members of segments, now or at a set time, to the audience at the start or to new members as they join."
+      />
       <ListTable<Broadcast>
         title="All broadcasts"
         columns={[
@@ -66,7 +77,12 @@ export function BroadcastsPage() {
           { key: "audience", header: "Audience", render: (b) => (b.audience_mode === "live" ? "Live" : "Locked") },
           { key: "progress", header: "Sent", render: (b) => progress(b) },
           { key: "pending", header: "Pending", render: (b) => b.counts.pending.toLocaleString() },
-          { key: "start", header: "Starts", render: (b) => (b.start_at ? formatDateTime(b.start_at) : <span className="trellis-muted">when scheduled</span>) },
+          {
+            key: "start",
+            header: "Starts",
+            render: (b) =>
+              b.start_at ? formatDateTime(b.start_at) : <span className="trellis-muted">when scheduled</span>,
+          },
         ]}
         items={list.data?.data}
         loading={list.isPending}
@@ -74,18 +90,37 @@ export function BroadcastsPage() {
         emptyText={q || status !== "all" ? "No broadcast matches these filters." : "No broadcasts yet."}
         toolbar={
           <>
-            <TableToolbarSearch persistent labelText="Search broadcasts" placeholder="Search by name" value={search}
+            <TableToolbarSearch
+              persistent
+              labelText="Search broadcasts"
+              placeholder="Search by name"
+              value={search}
               onChange={(e: unknown) => {
                 const target = (e as { target?: { value?: string } } | undefined)?.target;
                 setSearch(target?.value ?? "");
                 setPageState((s) => ({ ...s, page: 1 }));
-              }} />
-            <Dropdown<StatusFilter> id="broadcasts-status" titleText="" hideLabel label="Status" type="inline" size="md"
+              }}
+            />
+            <Dropdown<StatusFilter>
+              id="broadcasts-status"
+              titleText=""
+              hideLabel
+              label="Status"
+              type="inline"
+              size="md"
               items={statusItems}
               itemToString={(s) => (s === "all" ? "All statuses" : s ? broadcastStatus(s).label : "")}
               selectedItem={status}
-              onChange={({ selectedItem }) => { setStatus(selectedItem ?? "all"); setPageState((s) => ({ ...s, page: 1 })); }} />
-            {mayCreate ? <Button renderIcon={Add} onClick={() => navigate("/broadcasts/new")}>New broadcast</Button> : null}
+              onChange={({ selectedItem }) => {
+                setStatus(selectedItem ?? "all");
+                setPageState((s) => ({ ...s, page: 1 }));
+              }}
+            />
+            {mayCreate ? (
+              <Button renderIcon={Add} onClick={() => navigate("/broadcasts/new")}>
+                New broadcast
+              </Button>
+            ) : null}
           </>
         }
         actions={[
@@ -95,15 +130,20 @@ export function BroadcastsPage() {
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}
       />
-      <ConfirmDelete open={deleting !== null} title={`Delete ${deleting?.name ?? "broadcast"}?`}
+      <ConfirmDelete
+        open={deleting !== null}
+        title={`Delete ${deleting?.name ?? "broadcast"}?`}
         body="The broadcast and its list of recipients are deleted. Messages already sent stay in the contacts' history."
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
           if (!deleting) return;
-          ok(await api.DELETE("/api/v2/broadcasts/{broadcast_id}", { params: { path: { broadcast_id: deleting.id } } }));
+          ok(
+            await api.DELETE("/api/v2/broadcasts/{broadcast_id}", { params: { path: { broadcast_id: deleting.id } } }),
+          );
           notify("success", "Broadcast deleted", deleting.name);
           await queryClient.invalidateQueries({ queryKey: broadcastsKey });
-        }} />
+        }}
+      />
     </>
   );
 }

@@ -10,7 +10,8 @@ export function useBroadcastEmails() {
   return useQuery({
     queryKey: ["emails", "broadcast-kind"],
     queryFn: async () =>
-      ok(await api.GET("/api/v2/emails", { params: { query: { kind: "broadcast", "page[size]": 500, sort: "name" } } })).data,
+      ok(await api.GET("/api/v2/emails", { params: { query: { kind: "broadcast", "page[size]": 500, sort: "name" } } }))
+        .data,
     staleTime: 30_000,
   });
 }

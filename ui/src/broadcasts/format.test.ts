@@ -33,13 +33,24 @@ describe("broadcast drafts", () => {
       start_at: local("2026-03-02T08:00:00Z"),
     };
     expect(Object.keys(checkDraft(draft, NOW)).sort()).toEqual(["excluded_segment_ids", "start_at", "stop_at"]);
-    const later = { ...draft, excluded_segment_ids: [], start_at: local("2026-03-02T10:00:00Z"), stop_at: local("2026-03-02T09:30:00Z") };
+    const later = {
+      ...draft,
+      excluded_segment_ids: [],
+      start_at: local("2026-03-02T10:00:00Z"),
+      stop_at: local("2026-03-02T09:30:00Z"),
+    };
     expect(checkDraft(later, NOW)).toEqual({ stop_at: "The stop time must be after the start time." });
     expect(checkDraft({ ...later, stop_at: local("2026-03-03T10:00:00Z") }, NOW)).toEqual({});
   });
 
   it("become request bodies: no start time for 'now', no stop time for a locked audience", () => {
-    const draft = { ...emptyDraft(), name: " News ", email_id: 3, segment_ids: [1], stop_at: local("2026-03-03T10:00:00Z") };
+    const draft = {
+      ...emptyDraft(),
+      name: " News ",
+      email_id: 3,
+      segment_ids: [1],
+      stop_at: local("2026-03-03T10:00:00Z"),
+    };
     expect(bodyOf(draft)).toEqual({
       name: "News",
       email_id: 3,
@@ -50,7 +61,12 @@ describe("broadcast drafts", () => {
       stop_at: null,
       over_cap: "skip",
     });
-    const live = { ...draft, audience_mode: "live" as const, start_now: false, start_at: local("2026-03-02T10:00:00Z") };
+    const live = {
+      ...draft,
+      audience_mode: "live" as const,
+      start_now: false,
+      start_at: local("2026-03-02T10:00:00Z"),
+    };
     expect(bodyOf(live)).toMatchObject({ start_at: "2026-03-02T10:00:00Z", stop_at: "2026-03-03T10:00:00Z" });
   });
 

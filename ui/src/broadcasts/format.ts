@@ -8,7 +8,15 @@ import type { AudienceMode, Broadcast, BroadcastCreate, BroadcastStatus, OverCap
 type TagType = "gray" | "blue" | "cyan" | "green" | "red" | "purple" | "warm-gray" | "magenta" | "teal";
 
 export const BROADCAST_STATUSES: readonly BroadcastStatus[] = ["draft", "scheduled", "sending", "sent", "cancelled"];
-export const RECIPIENT_STATUSES: readonly RecipientStatus[] = ["pending", "queued", "sending", "sent", "failed", "skipped", "cancelled"];
+export const RECIPIENT_STATUSES: readonly RecipientStatus[] = [
+  "pending",
+  "queued",
+  "sending",
+  "sent",
+  "failed",
+  "skipped",
+  "cancelled",
+];
 
 export function broadcastStatus(status: BroadcastStatus): { label: string; tag: TagType } {
   switch (status) {
@@ -148,7 +156,8 @@ export function checkDraft(d: Draft, now: Date = new Date()): Record<string, str
   if (d.audience_mode === "live") {
     const stop = parseLocal(d.stop_at);
     if (stop === null) errors.stop_at = "A live audience needs a stop time.";
-    else if (start !== null && stop.getTime() <= start.getTime()) errors.stop_at = "The stop time must be after the start time.";
+    else if (start !== null && stop.getTime() <= start.getTime())
+      errors.stop_at = "The stop time must be after the start time.";
   }
   return errors;
 }

@@ -13,14 +13,29 @@ import {
   SideNavMenuItem,
   SkipToContent,
 } from "@carbon/react";
-import { Application, Dashboard, Document, DocumentDownload, Email, Enterprise, Flow, Folders, Group, Notification as Bell, Policy, Settings, UserAvatar, UserMultiple } from "@carbon/icons-react";
+import {
+  Application,
+  Dashboard,
+  Document,
+  DocumentDownload,
+  Email,
+  Enterprise,
+  Flow,
+  Folders,
+  Group,
+  Notification as Bell,
+  Policy,
+  Settings,
+  UserAvatar,
+  UserMultiple,
+} from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { api, ok } from "../api/client";
 import { describeError } from "../api/problem";
 import { useAuth } from "../auth/AuthContext";
-import "../campaigns/pages/pages.scss";
+import "../campaigns/views/views.scss";
 import { formatDateTime } from "./common";
 import { can, canView } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
@@ -60,7 +75,10 @@ function NotificationsPanel({ open, onClose }: { open: boolean; onClose: () => v
   const refresh = () => queryClient.invalidateQueries({ queryKey: notificationsKey });
   async function openItem(id: number, link: string | null | undefined, read: boolean) {
     try {
-      if (!read) ok(await api.POST("/api/v2/notifications/{notification_id}/read", { params: { path: { notification_id: id } } }));
+      if (!read)
+        ok(
+          await api.POST("/api/v2/notifications/{notification_id}/read", { params: { path: { notification_id: id } } }),
+        );
     } catch (e) {
       notify("error", "Could not mark as read", describeError(e));
     }
@@ -144,7 +162,10 @@ export function AppShell() {
   const path = location.pathname;
   const active = (prefix: string) => (prefix === "/" ? path === "/" : path === prefix || path.startsWith(`${prefix}/`));
   const showSettingsMenu =
-    canView(me, RESOURCES.settings) || canView(me, RESOURCES.fields) || canView(me, RESOURCES.stages) || canView(me, RESOURCES.contacts);
+    canView(me, RESOURCES.settings) ||
+    canView(me, RESOURCES.fields) ||
+    canView(me, RESOURCES.stages) ||
+    canView(me, RESOURCES.contacts);
   const settingsActive = active("/settings") || active("/stages") || active("/tags");
   // Every user has the Administration group: it holds their own API tokens.
   const showAdmin = me !== null;
@@ -175,7 +196,9 @@ export function AppShell() {
           >
             <Bell size={20} />
             {unreadCount ? (
-              <span className="trellis-bell__count" aria-hidden="true">{unreadCount > 99 ? "99+" : unreadCount}</span>
+              <span className="trellis-bell__count" aria-hidden="true">
+                {unreadCount > 99 ? "99+" : unreadCount}
+              </span>
             ) : null}
           </HeaderGlobalAction>
           <HeaderGlobalAction
@@ -219,7 +242,12 @@ export function AppShell() {
           </SideNavLink>
           {canView(me, RESOURCES.contacts) ? (
             <SideNavMenu title="Contacts" renderIcon={UserMultiple} defaultExpanded isActive={active("/contacts")}>
-              <SideNavMenuItem as={NavLink} to="/contacts" end isActive={path === "/contacts" || /^\/contacts\/\d+/.test(path)}>
+              <SideNavMenuItem
+                as={NavLink}
+                to="/contacts"
+                end
+                isActive={path === "/contacts" || /^\/contacts\/\d+/.test(path)}
+              >
                 All contacts
               </SideNavMenuItem>
               {canView(me, RESOURCES.imports) || can(me, RESOURCES.imports, "create") ? (
@@ -236,7 +264,12 @@ export function AppShell() {
           ) : null}
           {canView(me, CAMPAIGNS) ? (
             <SideNavMenu title="Campaigns" renderIcon={Flow} defaultExpanded isActive={active("/campaigns")}>
-              <SideNavMenuItem as={NavLink} to="/campaigns" end isActive={active("/campaigns") && !active("/campaigns/import")}>
+              <SideNavMenuItem
+                as={NavLink}
+                to="/campaigns"
+                end
+                isActive={active("/campaigns") && !active("/campaigns/import")}
+              >
                 All campaigns
               </SideNavMenuItem>
               {can(me, CAMPAIGNS, "create") ? (
@@ -247,7 +280,12 @@ export function AppShell() {
             </SideNavMenu>
           ) : null}
           {canView(me, EMAILS) ? (
-            <SideNavMenu title="Emails" renderIcon={Email} defaultExpanded isActive={active("/emails") || active("/broadcasts") || active("/outbox")}>
+            <SideNavMenu
+              title="Emails"
+              renderIcon={Email}
+              defaultExpanded
+              isActive={active("/emails") || active("/broadcasts") || active("/outbox")}
+            >
               <SideNavMenuItem as={NavLink} to="/emails" isActive={active("/emails")}>
                 Emails
               </SideNavMenuItem>
@@ -290,7 +328,12 @@ export function AppShell() {
             </SideNavLink>
           ) : null}
           {showSettingsMenu ? (
-            <SideNavMenu title="Settings" renderIcon={Settings} defaultExpanded={settingsActive} isActive={settingsActive}>
+            <SideNavMenu
+              title="Settings"
+              renderIcon={Settings}
+              defaultExpanded={settingsActive}
+              isActive={settingsActive}
+            >
               {canView(me, RESOURCES.settings) ? (
                 <SideNavMenuItem as={NavLink} to="/settings" end isActive={path === "/settings"}>
                   General

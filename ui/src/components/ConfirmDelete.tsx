@@ -47,7 +47,11 @@ export function ConfirmDelete({
       }}
     >
       <p>{body}</p>
-      {error ? <p role="alert" className="cds--form-requirement" style={{ display: "block", color: "var(--cds-text-error)" }}>{error}</p> : null}
+      {error ? (
+        <p role="alert" className="cds--form-requirement" style={{ display: "block", color: "var(--cds-text-error)" }}>
+          {error}
+        </p>
+      ) : null}
     </Modal>
   );
 }

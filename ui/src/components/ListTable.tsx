@@ -100,7 +100,9 @@ export function ListTable<T extends { id: number | string }>({
               {selection.batchActions}
             </TableBatchActions>
           ) : null}
-          <TableToolbarContent aria-hidden={selection && selection.selected.size > 0 ? true : undefined}>{toolbar}</TableToolbarContent>
+          <TableToolbarContent aria-hidden={selection && selection.selected.size > 0 ? true : undefined}>
+            {toolbar}
+          </TableToolbarContent>
         </TableToolbar>
       ) : null}
       {loading && !items ? (

@@ -36,7 +36,9 @@ export function PermissionMatrix({
               if (!r.permissions.includes(p.key)) {
                 return (
                   <td key={p.key} aria-label={`${r.label}: ${p.label} does not apply`}>
-                    <span className="trellis-muted" aria-hidden>—</span>
+                    <span className="trellis-muted" aria-hidden>
+                      —
+                    </span>
                   </td>
                 );
               }

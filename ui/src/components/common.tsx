@@ -30,13 +30,7 @@ export function PageLoading({ label = "Loading" }: { label?: string }) {
 export function FormMessages({ errors, title = "Could not save" }: { errors: FormErrors; title?: string }) {
   if (errors.general.length === 0) return null;
   return (
-    <InlineNotification
-      kind="error"
-      title={title}
-      subtitle={errors.general.join(" ")}
-      hideCloseButton
-      lowContrast
-    />
+    <InlineNotification kind="error" title={title} subtitle={errors.general.join(" ")} hideCloseButton lowContrast />
   );
 }
 

@@ -28,7 +28,10 @@ interface Props {
  * edited as code only (GrapesJS would rewrite the document's head and tables). If GrapesJS
  * cannot start, the code view is all there is, and says why.
  */
-export const BodyEditor = forwardRef<BodyEditorHandle, Props>(function BodyEditor({ format, value, onChange, onActivate, error, readOnly }, ref) {
+export const BodyEditor = forwardRef<BodyEditorHandle, Props>(function BodyEditor(
+  { format, value, onChange, onActivate, error, readOnly },
+  ref,
+) {
   const [mode, setMode] = useState<EditorMode>(format === "mjml" && !readOnly ? "visual" : "code");
   const [failure, setFailure] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
@@ -51,14 +54,19 @@ export const BodyEditor = forwardRef<BodyEditorHandle, Props>(function BodyEdito
     baseline.current = null;
     setLoading(true);
     const el = container.current;
-    startVisualEditor(el, latest.current.value, () => {
-      const ed = instance.current;
-      if (!ed) return;
-      const html = ed.editor.getHtml();
-      // GrapesJS normalises the source as it loads: only a change after that is the user's.
-      if (baseline.current === null || html === baseline.current) return;
-      if (html !== latest.current.value) latest.current.onChange(html);
-    }, () => latest.current.onActivate?.())
+    startVisualEditor(
+      el,
+      latest.current.value,
+      () => {
+        const ed = instance.current;
+        if (!ed) return;
+        const html = ed.editor.getHtml();
+        // GrapesJS normalises the source as it loads: only a change after that is the user's.
+        if (baseline.current === null || html === baseline.current) return;
+        if (html !== latest.current.value) latest.current.onChange(html);
+      },
+      () => latest.current.onActivate?.(),
+    )
       .then((ed) => {
         if (cancelled) {
           ed.destroy();
@@ -82,40 +90,50 @@ export const BodyEditor = forwardRef<BodyEditorHandle, Props>(function BodyEdito
       if (ed) {
         // Leaving the visual view keeps what it shows.
         const html = ed.editor.getHtml();
-        if (baseline.current !== null && html !== baseline.current && html !== latest.current.value) latest.current.onChange(html);
+        if (baseline.current !== null && html !== baseline.current && html !== latest.current.value)
+          latest.current.onChange(html);
         ed.destroy();
       }
       el.innerHTML = "";
     };
   }, [visual]);
 
-  useImperativeHandle(ref, () => ({
-    async insert(choice) {
-      if (visual && instance.current) return insertTokenInEditor(instance.current.editor, choice.token, choice.isUrl, choice.label);
-      const ta = textarea.current;
-      const result = insertAt(latest.current.value, ta?.selectionStart, ta?.selectionEnd, choice.token);
-      latest.current.onChange(result.text);
-      window.requestAnimationFrame(() => {
-        ta?.focus();
-        ta?.setSelectionRange(result.caret, result.caret);
-      });
-      return true;
-    },
-    async source() {
-      const ed = instance.current;
-      if (!visual || !ed) return latest.current.value;
-      const html = await ed.source();
-      // Unchanged since loading: keep the source as written rather than GrapesJS' rewrite of it.
-      return baseline.current !== null && html === baseline.current ? latest.current.value : html;
-    },
-  }), [visual]);
+  useImperativeHandle(
+    ref,
+    () => ({
+      async insert(choice) {
+        if (visual && instance.current)
+          return insertTokenInEditor(instance.current.editor, choice.token, choice.isUrl, choice.label);
+        const ta = textarea.current;
+        const result = insertAt(latest.current.value, ta?.selectionStart, ta?.selectionEnd, choice.token);
+        latest.current.onChange(result.text);
+        window.requestAnimationFrame(() => {
+          ta?.focus();
+          ta?.setSelectionRange(result.caret, result.caret);
+        });
+        return true;
+      },
+      async source() {
+        const ed = instance.current;
+        if (!visual || !ed) return latest.current.value;
+        const html = await ed.source();
+        // Unchanged since loading: keep the source as written rather than GrapesJS' rewrite of it.
+        return baseline.current !== null && html === baseline.current ? latest.current.value : html;
+      },
+    }),
+    [visual],
+  );
 
   return (
     <div className="trellis-email-body">
       <div className="trellis-email-body__bar">
         {format === "mjml" && !readOnly ? (
-          <ContentSwitcher size="sm" selectedIndex={mode === "visual" ? 0 : 1} onChange={({ name }) => setMode(name === "code" ? "code" : "visual")}
-            className="trellis-email-body__mode">
+          <ContentSwitcher
+            size="sm"
+            selectedIndex={mode === "visual" ? 0 : 1}
+            onChange={({ name }) => setMode(name === "code" ? "code" : "visual")}
+            className="trellis-email-body__mode"
+          >
             <Switch name="visual" text="Visual" disabled={failure !== null} />
             <Switch name="code" text="MJML source" />
           </ContentSwitcher>
@@ -125,12 +143,25 @@ export const BodyEditor = forwardRef<BodyEditorHandle, Props>(function BodyEdito
         {loading ? <InlineLoading description="Starting the visual editor…" /> : null}
       </div>
       {failure ? (
-        <InlineNotification kind="warning" lowContrast hideCloseButton title="The visual editor could not start"
-          subtitle={`${failure} Edit the MJML source instead.`} />
+        <InlineNotification
+          kind="warning"
+          lowContrast
+          hideCloseButton
+          title="The visual editor could not start"
+          subtitle={`${failure} Edit the MJML source instead.`}
+        />
       ) : null}
       {visual ? (
         <>
-          {error ? <InlineNotification kind="error" lowContrast hideCloseButton title="The body is not valid" subtitle={error} /> : null}
+          {error ? (
+            <InlineNotification
+              kind="error"
+              lowContrast
+              hideCloseButton
+              title="The body is not valid"
+              subtitle={error}
+            />
+          ) : null}
           <div className="trellis-email-visual" data-testid="visual-editor">
             {/* GrapesJS sizes its container to 100%: of this fixed-height box. */}
             <div ref={container} className="trellis-email-visual__editor" />

@@ -33,7 +33,17 @@ import { canDeleteItem, canEditItem, canView } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
 import { emailKey, emailsKey, useProjects } from "./api";
 import { BodyEditor, type BodyEditorHandle } from "./BodyEditor";
-import { createBody, draftOf, FORM_FIELDS, headerRowErrors, isDirty, patchBody, STARTER_HTML, STARTER_MJML, type EmailDraft } from "./draft";
+import {
+  createBody,
+  draftOf,
+  FORM_FIELDS,
+  headerRowErrors,
+  isDirty,
+  patchBody,
+  STARTER_HTML,
+  STARTER_MJML,
+  type EmailDraft,
+} from "./draft";
 import { EmailSends } from "./EmailSends";
 import { EmailStatsPanel } from "./EmailStats";
 import { HeadersEditor } from "./HeadersEditor";
@@ -47,7 +57,12 @@ const EMAILS = "emails";
 const NO_ROW_ERRORS: ReadonlyMap<number, string> = new Map();
 
 type Target = "body" | "subject" | "preheader" | "text_body";
-const TARGET_LABEL: Record<Target, string> = { body: "the body", subject: "the subject", preheader: "the preheader", text_body: "the plain text" };
+const TARGET_LABEL: Record<Target, string> = {
+  body: "the body",
+  subject: "the subject",
+  preheader: "the preheader",
+  text_body: "the plain text",
+};
 
 /** The tab each field is edited on, so a failed save opens the tab with the first error. */
 const CONTENT_FIELDS = new Set(["name", "subject", "preheader", "body", "body_format", "text_body"]);
@@ -66,7 +81,12 @@ export function EmailEditorPage() {
     return (
       <>
         <PageHeader title="Email" />
-        <InlineNotification kind="error" title="Could not load the email" subtitle={describeError(email.error)} hideCloseButton />
+        <InlineNotification
+          kind="error"
+          title="Could not load the email"
+          subtitle={describeError(email.error)}
+          hideCloseButton
+        />
       </>
     );
   }
@@ -106,7 +126,11 @@ function EmailEditor({ email }: { email: Email | null }) {
     if (target === "body") {
       void (body.current?.insert(choice) ?? Promise.resolve(false)).then((inserted) => {
         if (!inserted) {
-          notify("info", "Choose where the token goes", "Select a text block (double-click it to place the caret), or a button or image to set its link.");
+          notify(
+            "info",
+            "Choose where the token goes",
+            "Select a text block (double-click it to place the caret), or a button or image to set its link.",
+          );
         }
       });
       return;
@@ -123,7 +147,11 @@ function EmailEditor({ email }: { email: Email | null }) {
   function changeFormat(format: BodyFormat) {
     setDraft((d) => {
       const untouched = d.body.trim() === "" || d.body === STARTER_MJML || d.body === STARTER_HTML;
-      return { ...d, body_format: format, body: untouched ? (format === "mjml" ? STARTER_MJML : STARTER_HTML) : d.body };
+      return {
+        ...d,
+        body_format: format,
+        body: untouched ? (format === "mjml" ? STARTER_MJML : STARTER_HTML) : d.body,
+      };
     });
   }
 
@@ -141,7 +169,13 @@ function EmailEditor({ email }: { email: Email | null }) {
       if (email) {
         const patch = patchBody(current, email);
         if (!patch) return;
-        saved = ok(await api.PATCH("/api/v2/emails/{email_id}", { params: { path: { email_id: email.id } }, headers: ifMatch(email.version), body: patch }));
+        saved = ok(
+          await api.PATCH("/api/v2/emails/{email_id}", {
+            params: { path: { email_id: email.id } },
+            headers: ifMatch(email.version),
+            body: patch,
+          }),
+        );
       } else {
         saved = ok(await api.POST("/api/v2/emails", { body: createBody(current) }));
       }
@@ -167,7 +201,8 @@ function EmailEditor({ email }: { email: Email | null }) {
   }
 
   const projectItems = (projects.data ?? []).map((p) => ({ id: p.id, text: p.name }));
-  for (const p of email?.projects ?? []) if (!projectItems.some((i) => i.id === p.id)) projectItems.push({ id: p.id, text: p.name });
+  for (const p of email?.projects ?? [])
+    if (!projectItems.some((i) => i.id === p.id)) projectItems.push({ id: p.id, text: p.name });
   const track = (t: Exclude<Target, "body">) => ({
     onFocus: () => setTarget(t),
     ref: (el: HTMLInputElement | HTMLTextAreaElement | null) => {
@@ -179,38 +214,100 @@ function EmailEditor({ email }: { email: Email | null }) {
     <Stack gap={5} className="trellis-email-content">
       <FormMessages errors={form.errors} />
       <div className="trellis-grid-3">
-        <TextInput id="email-name" labelText="Name" value={draft.name} disabled={!editable} helperText="Only you and your team see it."
-          onChange={(e) => set("name", e.target.value)} {...form.fieldProps("name")} />
-        <TextInput id="email-subject" labelText="Subject" value={draft.subject} disabled={!editable}
-          onChange={(e) => set("subject", e.target.value)} {...track("subject")} {...form.fieldProps("subject")} />
-        <TextInput id="email-preheader" labelText="Preheader" value={draft.preheader} disabled={!editable} helperText="The grey line after the subject in the inbox."
-          onChange={(e) => set("preheader", e.target.value)} {...track("preheader")} {...form.fieldProps("preheader")} />
+        <TextInput
+          id="email-name"
+          labelText="Name"
+          value={draft.name}
+          disabled={!editable}
+          helperText="Only you and your team see it."
+          onChange={(e) => set("name", e.target.value)}
+          {...form.fieldProps("name")}
+        />
+        <TextInput
+          id="email-subject"
+          labelText="Subject"
+          value={draft.subject}
+          disabled={!editable}
+          onChange={(e) => set("subject", e.target.value)}
+          {...track("subject")}
+          {...form.fieldProps("subject")}
+        />
+        <TextInput
+          id="email-preheader"
+          labelText="Preheader"
+          value={draft.preheader}
+          disabled={!editable}
+          helperText="The grey line after the subject in the inbox."
+          onChange={(e) => set("preheader", e.target.value)}
+          {...track("preheader")}
+          {...form.fieldProps("preheader")}
+        />
       </div>
       <div className="trellis-email-toolbar">
-        <Select id="email-format" labelText="Body format" size="sm" value={draft.body_format} disabled={!editable}
-          onChange={(e) => changeFormat(e.target.value === "html" ? "html" : "mjml")} {...form.fieldProps("body_format")}>
+        <Select
+          id="email-format"
+          labelText="Body format"
+          size="sm"
+          value={draft.body_format}
+          disabled={!editable}
+          onChange={(e) => changeFormat(e.target.value === "html" ? "html" : "mjml")}
+          {...form.fieldProps("body_format")}
+        >
           <SelectItem value="mjml" text="MJML (responsive)" />
           <SelectItem value="html" text="Raw HTML" />
         </Select>
         <TokenPicker targetLabel={TARGET_LABEL[target]} onInsert={insertToken} disabled={!editable} />
       </div>
-      <div onFocusCapture={(e) => { if ((e.target as HTMLElement).id === "email-body-source") setTarget("body"); }}
-        onPointerDownCapture={() => setTarget("body")}>
-        <BodyEditor ref={body} format={draft.body_format} value={draft.body} readOnly={!editable}
-          onChange={(v) => set("body", v)} onActivate={() => setTarget("body")} error={form.errors.fields.body} />
+      <div
+        onFocusCapture={(e) => {
+          if ((e.target as HTMLElement).id === "email-body-source") setTarget("body");
+        }}
+        onPointerDownCapture={() => setTarget("body")}
+      >
+        <BodyEditor
+          ref={body}
+          format={draft.body_format}
+          value={draft.body}
+          readOnly={!editable}
+          onChange={(v) => set("body", v)}
+          onActivate={() => setTarget("body")}
+          error={form.errors.fields.body}
+        />
       </div>
       <section aria-labelledby="email-text-part" className="trellis-panel">
-        <h2 id="email-text-part" className="trellis-h3">Plain-text part</h2>
-        <RadioButtonGroup legendText="How the plain text is made" name="email-text-mode" valueSelected={draft.text_mode} disabled={!editable}
-          onChange={(v) => set("text_mode", v === "custom" ? "custom" : "generated")}>
-          <RadioButton id="email-text-generated" value="generated" labelText="Generated from the HTML (links as text (url))" />
+        <h2 id="email-text-part" className="trellis-h3">
+          Plain-text part
+        </h2>
+        <RadioButtonGroup
+          legendText="How the plain text is made"
+          name="email-text-mode"
+          valueSelected={draft.text_mode}
+          disabled={!editable}
+          onChange={(v) => set("text_mode", v === "custom" ? "custom" : "generated")}
+        >
+          <RadioButton
+            id="email-text-generated"
+            value="generated"
+            labelText="Generated from the HTML (links as text (url))"
+          />
           <RadioButton id="email-text-custom" value="custom" labelText="Written here" />
         </RadioButtonGroup>
         {draft.text_mode === "custom" ? (
-          <TextArea id="email-text-body" labelText="Plain text" rows={10} className="trellis-code" value={draft.text_body} disabled={!editable}
-            onChange={(e) => set("text_body", e.target.value)} {...track("text_body")} {...form.fieldProps("text_body")} />
+          <TextArea
+            id="email-text-body"
+            labelText="Plain text"
+            rows={10}
+            className="trellis-code"
+            value={draft.text_body}
+            disabled={!editable}
+            onChange={(e) => set("text_body", e.target.value)}
+            {...track("text_body")}
+            {...form.fieldProps("text_body")}
+          />
         ) : (
-          <p className="trellis-muted">The plain text is made from the HTML when a message is sent; the preview shows it.</p>
+          <p className="trellis-muted">
+            The plain text is made from the HTML when a message is sent; the preview shows it.
+          </p>
         )}
       </section>
     </Stack>
@@ -220,19 +317,53 @@ function EmailEditor({ email }: { email: Email | null }) {
     <Stack gap={6} className="trellis-email-settings">
       <FormMessages errors={form.errors} />
       <div className="trellis-grid-2">
-        <RadioButtonGroup legendText="Kind" name="email-kind" valueSelected={draft.kind} disabled={!editable}
-          onChange={(v) => set("kind", v === "broadcast" ? "broadcast" : "template")}>
+        <RadioButtonGroup
+          legendText="Kind"
+          name="email-kind"
+          valueSelected={draft.kind}
+          disabled={!editable}
+          onChange={(v) => set("kind", v === "broadcast" ? "broadcast" : "template")}
+        >
           <RadioButton id="email-kind-template" value="template" labelText="Template (sent by campaigns)" />
           <RadioButton id="email-kind-broadcast" value="broadcast" labelText="Segment broadcast" />
         </RadioButtonGroup>
-        <TextInput id="email-language" labelText="Language" helperText="Content-Language of the message, e.g. en, fr-CA." value={draft.language} disabled={!editable}
-          onChange={(e) => set("language", e.target.value)} {...form.fieldProps("language")} />
-        <TextInput id="email-from-name" labelText="From name" placeholder="The instance's sender name" value={draft.from_name} disabled={!editable}
-          onChange={(e) => set("from_name", e.target.value)} {...form.fieldProps("from_name")} />
-        <TextInput id="email-from-address" labelText="From address" placeholder="The instance's sender address" type="email" value={draft.from_address} disabled={!editable}
-          onChange={(e) => set("from_address", e.target.value)} {...form.fieldProps("from_address")} />
-        <TextInput id="email-reply-to" labelText="Reply-to" type="email" value={draft.reply_to} disabled={!editable}
-          onChange={(e) => set("reply_to", e.target.value)} {...form.fieldProps("reply_to")} />
+        <TextInput
+          id="email-language"
+          labelText="Language"
+          helperText="Content-Language of the message, e.g. en, fr-CA."
+          value={draft.language}
+          disabled={!editable}
+          onChange={(e) => set("language", e.target.value)}
+          {...form.fieldProps("language")}
+        />
+        <TextInput
+          id="email-from-name"
+          labelText="From name"
+          placeholder="The instance's sender name"
+          value={draft.from_name}
+          disabled={!editable}
+          onChange={(e) => set("from_name", e.target.value)}
+          {...form.fieldProps("from_name")}
+        />
+        <TextInput
+          id="email-from-address"
+          labelText="From address"
+          placeholder="The instance's sender address"
+          type="email"
+          value={draft.from_address}
+          disabled={!editable}
+          onChange={(e) => set("from_address", e.target.value)}
+          {...form.fieldProps("from_address")}
+        />
+        <TextInput
+          id="email-reply-to"
+          labelText="Reply-to"
+          type="email"
+          value={draft.reply_to}
+          disabled={!editable}
+          onChange={(e) => set("reply_to", e.target.value)}
+          {...form.fieldProps("reply_to")}
+        />
         {projectItems.length > 0 ? (
           <MultiSelect<{ id: number; text: string }>
             id="email-projects"
@@ -242,24 +373,46 @@ function EmailEditor({ email }: { email: Email | null }) {
             itemToString={(i) => i?.text ?? ""}
             selectedItems={projectItems.filter((i) => draft.projects.includes(i.id))}
             sortItems={(list) => [...list]}
-            onChange={({ selectedItems }) => set("projects", (selectedItems ?? []).map((i) => i.id))}
+            onChange={({ selectedItems }) =>
+              set(
+                "projects",
+                (selectedItems ?? []).map((i) => i.id),
+              )
+            }
             disabled={!editable}
             {...form.fieldProps("projects")}
           />
         ) : null}
       </div>
-      <HeadersEditor rows={draft.headers} onChange={(rows) => set("headers", rows)} serverErrors={rowErrors} disabled={!editable} />
+      <HeadersEditor
+        rows={draft.headers}
+        onChange={(rows) => set("headers", rows)}
+        serverErrors={rowErrors}
+        disabled={!editable}
+      />
       <fieldset className="trellis-fieldset">
         <legend className="cds--label">UTM tags (added to every http(s) link that has none)</legend>
         <div className="trellis-grid-2">
           {(["source", "medium", "campaign", "content"] as const).map((k) => (
-            <TextInput key={k} id={`email-utm-${k}`} labelText={`utm_${k}`} value={draft.utm[k]} disabled={!editable}
-              onChange={(e) => set("utm", { ...draft.utm, [k]: e.target.value })} {...form.fieldProps(`utm.${k}`)} />
+            <TextInput
+              key={k}
+              id={`email-utm-${k}`}
+              labelText={`utm_${k}`}
+              value={draft.utm[k]}
+              disabled={!editable}
+              onChange={(e) => set("utm", { ...draft.utm, [k]: e.target.value })}
+              {...form.fieldProps(`utm.${k}`)}
+            />
           ))}
         </div>
       </fieldset>
-      <Checkbox id="email-published" labelText="Published (campaigns and broadcasts send only published emails)" checked={draft.is_published}
-        disabled={!editable || !mayPublish} onChange={(_e, { checked }) => set("is_published", checked)} />
+      <Checkbox
+        id="email-published"
+        labelText="Published (campaigns and broadcasts send only published emails)"
+        checked={draft.is_published}
+        disabled={!editable || !mayPublish}
+        onChange={(_e, { checked }) => set("is_published", checked)}
+      />
     </Stack>
   );
 
@@ -274,41 +427,81 @@ function EmailEditor({ email }: { email: Email | null }) {
   return (
     <>
       <Breadcrumb noTrailingSlash>
-        <BreadcrumbItem><Link to="/emails">Emails</Link></BreadcrumbItem>
+        <BreadcrumbItem>
+          <Link to="/emails">Emails</Link>
+        </BreadcrumbItem>
       </Breadcrumb>
       <PageHeader
         title={email ? email.name : "New email"}
         description={
           email ? (
             <span className="trellis-chips">
-              {email.kind === "broadcast" ? <Tag size="sm" type="purple">Broadcast</Tag> : <Tag size="sm" type="teal">Template</Tag>}
-              {email.is_published ? <Tag size="sm" type="blue">Published</Tag> : <Tag size="sm" type="warm-gray">Unpublished</Tag>}
-              <span className="trellis-muted">Version {email.content_version} · updated {formatDateTime(email.updated_at)}</span>
-              {dirty ? <Tag size="sm" type="outline">Unsaved changes</Tag> : null}
+              {email.kind === "broadcast" ? (
+                <Tag size="sm" type="purple">
+                  Broadcast
+                </Tag>
+              ) : (
+                <Tag size="sm" type="teal">
+                  Template
+                </Tag>
+              )}
+              {email.is_published ? (
+                <Tag size="sm" type="blue">
+                  Published
+                </Tag>
+              ) : (
+                <Tag size="sm" type="warm-gray">
+                  Unpublished
+                </Tag>
+              )}
+              <span className="trellis-muted">
+                Version {email.content_version} · updated {formatDateTime(email.updated_at)}
+              </span>
+              {dirty ? (
+                <Tag size="sm" type="outline">
+                  Unsaved changes
+                </Tag>
+              ) : null}
             </span>
-          ) : "Write the message; save it to preview it for a contact and send yourself a test."
+          ) : (
+            "Write the message; save it to preview it for a contact and send yourself a test."
+          )
         }
         actions={
           <div className="trellis-actions">
             {editable ? (
-              <Button renderIcon={Save} disabled={busy || !draft.name.trim() || !draft.subject.trim() || (email !== null && !dirty)} onClick={() => void save()}>
+              <Button
+                renderIcon={Save}
+                disabled={busy || !draft.name.trim() || !draft.subject.trim() || (email !== null && !dirty)}
+                onClick={() => void save()}
+              >
                 {busy ? "Saving…" : email ? "Save" : "Create email"}
               </Button>
             ) : null}
-            {deletable ? <Button kind="danger--tertiary" renderIcon={TrashCan} onClick={() => setDeleting(true)}>Delete</Button> : null}
+            {deletable ? (
+              <Button kind="danger--tertiary" renderIcon={TrashCan} onClick={() => setDeleting(true)}>
+                Delete
+              </Button>
+            ) : null}
           </div>
         }
       />
       <Tabs selectedIndex={tab} onChange={({ selectedIndex }) => setTab(selectedIndex)}>
         <TabList aria-label="Email sections">
-          {tabs.map((t) => <Tab key={t}>{panels[t]?.label}</Tab>)}
+          {tabs.map((t) => (
+            <Tab key={t}>{panels[t]?.label}</Tab>
+          ))}
         </TabList>
         <TabPanels>
-          {tabs.map((t) => <TabPanel key={t}>{panels[t]?.node}</TabPanel>)}
+          {tabs.map((t) => (
+            <TabPanel key={t}>{panels[t]?.node}</TabPanel>
+          ))}
         </TabPanels>
       </Tabs>
       {email ? (
-        <ConfirmDelete open={deleting} title={`Delete ${email.name}?`}
+        <ConfirmDelete
+          open={deleting}
+          title={`Delete ${email.name}?`}
           body="The email is deleted. Messages already sent stay in the contacts' history."
           onClose={() => setDeleting(false)}
           onConfirm={async () => {
@@ -317,7 +510,8 @@ function EmailEditor({ email }: { email: Email | null }) {
             queryClient.removeQueries({ queryKey: emailKey(email.id) });
             await queryClient.invalidateQueries({ queryKey: emailsKey });
             navigate("/emails");
-          }} />
+          }}
+        />
       ) : null}
     </>
   );

@@ -12,20 +12,32 @@ type StatusFilter = SendStatus | "all";
 
 function StatusCell({ send }: { send: EmailSend }) {
   const s = sendStatus(send.status);
-  return <Tag size="sm" type={s.tag}>{s.label}</Tag>;
+  return (
+    <Tag size="sm" type={s.tag}>
+      {s.label}
+    </Tag>
+  );
 }
 
 /** The sends of one email (`emailId`) or of one contact (`contactId`), newest first. */
 export function SendsTable({ emailId, contactId, title }: { emailId?: number; contactId?: number; title: string }) {
   const [pageState, setPageState] = useState<PageState>({ page: 1, size: 25 });
   const [status, setStatus] = useState<StatusFilter>("all");
-  const query = { "page[number]": pageState.page, "page[size]": pageState.size, ...(status !== "all" ? { status } : {}) };
+  const query = {
+    "page[number]": pageState.page,
+    "page[size]": pageState.size,
+    ...(status !== "all" ? { status } : {}),
+  };
   const sends = useQuery({
     queryKey: ["emails", "sends", emailId ?? null, contactId ?? null, pageState, status],
     queryFn: async () =>
       emailId !== undefined
         ? ok(await api.GET("/api/v2/emails/{email_id}/sends", { params: { path: { email_id: emailId }, query } }))
-        : ok(await api.GET("/api/v2/contacts/{contact_id}/email-sends", { params: { path: { contact_id: contactId ?? 0 }, query } })),
+        : ok(
+            await api.GET("/api/v2/contacts/{contact_id}/email-sends", {
+              params: { path: { contact_id: contactId ?? 0 }, query },
+            }),
+          ),
     placeholderData: keepPreviousData,
   });
   const statusItems: StatusFilter[] = ["all", ...SEND_STATUSES];
@@ -38,14 +50,30 @@ export function SendsTable({ emailId, contactId, title }: { emailId?: number; co
           ? {
               key: "to",
               header: "Contact",
-              render: (s) => (s.contact_id !== null && s.recipient === "contact"
-                ? <Link to={`/contacts/${s.contact_id}`}>{s.to_address || `Contact ${s.contact_id}`}</Link>
-                : <span>{s.to_address}</span>),
+              render: (s) =>
+                s.contact_id !== null && s.recipient === "contact" ? (
+                  <Link to={`/contacts/${s.contact_id}`}>{s.to_address || `Contact ${s.contact_id}`}</Link>
+                ) : (
+                  <span>{s.to_address}</span>
+                ),
             }
-          : { key: "email", header: "Email", render: (s) => <Link to={`/emails/${s.email_id}`}>Email {s.email_id}</Link> },
+          : {
+              key: "email",
+              header: "Email",
+              render: (s) => <Link to={`/emails/${s.email_id}`}>Email {s.email_id}</Link>,
+            },
         { key: "kind", header: "Kind", render: (s) => (s.kind === "transactional" ? "Transactional" : "Marketing") },
         { key: "source", header: "From", render: (s) => sendSource(s) },
-        { key: "sent", header: "Sent at", render: (s) => (s.sent_at ? formatDateTime(s.sent_at) : <span className="trellis-muted">{s.due_at ? `due ${formatDateTime(s.due_at)}` : "—"}</span>) },
+        {
+          key: "sent",
+          header: "Sent at",
+          render: (s) =>
+            s.sent_at ? (
+              formatDateTime(s.sent_at)
+            ) : (
+              <span className="trellis-muted">{s.due_at ? `due ${formatDateTime(s.due_at)}` : "—"}</span>
+            ),
+        },
         { key: "reason", header: "Reason", render: (s) => s.reason ?? <span className="trellis-muted">—</span> },
       ]}
       items={sends.data?.data}

@@ -16,15 +16,37 @@ function Figure({ label, value, detail }: { label: string; value: number; detail
 export function EmailStatsPanel({ emailId }: { emailId: number }) {
   const stats = useEmailStats(emailId);
   if (stats.isPending) return <p className="trellis-muted">Loading the statistics…</p>;
-  if (stats.isError) return <InlineNotification kind="error" lowContrast hideCloseButton title="Could not load the statistics" subtitle={describeError(stats.error)} />;
+  if (stats.isError)
+    return (
+      <InlineNotification
+        kind="error"
+        lowContrast
+        hideCloseButton
+        title="Could not load the statistics"
+        subtitle={describeError(stats.error)}
+      />
+    );
   const s = stats.data;
-  if (!s) return <p className="trellis-muted">This server does not report opens and clicks yet. The Sends tab lists every message.</p>;
+  if (!s)
+    return (
+      <p className="trellis-muted">
+        This server does not report opens and clicks yet. The Sends tab lists every message.
+      </p>
+    );
   return (
     <div className="trellis-email-stats">
       <div className="trellis-email-figures">
         <Figure label="Sent" value={s.sent} detail={`${s.queued.toLocaleString()} queued`} />
-        <Figure label="Opened" value={s.unique_opens} detail={`${rate(s.unique_opens, s.sent)} · ${s.opens.toLocaleString()} opens`} />
-        <Figure label="Clicked" value={s.unique_clicks} detail={`${rate(s.unique_clicks, s.sent)} · ${s.clicks.toLocaleString()} clicks`} />
+        <Figure
+          label="Opened"
+          value={s.unique_opens}
+          detail={`${rate(s.unique_opens, s.sent)} · ${s.opens.toLocaleString()} opens`}
+        />
+        <Figure
+          label="Clicked"
+          value={s.unique_clicks}
+          detail={`${rate(s.unique_clicks, s.sent)} · ${s.clicks.toLocaleString()} clicks`}
+        />
         <Figure label="Unsubscribed" value={s.unsubscribes} detail={rate(s.unsubscribes, s.sent)} />
         <Figure label="Bounced" value={s.bounces} detail={`${s.hard_bounces.toLocaleString()} hard`} />
         <Figure label="Complaints" value={s.complaints} />
@@ -46,7 +68,9 @@ export function EmailStatsPanel({ emailId }: { emailId: number }) {
           <TableBody>
             {s.links.map((l) => (
               <TableRow key={l.url}>
-                <TableCell><code className="trellis-email-link">{l.url}</code></TableCell>
+                <TableCell>
+                  <code className="trellis-email-link">{l.url}</code>
+                </TableCell>
                 <TableCell>{l.clicks.toLocaleString()}</TableCell>
                 <TableCell>{l.unique_clicks.toLocaleString()}</TableCell>
               </TableRow>

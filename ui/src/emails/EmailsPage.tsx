@@ -54,7 +54,11 @@ function useRowFigures(emails: readonly Email[]): Map<number, RowFigures> {
     queries: emails.map((e) => ({
       queryKey: ["emails", "sent-count", e.id],
       queryFn: async () =>
-        ok(await api.GET("/api/v2/emails/{email_id}/sends", { params: { path: { email_id: e.id }, query: { status: "sent", "page[size]": 1 } } })).meta.total,
+        ok(
+          await api.GET("/api/v2/emails/{email_id}/sends", {
+            params: { path: { email_id: e.id }, query: { status: "sent", "page[size]": 1 } },
+          }),
+        ).meta.total,
       enabled: noStats,
       staleTime: 15_000,
     })),
@@ -85,18 +89,20 @@ export function EmailsPage() {
   const list = useQuery({
     queryKey: [...emailsKey, "list", pageState, q, project, kind],
     queryFn: async () =>
-      ok(await api.GET("/api/v2/emails", {
-        params: {
-          query: {
-            "page[number]": pageState.page,
-            "page[size]": pageState.size,
-            sort: "name",
-            ...(q ? { q } : {}),
-            ...(project !== null ? { project } : {}),
-            ...(kind !== "all" ? { kind } : {}),
+      ok(
+        await api.GET("/api/v2/emails", {
+          params: {
+            query: {
+              "page[number]": pageState.page,
+              "page[size]": pageState.size,
+              sort: "name",
+              ...(q ? { q } : {}),
+              ...(project !== null ? { project } : {}),
+              ...(kind !== "all" ? { kind } : {}),
+            },
           },
-        },
-      })),
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   const items = list.data?.data ?? [];
@@ -126,14 +132,43 @@ export function EmailsPage() {
 
   return (
     <>
-      <PageHeader title="Emails" description="Templates that campaigns send, and segment broadcasts, written in MJML or HTML." />
+      <PageHeader
+        title="Emails"
+        description="Templates that campaigns send, and segment broadcasts, written in MJML or HTML."
+      />
       <ListTable<Email>
         title="All emails"
         columns={[
           { key: "name", header: "Name", render: (e) => <Link to={`/emails/${e.id}`}>{e.name}</Link> },
-          { key: "kind", header: "Kind", render: (e) => (e.kind === "broadcast" ? <Tag size="sm" type="purple">Broadcast</Tag> : <Tag size="sm" type="teal">Template</Tag>) },
+          {
+            key: "kind",
+            header: "Kind",
+            render: (e) =>
+              e.kind === "broadcast" ? (
+                <Tag size="sm" type="purple">
+                  Broadcast
+                </Tag>
+              ) : (
+                <Tag size="sm" type="teal">
+                  Template
+                </Tag>
+              ),
+          },
           { key: "subject", header: "Subject", render: (e) => e.subject },
-          { key: "published", header: "Published", render: (e) => (e.is_published ? <Tag size="sm" type="blue">Published</Tag> : <Tag size="sm" type="warm-gray">Unpublished</Tag>) },
+          {
+            key: "published",
+            header: "Published",
+            render: (e) =>
+              e.is_published ? (
+                <Tag size="sm" type="blue">
+                  Published
+                </Tag>
+              ) : (
+                <Tag size="sm" type="warm-gray">
+                  Unpublished
+                </Tag>
+              ),
+          },
           { key: "sent", header: "Sent", render: (e) => figure(e, (f) => f.sent) },
           ...(hasRates
             ? [
@@ -141,7 +176,12 @@ export function EmailsPage() {
                 { key: "clicks", header: "Clicked", render: (e: Email) => figure(e, (f) => f.clicks, true) },
               ]
             : []),
-          { key: "projects", header: "Projects", render: (e) => (e.projects.length ? e.projects.map((p) => p.name).join(", ") : <span className="trellis-muted">—</span>) },
+          {
+            key: "projects",
+            header: "Projects",
+            render: (e) =>
+              e.projects.length ? e.projects.map((p) => p.name).join(", ") : <span className="trellis-muted">—</span>,
+          },
           { key: "updated", header: "Updated", render: (e) => formatDateTime(e.updated_at) },
         ]}
         items={list.data?.data}
@@ -150,25 +190,56 @@ export function EmailsPage() {
         emptyText={q || project !== null || kind !== "all" ? "No email matches these filters." : "No emails yet."}
         toolbar={
           <>
-            <TableToolbarSearch persistent labelText="Search emails" placeholder="Search name or subject" value={search}
+            <TableToolbarSearch
+              persistent
+              labelText="Search emails"
+              placeholder="Search name or subject"
+              value={search}
               onChange={(e: unknown) => {
                 const target = (e as { target?: { value?: string } } | undefined)?.target;
                 setSearch(target?.value ?? "");
                 setPageState((s) => ({ ...s, page: 1 }));
-              }} />
-            <Dropdown<KindFilter> id="emails-kind" titleText="" hideLabel label="Kind" type="inline" size="md"
+              }}
+            />
+            <Dropdown<KindFilter>
+              id="emails-kind"
+              titleText=""
+              hideLabel
+              label="Kind"
+              type="inline"
+              size="md"
               items={["all", "template", "broadcast"]}
-              itemToString={(k) => (k === "all" ? "All kinds" : k === "template" ? "Templates" : k === "broadcast" ? "Broadcasts" : "")}
+              itemToString={(k) =>
+                k === "all" ? "All kinds" : k === "template" ? "Templates" : k === "broadcast" ? "Broadcasts" : ""
+              }
               selectedItem={kind}
-              onChange={({ selectedItem }) => { setKind(selectedItem ?? "all"); setPageState((s) => ({ ...s, page: 1 })); }} />
+              onChange={({ selectedItem }) => {
+                setKind(selectedItem ?? "all");
+                setPageState((s) => ({ ...s, page: 1 }));
+              }}
+            />
             {projectItems.length > 1 ? (
-              <Dropdown<{ id: number; name: string } | null> id="emails-project" titleText="" hideLabel label="Project" type="inline" size="md"
+              <Dropdown<{ id: number; name: string } | null>
+                id="emails-project"
+                titleText=""
+                hideLabel
+                label="Project"
+                type="inline"
+                size="md"
                 items={projectItems}
                 itemToString={(p) => (p ? p.name : "All projects")}
                 selectedItem={projectItems.find((p) => (p?.id ?? null) === project) ?? null}
-                onChange={({ selectedItem }) => { setProject(selectedItem?.id ?? null); setPageState((s) => ({ ...s, page: 1 })); }} />
+                onChange={({ selectedItem }) => {
+                  setProject(selectedItem?.id ?? null);
+                  setPageState((s) => ({ ...s, page: 1 }));
+                }}
+              />
             ) : null}
-            {mayCreate ? <Button renderIcon={Add} onClick={() => navigate("/emails/new")}>New email</Button> : null}
+            {mayCreate ? (
+              <Button renderIcon={Add} onClick={() => navigate("/emails/new")}>
+                New email
+              </Button>
+            ) : null}
           </>
         }
         actions={[
@@ -178,7 +249,9 @@ export function EmailsPage() {
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}
       />
-      <ConfirmDelete open={deleting !== null} title={`Delete ${deleting?.name ?? "email"}?`}
+      <ConfirmDelete
+        open={deleting !== null}
+        title={`Delete ${deleting?.name ?? "email"}?`}
         body="The email is deleted. Messages already sent stay in the contacts' history; campaign steps that send it stop sending."
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
@@ -186,7 +259,8 @@ export function EmailsPage() {
           ok(await api.DELETE("/api/v2/emails/{email_id}", { params: { path: { email_id: deleting.id } } }));
           notify("success", "Email deleted", deleting.name);
           await queryClient.invalidateQueries({ queryKey: emailsKey });
-        }} />
+        }}
+      />
     </>
   );
 }

@@ -1,4 +1,14 @@
-import { Breadcrumb, BreadcrumbItem, InlineNotification, Tab, TabList, TabPanel, TabPanels, Tabs, TableToolbarSearch } from "@carbon/react";
+import {
+  Breadcrumb,
+  BreadcrumbItem,
+  InlineNotification,
+  Tab,
+  TabList,
+  TabPanel,
+  TabPanels,
+  Tabs,
+  TableToolbarSearch,
+} from "@carbon/react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
@@ -21,17 +31,28 @@ export function OutboxPage() {
   const list = useQuery({
     queryKey: ["outbox", "list", pageState, q],
     queryFn: async () =>
-      ok(await api.GET("/api/v2/outbox", { params: { query: { "page[number]": pageState.page, "page[size]": pageState.size, ...(q ? { q } : {}) } } })),
+      ok(
+        await api.GET("/api/v2/outbox", {
+          params: { query: { "page[number]": pageState.page, "page[size]": pageState.size, ...(q ? { q } : {}) } },
+        }),
+      ),
     placeholderData: keepPreviousData,
     refetchInterval: 10_000,
   });
   return (
     <>
-      <PageHeader title="Outbox" description="With the outbox transport (the default) nothing leaves this machine: every message is kept here exactly as it would have been sent." />
+      <PageHeader
+        title="Outbox"
+        description="With the outbox transport (the default) nothing leaves this machine: every message is kept here exactly as it would have been sent."
+      />
       <ListTable<OutboxItem>
         title="Messages"
         columns={[
-          { key: "subject", header: "Subject", render: (m) => <Link to={`/outbox/${m.id}`}>{m.subject || "(no subject)"}</Link> },
+          {
+            key: "subject",
+            header: "Subject",
+            render: (m) => <Link to={`/outbox/${m.id}`}>{m.subject || "(no subject)"}</Link>,
+          },
           { key: "to", header: "To", render: (m) => m.recipients.join(", ") },
           { key: "from", header: "From", render: (m) => m.sender },
           { key: "size", header: "Size", render: (m) => formatSize(m.size) },
@@ -42,12 +63,17 @@ export function OutboxPage() {
         rowLabel={(m) => m.subject}
         emptyText={q ? `No message matches “${q}”.` : "No messages yet. Test sends and campaign emails appear here."}
         toolbar={
-          <TableToolbarSearch persistent labelText="Search the outbox" placeholder="Search subject or Message-ID" value={search}
+          <TableToolbarSearch
+            persistent
+            labelText="Search the outbox"
+            placeholder="Search subject or Message-ID"
+            value={search}
             onChange={(e: unknown) => {
               const target = (e as { target?: { value?: string } } | undefined)?.target;
               setSearch(target?.value ?? "");
               setPageState((s) => ({ ...s, page: 1 }));
-            }} />
+            }}
+          />
         }
         actions={[{ label: "Open", onClick: (m) => navigate(`/outbox/${m.id}`) }]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}
@@ -62,7 +88,8 @@ export function OutboxMessagePage() {
   const messageId = Number(params.messageId);
   const message = useQuery({
     queryKey: ["outbox", "detail", messageId],
-    queryFn: async () => ok(await api.GET("/api/v2/outbox/{message_id}", { params: { path: { message_id: messageId } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/outbox/{message_id}", { params: { path: { message_id: messageId } } })),
     enabled: Number.isInteger(messageId),
   });
   const parsed = useMemo(() => (message.data ? parseMessage(message.data.raw) : null), [message.data]);
@@ -71,7 +98,12 @@ export function OutboxMessagePage() {
     return (
       <>
         <PageHeader title="Message" />
-        <InlineNotification kind="error" title="Could not load the message" subtitle={describeError(message.error)} hideCloseButton />
+        <InlineNotification
+          kind="error"
+          title="Could not load the message"
+          subtitle={describeError(message.error)}
+          hideCloseButton
+        />
       </>
     );
   }
@@ -80,10 +112,19 @@ export function OutboxMessagePage() {
   return (
     <>
       <Breadcrumb noTrailingSlash>
-        <BreadcrumbItem><Link to="/outbox">Outbox</Link></BreadcrumbItem>
+        <BreadcrumbItem>
+          <Link to="/outbox">Outbox</Link>
+        </BreadcrumbItem>
       </Breadcrumb>
-      <PageHeader title={subject || "(no subject)"}
-        description={<>To {m.recipients.join(", ")} · from {m.sender} · {formatDateTime(m.created_at)}{m.send_id !== null ? ` · send ${m.send_id}` : ""}</>} />
+      <PageHeader
+        title={subject || "(no subject)"}
+        description={
+          <>
+            To {m.recipients.join(", ")} · from {m.sender} · {formatDateTime(m.created_at)}
+            {m.send_id !== null ? ` · send ${m.send_id}` : ""}
+          </>
+        }
+      />
       <Tabs>
         <TabList aria-label="Message parts">
           <Tab>HTML</Tab>
@@ -95,12 +136,26 @@ export function OutboxMessagePage() {
           <TabPanel>
             {parsed.html !== null ? (
               <div className="trellis-email-preview__frame-wrap">
-                <iframe title="Message HTML" className="trellis-email-preview__frame trellis-email-preview__frame--wide" sandbox="" referrerPolicy="no-referrer" srcDoc={withoutOpenPixel(parsed.html)} />
+                <iframe
+                  title="Message HTML"
+                  className="trellis-email-preview__frame trellis-email-preview__frame--wide"
+                  sandbox=""
+                  referrerPolicy="no-referrer"
+                  srcDoc={withoutOpenPixel(parsed.html)}
+                />
               </div>
-            ) : <p className="trellis-muted">The message has no HTML part.</p>}
+            ) : (
+              <p className="trellis-muted">The message has no HTML part.</p>
+            )}
           </TabPanel>
           <TabPanel>
-            {parsed.text !== null ? <pre className="trellis-email-source" data-testid="outbox-text">{parsed.text}</pre> : <p className="trellis-muted">The message has no plain-text part.</p>}
+            {parsed.text !== null ? (
+              <pre className="trellis-email-source" data-testid="outbox-text">
+                {parsed.text}
+              </pre>
+            ) : (
+              <p className="trellis-muted">The message has no plain-text part.</p>
+            )}
           </TabPanel>
           <TabPanel>
             <dl className="trellis-email-headers" aria-label="Headers">
@@ -113,7 +168,9 @@ export function OutboxMessagePage() {
             </dl>
           </TabPanel>
           <TabPanel>
-            <pre className="trellis-email-source" data-testid="outbox-raw">{m.raw}</pre>
+            <pre className="trellis-email-source" data-testid="outbox-raw">
+              {m.raw}
+            </pre>
           </TabPanel>
         </TabPanels>
       </Tabs>

@@ -18,15 +18,25 @@ interface ContactOption {
 }
 
 /** A contact search for the preview: by name or email, 20 at a time. */
-function ContactPicker({ value, onChange }: { value: ContactOption | null; onChange: (c: ContactOption | null) => void }) {
+function ContactPicker({
+  value,
+  onChange,
+}: {
+  value: ContactOption | null;
+  onChange: (c: ContactOption | null) => void;
+}) {
   const [search, setSearch] = useState("");
   const q = useDebounced(search.trim(), 250);
   const contacts = useQuery({
     queryKey: ["contacts", "pick", q],
-    queryFn: async () => ok(await api.GET("/api/v2/contacts", { params: { query: { "page[size]": 20, ...(q ? { q } : {}) } } })).data,
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/contacts", { params: { query: { "page[size]": 20, ...(q ? { q } : {}) } } })).data,
     staleTime: 15_000,
   });
-  const items: ContactOption[] = (contacts.data ?? []).map((c) => ({ id: c.id, label: c.email && contactName(c) !== c.email ? `${contactName(c)} (${c.email})` : contactName(c) }));
+  const items: ContactOption[] = (contacts.data ?? []).map((c) => ({
+    id: c.id,
+    label: c.email && contactName(c) !== c.email ? `${contactName(c)} (${c.email})` : contactName(c),
+  }));
   if (value && !items.some((i) => i.id === value.id)) items.unshift(value);
   return (
     <ComboBox<ContactOption>
@@ -59,21 +69,27 @@ export function PreviewPanel({ email, dirty }: { email: Email; dirty: boolean })
   const preview = useQuery({
     queryKey: ["emails", "preview", email.id, email.content_version, contact?.id ?? null],
     queryFn: async () =>
-      ok(await api.POST("/api/v2/emails/{email_id}/preview", {
-        params: { path: { email_id: email.id } },
-        body: { contact_id: contact?.id ?? null },
-      })),
+      ok(
+        await api.POST("/api/v2/emails/{email_id}/preview", {
+          params: { path: { email_id: email.id } },
+          body: { contact_id: contact?.id ?? null },
+        }),
+      ),
     retry: false,
   });
-  const problem = preview.isError ? problemToFormErrors(preview.error, ["body", "subject", "text_body", "preheader", "contact_id"]) : null;
+  const problem = preview.isError
+    ? problemToFormErrors(preview.error, ["body", "subject", "text_body", "preheader", "contact_id"])
+    : null;
 
   async function testSend() {
     setSending(true);
     try {
-      const result = ok(await api.POST("/api/v2/emails/{email_id}/test-send", {
-        params: { path: { email_id: email.id } },
-        body: { contact_id: contact?.id ?? null },
-      }));
+      const result = ok(
+        await api.POST("/api/v2/emails/{email_id}/test-send", {
+          params: { path: { email_id: email.id } },
+          body: { contact_id: contact?.id ?? null },
+        }),
+      );
       if (result.status === "sent") notify("success", "Test email sent", `To ${result.to_address}`);
       else notify("error", `Test email ${result.status}`, result.reason ?? `To ${result.to_address}`);
       void queryClient.invalidateQueries({ queryKey: ["emails", "sends"] });
@@ -90,22 +106,45 @@ export function PreviewPanel({ email, dirty }: { email: Email; dirty: boolean })
     <div className="trellis-email-preview">
       <div className="trellis-email-preview__bar">
         {mayPickContact ? <ContactPicker value={contact} onChange={setContact} /> : null}
-        <ContentSwitcher size="sm" selectedIndex={device === "desktop" ? 0 : 1} onChange={({ name }) => setDevice(name === "mobile" ? "mobile" : "desktop")}
-          className="trellis-email-preview__device">
+        <ContentSwitcher
+          size="sm"
+          selectedIndex={device === "desktop" ? 0 : 1}
+          onChange={({ name }) => setDevice(name === "mobile" ? "mobile" : "desktop")}
+          className="trellis-email-preview__device"
+        >
           <Switch name="desktop" text="Desktop" />
           <Switch name="mobile" text="Mobile" />
         </ContentSwitcher>
-        <Button size="sm" kind="ghost" renderIcon={Renew} onClick={() => void preview.refetch()} disabled={preview.isFetching}>Refresh</Button>
+        <Button
+          size="sm"
+          kind="ghost"
+          renderIcon={Renew}
+          onClick={() => void preview.refetch()}
+          disabled={preview.isFetching}
+        >
+          Refresh
+        </Button>
         <Button size="sm" kind="tertiary" renderIcon={Send} onClick={() => void testSend()} disabled={sending}>
           {sending ? "Sending…" : "Send a test to me"}
         </Button>
       </div>
       {dirty ? (
-        <InlineNotification kind="info" lowContrast hideCloseButton title="Unsaved changes" subtitle="The preview and the test show the saved version. Save to see your changes." />
+        <InlineNotification
+          kind="info"
+          lowContrast
+          hideCloseButton
+          title="Unsaved changes"
+          subtitle="The preview and the test show the saved version. Save to see your changes."
+        />
       ) : null}
       {problem ? (
-        <InlineNotification kind="error" lowContrast hideCloseButton title="The email does not render"
-          subtitle={[...Object.entries(problem.fields).map(([f, m]) => `${f}: ${m}`), ...problem.general].join(" ")} />
+        <InlineNotification
+          kind="error"
+          lowContrast
+          hideCloseButton
+          title="The email does not render"
+          subtitle={[...Object.entries(problem.fields).map(([f, m]) => `${f}: ${m}`), ...problem.general].join(" ")}
+        />
       ) : null}
       {preview.isPending ? <p className="trellis-muted">Rendering…</p> : null}
       {preview.data ? (

@@ -9,7 +9,11 @@ import { tokenChoices, withFallback, type TokenChoice } from "./tokens";
  * the date) and insert it where the user last was: the body, the subject, the preheader or the
  * plain text.
  */
-export function TokenPicker({ targetLabel, onInsert, disabled }: {
+export function TokenPicker({
+  targetLabel,
+  onInsert,
+  disabled,
+}: {
   targetLabel: string;
   onInsert: (choice: TokenChoice) => void;
   disabled?: boolean;
@@ -31,19 +35,36 @@ export function TokenPicker({ targetLabel, onInsert, disabled }: {
         selectedItem={picked}
         onChange={({ selectedItem }) => setPicked(selectedItem ?? null)}
         shouldFilterItem={({ item, inputValue }) =>
-          !inputValue || `${item.group} ${item.label} ${item.token}`.toLowerCase().includes(inputValue.toLowerCase())}
+          !inputValue || `${item.group} ${item.label} ${item.token}`.toLowerCase().includes(inputValue.toLowerCase())
+        }
         disabled={disabled}
         size="sm"
       />
       {isField ? (
-        <TextInput id="email-token-fallback" size="sm" labelText="When empty" placeholder="e.g. there" value={fallback}
-          onChange={(e) => setFallback(e.target.value)} disabled={disabled} />
+        <TextInput
+          id="email-token-fallback"
+          size="sm"
+          labelText="When empty"
+          placeholder="e.g. there"
+          value={fallback}
+          onChange={(e) => setFallback(e.target.value)}
+          disabled={disabled}
+        />
       ) : null}
-      <Button size="sm" kind="tertiary" renderIcon={Add} disabled={disabled || !picked}
-        onClick={() => picked && onInsert({ ...picked, token: finalToken })}>
+      <Button
+        size="sm"
+        kind="tertiary"
+        renderIcon={Add}
+        disabled={disabled || !picked}
+        onClick={() => picked && onInsert({ ...picked, token: finalToken })}
+      >
         Insert into {targetLabel}
       </Button>
-      {picked ? <code className="trellis-muted" data-testid="token-preview">{finalToken}</code> : null}
+      {picked ? (
+        <code className="trellis-muted" data-testid="token-preview">
+          {finalToken}
+        </code>
+      ) : null}
     </div>
   );
 }

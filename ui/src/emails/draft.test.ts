@@ -59,12 +59,20 @@ describe("patchBody", () => {
   });
   it("carries only the changed fields", () => {
     const d = { ...draftOf(EMAIL), subject: "New", utm: { ...EMAIL.utm, campaign: "spring" } };
-    expect(patchBody(d, EMAIL)).toEqual({ subject: "New", utm: { source: "trellis", medium: "email", campaign: "spring", content: "" } });
+    expect(patchBody(d, EMAIL)).toEqual({
+      subject: "New",
+      utm: { source: "trellis", medium: "email", campaign: "spring", content: "" },
+    });
   });
   it("sends headers as a whole list when a row changes", () => {
     const d = draftOf(EMAIL);
     d.headers = [...d.headers, newRow("X-New", "1")];
-    expect(patchBody(d, EMAIL)).toEqual({ headers: [{ name: "X-Campaign", value: "spring" }, { name: "X-New", value: "1" }] });
+    expect(patchBody(d, EMAIL)).toEqual({
+      headers: [
+        { name: "X-Campaign", value: "spring" },
+        { name: "X-New", value: "1" },
+      ],
+    });
   });
   it("writes the edited text, and asks for the generated one back", () => {
     expect(patchBody({ ...draftOf(EMAIL), text_mode: "custom", text_body: "Hi" }, EMAIL)).toEqual({ text_body: "Hi" });
@@ -72,7 +80,13 @@ describe("patchBody", () => {
     expect(patchBody({ ...draftOf(edited), text_mode: "generated" }, edited)).toEqual({ generate_text: true });
   });
   it("ignores a change of project order", () => {
-    const two = { ...EMAIL, projects: [{ id: 2, name: "P" }, { id: 5, name: "Q" }] };
+    const two = {
+      ...EMAIL,
+      projects: [
+        { id: 2, name: "P" },
+        { id: 5, name: "Q" },
+      ],
+    };
     expect(patchBody({ ...draftOf(two), projects: [5, 2] }, two)).toBeNull();
   });
 });
@@ -80,17 +94,26 @@ describe("patchBody", () => {
 describe("duplicateBody", () => {
   it("copies the content under a new name, unpublished", () => {
     const copy = duplicateBody({ ...EMAIL, is_published: true, text_body: "T" });
-    expect(copy).toMatchObject({ name: "Copy of Welcome", is_published: false, body: EMAIL.body, text_body: "T", projects: [2] });
+    expect(copy).toMatchObject({
+      name: "Copy of Welcome",
+      is_published: false,
+      body: EMAIL.body,
+      text_body: "T",
+      projects: [2],
+    });
   });
 });
 
 describe("headerRowErrors", () => {
   it("maps /headers/N to the N-th non-empty row", () => {
     const rows = [newRow("", ""), newRow("X-A", "1"), newRow("Subject", "x")];
-    const errors = headerRowErrors([
-      { pointer: "/headers/1/name", detail: "Subject is set by Trellis itself", code: "value_error" },
-      { pointer: "/subject", detail: "Required", code: "missing" },
-    ], rows);
+    const errors = headerRowErrors(
+      [
+        { pointer: "/headers/1/name", detail: "Subject is set by Trellis itself", code: "value_error" },
+        { pointer: "/subject", detail: "Required", code: "missing" },
+      ],
+      rows,
+    );
     expect([...errors.entries()]).toEqual([[rows[2]!.key, "Subject is set by Trellis itself"]]);
   });
 });

@@ -5,9 +5,25 @@ import type { BodyFormat, Email, EmailCreate, EmailKind, EmailUpdate, Utm } from
 
 /** Form field names, as problemToFormErrors derives them from the API's pointers. */
 export const FORM_FIELDS = [
-  "name", "kind", "subject", "preheader", "from_name", "from_address", "reply_to", "headers",
-  "body_format", "body", "text_body", "language", "utm.source", "utm.medium", "utm.campaign",
-  "utm.content", "utm", "is_published", "projects",
+  "name",
+  "kind",
+  "subject",
+  "preheader",
+  "from_name",
+  "from_address",
+  "reply_to",
+  "headers",
+  "body_format",
+  "body",
+  "text_body",
+  "language",
+  "utm.source",
+  "utm.medium",
+  "utm.campaign",
+  "utm.content",
+  "utm",
+  "is_published",
+  "projects",
 ] as const;
 
 export interface EmailDraft {
@@ -95,7 +111,12 @@ function common(d: EmailDraft) {
     body_format: d.body_format,
     body: d.body,
     language: d.language.trim(),
-    utm: { source: d.utm.source.trim(), medium: d.utm.medium.trim(), campaign: d.utm.campaign.trim(), content: d.utm.content.trim() },
+    utm: {
+      source: d.utm.source.trim(),
+      medium: d.utm.medium.trim(),
+      campaign: d.utm.campaign.trim(),
+      content: d.utm.content.trim(),
+    },
     is_published: d.is_published,
     projects: [...d.projects].sort((a, b) => a - b),
   };

@@ -23,7 +23,8 @@ describe("email formatting", () => {
 
 describe("withoutOpenPixel", () => {
   it("drops the open pixel and keeps the other images", () => {
-    const html = '<p>Hi</p><img src="https://shop.example.com/a.png" alt="a"><img width="1" height="1" src="http://127.0.0.1:8000/t/open/12.abc.gif" alt="">';
+    const html =
+      '<p>Hi</p><img src="https://shop.example.com/a.png" alt="a"><img width="1" height="1" src="http://127.0.0.1:8000/t/open/12.abc.gif" alt="">';
     expect(withoutOpenPixel(html)).toBe('<p>Hi</p><img src="https://shop.example.com/a.png" alt="a">');
   });
 });

@@ -36,7 +36,17 @@ describe("the Font Awesome stand-ins", () => {
   it("draws every icon class GrapesJS uses, from inline SVG only", async () => {
     const { FA_ICONS, iconStylesheet } = await import("./grapesIcons");
     const css = iconStylesheet();
-    for (const name of ["eye", "code", "paint-brush", "cog", "bars", "th-large", "square-o", "arrows-alt", "align-center"]) {
+    for (const name of [
+      "eye",
+      "code",
+      "paint-brush",
+      "cog",
+      "bars",
+      "th-large",
+      "square-o",
+      "arrows-alt",
+      "align-center",
+    ]) {
       expect(Object.keys(FA_ICONS)).toContain(name);
       expect(css).toContain(`.fa-${name}::before`);
     }

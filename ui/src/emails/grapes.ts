@@ -10,7 +10,9 @@ import { rangeAt, selectionOffsets, type TextOffsets } from "./caret";
 /** A grey 350x250 placeholder for new images, inline so that nothing is fetched. */
 export const IMAGE_PLACEHOLDER =
   "data:image/svg+xml;utf8," +
-  encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" width="350" height="250"><rect width="100%" height="100%" fill="#c6c6c6"/></svg>');
+  encodeURIComponent(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="350" height="250"><rect width="100%" height="100%" fill="#c6c6c6"/></svg>',
+  );
 
 /**
  * The plugin's blocks that are offered. Left out: mj-hero (a background from
@@ -18,8 +20,17 @@ export const IMAGE_PLACEHOLDER =
  * mailjet.com).
  */
 export const MJML_BLOCKS = [
-  "mj-1-column", "mj-2-columns", "mj-3-columns", "mj-text", "mj-button", "mj-image", "mj-divider",
-  "mj-spacer", "mj-navbar", "mj-navbar-link", "mj-wrapper",
+  "mj-1-column",
+  "mj-2-columns",
+  "mj-3-columns",
+  "mj-text",
+  "mj-button",
+  "mj-image",
+  "mj-divider",
+  "mj-spacer",
+  "mj-navbar",
+  "mj-navbar-link",
+  "mj-wrapper",
 ] as const;
 
 export function editorConfig(container: HTMLElement, source: string): EditorConfig {
@@ -56,7 +67,11 @@ export function mjmlPluginOptions() {
  */
 export function defaultExport<T>(mod: unknown): T {
   let value: unknown = mod;
-  for (let i = 0; i < 3 && typeof value !== "function" && value !== null && typeof value === "object" && "default" in value; i++) {
+  for (
+    let i = 0;
+    i < 3 && typeof value !== "function" && value !== null && typeof value === "object" && "default" in value;
+    i++
+  ) {
     value = (value as { default: unknown }).default;
   }
   if (typeof value !== "function") throw new Error("The MJML plugin did not load.");
@@ -127,7 +142,12 @@ interface TextView {
 function textView(component: Component): TextView | null {
   const view = component.getView() as Partial<TextView> | undefined;
   if (!view?.el?.isConnected || typeof view.getChildrenContainer !== "function") return null;
-  if (typeof view.canActivate !== "function" || typeof view.onActive !== "function" || typeof view.syncContent !== "function") return null;
+  if (
+    typeof view.canActivate !== "function" ||
+    typeof view.onActive !== "function" ||
+    typeof view.syncContent !== "function"
+  )
+    return null;
   return view as TextView;
 }
 
@@ -167,11 +187,12 @@ function trackCaret(editor: Editor): void {
     if (offsets) memory.current = { component: editing, ...offsets };
   };
   // After the views have rebuilt the block (they listen to the same reset, maybe after this).
-  const restore = () => queueMicrotask(() => {
-    const view = editing && textView(editing);
-    const caret = memory.current;
-    if (view && caret && caret.component === editing) select(view.getChildrenContainer(), caret);
-  });
+  const restore = () =>
+    queueMicrotask(() => {
+      const view = editing && textView(editing);
+      const caret = memory.current;
+      if (view && caret && caret.component === editing) select(view.getChildrenContainer(), caret);
+    });
   editor.on("rte:enable", (view: { model: Component; el: HTMLElement }) => {
     editing = view.model;
     if (memory.current?.component !== editing) memory.current = null;
@@ -180,9 +201,13 @@ function trackCaret(editor: Editor): void {
       watched.add(doc);
       doc.addEventListener("selectionchange", record);
       // Capture: before GrapesJS acts on the click. A click while editing stays in the block.
-      doc.addEventListener("mousedown", () => {
-        if (!editing) memory.current = null;
-      }, true);
+      doc.addEventListener(
+        "mousedown",
+        () => {
+          if (!editing) memory.current = null;
+        },
+        true,
+      );
     }
     editing.components().on("reset", restore);
     record();
@@ -205,7 +230,12 @@ function trackCaret(editor: Editor): void {
  * Insert `html` at `offsets` in a text block, in editing mode (entered again if it has ended),
  * then merge it into the component, leaving the caret just after it, as typing would.
  */
-async function insertInText(editor: Editor, component: Component, offsets: TextOffsets, html: string): Promise<boolean> {
+async function insertInText(
+  editor: Editor,
+  component: Component,
+  offsets: TextOffsets,
+  html: string,
+): Promise<boolean> {
   const view = textView(component);
   if (!view) return false;
   if (editor.getEditing() !== component) {
@@ -249,7 +279,12 @@ function escapeHtml(text: string): string {
  * button or image (URL tokens), or at the end of the selected text block. False when nothing
  * is selected that can take it.
  */
-export async function insertTokenInEditor(editor: Editor, token: string, isUrl: boolean, label: string): Promise<boolean> {
+export async function insertTokenInEditor(
+  editor: Editor,
+  token: string,
+  isUrl: boolean,
+  label: string,
+): Promise<boolean> {
   const html = isUrl ? `<a href="${escapeHtml(token)}">${escapeHtml(label)}</a>` : escapeHtml(token);
   const remembered = carets.get(editor)?.current ?? null;
   const editing = editor.getEditing();
@@ -262,7 +297,8 @@ export async function insertTokenInEditor(editor: Editor, token: string, isUrl: 
   }
   const selected = editor.getSelected();
   if (!selected) return false;
-  if (remembered && remembered.component === selected && (await insertInText(editor, selected, remembered, html))) return true;
+  if (remembered && remembered.component === selected && (await insertInText(editor, selected, remembered, html)))
+    return true;
   const type = selected.get("type") ?? "";
   if (isUrl && LINK_TYPES.has(type)) {
     selected.addAttributes({ href: token });

@@ -67,7 +67,7 @@ export function iconStylesheet(): string {
   });
   return [
     ".gjs-editor-cont .fa { display: inline-flex; align-items: center; justify-content: center; font-style: normal; }",
-    ".gjs-editor-cont .fa::before { content: \"\"; display: inline-block; width: 1em; height: 1em; background-color: currentColor;" +
+    '.gjs-editor-cont .fa::before { content: ""; display: inline-block; width: 1em; height: 1em; background-color: currentColor;' +
       " -webkit-mask-repeat: no-repeat; mask-repeat: no-repeat; -webkit-mask-position: center; mask-position: center;" +
       " -webkit-mask-size: contain; mask-size: contain; }",
     ...rules,

@@ -3,7 +3,10 @@ import { headersToObject, headersToRows, newRow, objectToHeaders, rowErrors, row
 
 describe("headers rows", () => {
   it("round-trips the API's list through rows", () => {
-    const list = [{ name: "X-Campaign", value: "spring" }, { name: "X-Tier", value: "gold" }];
+    const list = [
+      { name: "X-Campaign", value: "spring" },
+      { name: "X-Tier", value: "gold" },
+    ];
     const rows = headersToRows(list);
     expect(new Set(rows.map((r) => r.key)).size).toBe(2);
     expect(rowsToHeaders(rows)).toEqual(list);
@@ -15,7 +18,13 @@ describe("headers rows", () => {
     ]);
   });
   it("converts to and from an object, a later duplicate (any case) winning", () => {
-    expect(headersToObject([{ name: "X-A", value: "1" }, { name: "x-a", value: "2" }, { name: "X-B", value: "3" }])).toEqual({ "x-a": "2", "X-B": "3" });
+    expect(
+      headersToObject([
+        { name: "X-A", value: "1" },
+        { name: "x-a", value: "2" },
+        { name: "X-B", value: "3" },
+      ]),
+    ).toEqual({ "x-a": "2", "X-B": "3" });
     expect(objectToHeaders({ "X-A": "1" })).toEqual([{ name: "X-A", value: "1" }]);
   });
 });

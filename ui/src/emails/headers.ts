@@ -10,9 +10,21 @@ export interface HeaderRow {
 
 /** Headers Trellis writes itself (the backend's RESERVED_HEADERS): an email cannot set them. */
 export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
-  "from", "to", "cc", "bcc", "subject", "date", "message-id", "reply-to", "mime-version",
-  "content-type", "content-transfer-encoding", "list-unsubscribe", "list-unsubscribe-post",
-  "dkim-signature", "return-path",
+  "from",
+  "to",
+  "cc",
+  "bcc",
+  "subject",
+  "date",
+  "message-id",
+  "reply-to",
+  "mime-version",
+  "content-type",
+  "content-transfer-encoding",
+  "list-unsubscribe",
+  "list-unsubscribe-post",
+  "dkim-signature",
+  "return-path",
 ]);
 
 const NAME = /^[A-Za-z0-9-]{1,76}$/;

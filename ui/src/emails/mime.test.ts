@@ -42,7 +42,8 @@ describe("parseMessage", () => {
     expect(m.parts.map((p) => p.contentType)).toEqual(["text/plain", "text/html"]);
   });
   it("reads a single-part base64 message", () => {
-    const raw = "Subject: x\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: base64\n\n" + btoa("<p>Hi</p>");
+    const raw =
+      "Subject: x\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: base64\n\n" + btoa("<p>Hi</p>");
     const m = parseMessage(raw);
     expect(m.html).toBe("<p>Hi</p>");
     expect(m.text).toBeNull();

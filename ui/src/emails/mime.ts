@@ -112,7 +112,10 @@ export function parseContentType(value: string | undefined): [string, Record<str
   for (const p of rest) {
     const eq = p.indexOf("=");
     if (eq < 0) continue;
-    params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1");
+    params[p.slice(0, eq).trim().toLowerCase()] = p
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, "$1");
   }
   return [type.trim().toLowerCase(), params];
 }
@@ -134,9 +137,11 @@ function leafParts(headers: MessageHeader[], body: string, depth: number): Messa
   const charset = params.charset ?? "utf-8";
   const encoding = (headerValue(headers, "Content-Transfer-Encoding") ?? "7bit").toLowerCase();
   const decoded =
-    encoding === "quoted-printable" ? decodeQuotedPrintable(body, charset)
-    : encoding === "base64" ? decodeBase64(body, charset)
-    : body;
+    encoding === "quoted-printable"
+      ? decodeQuotedPrintable(body, charset)
+      : encoding === "base64"
+        ? decodeBase64(body, charset)
+        : body;
   return [{ contentType: type, charset, body: decoded }];
 }
 

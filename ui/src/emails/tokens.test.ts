@@ -17,17 +17,24 @@ describe("fieldToken", () => {
 
 describe("tokenChoices", () => {
   it("offers the instance's fields, the owner's, the links and the date", () => {
-    const choices = tokenChoices([{ alias: "first_name", label: "First name" }, { alias: "loyalty_tier", label: "Tier" }]);
+    const choices = tokenChoices([
+      { alias: "first_name", label: "First name" },
+      { alias: "loyalty_tier", label: "Tier" },
+    ]);
     const tokens = choices.map((c) => c.token);
     expect(tokens).toContain("{contactfield=first_name}");
     expect(tokens).toContain("{contactfield=loyalty_tier}");
     expect(tokens).toContain("{ownerfield=name}");
-    expect(tokens).toEqual(expect.arrayContaining(["{unsubscribe_url}", "{webview_url}", "{preferences_url}", "{date}"]));
+    expect(tokens).toEqual(
+      expect.arrayContaining(["{unsubscribe_url}", "{webview_url}", "{preferences_url}", "{date}"]),
+    );
     expect(choices.find((c) => c.token === "{unsubscribe_url}")?.isUrl).toBe(true);
     expect(choices.find((c) => c.token === "{date}")?.isUrl).toBe(false);
   });
   it("skips fields whose alias no token can name", () => {
-    expect(tokenChoices([{ alias: "bad-alias", label: "Bad" }]).filter((c) => c.group === "Contact fields")).toEqual([]);
+    expect(tokenChoices([{ alias: "bad-alias", label: "Bad" }]).filter((c) => c.group === "Contact fields")).toEqual(
+      [],
+    );
   });
 });
 
@@ -46,7 +53,10 @@ describe("insertAt", () => {
     expect(insertAt("Hello !", 6, 6, "{date}")).toEqual({ text: "Hello {date}!", caret: 12 });
   });
   it("replaces the selection", () => {
-    expect(insertAt("Hi NAME, bye", 3, 7, "{contactfield=first_name}")).toEqual({ text: "Hi {contactfield=first_name}, bye", caret: 28 });
+    expect(insertAt("Hi NAME, bye", 3, 7, "{contactfield=first_name}")).toEqual({
+      text: "Hi {contactfield=first_name}, bye",
+      caret: 28,
+    });
   });
   it("appends when there is no caret, and clamps or orders odd positions", () => {
     expect(insertAt("abc", null, null, "X")).toEqual({ text: "abcX", caret: 4 });

@@ -43,9 +43,24 @@ export function fieldToken(kind: "contactfield" | "ownerfield", alias: string, f
 export function tokenChoices(fields: readonly { alias: string; label: string }[]): TokenChoice[] {
   const contact = fields
     .filter((f) => ALIAS.test(f.alias))
-    .map((f) => ({ token: fieldToken("contactfield", f.alias), label: f.label || f.alias, group: "Contact fields" as const, isUrl: false }));
-  const owner = OWNER_FIELDS.map((f) => ({ token: fieldToken("ownerfield", f.alias), label: f.label, group: "Owner" as const, isUrl: false }));
-  const links = LINK_TOKENS.map((t) => ({ token: t.token, label: t.label, group: "Links and date" as const, isUrl: t.isUrl }));
+    .map((f) => ({
+      token: fieldToken("contactfield", f.alias),
+      label: f.label || f.alias,
+      group: "Contact fields" as const,
+      isUrl: false,
+    }));
+  const owner = OWNER_FIELDS.map((f) => ({
+    token: fieldToken("ownerfield", f.alias),
+    label: f.label,
+    group: "Owner" as const,
+    isUrl: false,
+  }));
+  const links = LINK_TOKENS.map((t) => ({
+    token: t.token,
+    label: t.label,
+    group: "Links and date" as const,
+    isUrl: t.isUrl,
+  }));
   return [...contact, ...owner, ...links];
 }
 
@@ -66,9 +81,13 @@ export interface Insertion {
  * Replace the selection [start, end) of `text` with `token`. Positions outside the text are
  * clamped, and a reversed selection is put in order, as browsers may report either.
  */
-export function insertAt(text: string, start: number | null | undefined, end: number | null | undefined, token: string): Insertion {
-  const clamp = (n: number | null | undefined, fallback: number) =>
-    Math.min(Math.max(n ?? fallback, 0), text.length);
+export function insertAt(
+  text: string,
+  start: number | null | undefined,
+  end: number | null | undefined,
+  token: string,
+): Insertion {
+  const clamp = (n: number | null | undefined, fallback: number) => Math.min(Math.max(n ?? fallback, 0), text.length);
   let from = clamp(start, text.length);
   let to = clamp(end, from);
   if (to < from) [from, to] = [to, from];
@@ -77,6 +96,8 @@ export function insertAt(text: string, start: number | null | undefined, end: nu
 
 /** The tokens of a text, in order (for showing what an email personalises). */
 export function tokensIn(text: string): string[] {
-  const found = text.match(/\{(?:contactfield|ownerfield)=[A-Za-z][A-Za-z0-9_]{0,63}(?:\|[^{}]*)?\}|\{(?:unsubscribe_url|webview_url|preferences_url|date)\}/g);
+  const found = text.match(
+    /\{(?:contactfield|ownerfield)=[A-Za-z][A-Za-z0-9_]{0,63}(?:\|[^{}]*)?\}|\{(?:unsubscribe_url|webview_url|preferences_url|date)\}/g,
+  );
   return found ?? [];
 }

@@ -16,7 +16,12 @@ export function ContactSubmissions({ contactId }: { contactId: number }) {
     queryFn: () => formsApi.contactSubmissions(contactId, pageState.page, pageState.size),
     placeholderData: keepPreviousData,
   });
-  if (list.isError) return <p role="alert" className="trellis-muted">Could not load the submissions: {describeError(list.error)}</p>;
+  if (list.isError)
+    return (
+      <p role="alert" className="trellis-muted">
+        Could not load the submissions: {describeError(list.error)}
+      </p>
+    );
   return (
     <ListTable<ContactSubmission>
       title="Form submissions"
@@ -37,7 +42,16 @@ export function ContactSubmissions({ contactId }: { contactId: number }) {
             </dl>
           ),
         },
-        { key: "consent", header: "Consent", render: (s) => (s.consent_text ? <span className="trellis-fe__value">{s.consent_text}</span> : <span className="trellis-muted">—</span>) },
+        {
+          key: "consent",
+          header: "Consent",
+          render: (s) =>
+            s.consent_text ? (
+              <span className="trellis-fe__value">{s.consent_text}</span>
+            ) : (
+              <span className="trellis-muted">—</span>
+            ),
+        },
         { key: "page", header: "Page", render: (s) => <span className="trellis-fe__value">{s.page_url ?? "—"}</span> },
       ]}
       items={list.data?.data}

@@ -41,9 +41,27 @@ import { RESOURCES } from "../lib/resources";
 import { ActionsEditor } from "./ActionsEditor";
 import { formKey, formsApi, formsKey, useFieldTypes, useForm } from "./api";
 import { EmbedPanel } from "./EmbedPanel";
-import { errorsFromLocal, errorsFromProblem, invalid, mergeErrors, NO_ERRORS, settingError, type EditorErrors } from "./errors";
+import {
+  errorsFromLocal,
+  errorsFromProblem,
+  invalid,
+  mergeErrors,
+  NO_ERRORS,
+  settingError,
+  type EditorErrors,
+} from "./errors";
 import { FieldList, FieldSettings } from "./FieldEditor";
-import { draftOf, FIELD_TYPES, fieldToWrite, formReducer, isDirty, localProblems, localWarnings, patchOf, toWrite } from "./fields";
+import {
+  draftOf,
+  FIELD_TYPES,
+  fieldToWrite,
+  formReducer,
+  isDirty,
+  localProblems,
+  localWarnings,
+  patchOf,
+  toWrite,
+} from "./fields";
 import { FormPreview } from "./FormPreview";
 import type { Form } from "./types";
 
@@ -59,7 +77,12 @@ export function FormEditorPage() {
     return (
       <>
         <PageHeader title="Form" />
-        <InlineNotification kind="error" title="Could not load the form" subtitle={describeError(form.error)} hideCloseButton />
+        <InlineNotification
+          kind="error"
+          title="Could not load the form"
+          subtitle={describeError(form.error)}
+          hideCloseButton
+        />
       </>
     );
   }
@@ -162,22 +185,43 @@ function FormEditor({ form: initial }: { form: Form | null }) {
   }
 
   const projectItems = (projects.data ?? []).map((p) => ({ id: p.id, text: p.name }));
-  for (const id of saved?.projects ?? []) if (!projectItems.some((i) => i.id === id)) projectItems.push({ id, text: `Project #${id}` });
-  const identifiers = (contactFields.data ?? []).filter((f) => f.is_identifier || f.alias === "email").map((f) => ({ id: f.alias, label: `${f.label} (${f.alias})` }));
-  if (!identifiers.some((f) => f.id === draft.identify_by)) identifiers.unshift({ id: draft.identify_by, label: draft.identify_by });
+  for (const id of saved?.projects ?? [])
+    if (!projectItems.some((i) => i.id === id)) projectItems.push({ id, text: `Project #${id}` });
+  const identifiers = (contactFields.data ?? [])
+    .filter((f) => f.is_identifier || f.alias === "email")
+    .map((f) => ({ id: f.alias, label: `${f.label} (${f.alias})` }));
+  if (!identifiers.some((f) => f.id === draft.identify_by))
+    identifiers.unshift({ id: draft.identify_by, label: draft.identify_by });
   const sErr = (name: string) => invalid(settingError(errors, name));
   const publicUrl = saved?.url;
 
   const fieldsTab = (
     <div className="trellis-fe">
       <div className="trellis-fe__edit">
-        <FieldList draft={draft} dispatch={dispatch} catalogue={catalogue} errors={errors} readOnly={!editable} selected={selected} onSelect={setSelected} />
+        <FieldList
+          draft={draft}
+          dispatch={dispatch}
+          catalogue={catalogue}
+          errors={errors}
+          readOnly={!editable}
+          selected={selected}
+          onSelect={setSelected}
+        />
         <div className="trellis-panel">
-          <FieldSettings draft={draft} dispatch={dispatch} catalogue={catalogue} errors={errors} readOnly={!editable} index={selected} />
+          <FieldSettings
+            draft={draft}
+            dispatch={dispatch}
+            catalogue={catalogue}
+            errors={errors}
+            readOnly={!editable}
+            index={selected}
+          />
         </div>
       </div>
       <aside className="trellis-fe__preview" aria-labelledby="form-preview-heading">
-        <h2 id="form-preview-heading" className="trellis-h3">Preview</h2>
+        <h2 id="form-preview-heading" className="trellis-h3">
+          Preview
+        </h2>
         <p className="trellis-muted">As a visitor sees it on the hosted page.</p>
         <FormPreview fields={previewFields} title={draft.name} />
       </aside>
@@ -189,13 +233,30 @@ function FormEditor({ form: initial }: { form: Form | null }) {
       <fieldset disabled={!editable} className="trellis-fe__plain">
         <Stack gap={6}>
           <div className="trellis-grid-2">
-            <TextInput id="form-name" labelText="Name" value={draft.name} onChange={(e) => dispatch({ type: "setName", name: e.target.value })} {...sErr("name")} />
-            <TextInput id="form-alias" labelText="Address (slug)" value={draft.alias}
+            <TextInput
+              id="form-name"
+              labelText="Name"
+              value={draft.name}
+              onChange={(e) => dispatch({ type: "setName", name: e.target.value })}
+              {...sErr("name")}
+            />
+            <TextInput
+              id="form-alias"
+              labelText="Address (slug)"
+              value={draft.alias}
               helperText={`The hosted page is /f/${draft.alias || "…"}${draft.aliasEdited ? "" : " (follows the name until you change it)"}`}
-              onChange={(e) => dispatch({ type: "setAlias", alias: e.target.value })} {...sErr("alias")} />
+              onChange={(e) => dispatch({ type: "setAlias", alias: e.target.value })}
+              {...sErr("alias")}
+            />
           </div>
-          <TextArea id="form-description" labelText="Description (only your team sees it)" rows={2} value={draft.description}
-            onChange={(e) => dispatch({ type: "set", patch: { description: e.target.value } })} {...sErr("description")} />
+          <TextArea
+            id="form-description"
+            labelText="Description (only your team sees it)"
+            rows={2}
+            value={draft.description}
+            onChange={(e) => dispatch({ type: "set", patch: { description: e.target.value } })}
+            {...sErr("description")}
+          />
           <div className="trellis-grid-2">
             {projectItems.length ? (
               <MultiSelect<{ id: number; text: string }>
@@ -206,7 +267,9 @@ function FormEditor({ form: initial }: { form: Form | null }) {
                 itemToString={(i) => i?.text ?? ""}
                 selectedItems={projectItems.filter((i) => draft.projects.includes(i.id))}
                 sortItems={(l) => [...l]}
-                onChange={({ selectedItems }) => dispatch({ type: "set", patch: { projects: (selectedItems ?? []).map((i) => i.id) } })}
+                onChange={({ selectedItems }) =>
+                  dispatch({ type: "set", patch: { projects: (selectedItems ?? []).map((i) => i.id) } })
+                }
                 {...sErr("projects")}
               />
             ) : null}
@@ -219,33 +282,70 @@ function FormEditor({ form: initial }: { form: Form | null }) {
               items={identifiers}
               itemToString={(f) => (f ? f.label : "")}
               selectedItem={identifiers.find((f) => f.id === draft.identify_by) ?? null}
-              onChange={({ selectedItem }) => selectedItem && dispatch({ type: "set", patch: { identify_by: selectedItem.id } })}
+              onChange={({ selectedItem }) =>
+                selectedItem && dispatch({ type: "set", patch: { identify_by: selectedItem.id } })
+              }
               {...sErr("identify_by")}
             />
           </div>
-          <Checkbox id="form-published" labelText="Published (accepts submissions)" checked={draft.is_published}
-            disabled={!mayPublish} helperText={mayPublish ? undefined : "Your role may not publish forms."}
-            onChange={(_e, { checked: on }) => dispatch({ type: "set", patch: { is_published: on } })} />
+          <Checkbox
+            id="form-published"
+            labelText="Published (accepts submissions)"
+            checked={draft.is_published}
+            disabled={!mayPublish}
+            helperText={mayPublish ? undefined : "Your role may not publish forms."}
+            onChange={(_e, { checked: on }) => dispatch({ type: "set", patch: { is_published: on } })}
+          />
           <fieldset className="trellis-fieldset">
             <legend className="cds--label">After a submission</legend>
-            <RadioButtonGroup legendText="The visitor sees" name="form-success-kind" valueSelected={draft.success.kind}
-              onChange={(v) => dispatch({ type: "set", patch: { success: { ...draft.success, kind: v === "redirect" ? "redirect" : "message" } } })}>
+            <RadioButtonGroup
+              legendText="The visitor sees"
+              name="form-success-kind"
+              valueSelected={draft.success.kind}
+              onChange={(v) =>
+                dispatch({
+                  type: "set",
+                  patch: { success: { ...draft.success, kind: v === "redirect" ? "redirect" : "message" } },
+                })
+              }
+            >
               <RadioButton id="form-success-message" value="message" labelText="A message" />
               <RadioButton id="form-success-redirect" value="redirect" labelText="Another page (redirect)" />
             </RadioButtonGroup>
             {draft.success.kind === "message" ? (
-              <TextArea id="form-success-text" labelText="Message" rows={3} value={draft.success.message}
-                onChange={(e) => dispatch({ type: "set", patch: { success: { ...draft.success, message: e.target.value } } })}
-                {...invalid(settingError(errors, "success/message") ?? settingError(errors, "success"))} />
+              <TextArea
+                id="form-success-text"
+                labelText="Message"
+                rows={3}
+                value={draft.success.message}
+                onChange={(e) =>
+                  dispatch({ type: "set", patch: { success: { ...draft.success, message: e.target.value } } })
+                }
+                {...invalid(settingError(errors, "success/message") ?? settingError(errors, "success"))}
+              />
             ) : (
-              <TextInput id="form-success-url" labelText="Redirect URL" type="url" placeholder="https://www.example.com/thanks" value={draft.success.redirect_url}
-                onChange={(e) => dispatch({ type: "set", patch: { success: { ...draft.success, redirect_url: e.target.value } } })}
-                {...invalid(settingError(errors, "success/redirect_url") ?? settingError(errors, "success"))} />
+              <TextInput
+                id="form-success-url"
+                labelText="Redirect URL"
+                type="url"
+                placeholder="https://www.example.com/thanks"
+                value={draft.success.redirect_url}
+                onChange={(e) =>
+                  dispatch({ type: "set", patch: { success: { ...draft.success, redirect_url: e.target.value } } })
+                }
+                {...invalid(settingError(errors, "success/redirect_url") ?? settingError(errors, "success"))}
+              />
             )}
           </fieldset>
-          <TagInput id="form-origins" labelText="Allowed origins" suggest={false}
+          <TagInput
+            id="form-origins"
+            labelText="Allowed origins"
+            suggest={false}
             helperText="Websites that may post the embedded form, such as https://www.example.com (Enter or comma after each). The hosted page is always allowed."
-            value={draft.allowed_origins} onChange={(v) => dispatch({ type: "set", patch: { allowed_origins: v } })} {...sErr("allowed_origins")} />
+            value={draft.allowed_origins}
+            onChange={(v) => dispatch({ type: "set", patch: { allowed_origins: v } })}
+            {...sErr("allowed_origins")}
+          />
         </Stack>
       </fieldset>
     </Stack>
@@ -264,45 +364,90 @@ function FormEditor({ form: initial }: { form: Form | null }) {
   return (
     <>
       <Breadcrumb noTrailingSlash>
-        <BreadcrumbItem><Link to="/forms">Forms</Link></BreadcrumbItem>
+        <BreadcrumbItem>
+          <Link to="/forms">Forms</Link>
+        </BreadcrumbItem>
       </Breadcrumb>
       <PageHeader
         title={saved ? saved.name : "New form"}
         description={
           saved ? (
             <span className="trellis-chips">
-              {saved.is_published ? <Tag size="sm" type="blue">Published</Tag> : <Tag size="sm" type="warm-gray">Unpublished</Tag>}
-              {publicUrl ? <a href={publicUrl} target="_blank" rel="noopener noreferrer">/f/{saved.alias}</a> : null}
-              <span className="trellis-muted">{saved.submission_count.toLocaleString()} submissions · updated {formatDateTime(saved.updated_at)}</span>
-              {dirty ? <Tag size="sm" type="outline">Unsaved changes</Tag> : null}
+              {saved.is_published ? (
+                <Tag size="sm" type="blue">
+                  Published
+                </Tag>
+              ) : (
+                <Tag size="sm" type="warm-gray">
+                  Unpublished
+                </Tag>
+              )}
+              {publicUrl ? (
+                <a href={publicUrl} target="_blank" rel="noopener noreferrer">
+                  /f/{saved.alias}
+                </a>
+              ) : null}
+              <span className="trellis-muted">
+                {saved.submission_count.toLocaleString()} submissions · updated {formatDateTime(saved.updated_at)}
+              </span>
+              {dirty ? (
+                <Tag size="sm" type="outline">
+                  Unsaved changes
+                </Tag>
+              ) : null}
             </span>
-          ) : "Add the fields, say what happens on a submission, then save to get the embed code."
+          ) : (
+            "Add the fields, say what happens on a submission, then save to get the embed code."
+          )
         }
         actions={
           <div className="trellis-actions">
-            {saved ? <Button kind="tertiary" renderIcon={ChartColumn} onClick={() => navigate(`/forms/${saved.id}/results`)}>Results</Button> : null}
+            {saved ? (
+              <Button kind="tertiary" renderIcon={ChartColumn} onClick={() => navigate(`/forms/${saved.id}/results`)}>
+                Results
+              </Button>
+            ) : null}
             {editable ? (
               <Button renderIcon={Save} disabled={busy || (saved !== null && !dirty)} onClick={() => void save()}>
                 {busy ? "Saving…" : saved ? "Save" : "Create form"}
               </Button>
             ) : null}
-            {deletable ? <Button kind="danger--tertiary" renderIcon={TrashCan} onClick={() => setDeleting(true)}>Delete</Button> : null}
+            {deletable ? (
+              <Button kind="danger--tertiary" renderIcon={TrashCan} onClick={() => setDeleting(true)}>
+                Delete
+              </Button>
+            ) : null}
           </div>
         }
       />
       {errors.general.length ? (
-        <InlineNotification kind="error" lowContrast hideCloseButton title="Could not save" subtitle={errors.general.join(" ")} />
+        <InlineNotification
+          kind="error"
+          lowContrast
+          hideCloseButton
+          title="Could not save"
+          subtitle={errors.general.join(" ")}
+        />
       ) : null}
-      <Tabs selectedIndex={Math.max(0, tabs.indexOf(tab))} onChange={({ selectedIndex }) => setTab(tabs[selectedIndex] ?? "fields")}>
+      <Tabs
+        selectedIndex={Math.max(0, tabs.indexOf(tab))}
+        onChange={({ selectedIndex }) => setTab(tabs[selectedIndex] ?? "fields")}
+      >
         <TabList aria-label="Form sections">
-          {tabs.map((t) => <Tab key={t}>{panels[t].label}</Tab>)}
+          {tabs.map((t) => (
+            <Tab key={t}>{panels[t].label}</Tab>
+          ))}
         </TabList>
         <TabPanels>
-          {tabs.map((t) => <TabPanel key={t}>{tab === t ? panels[t].node : null}</TabPanel>)}
+          {tabs.map((t) => (
+            <TabPanel key={t}>{tab === t ? panels[t].node : null}</TabPanel>
+          ))}
         </TabPanels>
       </Tabs>
       {saved ? (
-        <ConfirmDelete open={deleting} title={`Delete ${saved.name}?`}
+        <ConfirmDelete
+          open={deleting}
+          title={`Delete ${saved.name}?`}
           body="The form and its submissions are deleted; its hosted page and embedded copies stop accepting submissions. Contacts keep their data."
           onClose={() => setDeleting(false)}
           onConfirm={async () => {
@@ -311,7 +456,8 @@ function FormEditor({ form: initial }: { form: Form | null }) {
             queryClient.removeQueries({ queryKey: formKey(saved.id) });
             await queryClient.invalidateQueries({ queryKey: formsKey });
             navigate("/forms");
-          }} />
+          }}
+        />
       ) : null}
     </>
   );

@@ -6,26 +6,60 @@ import type { FormField } from "./types";
 
 afterEach(cleanup);
 
-const base = { contact_field: null, required: false, default: null, placeholder: "", help: "", options: [], consent_text: null,
-  validation: { min_length: null, max_length: null, min: null, max: null, pattern: null } };
-const f = (over: Partial<FormField> & Pick<FormField, "key" | "type" | "name" | "label">): FormField => ({ ...base, ...over });
-const options = [{ label: "Red", value: "r" }, { label: "Blue", value: "b" }];
+const base = {
+  contact_field: null,
+  required: false,
+  default: null,
+  placeholder: "",
+  help: "",
+  options: [],
+  consent_text: null,
+  validation: { min_length: null, max_length: null, min: null, max: null, pattern: null },
+};
+const f = (over: Partial<FormField> & Pick<FormField, "key" | "type" | "name" | "label">): FormField => ({
+  ...base,
+  ...over,
+});
+const options = [
+  { label: "Red", value: "r" },
+  { label: "Blue", value: "b" },
+];
 
 describe("FormPreview", () => {
   it("renders each field type as the visitor's input", () => {
     const { container } = render(
       <FormPreview
         fields={[
-          f({ key: "1", type: "text", name: "first_name", label: "First name", placeholder: "Ada", validation: { ...base.validation, max_length: 20, pattern: "[A-Za-z]+" } }),
+          f({
+            key: "1",
+            type: "text",
+            name: "first_name",
+            label: "First name",
+            placeholder: "Ada",
+            validation: { ...base.validation, max_length: 20, pattern: "[A-Za-z]+" },
+          }),
           f({ key: "2", type: "email", name: "email", label: "Email", required: true, help: "We never share it." }),
           f({ key: "3", type: "textarea", name: "message", label: "Message" }),
-          f({ key: "4", type: "number", name: "age", label: "Age", validation: { ...base.validation, min: 18, max: 99 } }),
+          f({
+            key: "4",
+            type: "number",
+            name: "age",
+            label: "Age",
+            validation: { ...base.validation, min: 18, max: 99 },
+          }),
           f({ key: "5", type: "date", name: "born", label: "Born", default: "2000-01-31" }),
           f({ key: "6", type: "select", name: "colour", label: "Colour", options, default: "b" }),
           f({ key: "7", type: "radio", name: "size", label: "Size", options }),
           f({ key: "8", type: "checkbox_group", name: "likes", label: "Likes", options, default: ["r"] }),
           f({ key: "9", type: "hidden", name: "source", label: "Source", default: "ad" }),
-          f({ key: "10", type: "consent", name: "consent", label: "Consent", required: true, consent_text: "I agree to emails." }),
+          f({
+            key: "10",
+            type: "consent",
+            name: "consent",
+            label: "Consent",
+            required: true,
+            consent_text: "I agree to emails.",
+          }),
         ]}
       />,
     );
@@ -61,7 +95,11 @@ describe("FormPreview", () => {
   });
 
   it("shows markup typed into labels as text", () => {
-    const { container } = render(<FormPreview fields={[f({ key: "1", type: "text", name: "x", label: "<b>bold</b><script>alert(1)</script>" })]} />);
+    const { container } = render(
+      <FormPreview
+        fields={[f({ key: "1", type: "text", name: "x", label: "<b>bold</b><script>alert(1)</script>" })]}
+      />,
+    );
     expect(screen.getByText("<b>bold</b><script>alert(1)</script>")).toBeTruthy();
     expect(container.querySelector("script")).toBeNull();
     expect(container.querySelector("b")).toBeNull();

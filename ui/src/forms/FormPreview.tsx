@@ -17,11 +17,19 @@ function defaultList(value: FormField["default"]): string[] {
 }
 
 function Required({ on }: { on: boolean }) {
-  return on ? <span className="trellis-fp__required" aria-hidden>*</span> : null;
+  return on ? (
+    <span className="trellis-fp__required" aria-hidden>
+      *
+    </span>
+  ) : null;
 }
 
 function Help({ id, text }: { id: string; text: string }) {
-  return text ? <p id={id} className="trellis-fp__help">{text}</p> : null;
+  return text ? (
+    <p id={id} className="trellis-fp__help">
+      {text}
+    </p>
+  ) : null;
 }
 
 /** One field; `idPrefix` keeps ids unique when several previews are on a page. */
@@ -32,23 +40,50 @@ export function PreviewField({ field, idPrefix }: { field: FormField; idPrefix: 
   const v = field.validation;
   switch (field.type) {
     case "hidden":
-      return <input type="hidden" name={field.name} defaultValue={defaultText(field.default)} data-field-type="hidden" />;
+      return (
+        <input type="hidden" name={field.name} defaultValue={defaultText(field.default)} data-field-type="hidden" />
+      );
     case "textarea":
       return (
         <div className="trellis-fp__field" data-field-type={field.type}>
-          <label htmlFor={id}>{field.label}<Required on={field.required} /></label>
-          <textarea id={id} name={field.name} rows={4} required={field.required} placeholder={field.placeholder || undefined}
-            defaultValue={defaultText(field.default)} minLength={v.min_length ?? undefined} maxLength={v.max_length ?? undefined} {...described} />
+          <label htmlFor={id}>
+            {field.label}
+            <Required on={field.required} />
+          </label>
+          <textarea
+            id={id}
+            name={field.name}
+            rows={4}
+            required={field.required}
+            placeholder={field.placeholder || undefined}
+            defaultValue={defaultText(field.default)}
+            minLength={v.min_length ?? undefined}
+            maxLength={v.max_length ?? undefined}
+            {...described}
+          />
           <Help id={helpId} text={field.help} />
         </div>
       );
     case "select":
       return (
         <div className="trellis-fp__field" data-field-type={field.type}>
-          <label htmlFor={id}>{field.label}<Required on={field.required} /></label>
-          <select id={id} name={field.name} required={field.required} defaultValue={defaultText(field.default)} {...described}>
+          <label htmlFor={id}>
+            {field.label}
+            <Required on={field.required} />
+          </label>
+          <select
+            id={id}
+            name={field.name}
+            required={field.required}
+            defaultValue={defaultText(field.default)}
+            {...described}
+          >
             <option value="">{field.placeholder || "Choose…"}</option>
-            {field.options.map((o, i) => <option key={`${i}-${o.value}`} value={o.value}>{o.label}</option>)}
+            {field.options.map((o, i) => (
+              <option key={`${i}-${o.value}`} value={o.value}>
+                {o.label}
+              </option>
+            ))}
           </select>
           <Help id={helpId} text={field.help} />
         </div>
@@ -59,11 +94,19 @@ export function PreviewField({ field, idPrefix }: { field: FormField; idPrefix: 
       const inputType = field.type === "radio" ? "radio" : "checkbox";
       return (
         <fieldset className="trellis-fp__field trellis-fp__choices" data-field-type={field.type} {...described}>
-          <legend>{field.label}<Required on={field.required} /></legend>
+          <legend>
+            {field.label}
+            <Required on={field.required} />
+          </legend>
           {field.options.map((o, i) => (
             <label key={`${i}-${o.value}`} className="trellis-fp__choice">
-              <input type={inputType} name={field.name} value={o.value} defaultChecked={chosen.includes(o.value)}
-                required={field.type === "radio" && field.required} />
+              <input
+                type={inputType}
+                name={field.name}
+                value={o.value}
+                defaultChecked={chosen.includes(o.value)}
+                required={field.type === "radio" && field.required}
+              />
               <span>{o.label}</span>
             </label>
           ))}
@@ -76,24 +119,37 @@ export function PreviewField({ field, idPrefix }: { field: FormField; idPrefix: 
         <div className="trellis-fp__field trellis-fp__consent" data-field-type={field.type}>
           <label className="trellis-fp__choice" htmlFor={id}>
             <input id={id} type="checkbox" name={field.name} value="1" required={field.required} {...described} />
-            <span>{field.consent_text || field.label}<Required on={field.required} /></span>
+            <span>
+              {field.consent_text || field.label}
+              <Required on={field.required} />
+            </span>
           </label>
           <Help id={helpId} text={field.help} />
         </div>
       );
     default: {
-      const type = field.type === "email" ? "email" : field.type === "number" ? "number" : field.type === "date" ? "date" : "text";
+      const type =
+        field.type === "email" ? "email" : field.type === "number" ? "number" : field.type === "date" ? "date" : "text";
       return (
         <div className="trellis-fp__field" data-field-type={field.type}>
-          <label htmlFor={id}>{field.label}<Required on={field.required} /></label>
-          <input id={id} type={type} name={field.name} required={field.required} placeholder={field.placeholder || undefined}
+          <label htmlFor={id}>
+            {field.label}
+            <Required on={field.required} />
+          </label>
+          <input
+            id={id}
+            type={type}
+            name={field.name}
+            required={field.required}
+            placeholder={field.placeholder || undefined}
             defaultValue={defaultText(field.default)}
             minLength={type === "text" ? (v.min_length ?? undefined) : undefined}
             maxLength={type === "text" ? (v.max_length ?? undefined) : undefined}
             min={type === "number" ? (v.min ?? undefined) : undefined}
             max={type === "number" ? (v.max ?? undefined) : undefined}
             pattern={type === "text" && v.pattern ? v.pattern : undefined}
-            {...described} />
+            {...described}
+          />
           <Help id={helpId} text={field.help} />
         </div>
       );
@@ -102,7 +158,15 @@ export function PreviewField({ field, idPrefix }: { field: FormField; idPrefix: 
 }
 
 /** The whole form; submitting it does nothing (it is a preview). */
-export function FormPreview({ fields, title, idPrefix = "preview" }: { fields: readonly FormField[]; title?: string; idPrefix?: string }) {
+export function FormPreview({
+  fields,
+  title,
+  idPrefix = "preview",
+}: {
+  fields: readonly FormField[];
+  title?: string;
+  idPrefix?: string;
+}) {
   const hidden = fields.filter((f) => f.type === "hidden");
   return (
     <div className="trellis-fp" data-testid="form-preview">
@@ -112,12 +176,12 @@ export function FormPreview({ fields, title, idPrefix = "preview" }: { fields: r
           // Re-created when its default changes, so the preview shows the new default.
           <PreviewField key={`${f.key}:${JSON.stringify(f.default)}:${f.type}`} field={f} idPrefix={idPrefix} />
         ))}
-        <button type="submit" className="trellis-fp__submit">Submit</button>
+        <button type="submit" className="trellis-fp__submit">
+          Submit
+        </button>
       </form>
       {hidden.length ? (
-        <p className="trellis-fp__note">
-          Also sent, not shown: {hidden.map((f) => f.name).join(", ")}.
-        </p>
+        <p className="trellis-fp__note">Also sent, not shown: {hidden.map((f) => f.name).join(", ")}.</p>
       ) : null}
     </div>
   );

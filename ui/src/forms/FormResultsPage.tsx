@@ -29,26 +29,40 @@ export function FormResultsPage() {
     return (
       <>
         <PageHeader title="Form results" />
-        <InlineNotification kind="error" title="Could not load the form" subtitle={describeError(form.error)} hideCloseButton />
+        <InlineNotification
+          kind="error"
+          title="Could not load the form"
+          subtitle={describeError(form.error)}
+          hideCloseButton
+        />
       </>
     );
   }
   const f = form.data;
   const rows = submissions.data?.data ?? [];
-  const columns = valueColumns(f.fields.filter((x) => x.type !== "consent"), rows);
+  const columns = valueColumns(
+    f.fields.filter((x) => x.type !== "consent"),
+    rows,
+  );
   const hasConsent = f.fields.some((x) => x.type === "consent") || rows.some((r) => r.consent_text);
   return (
     <>
       <Breadcrumb noTrailingSlash>
-        <BreadcrumbItem><Link to="/forms">Forms</Link></BreadcrumbItem>
-        <BreadcrumbItem><Link to={`/forms/${f.id}`}>{f.name}</Link></BreadcrumbItem>
+        <BreadcrumbItem>
+          <Link to="/forms">Forms</Link>
+        </BreadcrumbItem>
+        <BreadcrumbItem>
+          <Link to={`/forms/${f.id}`}>{f.name}</Link>
+        </BreadcrumbItem>
       </Breadcrumb>
       <PageHeader
         title={`Results: ${f.name}`}
         description={`${f.submission_count.toLocaleString()} submissions · last ${formatDateTime(f.last_submission_at)}`}
         actions={
           <div className="trellis-actions">
-            <Button kind="tertiary" renderIcon={Edit} onClick={() => navigate(`/forms/${f.id}`)}>Edit form</Button>
+            <Button kind="tertiary" renderIcon={Edit} onClick={() => navigate(`/forms/${f.id}`)}>
+              Edit form
+            </Button>
             {/* A plain link: the browser downloads the file with the session cookie. */}
             <a className="cds--btn cds--btn--primary" href={submissionsCsvUrl(f.id)} download>
               Download CSV
@@ -58,7 +72,13 @@ export function FormResultsPage() {
         }
       />
       {submissions.isError ? (
-        <InlineNotification kind="error" lowContrast hideCloseButton title="Could not load the submissions" subtitle={describeError(submissions.error)} />
+        <InlineNotification
+          kind="error"
+          lowContrast
+          hideCloseButton
+          title="Could not load the submissions"
+          subtitle={describeError(submissions.error)}
+        />
       ) : null}
       <div className="trellis-fe__results">
         <ListTable<Submission>
@@ -69,17 +89,36 @@ export function FormResultsPage() {
             {
               key: "__contact",
               header: "Contact",
-              render: (s) => (s.contact_id !== null ? <Link to={`/contacts/${s.contact_id}`}>{s.contact_name || `Contact ${s.contact_id}`}</Link> : <span className="trellis-muted">—</span>),
+              render: (s) =>
+                s.contact_id !== null ? (
+                  <Link to={`/contacts/${s.contact_id}`}>{s.contact_name || `Contact ${s.contact_id}`}</Link>
+                ) : (
+                  <span className="trellis-muted">—</span>
+                ),
             },
             ...columns.map((c) => ({
               key: `v:${c.name}`,
               header: c.header,
-              render: (s: Submission) => <span className="trellis-fe__value">{displayValue(c.field, s.values?.[c.name])}</span>,
+              render: (s: Submission) => (
+                <span className="trellis-fe__value">{displayValue(c.field, s.values?.[c.name])}</span>
+              ),
             })),
             ...(hasConsent
-              ? [{ key: "__consent", header: "Consent given to", render: (s: Submission) => <span className="trellis-fe__value">{valueText(s.consent_text) || "—"}</span> }]
+              ? [
+                  {
+                    key: "__consent",
+                    header: "Consent given to",
+                    render: (s: Submission) => (
+                      <span className="trellis-fe__value">{valueText(s.consent_text) || "—"}</span>
+                    ),
+                  },
+                ]
               : []),
-            { key: "__page", header: "Page", render: (s) => <span className="trellis-fe__value">{s.page_url ?? "—"}</span> },
+            {
+              key: "__page",
+              header: "Page",
+              render: (s) => <span className="trellis-fe__value">{s.page_url ?? "—"}</span>,
+            },
           ]}
           items={submissions.data?.data}
           loading={submissions.isPending}

@@ -54,17 +54,54 @@ export function FormsPage() {
   const projectItems: ({ id: number; name: string } | null)[] = [null, ...(projects.data ?? [])];
   return (
     <>
-      <PageHeader title="Forms" description="Forms on your website or on their own page: each submission creates or updates a contact and can start campaigns." />
-      {list.isError ? <p role="alert" className="trellis-muted">Could not load the forms: {describeError(list.error)}</p> : null}
+      <PageHeader
+        title="Forms"
+        description="Forms on your website or on their own page: each submission creates or updates a contact and can start campaigns."
+      />
+      {list.isError ? (
+        <p role="alert" className="trellis-muted">
+          Could not load the forms: {describeError(list.error)}
+        </p>
+      ) : null}
       <ListTable<Form>
         title="All forms"
         columns={[
           { key: "name", header: "Name", render: (f) => <Link to={`/forms/${f.id}`}>{f.name}</Link> },
           { key: "alias", header: "Address", render: (f) => <code>/f/{f.alias}</code> },
-          { key: "published", header: "Published", render: (f) => (f.is_published ? <Tag size="sm" type="blue">Published</Tag> : <Tag size="sm" type="warm-gray">Unpublished</Tag>) },
-          { key: "submissions", header: "Submissions", render: (f) => <Link to={`/forms/${f.id}/results`} aria-label={`${f.submission_count} submissions of ${f.name}`}>{f.submission_count.toLocaleString()}</Link> },
+          {
+            key: "published",
+            header: "Published",
+            render: (f) =>
+              f.is_published ? (
+                <Tag size="sm" type="blue">
+                  Published
+                </Tag>
+              ) : (
+                <Tag size="sm" type="warm-gray">
+                  Unpublished
+                </Tag>
+              ),
+          },
+          {
+            key: "submissions",
+            header: "Submissions",
+            render: (f) => (
+              <Link to={`/forms/${f.id}/results`} aria-label={`${f.submission_count} submissions of ${f.name}`}>
+                {f.submission_count.toLocaleString()}
+              </Link>
+            ),
+          },
           { key: "last", header: "Last submission", render: (f) => formatDateTime(f.last_submission_at) },
-          { key: "projects", header: "Projects", render: (f) => (f.projects.length ? f.projects.map((id) => projectName.get(id) ?? `#${id}`).join(", ") : <span className="trellis-muted">—</span>) },
+          {
+            key: "projects",
+            header: "Projects",
+            render: (f) =>
+              f.projects.length ? (
+                f.projects.map((id) => projectName.get(id) ?? `#${id}`).join(", ")
+              ) : (
+                <span className="trellis-muted">—</span>
+              ),
+          },
           { key: "updated", header: "Updated", render: (f) => formatDateTime(f.updated_at) },
         ]}
         items={list.data?.data}
@@ -73,20 +110,39 @@ export function FormsPage() {
         emptyText={q || project !== null ? "No form matches these filters." : "No forms yet."}
         toolbar={
           <>
-            <TableToolbarSearch persistent labelText="Search forms" placeholder="Search name or address" value={search}
+            <TableToolbarSearch
+              persistent
+              labelText="Search forms"
+              placeholder="Search name or address"
+              value={search}
               onChange={(e: unknown) => {
                 const target = (e as { target?: { value?: string } } | undefined)?.target;
                 setSearch(target?.value ?? "");
                 setPageState((s) => ({ ...s, page: 1 }));
-              }} />
+              }}
+            />
             {projectItems.length > 1 ? (
-              <Dropdown<{ id: number; name: string } | null> id="forms-project" titleText="" hideLabel label="Project" type="inline" size="md"
+              <Dropdown<{ id: number; name: string } | null>
+                id="forms-project"
+                titleText=""
+                hideLabel
+                label="Project"
+                type="inline"
+                size="md"
                 items={projectItems}
                 itemToString={(p) => (p ? p.name : "All projects")}
                 selectedItem={projectItems.find((p) => (p?.id ?? null) === project) ?? null}
-                onChange={({ selectedItem }) => { setProject(selectedItem?.id ?? null); setPageState((s) => ({ ...s, page: 1 })); }} />
+                onChange={({ selectedItem }) => {
+                  setProject(selectedItem?.id ?? null);
+                  setPageState((s) => ({ ...s, page: 1 }));
+                }}
+              />
             ) : null}
-            {mayCreate ? <Button renderIcon={Add} onClick={() => navigate("/forms/new")}>New form</Button> : null}
+            {mayCreate ? (
+              <Button renderIcon={Add} onClick={() => navigate("/forms/new")}>
+                New form
+              </Button>
+            ) : null}
           </>
         }
         actions={[
@@ -97,7 +153,9 @@ export function FormsPage() {
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}
       />
-      <ConfirmDelete open={deleting !== null} title={`Delete ${deleting?.name ?? "form"}?`}
+      <ConfirmDelete
+        open={deleting !== null}
+        title={`Delete ${deleting?.name ?? "form"}?`}
         body="The form and its submissions are deleted; its hosted page and embedded copies stop accepting submissions. Contacts keep their data."
         onClose={() => setDeleting(null)}
         onConfirm={async () => {
@@ -105,7 +163,8 @@ export function FormsPage() {
           await formsApi.remove(deleting.id);
           notify("success", "Form deleted", deleting.name);
           await queryClient.invalidateQueries({ queryKey: formsKey });
-        }} />
+        }}
+      />
     </>
   );
 }

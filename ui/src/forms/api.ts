@@ -21,9 +21,17 @@ const formPath = (id: number) => ({ path: { form_id: id } });
 
 export const formsApi = {
   list: async (p: ListParams) =>
-    ok(await api.GET("/api/v2/forms", {
-      params: { query: { ...paging(p.page, p.size), ...(p.q ? { q: p.q } : {}), ...(p.project != null ? { project: p.project } : {}) } },
-    })),
+    ok(
+      await api.GET("/api/v2/forms", {
+        params: {
+          query: {
+            ...paging(p.page, p.size),
+            ...(p.q ? { q: p.q } : {}),
+            ...(p.project != null ? { project: p.project } : {}),
+          },
+        },
+      }),
+    ),
   get: async (id: number) => ok(await api.GET("/api/v2/forms/{form_id}", { params: formPath(id) })),
   create: async (body: FormWrite) => ok(await api.POST("/api/v2/forms", { body })),
   update: async (id: number, version: number, body: FormUpdate) =>
@@ -34,9 +42,15 @@ export const formsApi = {
   clone: async (id: number) => ok(await api.POST("/api/v2/forms/{form_id}/clone", { params: formPath(id) })),
   embed: async (id: number) => ok(await api.GET("/api/v2/forms/{form_id}/embed", { params: formPath(id) })),
   submissions: async (id: number, page: number, size: number) =>
-    ok(await api.GET("/api/v2/forms/{form_id}/submissions", { params: { ...formPath(id), query: paging(page, size) } })),
+    ok(
+      await api.GET("/api/v2/forms/{form_id}/submissions", { params: { ...formPath(id), query: paging(page, size) } }),
+    ),
   contactSubmissions: async (contactId: number, page: number, size: number) =>
-    ok(await api.GET("/api/v2/contacts/{contact_id}/submissions", { params: { path: { contact_id: contactId }, query: paging(page, size) } })),
+    ok(
+      await api.GET("/api/v2/contacts/{contact_id}/submissions", {
+        params: { path: { contact_id: contactId }, query: paging(page, size) },
+      }),
+    ),
   fieldTypes: async () => ok(await api.GET("/api/v2/form-field-types")),
 };
 

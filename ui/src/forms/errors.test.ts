@@ -37,7 +37,14 @@ describe("mapErrors", () => {
   });
 
   it("keeps what names nothing known as a general message, never dropping it", () => {
-    const errors = mapErrors([{ pointer: "/fields/9/name", detail: "x" }, { pointer: "/weird/path", detail: "y" }, { pointer: "", detail: "z" }], ["a"]);
+    const errors = mapErrors(
+      [
+        { pointer: "/fields/9/name", detail: "x" },
+        { pointer: "/weird/path", detail: "y" },
+        { pointer: "", detail: "z" },
+      ],
+      ["a"],
+    );
     expect(errors.general).toEqual(["fields.9.name: x", "weird.path: y", "z"]);
   });
 });
@@ -52,7 +59,10 @@ describe("errorsFromProblem", () => {
   });
 
   it("merges server and local errors on one field", () => {
-    const server = errorsFromProblem(new ApiProblem({ errors: [{ pointer: "/fields/0/name", detail: "reserved", code: "x" }] }, 422), ["a"]);
+    const server = errorsFromProblem(
+      new ApiProblem({ errors: [{ pointer: "/fields/0/name", detail: "reserved", code: "x" }] }, 422),
+      ["a"],
+    );
     const local = errorsFromLocal({ "fields/0/name": "duplicate", name: "empty" }, ["a"]);
     const both = mergeErrors(server, local);
     expect(fieldError(both, "a", "name")).toBe("reserved duplicate");

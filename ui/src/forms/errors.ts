@@ -47,7 +47,10 @@ function isIndex(token: string | undefined): token is string {
  * index i of the document sent, so "/fields/i/..." lands on that field wherever it is now.
  * Pointers may name a path under the request body ("/body/fields/0/name"), which is the same.
  */
-export function mapErrors(errors: readonly Pick<ProblemFieldError, "pointer" | "detail">[], sentFieldKeys: readonly string[]): EditorErrors {
+export function mapErrors(
+  errors: readonly Pick<ProblemFieldError, "pointer" | "detail">[],
+  sentFieldKeys: readonly string[],
+): EditorErrors {
   const out: EditorErrors = { settings: {}, fields: {}, actions: {}, general: [] };
   for (const err of errors) {
     let tokens = pointerTokens(err.pointer);
@@ -97,21 +100,31 @@ export function errorsFromProblem(problem: unknown, sentFieldKeys: readonly stri
   }
   const mapped = mapErrors(problem.errors, sentFieldKeys);
   if (!problem.errors.length) {
-    mapped.general.push(problem.status === 412
-      ? "Someone else changed this form since you opened it. Reload it and try again."
-      : problem.detail || problem.title);
+    mapped.general.push(
+      problem.status === 412
+        ? "Someone else changed this form since you opened it. Reload it and try again."
+        : problem.detail || problem.title,
+    );
   }
   return mapped;
 }
 
 /** Local problems keyed "fields/i/name" (see localProblems) as editor errors. */
 export function errorsFromLocal(problems: Record<string, string>, fieldKeys: readonly string[]): EditorErrors {
-  return mapErrors(Object.entries(problems).map(([path, detail]) => ({ pointer: `/${path}`, detail })), fieldKeys);
+  return mapErrors(
+    Object.entries(problems).map(([path, detail]) => ({ pointer: `/${path}`, detail })),
+    fieldKeys,
+  );
 }
 
 /** Both kinds together (server errors first). */
 export function mergeErrors(a: EditorErrors, b: EditorErrors): EditorErrors {
-  const out: EditorErrors = { settings: { ...a.settings }, fields: {}, actions: {}, general: [...a.general, ...b.general] };
+  const out: EditorErrors = {
+    settings: { ...a.settings },
+    fields: {},
+    actions: {},
+    general: [...a.general, ...b.general],
+  };
   for (const [k, v] of Object.entries(b.settings)) add(out.settings, k, v);
   for (const src of [a, b]) {
     for (const [key, bucket] of Object.entries(src.fields)) {

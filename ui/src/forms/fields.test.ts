@@ -149,7 +149,11 @@ describe("formReducer", () => {
     d = formReducer(d, { type: "updateField", index: 1, patch: { placeholder: "Type here" } });
     d = formReducer(d, { type: "setValidation", index: 1, rule: "max_length", value: 10 });
     d = formReducer(d, { type: "setFieldType", index: 1, fieldType: "radio" });
-    expect(d.fields[1]).toMatchObject({ type: "radio", placeholder: "", options: [{ label: "Option 1", value: "option_1" }] });
+    expect(d.fields[1]).toMatchObject({
+      type: "radio",
+      placeholder: "",
+      options: [{ label: "Option 1", value: "option_1" }],
+    });
     expect(d.fields[1]?.validation.max_length).toBeNull();
     d = formReducer(d, { type: "setFieldType", index: 1, fieldType: "consent" });
     expect(d.fields[1]?.options).toEqual([]);
@@ -217,13 +221,26 @@ describe("localProblems", () => {
     d = formReducer(d, { type: "updateField", index: 3, patch: { consent_text: " " } });
     d = formReducer(d, { type: "setFieldName", index: 3, name: "1bad" });
     const p = localProblems(d);
-    expect(Object.keys(p).sort()).toEqual(["alias", "fields/1/name", "fields/2/options", "fields/3/consent_text", "fields/3/name", "name"]);
+    expect(Object.keys(p).sort()).toEqual([
+      "alias",
+      "fields/1/name",
+      "fields/2/options",
+      "fields/3/consent_text",
+      "fields/3/name",
+      "name",
+    ]);
   });
 
   it("wants a full URL for a redirect", () => {
-    const d = formReducer(draftOf(savedForm()), { type: "set", patch: { success: { kind: "redirect", message: "", redirect_url: "example.com" } } });
+    const d = formReducer(draftOf(savedForm()), {
+      type: "set",
+      patch: { success: { kind: "redirect", message: "", redirect_url: "example.com" } },
+    });
     expect(localProblems(d)["success/redirect_url"]).toBeTruthy();
-    const ok = formReducer(d, { type: "set", patch: { success: { kind: "redirect", message: "", redirect_url: "https://example.com/thanks" } } });
+    const ok = formReducer(d, {
+      type: "set",
+      patch: { success: { kind: "redirect", message: "", redirect_url: "https://example.com/thanks" } },
+    });
     expect(localProblems(ok)).toEqual({});
   });
 
@@ -236,15 +253,35 @@ describe("localProblems", () => {
 
 describe("applies", () => {
   it("reads the server catalogue, with validation rules per type", () => {
-    const catalogue = [{ type: "text" as const, label: "Text", attributes: ["label", "validation"], has_options: false, maps_to_contact: true }];
+    const catalogue = [
+      {
+        type: "text" as const,
+        label: "Text",
+        attributes: ["label", "validation"],
+        has_options: false,
+        maps_to_contact: true,
+      },
+    ];
     expect(applies("text", "validation.max_length", catalogue)).toBe(true);
     expect(applies("text", "validation.min", catalogue)).toBe(false);
     expect(applies("text", "placeholder", catalogue)).toBe(false);
     expect(applies("number", "validation.min")).toBe(true);
     // The server's form: common attributes, then the rules by their own names.
     const server = [
-      { type: "number" as const, label: "Number", attributes: ["label", "contact_field", "min", "max"], has_options: false, maps_to_contact: true },
-      { type: "consent" as const, label: "Consent", attributes: ["label", "contact_field", "consent_text"], has_options: false, maps_to_contact: false },
+      {
+        type: "number" as const,
+        label: "Number",
+        attributes: ["label", "contact_field", "min", "max"],
+        has_options: false,
+        maps_to_contact: true,
+      },
+      {
+        type: "consent" as const,
+        label: "Consent",
+        attributes: ["label", "contact_field", "consent_text"],
+        has_options: false,
+        maps_to_contact: false,
+      },
     ];
     expect(applies("number", "validation.max", server)).toBe(true);
     expect(applies("number", "validation.max_length", server)).toBe(false);

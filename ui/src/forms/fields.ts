@@ -22,12 +22,34 @@ export const ALIAS_MAX = 60;
 /** Attributes an editor shows per field type, when the server's catalogue is not loaded. */
 const COMMON = ["label", "name", "required", "help"];
 function t(type: FieldType, label: string, attributes: string[]): FieldTypeInfo {
-  return { type, label, attributes, has_options: attributes.includes("options"), maps_to_contact: attributes.includes("contact_field") };
+  return {
+    type,
+    label,
+    attributes,
+    has_options: attributes.includes("options"),
+    maps_to_contact: attributes.includes("contact_field"),
+  };
 }
 export const FIELD_TYPES: readonly FieldTypeInfo[] = [
-  t("text", "Text", [...COMMON, "contact_field", "default", "placeholder", "validation.min_length", "validation.max_length", "validation.pattern"]),
+  t("text", "Text", [
+    ...COMMON,
+    "contact_field",
+    "default",
+    "placeholder",
+    "validation.min_length",
+    "validation.max_length",
+    "validation.pattern",
+  ]),
   t("email", "Email", [...COMMON, "contact_field", "default", "placeholder"]),
-  t("textarea", "Long text", [...COMMON, "contact_field", "default", "placeholder", "validation.min_length", "validation.max_length", "validation.pattern"]),
+  t("textarea", "Long text", [
+    ...COMMON,
+    "contact_field",
+    "default",
+    "placeholder",
+    "validation.min_length",
+    "validation.max_length",
+    "validation.pattern",
+  ]),
   t("number", "Number", [...COMMON, "contact_field", "default", "placeholder", "validation.min", "validation.max"]),
   t("date", "Date", [...COMMON, "contact_field", "default"]),
   t("select", "Drop-down list", [...COMMON, "contact_field", "default", "placeholder", "options"]),
@@ -40,7 +62,11 @@ export const FIELD_TYPES: readonly FieldTypeInfo[] = [
 const TYPE_INDEX = new Map(FIELD_TYPES.map((t) => [t.type, t]));
 
 /** Whether an attribute applies to a field type (by the server's catalogue when given). */
-export function applies(type: FieldType, attribute: string, catalogue: readonly FieldTypeInfo[] = FIELD_TYPES): boolean {
+export function applies(
+  type: FieldType,
+  attribute: string,
+  catalogue: readonly FieldTypeInfo[] = FIELD_TYPES,
+): boolean {
   const local = TYPE_INDEX.get(type);
   const info = catalogue.find((t) => t.type === type) ?? local;
   if (!info) return false;
@@ -66,7 +92,10 @@ export const HAS_OPTIONS: ReadonlySet<FieldType> = new Set(["select", "radio", "
  * "field".
  */
 export function deriveName(label: string, taken: Iterable<string> = []): string {
-  const ascii = label.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  const ascii = label
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase();
   let base = ascii.replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
   base = base.replace(/^[0-9_]+/, "");
   if (!base) base = "field";
@@ -82,8 +111,15 @@ export function deriveName(label: string, taken: Iterable<string> = []): string 
 
 /** A URL slug from a name: lower case ASCII letters, digits and "-", at most 60 characters. */
 export function deriveAlias(name: string): string {
-  const ascii = name.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
-  return ascii.replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, ALIAS_MAX).replace(/-+$/, "");
+  const ascii = name
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase();
+  return ascii
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, ALIAS_MAX)
+    .replace(/-+$/, "");
 }
 
 export const NAME_PATTERN = /^[a-z][a-z0-9_]{0,59}$/;
@@ -109,7 +145,13 @@ export interface FormDraft {
   allowed_origins: string[];
 }
 
-export const EMPTY_VALIDATION: FieldValidation = { min_length: null, max_length: null, min: null, max: null, pattern: null };
+export const EMPTY_VALIDATION: FieldValidation = {
+  min_length: null,
+  max_length: null,
+  min: null,
+  max: null,
+  pattern: null,
+};
 
 let keySeq = 0;
 /** A client-side key for a new field (the server keeps the keys it is given). */
@@ -138,7 +180,10 @@ export const DEFAULT_CONSENT = "I agree to receive emails from you. I can unsubs
 /** A new field of a type, its label and name chosen so they are unique in the form. */
 export function newField(type: FieldType, existing: readonly FormField[], key: string = newFieldKey()): FieldDraft {
   const label = DEFAULT_LABEL[type];
-  const name = deriveName(type === "email" ? "email" : label, existing.map((f) => f.name));
+  const name = deriveName(
+    type === "email" ? "email" : label,
+    existing.map((f) => f.name),
+  );
   return {
     key,
     label,
@@ -245,7 +290,10 @@ function otherNames(draft: FormDraft, index: number): string[] {
 
 /** A value for a new option that is unique among the field's options. */
 function optionValue(options: readonly FieldOption[], label: string): string {
-  return deriveName(label, options.map((o) => o.value));
+  return deriveName(
+    label,
+    options.map((o) => o.value),
+  );
 }
 
 /** The default config of a new submit action. */
@@ -301,7 +349,10 @@ export function formReducer(draft: FormDraft, action: DraftAction): FormDraft {
       const copy: FieldDraft = {
         ...field,
         key: action.key ?? newFieldKey(),
-        name: deriveName(field.name, draft.fields.map((f) => f.name)),
+        name: deriveName(
+          field.name,
+          draft.fields.map((f) => f.name),
+        ),
         options: field.options.map((o) => ({ ...o })),
         validation: { ...field.validation },
         // Two fields cannot fill one contact field.
@@ -326,7 +377,11 @@ export function formReducer(draft: FormDraft, action: DraftAction): FormDraft {
         return {
           ...f,
           type,
-          options: HAS_OPTIONS.has(type) ? (f.options.length ? f.options : [{ label: "Option 1", value: "option_1" }]) : [],
+          options: HAS_OPTIONS.has(type)
+            ? f.options.length
+              ? f.options
+              : [{ label: "Option 1", value: "option_1" }]
+            : [],
           consent_text: type === "consent" ? (f.consent_text ?? DEFAULT_CONSENT) : null,
           contact_field: type === "consent" ? null : f.contact_field,
           placeholder: applies(type, "placeholder") ? f.placeholder : "",
@@ -343,7 +398,10 @@ export function formReducer(draft: FormDraft, action: DraftAction): FormDraft {
     case "updateField":
       return withField(draft, action.index, (f) => ({ ...f, ...action.patch }));
     case "setValidation":
-      return withField(draft, action.index, (f) => ({ ...f, validation: { ...f.validation, [action.rule]: action.value } }));
+      return withField(draft, action.index, (f) => ({
+        ...f,
+        validation: { ...f.validation, [action.rule]: action.value },
+      }));
     case "addOption":
       return withField(draft, action.index, (f) => {
         const label = `Option ${f.options.length + 1}`;
@@ -355,12 +413,18 @@ export function formReducer(draft: FormDraft, action: DraftAction): FormDraft {
         options: f.options.map((o, i) => (i === action.option ? { ...o, ...action.patch } : o)),
       }));
     case "removeOption":
-      return withField(draft, action.index, (f) => ({ ...f, options: f.options.filter((_, i) => i !== action.option) }));
+      return withField(draft, action.index, (f) => ({
+        ...f,
+        options: f.options.filter((_, i) => i !== action.option),
+      }));
     case "moveOption":
       return withField(draft, action.index, (f) => ({ ...f, options: move(f.options, action.from, action.to) }));
     case "addAction":
       if (draft.actions.length >= MAX_ACTIONS) return draft;
-      return { ...draft, actions: [...draft.actions, { type: action.actionType, config: defaultConfig(action.actionType) }] };
+      return {
+        ...draft,
+        actions: [...draft.actions, { type: action.actionType, config: defaultConfig(action.actionType) }],
+      };
     case "removeAction":
       return { ...draft, actions: draft.actions.filter((_, i) => i !== action.index) };
     case "moveAction":
@@ -368,7 +432,9 @@ export function formReducer(draft: FormDraft, action: DraftAction): FormDraft {
     case "setActionType":
       return {
         ...draft,
-        actions: draft.actions.map((a, i) => (i === action.index ? { type: action.actionType, config: defaultConfig(action.actionType) } : a)),
+        actions: draft.actions.map((a, i) =>
+          i === action.index ? { type: action.actionType, config: defaultConfig(action.actionType) } : a,
+        ),
       };
     case "setActionConfig":
       return {
@@ -479,7 +545,8 @@ export function localProblems(d: FormDraft): Record<string, string> {
         values.add(o.value.trim());
       });
     }
-    if (f.type === "consent" && !(f.consent_text ?? "").trim()) out[`fields/${i}/consent_text`] = "Write the consent text the contact agrees to.";
+    if (f.type === "consent" && !(f.consent_text ?? "").trim())
+      out[`fields/${i}/consent_text`] = "Write the consent text the contact agrees to.";
   });
   const mapped = new Map<string, number>();
   d.fields.forEach((f, i) => {

@@ -28,7 +28,13 @@ describe("results", () => {
   });
 
   it("shows option labels and consent as yes or no", () => {
-    const colour = field({ type: "checkbox_group", options: [{ label: "Red", value: "r" }, { label: "Blue", value: "b" }] });
+    const colour = field({
+      type: "checkbox_group",
+      options: [
+        { label: "Red", value: "r" },
+        { label: "Blue", value: "b" },
+      ],
+    });
     expect(displayValue(colour, ["r", "b", "x"])).toBe("Red, Blue, x");
     expect(displayValue(field({ type: "consent" }), "1")).toBe("Yes");
     expect(displayValue(field({ type: "consent" }), null)).toBe("No");
@@ -36,6 +42,9 @@ describe("results", () => {
 
   it("adds columns for values of fields removed since", () => {
     const cols = valueColumns([field({ name: "email", label: "Email" })], [{ values: { email: "a@b.c", old: "x" } }]);
-    expect(cols.map((c) => [c.name, c.header])).toEqual([["email", "Email"], ["old", "old (removed)"]]);
+    expect(cols.map((c) => [c.name, c.header])).toEqual([
+      ["email", "Email"],
+      ["old", "old (removed)"],
+    ]);
   });
 });

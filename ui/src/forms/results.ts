@@ -32,7 +32,10 @@ export interface ValueColumn {
  * The value columns of a results table: the form's fields in order, then any names found in the
  * submissions that the form no longer has (a field removed since), so no value is hidden.
  */
-export function valueColumns(fields: readonly FormField[], submissions: readonly { values: Record<string, unknown> }[]): ValueColumn[] {
+export function valueColumns(
+  fields: readonly FormField[],
+  submissions: readonly { values: Record<string, unknown> }[],
+): ValueColumn[] {
   const cols: ValueColumn[] = fields.map((f) => ({ name: f.name, header: f.label.trim() || f.name, field: f }));
   const known = new Set(cols.map((c) => c.name));
   for (const s of submissions) {

@@ -4,7 +4,12 @@ import { describeChangeLine, flattenChanges, formatValue, summarizeChanges } fro
 describe("formatValue", () => {
   it("joins lists with a comma", () => {
     expect(formatValue(["A", "B"])).toBe("A, B");
-    expect(formatValue([{ id: 1, name: "Spring" }, { id: 2, name: "Fall" }])).toBe("Spring, Fall");
+    expect(
+      formatValue([
+        { id: 1, name: "Spring" },
+        { id: 2, name: "Fall" },
+      ]),
+    ).toBe("Spring, Fall");
   });
   it("names emptiness and booleans", () => {
     expect(formatValue(null)).toBe("(empty)");

@@ -21,9 +21,18 @@ describe("chunk", () => {
 describe("runBulk", () => {
   it("sends one request for up to 1,000 ids", async () => {
     const send = vi.fn(async (body: BulkRequest) => ({ affected: body.contact_ids.length, missing: [] }));
-    const outcome = await runBulk(new Set(range(1, 1000)), { action: "add_tags", tags: ["vip"], channel: "email" }, send);
+    const outcome = await runBulk(
+      new Set(range(1, 1000)),
+      { action: "add_tags", tags: ["vip"], channel: "email" },
+      send,
+    );
     expect(send).toHaveBeenCalledTimes(1);
-    expect(send.mock.calls[0]![0]).toEqual({ action: "add_tags", tags: ["vip"], channel: "email", contact_ids: range(1, 1000) });
+    expect(send.mock.calls[0]![0]).toEqual({
+      action: "add_tags",
+      tags: ["vip"],
+      channel: "email",
+      contact_ids: range(1, 1000),
+    });
     expect(outcome).toEqual({ affected: 1000, missing: [], notDone: [], error: undefined });
   });
 

@@ -79,7 +79,10 @@ export function bulkDoneTitle(action: BulkActionName, affected: number): string 
 /** The note on ids the server did not find, or null when it found them all. */
 export function missingNote(missing: readonly number[]): string | null {
   if (missing.length === 0) return null;
-  const shown = missing.slice(0, 5).map((id) => `#${id}`).join(", ");
+  const shown = missing
+    .slice(0, 5)
+    .map((id) => `#${id}`)
+    .join(", ");
   const more = missing.length > 5 ? ` and ${missing.length - 5} more` : "";
   return `${contactCount(missing.length)} no longer exist${missing.length === 1 ? "s" : ""} (${shown}${more}).`;
 }

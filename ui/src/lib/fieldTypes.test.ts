@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { aliasFromLabel, comparisonOf, fieldOptions, formatFieldValue, fromDateTimeLocal, inputKindOf, isEmptyValue, toDateTimeLocal } from "./fieldTypes";
+import {
+  aliasFromLabel,
+  comparisonOf,
+  fieldOptions,
+  formatFieldValue,
+  fromDateTimeLocal,
+  inputKindOf,
+  isEmptyValue,
+  toDateTimeLocal,
+} from "./fieldTypes";
 
 describe("field types", () => {
   it("choose an input per type", () => {

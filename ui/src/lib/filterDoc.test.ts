@@ -39,9 +39,24 @@ const dateOps = [
   { key: "anniversary", label: "anniversary", value: "none" as const },
 ];
 const TYPES: FilterTypeInfo[] = [
-  { key: "field", label: "Contact field", field: "contact_core", operators: { text: textOps, number: numberOps, date: dateOps } },
-  { key: "custom_field", label: "Custom field", field: "contact_custom", operators: { text: textOps, number: numberOps, date: dateOps, list: textOps } },
-  { key: "tags", label: "Tags", field: "none", operators: { "*": [{ key: "has_any", label: "has any of", value: "list" }] } },
+  {
+    key: "field",
+    label: "Contact field",
+    field: "contact_core",
+    operators: { text: textOps, number: numberOps, date: dateOps },
+  },
+  {
+    key: "custom_field",
+    label: "Custom field",
+    field: "contact_custom",
+    operators: { text: textOps, number: numberOps, date: dateOps, list: textOps },
+  },
+  {
+    key: "tags",
+    label: "Tags",
+    field: "none",
+    operators: { "*": [{ key: "has_any", label: "has any of", value: "list" }] },
+  },
   { key: "points", label: "Points", field: "none", operators: { "*": numberOps } },
   { key: "dnc", label: "DNC", field: "channel", operators: { "*": [{ key: "on", label: "on", value: "none" }] } },
 ];
@@ -165,7 +180,9 @@ describe("field type to operators and inputs", () => {
     expect(valueEditorFor(TYPES[2], undefined, TYPES[2]!.operators["*"]![0])).toEqual({ shape: "list", kind: "tag" });
     expect(valueEditorFor(TYPES[3], undefined, numberOps[0])).toEqual({ shape: "single", kind: "number" });
     expect(valueEditorFor(TYPES[4], byAlias("email"), undefined)).toEqual({ shape: "list", kind: "dnc_reason" });
-    expect(valueEditorFor({ key: "created", label: "", field: "none", operators: {} }, undefined, dateOps[0]).kind).toBe("datetime");
+    expect(
+      valueEditorFor({ key: "created", label: "", field: "none", operators: {} }, undefined, dateOps[0]).kind,
+    ).toBe("datetime");
   });
 
   it("carries values over when the shape changes", () => {
@@ -177,7 +194,12 @@ describe("field type to operators and inputs", () => {
   });
 
   it("starts a new condition with the first field and operator", () => {
-    expect(newCondition(custom, FIELDS, [])).toEqual({ type: "custom_field", field: "score", operator: ">", value: "" });
+    expect(newCondition(custom, FIELDS, [])).toEqual({
+      type: "custom_field",
+      field: "score",
+      operator: ">",
+      value: "",
+    });
     expect(newCondition(TYPES[2]!, FIELDS, [])).toEqual({ type: "tags", operator: "has_any", value: [] });
   });
 
@@ -191,8 +213,16 @@ describe("field type to operators and inputs", () => {
       value: "",
     });
     // same field, operator to a list.
-    expect(reviseCondition(c, { operator: "in" }, TYPES, FIELDS, [])).toEqual({ ...c, operator: "in", value: ["1", "5"] });
+    expect(reviseCondition(c, { operator: "in" }, TYPES, FIELDS, [])).toEqual({
+      ...c,
+      operator: "in",
+      value: ["1", "5"],
+    });
     // a new type starts afresh.
-    expect(reviseCondition(c, { type: "tags" }, TYPES, FIELDS, [])).toEqual({ type: "tags", operator: "has_any", value: [] });
+    expect(reviseCondition(c, { type: "tags" }, TYPES, FIELDS, [])).toEqual({
+      type: "tags",
+      operator: "has_any",
+      value: [],
+    });
   });
 });

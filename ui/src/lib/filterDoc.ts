@@ -213,7 +213,11 @@ export function fieldsForType(
     case "company":
       return [...COMPANY_CORE_FIELDS, ...companyFields.filter((f) => !f.is_core)];
     case "channel":
-      return DNC_CHANNELS.map((c) => ({ alias: c, label: c === "sms" ? "SMS" : c[0]!.toUpperCase() + c.slice(1), type: "text" }));
+      return DNC_CHANNELS.map((c) => ({
+        alias: c,
+        label: c === "sms" ? "SMS" : c[0]!.toUpperCase() + c.slice(1),
+        type: "text",
+      }));
     default:
       return [];
   }
@@ -230,17 +234,7 @@ export function operatorsFor(type: FilterTypeInfo | undefined, field: FieldInfo 
 
 /** What kind of value input a condition needs. */
 export type ValueKind =
-  | "text"
-  | "number"
-  | "boolean"
-  | "date"
-  | "datetime"
-  | "option"
-  | "tag"
-  | "stage"
-  | "owner"
-  | "segment"
-  | "dnc_reason";
+  "text" | "number" | "boolean" | "date" | "datetime" | "option" | "tag" | "stage" | "owner" | "segment" | "dnc_reason";
 
 export interface ValueEditor {
   shape: ValueShape;
@@ -344,7 +338,11 @@ export function reviseCondition(
   const operators = operatorsFor(type, field);
   const wanted = change.operator ?? condition.operator;
   const operator = operators.find((o) => o.key === wanted) ?? operators[0];
-  const oldEditor = valueEditorFor(type, oldField, operatorsFor(type, oldField).find((o) => o.key === condition.operator));
+  const oldEditor = valueEditorFor(
+    type,
+    oldField,
+    operatorsFor(type, oldField).find((o) => o.key === condition.operator),
+  );
   const editor = valueEditorFor(type, field, operator);
   const sameKind = oldEditor.kind === editor.kind;
   const value = sameKind ? adaptValue(condition.value, editor) : emptyValue(editor);

@@ -17,7 +17,10 @@ describe("import mapping defaults", () => {
 
   it("maps headers by alias or label, each field once", () => {
     expect(
-      defaultMapping(["E-mail", "Email", "first_name", "Last Name", "ZIP code", "Favourite colour", "Tags", "Notes"], FIELDS),
+      defaultMapping(
+        ["E-mail", "Email", "first_name", "Last Name", "ZIP code", "Favourite colour", "Tags", "Notes"],
+        FIELDS,
+      ),
     ).toEqual({
       "E-mail": "email",
       Email: SKIP,

@@ -17,11 +17,7 @@ export interface PermissionSubject {
 }
 
 /** Whether the user holds `permission` on `resource`. Administrators hold every permission. */
-export function can(
-  me: PermissionSubject | null | undefined,
-  resource: string,
-  permission: PermissionKey,
-): boolean {
+export function can(me: PermissionSubject | null | undefined, resource: string, permission: PermissionKey): boolean {
   if (!me) return false;
   if (me.is_admin) return true;
   return me.permissions[resource]?.includes(permission) ?? false;
@@ -42,23 +38,13 @@ export function canView(me: PermissionSubject | null | undefined, resource: stri
 }
 
 /** Whether the user may edit an item, given whether they own it. */
-export function canEditItem(
-  me: PermissionSubject | null | undefined,
-  resource: string,
-  ownsItem: boolean,
-): boolean {
+export function canEditItem(me: PermissionSubject | null | undefined, resource: string, ownsItem: boolean): boolean {
   return can(me, resource, ownsItem ? "edit_own" : "edit_others") || can(me, resource, "edit_others");
 }
 
 /** Whether the user may delete an item, given whether they own it. */
-export function canDeleteItem(
-  me: PermissionSubject | null | undefined,
-  resource: string,
-  ownsItem: boolean,
-): boolean {
-  return (
-    can(me, resource, ownsItem ? "delete_own" : "delete_others") || can(me, resource, "delete_others")
-  );
+export function canDeleteItem(me: PermissionSubject | null | undefined, resource: string, ownsItem: boolean): boolean {
+  return can(me, resource, ownsItem ? "delete_own" : "delete_others") || can(me, resource, "delete_others");
 }
 
 /** Toggle one permission in a role's matrix, keeping the map free of empty lists. */

@@ -52,7 +52,13 @@ export function describeActivity(item: ActivityLike, labels: Record<string, stri
         old: text(change?.old),
         new: text(change?.new),
       }));
-      return { ...base, tone: "blue", kindLabel: "Updated", title: `Updated ${changes.length} field${changes.length === 1 ? "" : "s"}`, changes };
+      return {
+        ...base,
+        tone: "blue",
+        kindLabel: "Updated",
+        title: `Updated ${changes.length} field${changes.length === 1 ? "" : "s"}`,
+        changes,
+      };
     }
     case "tags": {
       const lines: string[] = [];
@@ -63,7 +69,13 @@ export function describeActivity(item: ActivityLike, labels: Record<string, stri
     case "points": {
       const delta = Number(d.delta ?? 0);
       const title = `${delta >= 0 ? "+" : ""}${delta} points`;
-      return { ...base, tone: delta >= 0 ? "green" : "red", kindLabel: "Points", title, lines: d.reason ? [String(d.reason)] : [] };
+      return {
+        ...base,
+        tone: delta >= 0 ? "green" : "red",
+        kindLabel: "Points",
+        title,
+        lines: d.reason ? [String(d.reason)] : [],
+      };
     }
     case "dnc_added":
       return {
@@ -78,9 +90,20 @@ export function describeActivity(item: ActivityLike, labels: Record<string, stri
     case "merged": {
       const lines: string[] = [];
       if (d.merged_email) lines.push(`Merged contact: ${text(d.merged_email)}`);
-      if (list(d.filled).length) lines.push(`Filled in: ${list(d.filled).map((f) => fieldLabel(f, labels)).join(", ")}`);
+      if (list(d.filled).length)
+        lines.push(
+          `Filled in: ${list(d.filled)
+            .map((f) => fieldLabel(f, labels))
+            .join(", ")}`,
+        );
       if (d.points_added) lines.push(`Points added: ${text(d.points_added)}`);
-      return { ...base, tone: "purple", kindLabel: "Merged", title: `Merged with contact #${text(d.merged_id)}`, lines };
+      return {
+        ...base,
+        tone: "purple",
+        kindLabel: "Merged",
+        title: `Merged with contact #${text(d.merged_id)}`,
+        lines,
+      };
     }
     case "segment.joined":
     case "segment.left": {

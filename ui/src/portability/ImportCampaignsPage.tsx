@@ -50,7 +50,13 @@ function TranslationReport({ notes }: { notes: TranslationNote[] | undefined }) 
   const lines = noteLines(notes);
   if (!lines.length) return null;
   return (
-    <InlineNotification kind="warning" title="Not translated from Mautic" subtitle={`${lines.length} item(s); review them before publishing.`} lowContrast hideCloseButton>
+    <InlineNotification
+      kind="warning"
+      title="Not translated from Mautic"
+      subtitle={`${lines.length} item(s); review them before publishing.`}
+      lowContrast
+      hideCloseButton
+    >
       <ul className="trellis-portability-notes">
         {lines.map((line) => (
           <li key={line}>{line}</li>
@@ -129,13 +135,25 @@ export function ImportCampaignsPage() {
 
   return (
     <>
-      <PageHeader title="Import campaigns" description="Bring in campaigns exported from a Trellis instance or from Mautic 7, with their emails, forms, segments, assets and fields. Imported campaigns stay unpublished." />
+      <PageHeader
+        title="Import campaigns"
+        description="Bring in campaigns exported from a Trellis instance or from Mautic 7, with their emails, forms, segments, assets and fields. Imported campaigns stay unpublished."
+      />
       <ProgressIndicator currentIndex={step} className="trellis-portability-steps">
         <ProgressStep label="Upload" />
         <ProgressStep label="Review" />
         <ProgressStep label="Done" />
       </ProgressIndicator>
-      {error ? <InlineNotification kind="error" title="The file was not imported" subtitle={error} lowContrast hideCloseButton role="alert" /> : null}
+      {error ? (
+        <InlineNotification
+          kind="error"
+          title="The file was not imported"
+          subtitle={error}
+          lowContrast
+          hideCloseButton
+          role="alert"
+        />
+      ) : null}
       {step === 0 ? (
         <div className="trellis-portability-upload">
           <FileUploaderDropContainer
@@ -154,59 +172,96 @@ export function ImportCampaignsPage() {
           <p className="trellis-muted">{describeOrigin(analysis, file?.name ?? "")}</p>
           <TranslationReport notes={analysis.notes} />
           {analysis.warnings.length ? (
-            <InlineNotification kind="warning" title="Left out of the file" subtitle={analysis.warnings.join(" ")} lowContrast hideCloseButton />
+            <InlineNotification
+              kind="warning"
+              title="Left out of the file"
+              subtitle={analysis.warnings.join(" ")}
+              lowContrast
+              hideCloseButton
+            />
           ) : null}
-          <TableContainer title="What the file holds" description="Choose, for each entity that exists here already, what to do.">
-                <Table aria-label="Entities in the file">
-                  <TableHead>
-                    <TableRow>
-                      <TableHeader>Kind</TableHeader>
-                      <TableHeader>Name</TableHeader>
-                      <TableHeader>Status</TableHeader>
-                      <TableHeader>Action</TableHeader>
-                    </TableRow>
-                  </TableHead>
-                  <TableBody>
-                    {analysis.entities.map((e) => (
-                      <TableRow key={e.uuid}>
-                        <TableCell>{KIND_LABELS[e.kind] ?? e.kind}</TableCell>
-                        <TableCell>{e.name}</TableCell>
-                        <TableCell>
-                          <Tag size="sm" type={STATUS_TAG[e.status]}>{e.status}</Tag>
-                          {e.match ? <span className="trellis-muted"> (same {e.match})</span> : null}
-                        </TableCell>
-                        <TableCell>
-                          <Select id={`choice-${e.uuid}`} labelText={`Action for ${e.name}`} hideLabel size="sm" value={chosen[e.uuid] ?? e.default}
-                            disabled={e.choices.length < 2}
-                            onChange={(ev) => setChosen((c) => ({ ...c, [e.uuid]: ev.target.value as Choice }))}>
-                            {e.choices.map((choice) => <SelectItem key={choice} value={choice} text={CHOICE_LABELS[choice]} />)}
-                          </Select>
-                        </TableCell>
-                      </TableRow>
-                    ))}
-                  </TableBody>
-                </Table>
-              </TableContainer>
+          <TableContainer
+            title="What the file holds"
+            description="Choose, for each entity that exists here already, what to do."
+          >
+            <Table aria-label="Entities in the file">
+              <TableHead>
+                <TableRow>
+                  <TableHeader>Kind</TableHeader>
+                  <TableHeader>Name</TableHeader>
+                  <TableHeader>Status</TableHeader>
+                  <TableHeader>Action</TableHeader>
+                </TableRow>
+              </TableHead>
+              <TableBody>
+                {analysis.entities.map((e) => (
+                  <TableRow key={e.uuid}>
+                    <TableCell>{KIND_LABELS[e.kind] ?? e.kind}</TableCell>
+                    <TableCell>{e.name}</TableCell>
+                    <TableCell>
+                      <Tag size="sm" type={STATUS_TAG[e.status]}>
+                        {e.status}
+                      </Tag>
+                      {e.match ? <span className="trellis-muted"> (same {e.match})</span> : null}
+                    </TableCell>
+                    <TableCell>
+                      <Select
+                        id={`choice-${e.uuid}`}
+                        labelText={`Action for ${e.name}`}
+                        hideLabel
+                        size="sm"
+                        value={chosen[e.uuid] ?? e.default}
+                        disabled={e.choices.length < 2}
+                        onChange={(ev) => setChosen((c) => ({ ...c, [e.uuid]: ev.target.value as Choice }))}
+                      >
+                        {e.choices.map((choice) => (
+                          <SelectItem key={choice} value={choice} text={CHOICE_LABELS[choice]} />
+                        ))}
+                      </Select>
+                    </TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          </TableContainer>
           <div className="trellis-form-actions">
-            <Button kind="secondary" onClick={restart} disabled={busy}>Choose another file</Button>
-            <Button onClick={() => void apply()} disabled={busy}>{busy ? "Importing…" : "Import"}</Button>
+            <Button kind="secondary" onClick={restart} disabled={busy}>
+              Choose another file
+            </Button>
+            <Button onClick={() => void apply()} disabled={busy}>
+              {busy ? "Importing…" : "Import"}
+            </Button>
           </div>
         </>
       ) : null}
       {step === 2 && result ? (
         <>
-          <InlineNotification kind={undone ? "info" : "success"} title={undone ? "Import undone" : "Import done"} subtitle={summarise(result)} lowContrast hideCloseButton />
+          <InlineNotification
+            kind={undone ? "info" : "success"}
+            title={undone ? "Import undone" : "Import done"}
+            subtitle={summarise(result)}
+            lowContrast
+            hideCloseButton
+          />
           <TranslationReport notes={result.notes} />
           {!undone ? (
             <ul className="trellis-portability-campaigns">
               {result.campaign_ids.map((id) => (
-                <li key={id}><Link to={`/campaigns/${id}`}>Open imported campaign {id}</Link> (unpublished)</li>
+                <li key={id}>
+                  <Link to={`/campaigns/${id}`}>Open imported campaign {id}</Link> (unpublished)
+                </li>
               ))}
             </ul>
           ) : null}
           <div className="trellis-form-actions">
-            <Button kind="secondary" onClick={restart} disabled={busy}>Import another file</Button>
-            {!undone ? <Button kind="danger--tertiary" onClick={() => void undo()} disabled={busy}>Undo this import</Button> : null}
+            <Button kind="secondary" onClick={restart} disabled={busy}>
+              Import another file
+            </Button>
+            {!undone ? (
+              <Button kind="danger--tertiary" onClick={() => void undo()} disabled={busy}>
+                Undo this import
+              </Button>
+            ) : null}
           </div>
         </>
       ) : null}

@@ -44,7 +44,10 @@ describe("describeOrigin", () => {
   });
 
   it("says when the file is a translated Mautic export", () => {
-    const text = describeOrigin({ source: "mautic", trellis_version: "Mautic 7 campaign export", exported_at: at }, "m.zip");
+    const text = describeOrigin(
+      { source: "mautic", trellis_version: "Mautic 7 campaign export", exported_at: at },
+      "m.zip",
+    );
     expect(text).toContain("a Mautic campaign export");
     expect(text).not.toContain("exported by Trellis");
   });
@@ -52,7 +55,9 @@ describe("describeOrigin", () => {
 
 describe("noteLines", () => {
   it("lists each note with its place in the Mautic file", () => {
-    const notes = [{ entity: "campaign_event", name: "Push to CRM", path: "/0/campaign_event/11/type", message: "No equivalent." }];
+    const notes = [
+      { entity: "campaign_event", name: "Push to CRM", path: "/0/campaign_event/11/type", message: "No equivalent." },
+    ];
     expect(noteLines(notes)).toEqual(["Push to CRM (/0/campaign_event/11/type): No equivalent."]);
     expect(noteLines(undefined)).toEqual([]);
   });

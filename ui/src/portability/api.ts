@@ -41,7 +41,10 @@ export function changedChoices(entities: EntityAnalysis[], chosen: Record<string
 }
 
 /** Where the file comes from, for the review step. */
-export function describeOrigin(analysis: Pick<ImportAnalysis, "source" | "trellis_version" | "exported_at">, filename: string): string {
+export function describeOrigin(
+  analysis: Pick<ImportAnalysis, "source" | "trellis_version" | "exported_at">,
+  filename: string,
+): string {
   const when = new Date(analysis.exported_at).toLocaleString();
   if (analysis.source === "mautic") return `${filename}: a Mautic campaign export (${when}), translated for Trellis.`;
   return `${filename}: exported by Trellis ${analysis.trellis_version} on ${when}.`;
@@ -82,7 +85,9 @@ export async function applyImport(file: File, choices: Record<string, Choice>): 
 }
 
 export async function undoImport(importId: number): Promise<CampaignImportRead> {
-  return ok(await api.POST("/api/v2/campaigns/imports/{import_id}/undo", { params: { path: { import_id: importId } } }));
+  return ok(
+    await api.POST("/api/v2/campaigns/imports/{import_id}/undo", { params: { path: { import_id: importId } } }),
+  );
 }
 
 function save(blob: Blob, filename: string): void {

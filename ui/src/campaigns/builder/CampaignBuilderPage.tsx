@@ -56,7 +56,8 @@ export function CampaignBuilderPage() {
   const types = useEventTypes();
   const campaign = useQuery({
     queryKey: ["campaigns", "detail", id],
-    queryFn: async () => ok(await api.GET("/api/v2/campaigns/{campaign_id}", { params: { path: { campaign_id: id! } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/campaigns/{campaign_id}", { params: { path: { campaign_id: id! } } })),
     enabled: id !== null && Number.isInteger(id) && ownKey !== "new",
   });
   if (types.isPending || (ownKey !== "new" && campaign.isPending)) return <PageLoading />;
@@ -65,7 +66,12 @@ export function CampaignBuilderPage() {
     return (
       <>
         <PageHeader title="Campaign builder" />
-        <InlineNotification kind="error" title="Could not load the campaign" subtitle={describeError(error)} hideCloseButton />
+        <InlineNotification
+          kind="error"
+          title="Could not load the campaign"
+          subtitle={describeError(error)}
+          hideCloseButton
+        />
       </>
     );
   }
@@ -92,18 +98,30 @@ interface ServerProblems {
   doc: CampaignDoc;
 }
 
-function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRead | null; eventTypes: EventTypeInfo[]; onCreated: (id: number) => void }) {
+function Builder({
+  saved: initial,
+  eventTypes,
+  onCreated,
+}: {
+  saved: CampaignRead | null;
+  eventTypes: EventTypeInfo[];
+  onCreated: (id: number) => void;
+}) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const { notify } = useToast();
   const types = useMemo(() => indexTypes(eventTypes), [eventTypes]);
   const [saved, setSaved] = useState<CampaignRead | null>(initial);
-  const [history, setHistory] = useState<History<CampaignDoc>>(() => createHistory(initial ? fromRead(initial) : { ...emptyDoc(), name: "New campaign" }));
+  const [history, setHistory] = useState<History<CampaignDoc>>(() =>
+    createHistory(initial ? fromRead(initial) : { ...emptyDoc(), name: "New campaign" }),
+  );
   const doc = history.present;
   const [selectedKey, setSelectedKey] = useState<string | null>(null);
   const [server, setServer] = useState<ServerProblems | null>(null);
   const [busy, setBusy] = useState<"save" | "validate" | "publish" | null>(null);
-  const [banner, setBanner] = useState<{ kind: "error" | "success" | "warning"; title: string; text: string } | null>(null);
+  const [banner, setBanner] = useState<{ kind: "error" | "success" | "warning"; title: string; text: string } | null>(
+    null,
+  );
   const [publishOpen, setPublishOpen] = useState(false);
   const [waiting, setWaiting] = useState<Record<string, number> | null>(null);
   const [mode, setMode] = useState<"edit" | "watch">("edit");
@@ -111,7 +129,10 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
   const segments = useSegmentsList();
   const forms = useFormsList(doc.sources.some((s) => s.kind === "form"));
 
-  const edit = useCallback((next: CampaignDoc, group: string | null = null) => setHistory((h) => record(h, next, group)), []);
+  const edit = useCallback(
+    (next: CampaignDoc, group: string | null = null) => setHistory((h) => record(h, next, group)),
+    [],
+  );
   const savedDoc = useMemo(() => (saved ? JSON.stringify(toSave(fromRead(saved))) : null), [saved]);
   const dirty = savedDoc === null || JSON.stringify(toSave(doc)) !== savedDoc;
   const dirtyRef = useRef(dirty);
@@ -141,7 +162,11 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
       const then = server!.doc.events.find((e) => e.key === p.event);
       const now = doc.events.find((e) => e.key === p.event);
       // Edge problems stay while the step's incoming edge is the same.
-      return !!now && then === now && server!.doc.edges.find((e) => e.target === p.event) === doc.edges.find((e) => e.target === p.event);
+      return (
+        !!now &&
+        then === now &&
+        server!.doc.edges.find((e) => e.target === p.event) === doc.edges.find((e) => e.target === p.event)
+      );
     });
     const seen = new Set<string>();
     const merged: LocatedProblem[] = [];
@@ -162,7 +187,8 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
 
   const stats = useQuery({
     queryKey: ["campaigns", saved?.id, "stats"],
-    queryFn: async () => ok(await api.GET("/api/v2/campaigns/{campaign_id}/stats", { params: { path: { campaign_id: saved!.id } } })),
+    queryFn: async () =>
+      ok(await api.GET("/api/v2/campaigns/{campaign_id}/stats", { params: { path: { campaign_id: saved!.id } } })),
     enabled: mode === "watch" && !!saved,
     refetchInterval: mode === "watch" ? 3000 : false,
   });
@@ -220,15 +246,27 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
         applySaved(read);
         setServer(null);
         setWaiting(null);
-        notify("success", saved ? "Campaign saved" : "Campaign created", read.is_published ? "The changes apply now." : "Saved as a draft.");
+        notify(
+          "success",
+          saved ? "Campaign saved" : "Campaign created",
+          read.is_published ? "The changes apply now." : "Saved as a draft.",
+        );
         return read;
       } catch (error) {
-        if (error instanceof ApiProblem && error.status === 409 && error.errors.some((e) => e.pointer.startsWith("/on_delete/"))) {
+        if (
+          error instanceof ApiProblem &&
+          error.status === 409 &&
+          error.errors.some((e) => e.pointer.startsWith("/on_delete/"))
+        ) {
           setWaiting(waitingOnRemoved(error.errors));
         } else if (error instanceof ApiProblem && error.status === 422 && error.errors.length) {
           showProblems(error.errors, "Could not save");
         } else if (error instanceof ApiProblem && error.status === 412) {
-          setBanner({ kind: "error", title: "Changed by someone else", text: "Reload the page to see their changes; yours are not saved." });
+          setBanner({
+            kind: "error",
+            title: "Changed by someone else",
+            text: "Reload the page to see their changes; yours are not saved.",
+          });
         } else {
           setBanner({ kind: "error", title: "Could not save", text: describeError(error) });
         }
@@ -283,7 +321,12 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
       } catch (error) {
         setPublishOpen(false);
         if (error instanceof ApiProblem && error.errors.length) showProblems(error.errors, "Could not publish");
-        else setBanner({ kind: "error", title: on ? "Could not publish" : "Could not unpublish", text: describeError(error) });
+        else
+          setBanner({
+            kind: "error",
+            title: on ? "Could not publish" : "Could not unpublish",
+            text: describeError(error),
+          });
       } finally {
         setBusy(null);
       }
@@ -332,7 +375,9 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
         const source = from === SOURCES_ID ? null : from;
         const used = new Set(doc.edges.filter((e) => (e.source ?? null) === source).map((e) => e.path ?? null));
         const candidates = [...outputs.filter((o) => !used.has(o)), ...outputs.filter((o) => used.has(o))];
-        const path = candidates.find((o) => connectionRefusal(withProbe, types, { source, path: o, target: probe }) === null);
+        const path = candidates.find(
+          (o) => connectionRefusal(withProbe, types, { source, path: o, target: probe }) === null,
+        );
         if (path !== undefined) parent = { source, path };
       }
       const key = crypto.randomUUID();
@@ -361,7 +406,9 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
   );
   const removedSteps = useMemo(() => {
     const before = saved ? fromRead(saved).events : [];
-    return Object.fromEntries(before.filter((e) => !doc.events.some((d) => d.key === e.key)).map((e) => [e.key, e] as [string, StepDoc]));
+    return Object.fromEntries(
+      before.filter((e) => !doc.events.some((d) => d.key === e.key)).map((e) => [e.key, e] as [string, StepDoc]),
+    );
   }, [saved, doc.events]);
   const watching = mode === "watch" && !!saved;
   const counts = (stats.data ?? undefined) as Record<string, StepCounts> | undefined;
@@ -377,14 +424,24 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
             {doc.name || "Untitled campaign"}{" "}
             {saved ? (
               saved.is_published ? (
-                <Tag type="green" size="sm">Published</Tag>
+                <Tag type="green" size="sm">
+                  Published
+                </Tag>
               ) : (
-                <Tag type="gray" size="sm">Draft</Tag>
+                <Tag type="gray" size="sm">
+                  Draft
+                </Tag>
               )
             ) : (
-              <Tag type="outline" size="sm">Not saved yet</Tag>
+              <Tag type="outline" size="sm">
+                Not saved yet
+              </Tag>
             )}
-            {dirty && saved ? <Tag type="warm-gray" size="sm">Unsaved changes</Tag> : null}
+            {dirty && saved ? (
+              <Tag type="warm-gray" size="sm">
+                Unsaved changes
+              </Tag>
+            ) : null}
           </h1>
         </div>
         <div className="trellis-cb__actions">
@@ -401,25 +458,65 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
           ) : null}
           {watching ? null : (
             <>
-              <Button kind="ghost" size="sm" hasIconOnly renderIcon={Undo} iconDescription="Undo (Ctrl+Z)" disabled={!history.past.length} onClick={doUndo} />
-              <Button kind="ghost" size="sm" hasIconOnly renderIcon={Redo} iconDescription="Redo (Ctrl+Shift+Z)" disabled={!history.future.length} onClick={doRedo} />
+              <Button
+                kind="ghost"
+                size="sm"
+                hasIconOnly
+                renderIcon={Undo}
+                iconDescription="Undo (Ctrl+Z)"
+                disabled={!history.past.length}
+                onClick={doUndo}
+              />
+              <Button
+                kind="ghost"
+                size="sm"
+                hasIconOnly
+                renderIcon={Redo}
+                iconDescription="Redo (Ctrl+Shift+Z)"
+                disabled={!history.future.length}
+                onClick={doRedo}
+              />
               <Button kind="ghost" size="sm" renderIcon={TreeViewAlt} onClick={layout}>
                 Tidy up
               </Button>
-              <Button kind="tertiary" size="sm" renderIcon={CheckmarkOutline} disabled={busy !== null} onClick={() => void validate()}>
+              <Button
+                kind="tertiary"
+                size="sm"
+                renderIcon={CheckmarkOutline}
+                disabled={busy !== null}
+                onClick={() => void validate()}
+              >
                 Validate
               </Button>
-              <Button kind={saved?.is_published ? "primary" : "secondary"} size="sm" renderIcon={Save} disabled={busy !== null || (!dirty && !!saved)} onClick={() => void save()}>
+              <Button
+                kind={saved?.is_published ? "primary" : "secondary"}
+                size="sm"
+                renderIcon={Save}
+                disabled={busy !== null || (!dirty && !!saved)}
+                onClick={() => void save()}
+              >
                 {busy === "save" ? "Saving…" : saved?.is_published ? "Save changes" : "Save draft"}
               </Button>
             </>
           )}
           {saved?.is_published ? (
-            <Button kind="danger--tertiary" size="sm" renderIcon={Pause} disabled={busy !== null} onClick={() => void publish(false)}>
+            <Button
+              kind="danger--tertiary"
+              size="sm"
+              renderIcon={Pause}
+              disabled={busy !== null}
+              onClick={() => void publish(false)}
+            >
               Unpublish
             </Button>
           ) : (
-            <Button kind="primary" size="sm" renderIcon={Rocket} disabled={busy !== null} onClick={() => void startPublish()}>
+            <Button
+              kind="primary"
+              size="sm"
+              renderIcon={Rocket}
+              disabled={busy !== null}
+              onClick={() => void startPublish()}
+            >
               Publish
             </Button>
           )}
@@ -472,7 +569,13 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
             />
           )}
           {watching && stats.isError ? (
-            <InlineNotification kind="error" lowContrast title="Counts unavailable" subtitle={describeError(stats.error)} hideCloseButton />
+            <InlineNotification
+              kind="error"
+              lowContrast
+              title="Counts unavailable"
+              subtitle={describeError(stats.error)}
+              hideCloseButton
+            />
           ) : null}
         </div>
         <aside className="trellis-cb__panel" aria-label={selected ? "Step settings" : "Campaign settings"}>
@@ -496,7 +599,14 @@ function Builder({ saved: initial, eventTypes, onCreated }: { saved: CampaignRea
         </aside>
       </div>
       {saved ? (
-        <PublishDialog campaignId={saved.id} doc={doc} open={publishOpen} busy={busy === "publish"} onConfirm={() => void publish(true)} onClose={() => setPublishOpen(false)} />
+        <PublishDialog
+          campaignId={saved.id}
+          doc={doc}
+          open={publishOpen}
+          busy={busy === "publish"}
+          onConfirm={() => void publish(true)}
+          onClose={() => setPublishOpen(false)}
+        />
       ) : null}
       <RedirectDialog
         waiting={waiting}

@@ -111,11 +111,20 @@ function Field({ ctx, path, name, schema: raw, required }: FieldProps) {
     case "enum": {
       const options = schema.enum ?? [];
       return (
-        <Select id={id} labelText={label} helperText={helper} value={value === null || value === undefined ? "" : String(value)} onChange={(e) => {
-          const picked = options.find((o) => String(o) === e.target.value);
-          set(e.target.value === "" ? (nullable ? null : undefined) : picked);
-        }} {...invalid}>
-          {nullable || value === undefined || value === null ? <SelectItem value="" text={nullable ? "None" : "Choose"} /> : null}
+        <Select
+          id={id}
+          labelText={label}
+          helperText={helper}
+          value={value === null || value === undefined ? "" : String(value)}
+          onChange={(e) => {
+            const picked = options.find((o) => String(o) === e.target.value);
+            set(e.target.value === "" ? (nullable ? null : undefined) : picked);
+          }}
+          {...invalid}
+        >
+          {nullable || value === undefined || value === null ? (
+            <SelectItem value="" text={nullable ? "None" : "Choose"} />
+          ) : null}
           {options.map((o) => (
             <SelectItem key={String(o)} value={String(o)} text={String(o)} />
           ))}
@@ -143,20 +152,54 @@ function Field({ ctx, path, name, schema: raw, required }: FieldProps) {
       const long = (schema.maxLength ?? 0) > LONG_TEXT;
       const text = typeof value === "string" ? value : "";
       return long ? (
-        <TextArea id={id} labelText={label} helperText={helper} rows={4} value={text} onChange={(e) => set(e.target.value)} {...invalid} />
+        <TextArea
+          id={id}
+          labelText={label}
+          helperText={helper}
+          rows={4}
+          value={text}
+          onChange={(e) => set(e.target.value)}
+          {...invalid}
+        />
       ) : (
-        <TextInput id={id} labelText={label} helperText={helper} value={text} onChange={(e) => set(e.target.value)} {...invalid} />
+        <TextInput
+          id={id}
+          labelText={label}
+          helperText={helper}
+          value={text}
+          onChange={(e) => set(e.target.value)}
+          {...invalid}
+        />
       );
     }
     case "array":
-      return <ArrayField ctx={ctx} path={path} name={name} schema={schema} required={required} id={id} label={label} helper={helper} error={error} />;
+      return (
+        <ArrayField
+          ctx={ctx}
+          path={path}
+          name={name}
+          schema={schema}
+          required={required}
+          id={id}
+          label={label}
+          helper={helper}
+          error={error}
+        />
+      );
     case "object":
       return (
         <fieldset className="trellis-cb__fieldset">
           <legend>{label}</legend>
           {helper ? <p className="trellis-cb__helper">{helper}</p> : null}
           {Object.entries(schema.properties ?? {}).map(([child, childSchema]) => (
-            <Field key={child} ctx={ctx} path={[...path, child]} name={child} schema={childSchema} required={(schema.required ?? []).includes(child)} />
+            <Field
+              key={child}
+              ctx={ctx}
+              path={[...path, child]}
+              name={child}
+              schema={childSchema}
+              required={(schema.required ?? []).includes(child)}
+            />
           ))}
           {error ? <p className="trellis-cb__error">{error}</p> : null}
         </fieldset>
@@ -164,11 +207,29 @@ function Field({ ctx, path, name, schema: raw, required }: FieldProps) {
     case "map":
       return <MapField ctx={ctx} path={path} id={id} label={label} helper={helper} error={error} value={value} />;
     default:
-      return <JsonField id={id} label={label} helper={helper ?? "Any value, as JSON (text without quotes is kept as text)."} error={error} value={value} onChange={set} />;
+      return (
+        <JsonField
+          id={id}
+          label={label}
+          helper={helper ?? "Any value, as JSON (text without quotes is kept as text)."}
+          error={error}
+          value={value}
+          onChange={set}
+        />
+      );
   }
 }
 
-function ArrayField({ ctx, path, name, schema, id, label, helper, error }: FieldProps & { id: string; label: string; helper?: string; error?: string; schema: JsonSchema }) {
+function ArrayField({
+  ctx,
+  path,
+  name,
+  schema,
+  id,
+  label,
+  helper,
+  error,
+}: FieldProps & { id: string; label: string; helper?: string; error?: string; schema: JsonSchema }) {
   const root = ctx.schema;
   const items = resolve(schema.items, root);
   const itemKind = fieldKind(unwrapNullable(items, root).schema);
@@ -176,20 +237,52 @@ function ArrayField({ ctx, path, name, schema, id, label, helper, error }: Field
   const list = Array.isArray(value) ? value : [];
   // Lists of plain strings or numbers edit as one comma separated text: quicker than rows.
   if ((itemKind === "string" || itemKind === "integer" || itemKind === "number") && !items.pattern?.includes("\\x")) {
-    return <ScalarListField id={id} label={label} helper={helper} error={error} list={list} integer={itemKind !== "string"} onChange={(next) => update(ctx, path, next)} />;
+    return (
+      <ScalarListField
+        id={id}
+        label={label}
+        helper={helper}
+        error={error}
+        list={list}
+        integer={itemKind !== "string"}
+        onChange={(next) => update(ctx, path, next)}
+      />
+    );
   }
   return (
     <fieldset className="trellis-cb__fieldset" aria-describedby={helper ? `${id}-helper` : undefined}>
       <legend>{label}</legend>
-      {helper ? <p id={`${id}-helper`} className="trellis-cb__helper">{helper}</p> : null}
+      {helper ? (
+        <p id={`${id}-helper`} className="trellis-cb__helper">
+          {helper}
+        </p>
+      ) : null}
       {list.map((_, index) => (
         <div key={index} className="trellis-cb__array-item">
-          <Field ctx={ctx} path={[...path, index]} name={`${fieldLabel(name, schema)} ${index + 1}`} schema={schema.items} required />
-          <Button kind="ghost" size="sm" hasIconOnly renderIcon={TrashCan} iconDescription={`Remove ${fieldLabel(name, schema)} ${index + 1}`} onClick={() => update(ctx, path, removeAt(list, index))} />
+          <Field
+            ctx={ctx}
+            path={[...path, index]}
+            name={`${fieldLabel(name, schema)} ${index + 1}`}
+            schema={schema.items}
+            required
+          />
+          <Button
+            kind="ghost"
+            size="sm"
+            hasIconOnly
+            renderIcon={TrashCan}
+            iconDescription={`Remove ${fieldLabel(name, schema)} ${index + 1}`}
+            onClick={() => update(ctx, path, removeAt(list, index))}
+          />
         </div>
       ))}
       {schema.maxItems === undefined || list.length < schema.maxItems ? (
-        <Button kind="tertiary" size="sm" renderIcon={Add} onClick={() => update(ctx, path, [...list, initialValue(schema.items, root) ?? null])}>
+        <Button
+          kind="tertiary"
+          size="sm"
+          renderIcon={Add}
+          onClick={() => update(ctx, path, [...list, initialValue(schema.items, root) ?? null])}
+        >
           Add {fieldLabel(name, schema).toLowerCase()}
         </Button>
       ) : null}
@@ -198,10 +291,34 @@ function ArrayField({ ctx, path, name, schema, id, label, helper, error }: Field
   );
 }
 
-function ScalarListField({ id, label, helper, error, list, integer, onChange }: { id: string; label: string; helper?: string; error?: string; list: unknown[]; integer: boolean; onChange: (next: unknown[]) => void }) {
+function ScalarListField({
+  id,
+  label,
+  helper,
+  error,
+  list,
+  integer,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  helper?: string;
+  error?: string;
+  list: unknown[];
+  integer: boolean;
+  onChange: (next: unknown[]) => void;
+}) {
   const [text, setText] = useState(() => list.map(String).join(", "));
   const [last, setLast] = useState(list);
-  if (list !== last && list.map(String).join(", ") !== text.split(",").map((s) => s.trim()).filter(Boolean).join(", ")) {
+  if (
+    list !== last &&
+    list.map(String).join(", ") !==
+      text
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .join(", ")
+  ) {
     setLast(list);
     setText(list.map(String).join(", "));
   }
@@ -213,7 +330,10 @@ function ScalarListField({ id, label, helper, error, list, integer, onChange }: 
       value={text}
       onChange={(e) => {
         setText(e.target.value);
-        const parts = e.target.value.split(",").map((s) => s.trim()).filter(Boolean);
+        const parts = e.target.value
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
         const next = integer ? parts.map((p) => parseNumber(p, true, false) ?? p) : parts;
         setLast(next);
         onChange(next);
@@ -225,7 +345,23 @@ function ScalarListField({ id, label, helper, error, list, integer, onChange }: 
 }
 
 /** A free object (field alias -> value, filters): edited as rows of key and value, or JSON. */
-function MapField({ ctx, path, id, label, helper, error, value }: { ctx: SchemaFormProps; path: Path; id: string; label: string; helper?: string; error?: string; value: unknown }) {
+function MapField({
+  ctx,
+  path,
+  id,
+  label,
+  helper,
+  error,
+  value,
+}: {
+  ctx: SchemaFormProps;
+  path: Path;
+  id: string;
+  label: string;
+  helper?: string;
+  error?: string;
+  value: unknown;
+}) {
   const obj = value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   const flat = Object.values(obj).every((v) => v === null || ["string", "number", "boolean"].includes(typeof v));
   const [asJson, setAsJson] = useState(!flat);
@@ -234,8 +370,19 @@ function MapField({ ctx, path, id, label, helper, error, value }: { ctx: SchemaF
   if (asJson) {
     return (
       <div>
-        <JsonField id={id} label={label} helper={helper} error={error} value={obj} onChange={(v) => set((v ?? {}) as Record<string, unknown>)} />
-        {flat ? <Button kind="ghost" size="sm" onClick={() => setAsJson(false)}>Edit as rows</Button> : null}
+        <JsonField
+          id={id}
+          label={label}
+          helper={helper}
+          error={error}
+          value={obj}
+          onChange={(v) => set((v ?? {}) as Record<string, unknown>)}
+        />
+        {flat ? (
+          <Button kind="ghost" size="sm" onClick={() => setAsJson(false)}>
+            Edit as rows
+          </Button>
+        ) : null}
       </div>
     );
   }
@@ -276,14 +423,23 @@ function MapField({ ctx, path, id, label, helper, error, value }: { ctx: SchemaF
             value={v === null || v === undefined ? "" : String(v)}
             onChange={(e) => set({ ...obj, [k]: e.target.value })}
           />
-          <Button kind="ghost" size="sm" hasIconOnly renderIcon={TrashCan} iconDescription={`Remove ${k || `row ${index + 1}`}`} onClick={() => set(Object.fromEntries(entries.filter(([ek]) => ek !== k)))} />
+          <Button
+            kind="ghost"
+            size="sm"
+            hasIconOnly
+            renderIcon={TrashCan}
+            iconDescription={`Remove ${k || `row ${index + 1}`}`}
+            onClick={() => set(Object.fromEntries(entries.filter(([ek]) => ek !== k)))}
+          />
         </div>
       ))}
       <div className="trellis-cb__row-actions">
         <Button kind="tertiary" size="sm" renderIcon={Add} disabled={"" in obj} onClick={() => set({ ...obj, "": "" })}>
           Add a row
         </Button>
-        <Button kind="ghost" size="sm" onClick={() => setAsJson(true)}>Edit as JSON</Button>
+        <Button kind="ghost" size="sm" onClick={() => setAsJson(true)}>
+          Edit as JSON
+        </Button>
       </div>
       {error ? <p className="trellis-cb__error">{error}</p> : null}
     </fieldset>
@@ -291,7 +447,21 @@ function MapField({ ctx, path, id, label, helper, error, value }: { ctx: SchemaF
 }
 
 /** Any JSON value as text; text that is not JSON is kept as a string. */
-function JsonField({ id, label, helper, error, value, onChange }: { id: string; label: string; helper?: string; error?: string; value: unknown; onChange: (v: unknown) => void }) {
+function JsonField({
+  id,
+  label,
+  helper,
+  error,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  helper?: string;
+  error?: string;
+  value: unknown;
+  onChange: (v: unknown) => void;
+}) {
   const shown = value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value, null, 2);
   const [text, setText] = useState(shown);
   const [parseError, setParseError] = useState<string | null>(null);
@@ -313,9 +483,27 @@ function JsonField({ id, label, helper, error, value, onChange }: { id: string; 
   };
   const problem = parseError ?? error;
   return multiline ? (
-    <TextArea id={id} labelText={label} helperText={helper} rows={6} value={text} onChange={(e) => commit(e.target.value)} invalid={!!problem} invalidText={problem ?? undefined} className="trellis-cb__json" />
+    <TextArea
+      id={id}
+      labelText={label}
+      helperText={helper}
+      rows={6}
+      value={text}
+      onChange={(e) => commit(e.target.value)}
+      invalid={!!problem}
+      invalidText={problem ?? undefined}
+      className="trellis-cb__json"
+    />
   ) : (
-    <TextInput id={id} labelText={label} helperText={helper} value={text} onChange={(e) => commit(e.target.value)} invalid={!!problem} invalidText={problem ?? undefined} />
+    <TextInput
+      id={id}
+      labelText={label}
+      helperText={helper}
+      value={text}
+      onChange={(e) => commit(e.target.value)}
+      invalid={!!problem}
+      invalidText={problem ?? undefined}
+    />
   );
 }
 
@@ -330,7 +518,14 @@ export function SchemaForm(props: SchemaFormProps) {
     <div className="trellis-cb__schema-form">
       {whole ? <p className="trellis-cb__error">{whole}</p> : null}
       {properties.map(([name, schema]) => (
-        <Field key={name} ctx={props} path={[name]} name={name} schema={schema} required={(root.required ?? []).includes(name)} />
+        <Field
+          key={name}
+          ctx={props}
+          path={[name]}
+          name={name}
+          schema={schema}
+          required={(root.required ?? []).includes(name)}
+        />
       ))}
     </div>
   );

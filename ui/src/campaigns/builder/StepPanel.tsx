@@ -38,14 +38,29 @@ function fieldErrors(problems: readonly GraphProblem[], key: string, prefix: str
   return out;
 }
 
-export const StepPanel = memo(function StepPanel({ events, edges, step, info, types, problems, readOnly, onChange, onDelete }: StepPanelProps) {
+export const StepPanel = memo(function StepPanel({
+  events,
+  edges,
+  step,
+  info,
+  types,
+  problems,
+  readOnly,
+  onChange,
+  onDelete,
+}: StepPanelProps) {
   const kind = kindOf(step, types);
   const schema = (info?.schema ?? { type: "object", properties: {} }) as JsonSchema;
   const parentEdge = edges.find((e) => e.target === step.key);
   const parent = parentEdge?.source ? events.find((e) => e.key === parentEdge.source) : undefined;
   const decisionNo = !!parent && kindOf(parent, types) === "decision" && parentEdge?.path === "no";
   const general = problems.filter(
-    (p) => p.event === step.key && !p.field.startsWith("config") && !p.field.startsWith("timing") && p.field !== "name" && p.field !== "description",
+    (p) =>
+      p.event === step.key &&
+      !p.field.startsWith("config") &&
+      !p.field.startsWith("timing") &&
+      p.field !== "name" &&
+      p.field !== "description",
   );
   const steps = events.filter((e) => e.key !== step.key).map((e) => ({ key: e.key, label: stepTitle(e, types) }));
   const nameError = fieldErrors(problems, step.key, "name")[""];
@@ -60,7 +75,13 @@ export const StepPanel = memo(function StepPanel({ events, edges, step, info, ty
       </h2>
       {info?.description ? <p className="trellis-cb__helper">{info.description}</p> : null}
       {general.length ? (
-        <InlineNotification kind="error" lowContrast hideCloseButton title="Fix this step" subtitle={general.map((p) => p.detail).join(" ")} />
+        <InlineNotification
+          kind="error"
+          lowContrast
+          hideCloseButton
+          title="Fix this step"
+          subtitle={general.map((p) => p.detail).join(" ")}
+        />
       ) : null}
       <fieldset disabled={readOnly} className="trellis-cb__panel-fields">
         <TextInput
@@ -87,15 +108,17 @@ export const StepPanel = memo(function StepPanel({ events, edges, step, info, ty
           typeKey={step.type}
           schema={schema}
           value={(step.config ?? {}) as Record<string, unknown>}
-          onChange={(config) => onChange({ config: cleanValue(config, schema, schema) as Record<string, unknown> }, `config:${step.key}`)}
+          onChange={(config) =>
+            onChange({ config: cleanValue(config, schema, schema) as Record<string, unknown> }, `config:${step.key}`)
+          }
           errors={configErrors(problems, step.key)}
           steps={steps}
         />
         <h3 className="trellis-cb__section-title">Timing</h3>
         {kind === "decision" ? (
           <p className="trellis-cb__helper">
-            A decision waits for the contact and has no timing of its own. Set how long the contact has to act on the step under its
-            no path.
+            A decision waits for the contact and has no timing of its own. Set how long the contact has to act on the
+            step under its no path.
           </p>
         ) : (
           <TimingEditor

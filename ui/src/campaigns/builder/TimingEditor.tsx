@@ -51,7 +51,11 @@ export function TimingEditor({ id, timing, onChange, decisionNo, errors }: Timin
         valueSelected={mode}
         onChange={(value) => {
           const next = String(value) as Timing["mode"];
-          set(next === "interval" && !timing.amount ? { mode: next, amount: 1, unit: timing.unit ?? "day" } : { mode: next });
+          set(
+            next === "interval" && !timing.amount
+              ? { mode: next, amount: 1, unit: timing.unit ?? "day" }
+              : { mode: next },
+          );
         }}
       >
         {MODES.map((m) => (
@@ -70,7 +74,12 @@ export function TimingEditor({ id, timing, onChange, decisionNo, errors }: Timin
               onChange={(_e, { value }) => set({ amount: Number(value) || 0 })}
               {...err("amount")}
             />
-            <Select id={`${id}-unit`} labelText="Unit" value={timing.unit ?? "day"} onChange={(e) => set({ unit: e.target.value as Timing["unit"] })}>
+            <Select
+              id={`${id}-unit`}
+              labelText="Unit"
+              value={timing.unit ?? "day"}
+              onChange={(e) => set({ unit: e.target.value as Timing["unit"] })}
+            >
               {UNITS.map((u) => (
                 <SelectItem key={u} value={u} text={`${u}s`} />
               ))}
@@ -136,7 +145,13 @@ export function TimingEditor({ id, timing, onChange, decisionNo, errors }: Timin
       ) : null}
       {mode === "relative" ? (
         <>
-          <Select id={`${id}-field`} labelText="Contact date field" value={timing.field ?? ""} onChange={(e) => set({ field: e.target.value || null })} {...err("field")}>
+          <Select
+            id={`${id}-field`}
+            labelText="Contact date field"
+            value={timing.field ?? ""}
+            onChange={(e) => set({ field: e.target.value || null })}
+            {...err("field")}
+          >
             <SelectItem value="" text={fields.isPending ? "Loading…" : "Choose a date field"} />
             {dateFields.map((f) => (
               <SelectItem key={f.alias} value={f.alias} text={`${f.label} (${f.alias})`} />

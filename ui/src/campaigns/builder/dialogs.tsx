@@ -17,7 +17,10 @@ export interface PublishPreview {
  * server does not have it, and the dialog then says nothing about counts.
  */
 async function fetchPreview(campaignId: number): Promise<PublishPreview | null> {
-  const response = await fetch(`/api/v2/campaigns/${campaignId}/publish-preview`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  const response = await fetch(`/api/v2/campaigns/${campaignId}/publish-preview`, {
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  });
   if (response.status === 404) {
     const problem = await problemFromResponse(response);
     // A 404 about the campaign itself is a real error; a 404 of the route means no preview.
@@ -78,14 +81,17 @@ export function PublishDialog({
             <ul>
               {preview.data.sources.map((s) => (
                 <li key={`${s.kind}-${s.id}`}>
-                  {s.name}: {plural(s.count, "contact", "contacts")}, {s.audience === "locked" ? "locked audience (nobody joins later)" : "live audience"}
+                  {s.name}: {plural(s.count, "contact", "contacts")},{" "}
+                  {s.audience === "locked" ? "locked audience (nobody joins later)" : "live audience"}
                 </li>
               ))}
             </ul>
           </>
         ) : null}
         {preview.isError ? <p>The number of contacts who would enter could not be counted.</p> : null}
-        {doc.sources.length === 0 ? <p>The campaign has no source: contacts enter only when added by hand or through the API.</p> : null}
+        {doc.sources.length === 0 ? (
+          <p>The campaign has no source: contacts enter only when added by hand or through the API.</p>
+        ) : null}
         {live && doc.sources.length ? <p>Contacts who join a live segment later enter when they join.</p> : null}
       </div>
     </Modal>
@@ -131,7 +137,12 @@ export function RedirectDialog({
       onRequestSubmit={() =>
         onConfirm(
           Object.fromEntries(
-            keys.map((k) => [k, choices[k] && choices[k] !== "__cancel" ? { redirect_to: choices[k]!, cancel: false } : { redirect_to: null, cancel: true }]),
+            keys.map((k) => [
+              k,
+              choices[k] && choices[k] !== "__cancel"
+                ? { redirect_to: choices[k]!, cancel: false }
+                : { redirect_to: null, cancel: true },
+            ]),
           ),
         )
       }

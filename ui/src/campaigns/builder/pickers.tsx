@@ -62,7 +62,11 @@ export interface StepOption {
 }
 
 /** The options of a picker, loaded only for the kinds the form shows. */
-function useOptions(kind: PickerKind, search: string, steps: readonly StepOption[]): { options: Option[]; loading: boolean } {
+function useOptions(
+  kind: PickerKind,
+  search: string,
+  steps: readonly StepOption[],
+): { options: Option[]; loading: boolean } {
   const debounced = useDebounced(search, 250);
   const segments = useSegmentsList(kind === "segment");
   const owners = useOwners(kind === "user");
@@ -74,26 +78,59 @@ function useOptions(kind: PickerKind, search: string, steps: readonly StepOption
   return useMemo(() => {
     switch (kind) {
       case "segment":
-        return { options: (segments.data ?? []).map((s) => ({ id: s.id, label: s.name })), loading: segments.isPending };
+        return {
+          options: (segments.data ?? []).map((s) => ({ id: s.id, label: s.name })),
+          loading: segments.isPending,
+        };
       case "user":
-        return { options: (owners.data ?? []).map((u) => ({ id: u.id, label: u.name ? `${u.name} (${u.email})` : u.email })), loading: owners.isPending && owners.fetchStatus !== "idle" };
+        return {
+          options: (owners.data ?? []).map((u) => ({ id: u.id, label: u.name ? `${u.name} (${u.email})` : u.email })),
+          loading: owners.isPending && owners.fetchStatus !== "idle",
+        };
       case "stage":
         return { options: (stages.data ?? []).map((s) => ({ id: s.id, label: s.name })), loading: stages.isPending };
       case "campaign":
         return {
-          options: [{ id: "this", label: "This campaign" }, ...(campaigns.data ?? []).map((c) => ({ id: c.id, label: c.name }))],
+          options: [
+            { id: "this", label: "This campaign" },
+            ...(campaigns.data ?? []).map((c) => ({ id: c.id, label: c.name })),
+          ],
           loading: campaigns.isPending,
         };
       case "field":
-        return { options: (fields.data ?? []).map((f) => ({ id: f.alias, label: `${f.label} (${f.alias})` })), loading: fields.isPending };
+        return {
+          options: (fields.data ?? []).map((f) => ({ id: f.alias, label: `${f.label} (${f.alias})` })),
+          loading: fields.isPending,
+        };
       case "tag":
         return { options: (tags.data ?? []).map((t) => ({ id: t.name, label: t.name })), loading: tags.isPending };
       case "company":
-        return { options: (companies.data ?? []).map((c) => ({ id: c.id, label: c.name })), loading: companies.isPending };
+        return {
+          options: (companies.data ?? []).map((c) => ({ id: c.id, label: c.name })),
+          loading: companies.isPending,
+        };
       case "step":
         return { options: steps.map((s) => ({ id: s.key, label: s.label })), loading: false };
     }
-  }, [kind, segments.data, segments.isPending, owners.data, owners.isPending, owners.fetchStatus, stages.data, stages.isPending, campaigns.data, campaigns.isPending, fields.data, fields.isPending, tags.data, tags.isPending, companies.data, companies.isPending, steps]);
+  }, [
+    kind,
+    segments.data,
+    segments.isPending,
+    owners.data,
+    owners.isPending,
+    owners.fetchStatus,
+    stages.data,
+    stages.isPending,
+    campaigns.data,
+    campaigns.isPending,
+    fields.data,
+    fields.isPending,
+    tags.data,
+    tags.isPending,
+    companies.data,
+    companies.isPending,
+    steps,
+  ]);
 }
 
 interface PickerProps {
@@ -108,10 +145,23 @@ interface PickerProps {
 }
 
 /** A picker of one value (an id, an alias or a step key); `nullable` allows clearing it. */
-export function SinglePicker({ id, kind, label, helper, invalidText, steps, value, onChange }: PickerProps & { value: unknown; onChange: (value: string | number | null) => void }) {
+export function SinglePicker({
+  id,
+  kind,
+  label,
+  helper,
+  invalidText,
+  steps,
+  value,
+  onChange,
+}: PickerProps & { value: unknown; onChange: (value: string | number | null) => void }) {
   const [search, setSearch] = useState("");
   const { options, loading } = useOptions(kind, search, steps);
-  const selected = options.find((o) => o.id === value) ?? (value !== null && value !== undefined && value !== "" ? { id: value as string | number, label: `#${String(value)}` } : null);
+  const selected =
+    options.find((o) => o.id === value) ??
+    (value !== null && value !== undefined && value !== ""
+      ? { id: value as string | number, label: `#${String(value)}` }
+      : null);
   return (
     <div>
       <ComboBox<Option>
@@ -133,17 +183,30 @@ export function SinglePicker({ id, kind, label, helper, invalidText, steps, valu
 }
 
 /** A picker of several values (a list of ids, tag names or aliases). */
-export function MultiPicker({ id, kind, label, helper, invalidText, steps, value, onChange, allowThis }: PickerProps & { value: unknown; onChange: (value: (string | number)[]) => void }) {
+export function MultiPicker({
+  id,
+  kind,
+  label,
+  helper,
+  invalidText,
+  steps,
+  value,
+  onChange,
+  allowThis,
+}: PickerProps & { value: unknown; onChange: (value: (string | number)[]) => void }) {
   const [search, setSearch] = useState("");
   const { options: loaded } = useOptions(kind, search, steps);
   const values = Array.isArray(value) ? (value as (string | number)[]) : [];
   const options = useMemo(() => {
     const base = kind === "campaign" && !allowThis ? loaded.filter((o) => o.id !== "this") : loaded;
     // Keep chosen values that the current options do not list (a tag being typed, a search).
-    const extra = values.filter((v) => !base.some((o) => o.id === v)).map((v) => ({ id: v, label: typeof v === "number" ? `#${v}` : v }));
-    const typed = kind === "tag" && search.trim() && !base.some((o) => o.id === search.trim()) && !values.includes(search.trim())
-      ? [{ id: search.trim(), label: `New tag “${search.trim()}”` }]
-      : [];
+    const extra = values
+      .filter((v) => !base.some((o) => o.id === v))
+      .map((v) => ({ id: v, label: typeof v === "number" ? `#${v}` : v }));
+    const typed =
+      kind === "tag" && search.trim() && !base.some((o) => o.id === search.trim()) && !values.includes(search.trim())
+        ? [{ id: search.trim(), label: `New tag “${search.trim()}”` }]
+        : [];
     return [...typed, ...extra, ...base];
   }, [loaded, values, kind, search, allowThis]);
   const selected = options.filter((o) => values.includes(o.id));

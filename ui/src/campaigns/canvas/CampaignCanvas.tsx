@@ -23,16 +23,7 @@ import {
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type JSX, type KeyboardEvent } from "react";
 import { copySteps, isClip, pasteSteps, type StepClip } from "../lib/clipboard";
-import {
-  addStep,
-  connect,
-  movePositions,
-  placeFor,
-  removeEdges,
-  removeSteps,
-  SOURCES_ID,
-  type XY,
-} from "../lib/doc";
+import { addStep, connect, movePositions, placeFor, removeEdges, removeSteps, SOURCES_ID, type XY } from "../lib/doc";
 import { docToFlow, edgeFromFlow, type FlowEdge, type FlowNode } from "../lib/flow";
 import { connectionRefusal, indexTypes, outputsOf, typesAllowedAt, type GraphProblem } from "../lib/graph";
 import { CanvasActions, nodeTypes, type AddAnchor } from "./nodes";
@@ -83,7 +74,8 @@ const PRO_OPTIONS = { hideAttribution: true };
 const DELETE_KEYS = ["Delete", "Backspace"];
 const MULTI_SELECT_KEYS = ["Shift", "Meta", "Control"];
 const ARIA_LABELS = {
-  "node.a11yDescription.default": "Press Enter or Space to select this step, Delete to remove it, the arrow keys to move it.",
+  "node.a11yDescription.default":
+    "Press Enter or Space to select this step, Delete to remove it, the arrow keys to move it.",
 };
 const MINIMAP_STYLE = { width: 160, height: 110 };
 
@@ -147,7 +139,9 @@ function CanvasInner({
     setNodes(derived.nodes.map((n: FlowNode) => ({ ...n, selected: selectedRef.current.has(n.id) }) as AnyNode));
   }, [derived.nodes]);
   useEffect(() => {
-    setNodes((prev) => prev.map((n) => (n.selected === selected.has(n.id) ? n : { ...n, selected: selected.has(n.id) })));
+    setNodes((prev) =>
+      prev.map((n) => (n.selected === selected.has(n.id) ? n : { ...n, selected: selected.has(n.id) })),
+    );
   }, [selected]);
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(() => new Set());
   const edges = useMemo(
@@ -221,14 +215,23 @@ function CanvasInner({
   );
 
   const isValidConnection = useCallback(
-    (c: Connection | Edge) => connectionRefusal(docRef.current, types, { ...edgeFromFlow(c), path: edgeFromFlow(c).path ?? null, source: edgeFromFlow(c).source ?? null }) === null,
+    (c: Connection | Edge) =>
+      connectionRefusal(docRef.current, types, {
+        ...edgeFromFlow(c),
+        path: edgeFromFlow(c).path ?? null,
+        source: edgeFromFlow(c).source ?? null,
+      }) === null,
     [types],
   );
 
   const onConnect = useCallback(
     (c: Connection) => {
       const edge = edgeFromFlow(c);
-      const result = connect(docRef.current, types, { source: edge.source ?? null, path: edge.path ?? null, target: edge.target });
+      const result = connect(docRef.current, types, {
+        source: edge.source ?? null,
+        path: edge.path ?? null,
+        target: edge.target,
+      });
       if (result.ok) change(result.doc);
       else refuse(result.reason);
     },
@@ -242,14 +245,23 @@ function CanvasInner({
       const to = state.toHandle;
       if (!from || !to) return;
       if (from.type === to.type) {
-        refuse(from.type === "source" ? "Connect an output to the input at the top of a step." : "Connect the input of a step to an output of the step before.");
+        refuse(
+          from.type === "source"
+            ? "Connect an output to the input at the top of a step."
+            : "Connect the input of a step to an output of the step before.",
+        );
         return;
       }
-      const c = from.type === "source"
-        ? { source: state.fromNode.id, sourceHandle: from.id ?? null, target: state.toNode.id }
-        : { source: state.toNode.id, sourceHandle: to.id ?? null, target: state.fromNode.id };
+      const c =
+        from.type === "source"
+          ? { source: state.fromNode.id, sourceHandle: from.id ?? null, target: state.toNode.id }
+          : { source: state.toNode.id, sourceHandle: to.id ?? null, target: state.fromNode.id };
       const edge = edgeFromFlow(c);
-      const reason = connectionRefusal(docRef.current, types, { source: edge.source ?? null, path: edge.path ?? null, target: edge.target });
+      const reason = connectionRefusal(docRef.current, types, {
+        source: edge.source ?? null,
+        path: edge.path ?? null,
+        target: edge.target,
+      });
       if (reason) refuse(reason);
     },
     [types, refuse],
@@ -260,7 +272,10 @@ function CanvasInner({
       let next = docRef.current;
       const keys = gone.map((n) => n.id).filter((id) => id !== SOURCES_ID);
       next = removeSteps(next, keys);
-      next = removeEdges(next, goneEdges.map((e) => (e as unknown as FlowEdge).data?.edge ?? edgeFromFlow(e)));
+      next = removeEdges(
+        next,
+        goneEdges.map((e) => (e as unknown as FlowEdge).data?.edge ?? edgeFromFlow(e)),
+      );
       if (next !== docRef.current) change(next);
       setSelected(new Set());
       setSelectedEdges(new Set());
@@ -285,11 +300,14 @@ function CanvasInner({
     [change, types],
   );
 
-  const onDragOver = useCallback((event: DragEvent<HTMLDivElement>) => {
-    if (readOnly || !event.dataTransfer.types.includes(STEP_MIME)) return;
-    event.preventDefault();
-    event.dataTransfer.dropEffect = "copy";
-  }, [readOnly]);
+  const onDragOver = useCallback(
+    (event: DragEvent<HTMLDivElement>) => {
+      if (readOnly || !event.dataTransfer.types.includes(STEP_MIME)) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+    },
+    [readOnly],
+  );
 
   const onDrop = useCallback(
     (event: DragEvent<HTMLDivElement>) => {
@@ -385,12 +403,13 @@ function CanvasInner({
   const actions = useMemo(() => ({ openAdd: (anchor: AddAnchor) => setAddAnchor(anchor) }), []);
   const closeAdd = useCallback(() => setAddAnchor(null), []);
   const box = addAnchor ? wrapper.current?.getBoundingClientRect() : undefined;
-  const menuStyle = addAnchor && box
-    ? {
-        left: Math.max(8, Math.min(addAnchor.x - box.left - 150, box.width - 316)),
-        top: Math.max(8, Math.min(addAnchor.y - box.top + 8, box.height - 340)),
-      }
-    : undefined;
+  const menuStyle =
+    addAnchor && box
+      ? {
+          left: Math.max(8, Math.min(addAnchor.x - box.left - 150, box.width - 316)),
+          top: Math.max(8, Math.min(addAnchor.y - box.top + 8, box.height - 340)),
+        }
+      : undefined;
 
   return (
     <CanvasActions.Provider value={actions}>
@@ -437,7 +456,13 @@ function CanvasInner({
           ariaLabelConfig={ARIA_LABELS}
         >
           <Background gap={24} />
-          <MiniMap pannable zoomable ariaLabel="Mini map of the campaign" className="trellis-canvas__minimap" style={MINIMAP_STYLE} />
+          <MiniMap
+            pannable
+            zoomable
+            ariaLabel="Mini map of the campaign"
+            className="trellis-canvas__minimap"
+            style={MINIMAP_STYLE}
+          />
           <Controls showInteractive={false} aria-label="Zoom and fit view" />
         </ReactFlow>
         {refusal ? (

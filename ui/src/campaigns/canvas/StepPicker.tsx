@@ -17,7 +17,9 @@ export function groupTypes(types: readonly EventTypeInfo[], query: string): { ki
     !q || [t.label, t.description, t.group, t.key, KIND_LABEL[t.kind] ?? ""].some((s) => s.toLowerCase().includes(q));
   return KIND_ORDER.map((kind) => ({
     kind,
-    types: types.filter((t) => t.kind === kind && match(t)).sort((a, b) => a.group.localeCompare(b.group) || a.label.localeCompare(b.label)),
+    types: types
+      .filter((t) => t.kind === kind && match(t))
+      .sort((a, b) => a.group.localeCompare(b.group) || a.label.localeCompare(b.label)),
   })).filter((g) => g.types.length);
 }
 
@@ -31,7 +33,15 @@ export interface StepPickerProps {
   onEscape?: () => void;
 }
 
-export function StepPicker({ types, onPick, draggable = false, autoFocus = false, id, label, onEscape }: StepPickerProps) {
+export function StepPicker({
+  types,
+  onPick,
+  draggable = false,
+  autoFocus = false,
+  id,
+  label,
+  onEscape,
+}: StepPickerProps) {
   const [query, setQuery] = useState("");
   const groups = useMemo(() => groupTypes(types, query), [types, query]);
   const onDragStart = (event: DragEvent<HTMLButtonElement>, type: EventTypeInfo) => {
@@ -69,7 +79,10 @@ export function StepPicker({ types, onPick, draggable = false, autoFocus = false
         {groups.length === 0 ? <p className="trellis-step-picker__empty">No step matches.</p> : null}
         {groups.map((group) => (
           <section key={group.kind} aria-labelledby={`${id}-${group.kind}`}>
-            <h3 id={`${id}-${group.kind}`} className={`trellis-step-picker__heading trellis-step-picker__heading--${group.kind}`}>
+            <h3
+              id={`${id}-${group.kind}`}
+              className={`trellis-step-picker__heading trellis-step-picker__heading--${group.kind}`}
+            >
               <KindIcon kind={group.kind} />
               {KIND_PLURAL[group.kind]}
             </h3>

@@ -2,7 +2,14 @@
 import { Add, Document, Fork, Flash, Group, Hourglass, UserMultiple, WarningFilled } from "@carbon/icons-react";
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
 import { createContext, memo, useContext, type MouseEvent } from "react";
-import { IN_HANDLE, OUT_HANDLE, sourceKey, type SourcesNodeData, type StepCountsLike, type StepNodeData } from "../lib/flow";
+import {
+  IN_HANDLE,
+  OUT_HANDLE,
+  sourceKey,
+  type SourcesNodeData,
+  type StepCountsLike,
+  type StepNodeData,
+} from "../lib/flow";
 import { SOURCES_ID } from "../lib/doc";
 
 export interface AddAnchor {
@@ -68,7 +75,17 @@ function Counts({ counts, kind }: { counts: StepCountsLike; kind: string | null 
   );
 }
 
-function Outputs({ nodeId, outputs, readOnly, title }: { nodeId: string; outputs: { id: string; path: string | null; label: string }[]; readOnly: boolean; title: string }) {
+function Outputs({
+  nodeId,
+  outputs,
+  readOnly,
+  title,
+}: {
+  nodeId: string;
+  outputs: { id: string; path: string | null; label: string }[];
+  readOnly: boolean;
+  title: string;
+}) {
   const { openAdd } = useContext(CanvasActions);
   const source = nodeId === SOURCES_ID ? null : nodeId;
   return (
@@ -161,7 +178,9 @@ export const StepNode = memo(function StepNode({ id, data, selected }: NodeProps
 
 export const SourcesNode = memo(function SourcesNode({ data, selected }: NodeProps<Node<SourcesNodeData, "sources">>) {
   return (
-    <div className={`trellis-node trellis-node--sources${selected ? " is-selected" : ""}${data.problems.length ? " has-problems" : ""}`}>
+    <div
+      className={`trellis-node trellis-node--sources${selected ? " is-selected" : ""}${data.problems.length ? " has-problems" : ""}`}
+    >
       <div className="trellis-node__kind">
         <UserMultiple size={16} aria-hidden />
         <span>Contacts enter from</span>
@@ -169,13 +188,27 @@ export const SourcesNode = memo(function SourcesNode({ data, selected }: NodePro
       {data.sources.length ? (
         <ul className="trellis-node__sources">
           {data.sources.map((s) => (
-            <li key={sourceKey(s)} className={`trellis-node__source trellis-node__source--${s.kind}`} data-source-kind={s.kind}>
+            <li
+              key={sourceKey(s)}
+              className={`trellis-node__source trellis-node__source--${s.kind}`}
+              data-source-kind={s.kind}
+            >
               <span className="trellis-node__source-name">
-                {s.kind === "form" ? <Document size={16} aria-label="Form" /> : <Group size={16} aria-label="Segment" />}
+                {s.kind === "form" ? (
+                  <Document size={16} aria-label="Form" />
+                ) : (
+                  <Group size={16} aria-label="Segment" />
+                )}
                 {data.names[sourceKey(s)] ?? `${s.kind === "segment" ? "Segment" : "Form"} #${s.id}`}
               </span>
-              <span className={`trellis-node__audience trellis-node__audience--${s.kind === "form" ? "form" : s.audience}`}>
-                {s.kind === "segment" ? (s.audience === "locked" ? "locked audience" : "live audience") : "form: on submit"}
+              <span
+                className={`trellis-node__audience trellis-node__audience--${s.kind === "form" ? "form" : s.audience}`}
+              >
+                {s.kind === "segment"
+                  ? s.audience === "locked"
+                    ? "locked audience"
+                    : "live audience"
+                  : "form: on submit"}
               </span>
             </li>
           ))}
@@ -189,7 +222,12 @@ export const SourcesNode = memo(function SourcesNode({ data, selected }: NodePro
         </div>
       ) : null}
       <Problems problems={data.problems} />
-      <Outputs nodeId={SOURCES_ID} outputs={[{ id: OUT_HANDLE, path: null, label: "" }]} readOnly={data.readOnly} title="Sources" />
+      <Outputs
+        nodeId={SOURCES_ID}
+        outputs={[{ id: OUT_HANDLE, path: null, label: "" }]}
+        readOnly={data.readOnly}
+        title="Sources"
+      />
     </div>
   );
 });

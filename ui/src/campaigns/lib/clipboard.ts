@@ -21,7 +21,9 @@ export function copySteps(doc: CampaignDoc, keys: Iterable<string>): StepClip | 
   return {
     kind: "trellis.steps",
     steps: steps.map((s) => JSON.parse(JSON.stringify(s)) as StepDoc),
-    edges: doc.edges.filter((e) => e.source != null && chosen.has(e.source) && chosen.has(e.target)).map((e) => ({ ...e })),
+    edges: doc.edges
+      .filter((e) => e.source != null && chosen.has(e.source) && chosen.has(e.target))
+      .map((e) => ({ ...e })),
     positions: Object.fromEntries(steps.filter((s) => layout.nodes[s.key]).map((s) => [s.key, layout.nodes[s.key]!])),
   };
 }
@@ -42,7 +44,12 @@ export interface PasteResult {
   keys: string[];
 }
 
-export function pasteSteps(doc: CampaignDoc, clip: StepClip, offset: XY = { x: 40, y: 40 }, makeKey: () => string = newKey): PasteResult {
+export function pasteSteps(
+  doc: CampaignDoc,
+  clip: StepClip,
+  offset: XY = { x: 40, y: 40 },
+  makeKey: () => string = newKey,
+): PasteResult {
   const remap = new Map<string, string>();
   for (const step of clip.steps) remap.set(step.key, makeKey());
   const steps = clip.steps.map((s) => {

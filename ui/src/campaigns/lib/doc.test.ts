@@ -12,7 +12,11 @@ const byKey = (key: string) => TYPES.find((t) => t.key === key)!;
 
 describe("addStep and connect", () => {
   it("adds a step with its schema defaults and a one-day delay on a decision's no path", () => {
-    const doc = addStep(sampleDoc(), byKey("contact.change_tags"), types, { key: "n", parent: { source: "dec", path: "no" }, position: { x: 10.4, y: 20.6 } });
+    const doc = addStep(sampleDoc(), byKey("contact.change_tags"), types, {
+      key: "n",
+      parent: { source: "dec", path: "no" },
+      position: { x: 10.4, y: 20.6 },
+    });
     const step = doc.events.find((e) => e.key === "n")!;
     expect(step.config).toEqual({ add: [], remove: [] });
     expect(step.timing).toMatchObject({ mode: "interval", amount: 1, unit: "day" });
@@ -31,7 +35,8 @@ describe("addStep and connect", () => {
     const doc = addStep(sampleDoc(), byKey("contact.change_points"), types, { key: "p" });
     const result = connect(doc, types, { source: "dec", path: "no", target: "p" });
     expect(result.ok).toBe(true);
-    if (result.ok) expect(result.doc.events.find((e) => e.key === "p")!.timing).toMatchObject({ mode: "interval", amount: 1 });
+    if (result.ok)
+      expect(result.doc.events.find((e) => e.key === "p")!.timing).toMatchObject({ mode: "interval", amount: 1 });
   });
 });
 
@@ -50,7 +55,11 @@ describe("removeSteps", () => {
 describe("copy and paste", () => {
   it("gives pasted steps new keys, keeps inner edges, drops the edge from outside and remaps jumps", () => {
     let doc = sampleDoc();
-    doc = { ...doc, events: [...doc.events, { key: "j", type: "campaign.jump_to_event", config: { target: "dec" } }], edges: [...doc.edges, { source: "dec", target: "j", path: "yes" }] };
+    doc = {
+      ...doc,
+      events: [...doc.events, { key: "j", type: "campaign.jump_to_event", config: { target: "dec" } }],
+      edges: [...doc.edges, { source: "dec", target: "j", path: "yes" }],
+    };
     doc = movePositions(doc, { dec: { x: 100, y: 100 } });
     const clip = copySteps(doc, ["dec", "late", "j"])!;
     let n = 0;
@@ -99,13 +108,27 @@ describe("document and flow", () => {
     expect(edges.find((e) => e.target === "yes1")!.label).toBe("");
     expect(late.sourceHandle).toBe("no");
     expect(edges.find((e) => e.target === "cond")!.source).toBe("__sources");
-    expect(edgeFromFlow({ source: "__sources", sourceHandle: "out", target: "cond" })).toEqual({ source: null, target: "cond", path: null });
-    expect(edgeFromFlow({ source: "dec", sourceHandle: "no", target: "late" })).toEqual({ source: "dec", target: "late", path: "no" });
+    expect(edgeFromFlow({ source: "__sources", sourceHandle: "out", target: "cond" })).toEqual({
+      source: null,
+      target: "cond",
+      path: null,
+    });
+    expect(edgeFromFlow({ source: "dec", sourceHandle: "no", target: "late" })).toEqual({
+      source: "dec",
+      target: "late",
+      path: "no",
+    });
   });
 
   it("puts counts and problems on the nodes", () => {
-    const counts = { cond: { scheduled: 0, waiting: 0, done: 0, warned: 0, failed: 0, dead: 0, yes: 3, no: 1, cancelled: 0 } };
-    const { nodes } = docToFlow(sampleDoc(), TYPES, { readOnly: true, counts, problems: [{ event: "dec", field: "config", detail: "Bad" }] });
+    const counts = {
+      cond: { scheduled: 0, waiting: 0, done: 0, warned: 0, failed: 0, dead: 0, yes: 3, no: 1, cancelled: 0 },
+    };
+    const { nodes } = docToFlow(sampleDoc(), TYPES, {
+      readOnly: true,
+      counts,
+      problems: [{ event: "dec", field: "config", detail: "Bad" }],
+    });
     const cond = nodes.find((n) => n.id === "cond")!;
     expect((cond.data as { counts: unknown }).counts).toEqual(counts.cond);
     expect((nodes.find((n) => n.id === "dec")!.data as { problems: string[] }).problems).toEqual(["Bad"]);
@@ -139,7 +162,11 @@ describe("document and flow", () => {
     expect(p.c0!.x).toBeLessThan(p.c1!.x);
     expect(p.c1!.x).toBeLessThan(p.c2!.x);
     expect(p.c0!.y).toBe(p.c2!.y);
-    const rightmost = Math.max(...Object.entries(p).filter(([k]) => k !== "loose").map(([, xy]) => xy.x));
+    const rightmost = Math.max(
+      ...Object.entries(p)
+        .filter(([k]) => k !== "loose")
+        .map(([, xy]) => xy.x),
+    );
     expect(p.loose!.x).toBeGreaterThan(rightmost);
   });
 
@@ -163,11 +190,37 @@ describe("document and flow", () => {
       updated_at: "",
       last_published_at: null,
       version: 2,
-      events: [{ key: "cond", id: 9, type: "contact.tags", kind: "condition", name: "", description: "", config: {}, timing: { mode: "immediate", at_hour: null }, timing_label: "immediately" }],
+      events: [
+        {
+          key: "cond",
+          id: 9,
+          type: "contact.tags",
+          kind: "condition",
+          name: "",
+          description: "",
+          config: {},
+          timing: { mode: "immediate", at_hour: null },
+          timing_label: "immediately",
+        },
+      ],
     };
     const save = toSave(fromRead(read));
     expect(Object.keys(save).sort()).toEqual(
-      ["allow_restart", "canvas", "default_timezone", "description", "edges", "events", "exit_on_source_leave", "name", "projects", "publish_down", "publish_up", "reactivation", "sources"].sort(),
+      [
+        "allow_restart",
+        "canvas",
+        "default_timezone",
+        "description",
+        "edges",
+        "events",
+        "exit_on_source_leave",
+        "name",
+        "projects",
+        "publish_down",
+        "publish_up",
+        "reactivation",
+        "sources",
+      ].sort(),
     );
     expect(Object.keys(save.events![0]!).sort()).toEqual(["config", "description", "key", "name", "timing", "type"]);
   });

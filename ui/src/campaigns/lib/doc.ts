@@ -26,10 +26,7 @@ export function newKey(): string {
 
 function isXY(value: unknown): value is XY {
   return (
-    typeof value === "object" &&
-    value !== null &&
-    Number.isFinite((value as XY).x) &&
-    Number.isFinite((value as XY).y)
+    typeof value === "object" && value !== null && Number.isFinite((value as XY).x) && Number.isFinite((value as XY).y)
   );
 }
 
@@ -45,7 +42,10 @@ export function layoutOf(doc: Pick<CampaignDoc, "canvas">): CanvasLayout {
 }
 
 export function withLayout(doc: CampaignDoc, layout: CanvasLayout): CampaignDoc {
-  return { ...doc, canvas: { ...doc.canvas, nodes: layout.nodes, ...(layout.sources ? { sources: layout.sources } : {}) } };
+  return {
+    ...doc,
+    canvas: { ...doc.canvas, nodes: layout.nodes, ...(layout.sources ? { sources: layout.sources } : {}) },
+  };
 }
 
 /** Positions by node id (steps by key, the sources node by SOURCES_ID). */
@@ -144,7 +144,12 @@ export interface AddStepOptions {
  * Add a step of a type with its default settings. A step added on a decision's no path gets a
  * one-day delay, because that path needs one (it is the time the contact has to act).
  */
-export function addStep(doc: CampaignDoc, type: EventTypeInfo, types: TypeIndex, options: AddStepOptions = {}): CampaignDoc {
+export function addStep(
+  doc: CampaignDoc,
+  type: EventTypeInfo,
+  types: TypeIndex,
+  options: AddStepOptions = {},
+): CampaignDoc {
   const key = options.key ?? newKey();
   const config = initialValue(type.schema, type.schema) as Record<string, unknown>;
   let timing: Timing = { mode: "immediate" };
@@ -152,11 +157,22 @@ export function addStep(doc: CampaignDoc, type: EventTypeInfo, types: TypeIndex,
     const parent = stepOf(doc, options.parent.source);
     if (parent && kindOf(parent, types) === "decision") timing = { mode: "interval", amount: 1, unit: "day" };
   }
-  const step: StepDoc = { key, type: type.key, name: "", description: "", config, timing: normalizeTiming(timing), kind: type.kind };
+  const step: StepDoc = {
+    key,
+    type: type.key,
+    name: "",
+    description: "",
+    config,
+    timing: normalizeTiming(timing),
+    kind: type.kind,
+  };
   let next: CampaignDoc = { ...doc, events: [...doc.events, step] };
   if (options.position) next = movePositions(next, { [key]: options.position });
   if (options.parent) {
-    next = { ...next, edges: [...next.edges, { source: options.parent.source, path: options.parent.path, target: key }] };
+    next = {
+      ...next,
+      edges: [...next.edges, { source: options.parent.source, path: options.parent.path, target: key }],
+    };
   }
   return next;
 }
@@ -173,7 +189,9 @@ export function removeSteps(doc: CampaignDoc, keys: Iterable<string>): CampaignD
       events: doc.events
         .filter((e) => !gone.has(e.key))
         .map((e) =>
-          typeof e.config?.target === "string" && gone.has(e.config.target) ? { ...e, config: { ...e.config, target: "" } } : e,
+          typeof e.config?.target === "string" && gone.has(e.config.target)
+            ? { ...e, config: { ...e.config, target: "" } }
+            : e,
         ),
       edges: doc.edges.filter((e) => !gone.has(e.target) && !(e.source && gone.has(e.source))),
     },
@@ -232,7 +250,11 @@ export function placeFor(
   const taken = Object.values(layout.nodes);
   const free = (xy: XY): XY => {
     let candidate = xy;
-    for (let i = 0; i < 50 && taken.some((t) => Math.abs(t.x - candidate.x) < 200 && Math.abs(t.y - candidate.y) < 80); i += 1) {
+    for (
+      let i = 0;
+      i < 50 && taken.some((t) => Math.abs(t.x - candidate.x) < 200 && Math.abs(t.y - candidate.y) < 80);
+      i += 1
+    ) {
       candidate = { x: candidate.x + 260, y: candidate.y };
     }
     return candidate;

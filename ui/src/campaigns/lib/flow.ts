@@ -125,7 +125,11 @@ export function edgeLabel(edge: EdgeDoc, doc: CampaignDoc, types: TypeIndex): st
   return timing === "immediately" ? "" : timing;
 }
 
-export function docToFlow(doc: CampaignDoc, eventTypes: readonly EventTypeInfo[] | TypeIndex, options: FlowOptions = {}) {
+export function docToFlow(
+  doc: CampaignDoc,
+  eventTypes: readonly EventTypeInfo[] | TypeIndex,
+  options: FlowOptions = {},
+) {
   const types: TypeIndex = Array.isArray(eventTypes) ? indexTypes(eventTypes) : (eventTypes as TypeIndex);
   const layout = layoutOf(doc);
   const missing = doc.events.some((e) => !layout.nodes[e.key]) || !layout.sources;
@@ -142,7 +146,9 @@ export function docToFlow(doc: CampaignDoc, eventTypes: readonly EventTypeInfo[]
     const rootKeys = doc.edges.filter((e) => !e.source).map((e) => e.target);
     entered = rootKeys.reduce((sum, key) => {
       const c = options.counts?.[key];
-      return sum + (c ? c.scheduled + c.waiting + c.done + c.warned + c.failed + c.dead + c.cancelled + c.yes + c.no : 0);
+      return (
+        sum + (c ? c.scheduled + c.waiting + c.done + c.warned + c.failed + c.dead + c.cancelled + c.yes + c.no : 0)
+      );
     }, 0);
   }
   const sourcesNode: FlowNode<SourcesNodeData> = {

@@ -18,29 +18,43 @@ describe("outputs", () => {
   });
 
   it("gives a random split one branch per weight, with the schema default when unset", () => {
-    expect(outputsOf({ type: "condition.random_split", config: { weights: [1, 2, 3] } }, types)).toEqual(["b0", "b1", "b2"]);
+    expect(outputsOf({ type: "condition.random_split", config: { weights: [1, 2, 3] } }, types)).toEqual([
+      "b0",
+      "b1",
+      "b2",
+    ]);
     expect(branchPaths({ type: "condition.random_split", config: {} }, types)).toEqual(["b0", "b1"]);
   });
 });
 
 describe("connectionRefusal", () => {
   it("allows an action under a condition's yes path", () => {
-    expect(connectionRefusal(withStep("contact.change_tags"), types, { source: "cond", path: "yes", target: "new" })).toBeNull();
+    expect(
+      connectionRefusal(withStep("contact.change_tags"), types, { source: "cond", path: "yes", target: "new" }),
+    ).toBeNull();
   });
 
   it("refuses a decision right after a decision, with the server's reason", () => {
-    const reason = connectionRefusal(withStep("contact.performs_event"), types, { source: "dec", path: "yes", target: "new" });
+    const reason = connectionRefusal(withStep("contact.performs_event"), types, {
+      source: "dec",
+      path: "yes",
+      target: "new",
+    });
     expect(reason).toMatch(/A decision cannot follow a decision directly/);
   });
 
   it("refuses anything after a leaf step", () => {
     const doc = withStep("contact.delete", "del");
     const doc2 = { ...doc, events: [...doc.events, { key: "after", type: "contact.change_tags" }] };
-    expect(connectionRefusal(doc2, types, { source: "del", path: null, target: "after" })).toMatch(/Nothing may follow Delete contact/);
+    expect(connectionRefusal(doc2, types, { source: "del", path: null, target: "after" })).toMatch(
+      /Nothing may follow Delete contact/,
+    );
   });
 
   it("refuses a second incoming connection", () => {
-    expect(connectionRefusal(sampleDoc(), types, { source: "yes1", path: null, target: "late" })).toMatch(/single incoming connection/);
+    expect(connectionRefusal(sampleDoc(), types, { source: "yes1", path: null, target: "late" })).toMatch(
+      /single incoming connection/,
+    );
   });
 
   it("refuses a loop", () => {
@@ -50,13 +64,21 @@ describe("connectionRefusal", () => {
   });
 
   it("refuses a path the parent does not have", () => {
-    expect(connectionRefusal(withStep("contact.change_tags"), types, { source: "cond", path: null, target: "new" })).toMatch(/outputs yes, no/);
-    expect(connectionRefusal(withStep("contact.change_tags"), types, { source: "yes1", path: "yes", target: "new" })).toMatch(/single output/);
+    expect(
+      connectionRefusal(withStep("contact.change_tags"), types, { source: "cond", path: null, target: "new" }),
+    ).toMatch(/outputs yes, no/);
+    expect(
+      connectionRefusal(withStep("contact.change_tags"), types, { source: "yes1", path: "yes", target: "new" }),
+    ).toMatch(/single output/);
   });
 
   it("enforces parent types, also at the top", () => {
-    expect(connectionRefusal(withStep("email.open"), types, { source: null, path: null, target: "new" })).toMatch(/must follow one of: Send email/);
-    expect(connectionRefusal(withStep("email.open"), types, { source: "yes1", path: null, target: "new" })).toMatch(/must follow/);
+    expect(connectionRefusal(withStep("email.open"), types, { source: null, path: null, target: "new" })).toMatch(
+      /must follow one of: Send email/,
+    );
+    expect(connectionRefusal(withStep("email.open"), types, { source: "yes1", path: null, target: "new" })).toMatch(
+      /must follow/,
+    );
     const doc = withStep("email.send", "send");
     const doc2 = { ...doc, events: [...doc.events, { key: "open", type: "email.open" }] };
     expect(connectionRefusal(doc2, types, { source: "send", path: null, target: "open" })).toBeNull();
@@ -86,12 +108,16 @@ describe("localProblems", () => {
     doc.events = doc.events.map((e) => (e.key === "late" ? { ...e, timing: { mode: "immediate" as const } } : e));
     const problems = localProblems(doc, types);
     expect(problems).toContainEqual(expect.objectContaining({ event: "late", field: "timing" }));
-    expect(problems).toContainEqual(expect.objectContaining({ event: "loose", detail: "This step is not connected to anything." }));
+    expect(problems).toContainEqual(
+      expect.objectContaining({ event: "loose", detail: "This step is not connected to anything." }),
+    );
   });
 
   it("flags a jump without a target", () => {
     const doc = withStep("campaign.jump_to_event", "jump");
     doc.edges.push({ source: "yes1", target: "jump", path: null });
-    expect(localProblems(doc, types)).toContainEqual(expect.objectContaining({ event: "jump", field: "config/target" }));
+    expect(localProblems(doc, types)).toContainEqual(
+      expect.objectContaining({ event: "jump", field: "config/target" }),
+    );
   });
 });

@@ -21,8 +21,8 @@ export function kindOf(step: Pick<StepDoc, "type" | "kind">, types: TypeIndex): 
 /** The number of branches of a split (random split: one per weight), 0 for everything else. */
 export function branchCount(step: Pick<StepDoc, "type" | "config">, types: TypeIndex): number {
   const info = types.get(step.type);
-  const weightsSchema = (info?.schema as { properties?: Record<string, { default?: unknown }> } | undefined)
-    ?.properties?.weights;
+  const weightsSchema = (info?.schema as { properties?: Record<string, { default?: unknown }> } | undefined)?.properties
+    ?.weights;
   if (!info || info.kind !== "condition" || !weightsSchema) return 0;
   const weights = step.config?.weights ?? weightsSchema.default;
   return Array.isArray(weights) ? weights.length : 0;
@@ -143,7 +143,11 @@ export function localProblems(doc: CampaignDoc, types: TypeIndex): GraphProblem[
   const incoming = new Map<string, EdgeDoc>();
   for (const edge of doc.edges) {
     if (incoming.has(edge.target)) {
-      problems.push({ event: edge.target, field: "parent", detail: "A step has a single incoming connection; use jump to step to join branches." });
+      problems.push({
+        event: edge.target,
+        field: "parent",
+        detail: "A step has a single incoming connection; use jump to step to join branches.",
+      });
       continue;
     }
     incoming.set(edge.target, edge);
@@ -162,14 +166,18 @@ export function localProblems(doc: CampaignDoc, types: TypeIndex): GraphProblem[
     const source = edge.source ?? null;
     const parent = source === null ? null : steps.get(source);
     if (source !== null && !parent) {
-      problems.push({ event: step.key, field: "parent", detail: "The step is connected to a step that does not exist." });
+      problems.push({
+        event: step.key,
+        field: "parent",
+        detail: "The step is connected to a step that does not exist.",
+      });
       continue;
     }
-    const refusal = connectionRefusal(
-      { ...doc, edges: doc.edges.filter((e) => e !== edge) },
-      types,
-      { source, path: edge.path ?? null, target: step.key },
-    );
+    const refusal = connectionRefusal({ ...doc, edges: doc.edges.filter((e) => e !== edge) }, types, {
+      source,
+      path: edge.path ?? null,
+      target: step.key,
+    });
     if (refusal) problems.push({ event: step.key, field: "parent", detail: refusal });
     if (parent && kindOf(parent, types) === "decision" && edge.path === "no" && isImmediate(step.timing as never)) {
       problems.push({
@@ -178,13 +186,25 @@ export function localProblems(doc: CampaignDoc, types: TypeIndex): GraphProblem[
         detail: "A step on a decision's no path needs a delay: it is the time the contact has to act.",
       });
     }
-    if (info.kind === "decision" && (step.timing as { mode?: string } | undefined)?.mode && (step.timing as { mode?: string }).mode !== "immediate") {
-      problems.push({ event: step.key, field: "timing", detail: "A decision waits for the contact; it has no timing of its own." });
+    if (
+      info.kind === "decision" &&
+      (step.timing as { mode?: string } | undefined)?.mode &&
+      (step.timing as { mode?: string }).mode !== "immediate"
+    ) {
+      problems.push({
+        event: step.key,
+        field: "timing",
+        detail: "A decision waits for the contact; it has no timing of its own.",
+      });
     }
     if (info.jumps) {
       const target = step.config?.target;
       if (typeof target !== "string" || !steps.has(target)) {
-        problems.push({ event: step.key, field: "config/target", detail: "Choose a step of this campaign to jump to." });
+        problems.push({
+          event: step.key,
+          field: "config/target",
+          detail: "Choose a step of this campaign to jump to.",
+        });
       } else if (target === step.key) {
         problems.push({ event: step.key, field: "config/target", detail: "A step cannot jump to itself." });
       }

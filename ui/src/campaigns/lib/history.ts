@@ -26,7 +26,12 @@ export function record<T>(history: History<T>, next: T, group: string | null = n
 export function undo<T>(history: History<T>): History<T> {
   const previous = history.past[history.past.length - 1];
   if (previous === undefined) return history;
-  return { past: history.past.slice(0, -1), present: previous, future: [history.present, ...history.future], group: null };
+  return {
+    past: history.past.slice(0, -1),
+    present: previous,
+    future: [history.present, ...history.future],
+    group: null,
+  };
 }
 
 export function redo<T>(history: History<T>): History<T> {

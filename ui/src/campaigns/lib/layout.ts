@@ -28,7 +28,10 @@ export function autoLayout(doc: CampaignDoc, types: TypeIndex): Record<string, X
   const hasParent = new Set<string>();
   const ordered = [...doc.edges]
     .map((e, index) => ({ e, index }))
-    .sort((a, b) => rank(a.e.source ?? null, a.e.path ?? null) - rank(b.e.source ?? null, b.e.path ?? null) || a.index - b.index);
+    .sort(
+      (a, b) =>
+        rank(a.e.source ?? null, a.e.path ?? null) - rank(b.e.source ?? null, b.e.path ?? null) || a.index - b.index,
+    );
   for (const { e } of ordered) {
     const source = e.source ?? SOURCES_ID;
     if (!steps.has(e.target) || hasParent.has(e.target)) continue;

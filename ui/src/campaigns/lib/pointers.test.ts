@@ -26,6 +26,11 @@ describe("locate", () => {
 
 describe("waitingOnRemoved", () => {
   it("reads the waiting counts per removed step", () => {
-    expect(waitingOnRemoved([{ pointer: "/on_delete/abc", detail: "3 contact(s) wait here." }, { pointer: "/name", detail: "x" }])).toEqual({ abc: 3 });
+    expect(
+      waitingOnRemoved([
+        { pointer: "/on_delete/abc", detail: "3 contact(s) wait here." },
+        { pointer: "/name", detail: "x" },
+      ]),
+    ).toEqual({ abc: 3 });
   });
 });

@@ -12,7 +12,10 @@ export interface LocatedProblem extends GraphProblem {
   setting?: string;
 }
 
-export function locate(errors: readonly Pick<ProblemFieldError, "pointer" | "detail">[], doc: CampaignDoc): LocatedProblem[] {
+export function locate(
+  errors: readonly Pick<ProblemFieldError, "pointer" | "detail">[],
+  doc: CampaignDoc,
+): LocatedProblem[] {
   return errors.map((err) => {
     const tokens = pointerTokens(err.pointer);
     const [head, index, ...rest] = tokens;
@@ -44,7 +47,9 @@ export function configErrors(problems: readonly GraphProblem[], key: string): Re
 }
 
 /** Counts of contacts waiting on removed steps, from the 409 the save answers with. */
-export function waitingOnRemoved(errors: readonly Pick<ProblemFieldError, "pointer" | "detail">[]): Record<string, number> {
+export function waitingOnRemoved(
+  errors: readonly Pick<ProblemFieldError, "pointer" | "detail">[],
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const err of errors) {
     const [head, key] = pointerTokens(err.pointer);

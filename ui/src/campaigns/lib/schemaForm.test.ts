@@ -1,9 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { cleanValue, fieldKind, getIn, initialValue, parseNumber, pickerFor, resolve, setIn, unwrapNullable, type JsonSchema } from "./schemaForm";
+import {
+  cleanValue,
+  fieldKind,
+  getIn,
+  initialValue,
+  parseNumber,
+  pickerFor,
+  resolve,
+  setIn,
+  unwrapNullable,
+  type JsonSchema,
+} from "./schemaForm";
 
 const webhook: JsonSchema = {
   $defs: {
-    Header: { type: "object", properties: { name: { type: "string" }, value: { type: "string" } }, required: ["name", "value"] },
+    Header: {
+      type: "object",
+      properties: { name: { type: "string" }, value: { type: "string" } },
+      required: ["name", "value"],
+    },
   },
   type: "object",
   properties: {
@@ -41,8 +56,17 @@ describe("schema resolution", () => {
 
 describe("initialValue", () => {
   it("takes defaults and required fields, leaving required numbers unset", () => {
-    expect(initialValue(webhook, webhook)).toEqual({ url: "", method: "POST", headers: [], timeout_s: 10, owner_id: null, values: {} });
-    expect(initialValue({ type: "object", properties: { delta: { type: "integer" } }, required: ["delta"] }, webhook)).toEqual({});
+    expect(initialValue(webhook, webhook)).toEqual({
+      url: "",
+      method: "POST",
+      headers: [],
+      timeout_s: 10,
+      owner_id: null,
+      values: {},
+    });
+    expect(
+      initialValue({ type: "object", properties: { delta: { type: "integer" } }, required: ["delta"] }, webhook),
+    ).toEqual({});
     expect(initialValue(resolve({ $ref: "#/$defs/Header" }, webhook), webhook)).toEqual({ name: "", value: "" });
   });
 });
@@ -70,7 +94,10 @@ describe("parseNumber", () => {
 
 describe("cleanValue", () => {
   it("turns empty strings of nullable fields into null", () => {
-    const schema: JsonSchema = { type: "object", properties: { reason: { anyOf: [{ type: "string" }, { type: "null" }] }, name: { type: "string" } } };
+    const schema: JsonSchema = {
+      type: "object",
+      properties: { reason: { anyOf: [{ type: "string" }, { type: "null" }] }, name: { type: "string" } },
+    };
     expect(cleanValue({ reason: "  ", name: "" }, schema, schema)).toEqual({ reason: null, name: "" });
   });
 });

@@ -37,7 +37,10 @@ export function resolve(schema: JsonSchema | undefined, root: JsonSchema): JsonS
   for (let depth = 0; depth < 20; depth += 1) {
     if (current.$ref) {
       const match = /^#\/(\$defs|definitions)\/(.+)$/.exec(current.$ref);
-      const defs = (match?.[1] === "definitions" ? (root as { definitions?: Record<string, JsonSchema> }).definitions : root.$defs) ?? {};
+      const defs =
+        (match?.[1] === "definitions"
+          ? (root as { definitions?: Record<string, JsonSchema> }).definitions
+          : root.$defs) ?? {};
       const target = match ? defs[decodeURIComponent(match[2]!)] : undefined;
       const { $ref: _ref, ...rest } = current;
       void _ref;
@@ -59,7 +62,10 @@ function isNullSchema(s: JsonSchema): boolean {
 }
 
 /** anyOf [X, null] -> X, nullable. Other unions stay as they are. */
-export function unwrapNullable(schema: JsonSchema | undefined, root: JsonSchema): { schema: JsonSchema; nullable: boolean } {
+export function unwrapNullable(
+  schema: JsonSchema | undefined,
+  root: JsonSchema,
+): { schema: JsonSchema; nullable: boolean } {
   const resolved = resolve(schema, root);
   const union = resolved.anyOf ?? resolved.oneOf;
   if (union) {
@@ -81,16 +87,7 @@ export function unwrapNullable(schema: JsonSchema | undefined, root: JsonSchema)
 }
 
 export type FieldKind =
-  | "string"
-  | "integer"
-  | "number"
-  | "boolean"
-  | "enum"
-  | "array"
-  | "object"
-  | "map"
-  | "union"
-  | "any";
+  "string" | "integer" | "number" | "boolean" | "enum" | "array" | "object" | "map" | "union" | "any";
 
 /** How a (nullable-unwrapped) schema is edited. */
 export function fieldKind(schema: JsonSchema): FieldKind {
@@ -182,7 +179,8 @@ export function setIn(value: unknown, path: Path, next: unknown): unknown {
     list[head] = setIn(list[head], rest, next);
     return list;
   }
-  const obj = value && typeof value === "object" && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};
+  const obj =
+    value && typeof value === "object" && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};
   const child = setIn(obj[head], rest, next);
   if (child === undefined) delete obj[head];
   else obj[head] = child;

@@ -31,7 +31,18 @@ function asText(value: unknown): string {
 }
 
 /** One input for a value of a field, chosen by the field's type. */
-export function FieldValueInput({ id, field, value, onChange, invalid = false, invalidText, hideLabel, labelText, autoFocus, disabled }: Props) {
+export function FieldValueInput({
+  id,
+  field,
+  value,
+  onChange,
+  invalid = false,
+  invalidText,
+  hideLabel,
+  labelText,
+  autoFocus,
+  disabled,
+}: Props) {
   const kind = inputKindOf(field.type);
   const label = labelText ?? `${field.label}${field.required ? " (required)" : ""}`;
   const common = { id, labelText: label, hideLabel, invalid, invalidText, disabled, autoFocus };
@@ -56,19 +67,33 @@ export function FieldValueInput({ id, field, value, onChange, invalid = false, i
       );
     case "boolean":
       return (
-        <Select {...common} value={value === true ? "true" : value === false ? "false" : ""}
-          onChange={(e) => onChange(e.target.value === "" ? null : e.target.value === "true")}>
+        <Select
+          {...common}
+          value={value === true ? "true" : value === false ? "false" : ""}
+          onChange={(e) => onChange(e.target.value === "" ? null : e.target.value === "true")}
+        >
           <SelectItem value="" text="—" />
           <SelectItem value="true" text="Yes" />
           <SelectItem value="false" text="No" />
         </Select>
       );
     case "date":
-      return <TextInput {...common} type="date" value={asText(value).slice(0, 10)} onChange={(e) => onChange(e.target.value)} />;
+      return (
+        <TextInput
+          {...common}
+          type="date"
+          value={asText(value).slice(0, 10)}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      );
     case "datetime":
       return (
-        <TextInput {...common} type="datetime-local" value={toDateTimeLocal(value)}
-          onChange={(e) => onChange(fromDateTimeLocal(e.target.value) ?? "")} />
+        <TextInput
+          {...common}
+          type="datetime-local"
+          value={toDateTimeLocal(value)}
+          onChange={(e) => onChange(fromDateTimeLocal(e.target.value) ?? "")}
+        />
       );
     case "select":
       return (
@@ -82,8 +107,13 @@ export function FieldValueInput({ id, field, value, onChange, invalid = false, i
     case "multiselect": {
       const selected = Array.isArray(value) ? value.map(String) : [];
       return (
-        <FormGroup legendText={hideLabel ? <span className="cds--visually-hidden">{label}</span> : label} invalid={invalid}
-          message={invalid} messageText={invalidText} disabled={disabled}>
+        <FormGroup
+          legendText={hideLabel ? <span className="cds--visually-hidden">{label}</span> : label}
+          invalid={invalid}
+          message={invalid}
+          messageText={invalidText}
+          disabled={disabled}
+        >
           <div className="trellis-checks">
             {options.map((o) => (
               <Checkbox
@@ -131,8 +161,13 @@ export function FieldValueInput({ id, field, value, onChange, invalid = false, i
     default: {
       const type = kind === "email" ? "email" : kind === "url" ? "url" : kind === "tel" ? "tel" : "text";
       return (
-        <TextInput {...common} type={type} value={asText(value)} onChange={(e) => onChange(e.target.value)}
-          helperText={field.type === "locale" && !hideLabel ? "A language tag such as en or pt_BR" : undefined} />
+        <TextInput
+          {...common}
+          type={type}
+          value={asText(value)}
+          onChange={(e) => onChange(e.target.value)}
+          helperText={field.type === "locale" && !hideLabel ? "A language tag such as en or pt_BR" : undefined}
+        />
       );
     }
   }

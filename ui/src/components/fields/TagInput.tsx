@@ -81,9 +81,11 @@ export function TagInput({
       />
       {suggest ? (
         <datalist id={listId}>
-          {(suggestions.data ?? []).filter((t) => !value.some((v) => v.toLowerCase() === t.name.toLowerCase())).map((t) => (
-            <option key={t.id} value={t.name} />
-          ))}
+          {(suggestions.data ?? [])
+            .filter((t) => !value.some((v) => v.toLowerCase() === t.name.toLowerCase()))
+            .map((t) => (
+              <option key={t.id} value={t.name} />
+            ))}
         </datalist>
       ) : null}
       {value.length > 0 ? (
