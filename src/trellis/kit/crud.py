@@ -201,7 +201,10 @@ class AuditedCrud(Generic[M]):
         before = await self._snapshot(session, entity)
         was_published = getattr(entity, "is_published", None)
         await apply(entity)
-        if kind.publishable and getattr(entity, "is_published", None) != was_published:
+        publishing = getattr(entity, "is_published", None) != was_published
+        if kind.publishable and publishing and not actor.can(kind.resource, Perm.PUBLISH):
+            # Nothing of the refused change stays in the session, whatever the caller does.
+            session.expire(entity)
             actor.require(kind.resource, Perm.PUBLISH)
         changes = diff(before, await self._snapshot(session, entity))
         if projects is not None:
