@@ -26,6 +26,17 @@ def owned_rows(actor: Actor, resource: str, owner_column: Any) -> ColumnElement[
     return false()
 
 
+def editable_rows(actor: Actor, resource: str, owner_column: Any) -> ColumnElement[bool] | None:
+    """The rows ``actor`` may change: all with ``edit_others``, the own ones with ``edit_own``,
+    none without either."""
+    if actor.can(resource, Perm.EDIT_OTHERS):
+        return None
+    if actor.can(resource, Perm.EDIT_OWN) and actor.user_id is not None:
+        owned: ColumnElement[bool] = owner_column == actor.user_id
+        return owned
+    return false()
+
+
 def may_see(actor: Actor, resource: str, owner_id: int | None) -> bool:
     """The same rule for one row already loaded."""
     return actor.can_on(resource, Perm.VIEW_OWN, Perm.VIEW_OTHERS, owner_id)

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.db.base import table_of
 from trellis.db.dialect import dialect_name, insert_ignoring_conflicts
@@ -71,9 +72,17 @@ class BroadcastRepository:
         await self.session.delete(broadcast)
 
     async def list_page(
-        self, *, page: PageRequest, q: str | None, status: str | None, email_id: int | None
+        self,
+        *,
+        page: PageRequest,
+        q: str | None,
+        status: str | None,
+        email_id: int | None,
+        visible: ColumnElement[bool] | None = None,
     ) -> Page[Broadcast]:
         stmt = select(Broadcast)
+        if visible is not None:
+            stmt = stmt.where(visible)
         if q:
             stmt = stmt.where(func.lower(Broadcast.name).like(f"%{q.lower()}%"))
         if status is not None:
@@ -191,8 +200,10 @@ class BroadcastRepository:
         *,
         cutoff: datetime,
         now: datetime,
+        contacts: ColumnElement[bool] | None = None,
     ) -> int:
-        """Add the audience's new contacts as recipients in one statement; returns how many."""
+        """Add the audience's new contacts (among ``contacts`` when given) as recipients in one
+        statement; returns how many."""
         if not include:
             return 0
         known = exists(
@@ -210,6 +221,8 @@ class BroadcastRepository:
             .where(*self._audience(include, exclude, cutoff), ~known)
             .distinct()
         )
+        if contacts is not None:
+            source = source.where(SegmentMember.contact_id.in_(select(Contact.id).where(contacts)))
         statement = insert_ignoring_conflicts(self.session, BroadcastRecipient).from_select(
             ["broadcast_id", "contact_id", "added_at"], source
         )

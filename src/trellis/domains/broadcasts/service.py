@@ -44,11 +44,14 @@ from trellis.domains.broadcasts.schemas import (
     BroadcastUpdate,
     RecipientRead,
 )
+from trellis.domains.contacts.service import editable_contacts
 from trellis.domains.emails.service import email_service
 from trellis.domains.segments.service import segment_service
+from trellis.domains.users.service import user_service
 from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trellis.events.base import EmailRequest
 from trellis.kit.versions import check_version
+from trellis.kit.visibility import may_see, owned_rows
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,14 @@ def _snapshot(
     }
 
 
+def _visible(actor: Actor, broadcast: Broadcast | None, broadcast_id: int) -> Broadcast:
+    """Broadcasts are emails' business: who may not see the broadcast gets a 404."""
+    actor.require_view_any("emails")
+    if broadcast is None or not may_see(actor, "emails", broadcast.created_by_id):
+        raise NotFound(f"No broadcast with id {broadcast_id}.")
+    return broadcast
+
+
 class BroadcastService:
     def __init__(self) -> None:
         self.batch_size = BATCH_SIZE
@@ -84,10 +95,7 @@ class BroadcastService:
 
     async def get(self, session: AsyncSession, broadcast_id: int, *, actor: Actor) -> Broadcast:
         broadcast = await BroadcastRepository(session).get(broadcast_id)
-        if broadcast is None:
-            raise NotFound(f"No broadcast with id {broadcast_id}.")
-        actor.require_on("emails", Perm.VIEW_OWN, Perm.VIEW_OTHERS, broadcast.created_by_id)
-        return broadcast
+        return _visible(actor, broadcast, broadcast_id)
 
     async def read(self, session: AsyncSession, broadcast: Broadcast) -> BroadcastRead:
         return (await self.read_many(session, [broadcast]))[0]
@@ -161,7 +169,11 @@ class BroadcastService:
     ) -> Page[Broadcast]:
         actor.require_view_any("emails")
         return await BroadcastRepository(session).list_page(
-            page=page, q=q, status=status, email_id=email_id
+            page=page,
+            q=q,
+            status=status,
+            email_id=email_id,
+            visible=owned_rows(actor, "emails", Broadcast.created_by_id),
         )
 
     async def recipients_page(
@@ -241,7 +253,7 @@ class BroadcastService:
                         "not_published",
                     )
                 )
-        existing = await segment_service.existing_ids(session, [*include, *exclude])
+        existing = await segment_service.existing_ids(session, [*include, *exclude], actor=actor)
         if not include:
             errors.append(FieldError("/segment_ids", "Choose at least one segment.", "required"))
         seen: set[int] = set()
@@ -345,9 +357,7 @@ class BroadcastService:
         self, session: AsyncSession, broadcast_id: int, *, actor: Actor, what: str
     ) -> tuple[Broadcast, list[int], list[int]]:
         repo = BroadcastRepository(session)
-        broadcast = await repo.lock(broadcast_id, wait=True)
-        if broadcast is None:
-            raise NotFound(f"No broadcast with id {broadcast_id}.")
+        broadcast = _visible(actor, await repo.lock(broadcast_id, wait=True), broadcast_id)
         actor.require_on("emails", Perm.EDIT_OWN, Perm.EDIT_OTHERS, broadcast.created_by_id)
         if broadcast.status not in EDITABLE:
             raise Conflict(
@@ -483,9 +493,7 @@ class BroadcastService:
     ) -> Broadcast:
         """Stop it: nothing more is queued, and queued sends that have not gone are cancelled."""
         repo = BroadcastRepository(session)
-        broadcast = await repo.lock(broadcast_id, wait=True)
-        if broadcast is None:
-            raise NotFound(f"No broadcast with id {broadcast_id}.")
+        broadcast = _visible(actor, await repo.lock(broadcast_id, wait=True), broadcast_id)
         actor.require_on("emails", Perm.EDIT_OWN, Perm.EDIT_OTHERS, broadcast.created_by_id)
         actor.require("emails", Perm.PUBLISH)
         check_version(broadcast, expected_version)
@@ -521,9 +529,7 @@ class BroadcastService:
         self, session: AsyncSession, broadcast_id: int, *, actor: Actor, now: datetime
     ) -> None:
         repo = BroadcastRepository(session)
-        broadcast = await repo.lock(broadcast_id, wait=True)
-        if broadcast is None:
-            raise NotFound(f"No broadcast with id {broadcast_id}.")
+        broadcast = _visible(actor, await repo.lock(broadcast_id, wait=True), broadcast_id)
         actor.require_on("emails", Perm.DELETE_OWN, Perm.DELETE_OTHERS, broadcast.created_by_id)
         if broadcast.status == "sending":
             raise Conflict(
@@ -575,6 +581,9 @@ class BroadcastService:
             return  # changed since the list was read (cancelled, edited)
         summary.broadcasts += 1
         include, exclude = (await repo.segments_of([broadcast.id]))[broadcast.id]
+        # A broadcast mails only contacts its owner may change (ADR 0015).
+        owner = await user_service.acting_as(session, broadcast.created_by_id)
+        scope = editable_contacts(owner) if owner is not None else None
         start_at = broadcast.start_at or now
         starting = broadcast.status == "scheduled"
         if starting:
@@ -585,14 +594,14 @@ class BroadcastService:
         if starting and not live:
             # The locked audience: the members as they were at the start time.
             summary.added += await repo.add_recipients(
-                broadcast.id, include, exclude, cutoff=start_at, now=now
+                broadcast.id, include, exclude, cutoff=start_at, now=now, contacts=scope
             )
         elif live:
             # Everyone who joined by now, or by the stop time once it passed: a pass after
             # the stop time still picks up those who joined just before it.
             cutoff = min(now, broadcast.stop_at or now)
             summary.added += await repo.add_recipients(
-                broadcast.id, include, exclude, cutoff=cutoff, now=now
+                broadcast.id, include, exclude, cutoff=cutoff, now=now, contacts=scope
             )
         email = await email_service.get(session, broadcast.email_id, actor=Actor.system())
         if email.is_published:

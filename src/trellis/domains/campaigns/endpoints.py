@@ -97,7 +97,7 @@ async def validate_campaign(
     body: CampaignWrite, actor: ActorDep, session: SessionDep
 ) -> ValidationReport:
     actor.require_view_any("campaigns")
-    errors = await campaign_service.problems(session, body)
+    errors = await campaign_service.problems(session, body, actor=actor)
     return ValidationReport(valid=not errors, errors=[e.as_dict() for e in errors])
 
 

@@ -21,7 +21,6 @@ from trellis.db.models import (
     ContactEvent,
     EventLog,
     EventStats,
-    Segment,
     SegmentMember,
     SegmentMembershipChange,
 )
@@ -403,17 +402,15 @@ class CampaignRepository(EntityRepository[Campaign]):
         )
         return [(i, c, change, at) for i, c, change, at in rows.all()]
 
-    async def existing_segments(self, ids: Sequence[int]) -> set[int]:
-        if not ids:
-            return set()
-        rows = await self.session.scalars(select(Segment.id).where(Segment.id.in_(ids)))
-        return set(rows.all())
-
-    async def existing_contacts(self, ids: Sequence[int]) -> set[int]:
+    async def existing_contacts(
+        self, ids: Sequence[int], *, where: ColumnElement[bool] | None = None
+    ) -> set[int]:
         found: set[int] = set()
         for part in _chunks(list(ids)):
-            rows = await self.session.scalars(select(Contact.id).where(ids_in(Contact.id, part)))
-            found.update(rows.all())
+            stmt = select(Contact.id).where(ids_in(Contact.id, part))
+            if where is not None:
+                stmt = stmt.where(where)
+            found.update((await self.session.scalars(stmt)).all())
         return found
 
     async def in_any_segment(
@@ -549,30 +546,35 @@ class CampaignRepository(EntityRepository[Campaign]):
                     found.setdefault(cid, []).append((event_id, status, due))
         return found
 
-    async def segment_names(self, ids: Sequence[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(
-            select(Segment.id, Segment.name).where(Segment.id.in_(ids))
-        )
-        return {sid: name for sid, name in rows.all()}
-
-    def _audience(self, segment_id: int, locked_at: datetime | None) -> ColumnElement[bool]:
-        """The segment members a source admits: present (not removed by hand) and, for a
-        locked audience, there by its lock time."""
+    def _audience(
+        self,
+        segment_id: int,
+        locked_at: datetime | None,
+        contacts: ColumnElement[bool] | None = None,
+    ) -> ColumnElement[bool]:
+        """The segment members a source admits: present (not removed by hand), for a locked
+        audience there by its lock time, and among ``contacts`` when given."""
         condition = (SegmentMember.segment_id == segment_id) & SegmentMember.manually_removed.is_(
             False
         )
         if locked_at is not None:
             condition = condition & (SegmentMember.added_at <= locked_at)
+        if contacts is not None:
+            condition = condition & SegmentMember.contact_id.in_(select(Contact.id).where(contacts))
         return condition
 
-    async def audience_count(self, segment_id: int, locked_at: datetime | None) -> int:
+    async def audience_count(
+        self,
+        segment_id: int,
+        locked_at: datetime | None,
+        *,
+        contacts: ColumnElement[bool] | None = None,
+    ) -> int:
         return int(
             await self.session.scalar(
                 select(func.count())
                 .select_from(SegmentMember)
-                .where(self._audience(segment_id, locked_at))
+                .where(self._audience(segment_id, locked_at, contacts))
             )
             or 0
         )
@@ -583,6 +585,7 @@ class CampaignRepository(EntityRepository[Campaign]):
         audiences: Sequence[tuple[int, datetime | None]],
         *,
         allow_restart: bool,
+        contacts: ColumnElement[bool] | None = None,
     ) -> int:
         """Distinct contacts of these audiences an automatic entry would admit: not active in
         the campaign, never removed by a person, and exited only where restarts are allowed
@@ -604,7 +607,8 @@ class CampaignRepository(EntityRepository[Campaign]):
         return int(
             await self.session.scalar(
                 select(func.count(func.distinct(SegmentMember.contact_id))).where(
-                    or_(*(self._audience(sid, locked) for sid, locked in audiences)), ~blocked
+                    or_(*(self._audience(sid, locked, contacts) for sid, locked in audiences)),
+                    ~blocked,
                 )
             )
             or 0

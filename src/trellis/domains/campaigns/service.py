@@ -19,6 +19,7 @@ from typing import Any, Protocol, cast
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.actor import Actor, Perm
 from trellis.db.models import (
@@ -57,6 +58,7 @@ from trellis.domains.campaigns.schemas import (
 from trellis.domains.companies.service import company_service
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.contacts.schemas import ActivityItem
+from trellis.domains.contacts.service import editable_contacts, visible_contacts
 from trellis.domains.emails.service import email_service
 from trellis.domains.fields.service import field_service
 from trellis.domains.fields.types import FieldType
@@ -163,16 +165,23 @@ class _ExistingIds(Protocol):
     async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]: ...
 
 
-# The services that answer "do these exist?" for the kinds of entity steps refer to.
-_REFERENCED: Mapping[str, _ExistingIds] = {
-    "user": user_service,
-    "stage": stage_service,
+class _VisibleIds(Protocol):
+    async def existing_ids(
+        self, session: AsyncSession, ids: Sequence[int], *, actor: Actor | None = None
+    ) -> set[int]: ...
+
+
+# The services that answer "do these exist?" for the kinds of entity steps refer to: those
+# with owners answer for what the actor may see.
+_VISIBLE_REFERENCES: Mapping[str, _VisibleIds] = {
+    "segment": segment_service,
     "company": company_service,
     "email": email_service,
     "form": form_service,
     "page": page_service,
     "asset": asset_service,
 }
+_REFERENCED: Mapping[str, _ExistingIds] = {"user": user_service, "stage": stage_service}
 
 
 async def _audited_snapshot(session: AsyncSession, campaign: Campaign) -> dict[str, Any]:
@@ -392,7 +401,11 @@ class CampaignService:
 
     # -- validation ---------------------------------------------------------------------------
 
-    async def problems(self, session: AsyncSession, data: CampaignWrite) -> list[FieldError]:
+    async def problems(
+        self, session: AsyncSession, data: CampaignWrite, *, actor: Actor | None = None
+    ) -> list[FieldError]:
+        """Every problem of a campaign document; with ``actor``, a reference to what they
+        may not see is a reference to nothing."""
         """Every problem with a campaign document, each pointing at the event and field."""
         errors: list[FieldError] = []
         index_of: dict[str, int] = {}
@@ -429,7 +442,9 @@ class CampaignService:
                 continue
             configs[event.key] = config
             types[event.key] = self.registry.info(event_type, config)
-            errors.extend(await self._config_problems(session, index, event_type, config))
+            errors.extend(
+                await self._config_problems(session, index, event_type, config, actor=actor)
+            )
             errors.extend(await self._timing_problems(session, index, event.timing.model_dump()))
         incoming: dict[str, int] = {}
         parent: dict[str, tuple[str | None, str | None]] = {}
@@ -495,7 +510,7 @@ class CampaignService:
                         "loop_guard",
                     )
                 )
-        errors.extend(await self._source_problems(session, data.sources))
+        errors.extend(await self._source_problems(session, data.sources, actor=actor))
         if data.default_timezone and data.default_timezone not in zoneinfo.available_timezones():
             errors.append(FieldError("/default_timezone", "Not an IANA timezone.", "invalid"))
         if data.publish_up and data.publish_down and data.publish_down <= data.publish_up:
@@ -510,7 +525,13 @@ class CampaignService:
         )
 
     async def _config_problems(
-        self, session: AsyncSession, index: int, event_type: Any, config: Any
+        self,
+        session: AsyncSession,
+        index: int,
+        event_type: Any,
+        config: Any,
+        *,
+        actor: Actor | None,
     ) -> list[FieldError]:
         errors: list[FieldError] = []
         base = f"/events/{index}/config"
@@ -518,7 +539,7 @@ class CampaignService:
             catalog = await field_service.catalog(session)
             document = resolve_field_types(event_type.to_filter(config), catalog.get)
             try:
-                await segment_service.bind(session, document, pointer=base)
+                await segment_service.bind(session, document, pointer=base, actor=actor)
             except ValidationFailed as exc:
                 single = event_type.key != "condition.group"
                 for err in exc.errors:
@@ -533,18 +554,20 @@ class CampaignService:
             ids = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, int)]
             if not ids:
                 continue
-            missing = set(ids) - await self._existing(session, kind, ids)
+            missing = set(ids) - await self._existing(session, kind, ids, actor)
             for item in sorted(missing):
                 errors.append(
                     FieldError(f"{base}/{name}", f"No {kind} with id {item}.", "not_found")
                 )
         return errors
 
-    async def _existing(self, session: AsyncSession, kind: str, ids: Sequence[int]) -> set[int]:
-        if kind in ("segment", "campaign"):
-            repo = CampaignRepository(session)
-            found = repo.existing_segments if kind == "segment" else repo.existing_ids
-            return await found(ids)
+    async def _existing(
+        self, session: AsyncSession, kind: str, ids: Sequence[int], actor: Actor | None
+    ) -> set[int]:
+        if kind == "campaign":
+            return await CAMPAIGNS.existing_ids(session, ids, actor=actor)
+        if kind in _VISIBLE_REFERENCES:
+            return await _VISIBLE_REFERENCES[kind].existing_ids(session, ids, actor=actor)
         service = _REFERENCED.get(kind)
         return await service.existing_ids(session, ids) if service is not None else set(ids)
 
@@ -574,11 +597,11 @@ class CampaignService:
         return []
 
     async def _source_problems(
-        self, session: AsyncSession, sources: Sequence[SourceDoc]
+        self, session: AsyncSession, sources: Sequence[SourceDoc], *, actor: Actor | None
     ) -> list[FieldError]:
         errors = []
         segment_ids = [s.id for s in sources if s.kind == "segment"]
-        known = await CampaignRepository(session).existing_segments(segment_ids)
+        known = await segment_service.existing_ids(session, segment_ids, actor=actor)
         for index, source in enumerate(sources):
             if source.kind == "segment" and source.id not in known:
                 errors.append(
@@ -588,7 +611,7 @@ class CampaignService:
                 )
         form_ids = [s.id for s in sources if s.kind == "form"]
         if form_ids:
-            known_forms = await form_service.existing_ids(session, form_ids)
+            known_forms = await form_service.existing_ids(session, form_ids, actor=actor)
             for index, source in enumerate(sources):
                 if source.kind == "form" and source.id not in known_forms:
                     errors.append(
@@ -598,8 +621,10 @@ class CampaignService:
                     )
         return errors
 
-    async def validate(self, session: AsyncSession, data: CampaignWrite) -> None:
-        errors = await self.problems(session, data)
+    async def validate(
+        self, session: AsyncSession, data: CampaignWrite, *, actor: Actor | None = None
+    ) -> None:
+        errors = await self.problems(session, data, actor=actor)
         if errors:
             raise ValidationFailed("The campaign has problems; see errors.", errors)
 
@@ -638,7 +663,7 @@ class CampaignService:
         self, session: AsyncSession, *, data: CampaignWrite, actor: Actor, now: datetime
     ) -> Campaign:
         actor.require("campaigns", Perm.CREATE)
-        await self.validate(session, data)
+        await self.validate(session, data, actor=actor)
         campaign = Campaign(
             uuid=str(uuid.uuid4()),
             name=data.name,
@@ -737,7 +762,7 @@ class CampaignService:
         repo = CampaignRepository(session)
         campaign = await CAMPAIGNS.for_edit(session, campaign_id, actor=actor, lock=True)
         check_version(campaign, expected_version)
-        await self.validate(session, data)
+        await self.validate(session, data, actor=actor)
         existing = {e.uuid: e for e in await repo.events(campaign.id)}
         keys = {e.key for e in data.events}
         for event in data.events:
@@ -975,6 +1000,13 @@ class CampaignService:
         repo = CampaignRepository(session)
         result = MembersChangeResult()
         wanted = list(dict.fromkeys(contact_ids))
+        scope = await self._contact_scope(session, campaign)
+        if scope is not None:
+            allowed = await repo.existing_contacts(wanted, where=scope)
+            for contact_id in wanted:
+                if contact_id not in allowed:
+                    result.rejected[contact_id] = "not one of the campaign owner's contacts"
+            wanted = [c for c in wanted if c in allowed]
         # The insert is the check: it adds the contacts that were never members (and only
         # those, even with another worker at it), so only the rest, usually none, are read.
         fresh = await repo.insert_members(campaign.id, wanted, manual=manual, now=now)
@@ -1020,6 +1052,14 @@ class CampaignService:
         if own_runner:
             await runner.flush()
         return result
+
+    async def _contact_scope(
+        self, session: AsyncSession, campaign: Campaign
+    ) -> ColumnElement[bool] | None:
+        """A campaign acts only on contacts its owner may change (ADR 0015): a user who may
+        change only their own contacts runs campaigns on their own contacts."""
+        owner = await user_service.acting_as(session, campaign.created_by_id)
+        return editable_contacts(owner) if owner is not None else None
 
     async def enter_campaigns(
         self,
@@ -1113,9 +1153,10 @@ class CampaignService:
         actor: Actor,
         now: datetime,
     ) -> MembersChangeResult:
-        campaign = await self.get(session, campaign_id, actor=actor)
-        actor.require_on("campaigns", Perm.EDIT_OWN, Perm.EDIT_OTHERS, campaign.created_by_id)
-        known = await CampaignRepository(session).existing_contacts(contact_ids)
+        campaign = await CAMPAIGNS.for_edit(session, campaign_id, actor=actor)
+        repo = CampaignRepository(session)
+        # A contact the actor may not see does not exist for them.
+        known = await repo.existing_contacts(contact_ids, where=visible_contacts(actor))
         missing = [c for c in contact_ids if c not in known]
         if missing:
             raise ValidationFailed(
@@ -1127,10 +1168,14 @@ class CampaignService:
                     for c in missing
                 ],
             )
+        editable = await repo.existing_contacts(contact_ids, where=editable_contacts(actor))
+        refused = {c: "you may not change this contact" for c in contact_ids if c not in editable}
+        chosen = [c for c in contact_ids if c in editable]
         if add:
-            result = await self.add_members(session, campaign, contact_ids, manual=True, now=now)
+            result = await self.add_members(session, campaign, chosen, manual=True, now=now)
         else:
-            result = await self.remove_members(session, campaign, contact_ids, manual=True, now=now)
+            result = await self.remove_members(session, campaign, chosen, manual=True, now=now)
+        result.rejected.update(refused)
         await audit.record(
             session,
             actor=actor,
@@ -1195,11 +1240,20 @@ class CampaignService:
     async def contact_campaigns(
         self, session: AsyncSession, contact_id: int, *, actor: Actor
     ) -> list[MemberRead]:
-        """The campaigns a contact is or was in, with the steps it waits on."""
+        """The campaigns a contact is or was in (those the actor may see), with the steps it
+        waits on."""
         actor.require_view_any("campaigns")
         repo = CampaignRepository(session)
+        if not await repo.existing_contacts([contact_id], where=visible_contacts(actor)):
+            raise NotFound(f"No contact with id {contact_id}.")
+        memberships = await repo.contact_memberships(contact_id)
+        visible = await CAMPAIGNS.existing_ids(
+            session, [m.campaign_id for m, _ in memberships], actor=actor
+        )
         result = []
-        for member, name in await repo.contact_memberships(contact_id):
+        for member, name in memberships:
+            if member.campaign_id not in visible:
+                continue
             events = {e.id: e.name or e.type for e in await repo.events(member.campaign_id)}
             open_steps = await repo.open_steps_of(member.campaign_id, [contact_id])
             result.append(
@@ -1465,7 +1519,10 @@ class CampaignService:
         campaign = await self.get(session, campaign_id, actor=actor)
         repo = CampaignRepository(session)
         sources = [s for s in await repo.sources(campaign.id) if s.kind == "segment"]
-        names = await repo.segment_names([s.source_id for s in sources])
+        # Only what the viewer may see is named and counted; the count is of the contacts the
+        # campaign may act on.
+        names = await segment_service.visible_names(session, [s.source_id for s in sources], actor)
+        scope = await self._contact_scope(session, campaign)
         audiences = [
             (s.source_id, s.locked_at if s.audience == "locked" else None) for s in sources
         ]
@@ -1473,9 +1530,13 @@ class CampaignService:
             PreviewSource(
                 kind="segment",
                 id=s.source_id,
-                name=names.get(s.source_id, f"Segment {s.source_id}"),
+                name=names.get(s.source_id, "A segment you cannot see"),
                 audience="locked" if s.audience == "locked" else "live",
-                count=await repo.audience_count(segment_id, locked),
+                count=(
+                    await repo.audience_count(segment_id, locked, contacts=scope)
+                    if segment_id in names
+                    else 0
+                ),
             )
             for s, (segment_id, locked) in zip(sources, audiences, strict=True)
         ]
@@ -1483,7 +1544,9 @@ class CampaignService:
             campaign.publish_down is None or campaign.publish_down > now
         )
         entering = (
-            await repo.entering_count(campaign.id, audiences, allow_restart=campaign.allow_restart)
+            await repo.entering_count(
+                campaign.id, audiences, allow_restart=campaign.allow_restart, contacts=scope
+            )
             if in_window
             else 0
         )

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.db.base import table_of
 from trellis.db.bulk import among, insert_rows
@@ -150,14 +151,15 @@ class ContactRepository:
             found.update({c.id: c for c in rows.all()})
         return found
 
-    async def existing_ids(self, ids: Sequence[int]) -> set[int]:
+    async def existing_ids(
+        self, ids: Sequence[int], *, where: ColumnElement[bool] | None = None
+    ) -> set[int]:
         found: set[int] = set()
         for part in chunks(list(ids)):
-            found.update(
-                (
-                    await self.session.scalars(select(Contact.id).where(ids_in(Contact.id, part)))
-                ).all()
-            )
+            stmt = select(Contact.id).where(ids_in(Contact.id, part))
+            if where is not None:
+                stmt = stmt.where(where)
+            found.update((await self.session.scalars(stmt)).all())
         return found
 
     # -- set-based writes -----------------------------------------------------------------

@@ -200,4 +200,7 @@ class BulkAction(InputModel):
 
 class BulkResult(BaseModel):
     affected: int
-    missing: list[int] = []
+    missing: list[int] = Field(default=[], description="Contacts that do not exist (for you).")
+    refused: list[int] = Field(
+        default=[], description="Contacts you may see but not change: left as they were."
+    )

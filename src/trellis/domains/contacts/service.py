@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.actor import Actor, Perm
 from trellis.db.models import Contact
@@ -40,8 +41,16 @@ from trellis.domains.fields.service import FieldCatalog, field_service
 from trellis.domains.fields.types import CORE_CONTACT_ALIASES, InvalidValue, coerce_core
 from trellis.domains.stages.service import stage_service
 from trellis.domains.users.service import user_service
-from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed, json_pointer
+from trellis.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    json_pointer,
+)
 from trellis.kit.versions import check_version
+from trellis.kit.visibility import editable_rows, may_see, owned_rows
 from trellis.wiring import Slot
 
 CORE_COLUMNS = tuple(sorted(CORE_CONTACT_ALIASES))
@@ -156,6 +165,26 @@ async def _existing(session: AsyncSession, kind: str, ids: Sequence[int]) -> set
     return await stage_service.existing_ids(session, ids)
 
 
+def _check_owner(actor: Actor, owner_id: int | None) -> None:
+    """Giving a contact to another user is a change to others' contacts."""
+    mine = owner_id is None or owner_id == actor.user_id
+    if not mine and not actor.can("contacts", Perm.EDIT_OTHERS):
+        raise PermissionDenied(
+            "Only who may edit others' contacts can give a contact to another user.",
+            [FieldError("/owner_id", "You may only choose yourself.", "forbidden")],
+        )
+
+
+def visible_contacts(actor: Actor) -> ColumnElement[bool] | None:
+    """The contacts ``actor`` may see (None: all), as a clause over ``contacts``."""
+    return owned_rows(actor, "contacts", Contact.owner_id)
+
+
+def editable_contacts(actor: Actor) -> ColumnElement[bool] | None:
+    """The contacts ``actor`` may change (None: all)."""
+    return editable_rows(actor, "contacts", Contact.owner_id)
+
+
 class ContactService:
     timeline_sources: Slot[Mapping[str, TimelineSource]] = Slot()
     merge_hooks: Slot[Mapping[str, MergeHook]] = Slot()
@@ -172,7 +201,14 @@ class ContactService:
     # -- reading ----------------------------------------------------------------------------
 
     async def _visible(self, actor: Actor, contact: Contact) -> None:
-        actor.require_on("contacts", Perm.VIEW_OWN, Perm.VIEW_OTHERS, contact.owner_id)
+        """A contact the actor may not see does not exist for them (404, not 403)."""
+        actor.require_view_any("contacts")
+        if not may_see(actor, "contacts", contact.owner_id):
+            raise NotFound(f"No contact with id {contact.id}.")
+
+    async def _may(self, actor: Actor, contact: Contact, own: Perm, others: Perm) -> None:
+        await self._visible(actor, contact)
+        actor.require_on("contacts", own, others, contact.owner_id)
 
     async def load(self, session: AsyncSession, contact_id: int) -> Contact:
         """A contact by id, following merges; NotFound when there is none."""
@@ -306,6 +342,12 @@ class ContactService:
         prepared = prepare(data, catalog)
         _raise_errors(prepared.errors, "Some fields are invalid.")
         await self._check_references(session, prepared.references)
+        _check_owner(actor, prepared.references.get("owner_id"))
+        if prepared.references.get("owner_id") is None and not actor.can(
+            "contacts", Perm.VIEW_OTHERS
+        ):
+            # Whoever sees only their own contacts makes contacts of their own.
+            prepared.references["owner_id"] = actor.user_id
         custom = {
             spec.alias: spec.default_value
             for spec in catalog.custom
@@ -373,12 +415,14 @@ class ContactService:
         expected_version: int | None,
     ) -> ContactRead:
         contact = await self.load(session, contact_id)
-        actor.require_on("contacts", Perm.EDIT_OWN, Perm.EDIT_OTHERS, contact.owner_id)
+        await self._may(actor, contact, Perm.EDIT_OWN, Perm.EDIT_OTHERS)
         check_version(contact, expected_version)
         catalog = await field_service.catalog(session)
         prepared = prepare(data, catalog)
         _raise_errors(prepared.errors, "Some fields are invalid.")
         await self._check_references(session, prepared.references)
+        if prepared.references.get("owner_id") != contact.owner_id:
+            _check_owner(actor, prepared.references.get("owner_id"))
         new_fields = _merge_fields(contact.fields, prepared.custom)
         await self._ensure_unique_identifiers(
             session, catalog, prepared.core, prepared.custom, except_id=contact.id
@@ -469,7 +513,7 @@ class ContactService:
         contact = await repo.get(contact_id)
         if contact is None:
             raise NotFound(f"No contact with id {contact_id}.")
-        actor.require_on("contacts", Perm.DELETE_OWN, Perm.DELETE_OTHERS, contact.owner_id)
+        await self._may(actor, contact, Perm.DELETE_OWN, Perm.DELETE_OTHERS)
         name = contact.email or f"Contact {contact.id}"
         await repo.delete(contact)
         await session.flush()
@@ -953,27 +997,40 @@ class ContactService:
 
     # -- single-contact helpers for the API -------------------------------------------------
 
+    async def require_visible(
+        self, session: AsyncSession, contact_id: int, *, actor: Actor
+    ) -> Contact:
+        contact = await self.load(session, contact_id)
+        await self._visible(actor, contact)
+        return contact
+
     async def require_editable(
         self, session: AsyncSession, contact_id: int, *, actor: Actor
     ) -> Contact:
         contact = await self.load(session, contact_id)
-        actor.require_on("contacts", Perm.EDIT_OWN, Perm.EDIT_OTHERS, contact.owner_id)
+        await self._may(actor, contact, Perm.EDIT_OWN, Perm.EDIT_OTHERS)
         return contact
 
     async def bulk(
         self, session: AsyncSession, *, data: BulkAction, actor: Actor, now: datetime
     ) -> BulkResult:
-        """A bulk action of the contacts list, as a few set-based statements."""
-        if data.action == "delete":
-            actor.require("contacts", Perm.DELETE_OTHERS)
-        else:
-            actor.require("contacts", Perm.EDIT_OTHERS)
+        """A bulk action of the contacts list, as a few set-based statements, on the contacts
+        the actor may change; those they may not see are missing, those they may see but not
+        change are refused, and nothing happens to either."""
+        deleting = data.action == "delete"
+        own, others = (
+            (Perm.DELETE_OWN, Perm.DELETE_OTHERS) if deleting else (Perm.EDIT_OWN, Perm.EDIT_OTHERS)
+        )
+        if not actor.can("contacts", own):
+            actor.require("contacts", others)
         if data.action in ("add_tags", "remove_tags") and not data.tags:
             raise ValidationFailed("Name the tags.", [FieldError("/tags", "Required.", "required")])
         repo = ContactRepository(session)
         wanted = list(dict.fromkeys(data.contact_ids))
-        found = await repo.existing_ids(wanted)
-        ids = [c for c in wanted if c in found]
+        found = await repo.existing_ids(wanted, where=visible_contacts(actor))
+        allowed = None if actor.can("contacts", others) else Contact.owner_id == actor.user_id
+        permitted = await repo.existing_ids([c for c in wanted if c in found], where=allowed)
+        ids = [c for c in wanted if c in permitted]
         who, by = actor.type, actor.user_id
         if data.action == "add_tags":
             await self.change_tags(
@@ -1016,7 +1073,11 @@ class ContactService:
             },
             now=now,
         )
-        return BulkResult(affected=len(ids), missing=[c for c in wanted if c not in found])
+        return BulkResult(
+            affected=len(ids),
+            missing=[c for c in wanted if c not in found],
+            refused=[c for c in wanted if c in found and c not in permitted],
+        )
 
     # -- tags -------------------------------------------------------------------------------
 
@@ -1102,7 +1163,7 @@ class ContactService:
         loser = await repo.get(loser_id)
         if loser is None:
             raise NotFound(f"No contact with id {loser_id}.")
-        actor.require_on("contacts", Perm.DELETE_OWN, Perm.DELETE_OTHERS, loser.owner_id)
+        await self._may(actor, loser, Perm.DELETE_OWN, Perm.DELETE_OTHERS)
         filled: dict[str, Any] = {}
         loser_email = loser.email
         for column in (*CORE_COLUMNS, *REFERENCE_COLUMNS):

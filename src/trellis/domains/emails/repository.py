@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.db.base import table_of
 from trellis.db.dialect import dialect_name, ids_in, insert_ignoring_conflicts
@@ -237,8 +238,16 @@ class EmailRepository(EntityRepository[Email]):
         email_id: int | None = None,
         contact_id: int | None = None,
         status: str | None = None,
+        emails: ColumnElement[bool] | None = None,
+        contacts: ColumnElement[bool] | None = None,
     ) -> Page[EmailSend]:
+        """Sends, newest first; ``emails`` and ``contacts`` limit them to the sends of those
+        emails and to those contacts."""
         stmt = select(EmailSend)
+        if emails is not None:
+            stmt = stmt.where(EmailSend.email_id.in_(select(Email.id).where(emails)))
+        if contacts is not None:
+            stmt = stmt.where(EmailSend.contact_id.in_(select(Contact.id).where(contacts)))
         if email_id is not None:
             stmt = stmt.where(EmailSend.email_id == email_id)
         if contact_id is not None:

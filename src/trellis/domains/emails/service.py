@@ -30,6 +30,7 @@ from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit, diff
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.contacts.schemas import ActivityItem
+from trellis.domains.contacts.service import contact_service, visible_contacts
 from trellis.domains.emails.links import LinkSigner, links_for
 from trellis.domains.emails.render import (
     SAMPLE,
@@ -656,9 +657,14 @@ class EmailService:
         else:
             EMAILS.require_view_any(actor)
         if contact_id is not None:
-            actor.require("contacts", Perm.VIEW_OTHERS)
+            await contact_service.require_visible(session, contact_id, actor=actor)
         return await EmailRepository(session).sends_page(
-            page=page, email_id=email_id, contact_id=contact_id, status=status
+            page=page,
+            email_id=email_id,
+            contact_id=contact_id,
+            status=status,
+            emails=EMAILS.visible(actor),
+            contacts=visible_contacts(actor),
         )
 
     async def outbox_page(
@@ -679,10 +685,8 @@ class EmailService:
     async def frequency(
         self, session: AsyncSession, contact_id: int, *, actor: Actor
     ) -> FrequencyRead:
-        actor.require("contacts", Perm.VIEW_OTHERS)
+        await contact_service.require_visible(session, contact_id, actor=actor)
         repo = EmailRepository(session)
-        if not await repo.contact_exists(contact_id):
-            raise NotFound(f"No contact with id {contact_id}.")
         own = await repo.contact_settings(contact_id)
         limit = own.frequency_limit if own else None
         days = own.frequency_days if own else None
@@ -703,10 +707,8 @@ class EmailService:
         actor: Actor,
         now: datetime,
     ) -> FrequencyRead:
-        actor.require("contacts", Perm.EDIT_OTHERS)
+        await contact_service.require_editable(session, contact_id, actor=actor)
         repo = EmailRepository(session)
-        if not await repo.contact_exists(contact_id):
-            raise NotFound(f"No contact with id {contact_id}.")
         own = await repo.contact_settings(contact_id)
         before = {
             "frequency_limit": own.frequency_limit if own else None,

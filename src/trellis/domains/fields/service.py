@@ -157,7 +157,9 @@ class FieldService:
         return (core_field_reads() if object_ == "contact" else []) + custom
 
     async def get(self, session: AsyncSession, field_id: int, *, actor: Actor) -> CustomField:
-        actor.require("fields", Perm.VIEW_OTHERS)
+        # Everyone who may see contacts needs to know their fields.
+        if not (actor.can("fields", Perm.VIEW_OTHERS) or actor.can_view_any("contacts")):
+            actor.require("fields", Perm.VIEW_OTHERS)
         custom = await FieldRepository(session).get(field_id)
         if custom is None:
             raise NotFound(f"No custom field with id {field_id}.")

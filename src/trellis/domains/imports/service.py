@@ -55,6 +55,7 @@ from trellis.domains.segments.service import segment_service
 from trellis.domains.users.service import user_service
 from trellis.errors import FieldError, NotFound, ValidationFailed
 from trellis.jobs.base import enqueue_job
+from trellis.kit.visibility import may_see
 
 ERRORS_KEPT = 100
 BATCH_ROWS = 5000
@@ -520,9 +521,9 @@ class ImportService:
 
     async def get(self, session: AsyncSession, import_id: int, *, actor: Actor) -> ContactImport:
         item = await ImportRepository(session).get(import_id)
-        if item is None:
+        actor.require_view_any("imports")
+        if item is None or not may_see(actor, "imports", item.created_by_id):
             raise NotFound(f"No import with id {import_id}.")
-        actor.require_on("imports", Perm.VIEW_OWN, Perm.VIEW_OTHERS, item.created_by_id)
         return item
 
     async def list_page(

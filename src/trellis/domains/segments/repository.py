@@ -111,8 +111,11 @@ class SegmentRepository(EntityRepository[Segment]):
         )
         return [(i, n, p, f or {}) for i, n, p, f in rows.all()]
 
-    async def ids(self) -> frozenset[int]:
-        return frozenset((await self.session.scalars(select(Segment.id))).all())
+    async def ids(self, *, where: ColumnElement[bool] | None = None) -> frozenset[int]:
+        stmt = select(Segment.id)
+        if where is not None:
+            stmt = stmt.where(where)
+        return frozenset((await self.session.scalars(stmt)).all())
 
     async def delete(self, segment: Segment) -> None:
         await delete_segment_rows(self.session, segment.id)
@@ -152,7 +155,13 @@ class SegmentRepository(EntityRepository[Segment]):
             .execution_options(synchronize_session=False)
         )
 
-    async def members_page(self, segment_id: int, *, page: PageRequest) -> Page[Any]:
+    async def members_page(
+        self,
+        segment_id: int,
+        *,
+        page: PageRequest,
+        contacts: ColumnElement[bool] | None = None,
+    ) -> Page[Any]:
         stmt = (
             select(
                 Member.contact_id,
@@ -165,11 +174,15 @@ class SegmentRepository(EntityRepository[Segment]):
             .join(Contact, Contact.id == Member.contact_id)
             .where(Member.segment_id == segment_id, Member.manually_removed.is_(False))
         )
+        if contacts is not None:
+            stmt = stmt.where(contacts)
         order: list[SortColumn] = [Member.added_at.desc(), Member.contact_id.desc()]
         return await paginate(self.session, stmt, page=page, order_by=order, scalars=False)
 
-    async def segments_of_contact(self, contact_id: int) -> list[Any]:
-        rows = await self.session.execute(
+    async def segments_of_contact(
+        self, contact_id: int, *, where: ColumnElement[bool] | None = None
+    ) -> list[Any]:
+        stmt = (
             select(
                 Segment.id,
                 Segment.name,
@@ -183,17 +196,27 @@ class SegmentRepository(EntityRepository[Segment]):
             .where(Member.contact_id == contact_id, Member.manually_removed.is_(False))
             .order_by(Segment.name, Segment.id)
         )
-        return list(rows.all())
+        if where is not None:
+            stmt = stmt.where(where)
+        return list((await self.session.execute(stmt)).all())
 
-    async def contact_exists(self, contact_id: int) -> bool:
-        found = await self.session.scalar(select(Contact.id).where(Contact.id == contact_id))
-        return found is not None
-
-    async def existing_contacts(self, ids: Sequence[int]) -> set[int]:
+    async def existing_contacts(
+        self, ids: Sequence[int], *, where: ColumnElement[bool] | None = None
+    ) -> set[int]:
         if not ids:
             return set()
-        rows = await self.session.scalars(select(Contact.id).where(Contact.id.in_(list(ids))))
-        return set(rows.all())
+        stmt = select(Contact.id).where(Contact.id.in_(list(ids)))
+        if where is not None:
+            stmt = stmt.where(where)
+        return set((await self.session.scalars(stmt)).all())
+
+    async def creators(self, segment_ids: Sequence[int]) -> dict[int, int | None]:
+        if not segment_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Segment.id, Segment.created_by_id).where(Segment.id.in_(list(segment_ids)))
+        )
+        return {sid: creator for sid, creator in rows.all()}
 
     async def timezones(self, scope: ColumnElement[bool] | None = None) -> list[str]:
         """The distinct timezones of the contacts in scope (all contacts by default)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -23,6 +23,7 @@ from trellis.db.models import Segment
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit
 from trellis.domains.contacts.schemas import ActivityItem
+from trellis.domains.contacts.service import visible_contacts
 from trellis.domains.fields.service import field_service, slugify
 from trellis.domains.projects.links import project_links
 from trellis.domains.projects.schemas import ProjectRef
@@ -47,6 +48,7 @@ from trellis.domains.segments.schemas import (
     parse_filters,
 )
 from trellis.domains.system.service import system_service
+from trellis.domains.users.service import user_service
 from trellis.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trellis.jobs.base import enqueue_job
 from trellis.kit.crud import AuditedCrud, EntityKind
@@ -168,21 +170,31 @@ class SegmentService:
 
     # -- filters ----------------------------------------------------------------------------
 
-    async def validation_context(self, session: AsyncSession) -> ValidationContext:
+    async def validation_context(
+        self, session: AsyncSession, actor: Actor | None = None
+    ) -> ValidationContext:
+        """What binding needs; with ``actor``, only the segments they may see can be named."""
+        visible = SEGMENTS.visible(actor) if actor is not None else None
         return ValidationContext(
             session=session,
             types=self.filters,
             contact_fields=await field_service.catalog(session, "contact"),
             company_fields=await field_service.catalog(session, "company"),
-            segment_ids=await SegmentRepository(session).ids(),
+            segment_ids=await SegmentRepository(session).ids(where=visible),
         )
 
     async def bind(
-        self, session: AsyncSession, document: Any, *, pointer: str = "/filters"
+        self,
+        session: AsyncSession,
+        document: Any,
+        *,
+        pointer: str = "/filters",
+        actor: Actor | None = None,
     ) -> BoundGroup:
         """Check a filter document (shape, then every condition) and return it bound."""
         group = parse_filters(document, pointer=pointer)
-        return await bind_filters(await self.validation_context(session), group, pointer=pointer)
+        context = await self.validation_context(session, actor)
+        return await bind_filters(context, group, pointer=pointer)
 
     async def compile(
         self,
@@ -214,10 +226,14 @@ class SegmentService:
         now: datetime,
         default_timezone: str | None = None,
     ) -> int:
-        """How many contacts a filter document matches now, without saving anything."""
+        """How many of the contacts ``actor`` may see a filter document matches now, without
+        saving anything (counting others' contacts would answer questions about them)."""
         self._require_view_any(actor)
-        bound = await self.bind(session, filters)
+        bound = await self.bind(session, filters, actor=actor)
         condition = await self.compile(session, bound, now=now, default_timezone=default_timezone)
+        scope = visible_contacts(actor)
+        if scope is not None:
+            condition = and_(condition, scope)
         return await SegmentRepository(session).count_matching(condition)
 
     # -- segments ---------------------------------------------------------------------------
@@ -317,7 +333,7 @@ class SegmentService:
     ) -> Segment:
         actor.require("segments", Perm.CREATE)
         repo = SegmentRepository(session)
-        bound = await self.bind(session, data.filters)
+        bound = await self.bind(session, data.filters, actor=actor)
         segment = Segment(
             name=data.name,
             alias=await self._alias(repo, data.name, data.alias, except_id=None),
@@ -351,7 +367,7 @@ class SegmentService:
 
         async def apply(segment: Segment) -> None:
             if given.get("filters") is not None:
-                bound = await self.bind(session, given["filters"])
+                bound = await self.bind(session, given["filters"], actor=actor)
                 await self._check_cycles(session, segment.id, bound)
                 segment.filters = bound.stored()
             if given.get("alias") is not None:
@@ -398,7 +414,9 @@ class SegmentService:
         self, session: AsyncSession, segment_id: int, *, actor: Actor, page: PageRequest
     ) -> Page[MemberRead]:
         await self.get(session, segment_id, actor=actor)
-        found = await SegmentRepository(session).members_page(segment_id, page=page)
+        found = await SegmentRepository(session).members_page(
+            segment_id, page=page, contacts=visible_contacts(actor)
+        )
         items = [
             MemberRead(
                 contact_id=row.contact_id,
@@ -417,7 +435,7 @@ class SegmentService:
     ) -> list[ContactSegmentRead]:
         actor.require_view_any("contacts")
         repo = SegmentRepository(session)
-        if not await repo.contact_exists(contact_id):
+        if not await repo.existing_contacts([contact_id], where=visible_contacts(actor)):
             raise NotFound(f"No contact with id {contact_id}.")
         return [
             ContactSegmentRead(
@@ -429,7 +447,7 @@ class SegmentService:
                 added_at=row.added_at,
                 manually_added=row.manually_added,
             )
-            for row in await repo.segments_of_contact(contact_id)
+            for row in await repo.segments_of_contact(contact_id, where=SEGMENTS.visible(actor))
         ]
 
     async def add_members(
@@ -480,7 +498,8 @@ class SegmentService:
         missing: list[int] = []
         for start in range(0, len(ids), MANUAL_CHUNK):
             chunk = ids[start : start + MANUAL_CHUNK]
-            existing = await repo.existing_contacts(chunk)
+            # A contact the actor may not see is, for them, a contact that does not exist.
+            existing = await repo.existing_contacts(chunk, where=visible_contacts(actor))
             missing.extend(i for i in chunk if i not in existing)
             present = [i for i in chunk if i in existing]
             if not present:
@@ -556,6 +575,7 @@ class SegmentService:
         if default_timezone is None:
             default_timezone = (await system_service.settings(session)).default_timezone
         scope = slices[0].contacts() if updated_after is not None and slices else None
+        owners = await self._owner_scopes(session, order)
         plans = []
         for sid in order:
             name, filters = chosen[sid]
@@ -564,6 +584,9 @@ class SegmentService:
                 condition = await self.compile(
                     session, bound, now=now, default_timezone=default_timezone, scope=scope
                 )
+                owner_scope = owners.get(sid)
+                if owner_scope is not None:
+                    condition = and_(condition, owner_scope)
             except ValidationFailed as exc:
                 first = exc.errors[0] if exc.errors else None
                 reason = f"{first.pointer}: {first.detail}" if first else exc.detail
@@ -573,6 +596,22 @@ class SegmentService:
                 continue
             plans.append(RebuildPlan(sid, name, condition, list(slices)))
         return plans
+
+    async def _owner_scopes(
+        self, session: AsyncSession, segment_ids: Sequence[int]
+    ) -> dict[int, ColumnElement[bool] | None]:
+        """A segment holds only contacts its creator may see: a user who sees only their own
+        contacts builds segments of their own contacts (ADR 0015)."""
+        creators = await SegmentRepository(session).creators(segment_ids)
+        actors: dict[int, Actor | None] = {}
+        scopes: dict[int, ColumnElement[bool] | None] = {}
+        for sid in segment_ids:
+            creator = creators.get(sid)
+            if creator is not None and creator not in actors:
+                actors[creator] = await user_service.acting_as(session, creator)
+            owner = actors.get(creator) if creator is not None else None
+            scopes[sid] = visible_contacts(owner) if owner is not None else None
+        return scopes
 
     @staticmethod
     def _slices(
@@ -618,6 +657,11 @@ class SegmentService:
     ) -> set[int]:
         """Which of these segment ids exist (and ``actor`` may see, when given)."""
         return await SEGMENTS.existing_ids(session, ids, actor=actor)
+
+    async def visible_names(
+        self, session: AsyncSession, ids: Sequence[int], actor: Actor
+    ) -> dict[int, str]:
+        return await SEGMENTS.names(session, ids, actor)
 
     async def fields_in_use(self, session: AsyncSession, object_: str, alias: str) -> list[str]:
         kind = "custom_field" if object_ == "contact" else "company_field"

@@ -284,6 +284,17 @@ class UserService:
     async def existing_ids(self, session: AsyncSession, ids: Sequence[int]) -> set[int]:
         return await UserRepository(session).existing_ids(ids)
 
+    async def acting_as(self, session: AsyncSession, user_id: int | None) -> Actor | None:
+        """Who background work owned by ``user_id`` acts as (a segment's rebuild, a
+        campaign's steps): the user's current permissions, or None when no user owns it.
+        A deactivated or deleted owner's work acts on nothing."""
+        if user_id is None:
+            return None
+        user = await UserRepository(session).get(user_id)
+        if user is None or not user.is_active:
+            return Actor(type="user", name="former user", user_id=user_id)
+        return actor_for_user(user, origin=RequestOrigin())
+
     async def get(self, session: AsyncSession, user_id: int, *, actor: Actor) -> User:
         if user_id != actor.user_id:
             actor.require("users", Perm.VIEW_OTHERS)
