@@ -242,7 +242,7 @@ def build(
     if database is None:
         database = open_database(settings)
     clock = clock or SystemClock()
-    _wire_catalogue(catalogue)
+    _wire_catalogue(catalogue, settings)
     http = GuardedHttp(allow_private=settings.webhooks.allow_private)
     transport = _wire_channels(settings)
     _wire_engine(settings, catalogue, http)
@@ -286,8 +286,11 @@ def open_database(settings: Settings) -> Database:
 # -- wiring -----------------------------------------------------------------------------------
 
 
-def _wire_catalogue(catalogue: Catalogue) -> None:
-    segments.segment_service.configure(filters=catalogue.segment_filters)
+def _wire_catalogue(catalogue: Catalogue, settings: Settings) -> None:
+    segments.segment_service.configure(
+        filters=catalogue.segment_filters,
+        count_timeout_s=settings.database.interactive_query_timeout_s,
+    )
     contact_service.configure(
         timeline_sources=catalogue.timeline_sources, merge_hooks=catalogue.merge_hooks
     )

@@ -91,3 +91,11 @@ class PayloadTooLarge(DomainError):
     status_code = 413
     title = "Payload too large"
     type_slug = "payload-too-large"
+
+
+class QueryTimedOut(DomainError):
+    """An interactive query (a count, a preview) ran past its time limit and was cancelled."""
+
+    status_code = 422
+    title = "Query took too long"
+    type_slug = "query-timeout"

@@ -30,6 +30,13 @@ class DatabaseSettings(BaseModel):
     pool_size: int = 10
     echo: bool = False
     sqlite_busy_timeout_ms: int = 30_000
+    interactive_query_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Longest a query run while someone waits and edits may take (the count of "
+        "a segment filter); it is then cancelled and the request answers 422.",
+    )
 
 
 class JobsSettings(BaseModel):

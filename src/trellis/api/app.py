@@ -12,7 +12,11 @@ from fastapi import APIRouter, FastAPI
 from trellis import __version__, bootstrap
 from trellis.api.batching import TrackBatcher
 from trellis.api.deps import SessionDep
-from trellis.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from trellis.api.middleware import (
+    BodyLimitMiddleware,
+    JsonDepthMiddleware,
+    SecurityHeadersMiddleware,
+)
 from trellis.api.problems import install_problem_handlers, problem_response
 from trellis.api.ratelimit import Limit, RateLimiter, build_limiter
 from trellis.api.routing import API_PREFIX, include_flat, install_route_index
@@ -167,16 +171,15 @@ def create_app(
         setattr(app.state, f"{name}_limiter", limit)
 
     install_problem_handlers(app)
-    app.add_middleware(
-        BodyLimitMiddleware,
-        max_bytes=settings.api.max_body_bytes,
-        uploads={
-            f"{API_PREFIX}/imports": settings.api.max_upload_bytes,
-            f"{API_PREFIX}/campaigns/import": settings.api.max_upload_bytes,
-            # Room for the multipart envelope; the file itself is held to max_bytes.
-            f"{API_PREFIX}/assets": settings.assets.max_bytes + 64 * 1024,
-        },
-    )
+    uploads = {
+        f"{API_PREFIX}/imports": settings.api.max_upload_bytes,
+        f"{API_PREFIX}/campaigns/import": settings.api.max_upload_bytes,
+        # Room for the multipart envelope; the file itself is held to max_bytes.
+        f"{API_PREFIX}/assets": settings.assets.max_bytes + 64 * 1024,
+    }
+    # Added first, so it runs inside the body limit: the JSON it holds is already bounded.
+    app.add_middleware(JsonDepthMiddleware, skip=tuple(uploads))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes, uploads=uploads)
     app.add_middleware(SecurityHeadersMiddleware)
 
     @app.get("/healthz", response_model=Health, tags=["health"], summary="The process is up")

@@ -6,8 +6,9 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from trellis.api.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE
-from trellis.errors import PayloadTooLarge
+from trellis.api.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE, problem_response
+from trellis.errors import FieldError, PayloadTooLarge
+from trellis.json_limits import MAX_JSON_DEPTH, nests_deeper
 
 
 class BodyLimitMiddleware:
@@ -59,16 +60,7 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, _replaying(body, receive), send)
 
     def _upload_limit(self, path: str) -> int | None:
         for prefix, limit in self.uploads.items():
@@ -100,6 +92,20 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": payload})
 
 
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """The body, already read, as one message; then whatever comes next (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
 def _counting(receive: Receive, limit: int) -> Receive:
     """Pass the body through, failing with 413 as soon as it passes ``limit`` bytes."""
     size = 0
@@ -124,6 +130,62 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+class JsonDepthMiddleware:
+    """Refuse a JSON body nested deeper than :data:`MAX_JSON_DEPTH` with 400, before any route
+    parses it (Python's parser would recurse once per level: 100,000 ``[`` are a
+    ``RecursionError``).
+
+    It checks the bodies FastAPI reads as JSON (no content type, ``*/json``, ``*/*+json``), on
+    every route, public or not; routes that parse JSON of another media type themselves (the
+    website tracking beacon's ``text/plain``) use :func:`trellis.json_limits.loads`. Placed
+    inside :class:`BodyLimitMiddleware`, so the body it holds is already bounded in size; file
+    uploads (``skip`` prefixes) are left to their own parsers.
+    """
+
+    def __init__(self, app: ASGIApp, *, skip: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.skip = skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope.get("method") in ("GET", "HEAD", "OPTIONS")
+            or not _is_json(scope)
+            or scope.get("path", "").startswith(self.skip)
+        ):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if nests_deeper(body, MAX_JSON_DEPTH):
+            response = problem_response(
+                400,
+                detail=f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.",
+                type_slug="json-too-deep",
+                errors=[FieldError("", f"At most {MAX_JSON_DEPTH} levels.", "too_deep")],
+                instance=scope.get("path", ""),
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, _replaying(body, receive), send)
+
+
+def _is_json(scope: Scope) -> bool:
+    """Whether FastAPI would read this body as JSON."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            kind: bytes = value.split(b";")[0].strip().lower()
+            return kind.endswith((b"/json", b"+json"))
+    return True
 
 
 class SecurityHeadersMiddleware:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from trellis.db import sqlite_driver
+from trellis.db.patterns import register_sqlite_functions
 from trellis.jobs.base import JobBackend, job_buffer
 
 # Set while this task holds the SQLite write lock, so a nested unit of work does not wait on
@@ -48,6 +49,7 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        register_sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:

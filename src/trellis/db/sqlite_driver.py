@@ -139,6 +139,12 @@ class Connection:
             raise ValueError("Connection closed")
         return self._conn
 
+    def interrupt(self) -> None:
+        """Stop the statement running on the connection's thread (safe from any thread): it
+        fails with ``sqlite3.OperationalError: interrupted``."""
+        if self._conn is not None:
+            self._conn.interrupt()
+
     @property
     def isolation_level(self) -> str | None:
         return self._live.isolation_level

@@ -12,31 +12,19 @@ regard to case; every other character stands for itself (``?`` included: URLs ha
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
 from trellis.engine.graph import Kind
 from trellis.events.base import Behaviour, EventConfig, EventType
+from trellis.patterns import wildcard_match
 
 BEHAVIOUR_HIT = "page.hit"
 DEVICES = ("desktop", "mobile", "tablet")
 Id = Annotated[int, Field(ge=1)]
 Pattern = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 Device = Literal["desktop", "mobile", "tablet"]
-
-
-@lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    parts = (re.escape(part) for part in pattern.split("*"))
-    return re.compile(".*".join(parts), re.IGNORECASE | re.DOTALL)
-
-
-def wildcard_match(pattern: str, value: str) -> bool:
-    """``*`` matches any run of characters; the whole value must match; case is ignored."""
-    return _compiled(pattern).fullmatch(value) is not None
 
 
 class PageHit(EventConfig):

@@ -303,7 +303,8 @@ async def test_owners_see_their_own_contacts(harness: Harness, admin: httpx.Asyn
     async with harness.client(token=token) as client:
         listed = (await client.get("/api/v2/contacts")).json()
         assert [c["id"] for c in listed["data"]] == [mine["id"]]
-        assert (await client.get(f"/api/v2/contacts/{theirs['id']}")).status_code == 403
+        # Someone else's contact is not there at all for an own-only user (ADR 0015).
+        assert (await client.get(f"/api/v2/contacts/{theirs['id']}")).status_code == 404
         assert (
             await client.patch(f"/api/v2/contacts/{mine['id']}", json={"city": "Rome"})
         ).status_code == 200
@@ -320,7 +321,7 @@ async def test_bulk_actions_and_company_filter(admin: httpx.AsyncClient) -> None
         "/api/v2/contacts/bulk",
         json={"contact_ids": [*ids, 999], "action": "add_tags", "tags": ["webinar"]},
     )
-    assert tagged.json() == {"affected": 3, "missing": [999]}
+    assert tagged.json() == {"affected": 3, "missing": [999], "refused": []}
     assert (await admin.get("/api/v2/contacts", params={"tag": "webinar"})).json()["meta"][
         "total"
     ] == 3

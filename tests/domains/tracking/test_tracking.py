@@ -206,6 +206,46 @@ async def test_one_click_unsubscribe_stops_the_next_marketing_email(
     assert "Do Not Contact" in row["reason"]
 
 
+async def test_one_click_unsubscribe_sent_as_multipart_form_data(
+    harness: Harness, admin: httpx.AsyncClient
+) -> None:
+    """RFC 8058 recommends multipart/form-data for the one-click post: it unsubscribes like the
+    urlencoded form; an oversized or file-carrying body does not."""
+    email = await create_email(admin)
+    [ada] = await contacts(admin, {"email": "ada@example.com"})
+    await send_campaign(harness, admin, email["id"], [ada])
+    message = await message_to(admin, "ada@example.com")
+    url = path_of(message["List-Unsubscribe"].split("<")[1].split(">")[0])
+    public = harness.client()
+    with_file = await public.post(
+        url,
+        data={"List-Unsubscribe": "One-Click"},
+        files={"attachment": ("a.txt", b"x", "text/plain")},
+    )
+    assert with_file.status_code == 400
+    oversized = await public.post(
+        url, data={"List-Unsubscribe": "One-Click"}, files={"pad": (None, "x" * 20_000)}
+    )
+    assert oversized.status_code == 400
+    assert (await admin.get(f"/api/v2/contacts/{ada}")).json()["dnc"] == []
+
+    boundary = "----trellis-test-boundary"
+    body = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n'
+        f"One-Click\r\n--{boundary}--\r\n"
+    )
+    done = await public.post(
+        url,
+        content=body.encode(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert done.status_code == 200, done.text
+    assert "unsubscribed" in done.text
+    dnc = (await admin.get(f"/api/v2/contacts/{ada}")).json()["dnc"]
+    assert [(d["channel"], d["reason"]) for d in dnc] == [("email", "unsubscribed")]
+
+
 async def test_the_unsubscribe_page_form_and_the_web_view(
     harness: Harness, admin: httpx.AsyncClient
 ) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import ValidationError
 
+from trellis import json_limits
 from trellis.api.deps import ActorDep, IfMatchDep, NowDep, SessionDep, set_etag
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath, OptionalIdQuery, SearchQuery
@@ -31,7 +31,7 @@ def _meta(
 ) -> AssetMeta:
     errors: list[FieldError] = []
     try:
-        project_ids = json.loads(projects) if projects.strip() else []
+        project_ids = json_limits.loads(projects) if projects.strip() else []
     except ValueError:
         errors.append(FieldError("/projects", "Send a JSON array of project ids.", "invalid"))
         project_ids = []

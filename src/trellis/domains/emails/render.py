@@ -28,9 +28,9 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import css_inline
 from jinja2 import ChainableUndefined, TemplateError, TemplateSyntaxError, Undefined, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from trellis.domains.emails.sandbox import BoundedSandbox, TemplateLimit
 from trellis.errors import FieldError
 from trellis.runtime.mailer import QuotedPrintable
 
@@ -148,7 +148,7 @@ class _Missing(ChainableUndefined):
 
 
 def _environment(*, autoescape: bool, finalize: Callable[[Any], Any] | None = None) -> Any:
-    env = SandboxedEnvironment(
+    env = BoundedSandbox(
         autoescape=autoescape,
         finalize=finalize,
         keep_trailing_newline=True,
@@ -157,8 +157,9 @@ def _environment(*, autoescape: bool, finalize: Callable[[Any], Any] | None = No
     )
     # Nothing global: no range, dict, lipsum, cycler, joiner or namespace.
     env.globals.clear()
-    env.filters = {k: v for k, v in env.filters.items() if k in ALLOWED_FILTERS}
-    env.filters["fallback"] = _fallback
+    filters = {k: v for k, v in env.filters.items() if k in ALLOWED_FILTERS}
+    filters["fallback"] = _fallback
+    env.set_filters(filters)
     return env
 
 
@@ -475,7 +476,8 @@ class NoTracking:
 def _literals(template: Any) -> list[str]:
     """The text a compiled Jinja2 template writes as is: the string constants of its code."""
     found: list[str] = []
-    codes = [template.root_render_func.__code__]
+    root = template.root_render_func
+    codes = [getattr(root, "__wrapped__", root).__code__]
     codes += [block.__code__ for block in template.blocks.values()]
     while codes:
         code = codes.pop()
@@ -604,6 +606,8 @@ def check_content(content: EmailContent) -> list[FieldError]:
         compiled.render(SAMPLE)
     except TemplateProblem as exc:
         return exc.errors
+    except TemplateLimit as exc:
+        return [FieldError("/body", f"The template does too much: {exc}", "template_limit")]
     except SecurityError as exc:
         return [FieldError("/body", f"The template reaches outside the sandbox: {exc}", "sandbox")]
     except TemplateSyntaxError as exc:

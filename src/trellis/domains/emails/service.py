@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.actor import Actor, Perm
@@ -376,6 +377,12 @@ class EmailService:
             )
         except TemplateProblem as exc:
             raise ValidationFailed("The email does not render.", exc.errors) from exc
+        except TemplateError as exc:
+            # A bound of the sandbox, or an error only this contact's data brings out.
+            raise ValidationFailed(
+                "The email does not render.",
+                [FieldError("/body", f"The email does not render: {exc}", "template_error")],
+            ) from None
         return PreviewRead(
             subject=rendered.subject, html=rendered.html, text=rendered.text, links=rendered.links
         )

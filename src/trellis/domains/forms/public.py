@@ -4,8 +4,8 @@
   another host);
 - ``GET /f/{alias}.js``: the embed script, which writes the form where it is included and
   posts it with ``fetch``;
-- ``POST /f/{alias}``: a submission, urlencoded (a plain form: 303 to the thank-you page or the
-  stored redirect) or JSON (200 ``{"ok": true, ...}`` or a 422 problem with
+- ``POST /f/{alias}``: a submission, urlencoded or multipart (a plain form: 303 to the
+  thank-you page or the stored redirect) or JSON (200 ``{"ok": true, ...}`` or a 422 problem with
   ``/fields/<name>`` pointers);
 - ``GET /f/{alias}/thanks``: the thank-you page of a plain post.
 
@@ -22,12 +22,21 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from trellis import json_limits
 from trellis.api.deps import SessionDep
+from trellis.api.form_bodies import (
+    MULTIPART,
+    URLENCODED,
+    FormBodyError,
+    media_type,
+    parse_form,
+    read_bounded,
+)
 from trellis.api.problems import problem_response
 from trellis.api.ratelimit import RateLimiter
 from trellis.db.models import Form
@@ -78,6 +87,9 @@ def _origin_allowed(request: Request, form: Form) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return True
+    if origin == "null":
+        # A sandboxed document (this server's landing pages are) has an opaque origin.
+        return form_service.from_landing_page(form, request.query_params.get("lp"))
     parts = urlsplit(form_service.base_url)
     own = f"{parts.scheme}://{parts.netloc}".lower()
     return origin.lower() == own or origin.lower() in form.allowed_origins
@@ -103,68 +115,46 @@ def _not_found() -> HTMLResponse:
     )
 
 
-class BadBody(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        self.status = status
-        self.detail = detail
-
-
-async def _read_body(request: Request) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BadBody(413, f"The submission is larger than {MAX_BODY_BYTES} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _posted(request: Request, body: bytes) -> dict[str, list[str]]:
+async def _posted(request: Request, body: bytes) -> dict[str, list[str]]:
     """The posted inputs as lists of strings, whatever the encoding; no NUL characters
     (no database column can hold them)."""
-    posted = _decode(request, body)
+    posted = await _decode(request, body)
     if any("\x00" in value for values in posted.values() for value in values):
-        raise BadBody(400, "The submission contains NUL characters.")
+        raise FormBodyError(400, "The submission contains NUL characters.")
     return posted
 
 
-def _decode(request: Request, body: bytes) -> dict[str, list[str]]:
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+async def _decode(request: Request, body: bytes) -> dict[str, list[str]]:
+    kind = media_type(request)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise BadBody(400, "The submission is not valid UTF-8.") from None
+        raise FormBodyError(400, "The submission is not valid UTF-8.") from None
     if "\x00" in text:
-        raise BadBody(400, "The submission contains NUL characters.")
+        raise FormBodyError(400, "The submission contains NUL characters.")
     if kind == "application/json":
         try:
-            data = json.loads(text) if text else {}
+            data = json_limits.loads(text) if text else {}
         except ValueError:
-            raise BadBody(400, "The request body is not valid JSON.") from None
+            raise FormBodyError(400, "The request body is not valid JSON.") from None
         if isinstance(data, dict) and isinstance(data.get("fields"), dict):
             data = {**data["fields"], **{k: v for k, v in data.items() if k != "fields"}}
         if not isinstance(data, dict) or len(data) > MAX_INPUTS:
-            raise BadBody(400, "Send a JSON object of input names and values.")
+            raise FormBodyError(400, "Send a JSON object of input names and values.")
         out: dict[str, list[str]] = {}
         for key, value in data.items():
             items = value if isinstance(value, list) else [value]
             if len(items) > MAX_INPUTS:
-                raise BadBody(400, "Too many values.")
+                raise FormBodyError(400, "Too many values.")
             out[str(key)] = [
                 ("1" if v else "") if isinstance(v, bool) else ("" if v is None else str(v))
                 for v in items
                 if not isinstance(v, dict | list)
             ]
         return out
-    if kind in ("application/x-www-form-urlencoded", ""):
-        try:
-            return parse_qs(text, keep_blank_values=True, max_num_fields=MAX_INPUTS)
-        except ValueError:
-            raise BadBody(400, "Too many inputs.") from None
-    if kind == "multipart/form-data":
-        raise BadBody(415, "Send the form urlencoded or as JSON; files are not accepted.")
-    raise BadBody(415, "Send the form urlencoded or as JSON.")
+    if kind in (URLENCODED, "", MULTIPART):
+        return await parse_form(request, body, max_fields=MAX_INPUTS)
+    raise FormBodyError(415, "Send the form urlencoded, as multipart/form-data or as JSON.")
 
 
 @public_router.get("/forms.css")
@@ -275,8 +265,8 @@ async def submit(request: Request) -> Response:
             headers={"Vary": "Origin"},
         )
     try:
-        posted = _posted(request, await _read_body(request))
-    except BadBody as exc:
+        posted = await _posted(request, await read_bounded(request, MAX_BODY_BYTES))
+    except FormBodyError as exc:
         return problem_response(exc.status, detail=exc.detail, headers=cors)
     success = form.success
     redirect_url = success.get("redirect_url") if success.get("kind") == "redirect" else None

@@ -3,7 +3,6 @@ field-type catalogue the editor renders."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from pydantic import (
 )
 
 from trellis.domains.projects.schemas import ProjectIds
+from trellis.patterns import MAX_PATTERN_LENGTH, PatternError, check_pattern
 from trellis.schemas import EntityId, InputModel
 
 MAX_FIELDS = 100
@@ -63,8 +63,10 @@ class ValidationDoc(InputModel):
     max_length: Annotated[int, Field(ge=1, le=100_000)] | None = None
     min: float | None = None
     max: float | None = None
-    pattern: Annotated[str, StringConstraints(max_length=200)] | None = Field(
-        default=None, description="A regular expression the whole value must match."
+    pattern: Annotated[str, StringConstraints(max_length=MAX_PATTERN_LENGTH)] | None = Field(
+        default=None,
+        description="A regular expression (RE2 syntax: no backreferences or lookaround) the "
+        "whole value must match.",
     )
 
     @field_validator("pattern")
@@ -72,9 +74,9 @@ class ValidationDoc(InputModel):
     def _compiles(cls, pattern: str | None) -> str | None:
         if pattern:
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
+                check_pattern(pattern)
+            except PatternError as exc:
+                raise ValueError(str(exc)) from None
         return pattern or None
 
 

@@ -12,7 +12,6 @@ Calls to the outside (webhooks, email delivery) go out after the commit, through
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import ipaddress
 import math
@@ -28,6 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.actor import Actor
+from trellis.csv_output import SafeCsvWriter
 from trellis.db.models import Form
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.contacts.bulk import contact_bulk_service
@@ -65,6 +65,7 @@ from trellis.jobs.base import NoUnitOfWork, enqueue_job
 from trellis.kit.crud import AuditedCrud, EntityKind
 from trellis.kit.versions import check_version
 from trellis.naming import first_free, url_slug
+from trellis.patterns import PatternError, fullmatch
 from trellis.ports import Journeys
 from trellis.wiring import Slot
 
@@ -72,6 +73,8 @@ WEBHOOK_JOB = "forms.webhook"
 PAGE_URL = "_page"
 # The signing context of thank-you links (kept apart from the email links by the MAC input).
 THANKS = "form-thanks"
+# Signs the action URL of a form embedded in a landing page (see from_landing_page).
+LANDING_PAGE = "form-on-landing-page"
 MAX_PAGE_URL = 2000
 MAX_USER_AGENT = 500
 DEFAULT_MAX_LENGTH = {"textarea": 10_000}
@@ -132,21 +135,6 @@ def anonymise_ip(address: str | None) -> str | None:
         ip = ip.ipv4_mapped
     prefix = 24 if ip.version == 4 else 48
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
-
-
-def csv_cell(value: Any) -> str:
-    """A cell a spreadsheet shows as text: formulas (= + - @, and tab / CR tricks) are
-    prefixed with an apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = ", ".join(str(v) for v in value)
-    elif isinstance(value, bool):
-        value = "yes" if value else "no"
-    text = str(value)
-    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
 
 
 def replace_tokens(message: str, values: Mapping[str, Any]) -> str:
@@ -222,6 +210,16 @@ class FormService:
 
     def url(self, form: Form) -> str:
         return f"{self.base_url}/f/{form.alias}"
+
+    def landing_page_url(self, form: Form) -> str:
+        """The action of the form where a landing page embeds it: signed, because landing
+        pages run sandboxed, so their posts carry ``Origin: null`` (see from_landing_page)."""
+        return f"{self.url(form)}?lp={self.signer.token('w', form.id, LANDING_PAGE)}"
+
+    def from_landing_page(self, form: Form, token: str | None) -> bool:
+        """Whether a post with ``Origin: null`` comes from this form as a landing page of this
+        server rendered it."""
+        return token is not None and self.signer.verify("w", token, LANDING_PAGE) == form.id
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -605,7 +603,7 @@ class FormService:
         """The submissions as CSV, newest first, a chunk of rows at a time."""
         names = [f["name"] for f in form.fields]
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SafeCsvWriter(buffer)
         writer.writerow(
             [
                 "submission_id",
@@ -628,11 +626,11 @@ class FormService:
                         submission.id,
                         submission.created_at.isoformat(),
                         submission.contact_id or "",
-                        csv_cell(contact_name),
-                        csv_cell(contact_email),
+                        contact_name,
+                        contact_email,
                     ]
-                    + [csv_cell(submission.values.get(n)) for n in names]
-                    + [csv_cell(submission.consent_text), csv_cell(submission.page_url)]
+                    + [submission.values.get(n) for n in names]
+                    + [submission.consent_text, submission.page_url]
                 )
             yield buffer.getvalue()
 
@@ -959,9 +957,18 @@ def _check_value(item: Mapping[str, Any], given: list[str]) -> Any:
     if rules.get("min_length") is not None and len(text) < rules["min_length"]:
         raise InvalidValue(f"At least {rules['min_length']} characters.")
     pattern = rules.get("pattern")
-    if pattern and not re.fullmatch(pattern, text):
+    if pattern and not _matches(pattern, text):
         raise InvalidValue("The value does not have the expected format.")
     return text
+
+
+def _matches(pattern: str, text: str) -> bool:
+    try:
+        return fullmatch(pattern, text)
+    except PatternError:
+        # Saving refuses such a pattern; one stored before checks nothing rather than refuse
+        # every visitor.
+        return True
 
 
 def _submission_read(row: Any, model: type[SubmissionRead]) -> Any:

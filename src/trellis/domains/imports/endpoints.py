@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from trellis import json_limits
 from trellis.api.deps import ActorDep, NowDep, SessionDep, SettingsDep
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath
@@ -34,6 +35,7 @@ OPTIONS_HELP = (
 
 def _options(raw: str) -> ImportOptions:
     try:
+        json_limits.check_depth(raw)
         return ImportOptions.model_validate_json(raw or "{}")
     except ValidationError as exc:
         errors = [
@@ -43,7 +45,7 @@ def _options(raw: str) -> ImportOptions:
             for e in exc.errors()
         ]
         raise ValidationFailed("The import options are invalid.", errors) from None
-    except json.JSONDecodeError:  # pragma: no cover - pydantic reports bad JSON itself
+    except json.JSONDecodeError:  # too deep: pydantic reports other bad JSON itself
         raise ValidationFailed(
             "The import options are not JSON.", [FieldError("/options", "Not JSON.")]
         ) from None

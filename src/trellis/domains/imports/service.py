@@ -10,7 +10,6 @@ SQLite write lock is never held for long and the API shows the import moving.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.actor import Actor, Perm
+from trellis.csv_output import SafeCsvWriter
 from trellis.db.models import ContactImport
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit
@@ -132,7 +132,7 @@ class ErrorSink:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = self.path.open("w", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._handle)
+            self._writer = SafeCsvWriter(self._handle)
             self._writer.writerow(self.HEADER)
         return self
 

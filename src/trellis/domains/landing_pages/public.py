@@ -3,24 +3,33 @@
 An anonymous render is the same for everyone: ``Cache-Control: public, max-age=60`` and an
 ETag that changes with the page's content (a matching ``If-None-Match`` gets 304). A visitor
 with a signed ``ct`` link sees its own fields and gets a private, uncached answer. Unpublished
-or unknown pages are 404. Every answer carries a strict Content-Security-Policy: scripts,
-connections and form posts only to this server, nothing framed, nothing from another host.
+or unknown pages are 404; a page whose template fails (a sandbox bound) is a neutral 500.
+Every answer carries a strict Content-Security-Policy: only the tracking script, connections and
+form posts only to this server, nothing framed, nothing from another host, and ``sandbox``
+(an opaque origin: the page cannot act with a signed-in administrator's session).
 """
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from trellis.api.deps import NowDep, SessionDep
 from trellis.api.ratelimit import RateLimiter
-from trellis.domains.landing_pages.render import content_security_policy
-from trellis.domains.landing_pages.service import page_service
+from trellis.domains.landing_pages.render import PageRenderFailed, content_security_policy
+from trellis.domains.landing_pages.service import TRACKING_SCRIPT, page_service
 
+log = logging.getLogger(__name__)
 public_router = APIRouter(prefix="/p", include_in_schema=False)
 NOT_FOUND = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>'
     "<body><p>This page does not exist or is not published.</p></body></html>"
+)
+FAILED = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Unavailable</title>'
+    "</head><body><p>This page cannot be shown right now.</p></body></html>"
 )
 
 
@@ -29,10 +38,18 @@ async def landing_page(request: Request, slug: str, session: SessionDep, now: No
     limiter: RateLimiter = request.app.state.assets_limiter
     if not await limiter.allow(request.client.host if request.client else "-"):
         return Response("Too many requests.", status_code=429, headers={"Retry-After": "10"})
-    csp = content_security_policy(page_service.base_url)
-    served = await page_service.serve(
-        session, slug, contact_token=request.query_params.get("ct"), now=now
-    )
+    csp = content_security_policy(page_service.base_url, TRACKING_SCRIPT)
+    try:
+        served = await page_service.serve(
+            session, slug, contact_token=request.query_params.get("ct"), now=now
+        )
+    except PageRenderFailed as exc:
+        log.warning("landing page does not render", extra={"slug": slug, "error": str(exc)})
+        return HTMLResponse(
+            FAILED,
+            status_code=500,
+            headers={"Cache-Control": "no-store", "Content-Security-Policy": csp},
+        )
     if served is None:
         return HTMLResponse(
             NOT_FOUND,

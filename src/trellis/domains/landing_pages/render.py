@@ -7,8 +7,11 @@ everyone and can be cached; a known visitor (a signed ``ct`` link) gets its own 
 
 ``{form=ID}`` embeds a published Trellis form, rendered by the forms domain (every label and
 value escaped) and posting to the form's own public endpoint. A page loads nothing from another
-host: saving refuses scripts, frames, ``<base>``, remote ``src``/``srcset``/``poster`` URLs and
-CSS that imports or points at remote files; the page is served with a strict CSP on top.
+host: saving refuses scripts, frames, ``<base>``, ``<meta>``, ``<link>``, remote
+``src``/``srcset``/``poster`` URLs and CSS that imports or points at remote files, in the source
+and in what it renders to; serving turns any such tag a render still assembles into text; and
+the page runs under a strict CSP with ``sandbox`` (an opaque origin, away from the admin's
+session) on top.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from jinja2 import TemplateError
 from jinja2.exceptions import SecurityError
 
 from trellis.domains.emails.render import HTML_ENV, check_template, tokens_to_jinja
+from trellis.domains.emails.sandbox import TemplateLimit
 from trellis.errors import FieldError
 
 FORM_TOKEN = re.compile(r"\{form=(\d{1,12})\}")
@@ -34,10 +38,13 @@ RESOURCE_ATTR = re.compile(
     re.IGNORECASE,
 )
 LINK_TAG = re.compile(r"<\s*link\b", re.IGNORECASE)
-META_REFRESH = re.compile(r"<\s*meta\b[^>]*http-equiv", re.IGNORECASE)
+# Any <meta>: a body has no use for one, and matching only http-equiv would scan to the tag's
+# end from every "<meta" (quadratic on a page of unclosed ones).
+META_TAG = re.compile(r"<\s*meta\b", re.IGNORECASE)
 CSS_URL = re.compile(r"url\(\s*([\"']?)([^)\"']*)\1\s*\)", re.IGNORECASE)
 CSS_IMPORT = re.compile(r"@import\b", re.IGNORECASE)
 STYLE_END = re.compile(r"</\s*style", re.IGNORECASE)
+DAY = "2026-01-01"
 ASSET_HREF = re.compile(r"(href\s*=\s*[\"'])((?:https?://[^/\"']+)?/a/[A-Za-z0-9-]{1,100})([\"'])")
 
 
@@ -51,22 +58,25 @@ def form_ids(source: str) -> list[int]:
     return sorted({int(m.group(1)) for m in FORM_TOKEN.finditer(source)})
 
 
-def check_page(html: str, css: str) -> list[FieldError]:
-    """Every problem that stops a page from being saved, with its pointer."""
+def _markup_problems(html: str, *, rendered: bool) -> list[FieldError]:
+    """Tags and resource URLs a page may not have, in its source or in what it renders to."""
+    where = " once the template is applied" if rendered else ""
     errors: list[FieldError] = []
     if (tag := FORBIDDEN_TAGS.search(html)) is not None:
         errors.append(
             FieldError(
                 "/html",
-                f"<{tag.group(1).lower()}> is not allowed in a page (nothing runs or loads "
-                "from elsewhere).",
+                f"<{tag.group(1).lower()}> is not allowed in a page{where} (nothing runs or "
+                "loads from elsewhere).",
                 "forbidden_tag",
             )
         )
-    if LINK_TAG.search(html) or META_REFRESH.search(html):
+    if LINK_TAG.search(html) or META_TAG.search(html):
         errors.append(
             FieldError(
-                "/html", "<link> and <meta http-equiv> are not allowed in a page.", "forbidden_tag"
+                "/html",
+                f"<link> and <meta> are not allowed in a page body{where}.",
+                "forbidden_tag",
             )
         )
     for match in RESOURCE_ATTR.finditer(html):
@@ -78,7 +88,7 @@ def check_page(html: str, css: str) -> list[FieldError]:
             errors.append(
                 FieldError(
                     "/html",
-                    f"{match.group(1)}={value[:80]!r} loads from another host; upload "
+                    f"{match.group(1)}={value[:80]!r} loads from another host{where}; upload "
                     "the file as an asset instead.",
                     "remote_resource",
                 )
@@ -88,10 +98,24 @@ def check_page(html: str, css: str) -> list[FieldError]:
         if _remote(match.group(2)):
             errors.append(
                 FieldError(
-                    "/html", "Inline styles may not load from another host.", "remote_resource"
+                    "/html",
+                    f"Inline styles may not load from another host{where}.",
+                    "remote_resource",
                 )
             )
             break
+    return errors
+
+
+def check_page(html: str, css: str) -> list[FieldError]:
+    """Every problem that stops a page from being saved, with its pointer.
+
+    The markup is checked as written and again as rendered for a visitor: template syntax
+    can assemble a tag the source does not show (``<{# #}script>``). What a render for one
+    particular contact's data could assemble is neutralised when the page is served
+    (:func:`neutralise_active_content`) and held by the page's Content-Security-Policy.
+    """
+    errors = _markup_problems(html, rendered=False)
     if CSS_IMPORT.search(css):
         errors.append(FieldError("/css", "@import is not allowed.", "remote_resource"))
     if STYLE_END.search(css):
@@ -105,14 +129,44 @@ def check_page(html: str, css: str) -> list[FieldError]:
     errors += check_template(FORM_TOKEN.sub("", html), "/html")
     if not errors:
         try:
-            compile_body(html).render({"contact": {}, "owner": {}, "date": "2026-01-01"})
-        except SecurityError as exc:
-            errors.append(
-                FieldError("/html", f"The page reaches outside the sandbox: {exc}", "sandbox")
-            )
-        except (TemplateError, TypeError, ValueError) as exc:
-            errors.append(FieldError("/html", f"The page fails to render: {exc}", "template_error"))
+            sample = render_template(compile_body(html), {"contact": {}, "owner": {}, "date": DAY})
+        except PageRenderFailed as exc:
+            errors.append(FieldError("/html", str(exc), exc.code))
+        else:
+            errors += _markup_problems(sample, rendered=True)
     return errors
+
+
+class PageRenderFailed(Exception):
+    """The page's template cannot be rendered (past a sandbox bound, or an error in it)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def render_template(template: Any, context: Mapping[str, Any]) -> str:
+    try:
+        return str(template.render(context))
+    except TemplateLimit as exc:
+        raise PageRenderFailed(f"The page does too much: {exc}", "template_limit") from None
+    except SecurityError as exc:
+        raise PageRenderFailed(f"The page reaches outside the sandbox: {exc}", "sandbox") from None
+    except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+        raise PageRenderFailed(f"The page fails to render: {exc}", "template_error") from None
+
+
+# Neutralised, not removed: "<script" becomes the text "&lt;script", which runs nothing and shows
+# the author what went wrong. <meta> and <link> have no place in a body (the document's head is
+# built below).
+ACTIVE_TAG = re.compile(
+    r"<(\s*/?\s*(?:script|iframe|frame|object|embed|base|applet|link|meta)\b)", re.IGNORECASE
+)
+
+
+def neutralise_active_content(body: str) -> str:
+    """The rendered body with every tag that runs, loads or redirects made into text."""
+    return ACTIVE_TAG.sub(r"&lt;\1", body)
 
 
 # A per-process marker for the form placeholders: page text cannot guess it.
@@ -142,7 +196,8 @@ def render_body(
     forms: Mapping[int, str],
     contact_token: str | None = None,
 ) -> str:
-    body = str(template.render({"contact": dict(contact), "owner": {}, "date": date}))
+    body = render_template(template, {"contact": dict(contact), "owner": {}, "date": date})
+    body = neutralise_active_content(body)
     body = _PLACEHOLDER.sub(lambda m: forms.get(int(m.group(1)), ""), body)
     if contact_token:
         # Asset links carry the visitor's signed contact token, so its downloads are its own.
@@ -171,13 +226,23 @@ def render_document(page: PageDocument, body: str, *, with_forms: bool) -> str:
     return "".join(head) + body + tail
 
 
-def content_security_policy(base_url: str) -> str:
+def content_security_policy(base_url: str, tracking_script: str) -> str:
+    """The policy every public landing page is served with.
+
+    ``sandbox`` without ``allow-same-origin`` runs the page in an opaque origin: whatever its
+    markup does, it cannot read or send the administrator's session cookie, call the API as
+    them or read anything of this origin. The only script it may load is the bundled tracking
+    script (by its full URL), nothing inline; forms post only to this server.
+    """
     own = "'self'"
+    script = own
     if base_url.startswith(("http://", "https://")):
         own = f"'self' {base_url.rstrip('/')}"
+        script = base_url.rstrip("/") + tracking_script
     return (
-        f"default-src 'self'; script-src {own}; connect-src {own}; img-src 'self' data:; "
-        "style-src 'self' 'unsafe-inline'; font-src 'self'; media-src 'self'; "
+        f"default-src 'none'; script-src {script}; connect-src {own}; img-src {own} data:; "
+        f"style-src {own} 'unsafe-inline'; font-src {own}; media-src {own}; "
         f"frame-src 'none'; object-src 'none'; form-action {own}; frame-ancestors 'self'; "
-        "base-uri 'none'"
+        "base-uri 'none'; sandbox allow-scripts allow-forms allow-popups "
+        "allow-popups-to-escape-sandbox"
     )

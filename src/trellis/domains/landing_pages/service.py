@@ -29,6 +29,7 @@ from trellis.domains.forms.render import render_form
 from trellis.domains.forms.service import form_service
 from trellis.domains.landing_pages.render import (
     PageDocument,
+    PageRenderFailed,
     check_page,
     compile_body,
     form_ids,
@@ -299,7 +300,7 @@ class PageService:
         for form_id in form_ids(source):
             form = await form_service.current(session, form_id)
             if form is not None:
-                forms[form_id] = render_form(form, action=form_service.url(form))
+                forms[form_id] = render_form(form, action=form_service.landing_page_url(form))
         contact: dict[str, Any] = {}
         if contact_id is not None:
             contact = (await contact_bulk_service.values(session, contact_ids=[contact_id])).get(
@@ -346,9 +347,14 @@ class PageService:
             )
             if errors:
                 raise ValidationFailed("The page does not render.", errors)
-        rendered = await self._render(
-            session, page, contact_id=contact_id, now=now, html=html, css=css
-        )
+        try:
+            rendered = await self._render(
+                session, page, contact_id=contact_id, now=now, html=html, css=css
+            )
+        except PageRenderFailed as exc:
+            raise ValidationFailed(
+                "The page does not render.", [FieldError("/html", str(exc), exc.code)]
+            ) from None
         return PagePreviewRead(html=rendered)
 
     async def serve(

@@ -7,6 +7,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from trellis import json_limits
 from trellis.api.deps import ActorDep, NowDep, SessionDep
 from trellis.api.params import IdPath
 from trellis.api.routing import API_PREFIX
@@ -73,7 +74,7 @@ async def _read_upload(file: UploadFile) -> bytes:
 
 def _choices(raw: str) -> dict[str, Any]:
     try:
-        value = json.loads(raw or "{}")
+        value = json_limits.loads(raw or "{}")
     except json.JSONDecodeError:
         value = None
     if not isinstance(value, dict) or not all(

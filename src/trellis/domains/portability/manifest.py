@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from trellis import json_limits
 from trellis.errors import FieldError, ValidationFailed, json_pointer
 
 FORMAT_VERSION = 1
@@ -153,7 +154,7 @@ def _mautic_archive(
     from trellis.domains.portability import mautic
 
     try:
-        document = json.loads(raw)
+        document = json_limits.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _refuse(f"{mautic.DATA_NAME} is not valid JSON: {exc}", "invalid_json") from None
     translation = mautic.translate(document, assets, exported_at=exported_at)
@@ -180,7 +181,7 @@ def read_archive(data: bytes) -> Archive:
         if len(data) > MAX_MANIFEST_BYTES:
             raise _refuse(f"The file is larger than {MAX_MANIFEST_BYTES} bytes.", "too_large")
         try:
-            document = json.loads(data)
+            document = json_limits.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise _refuse(f"The file is not valid JSON: {exc}", "invalid_json") from None
         if not mautic.is_mautic_export(document):
@@ -238,7 +239,7 @@ def read_archive(data: bytes) -> Archive:
             "The archive is damaged or truncated (a member cannot be read).", "not_a_zip"
         ) from None
     try:
-        document = json.loads(raw)
+        document = json_limits.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _refuse(f"manifest.json is not valid JSON: {exc}", "invalid_json") from None
     return Archive(manifest=parse_manifest(document), files=files)

@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from trellis import json_limits
 from trellis.domains.campaigns.schemas import TimingDoc
 from trellis.domains.portability.manifest import FORMAT_VERSION, Manifest
 from trellis.errors import FieldError, ValidationFailed, json_pointer
@@ -483,7 +484,7 @@ class _Translator:
         raw = record.data.get(key)
         if isinstance(raw, str) and raw.strip():
             try:
-                return True, json.loads(raw)
+                return True, json_limits.loads(raw)
             except json.JSONDecodeError:
                 self.error(f"{record.pointer}/{key}", f"Expected {expected}.")
                 return False, None

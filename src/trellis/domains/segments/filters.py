@@ -56,6 +56,7 @@ from trellis.db.models import (
     SegmentMember,
     Tag,
 )
+from trellis.db.patterns import matches_pattern
 from trellis.db.types import UTCDateTime
 from trellis.domains.fields.service import FieldCatalog, FieldSpec
 from trellis.domains.fields.types import (
@@ -68,10 +69,10 @@ from trellis.domains.fields.types import (
 )
 from trellis.domains.segments.schemas import Condition, FilterGroup, FilterTypeRead, OperatorRead
 from trellis.errors import FieldError, ValidationFailed
+from trellis.patterns import PatternError, check_pattern
 
 MAX_LIST_VALUES = 500
 MAX_TEXT_VALUE = 1000
-MAX_PATTERN = 200
 
 ValueShape = Literal["none", "single", "list", "pair"]
 
@@ -517,12 +518,10 @@ def _bool_item(value: Any) -> bool:
 
 def _regexp_item(value: Any) -> str:
     text = _text_item(value)
-    if len(text) > MAX_PATTERN:
-        raise InvalidValue(f"At most {MAX_PATTERN} characters.")
     try:
-        re.compile(text)
-    except re.error as exc:
-        raise InvalidValue(f"Not a valid regular expression: {exc}.") from None
+        check_pattern(text, portable=True)
+    except PatternError as exc:
+        raise InvalidValue(str(exc)) from None
     return text
 
 
@@ -680,7 +679,7 @@ def field_predicate(
         if operator == "like":
             return expr.ilike(literal(value, String()))
         if operator == "regexp":
-            return expr.regexp_match(literal(value, String()), flags="i")
+            return matches_pattern(expr, value)
         raise AssertionError(operator)
 
     if operator == "between":
@@ -729,7 +728,8 @@ def _kinds_help() -> dict[str, tuple[str, ...]]:
 
 
 _FIELD_VALUE_HELP = (
-    "text: a string (like: % and _ wildcards; regexp: a regular expression); number: a "
+    "text: a string (like: % and _ wildcards; regexp: an RE2 regular expression, case "
+    "ignored, no backreferences or lookaround); number: a "
     "number; boolean: true or false; date and datetime: YYYY-MM-DD, an ISO 8601 time "
     "(datetime), or a relative date: today, yesterday, tomorrow, +N/-N days|weeks|months|"
     "years, this|last|next week|month|year, evaluated in the contact's timezone; list "

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.actor import Actor, Perm
+from trellis.db.limits import statement_time_limit
 from trellis.db.models import Segment
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit
@@ -164,9 +165,13 @@ SEGMENTS: AuditedCrud[Segment] = AuditedCrud(
 
 class SegmentService:
     filters: Slot[FilterRegistry] = Slot()
+    # A count runs while someone edits a filter: it answers fast or not at all (the
+    # composition root sets this from database.interactive_query_timeout_s).
+    count_timeout_s: float = 5.0
 
-    def configure(self, *, filters: FilterRegistry) -> None:
+    def configure(self, *, filters: FilterRegistry, count_timeout_s: float = 5.0) -> None:
         self.filters = filters
+        self.count_timeout_s = count_timeout_s
 
     # -- filters ----------------------------------------------------------------------------
 
@@ -234,7 +239,10 @@ class SegmentService:
         scope = visible_contacts(actor)
         if scope is not None:
             condition = and_(condition, scope)
-        return await SegmentRepository(session).count_matching(condition)
+        async with statement_time_limit(
+            session, self.count_timeout_s, what="Counting the contacts of this filter"
+        ):
+            return await SegmentRepository(session).count_matching(condition)
 
     # -- segments ---------------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 
+from trellis import json_limits
 from trellis.api.ratelimit import RateLimiter
 from trellis.clock import Clock
 from trellis.domains.site_tracking.ingest import HitQueue
@@ -63,6 +63,15 @@ def _origin_allowed(request: Request) -> bool:
     return origin in {a.lower().rstrip("/") for a in allowed} or origin == (
         f"{own.scheme}://{own.netloc}".lower()
     )
+
+
+def _own_landing_page(request: Request, data: Any) -> bool:
+    """A hit from one of this server's landing pages: they run sandboxed (an opaque origin),
+    so the browser sends ``Origin: null``."""
+    own = urlsplit(request.app.state.settings.base_url)
+    pages = f"{own.scheme}://{own.netloc}/p/".lower()
+    url = data.get("u") if isinstance(data, dict) else None
+    return isinstance(url, str) and url.lower().startswith(pages)
 
 
 def _opts_out(request: Request) -> bool:
@@ -145,7 +154,10 @@ async def hit(request: Request) -> Response:
     limiter: RateLimiter = request.app.state.web_limiter
     if not await limiter.allow(request.client.host if request.client else "-"):
         return _no_content(request)
-    if _opts_out(request) or not _origin_allowed(request):
+    if _opts_out(request):
+        return _no_content(request)
+    origin_ok = _origin_allowed(request)
+    if not origin_ok and request.headers.get("origin") != "null":
         return _no_content(request)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in ("text/plain", "application/json", ""):
@@ -154,8 +166,10 @@ async def hit(request: Request) -> Response:
     if not body:
         return _no_content(request)
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = json_limits.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
+        return _no_content(request)
+    if not origin_ok and not _own_landing_page(request, data):
         return _no_content(request)
     clock: Clock = request.app.state.clock
     parsed = parse_hit(data, at=clock.now(), user_agent=request.headers.get("user-agent", ""))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from trellis.api.deps import ActorDep, NowDep, SessionDep
+from trellis.api.form_bodies import FormBodyError, read_form
 from trellis.api.params import IdPath
 from trellis.api.ratelimit import RateLimiter
 from trellis.api.routing import API_PREFIX
@@ -35,6 +36,7 @@ from trellis.errors import TooManyRequests
 from trellis.runtime.group_commit import BufferFull
 
 MAX_FORM_BYTES = 16 * 1024
+MAX_FORM_FIELDS = 100
 NO_STORE = {"Cache-Control": "no-store, private", "Pragma": "no-cache"}
 
 public_router = APIRouter(prefix="/t", include_in_schema=False)
@@ -66,12 +68,12 @@ def _opts_out(request: Request) -> bool:
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
-    """A urlencoded form, bounded; anything else is an empty form."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES or kind not in ("application/x-www-form-urlencoded", ""):
+    """A form, urlencoded or multipart (RFC 8058 one-click), bounded; anything else is an
+    empty form."""
+    try:
+        return await read_form(request, max_bytes=MAX_FORM_BYTES, max_fields=MAX_FORM_FIELDS)
+    except FormBodyError:
         return {}
-    return parse_qs(body.decode("utf-8", "replace"), max_num_fields=100)
 
 
 @public_router.get("/pages.css")

@@ -15,8 +15,11 @@
     return n.doNotTrack === "1" || w.doNotTrack === "1" || n.globalPrivacyControl === true;
   }
   function cookie() {
-    var m = d.cookie.match(/(?:^|; )trellis_vid=([A-Za-z0-9_-]{16,64})/);
-    return m ? m[1] : null;
+    // A sandboxed page (Trellis landing pages are) has no cookies: reading them throws.
+    try {
+      var m = d.cookie.match(/(?:^|; )trellis_vid=([A-Za-z0-9_-]{16,64})/);
+      return m ? m[1] : null;
+    } catch (e) { return null; }
   }
   function visitor() {
     var id = null;
@@ -29,8 +32,10 @@
       id = out;
     }
     try { w.localStorage.setItem(KEY, id); } catch (e) { /* storage blocked */ }
-    d.cookie = KEY + "=" + id + "; path=/; max-age=31536000; SameSite=Lax" +
-      (w.location.protocol === "https:" ? "; Secure" : "");
+    try {
+      d.cookie = KEY + "=" + id + "; path=/; max-age=31536000; SameSite=Lax" +
+        (w.location.protocol === "https:" ? "; Secure" : "");
+    } catch (e) { /* sandboxed: no cookies */ }
     return id;
   }
   function device() {
