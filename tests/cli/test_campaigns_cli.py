@@ -10,14 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
+from tests.fixtures.cli import run_trellis
 from tests.fixtures.database import DatabaseUnderTest
 from trellis.api.app import create_app
-from trellis.cli.main import app as cli
 from trellis.settings import get_settings
 
-runner = CliRunner()
+# Each command is a fresh process, as a user runs it; on a loaded machine a start-up takes
+# seconds, so these tests get more than the default time.
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture
@@ -52,13 +53,12 @@ def api(calls: list[tuple[str, str, dict[str, Any] | None]], token: str) -> list
 
 def test_trigger_with_now_runs_a_two_week_journey(env: None) -> None:
     assert (
-        runner.invoke(
-            cli,
+        run_trellis(
             ["users", "create", "--email", "ops@example.com", "--password", "Long-enough-pass-1"],
         ).exit_code
         == 0
     )
-    token = runner.invoke(cli, ["tokens", "create", "--user", "ops@example.com"]).stdout
+    token = run_trellis(["tokens", "create", "--user", "ops@example.com"]).stdout
     token = token.strip().splitlines()[-1]
     events = [
         {
@@ -105,25 +105,21 @@ def test_trigger_with_now_runs_a_two_week_journey(env: None) -> None:
     from datetime import UTC, datetime, timedelta
 
     start = datetime.now(UTC)
-    result = runner.invoke(
-        cli, ["campaigns", "trigger", "--now", (start + timedelta(days=1, minutes=1)).isoformat()]
+    result = run_trellis(
+        ["campaigns", "trigger", "--now", (start + timedelta(days=1, minutes=1)).isoformat()]
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert (summary["executed"], summary["scheduled"]) == (1, 1)
     assert tags() == ["day-1"]
-    early = runner.invoke(
-        cli, ["campaigns", "trigger", "--now", (start + timedelta(days=10)).isoformat()]
-    )
+    early = run_trellis(["campaigns", "trigger", "--now", (start + timedelta(days=10)).isoformat()])
     assert json.loads(early.stdout.strip().splitlines()[-1])["executed"] == 0
-    late = runner.invoke(
-        cli, ["campaigns", "trigger", "--now", (start + timedelta(days=16)).isoformat()]
-    )
+    late = run_trellis(["campaigns", "trigger", "--now", (start + timedelta(days=16)).isoformat()])
     assert json.loads(late.stdout.strip().splitlines()[-1])["executed"] == 1
     assert tags() == ["day-1", "week-2"]
 
 
 def test_bad_now_is_a_one_line_error(env: None) -> None:
-    result = runner.invoke(cli, ["campaigns", "trigger", "--now", "next tuesday"])
+    result = run_trellis(["campaigns", "trigger", "--now", "next tuesday"])
     assert result.exit_code == 1
     assert "--now must be an ISO 8601 time" in result.output

@@ -77,15 +77,17 @@ def import_campaigns(
         fail(f"cannot read {file}: {exc.strerror or exc}")
 
     async def work() -> str:
-        archive = read_archive(data)
-        for note in archive.notes:
-            console.print(
-                f"not translated from Mautic: {note['path']}  {note['name']}: {note['message']}",
-                highlight=False,
-                markup=False,
-            )
         actor = Actor.system("cli")
         async with application(current, clock) as trellis:
+            # Reading a Mautic archive translates its events through the wired catalogue.
+            archive = read_archive(data)
+            for note in archive.notes:
+                console.print(
+                    f"not translated from Mautic: {note['path']}  {note['name']}: "
+                    f"{note['message']}",
+                    highlight=False,
+                    markup=False,
+                )
             database = trellis.database
             if dry_run:
                 async with database.unit_of_work(read_only=True) as session:

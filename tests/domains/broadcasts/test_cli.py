@@ -10,15 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
 from tests.domains.emails.helpers import MJML
+from tests.fixtures.cli import run_trellis
 from tests.fixtures.database import DatabaseUnderTest
 from trellis.api.app import create_app
-from trellis.cli.main import app as cli
 from trellis.settings import get_settings
 
-runner = CliRunner()
+# Each command is a fresh process, as a user runs it; on a loaded machine a start-up takes
+# seconds, so these tests get more than the default time.
+pytestmark = pytest.mark.timeout(900)
+
 START = "2030-01-07T09:00:00Z"
 
 
@@ -50,17 +52,17 @@ def api(token: str, method: str, path: str, body: dict[str, Any] | None = None) 
 
 
 def run(now: str) -> dict[str, Any]:
-    result = runner.invoke(cli, ["emails", "broadcasts", "run", "--now", now])
+    result = run_trellis(["emails", "broadcasts", "run", "--now", now])
     assert result.exit_code == 0, result.output
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
 def test_run_with_now_sends_a_scheduled_broadcast_once(env: None) -> None:
-    created = runner.invoke(
-        cli, ["users", "create", "--email", "ops@example.com", "--password", "Long-enough-pass-1"]
+    created = run_trellis(
+        ["users", "create", "--email", "ops@example.com", "--password", "Long-enough-pass-1"]
     )
     assert created.exit_code == 0, created.output
-    token = runner.invoke(cli, ["tokens", "create", "--user", "ops@example.com"]).stdout
+    token = run_trellis(["tokens", "create", "--user", "ops@example.com"]).stdout
     token = token.strip().splitlines()[-1]
     email = api(
         token,
@@ -104,6 +106,6 @@ def test_run_with_now_sends_a_scheduled_broadcast_once(env: None) -> None:
 
 
 def test_bad_now_is_a_one_line_error(env: None) -> None:
-    result = runner.invoke(cli, ["emails", "broadcasts", "run", "--now", "soon"])
+    result = run_trellis(["emails", "broadcasts", "run", "--now", "soon"])
     assert result.exit_code == 1
     assert "--now must be an ISO 8601 time" in result.output

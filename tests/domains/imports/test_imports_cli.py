@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
 from tests.domains.imports.conftest import broken_csv
+from tests.fixtures.cli import run_trellis
 from tests.fixtures.database import DatabaseUnderTest
-from trellis.cli.main import app as cli
 from trellis.db.models import Contact, ContactImport
 from trellis.db.session import Database, create_engine
 from trellis.settings import get_settings
 
-runner = CliRunner()
+# Each command is a fresh process, as a user runs it; on a loaded machine a start-up takes
+# seconds, so these tests get more than the default time.
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def counts(url: str) -> tuple[int, int]:
 
 def test_ten_thousand_rows_with_broken_ones(cli_env: str, tmp_path: Path) -> None:
     made = broken_csv(tmp_path / "big.csv")
-    result = runner.invoke(cli, ["contacts", "import", str(made.path), "--tag", "cli"])
+    result = run_trellis(["contacts", "import", str(made.path), "--tag", "cli"])
     assert result.exit_code == 0, result.output
     # No "Lead score" field exists here: that column is ignored, so its bad cells are too.
     bad = {line for line, column in made.bad_lines.items() if column != "Lead score"}
@@ -67,7 +68,7 @@ def test_a_10_mb_line_and_the_rows_around_it(cli_env: str, tmp_path: Path) -> No
         handle.write(b"email,first_name\nbefore@example.com,B\n")
         handle.write(b"huge@example.com," + b"x" * (10 * 1024 * 1024) + b"\n")
         handle.write(b"after@example.com,A\n")
-    result = runner.invoke(cli, ["contacts", "import", str(path)])
+    result = run_trellis(["contacts", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert "2 created" in result.stdout
     assert "1 failed" in result.stdout
@@ -77,8 +78,8 @@ def test_a_10_mb_line_and_the_rows_around_it(cli_env: str, tmp_path: Path) -> No
 def test_dry_run_writes_nothing(cli_env: str, tmp_path: Path) -> None:
     path = tmp_path / "few.csv"
     path.write_text("Mail;Name\na@example.com;A\nbad;B\n", encoding="utf-8")
-    result = runner.invoke(
-        cli, ["contacts", "import", str(path), "--dry-run", "--map", "Mail=email", "--map", "Name="]
+    result = run_trellis(
+        ["contacts", "import", str(path), "--dry-run", "--map", "Mail=email", "--map", "Name="]
     )
     assert result.exit_code == 0, result.output
     assert "1 valid, 1 failed" in result.stdout
@@ -102,7 +103,7 @@ def test_bad_options_fail_in_one_line_and_write_nothing(
 ) -> None:
     path = tmp_path / "one.csv"
     path.write_text("email\na@example.com\n", encoding="utf-8")
-    result = runner.invoke(cli, ["contacts", "import", str(path), *arguments])
+    result = run_trellis(["contacts", "import", str(path), *arguments])
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
@@ -110,6 +111,6 @@ def test_bad_options_fail_in_one_line_and_write_nothing(
 
 
 def test_a_missing_file_fails_in_one_line(cli_env: str, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["contacts", "import", str(tmp_path / "nope.csv")])
+    result = run_trellis(["contacts", "import", str(tmp_path / "nope.csv")])
     assert result.exit_code == 1
     assert "no such file" in result.output

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
 from tests.domains.portability.helpers import (
     MAUTIC_ASSET,
@@ -20,12 +19,14 @@ from tests.domains.portability.helpers import (
     manifest_of,
     mautic_zip,
 )
+from tests.fixtures.cli import run_trellis
 from tests.fixtures.database import DatabaseUnderTest
 from trellis.api.app import create_app
-from trellis.cli.main import app as cli
 from trellis.settings import get_settings
 
-runner = CliRunner()
+# Each command is a fresh process, as a user runs it; on a loaded machine a start-up takes
+# seconds, so these tests get more than the default time.
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture
@@ -55,41 +56,37 @@ def world_through_the_api(token: str) -> dict[str, Any]:
 
 
 def test_export_then_dry_run_then_import_a_copy(env: None, tmp_path: Path) -> None:
-    created = runner.invoke(
-        cli, ["users", "create", "--email", "ops@example.com", "--password", "Long-enough-pass-1"]
+    created = run_trellis(
+        ["users", "create", "--email", "ops@example.com", "--password", "Long-enough-pass-1"]
     )
     assert created.exit_code == 0, created.output
-    token = runner.invoke(cli, ["tokens", "create", "--user", "ops@example.com"])
+    token = run_trellis(["tokens", "create", "--user", "ops@example.com"])
     assert token.exit_code == 0, token.output
     world = world_through_the_api(token.stdout.strip().splitlines()[-1])
     target = tmp_path / "out.zip"
 
-    exported = runner.invoke(
-        cli, ["campaigns", "export", str(world["campaign"]["id"]), "-o", str(target)]
-    )
+    exported = run_trellis(["campaigns", "export", str(world["campaign"]["id"]), "-o", str(target)])
 
     assert exported.exit_code == 0, exported.output
     manifest = manifest_of(target.read_bytes())
     assert len(manifest["entities"]["campaign"]) == 2
-    dry = runner.invoke(cli, ["campaigns", "import", str(target), "--dry-run"])
+    dry = run_trellis(["campaigns", "import", str(target), "--dry-run"])
     assert dry.exit_code == 0, dry.output
     analysis = json.loads(dry.stdout.strip().splitlines()[-1])
     assert {e["status"] for e in analysis["entities"]} == {"identical"}
     onboarding = manifest["campaigns"][0]
-    applied = runner.invoke(
-        cli, ["campaigns", "import", str(target), "--choice", f"{onboarding}=copy"]
-    )
+    applied = run_trellis(["campaigns", "import", str(target), "--choice", f"{onboarding}=copy"])
     assert applied.exit_code == 0, applied.output
     result = json.loads(applied.stdout.strip().splitlines()[-1])
     assert result["created"] == {"campaign": result["campaign_ids"]}
     assert result["campaign_ids"] != [world["campaign"]["id"]]
 
-    bad = runner.invoke(cli, ["campaigns", "import", str(target), "--choice", "x=steal"])
+    bad = run_trellis(["campaigns", "import", str(target), "--choice", "x=steal"])
     assert bad.exit_code != 0
     assert "--choice" in bad.output
     broken = tmp_path / "broken.zip"
     broken.write_bytes(target.read_bytes()[:100])
-    truncated = runner.invoke(cli, ["campaigns", "import", str(broken)])
+    truncated = run_trellis(["campaigns", "import", str(broken)])
     assert truncated.exit_code == 1
     assert "truncated" in truncated.output
 
@@ -101,7 +98,7 @@ def test_dry_run_of_a_mautic_export_prints_the_translation_report(
     target = tmp_path / "mautic-campaign.zip"
     target.write_bytes(mautic_zip())
 
-    dry = runner.invoke(cli, ["campaigns", "import", str(target), "--dry-run"])
+    dry = run_trellis(["campaigns", "import", str(target), "--dry-run"])
 
     assert dry.exit_code == 0, dry.output
     assert "not translated from Mautic: /0/campaign_event/11/type  Push to CRM" in dry.output
@@ -109,7 +106,7 @@ def test_dry_run_of_a_mautic_export_prints_the_translation_report(
     assert analysis["source"] == "mautic"
     assert {e["status"] for e in analysis["entities"]} == {"new"}
     assert len(analysis["notes"]) == 5
-    applied = runner.invoke(cli, ["campaigns", "import", str(target)])
+    applied = run_trellis(["campaigns", "import", str(target)])
     assert applied.exit_code == 0, applied.output
     result = json.loads(applied.stdout.strip().splitlines()[-1])
     assert len(result["campaign_ids"]) == 1

@@ -11,22 +11,23 @@ from typing import TypeVar
 import httpx
 import pytest
 from sqlalchemy import update
-from typer.testing import CliRunner
 
 from tests.domains.campaigns.helpers import campaign, edge, step
 from tests.domains.emails.helpers import create_email
 from tests.domains.forms.helpers import create_form
 from tests.domains.segments.conftest import World, cond
 from tests.fixtures.api import Harness
-from tests.fixtures.cli import Cli
+from tests.fixtures.cli import Cli, run_trellis
 from tests.fixtures.database import DatabaseUnderTest
-from trellis.cli.main import app as cli
 from trellis.clock import parse_instant
 from trellis.db.models import Segment
 from trellis.db.session import Database, create_engine
 from trellis.settings import get_settings
 
-runner = CliRunner()
+# Each command is a fresh process, as a user runs it; on a loaded machine a start-up takes
+# seconds, so these tests get more than the default time.
+pytestmark = pytest.mark.timeout(900)
+
 T = TypeVar("T")
 
 
@@ -51,14 +52,14 @@ def test_update_rebuilds_and_reports(test_database: DatabaseUnderTest, cli_env: 
 
     hot, new = in_world(test_database, prepare)
 
-    result = runner.invoke(cli, ["segments", "update", "--now", "2026-03-02T12:00:00Z"])
+    result = run_trellis(["segments", "update", "--now", "2026-03-02T12:00:00Z"])
     assert result.exit_code == 0, result.output
     assert f"segment {hot} 'Hot': 1 joined, 0 left, 1 members" in result.stdout
     assert f"segment {new} 'New today': 1 joined, 0 left, 1 members" in result.stdout
 
     # The next day, "today" holds no one: --now moves time for relative dates.
-    later = runner.invoke(
-        cli, ["segments", "update", "--segment", str(new), "--now", "2026-03-03T12:00:00Z"]
+    later = run_trellis(
+        ["segments", "update", "--segment", str(new), "--now", "2026-03-03T12:00:00Z"]
     )
     assert later.exit_code == 0, later.output
     assert f"segment {new} 'New today': 0 joined, 1 left, 0 members" in later.stdout
@@ -68,10 +69,10 @@ def test_update_rebuilds_and_reports(test_database: DatabaseUnderTest, cli_env: 
 def test_failures_are_one_line_and_non_zero(
     test_database: DatabaseUnderTest, cli_env: None
 ) -> None:
-    missing = runner.invoke(cli, ["segments", "update", "--segment", "4242"])
+    missing = run_trellis(["segments", "update", "--segment", "4242"])
     assert missing.exit_code == 1
     assert "No segment with id 4242" in missing.output
-    bad_now = runner.invoke(cli, ["segments", "update", "--now", "yesterday-ish"])
+    bad_now = run_trellis(["segments", "update", "--now", "yesterday-ish"])
     assert bad_now.exit_code == 1
     assert "--now" in bad_now.output
 
@@ -85,7 +86,7 @@ def test_failures_are_one_line_and_non_zero(
             )
 
     in_world(test_database, prepare)
-    failed = runner.invoke(cli, ["segments", "update"])
+    failed = run_trellis(["segments", "update"])
     assert failed.exit_code == 1
     # One message (rich may wrap it to the terminal's width).
     message = " ".join(failed.output.split())
