@@ -31,7 +31,8 @@ from trellis.domains.broadcasts import tasks as broadcast_tasks
 from trellis.domains.campaigns import filters as campaign_filters
 from trellis.domains.campaigns import service as campaigns
 from trellis.domains.campaigns import tasks as campaign_tasks
-from trellis.domains.contacts.service import MergeHook, TimelineSource, contact_service
+from trellis.domains.contacts.history import MergeHook, TimelineSource
+from trellis.domains.contacts.service import contact_service
 from trellis.domains.emails import service as emails
 from trellis.domains.emails import tasks as email_tasks
 from trellis.domains.emails.links import ClickTokens, LinkSigner

@@ -32,10 +32,8 @@ from trellis.db.models import Form
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.contacts.schemas import ActivityItem
-from trellis.domains.contacts.service import (
-    Prepared,
-    contact_service,
-)
+from trellis.domains.contacts.service import contact_service
+from trellis.domains.contacts.values import Prepared
 from trellis.domains.emails.links import LinkSigner
 from trellis.domains.emails.service import email_service
 from trellis.domains.fields.service import FieldCatalog, field_service

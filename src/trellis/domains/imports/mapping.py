@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trellis.domains.contacts.service import Prepared
+from trellis.domains.contacts.values import Prepared
 from trellis.domains.fields.service import FieldCatalog
 from trellis.domains.fields.types import (
     _CORE_TEXT_LIMITS,
