@@ -5,14 +5,14 @@ rotations for re-entry and jumps."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from trellis.actor import Actor, Perm
-from trellis.db.models import Campaign
+from trellis.db.models import Campaign, CampaignMember
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit
 from trellis.domains.campaigns.core import CAMPAIGNS, STATUS_NAMES
@@ -87,19 +87,7 @@ class CampaignMembership(CampaignValidation):
         result.added = fresh
         added = set(fresh)
         current = await repo.members(campaign.id, [c for c in wanted if c not in added])
-        restart: list[int] = []
-        for contact_id, member in current.items():
-            if member.status == "active":
-                if manual and campaign.allow_restart:
-                    restart.append(contact_id)
-                else:
-                    result.rejected[contact_id] = "already in the campaign"
-            elif member.status == "removed" and not manual:
-                result.rejected[contact_id] = "removed by a person"
-            elif member.status == "exited" and not manual and not campaign.allow_restart:
-                result.rejected[contact_id] = "already went through; restarts are not allowed"
-            else:
-                restart.append(contact_id)
+        restart = _who_restarts(campaign, current, manual=manual, rejected=result.rejected)
         if not fresh and not restart:
             return result
         own_runner = runner is None
@@ -469,3 +457,28 @@ class CampaignMembership(CampaignValidation):
         revived = await revive_dead(session, campaign_id=campaign.id, now=now, stats=runner.stats)
         await runner.flush()
         return revived
+
+
+def _who_restarts(
+    campaign: Campaign,
+    current: Mapping[int, CampaignMember],
+    *,
+    manual: bool,
+    rejected: dict[int, str],
+) -> list[int]:
+    """The members (past or present) who start the campaign again; the others go to
+    ``rejected`` with the reason."""
+    restart: list[int] = []
+    for contact_id, member in current.items():
+        if member.status == "active":
+            if manual and campaign.allow_restart:
+                restart.append(contact_id)
+            else:
+                rejected[contact_id] = "already in the campaign"
+        elif member.status == "removed" and not manual:
+            rejected[contact_id] = "removed by a person"
+        elif member.status == "exited" and not manual and not campaign.allow_restart:
+            rejected[contact_id] = "already went through; restarts are not allowed"
+        else:
+            restart.append(contact_id)
+    return restart

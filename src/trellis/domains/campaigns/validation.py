@@ -64,11 +64,10 @@ class CampaignValidation(CampaignCore):
     async def problems(
         self, session: AsyncSession, data: CampaignWrite, *, actor: Actor | None = None
     ) -> list[FieldError]:
-        """Every problem of a campaign document; with ``actor``, a reference to what they
-        may not see is a reference to nothing."""
-        """Every problem with a campaign document, each pointing at the event and field."""
-        errors: list[FieldError] = []
+        """Every problem with a campaign document, each pointing at the event and field; with
+        ``actor``, a reference to what they may not see is a reference to nothing."""
         index_of: dict[str, int] = {}
+        errors: list[FieldError] = []
         for index, event in enumerate(data.events):
             if event.key in index_of:
                 errors.append(
@@ -77,6 +76,29 @@ class CampaignValidation(CampaignCore):
             index_of[event.key] = index
         configs: dict[str, Any] = {}
         types: dict[str, TypeInfo] = {}
+        errors += await self._step_problems(session, data, configs, types, actor=actor)
+        edge_errors, parent = self._edge_problems(data, index_of)
+        errors += edge_errors
+        errors += self._graph_problems(data, index_of, configs, types, parent)
+        errors.extend(await self._source_problems(session, data.sources, actor=actor))
+        if data.default_timezone and data.default_timezone not in zoneinfo.available_timezones():
+            errors.append(FieldError("/default_timezone", "Not an IANA timezone.", "invalid"))
+        if data.publish_up and data.publish_down and data.publish_down <= data.publish_up:
+            errors.append(FieldError("/publish_down", "Must be after publish_up.", "invalid"))
+        return errors
+
+    async def _step_problems(
+        self,
+        session: AsyncSession,
+        data: CampaignWrite,
+        configs: dict[str, Any],
+        types: dict[str, TypeInfo],
+        *,
+        actor: Actor | None,
+    ) -> list[FieldError]:
+        """Each step's type, settings and timing; fills ``configs`` and ``types`` for the
+        steps that have a known type and valid settings."""
+        errors: list[FieldError] = []
         for index, event in enumerate(data.events):
             event_type = self.registry.get(event.type)
             if event_type is None:
@@ -91,14 +113,14 @@ class CampaignValidation(CampaignCore):
             try:
                 config = event_type.config.model_validate(event.config)
             except ValidationError as exc:
-                for err in exc.errors():
-                    errors.append(
-                        FieldError(
-                            json_pointer("events", index, "config", *err["loc"]),
-                            err["msg"],
-                            err["type"],
-                        )
+                errors += [
+                    FieldError(
+                        json_pointer("events", index, "config", *err["loc"]),
+                        err["msg"],
+                        err["type"],
                     )
+                    for err in exc.errors()
+                ]
                 continue
             configs[event.key] = config
             types[event.key] = self.registry.info(event_type, config)
@@ -106,6 +128,14 @@ class CampaignValidation(CampaignCore):
                 await self._config_problems(session, index, event_type, config, actor=actor)
             )
             errors.extend(await self._timing_problems(session, index, event.timing.model_dump()))
+        return errors
+
+    @staticmethod
+    def _edge_problems(
+        data: CampaignWrite, index_of: Mapping[str, int]
+    ) -> tuple[list[FieldError], dict[str, tuple[str | None, str | None]]]:
+        """Connections between known steps, one into each step; and each step's parent."""
+        errors: list[FieldError] = []
         incoming: dict[str, int] = {}
         parent: dict[str, tuple[str | None, str | None]] = {}
         for index, edge in enumerate(data.edges):
@@ -131,13 +161,23 @@ class CampaignValidation(CampaignCore):
                 continue
             incoming[edge.target] = index
             parent[edge.target] = (edge.source, edge.path)
-        for key, index in index_of.items():
-            if key not in incoming:
-                errors.append(
-                    FieldError(
-                        f"/events/{index}", "This step is not connected to anything.", "orphan"
-                    )
-                )
+        errors += [
+            FieldError(f"/events/{index}", "This step is not connected to anything.", "orphan")
+            for key, index in index_of.items()
+            if key not in incoming
+        ]
+        return errors, parent
+
+    def _graph_problems(
+        self,
+        data: CampaignWrite,
+        index_of: Mapping[str, int],
+        configs: Mapping[str, Any],
+        types: Mapping[str, TypeInfo],
+        parent: Mapping[str, tuple[str | None, str | None]],
+    ) -> list[FieldError]:
+        """The journey as a whole (the engine's rules), and campaigns that add contacts
+        back to themselves too quickly."""
         nodes = {
             e.key: Node(
                 key=e.key,
@@ -154,8 +194,10 @@ class CampaignValidation(CampaignCore):
         jumps = {
             key: getattr(configs[key], "target", None) for key, info in types.items() if info.jumps
         }
-        for problem in validate(Graph(nodes), types, jump_targets=jumps):
-            errors.append(self._pointer(problem, index_of))
+        errors = [
+            self._pointer(problem, index_of)
+            for problem in validate(Graph(nodes), dict(types), jump_targets=jumps)
+        ]
         for key, config in configs.items():
             if (
                 nodes[key].type == "campaign.change_campaigns"
@@ -170,11 +212,6 @@ class CampaignValidation(CampaignCore):
                         "loop_guard",
                     )
                 )
-        errors.extend(await self._source_problems(session, data.sources, actor=actor))
-        if data.default_timezone and data.default_timezone not in zoneinfo.available_timezones():
-            errors.append(FieldError("/default_timezone", "Not an IANA timezone.", "invalid"))
-        if data.publish_up and data.publish_down and data.publish_down <= data.publish_up:
-            errors.append(FieldError("/publish_down", "Must be after publish_up.", "invalid"))
         return errors
 
     def _pointer(self, problem: Problem, index_of: Mapping[str, int]) -> FieldError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid as uuid_module
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from trellis.domains.campaigns.schemas import TimingDoc
 from trellis.domains.portability.mautic.reading import (
@@ -141,6 +141,8 @@ class MauticTranslator(SegmentTranslator):
         return found
 
     def campaign(self, record: _Record, sources: list[tuple[str, str]]) -> None:
+        """One campaign: its steps read, placed under their parents, translated; the steps
+        that cannot be translated left out or, with steps below them, the file refused."""
         data = record.data
         ok, canvas = self.decoded(record, "canvas_settings", "an object (or its JSON)")
         if not ok:
@@ -150,72 +152,10 @@ class MauticTranslator(SegmentTranslator):
         if not isinstance(canvas, dict):
             self.error(f"{record.pointer}/canvas_settings", "Expected an object.", "invalid_type")
             return
-        raw_connections = canvas.get("connections")
-        connections: list[Any] = raw_connections if isinstance(raw_connections, list) else []
-        anchors: dict[tuple[str, str], str] = {}
-        for item in connections:
-            if isinstance(item, dict) and isinstance(item.get("anchors"), dict):
-                anchors[(str(item.get("sourceId")), str(item.get("targetId")))] = _text(
-                    item["anchors"].get("source")
-                )
-        only = len(self.records["campaign"]) == 1
-        events: list[_Event] = []
-        for item in self.records["event"]:
-            owner = _int(item.data.get("campaign_id") or item.data.get("campaign"))
-            if owner is None and only:
-                owner = record.id
-            if owner is None or owner not in self.by_id["campaign"]:
-                self.error(
-                    f"{item.pointer}/campaign_id",
-                    "The step names no campaign of the file.",
-                    "missing_reference",
-                )
-                continue
-            if owner != record.id:
-                continue
-            if item.data.get("deleted"):
-                continue
-            parent = _int(item.data.get("parent_id", item.data.get("parent")))
-            path = _text(item.data.get("decision_path", item.data.get("decisionPath"))) or None
-            kind = _text(item.data.get("event_type", item.data.get("eventType")))
-            if kind not in ("action", "decision", "condition"):
-                self.error(
-                    f"{item.pointer}/event_type",
-                    "Expected action, decision or condition.",
-                    "invalid_value",
-                )
-                continue
-            type_ = _text(item.data.get("type"))
-            if not type_:
-                self.error(f"{item.pointer}/type", "The step has no type.", "missing")
-                continue
-            events.append(_Event(item, type_, kind, self.props(item), parent, path, item.uuid))
+        events = self.campaign_events(record)
         self.fail_if_errors()
         by_id = {e.record.id: e for e in events}
-        for event in events:
-            if event.parent is None:
-                event.path = None
-                continue
-            above = by_id.get(event.parent)
-            if above is None:
-                self.error(
-                    f"{event.record.pointer}/parent_id",
-                    f"The parent step {event.parent} is not in the campaign.",
-                    "missing_reference",
-                )
-                continue
-            if above.kind == "action":
-                event.path = None
-            elif event.path not in ("yes", "no"):
-                anchor = anchors.get((str(above.record.id), str(event.record.id)))
-                if anchor in ("yes", "no"):
-                    event.path = anchor
-                else:
-                    self.error(
-                        f"{event.record.pointer}/decision_path",
-                        "A step under a decision or condition needs its path, yes or no.",
-                        "missing",
-                    )
+        self.place(events, by_id, _anchors(canvas))
         self.fail_if_errors()
         for event in events:
             try:
@@ -223,68 +163,20 @@ class MauticTranslator(SegmentTranslator):
             except Untranslatable as exc:
                 event.problem = exc
         self.fail_if_errors()
-        children: dict[int, list[_Event]] = {}
-        for event in events:
-            if event.parent is not None:
-                children.setdefault(event.parent, []).append(event)
-        dropped: set[int] = set()
-        refused: list[_Event] = []
-        for event in events:
-            if event.problem is None:
-                continue
-            if children.get(event.record.id):
-                refused.append(event)
-            else:
-                dropped.add(event.record.id)
-        # A jump to a dropped step has nowhere to go: it is dropped too (jumps are leaves).
-        for event in events:
-            if event.translated and event.translated[0] == "campaign.jump_to_event":
-                target = _int(event.props.get("jumpToEvent"))
-                if target in dropped:
-                    event.problem = Untranslatable(
-                        "It jumps to a step that was not translated.", "/properties/jumpToEvent"
-                    )
-                    dropped.add(event.record.id)
-        if refused:
-            types = sorted({e.type for e in refused})
-            raise ValidationFailed(
-                "The Mautic campaign has steps that cannot be translated and have other steps "
-                "below them: " + ", ".join(types),
-                [
-                    FieldError(
-                        e.record.pointer + (e.problem.where if e.problem else ""),
-                        f"{e.type} ({e.record.name}): "
-                        + (e.problem.message if e.problem else "")
-                        + " Steps hang below it, so it cannot be left out.",
-                        "untranslatable",
-                        parameter="file",
-                    )
-                    for e in refused
-                ],
-                extra={"unknown_event_types": types},
-            )
+        dropped = self.leave_out(events)
         kept = [e for e in events if e.record.id not in dropped]
-        for event in events:
-            if event.record.id in dropped and event.problem is not None:
-                self.note(
-                    event.record,
-                    event.problem.where,
-                    f"Step {event.type!r} left out (nothing followed it): {event.problem.message}",
-                )
-        docs = []
-        for event in kept:
-            assert event.translated is not None
-            type_, config = event.translated
-            docs.append(
-                {
-                    "key": event.key,
-                    "type": type_,
-                    "name": _strip_tags(event.record.data.get("name"), 200),
-                    "description": _strip_tags(event.record.data.get("description"), 2000),
-                    "config": config,
-                    "timing": self.timing(event, by_id),
-                }
-            )
+        docs = [
+            {
+                "key": event.key,
+                "type": event.translated[0],
+                "name": _strip_tags(event.record.data.get("name"), 200),
+                "description": _strip_tags(event.record.data.get("description"), 2000),
+                "config": event.translated[1],
+                "timing": self.timing(event, by_id),
+            }
+            for event in kept
+            if event.translated is not None
+        ]
         edges = [
             {
                 "source": by_id[e.parent].key if e.parent is not None else None,
@@ -318,6 +210,108 @@ class MauticTranslator(SegmentTranslator):
                 "canvas": self.canvas(canvas, {e.record.id: e.key for e in kept}),
             },
         )
+
+    def campaign_events(self, record: _Record) -> list[_Event]:
+        """The campaign's steps that are not deleted, each with a kind and a type."""
+        only = len(self.records["campaign"]) == 1
+        events: list[_Event] = []
+        for item in self.records["event"]:
+            owner = _int(item.data.get("campaign_id") or item.data.get("campaign"))
+            if owner is None and only:
+                owner = record.id
+            if owner is None or owner not in self.by_id["campaign"]:
+                self.error(
+                    f"{item.pointer}/campaign_id",
+                    "The step names no campaign of the file.",
+                    "missing_reference",
+                )
+                continue
+            if owner != record.id or item.data.get("deleted"):
+                continue
+            parent = _int(item.data.get("parent_id", item.data.get("parent")))
+            path = _text(item.data.get("decision_path", item.data.get("decisionPath"))) or None
+            kind = _text(item.data.get("event_type", item.data.get("eventType")))
+            if kind not in ("action", "decision", "condition"):
+                self.error(
+                    f"{item.pointer}/event_type",
+                    "Expected action, decision or condition.",
+                    "invalid_value",
+                )
+                continue
+            type_ = _text(item.data.get("type"))
+            if not type_:
+                self.error(f"{item.pointer}/type", "The step has no type.", "missing")
+                continue
+            events.append(_Event(item, type_, kind, self.props(item), parent, path, item.uuid))
+        return events
+
+    def place(
+        self,
+        events: list[_Event],
+        by_id: Mapping[int, _Event],
+        anchors: Mapping[tuple[str, str], str],
+    ) -> None:
+        """Each step under its parent, on the yes or no path below a decision or condition
+        (from the step, else from the canvas's connection anchors)."""
+        for event in events:
+            if event.parent is None:
+                event.path = None
+                continue
+            above = by_id.get(event.parent)
+            if above is None:
+                self.error(
+                    f"{event.record.pointer}/parent_id",
+                    f"The parent step {event.parent} is not in the campaign.",
+                    "missing_reference",
+                )
+                continue
+            if above.kind == "action":
+                event.path = None
+            elif event.path not in ("yes", "no"):
+                anchor = anchors.get((str(above.record.id), str(event.record.id)))
+                if anchor in ("yes", "no"):
+                    event.path = anchor
+                else:
+                    self.error(
+                        f"{event.record.pointer}/decision_path",
+                        "A step under a decision or condition needs its path, yes or no.",
+                        "missing",
+                    )
+
+    def leave_out(self, events: list[_Event]) -> set[int]:
+        """The ids of the untranslatable steps that are left out, with a note each; raises
+        ValidationFailed when such a step has steps below it."""
+        children: dict[int, list[_Event]] = {}
+        for event in events:
+            if event.parent is not None:
+                children.setdefault(event.parent, []).append(event)
+        dropped: set[int] = set()
+        refused: list[_Event] = []
+        for event in events:
+            if event.problem is not None:
+                if children.get(event.record.id):
+                    refused.append(event)
+                else:
+                    dropped.add(event.record.id)
+        # A jump to a dropped step has nowhere to go: it is dropped too (jumps are leaves).
+        for event in events:
+            if event.translated and event.translated[0] == "campaign.jump_to_event":
+                target = _int(event.props.get("jumpToEvent"))
+                if target in dropped:
+                    event.problem = Untranslatable(
+                        "It jumps to a step that was not translated.", "/properties/jumpToEvent"
+                    )
+                    dropped.add(event.record.id)
+        if refused:
+            _refuse(refused)
+        for event in events:
+            if event.record.id in dropped and event.problem is not None:
+                self.note(
+                    event.record,
+                    event.problem.where,
+                    f"Step {event.type!r} left out (nothing followed it): {event.problem.message}",
+                )
+        return dropped
 
     def canvas(self, canvas: dict[str, Any], keys: dict[int, str]) -> dict[str, Any]:
         nodes: dict[str, dict[str, int]] = {}
@@ -395,18 +389,7 @@ class MauticTranslator(SegmentTranslator):
             elif start and stop:
                 values["window_start"], values["window_end"] = start, stop
             days = get("trigger_restricted_dow", "triggerRestrictedDaysOfWeek")
-            if isinstance(days, dict):
-                days = list(days.values())
-            ours: set[int] = set()
-            for day in days if isinstance(days, list) else []:
-                number = _int(day)
-                if number == -1:
-                    ours.update(range(5))
-                elif number is not None and 0 <= number <= 6:
-                    # Mautic counts from Sunday (0), we count from Monday (0).
-                    ours.add((number + 6) % 7)
-                else:
-                    self.note(event.record, "/trigger_restricted_dow", f"Day {day!r} ignored.")
+            ours = self.weekdays(event, days)
             if ours and len(ours) < 7:
                 values["weekdays"] = sorted(ours)
         elif hour or (start and stop):
@@ -415,20 +398,34 @@ class MauticTranslator(SegmentTranslator):
                 "/trigger_hour",
                 "Send hours apply to delayed steps only here; ignored for this step.",
             )
+        if values["mode"] == "immediate":
+            self.note_no_path_delay(event, by_id)
+        return TimingDoc.model_validate(values).model_dump(mode="json")
+
+    def weekdays(self, event: _Event, days: Any) -> set[int]:
+        """Mautic's days of the week (from Sunday, 0; -1 for weekdays) as ours (from Monday)."""
+        if isinstance(days, dict):
+            days = list(days.values())
+        ours: set[int] = set()
+        for day in days if isinstance(days, list) else []:
+            number = _int(day)
+            if number == -1:
+                ours.update(range(5))
+            elif number is not None and 0 <= number <= 6:
+                ours.add((number + 6) % 7)
+            else:
+                self.note(event.record, "/trigger_restricted_dow", f"Day {day!r} ignored.")
+        return ours
+
+    def note_no_path_delay(self, event: _Event, by_id: Mapping[int, _Event]) -> None:
         parent = by_id.get(event.parent) if event.parent is not None else None
-        if (
-            parent is not None
-            and parent.kind == "decision"
-            and event.path == "no"
-            and values["mode"] == "immediate"
-        ):
+        if parent is not None and parent.kind == "decision" and event.path == "no":
             self.note(
                 event.record,
                 "/trigger_mode",
                 "A step on a decision's no path needs the time the contact has to act; set a "
                 "delay before publishing.",
             )
-        return TimingDoc.model_validate(values).model_dump(mode="json")
 
     # -- steps -------------------------------------------------------------------------
 
@@ -438,3 +435,35 @@ class MauticTranslator(SegmentTranslator):
             raise Untranslatable(f"The step type {event.type!r} has no equivalent here.", "/type")
         type_, config = handler(self, event, by_id)
         return type_, self.normalise(type_, config)
+
+
+def _anchors(canvas: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """The path (yes or no) of each connection drawn on the canvas, by (source, target)."""
+    raw = canvas.get("connections")
+    anchors: dict[tuple[str, str], str] = {}
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("anchors"), dict):
+            anchors[(str(item.get("sourceId")), str(item.get("targetId")))] = _text(
+                item["anchors"].get("source")
+            )
+    return anchors
+
+
+def _refuse(refused: list[_Event]) -> NoReturn:
+    types = sorted({e.type for e in refused})
+    raise ValidationFailed(
+        "The Mautic campaign has steps that cannot be translated and have other steps "
+        "below them: " + ", ".join(types),
+        [
+            FieldError(
+                e.record.pointer + (e.problem.where if e.problem else ""),
+                f"{e.type} ({e.record.name}): "
+                + (e.problem.message if e.problem else "")
+                + " Steps hang below it, so it cannot be left out.",
+                "untranslatable",
+                parameter="file",
+            )
+            for e in refused
+        ],
+        extra={"unknown_event_types": types},
+    )

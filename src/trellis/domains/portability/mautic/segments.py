@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from trellis.domains.portability.mautic.content import ContentTranslator
 from trellis.domains.portability.mautic.reading import (
@@ -22,6 +23,21 @@ from trellis.domains.portability.mautic.reading import (
     _truthy,
 )
 from trellis.domains.portability.mautic.translator import _Record
+
+# Mautic filters with no equivalent here.
+UNSUPPORTED_FILTERS = frozenset(
+    {
+        "owner_id",
+        "stage",
+        "globalcategory",
+        "lead_email_sent",
+        "page_id",
+        "hit_url",
+        "lead_asset_download",
+        "campaign",
+        "device_type",
+    }
+)
 
 
 class SegmentTranslator(ContentTranslator):
@@ -88,85 +104,88 @@ class SegmentTranslator(ContentTranslator):
         obj = _text(item.get("object") or "lead")
         if obj == "company":
             raise Untranslatable(f"Company field filters ({field!r}) are not supported.", "/field")
-        if field == "leadlist":
-            ids = _ids(value)
-            op = {"in": "in", "!in": "not_in"}.get(operator)
-            if ids is None or op is None:
-                raise Untranslatable(
-                    "Only 'in' / 'not in' segment filters are supported.", "/operator"
-                )
-            refs = [self.ref("segment", i, f"{record.pointer}{at}/properties/filter") for i in ids]
-            return {"type": "segment", "operator": op, "value": refs}
-        if field == "tags":
-            names = [v for v in _strings(value) if not v.isdigit()]
-            op = {"in": "has_any", "!in": "has_none"}.get(operator)
-            if op is None or not names or len(names) != len(_strings(value)):
-                raise Untranslatable(
-                    "Tag filters name tags by their Mautic ids, which the export does not carry.",
-                    "/properties/filter",
-                )
-            return {"type": "tags", "operator": op, "value": names}
-        if field in ("dnc_bounced", "dnc_unsubscribed", "dnc_manual_email"):
-            reason = {"dnc_bounced": "bounced", "dnc_unsubscribed": "unsubscribed"}.get(
-                field, "manual"
-            )
-            on = _truthy(value)
-            if operator == "!=":
-                on = not on
-            elif operator != "=":
-                raise Untranslatable(
-                    f"The operator {operator!r} is not supported here.", "/operator"
-                )
-            return {
-                "type": "dnc",
-                "field": "email",
-                "operator": "on" if on else "not_on",
-                "value": [reason],
-            }
-        if field == "points":
-            op = POINTS_OPERATORS.get(operator)
-            number = _int(value)
-            if op is None or number is None:
-                raise Untranslatable("Only comparisons of points with a number are supported.", "")
-            return {"type": "points", "operator": op, "value": number}
-        if field in ("lead_email_received", "lead_email_read"):
-            ids = _ids(value)
-            op = {"in": "in", "!in": "not_in"}.get(operator)
-            if ids is None or op is None:
-                raise Untranslatable(
-                    "Only 'in' / 'not in' email filters are supported.", "/operator"
-                )
-            refs = [self.ref("email", i, f"{record.pointer}{at}/properties/filter") for i in ids]
-            return {"type": "email_opened", "operator": op, "value": refs}
-        if field in ("date_added", "last_active"):
-            op = OPERATORS.get(operator)
-            if op not in ("=", "!=", ">", ">=", "<", "<=", "empty", "not_empty"):
-                raise Untranslatable(
-                    f"The operator {operator!r} is not supported here.", "/operator"
-                )
-            out: dict[str, Any] = {
-                "type": "created" if field == "date_added" else "last_active",
-                "operator": op,
-            }
-            if op not in ("empty", "not_empty"):
-                out["value"] = self.date_value(value)
-            return out
-        if field in (
-            "owner_id",
-            "stage",
-            "globalcategory",
-            "lead_email_sent",
-            "page_id",
-            "hit_url",
-            "lead_asset_download",
-            "campaign",
-            "device_type",
-        ):
+        special = self.special_filters.get(field)
+        if special is not None:
+            return special(self, f"{record.pointer}{at}", field, operator, value)
+        if field in UNSUPPORTED_FILTERS:
             raise Untranslatable(f"The filter on {field!r} is not supported.", "/field")
         alias = self.use_field(field, kind)
         if alias is None:
             raise Untranslatable(f"The field {field!r} cannot be used here.", "/field")
         return self.field_condition(alias, operator, value, kind)
+
+    def _in_filter(
+        self, where: str, kind: str, type_: str, operator: str, value: Any
+    ) -> dict[str, Any]:
+        ids = _ids(value)
+        op = {"in": "in", "!in": "not_in"}.get(operator)
+        if ids is None or op is None:
+            raise Untranslatable(f"Only 'in' / 'not in' {kind} filters are supported.", "/operator")
+        refs = [self.ref(kind, i, f"{where}/properties/filter") for i in ids]
+        return {"type": type_, "operator": op, "value": refs}
+
+    def _segment_filter(self, where: str, field: str, operator: str, value: Any) -> dict[str, Any]:
+        return self._in_filter(where, "segment", "segment", operator, value)
+
+    def _email_filter(self, where: str, field: str, operator: str, value: Any) -> dict[str, Any]:
+        return self._in_filter(where, "email", "email_opened", operator, value)
+
+    def _tags_filter(self, where: str, field: str, operator: str, value: Any) -> dict[str, Any]:
+        names = [v for v in _strings(value) if not v.isdigit()]
+        op = {"in": "has_any", "!in": "has_none"}.get(operator)
+        if op is None or not names or len(names) != len(_strings(value)):
+            raise Untranslatable(
+                "Tag filters name tags by their Mautic ids, which the export does not carry.",
+                "/properties/filter",
+            )
+        return {"type": "tags", "operator": op, "value": names}
+
+    def _dnc_filter(self, where: str, field: str, operator: str, value: Any) -> dict[str, Any]:
+        reason = {"dnc_bounced": "bounced", "dnc_unsubscribed": "unsubscribed"}.get(field, "manual")
+        on = _truthy(value)
+        if operator == "!=":
+            on = not on
+        elif operator != "=":
+            raise Untranslatable(f"The operator {operator!r} is not supported here.", "/operator")
+        return {
+            "type": "dnc",
+            "field": "email",
+            "operator": "on" if on else "not_on",
+            "value": [reason],
+        }
+
+    def _points_filter(self, where: str, field: str, operator: str, value: Any) -> dict[str, Any]:
+        op = POINTS_OPERATORS.get(operator)
+        number = _int(value)
+        if op is None or number is None:
+            raise Untranslatable("Only comparisons of points with a number are supported.", "")
+        return {"type": "points", "operator": op, "value": number}
+
+    def _date_filter(self, where: str, field: str, operator: str, value: Any) -> dict[str, Any]:
+        op = OPERATORS.get(operator)
+        if op not in ("=", "!=", ">", ">=", "<", "<=", "empty", "not_empty"):
+            raise Untranslatable(f"The operator {operator!r} is not supported here.", "/operator")
+        out: dict[str, Any] = {
+            "type": "created" if field == "date_added" else "last_active",
+            "operator": op,
+        }
+        if op not in ("empty", "not_empty"):
+            out["value"] = self.date_value(value)
+        return out
+
+    # Mautic filters on something other than a contact field, by the field's name.
+    special_filters: ClassVar[dict[str, Callable[..., dict[str, Any]]]] = {
+        "leadlist": _segment_filter,
+        "tags": _tags_filter,
+        "dnc_bounced": _dnc_filter,
+        "dnc_unsubscribed": _dnc_filter,
+        "dnc_manual_email": _dnc_filter,
+        "points": _points_filter,
+        "lead_email_received": _email_filter,
+        "lead_email_read": _email_filter,
+        "date_added": _date_filter,
+        "last_active": _date_filter,
+    }
 
     def date_value(self, value: Any) -> str:
         text = " ".join(_text(value).strip().lower().split())
