@@ -263,35 +263,11 @@ class ContentTranslator(TranslatorCore):
             name = (name[:56] + f"_{len(names)}")[:60]
         names.add(name)
         props = self.props(item)
-        options: list[dict[str, str]] = []
-        raw_list = props.get("list") or props.get("optionlist")
-        if isinstance(raw_list, dict):
-            raw_list = raw_list.get("list")
-        if isinstance(raw_list, list):
-            for option in raw_list:
-                if isinstance(option, dict):
-                    value = _text(option.get("value") or option.get("label"), 200)
-                    label = _text(option.get("label") or value, 200)
-                else:
-                    value = label = _text(option, 200)
-                if value:
-                    options.append({"label": label, "value": value})
-        elif isinstance(raw_list, str) and raw_list.strip():
-            for line in raw_list.split("|"):
-                if line.strip():
-                    options.append({"label": line.strip()[:200], "value": line.strip()[:200]})
+        options = _options(props.get("list") or props.get("optionlist"))
         if type_ in ("select", "radio", "checkbox_group") and not options:
             type_ = "text"
             self.note(item, "/properties", "A choice field without options becomes a text field.")
-        mapped = _text(data.get("mapped_field") or data.get("lead_field"))
-        contact_field = None
-        if mapped:
-            if _text(data.get("mapped_object") or "contact") in ("company",):
-                self.note(item, "/mapped_field", "Company fields are not filled by forms here.")
-            else:
-                contact_field = self.use_field(mapped, None)
-                if contact_field is None:
-                    self.note(item, "/mapped_field", f"The contact field {mapped!r} is unknown.")
+        contact_field = self.form_field_target(item)
         if contact_field and type_ == "email" and contact_field != "email":
             type_ = "text"
         return {
@@ -315,27 +291,25 @@ class ContentTranslator(TranslatorCore):
             "consent_text": None,
         }
 
+    def form_field_target(self, item: _Record) -> str | None:
+        """Our alias of the contact field a Mautic form field fills, if we have one."""
+        mapped = _text(item.data.get("mapped_field") or item.data.get("lead_field"))
+        if not mapped:
+            return None
+        if _text(item.data.get("mapped_object") or "contact") == "company":
+            self.note(item, "/mapped_field", "Company fields are not filled by forms here.")
+            return None
+        alias = self.use_field(mapped, None)
+        if alias is None:
+            self.note(item, "/mapped_field", f"The contact field {mapped!r} is unknown.")
+        return alias
+
     def form_action(self, item: _Record) -> list[dict[str, Any]]:
         type_ = _text(item.data.get("type"))
         props = self.props(item)
         at = item.pointer + "/properties"
         if type_ == "lead.changelist":
-            out = []
-            for key, ours in (
-                ("addToLists", "segments.add"),
-                ("removeFromLists", "segments.remove"),
-            ):
-                ids = _ids(props.get(key))
-                if ids is None:
-                    raise Untranslatable(
-                        f"{key} is not a list of segment ids.", f"/properties/{key}"
-                    )
-                refs = [self.ref("segment", i, f"{at}/{key}") for i in ids]
-                if refs:
-                    out.append({"type": ours, "config": {"segments": refs}})
-            if not out:
-                raise Untranslatable("The action changes no segment.", "/properties")
-            return out
+            return self.segment_actions(props, at)
         if type_ in ("lead.changetags", "lead.addtags"):
             add, remove = _strings(props.get("add_tags")), _strings(props.get("remove_tags"))
             if not add and not remove:
@@ -388,15 +362,51 @@ class ContentTranslator(TranslatorCore):
                 }
             ]
         if type_ in ("campaign.addlead", "campaign.addremovelead"):
-            ids = _ids(props.get("addToCampaigns") or props.get("addTo"))
-            known = [
-                self.by_id["campaign"][i].uuid for i in ids or [] if i in self.by_id["campaign"]
-            ]
-            if props.get("removeFromCampaigns") or props.get("removeFrom"):
-                self.note(
-                    item, "/properties", "Removing from campaigns on submission is not supported."
-                )
-            if not known:
-                raise Untranslatable("The campaigns it adds to are not in the file.", "/properties")
-            return [{"type": "campaigns.add", "config": {"campaigns": known}}]
+            return self.campaign_action(item, props)
         raise Untranslatable(f"The form action {type_!r} is not supported.", "/type")
+
+    def segment_actions(self, props: dict[str, Any], at: str) -> list[dict[str, Any]]:
+        out = []
+        for key, ours in (("addToLists", "segments.add"), ("removeFromLists", "segments.remove")):
+            ids = _ids(props.get(key))
+            if ids is None:
+                raise Untranslatable(f"{key} is not a list of segment ids.", f"/properties/{key}")
+            refs = [self.ref("segment", i, f"{at}/{key}") for i in ids]
+            if refs:
+                out.append({"type": ours, "config": {"segments": refs}})
+        if not out:
+            raise Untranslatable("The action changes no segment.", "/properties")
+        return out
+
+    def campaign_action(self, item: _Record, props: dict[str, Any]) -> list[dict[str, Any]]:
+        ids = _ids(props.get("addToCampaigns") or props.get("addTo"))
+        known = [self.by_id["campaign"][i].uuid for i in ids or [] if i in self.by_id["campaign"]]
+        if props.get("removeFromCampaigns") or props.get("removeFrom"):
+            self.note(
+                item, "/properties", "Removing from campaigns on submission is not supported."
+            )
+        if not known:
+            raise Untranslatable("The campaigns it adds to are not in the file.", "/properties")
+        return [{"type": "campaigns.add", "config": {"campaigns": known}}]
+
+
+def _options(raw_list: Any) -> list[dict[str, str]]:
+    """A choice field's options: Mautic keeps them as a list (of objects or strings), an
+    object holding that list, or one string separated by ``|``."""
+    if isinstance(raw_list, dict):
+        raw_list = raw_list.get("list")
+    options: list[dict[str, str]] = []
+    if isinstance(raw_list, list):
+        for option in raw_list:
+            if isinstance(option, dict):
+                value = _text(option.get("value") or option.get("label"), 200)
+                label = _text(option.get("label") or value, 200)
+            else:
+                value = label = _text(option, 200)
+            if value:
+                options.append({"label": label, "value": value})
+    elif isinstance(raw_list, str) and raw_list.strip():
+        for line in raw_list.split("|"):
+            if line.strip():
+                options.append({"label": line.strip()[:200], "value": line.strip()[:200]})
+    return options
