@@ -44,6 +44,7 @@ from trellis.domains.forms import tasks as form_tasks
 from trellis.domains.imports import tasks as import_tasks
 from trellis.domains.landing_pages import service as landing_pages
 from trellis.domains.projects.links import ProjectableType, project_links
+from trellis.domains.segments import builtin_filters
 from trellis.domains.segments import filters as segment_filters
 from trellis.domains.segments import service as segments
 from trellis.domains.segments import tasks as segment_tasks
@@ -69,7 +70,7 @@ log = logging.getLogger(__name__)
 # -- the catalogue: explicit lists ------------------------------------------------------------
 
 SEGMENT_FILTER_TYPES: tuple[segment_filters.FilterType, ...] = (
-    *segment_filters.BUILTIN_FILTER_TYPES,
+    *builtin_filters.BUILTIN_FILTER_TYPES,
     *tracking_filters.FILTER_TYPES,
     *form_filters.FILTER_TYPES,
     *site_tracking_filters.FILTER_TYPES,
