@@ -33,6 +33,7 @@ from trellis.domains.campaigns import service as campaigns
 from trellis.domains.campaigns import tasks as campaign_tasks
 from trellis.domains.contacts.history import MergeHook, TimelineSource
 from trellis.domains.contacts.service import contact_service
+from trellis.domains.emails import history as email_history
 from trellis.domains.emails import service as emails
 from trellis.domains.emails import tasks as email_tasks
 from trellis.domains.emails.links import ClickTokens, LinkSigner
@@ -79,7 +80,7 @@ SEGMENT_FILTER_TYPES: tuple[segment_filters.FilterType, ...] = (
 
 TIMELINE_SOURCES: Mapping[str, TimelineSource] = {
     "segments": segments.segment_service.timeline,
-    "emails": emails.contact_timeline,
+    "emails": email_history.contact_timeline,
     "tracking": tracking.contact_timeline,
     "forms": forms.contact_timeline,
     "web": site_tracking.contact_timeline,
@@ -88,7 +89,7 @@ TIMELINE_SOURCES: Mapping[str, TimelineSource] = {
 
 MERGE_HOOKS: Mapping[str, MergeHook] = {
     "segments": segments.segment_service.merge_contacts,
-    "emails": emails.merge_contacts,
+    "emails": email_history.merge_contacts,
     "tracking": tracking.merge_contacts,
     "forms": forms.merge_contacts,
     "web": site_tracking.merge_contacts,
