@@ -31,7 +31,9 @@ from trellis.domains.broadcasts import tasks as broadcast_tasks
 from trellis.domains.campaigns import filters as campaign_filters
 from trellis.domains.campaigns import service as campaigns
 from trellis.domains.campaigns import tasks as campaign_tasks
-from trellis.domains.contacts.service import MergeHook, TimelineSource, contact_service
+from trellis.domains.contacts.history import MergeHook, TimelineSource
+from trellis.domains.contacts.service import contact_service
+from trellis.domains.emails import history as email_history
 from trellis.domains.emails import service as emails
 from trellis.domains.emails import tasks as email_tasks
 from trellis.domains.emails.links import ClickTokens, LinkSigner
@@ -43,6 +45,7 @@ from trellis.domains.forms import tasks as form_tasks
 from trellis.domains.imports import tasks as import_tasks
 from trellis.domains.landing_pages import service as landing_pages
 from trellis.domains.projects.links import ProjectableType, project_links
+from trellis.domains.segments import builtin_filters
 from trellis.domains.segments import filters as segment_filters
 from trellis.domains.segments import service as segments
 from trellis.domains.segments import tasks as segment_tasks
@@ -68,7 +71,7 @@ log = logging.getLogger(__name__)
 # -- the catalogue: explicit lists ------------------------------------------------------------
 
 SEGMENT_FILTER_TYPES: tuple[segment_filters.FilterType, ...] = (
-    *segment_filters.BUILTIN_FILTER_TYPES,
+    *builtin_filters.BUILTIN_FILTER_TYPES,
     *tracking_filters.FILTER_TYPES,
     *form_filters.FILTER_TYPES,
     *site_tracking_filters.FILTER_TYPES,
@@ -77,7 +80,7 @@ SEGMENT_FILTER_TYPES: tuple[segment_filters.FilterType, ...] = (
 
 TIMELINE_SOURCES: Mapping[str, TimelineSource] = {
     "segments": segments.segment_service.timeline,
-    "emails": emails.contact_timeline,
+    "emails": email_history.contact_timeline,
     "tracking": tracking.contact_timeline,
     "forms": forms.contact_timeline,
     "web": site_tracking.contact_timeline,
@@ -86,7 +89,7 @@ TIMELINE_SOURCES: Mapping[str, TimelineSource] = {
 
 MERGE_HOOKS: Mapping[str, MergeHook] = {
     "segments": segments.segment_service.merge_contacts,
-    "emails": emails.merge_contacts,
+    "emails": email_history.merge_contacts,
     "tracking": tracking.merge_contacts,
     "forms": forms.merge_contacts,
     "web": site_tracking.merge_contacts,

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trellis.db.models import Contact
 from trellis.engine.advance import ContactTime, Plan, plan_children, plan_entry, run_order, step_due
 from trellis.engine.graph import NO, YES, Graph, Kind, TypeInfo
-from trellis.events.base import Behaviour, EventType, OutcomeStatus, Ports, StepContext
+from trellis.events.base import Behaviour, EventType, Outcome, OutcomeStatus, Ports, StepContext
 from trellis.runtime.journal import (
     StatDeltas,
     Status,
@@ -295,6 +295,29 @@ class Runner:
         )
         assert event_type.run is not None
         outcomes = await event_type.run(context, config, ids)
+        done, warned = await self._record_outcomes(key, event_id, ids, outcomes, claimed=claimed)
+        passed = [*done, *warned]
+        if info.jumps:
+            return
+        if event_type.ends_membership:
+            # The step may have taken contacts out of this campaign: they stop here.
+            still = await active_rotations(
+                self.session, campaign_id=self.campaign.id, contact_ids=passed
+            )
+            passed = [cid for cid in passed if still.get(cid) == rotations[cid]]
+        await self._continue(key, dict.fromkeys(passed), {c: rotations[c] for c in passed})
+
+    async def _record_outcomes(
+        self,
+        key: str,
+        event_id: int,
+        ids: list[int],
+        outcomes: Mapping[int, Outcome],
+        *,
+        claimed: bool,
+    ) -> tuple[list[int], dict[int, str]]:
+        """Finish the steps as their outcomes say: done, warned (the journey goes on) or
+        failed (retried or dead). Returns the contacts done and those warned, with why."""
         warned = {cid: o.reason for cid, o in outcomes.items() if o.status is OutcomeStatus.WARNED}
         failed = {cid: o.reason for cid, o in outcomes.items() if o.status is OutcomeStatus.FAILED}
         done = [cid for cid in ids if cid not in warned and cid not in failed]
@@ -318,16 +341,7 @@ class Runner:
         self.summary.executed += len(done) + len(warned)
         if failed:
             await self._failed(key, failed, from_status=from_status)
-        passed = [*done, *warned]
-        if info.jumps:
-            return
-        if event_type.ends_membership:
-            # The step may have taken contacts out of this campaign: they stop here.
-            still = await active_rotations(
-                self.session, campaign_id=self.campaign.id, contact_ids=passed
-            )
-            passed = [cid for cid in passed if still.get(cid) == rotations[cid]]
-        await self._continue(key, dict.fromkeys(passed), {c: rotations[c] for c in passed})
+        return done, warned
 
     async def _condition(self, key: str, rotations: dict[int, int], *, claimed: bool) -> None:
         event_type = self.campaign.event_types[key]

@@ -2,13 +2,8 @@ from __future__ import annotations
 
 import httpx
 
+from tests.domains.fields.test_fields import make_field
 from tests.fixtures.api import Harness
-
-
-async def make_field(admin: httpx.AsyncClient, **body: object) -> dict:
-    response = await admin.post("/api/v2/fields", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def test_create_read_and_core_field_validation(admin: httpx.AsyncClient) -> None:
@@ -59,76 +54,6 @@ async def test_anonymous_contact_and_unknown_owner(admin: httpx.AsyncClient) -> 
     ghost_owner = await admin.post("/api/v2/contacts", json={"email": "a@b.co", "owner_id": 999})
     assert ghost_owner.status_code == 422
     assert ghost_owner.json()["errors"][0]["pointer"] == "/owner_id"
-
-
-async def test_custom_fields_are_typed_and_filterable_values(admin: httpx.AsyncClient) -> None:
-    await make_field(
-        admin,
-        label="Plan",
-        type="select",
-        options=[{"value": "free"}, {"value": "pro"}],
-        default_value="free",
-    )
-    await make_field(admin, label="Seats", type="number")
-    await make_field(admin, label="Renewal date", type="date")
-    await make_field(
-        admin, label="Interests", type="multiselect", options=[{"value": "seo"}, {"value": "ads"}]
-    )
-    ok = await admin.post(
-        "/api/v2/contacts",
-        json={
-            "email": "c@example.com",
-            "fields": {"seats": "12", "renewal_date": "2027-01-31", "interests": ["ads"]},
-        },
-    )
-    assert ok.status_code == 201, ok.text
-    assert ok.json()["fields"] == {
-        "plan": "free",
-        "seats": 12,
-        "renewal_date": "2027-01-31",
-        "interests": ["ads"],
-    }
-    bad = await admin.post(
-        "/api/v2/contacts",
-        json={
-            "email": "d@example.com",
-            "fields": {"plan": "gold", "seats": "many", "renewal_date": "31/01/2027"},
-        },
-    )
-    assert bad.status_code == 422
-    assert {e["pointer"] for e in bad.json()["errors"]} == {
-        "/fields/plan",
-        "/fields/seats",
-        "/fields/renewal_date",
-    }
-
-
-async def test_field_aliases_never_collide_with_core_fields(admin: httpx.AsyncClient) -> None:
-    for alias in ("email", "points", "tags"):
-        response = await admin.post(
-            "/api/v2/fields", json={"alias": alias, "label": "X", "type": "text"}
-        )
-        assert response.status_code == 409, alias
-        assert response.json()["errors"][0]["pointer"] == "/alias"
-    derived = await make_field(admin, label="Lead source!", type="text")
-    assert derived["alias"] == "lead_source"
-    again = await admin.post("/api/v2/fields", json={"label": "Lead source", "type": "text"})
-    assert again.status_code == 409
-    listed = (await admin.get("/api/v2/fields")).json()
-    assert any(f["alias"] == "email" and f["is_core"] for f in listed)
-    assert any(f["alias"] == "lead_source" and not f["is_core"] for f in listed)
-
-
-async def test_deleting_a_field_drops_its_values(admin: httpx.AsyncClient) -> None:
-    field = await make_field(admin, label="Shoe size", type="number")
-    contact = (
-        await admin.post(
-            "/api/v2/contacts", json={"email": "s@example.com", "fields": {"shoe_size": 42}}
-        )
-    ).json()
-    assert (await admin.delete(f"/api/v2/fields/{field['id']}")).status_code == 204
-    reread = (await admin.get(f"/api/v2/contacts/{contact['id']}")).json()
-    assert reread["fields"] == {}
 
 
 async def test_update_tags_fields_and_timeline(admin: httpx.AsyncClient) -> None:
@@ -207,22 +132,6 @@ async def test_points_dnc_and_companies(admin: httpx.AsyncClient) -> None:
     assert {"points", "dnc_added", "dnc_removed"} <= set(kinds)
     points = next(i for i in timeline if i["kind"] == "points")
     assert points["summary"] == "+7 points: Demo"
-
-
-async def test_stages_are_ordered_and_assignable(admin: httpx.AsyncClient) -> None:
-    lead = (await admin.post("/api/v2/stages", json={"name": "Lead"})).json()
-    customer = (await admin.post("/api/v2/stages", json={"name": "Customer"})).json()
-    assert [s["name"] for s in (await admin.get("/api/v2/stages")).json()] == ["Lead", "Customer"]
-    assert (await admin.post("/api/v2/stages", json={"name": "lead"})).status_code == 409
-    contact = (
-        await admin.post(
-            "/api/v2/contacts", json={"email": "s@example.com", "stage_id": lead["id"]}
-        )
-    ).json()
-    assert contact["stage_id"] == lead["id"]
-    await admin.delete(f"/api/v2/stages/{lead['id']}")
-    assert (await admin.get(f"/api/v2/contacts/{contact['id']}")).json()["stage_id"] is None
-    assert customer["position"] == 1
 
 
 async def test_search_and_filters(admin: httpx.AsyncClient) -> None:

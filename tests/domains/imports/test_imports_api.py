@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from tests.domains.contacts.test_upsert_permissions import own_only
 from tests.domains.imports.conftest import broken_csv
 from tests.fixtures.api import Harness
 
@@ -202,3 +203,30 @@ async def test_errors_csv_shows_formulas_as_text(
     rows = list(csv.DictReader(io.StringIO(report.text)))
     assert [r["value"] for r in rows] == ["'" + formula, "'+cmd|calc"]
     assert [r["line"] for r in rows] == ["2", "3"]
+
+
+async def test_an_import_cannot_change_others_contacts(
+    harness: Harness, admin: httpx.AsyncClient
+) -> None:
+    """Issue 15 finding 2: an own-only user's import refuses the rows that match a contact
+    of someone else, reports them, and leaves the contact as it was."""
+    (alice, alice_id), (bob, bob_id) = await own_only(harness, admin, "alice", "bob")
+    hers = await alice.post(
+        "/api/v2/contacts", json={"email": "carol@example.com", "first_name": "Carol"}
+    )
+    assert hers.status_code == 201, hers.text
+    before = (await admin.get(f"/api/v2/contacts/{hers.json()['id']}")).json()
+    data = b"E-mail,first_name\ncarol@example.com,Pwned\nnew@example.com,Newt\n"
+    response = await upload(bob, data)
+    assert response.status_code == 202, response.text
+    body = await finished(harness, bob, response.json()["id"])
+    assert (body["created"], body["updated"], body["failed"]) == (1, 0, 1)
+    assert [(e["line"], e["column"]) for e in body["errors"]] == [(2, "E-mail")]
+    assert "may not change" in body["errors"][0]["reason"]
+    assert (await admin.get(f"/api/v2/contacts/{hers.json()['id']}")).json() == before
+    made = await bob.get("/api/v2/contacts", params={"q": "new@example.com"})
+    assert [c["owner_id"] for c in made.json()["data"]] == [bob_id]
+    # Giving the import's contacts to someone else is refused before anything is stored.
+    away = await upload(bob, data, {"owner_id": alice_id})
+    assert away.status_code == 422, away.text
+    assert away.json()["errors"][0]["pointer"] == "/options/owner_id"

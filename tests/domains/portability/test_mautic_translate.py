@@ -7,8 +7,17 @@ from typing import Any
 
 import pytest
 
+from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.portability.mautic import is_mautic_export, translate
 from trellis.errors import ValidationFailed
+from trellis.events.registry import Registry
+
+
+@pytest.fixture(autouse=True)
+def event_types() -> None:
+    """The translation checks steps against the event types, as the composition root wires
+    them into the campaign service."""
+    campaign_service.configure(registry=Registry.default())
 
 
 def campaign(*events: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -605,36 +605,7 @@ class BroadcastService:
             )
         email = await email_service.get(session, broadcast.email_id, actor=Actor.system())
         if email.is_published:
-            # "Already received this email" is checked here, set-based, for the whole batch;
-            # the email's queueing applies the other rules.
-            request = EmailRequest(
-                email_id=broadcast.email_id,
-                kind="marketing",
-                allow_repeat=True,
-                over_cap=broadcast.over_cap,
-            )
-            # Only when the email went out by other means can a recipient have it already.
-            elsewhere = await repo.sent_elsewhere(broadcast.email_id, broadcast.id)
-            after = 0
-            while True:
-                batch = await repo.unqueued(broadcast.id, after=after, limit=self.batch_size)
-                if not batch:
-                    break
-                first, last = batch[0], batch[-1]
-                received: set[int] = set()
-                if elsewhere:
-                    received = await repo.skip_already_received(
-                        broadcast.id, broadcast.email_id, first=first, last=last, reason=RECEIVED
-                    )
-                rest = [c for c in batch if c not in received]
-                results = await email_service.queue(
-                    session, request, rest, now=now, source="broadcast", broadcast_id=broadcast.id
-                )
-                await repo.link_sends(broadcast.id, broadcast.email_id, first=first, last=last)
-                summary.queued += sum(1 for r in results.values() if r.status != "skipped")
-                summary.skipped += len(received)
-                summary.skipped += sum(1 for r in results.values() if r.status == "skipped")
-                after = last
+            await self._queue_recipients(session, repo, broadcast, now, summary)
         counts = (await repo.counts([broadcast.id]))[broadcast.id]
         finished = counts.unqueued == 0 and counts.in_flight == 0
         if live:
@@ -647,6 +618,46 @@ class BroadcastService:
             broadcast.updated_at = now
             broadcast.version += 1
         await session.flush()
+
+    async def _queue_recipients(
+        self,
+        session: AsyncSession,
+        repo: BroadcastRepository,
+        broadcast: Broadcast,
+        now: datetime,
+        summary: BroadcastRunRead,
+    ) -> None:
+        """Queue the recipients not queued yet, in batches."""
+        # "Already received this email" is checked here, set-based, for the whole batch;
+        # the email's queueing applies the other rules.
+        request = EmailRequest(
+            email_id=broadcast.email_id,
+            kind="marketing",
+            allow_repeat=True,
+            over_cap=broadcast.over_cap,
+        )
+        # Only when the email went out by other means can a recipient have it already.
+        elsewhere = await repo.sent_elsewhere(broadcast.email_id, broadcast.id)
+        after = 0
+        while True:
+            batch = await repo.unqueued(broadcast.id, after=after, limit=self.batch_size)
+            if not batch:
+                break
+            first, last = batch[0], batch[-1]
+            received: set[int] = set()
+            if elsewhere:
+                received = await repo.skip_already_received(
+                    broadcast.id, broadcast.email_id, first=first, last=last, reason=RECEIVED
+                )
+            rest = [c for c in batch if c not in received]
+            results = await email_service.queue(
+                session, request, rest, now=now, source="broadcast", broadcast_id=broadcast.id
+            )
+            await repo.link_sends(broadcast.id, broadcast.email_id, first=first, last=last)
+            summary.queued += sum(1 for r in results.values() if r.status != "skipped")
+            summary.skipped += len(received)
+            summary.skipped += sum(1 for r in results.values() if r.status == "skipped")
+            after = last
 
 
 broadcast_service = BroadcastService()

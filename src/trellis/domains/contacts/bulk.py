@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.domains.contacts.bulk_repository import ContactBulkRepository
 from trellis.domains.contacts.repository import ContactRepository
-from trellis.domains.contacts.service import CORE_COLUMNS
+from trellis.domains.contacts.values import CORE_COLUMNS
 from trellis.domains.fields.service import field_service
 from trellis.domains.fields.types import InvalidValue, coerce_core
 

@@ -30,6 +30,7 @@ from trellis.domains.contacts.schemas import (
     TagRename,
 )
 from trellis.domains.contacts.service import contact_service
+from trellis.domains.contacts.tags import contact_tag_service
 
 router = APIRouter(prefix=API_PREFIX, tags=["contacts"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
@@ -250,7 +251,7 @@ async def contact_activity(
 async def list_tags(
     actor: ActorDep, session: SessionDep, page: PageDep, q: SearchQuery = None
 ) -> ListResponse[TagRead]:
-    result = await contact_service.list_tags(session, actor=actor, q=q, page=page)
+    result = await contact_tag_service.list_tags(session, actor=actor, q=q, page=page)
     return list_response(
         result, lambda row: TagRead(id=row.id, name=row.name, contacts=row.contacts)
     )
@@ -260,9 +261,9 @@ async def list_tags(
 async def rename_tag(
     tag_id: IdPath, body: TagRename, actor: ActorDep, session: SessionDep, now: NowDep
 ) -> None:
-    await contact_service.rename_tag(session, tag_id, name=body.name, actor=actor, now=now)
+    await contact_tag_service.rename_tag(session, tag_id, name=body.name, actor=actor, now=now)
 
 
 @router.delete("/tags/{tag_id}", status_code=204, tags=["tags"])
 async def delete_tag(tag_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep) -> None:
-    await contact_service.delete_tag(session, tag_id, actor=actor, now=now)
+    await contact_tag_service.delete_tag(session, tag_id, actor=actor, now=now)

@@ -77,7 +77,10 @@ class ItemError(BaseModel):
 
 class UpsertResult(BaseModel):
     index: int
-    status: Literal["created", "updated", "unchanged", "failed"]
+    status: Literal["created", "updated", "unchanged", "refused", "failed"] = Field(
+        description="refused: the item matches a contact you may not change, or gives a "
+        "contact to another user; nothing was changed."
+    )
     id: int | None = None
     errors: list[ItemError] = []
 
@@ -86,6 +89,7 @@ class BatchUpsertResult(BaseModel):
     created: int
     updated: int
     unchanged: int
+    refused: int = 0
     failed: int
     results: list[UpsertResult]
 

@@ -8,10 +8,9 @@ contact's timeline.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -20,25 +19,31 @@ from trellis.actor import Actor, Perm
 from trellis.db.models import Contact
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit, diff
+from trellis.domains.contacts.history import MergeHook, TimelineSource, merge_contacts, timeline_of
 from trellis.domains.contacts.repository import ContactRepository
 from trellis.domains.contacts.schemas import (
-    ActivityItem,
     ActivityPage,
     BatchUpsertResult,
     BulkAction,
     BulkResult,
     CompanyLink,
     ContactCreate,
-    ContactFields,
     ContactRead,
     ContactUpdate,
     ContactUpsert,
     DncEntry,
     ItemError,
-    UpsertResult,
+)
+from trellis.domains.contacts.upsert import ContactUpserter, UpsertOutcome
+from trellis.domains.contacts.values import (
+    CORE_COLUMNS,
+    Prepared,
+    clean_tags,
+    is_anonymous,
+    merge_fields,
+    prepare,
 )
 from trellis.domains.fields.service import FieldCatalog, field_service
-from trellis.domains.fields.types import CORE_CONTACT_ALIASES, InvalidValue, coerce_core
 from trellis.domains.stages.service import stage_service
 from trellis.domains.users.service import user_service
 from trellis.errors import (
@@ -47,111 +52,10 @@ from trellis.errors import (
     NotFound,
     PermissionDenied,
     ValidationFailed,
-    json_pointer,
 )
 from trellis.kit.versions import check_version
 from trellis.kit.visibility import editable_rows, may_see, owned_rows
 from trellis.wiring import Slot
-
-CORE_COLUMNS = tuple(sorted(CORE_CONTACT_ALIASES))
-REFERENCE_COLUMNS = ("owner_id", "stage_id")
-
-# -- extension points for other domains, filled by the composition root -------------------
-
-# A stream of every contact's timeline (emails sent, pages visited, ...).
-TimelineSource = Callable[[AsyncSession, int, datetime | None, int], Awaitable[list[ActivityItem]]]
-# Called as ``hook(session, winner_id, loser_id, now)`` before the loser is deleted, so a
-# domain can move its rows (memberships, logs) to the surviving contact.
-MergeHook = Callable[[AsyncSession, int, int, datetime], Awaitable[None]]
-
-
-UpsertStatus = Literal["created", "updated", "unchanged", "failed"]
-
-
-@dataclass
-class UpsertOutcome:
-    """What :meth:`ContactService.upsert_prepared` did to each item, by index."""
-
-    statuses: list[UpsertStatus]
-    ids: list[int | None]
-    errors: dict[int, list[ItemError]]
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failed: int = 0
-
-
-@dataclass
-class Prepared:
-    """One contact's input, checked and normalised."""
-
-    core: dict[str, Any] = field(default_factory=dict)
-    custom: dict[str, Any] = field(default_factory=dict)
-    references: dict[str, Any] = field(default_factory=dict)
-    tags: list[str] = field(default_factory=list)
-    errors: list[ItemError] = field(default_factory=list)
-
-
-def prepare(item: ContactFields, catalog: FieldCatalog, *, pointer: str = "") -> Prepared:
-    given = item.model_dump(exclude_unset=True)
-    result = Prepared()
-    for alias in CORE_COLUMNS:
-        if alias in given:
-            try:
-                result.core[alias] = coerce_core(alias, given[alias])
-            except InvalidValue as exc:
-                result.errors.append(ItemError(pointer=f"{pointer}/{alias}", detail=str(exc)))
-    for alias in REFERENCE_COLUMNS:
-        if alias in given:
-            result.references[alias] = given[alias]
-    for alias, value in (given.get("fields") or {}).items():
-        spec = catalog.get(alias)
-        where = json_pointer(*[p for p in pointer.split("/") if p], "fields", alias)
-        if spec is None or spec.is_core:
-            result.errors.append(
-                ItemError(
-                    pointer=where,
-                    detail="No custom field has this alias."
-                    + (" Core fields go at the top level." if spec is not None else ""),
-                    code="unknown_field",
-                )
-            )
-            continue
-        try:
-            result.custom[alias] = spec.coerce(value)
-        except InvalidValue as exc:
-            result.errors.append(ItemError(pointer=where, detail=str(exc)))
-    tags = given.get("tags")
-    if tags:
-        result.tags = _clean_tags(tags)
-    return result
-
-
-def _clean_tags(names: Sequence[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for name in names:
-        cleaned = " ".join(name.split())
-        if cleaned:
-            seen.setdefault(cleaned.lower(), cleaned)
-    return list(seen.values())
-
-
-def is_anonymous(core: Mapping[str, Any], custom: Mapping[str, Any], catalog: FieldCatalog) -> bool:
-    if core.get("email"):
-        return False
-    return not any(
-        custom.get(spec.alias) not in (None, "") for spec in catalog.identifiers if not spec.is_core
-    )
-
-
-def _merge_fields(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(current)
-    for alias, value in changes.items():
-        if value is None:
-            merged.pop(alias, None)
-        else:
-            merged[alias] = value
-    return merged
 
 
 def _raise_errors(errors: Sequence[ItemError], message: str) -> None:
@@ -423,7 +327,7 @@ class ContactService:
         await self._check_references(session, prepared.references)
         if prepared.references.get("owner_id") != contact.owner_id:
             _check_owner(actor, prepared.references.get("owner_id"))
-        new_fields = _merge_fields(contact.fields, prepared.custom)
+        new_fields = merge_fields(contact.fields, prepared.custom)
         await self._ensure_unique_identifiers(
             session, catalog, prepared.core, prepared.custom, except_id=contact.id
         )
@@ -485,10 +389,10 @@ class ContactService:
             return {}
         wanted = {t.lower(): t for t in before}
         if given.get("tags") is not None:
-            wanted = {t.lower(): t for t in _clean_tags(given["tags"])}
-        for name in _clean_tags(data.add_tags):
+            wanted = {t.lower(): t for t in clean_tags(given["tags"])}
+        for name in clean_tags(data.add_tags):
             wanted.setdefault(name.lower(), name)
-        for name in _clean_tags(data.remove_tags):
+        for name in clean_tags(data.remove_tags):
             wanted.pop(name.lower(), None)
         added = [n for k, n in wanted.items() if k not in {t.lower() for t in before}]
         removed = [t for t in before if t.lower() not in wanted]
@@ -566,21 +470,7 @@ class ContactService:
             catalog=catalog,
             audit_summary=audit_summary,
         )
-        results = [
-            UpsertResult(
-                index=index, status=status, id=contact_id, errors=outcome.errors.get(index, [])
-            )
-            for index, (status, contact_id) in enumerate(
-                zip(outcome.statuses, outcome.ids, strict=True)
-            )
-        ]
-        return BatchUpsertResult(
-            results=results,
-            created=outcome.created,
-            updated=outcome.updated,
-            unchanged=outcome.unchanged,
-            failed=outcome.failed,
-        )
+        return outcome.as_result()
 
     async def upsert_prepared(
         self,
@@ -597,244 +487,18 @@ class ContactService:
     ) -> UpsertOutcome:
         """:meth:`upsert_many` for items already checked and normalised (see :func:`prepare`),
         as plain values: the path for imports, where per-item models would cost more than
-        the database work. Items that carry errors are reported as failed."""
+        the database work. Items that carry errors are reported as failed, items that match
+        a contact the actor may not change as refused."""
         actor.require("contacts", Perm.CREATE)
         catalog = catalog or await field_service.catalog(session)
-        repo = ContactRepository(session)
-        statuses: list[UpsertStatus] = []
-        errors: dict[int, list[ItemError]] = {}
-        prepared: list[Prepared | None] = []
-        extra = _clean_tags(extra_tags) if extra_tags else []
-        for index, ready in enumerate(items):
-            if owner_id is not None and "owner_id" not in ready.references:
-                ready.references["owner_id"] = owner_id
-            if extra or ready.tags:
-                ready.tags = _clean_tags([*ready.tags, *extra])
-            if ready.errors:
-                statuses.append("failed")
-                errors[index] = ready.errors
-                prepared.append(None)
-            else:
-                statuses.append("unchanged")
-                prepared.append(ready)
-        await self._check_batch_references(session, prepared, statuses, errors, pointer_prefix)
-
-        # Find existing contacts by every identifier present in the batch.
-        emails = sorted({p.core["email"] for p in prepared if p and p.core.get("email")})
-        by_email = await repo.ids_by_email(emails)
-        by_field: dict[str, dict[str, int]] = {}
-        for spec in catalog.identifiers:
-            if spec.is_core:
-                continue
-            values = sorted(
-                {
-                    str(p.custom[spec.alias])
-                    for p in prepared
-                    if p and p.custom.get(spec.alias) not in (None, "")
-                }
-            )
-            by_field[spec.alias] = await repo.ids_by_field(spec.alias, values) if values else {}
-
-        # Resolve each item to an existing id, or to the batch-local new contact it repeats.
-        targets: list[int | str | None] = []
-        pending_keys: dict[str, str] = {}
-        for index, item_ready in enumerate(prepared):
-            if item_ready is None:
-                targets.append(None)
-                continue
-            ready = item_ready
-            target: int | str | None = None
-            keys = []
-            if ready.core.get("email"):
-                keys.append(f"email:{ready.core['email']}")
-                target = by_email.get(ready.core["email"])
-            for alias, found in by_field.items():
-                value = ready.custom.get(alias)
-                if value not in (None, ""):
-                    keys.append(f"{alias}:{value}")
-                    if target is None:
-                        target = found.get(str(value))
-            if target is None:
-                target = next((pending_keys[k] for k in keys if k in pending_keys), None)
-                if target is None:
-                    target = f"new:{index}"
-                for key in keys:
-                    pending_keys.setdefault(key, target)
-            targets.append(target)
-
-        # New contacts: fold repeated items into one row, then insert in bulk.
-        new_rows: dict[str, dict[str, Any]] = {}
-        new_tags: dict[str, list[str]] = {}
-        defaults = {s.alias: s.default_value for s in catalog.custom if s.default_value is not None}
-        blank = {
-            **{c: None for c in CORE_COLUMNS},
-            "owner_id": None,
-            "stage_id": None,
-            "points": 0,
-            "is_anonymous": True,
-            "created_at": now,
-            "updated_at": now,
-            "last_active_at": None,
-            "version": 1,
-        }
-        for maybe_new, target in zip(prepared, targets, strict=True):
-            if maybe_new is None or not isinstance(target, str):
-                continue
-            ready = maybe_new
-            row = new_rows.get(target)
-            if row is None:
-                row = new_rows[target] = {**blank, "fields": dict(defaults)}
-            row.update(ready.core)
-            if ready.references:
-                row.update(ready.references)
-            if ready.custom:
-                row["fields"] = _merge_fields(row["fields"], ready.custom)
-            if ready.tags:
-                new_tags.setdefault(target, []).extend(ready.tags)
-        for row in new_rows.values():
-            row["is_anonymous"] = is_anonymous(row, row["fields"], catalog)
-        new_ids = dict(zip(new_rows, await repo.insert_many(list(new_rows.values())), strict=True))
-
-        # Existing contacts: compute what really changes, then update in bulk.
-        existing_ids = sorted({t for t in targets if isinstance(t, int)})
-        current = await repo.rows_by_ids(existing_ids)
-        tags_now = {
-            cid: {t.lower() for t in names}
-            for cid, names in (await repo.tags_of(existing_ids)).items()
-        }
-        updates: dict[int, dict[str, Any]] = {}
-        changes_by_id: dict[int, dict[str, Any]] = {}
-        tags_added: dict[int, list[str]] = {}
-        item_changed = [False] * len(prepared)
-        for index, (maybe_old, target) in enumerate(zip(prepared, targets, strict=True)):
-            if maybe_old is None or not isinstance(target, int) or target not in current:
-                continue
-            ready = maybe_old
-            contact = current[target]
-            row = updates.setdefault(target, {})
-            changes = changes_by_id.setdefault(target, {})
-            for column, value in {**ready.core, **ready.references}.items():
-                if row.get(column, getattr(contact, column)) != value:
-                    row[column] = value
-                    changes[column] = {"old": getattr(contact, column), "new": value}
-                    item_changed[index] = True
-            base = row.get("fields", contact.fields)
-            merged = _merge_fields(base, ready.custom)
-            if merged != base:
-                for alias in ready.custom:
-                    if base.get(alias) != merged.get(alias):
-                        changes[f"fields.{alias}"] = {
-                            "old": contact.fields.get(alias),
-                            "new": merged.get(alias),
-                        }
-                row["fields"] = merged
-                item_changed[index] = True
-            have = tags_now.setdefault(target, set())
-            for name in ready.tags:
-                if name.lower() not in have:
-                    have.add(name.lower())
-                    tags_added.setdefault(target, []).append(name)
-                    item_changed[index] = True
-        for contact_id, names in tags_added.items():
-            changes_by_id[contact_id]["tags_added"] = sorted(names, key=str.lower)
-        update_rows = []
-        for contact_id, row in updates.items():
-            if not row:
-                continue
-            contact = current[contact_id]
-            state = {c: row.get(c, getattr(contact, c)) for c in CORE_COLUMNS}
-            row["is_anonymous"] = is_anonymous(state, row.get("fields", contact.fields), catalog)
-            update_rows.append(
-                {"id": contact_id, **row, "updated_at": now, "version": contact.version + 1}
-            )
-        await repo.update_many(update_rows)
-
-        # Tags for everyone, in one pass.
-        all_tags = {n for names in [*new_tags.values(), *tags_added.values()] for n in names}
-        tag_ids = await repo.ensure_tags(all_tags, now) if all_tags else {}
-        pairs = [
-            (new_ids[key], tag_ids[n.lower()]) for key, names in new_tags.items() for n in names
-        ]
-        pairs += [(cid, tag_ids[n.lower()]) for cid, names in tags_added.items() for n in names]
-        await repo.add_tags(pairs)
-        await repo.touch(sorted(set(tags_added) - {r["id"] for r in update_rows}), now)
-
-        activity = [
-            {
-                "contact_id": cid,
-                "occurred_at": now,
-                "kind": "updated",
-                "details": {"changes": changes},
-                "source_type": actor.type,
-                "source_id": actor.user_id,
-                "actor_name": actor.name,
-            }
-            for cid, changes in changes_by_id.items()
-            if changes
-        ]
-        await repo.record_activity(activity)
-
-        outcome = UpsertOutcome(statuses=statuses, ids=[None] * len(statuses), errors=errors)
-        for index, target in enumerate(targets):
-            if statuses[index] == "failed":
-                outcome.failed += 1
-                continue
-            if isinstance(target, str):
-                outcome.ids[index] = new_ids[target]
-                first = int(target.split(":")[1]) == index
-                statuses[index] = "created" if first else "updated"
-            elif target is not None:
-                outcome.ids[index] = target
-                statuses[index] = "updated" if item_changed[index] else "unchanged"
-            if statuses[index] == "created":
-                outcome.created += 1
-            elif statuses[index] == "updated":
-                outcome.updated += 1
-            else:
-                outcome.unchanged += 1
-        if audit_summary and (outcome.created or outcome.updated):
-            await audit.record(
-                session,
-                actor=actor,
-                action=AuditAction.IMPORT,
-                entity_type="contact",
-                entity_id=None,
-                entity_name="Batch upsert",
-                changes={
-                    "created": {"old": None, "new": outcome.created},
-                    "updated": {"old": None, "new": outcome.updated},
-                },
-                now=now,
-            )
-        return outcome
-
-    async def _check_batch_references(
-        self,
-        session: AsyncSession,
-        prepared: list[Prepared | None],
-        statuses: list[UpsertStatus],
-        errors: dict[int, list[ItemError]],
-        pointer_prefix: str,
-    ) -> None:
-        for column, kind in (("owner_id", "user"), ("stage_id", "stage")):
-            wanted = {
-                p.references[column] for p in prepared if p and p.references.get(column) is not None
-            }
-            if not wanted:
-                continue
-            known = await _existing(session, kind, sorted(wanted))
-            for index, candidate in enumerate(prepared):
-                value = candidate.references.get(column) if candidate else None
-                if candidate is not None and value is not None and value not in known:
-                    statuses[index] = "failed"
-                    errors[index] = [
-                        ItemError(
-                            pointer=f"{pointer_prefix}/{index}/{column}",
-                            detail=f"No {kind} with id {value}.",
-                            code="not_found",
-                        )
-                    ]
-                    prepared[index] = None
+        upserter = ContactUpserter(session, actor=actor, now=now, catalog=catalog)
+        return await upserter.run(
+            items,
+            pointer_prefix=pointer_prefix,
+            extra_tags=extra_tags,
+            owner_id=owner_id,
+            audit_summary=audit_summary,
+        )
 
     # -- set-based changes for many contacts (campaign actions, bulk UI actions) -------------
 
@@ -1079,67 +743,6 @@ class ContactService:
             refused=[c for c in wanted if c in found and c not in permitted],
         )
 
-    # -- tags -------------------------------------------------------------------------------
-
-    async def list_tags(
-        self, session: AsyncSession, *, actor: Actor, q: str | None, page: PageRequest
-    ) -> Page[Any]:
-        actor.require_view_any("contacts")
-        return await ContactRepository(session).list_tags(q=q, page=page)
-
-    async def rename_tag(
-        self, session: AsyncSession, tag_id: int, *, name: str, actor: Actor, now: datetime
-    ) -> None:
-        actor.require("contacts", Perm.EDIT_OTHERS)
-        repo = ContactRepository(session)
-        tag = await repo.get_tag(tag_id)
-        if tag is None:
-            raise NotFound(f"No tag with id {tag_id}.")
-        cleaned = " ".join(name.split())
-        other = await repo.tag_by_key(cleaned.lower())
-        if other is not None and other.id != tag.id:
-            raise Conflict(
-                f"A tag named {cleaned!r} exists.",
-                [FieldError("/name", "This tag exists.", "duplicate")],
-            )
-        old = tag.name
-        tag.name, tag.key = cleaned, cleaned.lower()
-        await repo.touch(await repo.contacts_with_tag(tag.id), now)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.UPDATE,
-            entity_type="tag",
-            entity_id=tag.id,
-            entity_name=cleaned,
-            changes={"name": {"old": old, "new": cleaned}},
-            now=now,
-        )
-
-    async def delete_tag(
-        self, session: AsyncSession, tag_id: int, *, actor: Actor, now: datetime
-    ) -> None:
-        actor.require("contacts", Perm.EDIT_OTHERS)
-        repo = ContactRepository(session)
-        tag = await repo.get_tag(tag_id)
-        if tag is None:
-            raise NotFound(f"No tag with id {tag_id}.")
-        await repo.touch(await repo.contacts_with_tag(tag.id), now)
-        name = tag.name
-        await repo.delete_tag(tag)
-        await session.flush()
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.DELETE,
-            entity_type="tag",
-            entity_id=tag_id,
-            entity_name=name,
-            changes={},
-            now=now,
-        )
-
     # -- merging ------------------------------------------------------------------------------
 
     async def merge(
@@ -1158,74 +761,15 @@ class ContactService:
                 "A contact cannot be merged with itself.",
                 [FieldError("/other_id", "Choose another contact.", "same_contact")],
             )
-        repo = ContactRepository(session)
         winner = await self.require_editable(session, winner_id, actor=actor)
-        loser = await repo.get(loser_id)
+        loser = await ContactRepository(session).get(loser_id)
         if loser is None:
             raise NotFound(f"No contact with id {loser_id}.")
         await self._may(actor, loser, Perm.DELETE_OWN, Perm.DELETE_OTHERS)
-        filled: dict[str, Any] = {}
-        loser_email = loser.email
-        for column in (*CORE_COLUMNS, *REFERENCE_COLUMNS):
-            if column == "email":
-                continue
-            if getattr(winner, column) in (None, "") and getattr(loser, column) not in (None, ""):
-                filled[column] = getattr(loser, column)
-        fields = dict(loser.fields)
-        fields.update(winner.fields)
-        points = loser.points
-        for hook in self.merge_hooks.values():
-            await hook(session, winner.id, loser.id, now)
-        await repo.move_history(loser_id=loser.id, winner_id=winner.id, now=now)
-        await repo.delete(loser)
-        await session.flush()
-        if winner.email is None and loser_email:
-            filled["email"] = loser_email
-        for column, value in filled.items():
-            setattr(winner, column, value)
-        winner.fields = fields
-        winner.points += points
-        if loser.last_active_at and (
-            winner.last_active_at is None or loser.last_active_at > winner.last_active_at
-        ):
-            winner.last_active_at = loser.last_active_at
-        if winner.created_at > loser.created_at:
-            winner.created_at = loser.created_at
-        winner.is_anonymous = winner.is_anonymous and loser.is_anonymous and not winner.email
-        winner.version += 1
-        winner.updated_at = now
-        await session.flush()
-        await repo.record_activity(
-            [
-                {
-                    "contact_id": winner.id,
-                    "occurred_at": now,
-                    "kind": "merged",
-                    "details": {
-                        "merged_id": loser_id,
-                        "merged_email": loser_email,
-                        "filled": sorted(filled),
-                        "points_added": points,
-                    },
-                    "source_type": actor.type,
-                    "source_id": actor.user_id,
-                    "actor_name": actor.name,
-                }
-            ]
-        )
-        await audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.UPDATE,
-            entity_type="contact",
-            entity_id=winner.id,
-            entity_name=winner.email or f"Contact {winner.id}",
-            changes={"merged": {"old": loser_id, "new": winner.id}},
-            now=now,
+        await merge_contacts(
+            session, winner, loser, hooks=list(self.merge_hooks.values()), actor=actor, now=now
         )
         return (await self.read_many(session, [winner]))[0]
-
-    # -- the timeline -------------------------------------------------------------------------
 
     async def timeline(
         self,
@@ -1238,64 +782,13 @@ class ContactService:
     ) -> ActivityPage:
         contact = await self.load(session, contact_id)
         await self._visible(actor, contact)
-        repo = ContactRepository(session)
-        items: list[ActivityItem] = []
-        for row in await repo.activity(contact.id, before=before, limit=limit):
-            items.append(
-                ActivityItem(
-                    occurred_at=row.occurred_at,
-                    kind=row.kind,
-                    summary=_summarise(row.kind, row.details),
-                    details=row.details,
-                    source_type=row.source_type,
-                    source_id=row.source_id,
-                    actor_name=row.actor_name,
-                )
-            )
-        for change in await repo.points_history(contact.id, before=before, limit=limit):
-            items.append(
-                ActivityItem(
-                    occurred_at=change.occurred_at,
-                    kind="points",
-                    summary=f"{change.delta:+d} points"
-                    + (f": {change.reason}" if change.reason else ""),
-                    details={"delta": change.delta, "reason": change.reason},
-                    source_type=change.source_type,
-                    source_id=change.source_id,
-                )
-            )
-        for source in self.timeline_sources.values():
-            items.extend(await source(session, contact.id, before, limit))
-        if before is None or contact.created_at < before:
-            items.append(
-                ActivityItem(
-                    occurred_at=contact.created_at, kind="created", summary="Contact created"
-                )
-            )
-        items.sort(key=lambda i: i.occurred_at, reverse=True)
-        page = items[:limit]
-        more = len(items) > limit
-        return ActivityPage(data=page, next_before=page[-1].occurred_at if more and page else None)
-
-
-def _summarise(kind: str, details: Mapping[str, Any]) -> str:
-    if kind == "updated":
-        changed = sorted(details.get("changes", {}))
-        return "Updated " + ", ".join(changed[:6]) + ("…" if len(changed) > 6 else "")
-    if kind == "tags":
-        parts = []
-        if details.get("added"):
-            parts.append("added " + ", ".join(details["added"]))
-        if details.get("removed"):
-            parts.append("removed " + ", ".join(details["removed"]))
-        return "Tags " + "; ".join(parts)
-    if kind == "dnc_added":
-        return f"Do not contact on {details.get('channel')} ({details.get('reason')})"
-    if kind == "dnc_removed":
-        return f"Contactable again on {details.get('channel')}"
-    if kind == "merged":
-        return f"Merged with contact {details.get('merged_id')}"
-    return kind.replace("_", " ").capitalize()
+        return await timeline_of(
+            session,
+            contact,
+            sources=list(self.timeline_sources.values()),
+            before=before,
+            limit=limit,
+        )
 
 
 contact_service = ContactService()

@@ -30,7 +30,6 @@ from trellis.db.models import (
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit, diff
 from trellis.domains.contacts.bulk import contact_bulk_service
-from trellis.domains.contacts.schemas import ActivityItem
 from trellis.domains.contacts.service import contact_service, visible_contacts
 from trellis.domains.emails.links import LinkSigner, links_for
 from trellis.domains.emails.render import (
@@ -515,32 +514,9 @@ class EmailService:
                 results[cid] = QueuedEmail("skipped", "The contact has no email address.")
         remaining = [c for c in contact_ids if c not in results]
         if marketing and remaining:
-            for cid, why in (await repo.on_dnc(remaining)).items():
-                results[cid] = QueuedEmail("skipped", f"On Do Not Contact for email ({why}).")
-            remaining = [c for c in remaining if c not in results]
-        if marketing and remaining:
-            for cid in await repo.opted_out_of_category(email.id, remaining):
-                results[cid] = QueuedEmail(
-                    "skipped", "Opted out of this email's category in the preference centre."
-                )
-            remaining = [c for c in remaining if c not in results]
-        if marketing and remaining and not request.allow_repeat:
-            for cid in await repo.already_received(email.id, remaining):
-                results[cid] = QueuedEmail("skipped", "Already received this email.")
-            remaining = [c for c in remaining if c not in results]
-        if marketing and remaining:
-            over = await self.over_cap(session, remaining, now, statuses=LIVE)
-            for cid, (free_at, limit, days) in over.items():
-                cap = f"{limit} marketing email{'s' if limit != 1 else ''} per {days} days"
-                if request.over_cap == "skip":
-                    results[cid] = QueuedEmail("skipped", f"Frequency cap reached ({cap}).")
-                else:
-                    due[cid] = free_at
-                    results[cid] = QueuedEmail(
-                        "deferred",
-                        f"Deferred by the frequency cap ({cap}) until "
-                        f"{free_at.isoformat(timespec='minutes')}.",
-                    )
+            await self._apply_marketing_rules(
+                session, repo, email.id, request, remaining, results, due, now=now
+            )
         sender = self.sender(email)[0]
         domain = domain_of(sender)
         rows = []
@@ -574,6 +550,49 @@ class EmailService:
         if any(status == "queued" for _, _, status in inserted):
             self._wake()
         return {cid: results.get(cid, QueuedEmail("queued")) for cid in contact_ids}
+
+    async def _apply_marketing_rules(
+        self,
+        session: AsyncSession,
+        repo: EmailRepository,
+        email_id: int,
+        request: EmailRequest,
+        remaining: list[int],
+        results: dict[int, QueuedEmail],
+        due: dict[int, datetime],
+        *,
+        now: datetime,
+    ) -> None:
+        """What marketing email may not do: mail contacts on Do Not Contact or opted out of
+        the category, repeat an email, or go over the frequency cap (skipped or deferred,
+        as the request says). Fills ``results`` and ``due``."""
+        if remaining:
+            for cid, why in (await repo.on_dnc(remaining)).items():
+                results[cid] = QueuedEmail("skipped", f"On Do Not Contact for email ({why}).")
+            remaining = [c for c in remaining if c not in results]
+        if remaining:
+            for cid in await repo.opted_out_of_category(email_id, remaining):
+                results[cid] = QueuedEmail(
+                    "skipped", "Opted out of this email's category in the preference centre."
+                )
+            remaining = [c for c in remaining if c not in results]
+        if remaining and not request.allow_repeat:
+            for cid in await repo.already_received(email_id, remaining):
+                results[cid] = QueuedEmail("skipped", "Already received this email.")
+            remaining = [c for c in remaining if c not in results]
+        if remaining:
+            over = await self.over_cap(session, remaining, now, statuses=LIVE)
+            for cid, (free_at, limit, days) in over.items():
+                cap = f"{limit} marketing email{'s' if limit != 1 else ''} per {days} days"
+                if request.over_cap == "skip":
+                    results[cid] = QueuedEmail("skipped", f"Frequency cap reached ({cap}).")
+                else:
+                    due[cid] = free_at
+                    results[cid] = QueuedEmail(
+                        "deferred",
+                        f"Deferred by the frequency cap ({cap}) until "
+                        f"{free_at.isoformat(timespec='minutes')}.",
+                    )
 
     async def notify(
         self,
@@ -746,42 +765,4 @@ class EmailService:
 email_service = EmailService()
 
 
-async def contact_timeline(
-    session: AsyncSession, contact_id: int, before: datetime | None, limit: int
-) -> list[ActivityItem]:
-    items = []
-    for send, name in await EmailRepository(session).sends_of_contact_since(
-        contact_id, before, limit
-    ):
-        summary = {
-            "sent": f"Email sent: {name}",
-            "queued": f"Email queued: {name}",
-            "sending": f"Email being sent: {name}",
-            "failed": f"Email failed: {name}",
-            "skipped": f"Email not sent: {name}",
-        }.get(send.status, f"Email {send.status}: {name}")
-        items.append(
-            ActivityItem(
-                occurred_at=send.sent_at or send.created_at,
-                kind=f"email.{send.status}",
-                summary=summary,
-                details={
-                    "email_id": send.email_id,
-                    "send_id": send.id,
-                    "reason": send.reason,
-                    "kind": send.kind,
-                },
-                source_type=send.source,
-                source_id=send.campaign_id or send.broadcast_id,
-            )
-        )
-    return items
-
-
 PROJECTABLE = EMAILS.projectable("Emails")
-
-
-async def merge_contacts(
-    session: AsyncSession, winner_id: int, loser_id: int, now: datetime
-) -> None:
-    await EmailRepository(session).move_contact(loser_id=loser_id, winner_id=winner_id)

@@ -14,16 +14,14 @@ from __future__ import annotations
 import contextlib
 import io
 import ipaddress
-import math
 import re
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.actor import Actor
@@ -32,18 +30,15 @@ from trellis.db.models import Form
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.contacts.schemas import ActivityItem
-from trellis.domains.contacts.service import (
-    Prepared,
-    contact_service,
-)
+from trellis.domains.contacts.service import contact_service
+from trellis.domains.contacts.values import Prepared
 from trellis.domains.emails.links import LinkSigner
 from trellis.domains.emails.service import email_service
 from trellis.domains.fields.service import FieldCatalog, field_service
-from trellis.domains.fields.types import CORE_CONTACT_ALIASES, InvalidValue, coerce_core
+from trellis.domains.fields.types import InvalidValue, coerce_core
 from trellis.domains.forms.render import render_form
 from trellis.domains.forms.repository import FormRepository
 from trellis.domains.forms.schemas import (
-    ACTION_CONFIGS,
     ActionDoc,
     ContactSubmissionRead,
     EmbedRead,
@@ -55,9 +50,14 @@ from trellis.domains.forms.schemas import (
     FormUpdate,
     SubmissionRead,
 )
+from trellis.domains.forms.validation import (
+    as_text,
+    check_value,
+    document_problems,
+    field_type_catalogue,
+)
 from trellis.domains.projects.links import project_links
 from trellis.domains.segments.service import segment_service
-from trellis.domains.users.service import user_service
 from trellis.errors import Conflict, FieldError, ValidationFailed
 from trellis.events.base import Behaviour, EmailRequest, HttpPort
 from trellis.events.form import BEHAVIOUR_SUBMIT
@@ -65,7 +65,6 @@ from trellis.jobs.base import NoUnitOfWork, enqueue_job
 from trellis.kit.crud import AuditedCrud, EntityKind
 from trellis.kit.versions import check_version
 from trellis.naming import first_free, url_slug
-from trellis.patterns import PatternError, fullmatch
 from trellis.ports import Journeys
 from trellis.wiring import Slot
 
@@ -77,28 +76,9 @@ THANKS = "form-thanks"
 LANDING_PAGE = "form-on-landing-page"
 MAX_PAGE_URL = 2000
 MAX_USER_AGENT = 500
-DEFAULT_MAX_LENGTH = {"textarea": 10_000}
-TEXT_MAX_LENGTH = 1000
-EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
-TRUE_VALUES = frozenset({"1", "on", "true", "yes", "y", "checked"})
-OPTION_TYPES = frozenset({"select", "radio", "checkbox_group"})
 TOKEN = re.compile(r"\{formfield=([a-z][a-z0-9_]{0,59})\}")
 # One IPv4 octet as ipaddress accepts it: 0 to 255, no leading zero.
 _OCTET = re.compile(r"0|[1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5]")
-
-FIELD_TYPES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("text", "Text", ("placeholder", "default", "min_length", "max_length", "pattern")),
-    ("email", "Email", ("placeholder", "default")),
-    ("textarea", "Long text", ("placeholder", "default", "min_length", "max_length", "pattern")),
-    ("number", "Number", ("placeholder", "default", "min", "max")),
-    ("date", "Date", ("default",)),
-    ("select", "Select list", ("options", "default", "placeholder")),
-    ("radio", "Radio buttons", ("options", "default")),
-    ("checkbox_group", "Checkbox group", ("options", "default")),
-    ("hidden", "Hidden", ("default",)),
-    ("consent", "Consent checkbox", ("consent_text",)),
-)
-COMMON_ATTRIBUTES = ("label", "name", "contact_field", "required", "help")
 
 
 @dataclass
@@ -154,16 +134,6 @@ def replace_tokens(message: str, values: Mapping[str, Any]) -> str:
 def _fail(errors: list[FieldError], message: str = "The form has problems; see errors.") -> None:
     if errors:
         raise ValidationFailed(message, errors)
-
-
-def _pydantic_errors(exc: ValidationError, base: str) -> list[FieldError]:
-    out = []
-    for error in exc.errors():
-        path = "/".join(str(p) for p in error["loc"])
-        out.append(
-            FieldError(f"{base}/{path}" if path else base, error["msg"], error.get("type", ""))
-        )
-    return out
 
 
 def _snapshot(form: Form) -> dict[str, Any]:
@@ -273,16 +243,7 @@ class FormService:
         return await FORMS.existing_ids(session, ids, actor=actor)
 
     def field_types(self) -> list[FieldTypeRead]:
-        return [
-            FieldTypeRead(
-                type=key,
-                label=label,
-                attributes=[*COMMON_ATTRIBUTES, *attributes],
-                has_options=key in OPTION_TYPES,
-                maps_to_contact=key != "consent",
-            )
-            for key, label, attributes in FIELD_TYPES
-        ]
+        return field_type_catalogue()
 
     # -- checking a form document -------------------------------------------------------------
 
@@ -295,123 +256,14 @@ class FormService:
         identify_by: str,
         catalog: FieldCatalog,
     ) -> tuple[list[FieldError], list[dict[str, Any]]]:
-        errors: list[FieldError] = []
-        seen: dict[str, int] = {}
-        mapped: dict[str, int] = {}
-        for index, item in enumerate(fields):
-            base = f"/fields/{index}"
-            if item.name in seen:
-                errors.append(
-                    FieldError(f"{base}/name", f"The name {item.name!r} is used twice.", "taken")
-                )
-            seen.setdefault(item.name, index)
-            if item.type in OPTION_TYPES and not item.options:
-                errors.append(
-                    FieldError(f"{base}/options", "Give at least one option.", "required")
-                )
-            if item.type not in OPTION_TYPES and item.options:
-                errors.append(
-                    FieldError(f"{base}/options", "Only lists take options.", "not_allowed")
-                )
-            values = [o.value for o in item.options]
-            if len(set(values)) != len(values):
-                errors.append(
-                    FieldError(f"{base}/options", "Option values must be unique.", "taken")
-                )
-            if item.type == "consent" and not item.consent_text:
-                errors.append(
-                    FieldError(
-                        f"{base}/consent_text",
-                        "A consent checkbox needs the text the visitor agrees to.",
-                        "required",
-                    )
-                )
-            v = item.validation
-            if (
-                v.min_length is not None
-                and v.max_length is not None
-                and v.min_length > v.max_length
-            ):
-                errors.append(
-                    FieldError(f"{base}/validation/min_length", "Greater than max_length.")
-                )
-            if v.min is not None and v.max is not None and v.min > v.max:
-                errors.append(FieldError(f"{base}/validation/min", "Greater than max."))
-            if item.contact_field:
-                spec = catalog.get(item.contact_field)
-                if spec is None or (
-                    spec.is_core and item.contact_field not in CORE_CONTACT_ALIASES
-                ):
-                    errors.append(
-                        FieldError(
-                            f"{base}/contact_field",
-                            f"No contact field has the alias {item.contact_field!r}.",
-                            "not_found",
-                        )
-                    )
-                elif item.type == "consent":
-                    errors.append(
-                        FieldError(
-                            f"{base}/contact_field",
-                            "A consent checkbox is kept with the submission, not in a field.",
-                            "not_allowed",
-                        )
-                    )
-                elif item.contact_field in mapped:
-                    errors.append(
-                        FieldError(
-                            f"{base}/contact_field",
-                            f"Another field already fills {item.contact_field!r}.",
-                            "taken",
-                        )
-                    )
-                mapped.setdefault(item.contact_field, index)
-        spec = catalog.get(identify_by)
-        if spec is None or not (spec.alias == "email" or spec.is_identifier):
-            errors.append(
-                FieldError(
-                    "/identify_by",
-                    "Identify contacts by email or by an identifying custom field.",
-                    "invalid_value",
-                )
-            )
-        clean_actions: list[dict[str, Any]] = []
-        refs: dict[str, list[tuple[str, int]]] = {}
-        for index, action in enumerate(actions):
-            model = ACTION_CONFIGS[action.type]
-            try:
-                config = model.model_validate(action.config)
-            except ValidationError as exc:
-                errors.extend(_pydantic_errors(exc, f"/actions/{index}/config"))
-                continue
-            dumped = config.model_dump(mode="json")
-            clean_actions.append({"type": action.type, "config": dumped})
-            base = f"/actions/{index}/config"
-            if action.type == "tags.change" and not (dumped["add"] or dumped["remove"]):
-                errors.append(FieldError(f"{base}/add", "Add or remove at least one tag."))
-            for key, kind in (
-                ("segments", "segment"),
-                ("campaigns", "campaign"),
-                ("user_ids", "user"),
-            ):
-                for item_id in dumped.get(key, []):
-                    refs.setdefault(kind, []).append((f"{base}/{key}", item_id))
-            if "email_id" in dumped:
-                refs.setdefault("email", []).append((f"{base}/email_id", dumped["email_id"]))
-        for kind, items in refs.items():
-            ids = sorted({i for _, i in items})
-            if kind == "segment":
-                known = await segment_service.existing_ids(session, ids)
-            elif kind == "campaign":
-                known = await self.journeys.existing_ids(session, ids)
-            elif kind == "user":
-                known = await user_service.existing_ids(session, ids)
-            else:
-                known = await email_service.existing_ids(session, ids)
-            for pointer, item_id in items:
-                if item_id not in known:
-                    errors.append(FieldError(pointer, f"No {kind} with id {item_id}.", "not_found"))
-        return errors, clean_actions
+        return await document_problems(
+            session,
+            fields=fields,
+            actions=actions,
+            identify_by=identify_by,
+            catalog=catalog,
+            campaigns=self.journeys.existing_ids,
+        )
 
     @staticmethod
     def _field_docs(fields: Sequence[FieldDoc]) -> list[dict[str, Any]]:
@@ -684,7 +536,7 @@ class FormService:
                 default = item["default"]
                 given = [str(v) for v in default] if isinstance(default, list) else [str(default)]
             try:
-                value = _check_value(item, given or [])
+                value = check_value(item, given or [])
             except InvalidValue as exc:
                 errors.append(FieldError(pointer, str(exc), "invalid_value"))
                 continue
@@ -711,7 +563,7 @@ class FormService:
             contact_value = ", ".join(value) if isinstance(value, list) and spec.is_core else value
             try:
                 if spec.is_core:
-                    prepared.core[alias] = coerce_core(alias, _as_text(contact_value))
+                    prepared.core[alias] = coerce_core(alias, as_text(contact_value))
                 else:
                     prepared.custom[alias] = spec.coerce(contact_value)
             except InvalidValue as exc:
@@ -896,79 +748,6 @@ class FormService:
                     }
                     with contextlib.suppress(NoUnitOfWork):
                         enqueue_job(WEBHOOK_JOB, payload)
-
-
-def _as_text(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return str(int(value)) if float(value).is_integer() else str(value)
-    return value
-
-
-def _check_value(item: Mapping[str, Any], given: list[str]) -> Any:
-    """One field's posted value(s), checked and typed; None when empty."""
-    kind = item["type"]
-    rules = item.get("validation") or {}
-    options = [o["value"] for o in item.get("options") or []]
-    if kind == "checkbox_group":
-        chosen = list(dict.fromkeys(v for v in given if v != ""))
-        if len(chosen) > len(options) or any(v not in options for v in chosen):
-            raise InvalidValue("Choose among the options given.")
-        return chosen
-    if kind == "consent":
-        return bool(given) and given[0].strip().lower() in TRUE_VALUES
-    raw = given[0] if given else ""
-    if len(given) > 1:
-        raise InvalidValue("Give one value.")
-    text = raw.strip() if kind != "textarea" else raw.replace("\r\n", "\n").strip()
-    if text == "":
-        return None
-    max_length = rules.get("max_length") or DEFAULT_MAX_LENGTH.get(kind, TEXT_MAX_LENGTH)
-    if len(text) > max_length:
-        raise InvalidValue(f"At most {max_length} characters.")
-    if kind in ("select", "radio"):
-        if text not in options:
-            raise InvalidValue("Choose one of the options given.")
-        return text
-    if kind == "email":
-        if len(text) > 320 or not EMAIL_RE.match(text):
-            raise InvalidValue("Enter a valid email address.")
-        return text.lower()
-    if kind == "number":
-        try:
-            number = float(text)
-        except ValueError:
-            raise InvalidValue("Enter a number.") from None
-        if not math.isfinite(number) or abs(number) > 1e15:
-            raise InvalidValue("Enter a number.")
-        if rules.get("min") is not None and number < rules["min"]:
-            raise InvalidValue(f"At least {rules['min']:g}.")
-        if rules.get("max") is not None and number > rules["max"]:
-            raise InvalidValue(f"At most {rules['max']:g}.")
-        return int(number) if number.is_integer() and "." not in text else number
-    if kind == "date":
-        try:
-            if len(text) != 10:
-                raise ValueError(text)
-            return date.fromisoformat(text).isoformat()
-        except ValueError:
-            raise InvalidValue("Enter a date as YYYY-MM-DD.") from None
-    if rules.get("min_length") is not None and len(text) < rules["min_length"]:
-        raise InvalidValue(f"At least {rules['min_length']} characters.")
-    pattern = rules.get("pattern")
-    if pattern and not _matches(pattern, text):
-        raise InvalidValue("The value does not have the expected format.")
-    return text
-
-
-def _matches(pattern: str, text: str) -> bool:
-    try:
-        return fullmatch(pattern, text)
-    except PatternError:
-        # Saving refuses such a pattern; one stored before checks nothing rather than refuse
-        # every visitor.
-        return True
 
 
 def _submission_read(row: Any, model: type[SubmissionRead]) -> Any:

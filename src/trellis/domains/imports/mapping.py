@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trellis.domains.contacts.service import Prepared
+from trellis.domains.contacts.values import Prepared
 from trellis.domains.fields.service import FieldCatalog
 from trellis.domains.fields.types import (
     _CORE_TEXT_LIMITS,
@@ -135,24 +135,10 @@ def map_headers(
             continue
         where = json_pointer(*parts, header)
         if header in wanted:
-            alias = (wanted[header] or "").strip()
-            if not alias or alias == "-":
-                mapping.skipped.append(header)
-                continue
-            if alias != TAGS and catalog.get(alias) is None:
-                errors.append(
-                    FieldError(where, f"No field has the alias {alias!r}.", "unknown_field")
-                )
-                continue
-            if alias in used and alias != TAGS:
-                errors.append(
-                    FieldError(
-                        where,
-                        f"Columns {used[alias]!r} and {header!r} both map to {alias!r}; "
-                        "skip one of them.",
-                        "duplicate_target",
-                    )
-                )
+            alias = _chosen(header, wanted[header], catalog, used, where, errors)
+            if alias is None:
+                if (wanted[header] or "").strip() in ("", "-"):
+                    mapping.skipped.append(header)
                 continue
         else:
             found = automatic.get(header_key(header))
@@ -167,6 +153,39 @@ def map_headers(
         )
     if errors:
         raise MappingInvalid("The column mapping is invalid.", errors)
+    _require_identifier(catalog, used, pointer)
+    return mapping
+
+
+def _chosen(
+    header: str,
+    target: str | None,
+    catalog: FieldCatalog,
+    used: Mapping[str, str],
+    where: str,
+    errors: list[FieldError],
+) -> str | None:
+    """The alias a header is explicitly mapped to; None when it is skipped or the choice is
+    wrong (then with an error)."""
+    alias = (target or "").strip()
+    if not alias or alias == "-":
+        return None
+    if alias != TAGS and catalog.get(alias) is None:
+        errors.append(FieldError(where, f"No field has the alias {alias!r}.", "unknown_field"))
+        return None
+    if alias in used and alias != TAGS:
+        errors.append(
+            FieldError(
+                where,
+                f"Columns {used[alias]!r} and {header!r} both map to {alias!r}; skip one of them.",
+                "duplicate_target",
+            )
+        )
+        return None
+    return alias
+
+
+def _require_identifier(catalog: FieldCatalog, used: Mapping[str, str], pointer: str) -> None:
     identifiers = {s.alias for s in catalog.identifiers}
     if not identifiers & set(used):
         names = ", ".join(sorted(identifiers))
@@ -180,7 +199,31 @@ def map_headers(
                 )
             ],
         )
-    return mapping
+
+
+def _convert_cells(
+    line: int,
+    values: list[str],
+    columns: Sequence[tuple[int, str, str, Callable[[str], Any]]],
+    errors: list[CellError],
+    *,
+    keep_blank: bool,
+) -> dict[str, Any]:
+    """The row's values for ``columns`` (index, header, alias, converter), converted; an
+    empty cell is skipped, and with ``keep_blank`` false so is one of spaces only."""
+    out: dict[str, Any] = {}
+    for index, header, alias, converter in columns:
+        value = values[index]
+        if not value or not (keep_blank or value.strip()):
+            continue
+        try:
+            converted = converter(value)
+        except InvalidValue as exc:
+            errors.append(CellError(line, header, str(exc), excerpt(value)))
+            continue
+        if converted is not None:
+            out[alias] = converted
+    return out
 
 
 # -- values ------------------------------------------------------------------------------------
@@ -303,53 +346,14 @@ class RowConverter:
         """The contact of a row; its errors; or None for a blank row."""
         width = len(values)
         if width != self.width:
-            if width < self.width:
-                if width <= 1 and not "".join(values).strip():
-                    return None
-                return [
-                    CellError(
-                        line,
-                        "",
-                        f"The row has {width} cells; the header has {self.width}.",
-                    )
-                ]
-            if any(v.strip() for v in values[self.width :]):
-                return [
-                    CellError(
-                        line,
-                        "",
-                        f"The row has {width} cells; the header has {self.width}.",
-                    )
-                ]
-        errors: list[CellError] | None = None
-        core: dict[str, Any] = {}
-        custom: dict[str, Any] = {}
-        for index, header, alias, converter in self.core:
-            value = values[index]
-            if not value:
-                continue
-            try:
-                converted = converter(value)
-            except InvalidValue as exc:
-                if errors is None:
-                    errors = []
-                errors.append(CellError(line, header, str(exc), excerpt(value)))
-                continue
-            if converted is not None:
-                core[alias] = converted
-        for index, header, alias, converter in self.custom:
-            value = values[index]
-            if not value or not value.strip():
-                continue
-            try:
-                converted = converter(value)
-            except InvalidValue as exc:
-                if errors is None:
-                    errors = []
-                errors.append(CellError(line, header, str(exc), excerpt(value)))
-                continue
-            if converted is not None:
-                custom[alias] = converted
+            if width < self.width and width <= 1 and not "".join(values).strip():
+                return None
+            if width < self.width or any(v.strip() for v in values[self.width :]):
+                reason = f"The row has {width} cells; the header has {self.width}."
+                return [CellError(line, "", reason)]
+        errors: list[CellError] = []
+        core = _convert_cells(line, values, self.core, errors, keep_blank=True)
+        custom = _convert_cells(line, values, self.custom, errors, keep_blank=False)
         tags: list[str] = []
         for index, header in self.tags:
             value = values[index]
@@ -357,10 +361,8 @@ class RowConverter:
                 try:
                     tags.extend(_tags(value))
                 except InvalidValue as exc:
-                    if errors is None:
-                        errors = []
                     errors.append(CellError(line, header, str(exc), excerpt(value)))
-        if errors is not None:
+        if errors:
             return errors
         if not core and not custom and not tags and not any(v.strip() for v in values):
             return None

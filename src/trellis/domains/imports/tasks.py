@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from trellis.clock import Clock
 from trellis.db.session import Database
-from trellis.domains.contacts.service import Prepared
+from trellis.domains.contacts.values import Prepared
 from trellis.domains.imports.mapping import CellError
 from trellis.domains.imports.reader import CsvStream
 from trellis.domains.imports.service import (

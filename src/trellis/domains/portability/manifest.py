@@ -136,7 +136,7 @@ def _safe_name(name: str) -> bool:
 class Archive:
     manifest: Manifest
     files: dict[str, bytes] = field(default_factory=dict)
-    # "mautic" for a Mautic export translated into a manifest (mautic.py).
+    # "mautic" for a Mautic export translated into a manifest (the mautic package).
     source: str = "trellis"
     # The translation report: what of a Mautic export was not carried over.
     notes: list[dict[str, str]] = field(default_factory=list)

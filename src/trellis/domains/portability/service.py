@@ -14,34 +14,29 @@ form actions, campaign graphs), then those references.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import io
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis import __version__
 from trellis.actor import Actor, Perm
 from trellis.db.models import CampaignImport
-from trellis.domains.assets.schemas import AssetMeta, AssetUpdate
-from trellis.domains.assets.service import asset_service
 from trellis.domains.audit.service import AuditAction, audit
-from trellis.domains.campaigns.schemas import CampaignSave, CampaignWrite, EventDoc
 from trellis.domains.campaigns.service import campaign_service
-from trellis.domains.emails.schemas import EmailCreate, EmailUpdate
-from trellis.domains.emails.service import email_service
-from trellis.domains.fields.schemas import FieldCreate, FieldRead, FieldUpdate
-from trellis.domains.fields.service import field_service
-from trellis.domains.forms.schemas import FormCreate, FormUpdate
-from trellis.domains.forms.service import form_service
-from trellis.domains.landing_pages.schemas import PageCreate, PageUpdate
-from trellis.domains.landing_pages.service import page_service
+from trellis.domains.portability.kinds import (
+    KINDS,
+    Kind,
+    event_references,
+    is_exported,
+    references_in,
+    with_pointer,
+)
 from trellis.domains.portability.manifest import (
     DROP,
     FORMAT_VERSION,
@@ -52,17 +47,11 @@ from trellis.domains.portability.manifest import (
     Rewrite,
     all_entities,
     entity_pointer,
-    rewrite_asset,
-    rewrite_campaign,
-    rewrite_form,
-    rewrite_plain,
-    rewrite_segment,
     write_archive,
 )
 from trellis.domains.portability.mautic import source_pointer
 from trellis.domains.portability.repository import PortabilityRepository
 from trellis.domains.portability.schemas import (
-    AssetDoc,
     CampaignImportRead,
     Choice,
     EntityAnalysis,
@@ -70,334 +59,52 @@ from trellis.domains.portability.schemas import (
     ImportResult,
     TranslationNote,
 )
-from trellis.domains.projects.schemas import ProjectCreate, ProjectRead, ProjectUpdate
-from trellis.domains.projects.service import project_service
-from trellis.domains.segments.schemas import EMPTY_FILTERS, SegmentCreate, SegmentUpdate
-from trellis.domains.segments.service import segment_service
-from trellis.domains.stages.schemas import StageCreate, StageRead, StageUpdate
-from trellis.domains.stages.service import stage_service
 from trellis.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 
-
-def _exported(ref_kind: str) -> bool:
-    """Users, companies (and kinds without an export yet) are left out of a file."""
-    return ref_kind in KIND_ORDER
-
-
-def _references(event_type: str) -> dict[str, str] | None:
-    """What a step's config refers to (config key -> entity kind), as its type declares."""
-    known = campaign_service.registry.get(event_type)
-    if known is None:
-        return None
-    return dict(known.references)
-
-
-def _project_ids(items: Any) -> list[int]:
-    return [item if isinstance(item, int) else item.id for item in items or []]
-
-
-def _doc(model: type[BaseModel], read: BaseModel, **extra: Any) -> dict[str, Any]:
-    """The create document of an entity, from its read model."""
-    values = read.model_dump(mode="json")
-    values.update(extra)
-    picked = {k: v for k, v in values.items() if k in model.model_fields}
-    return model.model_validate(picked).model_dump(mode="json")
-
-
-# -- the kinds ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Kind:
-    """How one kind of entity is read, written and deleted through its own service."""
-
-    key: str
-    create_model: type[BaseModel]
-    update_model: type[BaseModel]
-    rewrite: Callable[[dict[str, Any], Rewrite, str], dict[str, Any]]
-    read: Callable[[AsyncSession, int, Actor], Awaitable[tuple[str, dict[str, Any]]]]
-    create: Callable[
-        [AsyncSession, BaseModel, Actor, datetime, Mapping[str, bytes]], Awaitable[int]
-    ]
-    update: Callable[[AsyncSession, int, BaseModel, Actor, datetime], Awaitable[None]]
-    delete: Callable[[AsyncSession, int, Actor, datetime], Awaitable[None]]
-    # Keys written in the second pass of a created entity (they may name later entities).
-    deferred: Mapping[str, Any]
-    unique_name: bool = False
-    copyable: bool = True
-    # The unique URL name (alias, slug) a copy gives up for a free one made from the name.
-    alias: str | None = None
-    # Files that travel in the ZIP beside the manifest ({member name: bytes}).
-    attachments: Callable[[AsyncSession, int, Actor], Awaitable[dict[str, bytes]]] | None = None
-
-
-async def _read_campaign(
-    session: AsyncSession, id_: int, actor: Actor
-) -> tuple[str, dict[str, Any]]:
-    read = await campaign_service.read(
-        session, await campaign_service.get(session, id_, actor=actor)
-    )
-    data = _doc(
-        CampaignWrite,
-        read,
-        events=[
-            {k: v for k, v in e.model_dump(mode="json").items() if k in EventDoc.model_fields}
-            for e in read.events
-        ],
-    )
-    return read.name, data
-
-
-async def _read_segment(
-    session: AsyncSession, id_: int, actor: Actor
-) -> tuple[str, dict[str, Any]]:
-    read = await segment_service.read(session, await segment_service.get(session, id_, actor=actor))
-    return read.name, _doc(SegmentCreate, read, projects=_project_ids(read.projects))
-
-
-async def _read_email(session: AsyncSession, id_: int, actor: Actor) -> tuple[str, dict[str, Any]]:
-    read = await email_service.read(session, await email_service.get(session, id_, actor=actor))
-    return read.name, _doc(EmailCreate, read, projects=_project_ids(read.projects))
-
-
-async def _read_form(session: AsyncSession, id_: int, actor: Actor) -> tuple[str, dict[str, Any]]:
-    read = await form_service.read(session, await form_service.get(session, id_, actor=actor))
-    return read.name, _doc(FormCreate, read, projects=_project_ids(read.projects))
-
-
-async def _read_field(session: AsyncSession, id_: int, actor: Actor) -> tuple[str, dict[str, Any]]:
-    read = FieldRead.model_validate(await field_service.get(session, id_, actor=actor))
-    return read.alias, _doc(FieldCreate, read)
-
-
-async def _read_stage(session: AsyncSession, id_: int, actor: Actor) -> tuple[str, dict[str, Any]]:
-    read = StageRead.model_validate(await stage_service.get(session, id_, actor=actor))
-    return read.name, _doc(StageCreate, read)
-
-
-async def _read_project(
-    session: AsyncSession, id_: int, actor: Actor
-) -> tuple[str, dict[str, Any]]:
-    read = ProjectRead.model_validate(await project_service.get(session, id_, actor=actor))
-    return read.name, _doc(ProjectCreate, read)
-
-
-Creator = Callable[[AsyncSession, BaseModel, Actor, datetime, Mapping[str, bytes]], Awaitable[int]]
-
-
-def _creator(service: Any) -> Creator:
-    async def create(
-        session: AsyncSession,
-        data: BaseModel,
-        actor: Actor,
-        now: datetime,
-        files: Mapping[str, bytes],
-    ) -> int:
-        entity = await service.create(session, data=data, actor=actor, now=now)
-        return int(entity.id)
-
-    return create
-
-
-def _updater(
-    service: Any,
-) -> Callable[[AsyncSession, int, BaseModel, Actor, datetime], Awaitable[None]]:
-    async def update(
-        session: AsyncSession, id_: int, data: BaseModel, actor: Actor, now: datetime
-    ) -> None:
-        await service.update(session, id_, data=data, actor=actor, now=now, expected_version=None)
-
-    return update
-
-
-def _deleter(service: Any) -> Callable[[AsyncSession, int, Actor, datetime], Awaitable[None]]:
-    async def delete(session: AsyncSession, id_: int, actor: Actor, now: datetime) -> None:
-        await service.delete(session, id_, actor=actor, now=now)
-
-    return delete
-
-
-async def _read_page(session: AsyncSession, id_: int, actor: Actor) -> tuple[str, dict[str, Any]]:
-    read = await page_service.read(session, await page_service.get(session, id_, actor=actor))
-    return read.name, _doc(PageCreate, read, projects=_project_ids(read.projects))
-
-
-async def _read_asset(session: AsyncSession, id_: int, actor: Actor) -> tuple[str, dict[str, Any]]:
-    asset = await asset_service.get(session, id_, actor=actor)
-    read = await asset_service.read(session, asset)
-    return read.name, _doc(AssetDoc, read, projects=_project_ids(read.projects), file=asset.uuid)
-
-
-async def _asset_files(session: AsyncSession, id_: int, actor: Actor) -> dict[str, bytes]:
-    asset = await asset_service.get(session, id_, actor=actor)
-    path = asset_service.path(asset)
-    try:
-        data = await asyncio.to_thread(path.read_bytes)
-    except OSError:
-        raise Conflict(f"The file of asset {asset.name!r} is missing from the store.") from None
-    return {asset.uuid: data}
-
-
-async def _create_asset(
-    session: AsyncSession,
-    data: BaseModel,
-    actor: Actor,
-    now: datetime,
-    files: Mapping[str, bytes],
-) -> int:
-    assert isinstance(data, AssetDoc)
-    meta = AssetMeta.model_validate(data.model_dump(include=set(AssetMeta.model_fields)))
-    asset = await asset_service.upload(
-        session,
-        source=io.BytesIO(files[data.file]),
-        filename=data.filename,
-        meta=meta,
-        actor=actor,
-        now=now,
-    )
-    return int(asset.id)
-
-
-async def _delete_asset(session: AsyncSession, id_: int, actor: Actor, now: datetime) -> None:
-    key = await asset_service.delete(session, id_, actor=actor, now=now)
-    asset_service.remove_file(key)
-
-
-def _rewrite_campaign(data: dict[str, Any], fn: Rewrite, pointer: str) -> dict[str, Any]:
-    return rewrite_campaign(data, fn, pointer, _references)
-
-
-KINDS: dict[str, Kind] = {
-    "project": Kind(
-        "project",
-        ProjectCreate,
-        ProjectUpdate,
-        rewrite_plain,
-        _read_project,
-        _creator(project_service),
-        _updater(project_service),
-        _deleter(project_service),
-        deferred={},
-        unique_name=True,
-    ),
-    "stage": Kind(
-        "stage",
-        StageCreate,
-        StageUpdate,
-        rewrite_plain,
-        _read_stage,
-        _creator(stage_service),
-        _updater(stage_service),
-        _deleter(stage_service),
-        deferred={},
-        unique_name=True,
-    ),
-    "custom_field": Kind(
-        "custom_field",
-        FieldCreate,
-        FieldUpdate,
-        rewrite_plain,
-        _read_field,
-        _creator(field_service),
-        _updater(field_service),
-        _deleter(field_service),
-        deferred={},
-        copyable=False,
-    ),
-    "email": Kind(
-        "email",
-        EmailCreate,
-        EmailUpdate,
-        rewrite_plain,
-        _read_email,
-        _creator(email_service),
-        _updater(email_service),
-        _deleter(email_service),
-        deferred={},
-    ),
-    "segment": Kind(
-        "segment",
-        SegmentCreate,
-        SegmentUpdate,
-        rewrite_segment,
-        _read_segment,
-        _creator(segment_service),
-        _updater(segment_service),
-        _deleter(segment_service),
-        deferred={"filters": EMPTY_FILTERS},
-        alias="alias",
-    ),
-    "form": Kind(
-        "form",
-        FormCreate,
-        FormUpdate,
-        rewrite_form,
-        _read_form,
-        _creator(form_service),
-        _updater(form_service),
-        _deleter(form_service),
-        deferred={"actions": []},
-        alias="alias",
-    ),
-    "page": Kind(
-        "page",
-        PageCreate,
-        PageUpdate,
-        rewrite_plain,
-        _read_page,
-        _creator(page_service),
-        _updater(page_service),
-        _deleter(page_service),
-        deferred={},
-        alias="slug",
-    ),
-    "asset": Kind(
-        "asset",
-        AssetDoc,
-        AssetUpdate,
-        rewrite_asset,
-        _read_asset,
-        _create_asset,
-        _updater(asset_service),
-        _delete_asset,
-        deferred={},
-        alias="slug",
-        attachments=_asset_files,
-    ),
-    "campaign": Kind(
-        "campaign",
-        CampaignWrite,
-        CampaignSave,
-        _rewrite_campaign,
-        _read_campaign,
-        _creator(campaign_service),
-        _updater(campaign_service),
-        _deleter(campaign_service),
-        deferred={"sources": [], "events": [], "edges": [], "canvas": {}},
-    ),
-}
-assert tuple(KINDS) == KIND_ORDER
-
-
-def _collect(data: dict[str, Any], kind: Kind) -> list[tuple[str, Any]]:
-    found: list[tuple[str, Any]] = []
-
-    def note(ref_kind: str, value: Any, pointer: str) -> Any:
-        found.append((ref_kind, value))
-        return value
-
-    kind.rewrite(data, note, "")
-    return found
-
-
-def _with_pointer(exc: DomainError, prefix: str) -> DomainError:
-    errors = [
-        FieldError(prefix + e.pointer, e.detail, e.code, e.parameter) for e in exc.errors
-    ] or [FieldError(prefix, exc.detail, "invalid")]
-    return type(exc)(exc.detail, errors, exc.extra, exc.headers)
-
-
 # -- the service --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Applied:
+    """What an import has done so far: the id each uuid of the file maps to, by kind, what
+    was created, updated and reused, and the updates left for the second pass."""
+
+    ids: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in KIND_ORDER})
+    created: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    updated: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    reused: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    later: list[tuple[Kind, int, ManifestEntity, int, bool]] = field(default_factory=list)
+
+    def to_id(self, ref_kind: str, value: Any, pointer: str) -> Any:
+        if ref_kind == "custom_field":
+            return value
+        return self.ids[ref_kind].get(value, DROP)
+
+
+def _choice_problems(analysis: ImportAnalysis, choices: Mapping[str, Choice]) -> list[FieldError]:
+    """Choices for entities the file has, each one the analysis offers for it."""
+    known = {a.uuid for a in analysis.entities}
+    errors = []
+    for uuid, choice in choices.items():
+        if uuid not in known:
+            errors.append(
+                FieldError(
+                    f"/choices/{uuid}",
+                    "No entity with this uuid in the file.",
+                    "not_found",
+                    parameter="choices",
+                )
+            )
+        elif not any(choice in a.choices for a in analysis.entities if a.uuid == uuid):
+            errors.append(
+                FieldError(
+                    f"/choices/{uuid}",
+                    f"{choice!r} is not allowed here.",
+                    "not_allowed",
+                    parameter="choices",
+                )
+            )
+    return errors
 
 
 class PortabilityService:
@@ -411,12 +118,12 @@ class PortabilityService:
         name, data = await kind.read(session, id_, actor)
         repo = PortabilityRepository(session)
         wanted: dict[str, set[Any]] = defaultdict(set)
-        for ref_kind, value in _collect(data, kind):
+        for ref_kind, value in references_in(data, kind):
             wanted[ref_kind].add(value)
         uuids: dict[str, dict[Any, str]] = {}
         deps: list[tuple[str, int]] = []
         for ref_kind, values in wanted.items():
-            if not _exported(ref_kind):
+            if not is_exported(ref_kind):
                 continue
             if ref_kind == "custom_field":
                 found = await repo.custom_fields_by_alias([v for v in values if isinstance(v, str)])
@@ -429,7 +136,7 @@ class PortabilityService:
         def to_uuid(ref_kind: str, value: Any, pointer: str) -> Any:
             if ref_kind == "custom_field":
                 return value
-            if not _exported(ref_kind):
+            if not is_exported(ref_kind):
                 warnings.add(
                     f"{kind_key} {name!r}: a reference to a {ref_kind} ({pointer}) is not "
                     f"exported ({ref_kind}s are not part of an export)."
@@ -527,7 +234,7 @@ class PortabilityService:
             base = entity_pointer(kind_key, index)
 
             def placeholder(ref_kind: str, value: Any, pointer: str, base: str = base) -> Any:
-                if not _exported(ref_kind) or not isinstance(value, str):
+                if not is_exported(ref_kind) or not isinstance(value, str):
                     errors.append(
                         FieldError(
                             base + pointer,
@@ -559,7 +266,7 @@ class PortabilityService:
             if kind_key == "campaign":
                 for e_index, event in enumerate(data.get("events") or []):
                     event_type = event.get("type") if isinstance(event, dict) else None
-                    if isinstance(event_type, str) and _references(event_type) is None:
+                    if isinstance(event_type, str) and event_references(event_type) is None:
                         unknown_types.setdefault(event_type, f"{base}/events/{e_index}/type")
             try:
                 kind.create_model.model_validate(data)
@@ -679,85 +386,108 @@ class PortabilityService:
         now: datetime,
     ) -> ImportResult:
         analysis = await self.analyse(session, archive, actor=actor)
-        manifest = archive.manifest
-        planned = {(a.kind, a.uuid): a for a in analysis.entities}
-        known = {a.uuid for a in analysis.entities}
-        errors = []
-        for uuid, choice in choices.items():
-            if uuid not in known:
-                errors.append(
-                    FieldError(
-                        f"/choices/{uuid}",
-                        "No entity with this uuid in the file.",
-                        "not_found",
-                        parameter="choices",
-                    )
-                )
-            elif not any(choice in a.choices for a in analysis.entities if a.uuid == uuid):
-                errors.append(
-                    FieldError(
-                        f"/choices/{uuid}",
-                        f"{choice!r} is not allowed here.",
-                        "not_allowed",
-                        parameter="choices",
-                    )
-                )
+        errors = _choice_problems(analysis, choices)
         if errors:
             raise ValidationFailed("Some choices are not valid; see errors.", errors)
+        manifest = archive.manifest
+        planned = {(a.kind, a.uuid): a for a in analysis.entities}
         repo = PortabilityRepository(session)
-        id_map: dict[str, dict[str, int]] = {k: {} for k in KIND_ORDER}
-        created: dict[str, list[int]] = defaultdict(list)
-        updated: dict[str, list[int]] = defaultdict(list)
-        reused: dict[str, list[int]] = defaultdict(list)
-        second_pass: list[tuple[Kind, int, ManifestEntity, int, bool]] = []
-
-        def to_id(ref_kind: str, value: Any, pointer: str) -> Any:
-            if ref_kind == "custom_field":
-                return value
-            return id_map[ref_kind].get(value, DROP)
-
+        applied = _Applied()
         for kind_key, index, entity in all_entities(manifest):
             kind = KINDS[kind_key]
             plan = planned[(kind_key, entity.uuid)]
             choice = choices.get(entity.uuid, plan.default)
-            base = entity_pointer(kind_key, index)
             if choice in ("reuse", "update"):
                 assert plan.existing_id is not None
-                id_map[kind_key][entity.uuid] = plan.existing_id
+                applied.ids[kind_key][entity.uuid] = plan.existing_id
                 if choice == "reuse":
-                    reused[kind_key].append(plan.existing_id)
+                    applied.reused[kind_key].append(plan.existing_id)
                 else:
-                    updated[kind_key].append(plan.existing_id)
-                    second_pass.append((kind, index, entity, plan.existing_id, True))
+                    applied.updated[kind_key].append(plan.existing_id)
+                    applied.later.append((kind, index, entity, plan.existing_id, True))
                 continue
-            data = {**entity.data, **kind.deferred}
-            data = kind.rewrite(data, to_id, "")
-            if choice == "copy" or plan.status != "new":
-                data = await self._free_name(repo, kind, data)
-            elif (
-                kind.alias
-                and data.get(kind.alias)
-                and await repo.alias_taken(kind_key, kind.alias, data[kind.alias])
-            ):
-                data[kind.alias] = None
-            try:
-                new_id = await kind.create(
-                    session, kind.create_model.model_validate(data), actor, now, archive.files
-                )
-            except DomainError as exc:
-                raise _with_pointer(exc, base) from None
-            except ValidationError as exc:
-                raise _invalid_here(exc, base) from None
+            new_id = await self._create(
+                session,
+                repo,
+                kind,
+                entity,
+                entity_pointer(kind_key, index),
+                applied,
+                copy=choice == "copy" or plan.status != "new",
+                archive=archive,
+                actor=actor,
+                now=now,
+            )
             if plan.status == "new":
                 await repo.set_uuid(kind_key, new_id, entity.uuid)
-            id_map[kind_key][entity.uuid] = new_id
-            created[kind_key].append(new_id)
+            applied.ids[kind_key][entity.uuid] = new_id
+            applied.created[kind_key].append(new_id)
             if kind.deferred:
-                second_pass.append((kind, index, entity, new_id, False))
+                applied.later.append((kind, index, entity, new_id, False))
+        await self._second_pass(session, applied, actor=actor, now=now)
 
-        for kind, index, entity, target, whole in second_pass:
+        campaign_ids = [applied.ids["campaign"][u] for u in manifest.campaigns]
+        for campaign_id in applied.updated.get("campaign", []):
+            campaign = await campaign_service.get(session, campaign_id, actor=actor)
+            if campaign.is_published:
+                await campaign_service.set_published(
+                    session, campaign_id, published=False, actor=actor, now=now
+                )
+        record = await self._record(
+            session, repo, archive, applied, campaign_ids, filename=filename, actor=actor, now=now
+        )
+        return ImportResult(
+            source=analysis.source,
+            notes=analysis.notes,
+            import_id=record.id,
+            campaign_ids=campaign_ids,
+            created=dict(applied.created),
+            updated=dict(applied.updated),
+            reused=dict(applied.reused),
+        )
+
+    async def _create(
+        self,
+        session: AsyncSession,
+        repo: PortabilityRepository,
+        kind: Kind,
+        entity: ManifestEntity,
+        base: str,
+        applied: _Applied,
+        *,
+        copy: bool,
+        archive: Archive,
+        actor: Actor,
+        now: datetime,
+    ) -> int:
+        """One entity of the file created, with the references it can hold already (the
+        deferred ones come in the second pass)."""
+        data = kind.rewrite({**entity.data, **kind.deferred}, applied.to_id, "")
+        if copy:
+            data = await self._free_name(repo, kind, data)
+        elif (
+            kind.alias
+            and data.get(kind.alias)
+            and await repo.alias_taken(kind.key, kind.alias, data[kind.alias])
+        ):
+            data[kind.alias] = None
+        try:
+            return await kind.create(
+                session, kind.create_model.model_validate(data), actor, now, archive.files
+            )
+        except DomainError as exc:
+            raise with_pointer(exc, base) from None
+        except ValidationError as exc:
+            raise _invalid_here(exc, base) from None
+
+    async def _second_pass(
+        self, session: AsyncSession, applied: _Applied, *, actor: Actor, now: datetime
+    ) -> None:
+        """Updates once every entity exists: the references that could not be made on
+        creation, and the entities the import updates."""
+        for kind, index, entity, target, whole in applied.later:
             base = entity_pointer(kind.key, index)
-            data = kind.rewrite(dict(entity.data), to_id, "")
+            data = kind.rewrite(dict(entity.data), applied.to_id, "")
             if not whole and kind.key != "campaign":
                 # A created segment or form: only what the first pass left out. (A campaign is
                 # saved whole: its document is one unit.)
@@ -770,21 +500,27 @@ class PortabilityService:
                     session, target, kind.update_model.model_validate(data), actor, now
                 )
             except DomainError as exc:
-                raise _with_pointer(exc, base) from None
+                raise with_pointer(exc, base) from None
             except ValidationError as exc:
                 raise _invalid_here(exc, base) from None
 
-        campaign_ids = [id_map["campaign"][u] for u in manifest.campaigns]
-        for campaign_id in updated.get("campaign", []):
-            campaign = await campaign_service.get(session, campaign_id, actor=actor)
-            if campaign.is_published:
-                await campaign_service.set_published(
-                    session, campaign_id, published=False, actor=actor, now=now
-                )
-        summary = {
-            "created": dict(created),
-            "updated": dict(updated),
-            "reused": dict(reused),
+    async def _record(
+        self,
+        session: AsyncSession,
+        repo: PortabilityRepository,
+        archive: Archive,
+        applied: _Applied,
+        campaign_ids: list[int],
+        *,
+        filename: str,
+        actor: Actor,
+        now: datetime,
+    ) -> CampaignImport:
+        """The import's record (what undo reads) and its audit entry."""
+        summary: dict[str, Any] = {
+            "created": dict(applied.created),
+            "updated": dict(applied.updated),
+            "reused": dict(applied.reused),
             "campaigns": campaign_ids,
         }
         if archive.source != "trellis":
@@ -792,8 +528,8 @@ class PortabilityService:
             summary["notes"] = archive.notes
         record = CampaignImport(
             filename=filename[:255],
-            format_version=manifest.format_version,
-            exported_by=manifest.trellis_version[:40],
+            format_version=archive.manifest.format_version,
+            exported_by=archive.manifest.trellis_version[:40],
             summary=summary,
             created_by_id=actor.user_id,
             created_at=now,
@@ -810,15 +546,7 @@ class PortabilityService:
             changes=summary,
             now=now,
         )
-        return ImportResult(
-            source=analysis.source,
-            notes=analysis.notes,
-            import_id=record.id,
-            campaign_ids=campaign_ids,
-            created=dict(created),
-            updated=dict(updated),
-            reused=dict(reused),
-        )
+        return record
 
     async def _free_name(
         self, repo: PortabilityRepository, kind: Kind, data: dict[str, Any]

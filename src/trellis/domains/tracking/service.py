@@ -16,7 +16,7 @@ import hmac
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -189,19 +189,7 @@ class TrackingService:
             now,
         )
 
-        click_hits = [h for h in valid if h.kind == "click" and h.url]
-        link_ids = await repo.link_ids(
-            [(sends[h.send_id].email_id, h.url or "") for h in click_hits]
-        )
-        link_of = {h: link_ids[(sends[h.send_id].email_id, h.url or "")] for h in click_hits}
-        pairs = {(h.send_id, link_of[h]) for h in click_hits}
-        first_link = await repo.first_link_clicks(sorted(pairs), now)
-        per_link: dict[int, list[int]] = {}
-        for h in click_hits:
-            per_link.setdefault(link_of[h], [0, 0])[0] += 1
-        for _, link_id in first_link:
-            per_link[link_id][1] += 1
-        await repo.add_link_counts({k: (v[0], v[1]) for k, v in per_link.items()})
+        link_of = await _count_links(repo, sends, valid, now)
 
         deltas: dict[int, dict[str, int]] = {}
         for sid, n in open_counts.items():
@@ -229,25 +217,7 @@ class TrackingService:
         )
         result.written = len(valid)
 
-        seen: set[tuple[int, str, int, str | None]] = set()
-        offers: list[tuple[int, Behaviour]] = []
-        for h in valid:
-            send = sends[h.send_id]
-            if send.contact_id is None:
-                continue
-            wanted: list[tuple[str, str | None]] = []
-            if h.kind == "open" or h.send_id in implied:
-                wanted.append((BEHAVIOUR_OPEN, None))
-            if h.kind == "click":
-                wanted.append((BEHAVIOUR_CLICK, h.url))
-            for kind, url in wanted:
-                key = (send.contact_id, kind, send.email_id, url)
-                if key in seen:
-                    continue
-                seen.add(key)
-                offers.append(
-                    (send.contact_id, Behaviour(kind=kind, channel_id=send.email_id, url=url))
-                )
+        offers = _behaviours(sends, valid, implied)
         if offers:
             taken = await self.journeys.offer_many(session, offers=offers, now=now)
             result.offers = len(offers)
@@ -426,37 +396,16 @@ class TrackingService:
         dnc: dict[str, set[int]] = {"bounced": set(), "complaint": set()}
         deltas: dict[int, dict[str, int]] = {}
         for index, (event, send_id) in enumerate(events):
-            send: SendInfo | None = None
-            if send_id is not None:
-                send = by_id.get(send_id)
-            elif event.message_id:
-                mid = _bare_id(event.message_id)
-                send = by_message.get(f"<{mid}>") or by_message.get(mid)
-            elif event.email:
-                send = by_address.get(event.email)
+            send = _send_of(event, send_id, by_id, by_message, by_address)
             at = event.occurred_at or now
             contacts: set[int] = set()
             if send is not None:
                 if send.contact_id is not None and send.recipient == "contact":
                     contacts.add(send.contact_id)
                 await repo.ensure_tracking([send])
-                counts = deltas.setdefault(send.email_id, Counter())
-                if event.type == "delivered":
-                    if await repo.mark_first("delivered_at", [send.id], at):
-                        counts["delivered"] += 1
-                elif event.type == "complaint":
-                    if await repo.mark_first("complained_at", [send.id], at):
-                        counts["complaints"] += 1
-                elif await repo.mark_first(
-                    "bounced_at",
-                    [send.id],
-                    at,
-                    bounce_type=event.bounce_type or "hard",
-                    bounce_reason=event.reason[:1000],
-                ):
-                    counts["bounces"] += 1
-                    if event.bounce_type != "soft":
-                        counts["hard_bounces"] += 1
+                await _record_on_send(
+                    repo, send, event, at, deltas.setdefault(send.email_id, Counter())
+                )
             elif event.email and event.email in contacts_by_address:
                 contacts.update(contacts_by_address[event.email])
             else:
@@ -468,20 +417,7 @@ class TrackingService:
             elif event.type == "bounce" and event.bounce_type != "soft":
                 dnc["bounced"].update(contacts)
         await repo.add_stats(deltas)
-        added = 0
-        for reason, contact_ids in dnc.items():
-            fresh = [c for c in sorted(contact_ids) if await repo.dnc_reason(c) is None]
-            if fresh:
-                await contact_service.add_dnc(
-                    session,
-                    contact_ids=fresh,
-                    channel="email",
-                    reason=reason,
-                    source_type="email",
-                    source_id=None,
-                    now=now,
-                )
-                added += len(fresh)
+        added = await _do_not_contact(session, repo, dnc, now)
         return EmailEventsResult(accepted=accepted, unmatched=unmatched, dnc_added=added)
 
     async def ingest_report(self, session: AsyncSession, raw: bytes, *, now: datetime) -> int:
@@ -524,3 +460,114 @@ async def merge_contacts(
     session: AsyncSession, winner_id: int, loser_id: int, now: datetime
 ) -> None:
     await TrackingRepository(session).move_contact(loser_id=loser_id, winner_id=winner_id, now=now)
+
+
+async def _count_links(
+    repo: TrackingRepository, sends: Mapping[int, SendInfo], valid: Sequence[Hit], now: datetime
+) -> dict[Hit, int]:
+    """Clicks and first clicks per link; the link of each click."""
+    click_hits = [h for h in valid if h.kind == "click" and h.url]
+    link_ids = await repo.link_ids([(sends[h.send_id].email_id, h.url or "") for h in click_hits])
+    link_of = {h: link_ids[(sends[h.send_id].email_id, h.url or "")] for h in click_hits}
+    pairs = {(h.send_id, link_of[h]) for h in click_hits}
+    first_link = await repo.first_link_clicks(sorted(pairs), now)
+    per_link: dict[int, list[int]] = {}
+    for h in click_hits:
+        per_link.setdefault(link_of[h], [0, 0])[0] += 1
+    for _, link_id in first_link:
+        per_link[link_id][1] += 1
+    await repo.add_link_counts({k: (v[0], v[1]) for k, v in per_link.items()})
+    return link_of
+
+
+def _behaviours(
+    sends: Mapping[int, SendInfo], valid: Sequence[Hit], implied: set[int]
+) -> list[tuple[int, Behaviour]]:
+    """The opens and clicks to offer to waiting decisions, once per contact, email and link
+    (a click also offers an open when it implied one)."""
+    seen: set[tuple[int, str, int, str | None]] = set()
+    offers: list[tuple[int, Behaviour]] = []
+    for h in valid:
+        send = sends[h.send_id]
+        if send.contact_id is None:
+            continue
+        wanted: list[tuple[str, str | None]] = []
+        if h.kind == "open" or h.send_id in implied:
+            wanted.append((BEHAVIOUR_OPEN, None))
+        if h.kind == "click":
+            wanted.append((BEHAVIOUR_CLICK, h.url))
+        for kind, url in wanted:
+            key = (send.contact_id, kind, send.email_id, url)
+            if key not in seen:
+                seen.add(key)
+                offers.append(
+                    (send.contact_id, Behaviour(kind=kind, channel_id=send.email_id, url=url))
+                )
+    return offers
+
+
+def _send_of(
+    event: MailEvent,
+    send_id: int | None,
+    by_id: Mapping[int, SendInfo],
+    by_message: Mapping[str, SendInfo],
+    by_address: Mapping[str, SendInfo],
+) -> SendInfo | None:
+    """The send an event is about: by our id, by its Message-ID, else the latest send to
+    its address."""
+    if send_id is not None:
+        return by_id.get(send_id)
+    if event.message_id:
+        mid = _bare_id(event.message_id)
+        return by_message.get(f"<{mid}>") or by_message.get(mid)
+    if event.email:
+        return by_address.get(event.email)
+    return None
+
+
+async def _record_on_send(
+    repo: TrackingRepository,
+    send: SendInfo,
+    event: MailEvent,
+    at: datetime,
+    counts: dict[str, int],
+) -> None:
+    """Mark the send delivered, complained about or bounced (the first time only), and
+    count it for the email's statistics."""
+    if event.type == "delivered":
+        if await repo.mark_first("delivered_at", [send.id], at):
+            counts["delivered"] += 1
+    elif event.type == "complaint":
+        if await repo.mark_first("complained_at", [send.id], at):
+            counts["complaints"] += 1
+    elif await repo.mark_first(
+        "bounced_at",
+        [send.id],
+        at,
+        bounce_type=event.bounce_type or "hard",
+        bounce_reason=event.reason[:1000],
+    ):
+        counts["bounces"] += 1
+        if event.bounce_type != "soft":
+            counts["hard_bounces"] += 1
+
+
+async def _do_not_contact(
+    session: AsyncSession, repo: TrackingRepository, dnc: Mapping[str, set[int]], now: datetime
+) -> int:
+    """Contacts not yet on Do Not Contact for email put on it, by reason; how many."""
+    added = 0
+    for reason, contact_ids in dnc.items():
+        fresh = [c for c in sorted(contact_ids) if await repo.dnc_reason(c) is None]
+        if fresh:
+            await contact_service.add_dnc(
+                session,
+                contact_ids=fresh,
+                channel="email",
+                reason=reason,
+                source_type="email",
+                source_id=None,
+                now=now,
+            )
+            added += len(fresh)
+    return added
