@@ -312,6 +312,7 @@ def _wire_engine(settings: Settings, catalogue: Catalogue, http: GuardedHttp) ->
                 max_delay_s=policy.retry_max_delay_s,
             ),
             lease_s=policy.lease_s,
+            calls_in_flight=policy.calls_in_flight,
             failure_rate=policy.failure_rate,
             failure_min_volume=policy.failure_min_volume,
         ),

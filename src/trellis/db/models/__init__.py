@@ -6,6 +6,7 @@ from trellis.db.models.broadcast import Broadcast, BroadcastRecipient, Broadcast
 from trellis.db.models.campaign import (
     Campaign,
     CampaignEvent,
+    CampaignLease,
     CampaignMember,
     CampaignPublishPeriod,
     CampaignSource,
@@ -65,6 +66,7 @@ __all__ = [
     "Campaign",
     "CampaignEvent",
     "CampaignImport",
+    "CampaignLease",
     "CampaignMember",
     "CampaignPublishPeriod",
     "CampaignSource",

@@ -154,6 +154,12 @@ class EventLog(Base):
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     # Why: a warning, a failure, a skipped reason, the branch taken. NULL for plain success.
     detail: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON, nullable=True)
+    # Who holds a running step (worker and claim, ADR 0016): finishing it checks the token, so a
+    # worker whose lease was taken over loses cleanly instead of finishing someone else's step.
+    claim: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # When the outside call of a running step was last started: set in its own transaction
+    # before the call, so the steps a crash may have sent are known.
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         Index(
@@ -165,6 +171,17 @@ class EventLog(Base):
         ),
         Index("ix_campaign_event_log_event_id_status", "event_id", "status"),
     )
+
+
+class CampaignLease(Base):
+    """The one dispatcher of a campaign at a time: whoever holds an unexpired row runs its
+    intake and schedule; everyone else leaves the campaign alone until the lease runs out."""
+
+    __tablename__ = "campaign_leases"
+
+    campaign_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class EventStats(Base):

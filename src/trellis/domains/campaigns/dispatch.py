@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as clock_time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,8 +24,16 @@ from trellis.domains.campaigns.repository import CampaignRepository
 from trellis.domains.campaigns.schemas import TriggerSummary
 from trellis.domains.campaigns.service import CampaignService, EnginePolicy, campaign_service
 from trellis.domains.notifications.service import notification_service
+from trellis.events.base import Outcome
 from trellis.jobs.base import enqueue_job
-from trellis.runtime.journal import Status, claim_due, due_batches, expired_leases
+from trellis.runtime.effects import LeaseKeeper, detached_ports, new_claim
+from trellis.runtime.journal import (
+    Status,
+    claim_due,
+    due_batches,
+    expired_leases,
+    mark_attempted,
+)
 from trellis.runtime.runner import Runner, Summary
 
 log = logging.getLogger(__name__)
@@ -228,6 +236,7 @@ class CampaignDispatch:
     ) -> Summary:
         """Claim and run one batch of due steps of one event (or expired decisions)."""
         summary = Summary()
+        claim = new_claim()
         async with database.unit_of_work() as session:
             loaded = await self.campaigns.load(session, campaign)
             key = loaded.keys.get(event_id)
@@ -241,6 +250,7 @@ class CampaignDispatch:
                 now=now,
                 limit=self.policy.batch_size,
                 lease_until=lease,
+                claim=claim,
             )
             if not claimed:
                 return summary
@@ -251,27 +261,90 @@ class CampaignDispatch:
                     (c, r, self._adjusted_reached(campaign, periods, at, now), a)
                     for c, r, at, a in claimed
                 ]
-            runner = self.campaigns.runner(session, loaded, now)
+            runner = self.campaigns.runner(session, loaded, now, claim=claim)
+            due_now: dict[int, int] = {}
             if status is Status.WAITING:
                 await runner.expire_decisions(key, claimed)
             elif not external:
                 await runner.run_claimed(key, claimed)
             else:
-                # Outside effects: the claim is committed first, so a crash after the call can
-                # never lose the record of it; the lease brings the step back if we die.
-                runner.stats.left(event_id, Status.SCHEDULED, len(claimed))
+                # Outside effects: the claim is committed first; the calls happen outside any
+                # transaction (see _call_out), and the lease brings the steps back if we die.
+                due_now = await runner.due_claimed(key, claimed)
             await runner.flush()
             summary.add(runner.summary)
-        if external:
-            async with database.unit_of_work() as session:
-                runner = self.campaigns.runner(
-                    session, await self.campaigns.load(session, campaign), now
+        if due_now:
+            summary.add(
+                await self._call_out(
+                    database, campaign, key, event_id, due_now, now=now, claim=claim
                 )
-                await runner.run_claimed(key, claimed, counted=True)
-                await runner.flush()
-                summary.add(runner.summary)
+            )
         if summary.dead:
             await self._failure_guard(database, campaign.id, now=now)
+        return summary
+
+    async def _call_out(
+        self,
+        database: Database,
+        campaign: Campaign,
+        key: str,
+        event_id: int,
+        rotations: dict[int, int],
+        *,
+        now: datetime,
+        claim: str,
+    ) -> Summary:
+        """Make the outside calls of claimed steps, at most ``calls_in_flight`` at a time.
+
+        Each window is one short transaction before its calls (the intent: ``attempted_at``,
+        and the contact values the calls need, read while the claim is checked) and the
+        results are recorded in the next short one, with the next window's intent. No
+        transaction is open while a call is on the wire, and the lease is renewed meanwhile:
+        a crash repeats at most the window in flight, and nothing is repeated while this
+        worker is alive."""
+        summary = Summary()
+        ids = list(rotations)
+        window = max(1, self.policy.calls_in_flight)
+        pending: tuple[dict[int, int], Mapping[int, Outcome]] | None = None
+        async with LeaseKeeper(
+            database,
+            event_id=event_id,
+            claim=claim,
+            now=now,
+            lease_s=self.policy.lease_s,
+        ):
+            for start in range(0, len(ids) + window, window):
+                part = ids[start : start + window]
+                if not part and pending is None:
+                    break
+                async with database.unit_of_work() as session:
+                    loaded = await self.campaigns.load(session, campaign)
+                    runner = self.campaigns.runner(session, loaded, now, claim=claim)
+                    if pending is not None:
+                        await runner.settle_claimed(key, *pending)
+                        pending = None
+                    owned = (
+                        await mark_attempted(
+                            session,
+                            event_id=event_id,
+                            contact_ids=part,
+                            claim=claim,
+                            now=now,
+                        )
+                        if part
+                        else []
+                    )
+                    values = await runner.ports.contacts.values(owned) if owned else {}
+                    await runner.flush()
+                    summary.add(runner.summary)
+                if not owned:
+                    continue
+                mine = {cid: rotations[cid] for cid in owned}
+                ports = detached_ports(self.campaigns.http, values)
+                context = runner.step_context(key, mine, ports)
+                handler = loaded.event_types[key].run
+                assert handler is not None
+                pending = (mine, await handler(context, loaded.configs[key], list(mine)))
         return summary
 
     async def _failure_guard(self, database: Database, campaign_id: int, *, now: datetime) -> None:

@@ -108,6 +108,8 @@ class EnginePolicy:
     parallel_batches: int = 2
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lease_s: int = 300
+    # Outside calls (webhooks) on the wire at once per batch: also the most a crash can repeat.
+    calls_in_flight: int = 10
     # Pause a campaign when this share of finished steps died, over at least min_volume.
     failure_rate: float = 0.2
     failure_min_volume: int = 100
@@ -284,12 +286,20 @@ class CampaignService:
             or (await system_service.settings(session)).default_timezone,
         )
 
-    def runner(self, session: AsyncSession, loaded: LoadedCampaign, now: datetime) -> Runner:
+    def runner(
+        self,
+        session: AsyncSession,
+        loaded: LoadedCampaign,
+        now: datetime,
+        *,
+        claim: str | None = None,
+    ) -> Runner:
         return Runner(
             session,
             campaign=loaded,
             now=now,
             retry=self.policy.retry,
+            claim=claim,
             ports=lambda runner: build_ports(
                 runner,
                 http=self.http,
