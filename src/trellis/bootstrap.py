@@ -107,6 +107,7 @@ FIELD_USAGES: tuple[FieldUsage, ...] = (segments.segment_service.fields_in_use,)
 JOBS: tuple[JobFunction, ...] = (
     campaign_tasks.tick,
     campaign_tasks.run_campaign,
+    campaign_tasks.take_intake,
     segment_tasks.rebuild_one,
     segment_tasks.rebuild_all_published,
     segment_tasks.rebuild_changed_contacts,

@@ -3,7 +3,7 @@ its lease while the holder is alive, and the ports an outside call runs with, ou
 transaction.
 
 A step that calls out (a webhook) is claimed with a token naming the worker and the claim.
-While its batch is being worked, :class:`LeaseKeeper` pushes the lease forward in short
+While its batch is being worked, a :class:`Heartbeat` pushes the lease forward in short
 transactions of its own, so the lease only runs out when the holder stops renewing it: when the
 process died or lost the database for a whole lease. Whoever takes an expired step over writes
 its own token; the old holder's "done" then matches nothing and is dropped.
@@ -18,10 +18,12 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.db.session import Database
 from trellis.events.base import (
@@ -44,33 +46,40 @@ def new_claim() -> str:
     return f"{WORKER_ID}:{uuid.uuid4().hex[:16]}"
 
 
-class LeaseKeeper:
-    """Renews the lease of one claim every third of the lease, until the block ends.
+Renewal = Callable[[AsyncSession, datetime], Awaitable[int]]
+
+
+class Heartbeat:
+    """Renews a lease every third of its length until the block ends: ``renew`` is given a
+    session and the new end of the lease, and answers how many rows it still holds (none:
+    the beat stops, the lease was lost).
 
     Lease times are on the caller's clock (``now`` may be a test clock or ``--now``); the time
     that really passed is added to it. A renewal that fails is logged and tried again at the
-    next beat: if the database stays away for a whole lease, the steps are given back, and
-    this worker's results for them are then refused.
+    next beat: if the database stays away for a whole lease, the work is given back, and this
+    worker's results for it are then refused.
     """
 
     def __init__(
-        self, database: Database, *, event_id: int, claim: str, now: datetime, lease_s: float
+        self, database: Database, renew: Renewal, *, now: datetime, lease_s: float
     ) -> None:
         self.database = database
-        self.event_id = event_id
-        self.claim = claim
+        self.renew = renew
         self.now = now
         self.lease_s = lease_s
         self._started = time.monotonic()
         self._task: asyncio.Task[None] | None = None
-        self.renewals = 0
 
     def until(self) -> datetime:
         elapsed = time.monotonic() - self._started
         return self.now + timedelta(seconds=elapsed + self.lease_s)
 
-    async def __aenter__(self) -> LeaseKeeper:
-        self._task = asyncio.create_task(self._beat(), name=f"lease-{self.claim}")
+    def clock(self) -> datetime:
+        """``now`` moved on by the time that really passed."""
+        return self.now + timedelta(seconds=time.monotonic() - self._started)
+
+    async def __aenter__(self) -> Heartbeat:
+        self._task = asyncio.create_task(self._beat())
         return self
 
     async def __aexit__(
@@ -90,15 +99,23 @@ class LeaseKeeper:
             await asyncio.sleep(interval)
             try:
                 async with self.database.unit_of_work(brief=True) as session:
-                    held = await renew_leases(
-                        session, event_id=self.event_id, claim=self.claim, until=self.until()
-                    )
-                self.renewals += 1
+                    held = await self.renew(session, self.until())
             except Exception:
-                log.warning("lease renewal failed", extra={"claim": self.claim}, exc_info=True)
+                log.warning("lease renewal failed", exc_info=True)
                 continue
             if not held:
                 return
+
+
+def step_lease(
+    database: Database, *, event_id: int, claim: str, now: datetime, lease_s: float
+) -> Heartbeat:
+    """The heartbeat of the running steps one claim holds."""
+
+    async def renew(session: AsyncSession, until: datetime) -> int:
+        return await renew_leases(session, event_id=event_id, claim=claim, until=until)
+
+    return Heartbeat(database, renew, now=now, lease_s=lease_s)
 
 
 class _Detached:

@@ -6,6 +6,7 @@ from trellis.db.models.broadcast import Broadcast, BroadcastRecipient, Broadcast
 from trellis.db.models.campaign import (
     Campaign,
     CampaignEvent,
+    CampaignIntakeRange,
     CampaignLease,
     CampaignMember,
     CampaignPublishPeriod,
@@ -66,6 +67,7 @@ __all__ = [
     "Campaign",
     "CampaignEvent",
     "CampaignImport",
+    "CampaignIntakeRange",
     "CampaignLease",
     "CampaignMember",
     "CampaignPublishPeriod",

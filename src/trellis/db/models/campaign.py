@@ -184,6 +184,25 @@ class CampaignLease(Base):
     until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class CampaignIntakeRange(Base):
+    """A slice of a segment's existing members that one worker takes into a campaign.
+
+    The campaign's dispatcher cuts the intake into ranges of contact ids; any worker claims
+    one (``claim`` until ``until``), adds its members and marks it done in the same
+    transaction, so a range is taken in exactly once. A claim whose worker died runs out and
+    the range is taken again."""
+
+    __tablename__ = "campaign_intake_ranges"
+
+    campaign_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    after_contact: Mapped[int] = mapped_column(BigId, primary_key=True)
+    upto_contact: Mapped[int] = mapped_column(BigId)
+    claim: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class EventStats(Base):
     """Per-event counters, kept up to date with every batch instead of counted from the log."""
 

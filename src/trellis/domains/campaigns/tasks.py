@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from trellis.domains.campaigns.dispatch import RUN_CAMPAIGN_JOB, campaign_dispatch
+from trellis.domains.campaigns.dispatch import INTAKE_JOB, RUN_CAMPAIGN_JOB, campaign_dispatch
 from trellis.jobs.registry import JobContext, job
 
 log = logging.getLogger(__name__)
@@ -32,3 +32,14 @@ async def run_campaign(ctx: JobContext, payload: dict[str, Any]) -> None:
     )
     if summary.executed or summary.joined or summary.exited:
         log.info("campaign run", extra=summary.model_dump())
+
+
+@job(INTAKE_JOB, max_retries=0)
+async def take_intake(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Take a share of a campaign's first intake: claim its free ranges until none is left
+    (rung by the campaign's dispatcher, once per range it cut)."""
+    joined = await campaign_dispatch.take_intake_ranges(
+        ctx.database, int(payload["campaign_id"]), now=ctx.clock.now()
+    )
+    if joined:
+        log.info("campaign intake", extra={"campaign_id": payload["campaign_id"], "joined": joined})

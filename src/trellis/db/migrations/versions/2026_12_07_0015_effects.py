@@ -1,5 +1,6 @@
 """claimed effects: a claim token on journal steps, the time a call was attempted, and a
-lease row per campaign for its one dispatcher (ADR 0016)
+lease row per campaign for its one dispatcher, and the claimed ranges of a campaign's intake
+(ADR 0016)
 
 Revision ID: 0015_effects
 Revises: 0014
@@ -36,9 +37,23 @@ def upgrade() -> None:
         sa.Column("until", trellis.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("campaign_id", name=op.f("pk_campaign_leases")),
     )
+    op.create_table(
+        "campaign_intake_ranges",
+        sa.Column("campaign_id", BIG_ID, nullable=False),
+        sa.Column("source_id", BIG_ID, nullable=False),
+        sa.Column("after_contact", BIG_ID, nullable=False),
+        sa.Column("upto_contact", BIG_ID, nullable=False),
+        sa.Column("claim", sa.String(length=64), nullable=True),
+        sa.Column("until", trellis.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("done", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "campaign_id", "source_id", "after_contact", name=op.f("pk_campaign_intake_ranges")
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("campaign_intake_ranges")
     op.drop_table("campaign_leases")
     with op.batch_alter_table("campaign_event_log", schema=None) as batch_op:
         batch_op.drop_column("attempted_at")
