@@ -108,6 +108,7 @@ JOBS: tuple[JobFunction, ...] = (
     campaign_tasks.tick,
     campaign_tasks.run_campaign,
     campaign_tasks.take_intake,
+    campaign_tasks.help_with_steps,
     segment_tasks.rebuild_one,
     segment_tasks.rebuild_all_published,
     segment_tasks.rebuild_changed_contacts,

@@ -308,6 +308,22 @@ async def due_batches(
     ]
 
 
+async def due_counts(
+    session: AsyncSession, *, campaign_ids: Sequence[int], now: datetime
+) -> dict[int, int]:
+    """Steps due (scheduled, or waiting decisions whose time ran out) per campaign."""
+    rows = await session.execute(
+        select(EventLog.campaign_id, func.count())
+        .where(
+            EventLog.status.in_([int(Status.SCHEDULED), int(Status.WAITING)]),
+            EventLog.due_at <= now,
+            EventLog.campaign_id.in_(list(campaign_ids)),
+        )
+        .group_by(EventLog.campaign_id)
+    )
+    return {campaign_id: int(count) for campaign_id, count in rows.all()}
+
+
 async def claim_due(
     session: AsyncSession,
     *,

@@ -42,6 +42,7 @@ from trellis.runtime.journal import (
     Status,
     claim_due,
     due_batches,
+    due_counts,
     expired_leases,
     mark_attempted,
 )
@@ -54,6 +55,9 @@ INTAKE_JOB = "campaigns.intake"
 # Ranges cut at once (a batch each): how many workers can share one campaign's intake.
 INTAKE_RANGES = 16
 INTAKE_POLL_S = 0.2
+STEPS_JOB = "campaigns.steps"
+# Workers rung at most to share one campaign's due steps.
+STEP_HELPERS = 8
 
 
 class _RangeTakenOver(Exception):
@@ -638,6 +642,33 @@ class CampaignDispatch:
                 summary.exited += exited
                 if progress:
                     progress(summary)
+        backend = database.jobs
+        if backend is not None and backend.distributed:
+            # Scheduled steps are claimed in disjoint batches: ring for other workers to take
+            # a share of them while this one works through them too.
+            async with database.unit_of_work(read_only=True) as session:
+                due = await due_counts(session, campaign_ids=list(by_id), now=now)
+            for campaign_id, count in due.items():
+                batches = -(-count // self.policy.batch_size)
+                for _ in range(min(batches - 1, STEP_HELPERS)):
+                    enqueue_job(STEPS_JOB, {"campaign_id": campaign_id})
+        await self.run_due_steps(
+            database, campaigns, now=now, summary=summary, max_rounds=max_rounds, progress=progress
+        )
+
+    async def run_due_steps(
+        self,
+        database: Database,
+        campaigns: Sequence[Campaign],
+        *,
+        now: datetime,
+        summary: TriggerSummary,
+        max_rounds: int = 10_000,
+        progress: Callable[[TriggerSummary], None] | None = None,
+    ) -> None:
+        """Run the campaigns' due steps and expired decisions, batch by batch, until none is
+        left. Safe beside other workers doing the same: every batch is claimed first."""
+        by_id = {c.id: c for c in campaigns}
         for _ in range(max_rounds):
             async with database.unit_of_work(read_only=True) as session:
                 due = await due_batches(
@@ -661,6 +692,17 @@ class CampaignDispatch:
                 summary.dead += result.dead
                 if progress:
                     progress(summary)
+
+    async def help_with_steps(self, database: Database, campaign_id: int, *, now: datetime) -> int:
+        """A worker's share of a campaign's due steps (rung by its dispatcher); steps run."""
+        async with database.unit_of_work(read_only=True) as session:
+            campaigns = await CampaignRepository(session).published(
+                now=now, campaign_ids=[campaign_id]
+            )
+        summary = TriggerSummary()
+        if campaigns:
+            await self.run_due_steps(database, campaigns, now=now, summary=summary)
+        return summary.executed
 
     async def dispatch(self, database: Database, *, now: datetime) -> list[int]:
         """For the distributed mode: wake a worker for every running campaign instead of

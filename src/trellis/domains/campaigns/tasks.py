@@ -5,7 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from trellis.domains.campaigns.dispatch import INTAKE_JOB, RUN_CAMPAIGN_JOB, campaign_dispatch
+from trellis.domains.campaigns.dispatch import (
+    INTAKE_JOB,
+    RUN_CAMPAIGN_JOB,
+    STEPS_JOB,
+    campaign_dispatch,
+)
 from trellis.jobs.registry import JobContext, job
 
 log = logging.getLogger(__name__)
@@ -43,3 +48,11 @@ async def take_intake(ctx: JobContext, payload: dict[str, Any]) -> None:
     )
     if joined:
         log.info("campaign intake", extra={"campaign_id": payload["campaign_id"], "joined": joined})
+
+
+@job(STEPS_JOB, max_retries=0)
+async def help_with_steps(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Take a share of a campaign's due steps: claimed batches, disjoint from the others'."""
+    await campaign_dispatch.help_with_steps(
+        ctx.database, int(payload["campaign_id"]), now=ctx.clock.now()
+    )
