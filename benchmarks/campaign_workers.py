@@ -8,11 +8,12 @@ Workload: N contacts (last name "Bench", even ids in Paris), a segment "last nam
 built before the clock starts, and a campaign on it: change points +5 -> condition "city =
 Paris" -> yes: tag "paris" -> after 1 minute: points +10.
 
-For each worker count, in a fresh database: the workers are started (scheduler on, as
-deployed), then the campaign is published and timed until every contact has its points and the
-Paris half its tag (the kickoff). Then the minute is skipped (the scheduled steps are made due
-now) and the scheduled phase is timed until the Paris half has 15 points. The workers are
-stopped with SIGTERM. The last stdout line is one JSON object with both figures per count.
+For each worker count (0: this process runs the trigger, the embedded mode), in a fresh
+database: the workers are started (scheduler on, as deployed), then the campaign is published
+and timed until every contact has its points and the Paris half its tag (the kickoff). Then the
+minute is skipped (the scheduled steps are made due now) and the scheduled phase is timed until
+the Paris half has 15 points. The workers are stopped with SIGTERM. The last stdout line is one
+JSON object with both figures per count.
 """
 
 from __future__ import annotations
@@ -27,19 +28,23 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from _common import emit, fresh_database, log, process_peak_rss_mb
 from campaign_kickoff import FILTERS, SYSTEM, generate
 from sqlalchemy import text
 
+from trellis import bootstrap
 from trellis.db import migrate
 from trellis.db.session import Database, create_engine
+from trellis.domains.campaigns.dispatch import campaign_dispatch
 from trellis.domains.campaigns.schemas import CampaignWrite
 from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.segments.schemas import SegmentCreate
 from trellis.domains.segments.service import segment_service
 from trellis.domains.segments.tasks import rebuild_segments
+from trellis.settings import DatabaseSettings, Settings
 
 
 def document(segment_id: int) -> CampaignWrite:
@@ -72,10 +77,23 @@ def document(segment_id: int) -> CampaignWrite:
     )
 
 
+def wired(url: str, database: Database) -> bootstrap.Application:
+    """The services wired as every entry point wires them, with no job backend: this process
+    only prepares data, publishes and (for 0 workers) triggers."""
+    settings = Settings(
+        data_dir=Path(tempfile.mkdtemp(prefix="trellis-bench-")),
+        database=DatabaseSettings(url=url),
+    )
+    application = bootstrap.build(settings, database=database)
+    database.jobs = None
+    return application
+
+
 async def prepare(url: str, n: int) -> int:
     """Contacts, the built segment and the (unpublished) campaign; returns the campaign."""
     await migrate.upgrade(url)
     database = Database(create_engine(url))
+    application = wired(url, database)
     try:
         await generate(database, n)
         now = datetime.now(UTC)
@@ -93,6 +111,7 @@ async def prepare(url: str, n: int) -> int:
         log(f"segment built: {built.joined:,} members (not timed)")
         return campaign.id
     finally:
+        await application.aclose()
         await database.dispose()
 
 
@@ -159,15 +178,24 @@ TAGGED = (
 )
 
 
-async def run_phases(url: str, campaign_id: int, n: int) -> dict[str, float]:
+async def run_phases(url: str, campaign_id: int, n: int, *, in_process: bool) -> dict[str, float]:
+    """Publish and time the kickoff, then make the scheduled steps due and time them. With
+    ``in_process`` this process runs the trigger (the embedded mode) instead of workers."""
     database = Database(create_engine(url))
+    application = wired(url, database)
     paris = n // 2
+
+    async def trigger_here() -> None:
+        if in_process:
+            await campaign_dispatch.trigger(database, now=datetime.now(UTC))
+
     try:
         started = time.perf_counter()
         async with database.unit_of_work() as session:
             await campaign_service.set_published(
                 session, campaign_id, published=True, actor=SYSTEM, now=datetime.now(UTC)
             )
+        await trigger_here()
         await wait_for(database, "SELECT COUNT(*) FROM contacts WHERE points >= 5", n, "points")
         await wait_for(database, TAGGED, paris, "tagged")
         kickoff = time.perf_counter() - started
@@ -175,12 +203,13 @@ async def run_phases(url: str, campaign_id: int, n: int) -> dict[str, float]:
         async with database.engine.begin() as conn:
             scheduled = await conn.execute(
                 text(
-                    "UPDATE campaign_event_log SET due_at = now() - interval '1 second' "
-                    "WHERE status = 1"
+                    "UPDATE campaign_event_log SET due_at = now() - interval '1 second', "
+                    "reached_at = reached_at - interval '1 minute' WHERE status = 1"
                 )
             )
         log(f"{scheduled.rowcount:,} scheduled steps made due now")
         started = time.perf_counter()
+        await trigger_here()
         scheduled_s = await wait_for(
             database, "SELECT COUNT(*) FROM contacts WHERE points = 15", paris, "scheduled"
         )
@@ -196,6 +225,7 @@ async def run_phases(url: str, campaign_id: int, n: int) -> dict[str, float]:
             "wrong_points": duplicates,
         }
     finally:
+        await application.aclose()
         await database.dispose()
 
 
@@ -205,7 +235,11 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="a postgresql:// server URL")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--threads", type=int, default=None, help="per worker (default: settings)")
-    parser.add_argument("--workers", default="1,2", help="worker counts to run, in order")
+    parser.add_argument(
+        "--workers",
+        default="0,1,2",
+        help="worker counts to run, in order (0: the in-process trigger, for comparison)",
+    )
     args = parser.parse_args()
     figures: dict[str, Any] = {
         "benchmark": "campaign_workers",
@@ -216,10 +250,15 @@ def main() -> None:
     for count in (int(c) for c in args.workers.split(",")):
         with fresh_database(args.db, prefix=f"workers{count}") as url:
             campaign_id = asyncio.run(prepare(url, args.contacts))
+            if count == 0:
+                log("in-process trigger (no workers)")
+                result = asyncio.run(run_phases(url, campaign_id, args.contacts, in_process=True))
+                figures["in_process"] = result
+                continue
             workers = start_workers(url, args.broker, count, args.threads)
             try:
                 log(f"{count} worker(s) running")
-                result = asyncio.run(run_phases(url, campaign_id, args.contacts))
+                result = asyncio.run(run_phases(url, campaign_id, args.contacts, in_process=False))
             finally:
                 rss = stop_workers(workers)
             figures[f"workers_{count}"] = {**result, "worker_peak_rss_mb": rss}
