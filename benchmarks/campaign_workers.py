@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -132,15 +133,21 @@ def start_workers(url: str, broker: str, count: int, threads: int | None) -> lis
         command += ["--threads", str(threads)]
     workers = [
         subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         for _ in range(count)
     ]
     for worker in workers:
-        assert worker.stdout is not None
-        line = worker.stdout.readline()
-        if "running" not in line:
-            raise RuntimeError(f"a worker did not start: {line!r}")
+        # The banner goes to stderr (the console); so do warnings, few at this log level.
+        assert worker.stderr is not None
+        seen = ""
+        while "worker running" not in seen:
+            line = worker.stderr.readline()
+            if not line:
+                raise RuntimeError(f"a worker did not start: {seen}")
+            seen += line
+        # Keep the pipe drained, or a chatty worker would block on it.
+        threading.Thread(target=worker.stderr.read, daemon=True).start()
     return workers
 
 
@@ -210,9 +217,10 @@ async def run_phases(url: str, campaign_id: int, n: int, *, in_process: bool) ->
         log(f"{scheduled.rowcount:,} scheduled steps made due now")
         started = time.perf_counter()
         await trigger_here()
-        scheduled_s = await wait_for(
+        await wait_for(
             database, "SELECT COUNT(*) FROM contacts WHERE points = 15", paris, "scheduled"
         )
+        scheduled_s = time.perf_counter() - started
         log(f"scheduled phase: {scheduled_s:.2f} s")
         async with database.engine.connect() as conn:
             duplicates = int(

@@ -60,6 +60,16 @@ STEPS_JOB = "campaigns.steps"
 STEP_HELPERS = 8
 
 
+async def _start_intake(repo: CampaignRepository, source: CampaignSource) -> None:
+    """A new segment source first takes in everyone already in the segment (from contact 0),
+    then follows the segment's log of changes from the change it started at."""
+    if source.backfill_after is None and source.cursor == 0:
+        # Cursor 0 means "not started"; a segment with no change yet starts at -1 ("before the
+        # first change"), so that change number 1 is still read.
+        source.cursor = await repo.last_membership_change(source.source_id) or -1
+        source.backfill_after = 0
+
+
 class _RangeTakenOver(Exception):
     """This worker's claim on an intake range ran out and another worker took it."""
 
@@ -100,11 +110,7 @@ class CampaignDispatch:
 
         for source in sources:
             locked = source.locked_at if source.audience == "locked" else None
-            if source.backfill_after is None and source.cursor == 0:
-                # Cursor 0 means "not started"; a segment with no change yet starts at -1
-                # ("before the first change"), so that change number 1 is still read.
-                source.cursor = await repo.last_membership_change(source.source_id) or -1
-                source.backfill_after = 0
+            await _start_intake(repo, source)
             if source.backfill_after is not None:
                 members = await repo.segment_members(
                     source.source_id,
@@ -192,7 +198,11 @@ class CampaignDispatch:
         limit = self.policy.batch_size
         began = clock_time.monotonic()
         async with database.unit_of_work() as session:
-            sources = await CampaignRepository(session).sources(campaign_id)
+            repo = CampaignRepository(session)
+            for new in await repo.sources(campaign_id):
+                if new.kind == "segment":
+                    await _start_intake(repo, new)
+            sources = await repo.sources(campaign_id)
             taking_in = [s for s in sources if s.kind == "segment" and s.backfill_after is not None]
             if not taking_in:
                 return None
@@ -227,11 +237,11 @@ class CampaignDispatch:
                     session, campaign_id=campaign_id, source_id=intake.source_id
                 )
                 if not left:
-                    source = await session.get(
+                    taken = await session.get(
                         CampaignSource, (campaign_id, intake.kind, intake.source_id)
                     )
-                    if source is not None and end is not None:
-                        source.backfill_after = max(int(source.backfill_after or 0), end)
+                    if taken is not None and end is not None:
+                        taken.backfill_after = max(int(taken.backfill_after or 0), end)
                     await drop_intake_ranges(
                         session, campaign_id=campaign_id, source_id=intake.source_id
                     )
@@ -648,10 +658,10 @@ class CampaignDispatch:
             # a share of them while this one works through them too.
             async with database.unit_of_work(read_only=True) as session:
                 due = await due_counts(session, campaign_ids=list(by_id), now=now)
-            for campaign_id, count in due.items():
-                batches = -(-count // self.policy.batch_size)
-                for _ in range(min(batches - 1, STEP_HELPERS)):
-                    enqueue_job(STEPS_JOB, {"campaign_id": campaign_id})
+                for campaign_id, count in due.items():
+                    batches = -(-count // self.policy.batch_size)
+                    for _ in range(min(batches - 1, STEP_HELPERS)):
+                        enqueue_job(STEPS_JOB, {"campaign_id": campaign_id})
         await self.run_due_steps(
             database, campaigns, now=now, summary=summary, max_rounds=max_rounds, progress=progress
         )
