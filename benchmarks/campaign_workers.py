@@ -6,12 +6,12 @@ processes (PostgreSQL + a Redis broker), same data, same run.
 
 Workload: N contacts (last name "Bench", even ids in Paris), a segment "last name is Bench"
 built before the clock starts, and a campaign on it: change points +5 -> condition "city =
-Paris" -> yes: tag "paris" -> after 1 minute: points +10.
+Paris" -> yes: tag "paris" -> after 1 hour: points +10.
 
 For each worker count (0: this process runs the trigger, the embedded mode), in a fresh
 database: the workers are started (scheduler on, as deployed), then the campaign is published
 and timed until every contact has its points and the Paris half its tag (the kickoff). Then the
-minute is skipped (the scheduled steps are made due now) and the scheduled phase is timed until
+hour is skipped (the scheduled steps are made due now) and the scheduled phase is timed until
 the Paris half has 15 points. The workers are stopped with SIGTERM. The last stdout line is one
 JSON object with both figures per count.
 """
@@ -65,7 +65,7 @@ def document(segment_id: int) -> CampaignWrite:
                     "key": "later",
                     "type": "contact.change_points",
                     "config": {"delta": 10},
-                    "timing": {"mode": "interval", "amount": 1, "unit": "minute"},
+                    "timing": {"mode": "interval", "amount": 1, "unit": "hour"},
                 },
             ],
             "edges": [
@@ -211,7 +211,7 @@ async def run_phases(url: str, campaign_id: int, n: int, *, in_process: bool) ->
             scheduled = await conn.execute(
                 text(
                     "UPDATE campaign_event_log SET due_at = now() - interval '1 second', "
-                    "reached_at = reached_at - interval '1 minute' WHERE status = 1"
+                    "reached_at = reached_at - interval '1 hour' WHERE status = 1"
                 )
             )
         log(f"{scheduled.rowcount:,} scheduled steps made due now")
