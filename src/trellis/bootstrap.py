@@ -110,6 +110,8 @@ FIELD_USAGES: tuple[FieldUsage, ...] = (segments.segment_service.fields_in_use,)
 JOBS: tuple[JobFunction, ...] = (
     campaign_tasks.tick,
     campaign_tasks.run_campaign,
+    campaign_tasks.take_intake,
+    campaign_tasks.help_with_steps,
     segment_tasks.rebuild_one,
     segment_tasks.rebuild_all_published,
     segment_tasks.rebuild_changed_contacts,
@@ -315,6 +317,7 @@ def _wire_engine(settings: Settings, catalogue: Catalogue, http: GuardedHttp) ->
                 max_delay_s=policy.retry_max_delay_s,
             ),
             lease_s=policy.lease_s,
+            calls_in_flight=policy.calls_in_flight,
             failure_rate=policy.failure_rate,
             failure_min_volume=policy.failure_min_volume,
         ),

@@ -113,7 +113,17 @@ class CampaignSettings(BaseModel):
     max_attempts: int = Field(default=5, ge=1, le=100, description="Tries before a step is dead.")
     retry_first_delay_s: float = Field(default=60, gt=0, description="Doubles on each retry.")
     retry_max_delay_s: float = Field(default=6 * 3600, gt=0)
-    lease_s: int = Field(default=300, ge=10, description="A claimed step returns after this.")
+    lease_s: int = Field(
+        default=300,
+        ge=10,
+        description="A claimed step whose worker stopped renewing its lease returns after this.",
+    )
+    calls_in_flight: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="Webhook calls on the wire at once per batch; a crash repeats at most these.",
+    )
     failure_rate: float = Field(
         default=0.2, gt=0, le=1, description="Share of dead steps that pauses a campaign."
     )

@@ -167,7 +167,11 @@ async def finish_steps(
     detail: Mapping[str, Any] | None = None,
     details: Mapping[int, Mapping[str, Any]] | None = None,
     from_status: Status = Status.RUNNING,
+    claim: str | None = None,
 ) -> None:
+    """Finish steps of one event that are in ``from_status``; with a ``claim``, only those
+    that claim still holds (a step taken over by another worker is left to it)."""
+    held = [EventLog.claim == claim] if claim is not None else []
     if details:
         statement = (
             update(EventLog.__table__)  # type: ignore[arg-type]
@@ -175,8 +179,15 @@ async def finish_steps(
                 EventLog.event_id == event_id,
                 EventLog.contact_id == bindparam("_contact"),
                 EventLog.status == int(from_status),
+                *held,
             )
-            .values(status=int(status), done_at=now, due_at=None, detail=bindparam("_detail"))
+            .values(
+                status=int(status),
+                done_at=now,
+                due_at=None,
+                claim=None,
+                detail=bindparam("_detail"),
+            )
         )
         params = [
             {"_contact": cid, "_detail": dict(details.get(cid, detail or {}))}
@@ -186,7 +197,12 @@ async def finish_steps(
             await session.execute(statement, list(part))
         return
     for part in chunks(list(contact_ids)):
-        values: dict[str, Any] = {"status": int(status), "done_at": now, "due_at": None}
+        values: dict[str, Any] = {
+            "status": int(status),
+            "done_at": now,
+            "due_at": None,
+            "claim": None,
+        }
         if detail is not None:
             values["detail"] = dict(detail)
         await session.execute(
@@ -195,6 +211,7 @@ async def finish_steps(
                 EventLog.event_id == event_id,
                 ids_in(EventLog.contact_id, part),
                 EventLog.status == int(from_status),
+                *held,
             )
             .values(values)
         )
@@ -223,6 +240,7 @@ async def retry_steps(
             due_at=bindparam("_due"),
             attempts=EventLog.attempts + 1,
             detail=bindparam("_detail"),
+            claim=None,
         )
     )
     params = [
@@ -243,7 +261,7 @@ async def reschedule_steps(
             EventLog.contact_id == bindparam("_contact"),
             EventLog.status == int(Status.RUNNING),
         )
-        .values(status=int(Status.SCHEDULED), due_at=bindparam("_due"))
+        .values(status=int(Status.SCHEDULED), due_at=bindparam("_due"), claim=None)
     )
     params = [{"_contact": cid, "_due": at} for cid, at in due.items()]
     for part in chunks(params):
@@ -290,6 +308,22 @@ async def due_batches(
     ]
 
 
+async def due_counts(
+    session: AsyncSession, *, campaign_ids: Sequence[int], now: datetime
+) -> dict[int, int]:
+    """Steps due (scheduled, or waiting decisions whose time ran out) per campaign."""
+    rows = await session.execute(
+        select(EventLog.campaign_id, func.count())
+        .where(
+            EventLog.status.in_([int(Status.SCHEDULED), int(Status.WAITING)]),
+            EventLog.due_at <= now,
+            EventLog.campaign_id.in_(list(campaign_ids)),
+        )
+        .group_by(EventLog.campaign_id)
+    )
+    return {campaign_id: int(count) for campaign_id, count in rows.all()}
+
+
 async def claim_due(
     session: AsyncSession,
     *,
@@ -298,8 +332,10 @@ async def claim_due(
     now: datetime,
     limit: int,
     lease_until: datetime,
+    claim: str | None = None,
 ) -> list[tuple[int, int, datetime, int]]:
-    """Claim up to ``limit`` due steps of one event: they become RUNNING with a lease.
+    """Claim up to ``limit`` due steps of one event: they become RUNNING with a lease, held by
+    ``claim`` (worker and claim id) when given.
 
     On PostgreSQL rows locked by another worker are skipped (FOR UPDATE SKIP LOCKED); on
     SQLite the writer lock already serialises claimers. Returns (contact, rotation, reached_at,
@@ -327,7 +363,7 @@ async def claim_due(
                 ids_in(EventLog.contact_id, part),
                 EventLog.status == int(status),
             )
-            .values(status=int(Status.RUNNING), due_at=lease_until)
+            .values(status=int(Status.RUNNING), due_at=lease_until, claim=claim)
             .returning(
                 EventLog.contact_id, EventLog.rotation, EventLog.reached_at, EventLog.attempts
             )
@@ -337,13 +373,75 @@ async def claim_due(
 
 
 async def expired_leases(session: AsyncSession, *, now: datetime) -> int:
-    """Steps whose worker died mid-run go back to the schedule, to run again."""
+    """Steps whose holder stopped renewing their lease (it died, or lost the database for a
+    whole lease) go back to the schedule, to run again; their claim is dropped, so the old
+    holder can no longer finish them. The scheduled counter they left when claimed is given
+    back in the same transaction."""
     result = await session.execute(
         update(table_of(EventLog))
         .where(EventLog.status == int(Status.RUNNING), EventLog.due_at <= now)
-        .values(status=int(Status.SCHEDULED), due_at=now)
+        .values(status=int(Status.SCHEDULED), due_at=now, claim=None)
+        .returning(EventLog.event_id)
+    )
+    returned = Counter(result.scalars().all())
+    stats = StatDeltas()
+    for event_id, count in returned.items():
+        stats.entered(event_id, Status.SCHEDULED, count)
+    await stats.flush(session)
+    return sum(returned.values())
+
+
+async def renew_leases(session: AsyncSession, *, event_id: int, claim: str, until: datetime) -> int:
+    """Push the lease of the steps a claim still holds to ``until``; how many it holds."""
+    result = await session.execute(
+        update(table_of(EventLog))
+        .where(
+            EventLog.event_id == event_id,
+            EventLog.status == int(Status.RUNNING),
+            EventLog.claim == claim,
+        )
+        .values(due_at=until)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def held_steps(
+    session: AsyncSession, *, event_id: int, contact_ids: Sequence[int], claim: str
+) -> set[int]:
+    """The contacts whose running step of this event ``claim`` still holds. On PostgreSQL the
+    rows stay locked until the transaction ends, so a takeover waits for what is recorded
+    here and then finds the steps finished."""
+    held: set[int] = set()
+    for part in chunks(list(contact_ids)):
+        pick = select(EventLog.contact_id).where(
+            EventLog.event_id == event_id,
+            ids_in(EventLog.contact_id, part),
+            EventLog.status == int(Status.RUNNING),
+            EventLog.claim == claim,
+        )
+        if dialect_name(session) == "postgresql":
+            pick = pick.with_for_update()
+        held.update((await session.scalars(pick)).all())
+    return held
+
+
+async def mark_attempted(
+    session: AsyncSession, *, event_id: int, contact_ids: Sequence[int], claim: str, now: datetime
+) -> list[int]:
+    """Record that the outside calls of these steps start now (the intent, committed before
+    the calls); returns the contacts whose step ``claim`` still holds, the only ones to call."""
+    result = await session.execute(
+        update(table_of(EventLog))
+        .where(
+            EventLog.event_id == event_id,
+            ids_in(EventLog.contact_id, list(contact_ids)),
+            EventLog.status == int(Status.RUNNING),
+            EventLog.claim == claim,
+        )
+        .values(attempted_at=now)
+        .returning(EventLog.contact_id)
+    )
+    return list(result.scalars().all())
 
 
 async def active_rotations(

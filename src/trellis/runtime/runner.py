@@ -21,13 +21,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trellis.db.models import Contact
 from trellis.engine.advance import ContactTime, Plan, plan_children, plan_entry, run_order, step_due
 from trellis.engine.graph import NO, YES, Graph, Kind, TypeInfo
-from trellis.events.base import Behaviour, EventType, Outcome, OutcomeStatus, Ports, StepContext
+from trellis.events.base import (
+    DONE,
+    Behaviour,
+    EventType,
+    Outcome,
+    OutcomeStatus,
+    Ports,
+    StepContext,
+)
 from trellis.runtime.journal import (
     StatDeltas,
     Status,
     active_rotations,
     attempts_of,
     finish_steps,
+    held_steps,
     insert_steps,
     reschedule_steps,
     retry_steps,
@@ -100,8 +109,12 @@ class Runner:
         ports: PortsFactory,
         now: datetime,
         retry: RetryPolicy,
+        claim: str | None = None,
     ) -> None:
         self.session = session
+        # The token of the claim this runner works under: claimed steps are finished only
+        # while it still holds them.
+        self.claim = claim
         self.campaign = campaign
         self.now = now
         self.retry = retry
@@ -137,6 +150,18 @@ class Runner:
         """Run steps claimed from the schedule. Their due time is checked again against the
         event's current timing first: a delay lengthened since they were scheduled postpones
         them instead of running them early."""
+        due_now = await self.due_claimed(key, claimed, counted=counted)
+        await self._execute(key, due_now, claimed=True)
+
+    async def due_claimed(
+        self,
+        key: str,
+        claimed: Sequence[tuple[int, int, datetime, int]],
+        *,
+        counted: bool = False,
+    ) -> dict[int, int]:
+        """Of steps claimed from the schedule, put back those whose (since lengthened) timing
+        is not due yet; returns the rest (contact -> rotation), due to run now."""
         node = self.campaign.graph.get(key)
         event_id = self.campaign.ids[key]
         if not counted:
@@ -159,8 +184,40 @@ class Runner:
                 if due is not None and due > self.now + timedelta(seconds=1):
                     later[contact_id] = due
         await self._reschedule(key, later)
-        due_now = {cid: rot for cid, rot in rotations.items() if cid not in later}
-        await self._execute(key, due_now, claimed=True)
+        return {cid: rot for cid, rot in rotations.items() if cid not in later}
+
+    def step_context(self, key: str, rotations: Mapping[int, int], ports: Ports) -> StepContext:
+        event_type = self.campaign.event_types[key]
+        return StepContext(
+            campaign_id=self.campaign.id,
+            event_id=self.campaign.ids[key],
+            event_key=key,
+            event_name=self.campaign.names.get(key) or event_type.label,
+            now=self.now,
+            ports=ports,
+            rotations=rotations,
+        )
+
+    async def settle_claimed(
+        self, key: str, rotations: Mapping[int, int], outcomes: Mapping[int, Outcome]
+    ) -> None:
+        """Record what outside calls of claimed steps gave, and go on from there. Only the
+        steps this runner's claim still holds are recorded: one taken over by another worker
+        after its lease ran out is left to that worker."""
+        assert self.claim is not None
+        held = await held_steps(
+            self.session,
+            event_id=self.campaign.ids[key],
+            contact_ids=list(rotations),
+            claim=self.claim,
+        )
+        if len(held) < len(rotations):
+            log.warning(
+                "claimed steps were taken over before their results were recorded",
+                extra={"event_id": self.campaign.ids[key], "lost": len(rotations) - len(held)},
+            )
+        mine = {cid: rot for cid, rot in rotations.items() if cid in held}
+        await self._settle(key, mine, {cid: outcomes.get(cid, DONE) for cid in mine}, claimed=True)
 
     async def decide(
         self, offers: Sequence[tuple[int, Behaviour, Sequence[tuple[int, int, datetime]]]]
@@ -220,6 +277,7 @@ class Runner:
             contact_ids=list(rotations),
             status=Status.NO,
             now=self.now,
+            claim=self.claim,
         )
         self.stats.left(event_id, Status.WAITING, len(rotations))
         self.stats.entered(event_id, Status.NO, len(rotations))
@@ -283,48 +341,39 @@ class Runner:
             rotations = {cid: rotations[cid] for cid in owned}
             if not rotations:
                 return
-        ids = list(rotations)
-        context = StepContext(
-            campaign_id=self.campaign.id,
-            event_id=event_id,
-            event_key=key,
-            event_name=self.campaign.names.get(key) or event_type.label,
-            now=self.now,
-            ports=self.ports,
-            rotations=rotations,
-        )
+        context = self.step_context(key, rotations, self.ports)
         assert event_type.run is not None
-        outcomes = await event_type.run(context, config, ids)
-        done, warned = await self._record_outcomes(key, event_id, ids, outcomes, claimed=claimed)
-        passed = [*done, *warned]
-        if info.jumps:
-            return
-        if event_type.ends_membership:
-            # The step may have taken contacts out of this campaign: they stop here.
-            still = await active_rotations(
-                self.session, campaign_id=self.campaign.id, contact_ids=passed
-            )
-            passed = [cid for cid in passed if still.get(cid) == rotations[cid]]
-        await self._continue(key, dict.fromkeys(passed), {c: rotations[c] for c in passed})
+        outcomes = await event_type.run(context, config, list(rotations))
+        await self._settle(key, rotations, outcomes, claimed=claimed)
 
-    async def _record_outcomes(
+    async def _settle(
         self,
         key: str,
-        event_id: int,
-        ids: list[int],
+        rotations: Mapping[int, int],
         outcomes: Mapping[int, Outcome],
         *,
         claimed: bool,
-    ) -> tuple[list[int], dict[int, str]]:
-        """Finish the steps as their outcomes say: done, warned (the journey goes on) or
-        failed (retried or dead). Returns the contacts done and those warned, with why."""
+    ) -> None:
+        """Persist the outcomes of an action for its contacts, then plan what follows."""
+        if not rotations:
+            return
+        info = self.campaign.types[key]
+        event_type = self.campaign.event_types[key]
+        event_id = self.campaign.ids[key]
+        ids = list(rotations)
         warned = {cid: o.reason for cid, o in outcomes.items() if o.status is OutcomeStatus.WARNED}
         failed = {cid: o.reason for cid, o in outcomes.items() if o.status is OutcomeStatus.FAILED}
         done = [cid for cid in ids if cid not in warned and cid not in failed]
         from_status = Status.RUNNING if claimed else Status.DONE
+        claim = self.claim if claimed else None
         if claimed and done:
             await finish_steps(
-                self.session, event_id=event_id, contact_ids=done, status=Status.DONE, now=self.now
+                self.session,
+                event_id=event_id,
+                contact_ids=done,
+                status=Status.DONE,
+                now=self.now,
+                claim=claim,
             )
         if warned:
             await finish_steps(
@@ -335,13 +384,23 @@ class Runner:
                 now=self.now,
                 details={cid: {"warning": r} for cid, r in warned.items()},
                 from_status=from_status,
+                claim=claim,
             )
         self.stats.entered(event_id, Status.DONE, len(done))
         self.stats.entered(event_id, Status.WARNED, len(warned))
         self.summary.executed += len(done) + len(warned)
         if failed:
             await self._failed(key, failed, from_status=from_status)
-        return done, warned
+        passed = [*done, *warned]
+        if info.jumps:
+            return
+        if event_type.ends_membership:
+            # The step may have taken contacts out of this campaign: they stop here.
+            still = await active_rotations(
+                self.session, campaign_id=self.campaign.id, contact_ids=passed
+            )
+            passed = [cid for cid in passed if still.get(cid) == rotations[cid]]
+        await self._continue(key, dict.fromkeys(passed), {c: rotations[c] for c in passed})
 
     async def _condition(self, key: str, rotations: dict[int, int], *, claimed: bool) -> None:
         event_type = self.campaign.event_types[key]
@@ -375,6 +434,7 @@ class Runner:
                     status=status,
                     now=self.now,
                     details=details,
+                    claim=self.claim,
                 )
                 owned.extend(members)
             else:

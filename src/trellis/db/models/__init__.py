@@ -6,6 +6,8 @@ from trellis.db.models.broadcast import Broadcast, BroadcastRecipient, Broadcast
 from trellis.db.models.campaign import (
     Campaign,
     CampaignEvent,
+    CampaignIntakeRange,
+    CampaignLease,
     CampaignMember,
     CampaignPublishPeriod,
     CampaignSource,
@@ -65,6 +67,8 @@ __all__ = [
     "Campaign",
     "CampaignEvent",
     "CampaignImport",
+    "CampaignIntakeRange",
+    "CampaignLease",
     "CampaignMember",
     "CampaignPublishPeriod",
     "CampaignSource",

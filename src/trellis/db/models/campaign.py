@@ -154,6 +154,12 @@ class EventLog(Base):
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     # Why: a warning, a failure, a skipped reason, the branch taken. NULL for plain success.
     detail: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON, nullable=True)
+    # Who holds a running step (worker and claim, ADR 0016): finishing it checks the token, so a
+    # worker whose lease was taken over loses cleanly instead of finishing someone else's step.
+    claim: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # When the outside call of a running step was last started: set in its own transaction
+    # before the call, so the steps a crash may have sent are known.
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         Index(
@@ -165,6 +171,36 @@ class EventLog(Base):
         ),
         Index("ix_campaign_event_log_event_id_status", "event_id", "status"),
     )
+
+
+class CampaignLease(Base):
+    """The one dispatcher of a campaign at a time: whoever holds an unexpired row runs its
+    intake and schedule; everyone else leaves the campaign alone until the lease runs out."""
+
+    __tablename__ = "campaign_leases"
+
+    campaign_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CampaignIntakeRange(Base):
+    """A slice of a segment's existing members that one worker takes into a campaign.
+
+    The campaign's dispatcher cuts the intake into ranges of contact ids; any worker claims
+    one (``claim`` until ``until``), adds its members and marks it done in the same
+    transaction, so a range is taken in exactly once. A claim whose worker died runs out and
+    the range is taken again."""
+
+    __tablename__ = "campaign_intake_ranges"
+
+    campaign_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    after_contact: Mapped[int] = mapped_column(BigId, primary_key=True)
+    upto_contact: Mapped[int] = mapped_column(BigId)
+    claim: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class EventStats(Base):

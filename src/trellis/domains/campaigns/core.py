@@ -46,6 +46,8 @@ class EnginePolicy:
     parallel_batches: int = 2
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lease_s: int = 300
+    # Outside calls (webhooks) on the wire at once per batch: also the most a crash can repeat.
+    calls_in_flight: int = 10
     # Pause a campaign when this share of finished steps died, over at least min_volume.
     failure_rate: float = 0.2
     failure_min_volume: int = 100

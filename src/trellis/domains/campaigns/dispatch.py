@@ -11,12 +11,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as clock_time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.actor import Actor
+from trellis.db.leases import (
+    add_intake_ranges,
+    claim_intake_range,
+    drop_intake_ranges,
+    finish_intake_range,
+    intake_ranges_left,
+    release_campaign_leases,
+    release_intake_range,
+    renew_campaign_leases,
+    take_campaign_leases,
+)
 from trellis.db.models import Campaign, CampaignSource
 from trellis.db.session import Database
 from trellis.domains.audit.service import AuditAction, audit
@@ -24,13 +35,43 @@ from trellis.domains.campaigns.repository import CampaignRepository
 from trellis.domains.campaigns.schemas import TriggerSummary
 from trellis.domains.campaigns.service import CampaignService, EnginePolicy, campaign_service
 from trellis.domains.notifications.service import notification_service
+from trellis.events.base import Outcome
 from trellis.jobs.base import enqueue_job
-from trellis.runtime.journal import Status, claim_due, due_batches, expired_leases
+from trellis.runtime.effects import Heartbeat, detached_ports, new_claim, step_lease
+from trellis.runtime.journal import (
+    Status,
+    claim_due,
+    due_batches,
+    due_counts,
+    expired_leases,
+    mark_attempted,
+)
 from trellis.runtime.runner import Runner, Summary
 
 log = logging.getLogger(__name__)
 
 RUN_CAMPAIGN_JOB = "campaigns.run"
+INTAKE_JOB = "campaigns.intake"
+# Ranges cut at once (a batch each): how many workers can share one campaign's intake.
+INTAKE_RANGES = 16
+INTAKE_POLL_S = 0.2
+STEPS_JOB = "campaigns.steps"
+# Workers rung at most to share one campaign's due steps.
+STEP_HELPERS = 8
+
+
+async def _start_intake(repo: CampaignRepository, source: CampaignSource) -> None:
+    """A new segment source first takes in everyone already in the segment (from contact 0),
+    then follows the segment's log of changes from the change it started at."""
+    if source.backfill_after is None and source.cursor == 0:
+        # Cursor 0 means "not started"; a segment with no change yet starts at -1 ("before the
+        # first change"), so that change number 1 is still read.
+        source.cursor = await repo.last_membership_change(source.source_id) or -1
+        source.backfill_after = 0
+
+
+class _RangeTakenOver(Exception):
+    """This worker's claim on an intake range ran out and another worker took it."""
 
 
 class CampaignDispatch:
@@ -69,11 +110,7 @@ class CampaignDispatch:
 
         for source in sources:
             locked = source.locked_at if source.audience == "locked" else None
-            if source.backfill_after is None and source.cursor == 0:
-                # Cursor 0 means "not started"; a segment with no change yet starts at -1
-                # ("before the first change"), so that change number 1 is still read.
-                source.cursor = await repo.last_membership_change(source.source_id) or -1
-                source.backfill_after = 0
+            await _start_intake(repo, source)
             if source.backfill_after is not None:
                 members = await repo.segment_members(
                     source.source_id,
@@ -140,6 +177,147 @@ class CampaignDispatch:
         if runner is not None:
             await runner.flush()
         return joined, exited, more
+
+    async def _intake_in_parallel(
+        self, database: Database, campaign_id: int, *, now: datetime
+    ) -> int | None:
+        """A large first intake, in parallel: across workers in claimed ranges when jobs are
+        distributed, side by side in this process otherwise (PostgreSQL only either way)."""
+        backend = database.jobs
+        if backend is not None and backend.distributed and database.dialect == "postgresql":
+            return await self._intake_in_ranges(database, campaign_id, now=now)
+        return await self._intake_side_by_side(database, campaign_id, now=now)
+
+    async def _intake_in_ranges(
+        self, database: Database, campaign_id: int, *, now: datetime
+    ) -> int | None:
+        """Cut the next part of a segment's existing members into ranges of one batch each,
+        ring for workers to take them, take them here too, and move the intake cursor once
+        every range is done. None when fewer than two batches are left (sync_sources does the
+        rest). Ranges left by a dispatcher that died are finished before new ones are cut."""
+        limit = self.policy.batch_size
+        began = clock_time.monotonic()
+        async with database.unit_of_work() as session:
+            repo = CampaignRepository(session)
+            for new in await repo.sources(campaign_id):
+                if new.kind == "segment":
+                    await _start_intake(repo, new)
+            sources = await repo.sources(campaign_id)
+            taking_in = [s for s in sources if s.kind == "segment" and s.backfill_after is not None]
+            if not taking_in:
+                return None
+            intake = taking_in[0]
+            total, _, _ = await intake_ranges_left(
+                session, campaign_id=campaign_id, source_id=intake.source_id
+            )
+            if not total:
+                members = await CampaignRepository(session).segment_members(
+                    intake.source_id,
+                    after_contact=int(intake.backfill_after or 0),
+                    limit=INTAKE_RANGES * limit,
+                    added_before=intake.locked_at if intake.audience == "locked" else None,
+                )
+                if len(members) < 2 * limit:
+                    return None
+                ranges: list[tuple[int, int]] = []
+                after = int(intake.backfill_after or 0)
+                for start in range(0, len(members), limit):
+                    last = members[min(start + limit, len(members)) - 1]
+                    ranges.append((after, last))
+                    after = last
+                await add_intake_ranges(
+                    session, campaign_id=campaign_id, source_id=intake.source_id, ranges=ranges
+                )
+                for _ in range(len(ranges) - 1):
+                    enqueue_job(INTAKE_JOB, {"campaign_id": campaign_id})
+        joined = await self.take_intake_ranges(database, campaign_id, now=now)
+        while True:
+            async with database.unit_of_work() as session:
+                _, left, end = await intake_ranges_left(
+                    session, campaign_id=campaign_id, source_id=intake.source_id
+                )
+                if not left:
+                    taken = await session.get(
+                        CampaignSource, (campaign_id, intake.kind, intake.source_id)
+                    )
+                    if taken is not None and end is not None:
+                        taken.backfill_after = max(int(taken.backfill_after or 0), end)
+                    await drop_intake_ranges(
+                        session, campaign_id=campaign_id, source_id=intake.source_id
+                    )
+                    return joined
+            # Other workers hold the rest; a range whose worker died comes free when its
+            # claim runs out, and is taken here.
+            await asyncio.sleep(INTAKE_POLL_S)
+            joined += await self.take_intake_ranges(
+                database, campaign_id, now=now + timedelta(seconds=clock_time.monotonic() - began)
+            )
+
+    async def take_intake_ranges(
+        self, database: Database, campaign_id: int, *, now: datetime
+    ) -> int:
+        """Claim intake ranges of a campaign and take their members in, one transaction per
+        range, until none is free; the number that joined."""
+        claim = new_claim()
+        joined = 0
+        while True:
+            async with database.unit_of_work() as session:
+                taken = await claim_intake_range(
+                    session,
+                    campaign_id=campaign_id,
+                    claim=claim,
+                    now=now,
+                    until=now + timedelta(seconds=self.policy.lease_s),
+                )
+            if taken is None:
+                return joined
+            source_id, after, upto = taken
+            try:
+                joined += await self._take_in_range(
+                    database, campaign_id, source_id, after, upto, claim=claim, now=now
+                )
+            except BaseException:
+                async with database.unit_of_work() as session:
+                    await release_intake_range(session, campaign_id=campaign_id, claim=claim)
+                raise
+
+    async def _take_in_range(
+        self,
+        database: Database,
+        campaign_id: int,
+        source_id: int,
+        after: int,
+        upto: int,
+        *,
+        claim: str,
+        now: datetime,
+    ) -> int:
+        async with database.unit_of_work() as session:
+            repo = CampaignRepository(session)
+            campaign = await repo.get(campaign_id)
+            source = await session.get(CampaignSource, (campaign_id, "segment", source_id))
+            if campaign is None or source is None:
+                return 0
+            members = await repo.segment_members(
+                source_id,
+                after_contact=after,
+                upto_contact=upto,
+                limit=2 * self.policy.batch_size,
+                added_before=source.locked_at if source.audience == "locked" else None,
+            )
+            runner = self.campaigns.runner(
+                session, await self.campaigns.load(session, campaign), now
+            )
+            result = await self.campaigns.add_members(
+                session, campaign, members, manual=False, now=now, runner=runner
+            )
+            await runner.flush()
+            if not await finish_intake_range(
+                session, campaign_id=campaign_id, source_id=source_id, after=after, claim=claim
+            ):
+                # Taken over after our claim ran out: its new holder takes it in.
+                raise _RangeTakenOver
+            return len(result.added) + len(result.restarted)
 
     async def _intake_side_by_side(
         self, database: Database, campaign_id: int, *, now: datetime
@@ -228,6 +406,7 @@ class CampaignDispatch:
     ) -> Summary:
         """Claim and run one batch of due steps of one event (or expired decisions)."""
         summary = Summary()
+        claim = new_claim()
         async with database.unit_of_work() as session:
             loaded = await self.campaigns.load(session, campaign)
             key = loaded.keys.get(event_id)
@@ -241,6 +420,7 @@ class CampaignDispatch:
                 now=now,
                 limit=self.policy.batch_size,
                 lease_until=lease,
+                claim=claim,
             )
             if not claimed:
                 return summary
@@ -251,27 +431,90 @@ class CampaignDispatch:
                     (c, r, self._adjusted_reached(campaign, periods, at, now), a)
                     for c, r, at, a in claimed
                 ]
-            runner = self.campaigns.runner(session, loaded, now)
+            runner = self.campaigns.runner(session, loaded, now, claim=claim)
+            due_now: dict[int, int] = {}
             if status is Status.WAITING:
                 await runner.expire_decisions(key, claimed)
             elif not external:
                 await runner.run_claimed(key, claimed)
             else:
-                # Outside effects: the claim is committed first, so a crash after the call can
-                # never lose the record of it; the lease brings the step back if we die.
-                runner.stats.left(event_id, Status.SCHEDULED, len(claimed))
+                # Outside effects: the claim is committed first; the calls happen outside any
+                # transaction (see _call_out), and the lease brings the steps back if we die.
+                due_now = await runner.due_claimed(key, claimed)
             await runner.flush()
             summary.add(runner.summary)
-        if external:
-            async with database.unit_of_work() as session:
-                runner = self.campaigns.runner(
-                    session, await self.campaigns.load(session, campaign), now
+        if due_now:
+            summary.add(
+                await self._call_out(
+                    database, campaign, key, event_id, due_now, now=now, claim=claim
                 )
-                await runner.run_claimed(key, claimed, counted=True)
-                await runner.flush()
-                summary.add(runner.summary)
+            )
         if summary.dead:
             await self._failure_guard(database, campaign.id, now=now)
+        return summary
+
+    async def _call_out(
+        self,
+        database: Database,
+        campaign: Campaign,
+        key: str,
+        event_id: int,
+        rotations: dict[int, int],
+        *,
+        now: datetime,
+        claim: str,
+    ) -> Summary:
+        """Make the outside calls of claimed steps, at most ``calls_in_flight`` at a time.
+
+        Each window is one short transaction before its calls (the intent: ``attempted_at``,
+        and the contact values the calls need, read while the claim is checked) and the
+        results are recorded in the next short one, with the next window's intent. No
+        transaction is open while a call is on the wire, and the lease is renewed meanwhile:
+        a crash repeats at most the window in flight, and nothing is repeated while this
+        worker is alive."""
+        summary = Summary()
+        ids = list(rotations)
+        window = max(1, self.policy.calls_in_flight)
+        pending: tuple[dict[int, int], Mapping[int, Outcome]] | None = None
+        async with step_lease(
+            database,
+            event_id=event_id,
+            claim=claim,
+            now=now,
+            lease_s=self.policy.lease_s,
+        ):
+            for start in range(0, len(ids) + window, window):
+                part = ids[start : start + window]
+                if not part and pending is None:
+                    break
+                async with database.unit_of_work() as session:
+                    loaded = await self.campaigns.load(session, campaign)
+                    runner = self.campaigns.runner(session, loaded, now, claim=claim)
+                    if pending is not None:
+                        await runner.settle_claimed(key, *pending)
+                        pending = None
+                    owned = (
+                        await mark_attempted(
+                            session,
+                            event_id=event_id,
+                            contact_ids=part,
+                            claim=claim,
+                            now=now,
+                        )
+                        if part
+                        else []
+                    )
+                    values = await runner.ports.contacts.values(owned) if owned else {}
+                    await runner.flush()
+                    summary.add(runner.summary)
+                if not owned:
+                    continue
+                mine = {cid: rotations[cid] for cid in owned}
+                ports = detached_ports(self.campaigns.http, values)
+                context = runner.step_context(key, mine, ports)
+                handler = loaded.event_types[key].run
+                assert handler is not None
+                pending = (mine, await handler(context, loaded.configs[key], list(mine)))
         return summary
 
     async def _failure_guard(self, database: Database, campaign_id: int, *, now: datetime) -> None:
@@ -335,20 +578,65 @@ class CampaignDispatch:
         progress: Callable[[TriggerSummary], None] | None = None,
     ) -> TriggerSummary:
         """Run everything due at ``now`` until nothing is: memberships, first steps, scheduled
-        steps, expired decisions."""
+        steps, expired decisions. Only the campaigns whose lease this call takes: a campaign
+        another process is dispatching is left to it."""
         started = clock_time.monotonic()
         summary = TriggerSummary()
+        holder = new_claim()
+        lease_s = self.policy.lease_s
         async with database.unit_of_work() as session:
             await expired_leases(session, now=now)
             campaigns = await CampaignRepository(session).published(
                 now=now, campaign_ids=campaign_ids
             )
+            mine = await take_campaign_leases(
+                session,
+                [c.id for c in campaigns],
+                holder=holder,
+                now=now,
+                until=now + timedelta(seconds=lease_s),
+            )
+        campaigns = [c for c in campaigns if c.id in mine]
         summary.campaigns = len(campaigns)
+        if not campaigns:
+            summary.seconds = round(clock_time.monotonic() - started, 3)
+            return summary
+        held = [c.id for c in campaigns]
+
+        async def renew(session: AsyncSession, until: datetime) -> int:
+            return await renew_campaign_leases(session, held, holder=holder, until=until)
+
+        try:
+            async with Heartbeat(database, renew, now=now, lease_s=lease_s):
+                await self._run_campaigns(
+                    database,
+                    campaigns,
+                    now=now,
+                    summary=summary,
+                    max_rounds=max_rounds,
+                    progress=progress,
+                )
+        finally:
+            async with database.unit_of_work() as session:
+                await release_campaign_leases(session, held, holder=holder)
+        summary.seconds = round(clock_time.monotonic() - started, 3)
+        return summary
+
+    async def _run_campaigns(
+        self,
+        database: Database,
+        campaigns: Sequence[Campaign],
+        *,
+        now: datetime,
+        summary: TriggerSummary,
+        max_rounds: int,
+        progress: Callable[[TriggerSummary], None] | None,
+    ) -> None:
         by_id = {c.id: c for c in campaigns}
         for campaign in campaigns:
             more = True
             while more:
-                side_by_side = await self._intake_side_by_side(database, campaign.id, now=now)
+                side_by_side = await self._intake_in_parallel(database, campaign.id, now=now)
                 if side_by_side is not None:
                     summary.joined += side_by_side
                     if progress:
@@ -364,6 +652,33 @@ class CampaignDispatch:
                 summary.exited += exited
                 if progress:
                     progress(summary)
+        backend = database.jobs
+        if backend is not None and backend.distributed:
+            # Scheduled steps are claimed in disjoint batches: ring for other workers to take
+            # a share of them while this one works through them too.
+            async with database.unit_of_work(read_only=True) as session:
+                due = await due_counts(session, campaign_ids=list(by_id), now=now)
+                for campaign_id, count in due.items():
+                    batches = -(-count // self.policy.batch_size)
+                    for _ in range(min(batches - 1, STEP_HELPERS)):
+                        enqueue_job(STEPS_JOB, {"campaign_id": campaign_id})
+        await self.run_due_steps(
+            database, campaigns, now=now, summary=summary, max_rounds=max_rounds, progress=progress
+        )
+
+    async def run_due_steps(
+        self,
+        database: Database,
+        campaigns: Sequence[Campaign],
+        *,
+        now: datetime,
+        summary: TriggerSummary,
+        max_rounds: int = 10_000,
+        progress: Callable[[TriggerSummary], None] | None = None,
+    ) -> None:
+        """Run the campaigns' due steps and expired decisions, batch by batch, until none is
+        left. Safe beside other workers doing the same: every batch is claimed first."""
+        by_id = {c.id: c for c in campaigns}
         for _ in range(max_rounds):
             async with database.unit_of_work(read_only=True) as session:
                 due = await due_batches(
@@ -387,8 +702,17 @@ class CampaignDispatch:
                 summary.dead += result.dead
                 if progress:
                     progress(summary)
-        summary.seconds = round(clock_time.monotonic() - started, 3)
-        return summary
+
+    async def help_with_steps(self, database: Database, campaign_id: int, *, now: datetime) -> int:
+        """A worker's share of a campaign's due steps (rung by its dispatcher); steps run."""
+        async with database.unit_of_work(read_only=True) as session:
+            campaigns = await CampaignRepository(session).published(
+                now=now, campaign_ids=[campaign_id]
+            )
+        summary = TriggerSummary()
+        if campaigns:
+            await self.run_due_steps(database, campaigns, now=now, summary=summary)
+        return summary.executed
 
     async def dispatch(self, database: Database, *, now: datetime) -> list[int]:
         """For the distributed mode: wake a worker for every running campaign instead of

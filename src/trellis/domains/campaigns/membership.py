@@ -44,12 +44,20 @@ from trellis.runtime.runner import LoadedCampaign, Runner
 
 
 class CampaignMembership(CampaignValidation):
-    def runner(self, session: AsyncSession, loaded: LoadedCampaign, now: datetime) -> Runner:
+    def runner(
+        self,
+        session: AsyncSession,
+        loaded: LoadedCampaign,
+        now: datetime,
+        *,
+        claim: str | None = None,
+    ) -> Runner:
         return Runner(
             session,
             campaign=loaded,
             now=now,
             retry=self.policy.retry,
+            claim=claim,
             ports=lambda runner: build_ports(
                 runner,
                 http=self.http,

@@ -355,7 +355,13 @@ class CampaignRepository(EntityRepository[Campaign]):
     # -- segment sources ----------------------------------------------------------------------
 
     async def segment_members(
-        self, segment_id: int, *, after_contact: int, limit: int, added_before: datetime | None
+        self,
+        segment_id: int,
+        *,
+        after_contact: int,
+        limit: int,
+        added_before: datetime | None,
+        upto_contact: int | None = None,
     ) -> list[int]:
         # Core columns, not the mapped class: a batch is tens of thousands of ids, and the
         # ORM's row loading would cost more than the query.
@@ -372,6 +378,8 @@ class CampaignRepository(EntityRepository[Campaign]):
         )
         if added_before is not None:
             stmt = stmt.where(member.added_at <= added_before)
+        if upto_contact is not None:
+            stmt = stmt.where(member.contact_id <= upto_contact)
         return list((await self.session.execute(stmt)).scalars().all())
 
     async def last_membership_change(self, segment_id: int) -> int:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from trellis.domains.campaigns.dispatch import RUN_CAMPAIGN_JOB, campaign_dispatch
+from trellis.domains.campaigns.dispatch import (
+    INTAKE_JOB,
+    RUN_CAMPAIGN_JOB,
+    STEPS_JOB,
+    campaign_dispatch,
+)
 from trellis.jobs.registry import JobContext, job
 
 log = logging.getLogger(__name__)
@@ -32,3 +37,22 @@ async def run_campaign(ctx: JobContext, payload: dict[str, Any]) -> None:
     )
     if summary.executed or summary.joined or summary.exited:
         log.info("campaign run", extra=summary.model_dump())
+
+
+@job(INTAKE_JOB, max_retries=0)
+async def take_intake(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Take a share of a campaign's first intake: claim its free ranges until none is left
+    (rung by the campaign's dispatcher, once per range it cut)."""
+    joined = await campaign_dispatch.take_intake_ranges(
+        ctx.database, int(payload["campaign_id"]), now=ctx.clock.now()
+    )
+    if joined:
+        log.info("campaign intake", extra={"campaign_id": payload["campaign_id"], "joined": joined})
+
+
+@job(STEPS_JOB, max_retries=0)
+async def help_with_steps(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Take a share of a campaign's due steps: claimed batches, disjoint from the others'."""
+    await campaign_dispatch.help_with_steps(
+        ctx.database, int(payload["campaign_id"]), now=ctx.clock.now()
+    )
