@@ -24,9 +24,8 @@ def upgrade() -> None:
     # A send delivered twice before this revision kept two copies; the first one stays (the
     # copies are the same message: same send, same Message-ID).
     op.execute(
-        "DELETE FROM email_outbox WHERE send_id IS NOT NULL AND EXISTS ("
-        "SELECT 1 FROM email_outbox AS earlier"
-        " WHERE earlier.send_id = email_outbox.send_id AND earlier.id < email_outbox.id)"
+        "DELETE FROM email_outbox WHERE send_id IS NOT NULL AND id NOT IN ("
+        "SELECT MIN(id) FROM email_outbox WHERE send_id IS NOT NULL GROUP BY send_id)"
     )
     with op.batch_alter_table("email_outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_email_outbox_send_id")
