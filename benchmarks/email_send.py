@@ -141,6 +141,7 @@ async def main(args: argparse.Namespace, url: str, port: int) -> dict[str, objec
             from_address="news@example.com",
             from_name="Example News",
             batch_size=args.batch,
+            in_flight=2 * args.pool,  # as trellis.bootstrap sets it for SMTP
             # As `trellis serve` runs by default: every link a signed redirect, an open pixel.
             tracking=SignedTracking(signer) if args.tracking else NoTracking(),
         )

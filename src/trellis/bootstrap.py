@@ -369,6 +369,9 @@ def _wire_channels(settings: Settings) -> Transport:
             max_attempts=mail.max_attempts,
             retry_first_delay_s=mail.retry_first_delay_s,
             lease_s=mail.lease_s,
+            # Each connection has one message on the wire and may have one more answered and
+            # waiting for its outcome to be committed. The outbox sends nothing.
+            in_flight=2 * mail.pool_size if mail.transport == "smtp" else mail.batch_size,
             frequency_limit=mail.frequency_limit,
             frequency_days=mail.frequency_days,
             tracking=hook if settings.tracking.enabled else NoTracking(),

@@ -59,3 +59,7 @@ def configure_logging(*, level: str, fmt: str, log_dir: Path | None) -> None:
         root.addHandler(file_handler)
     for noisy in ("uvicorn.access", "pika"):
         logging.getLogger(noisy).setLevel("WARNING")
+    # httpx writes a line per request at INFO: one per webhook call, thousands a minute under
+    # a campaign. Those lines are debugging detail; they show when the level is DEBUG.
+    debugging = root.getEffectiveLevel() <= logging.DEBUG
+    logging.getLogger("httpx").setLevel("DEBUG" if debugging else "WARNING")

@@ -170,7 +170,13 @@ class MailSettings(BaseModel):
     batch_size: int = Field(default=500, ge=1, le=10_000, description="Messages per delivery pass.")
     max_attempts: int = Field(default=5, ge=1, le=100, description="Tries before a send fails.")
     retry_first_delay_s: float = Field(default=60, gt=0, description="Doubles on each retry.")
-    lease_s: int = Field(default=300, ge=10, description="A claimed send returns after this.")
+    lease_s: float = Field(
+        default=300,
+        ge=1,
+        description="A claimed send comes back to the queue this long after its process "
+        "stopped renewing the claim (it died, or lost the database). Renewed every quarter "
+        "of it while sending; messages stop going out when half of it is left unrenewed.",
+    )
     frequency_limit: int = Field(
         default=0, ge=0, description="Marketing emails per contact per period; 0: no cap."
     )

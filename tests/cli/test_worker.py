@@ -11,15 +11,32 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.domains.campaigns.helpers import campaign, contacts, edge, step
 from tests.fixtures.api import Harness
+from tests.fixtures.cli import Cli
 from tests.fixtures.processes import read_until
+
+
+def test_the_worker_refuses_sqlite_and_says_what_to_run(cli: Cli, tmp_path: Path) -> None:
+    env = {
+        "TRELLIS_DATA_DIR": str(tmp_path / "data"),
+        "TRELLIS_DATABASE__URL": f"sqlite:///{tmp_path / 'trellis.db'}",
+    }
+    assert cli("db", "upgrade", extra_env=env).exit_code == 0
+    result = cli("worker", extra_env=env, timeout=60)
+    assert result.exit_code == 1
+    assert "trellis worker needs PostgreSQL" in result.output
+    assert "trellis serve" in result.output
+    assert "Traceback" not in result.output
 
 
 async def test_a_worker_process_runs_due_steps(
     harness: Harness, admin: httpx.AsyncClient, tmp_path: Path
 ) -> None:
+    if harness.database.dialect != "postgresql":
+        pytest.skip("trellis worker needs PostgreSQL")
     (who,) = await contacts(admin, {"email": "worker@example.com"})
     soon = step(
         "contact.change_tags",

@@ -54,6 +54,7 @@ from trellis.domains.tracking import ingest as tracking_ingest
 from trellis.domains.tracking.endpoints import public_router as tracking_public_router
 from trellis.domains.tracking.endpoints import router as tracking_router
 from trellis.domains.users.endpoints import router as users_router
+from trellis.domains.users.usage import UsageQueue
 from trellis.runtime.services import ServiceRunner
 from trellis.settings import Settings, get_settings
 
@@ -113,6 +114,7 @@ def create_app(
     services_on = settings.services.enabled if run_services is None else run_services
     runner = ServiceRunner(application.background_services() if services_on else [])
     track_batcher = TrackBatcher(database, clock)
+    credential_uses = UsageQueue(database)
     form_batcher = SubmissionBatcher(database, clock)
     tracking = settings.tracking
     limits = _rate_limiters(settings)
@@ -140,6 +142,7 @@ def create_app(
             yield
         finally:
             await runner.stop()
+            await credential_uses.stop()
             await track_batcher.stop()
             await form_batcher.stop()
             await tracking_hits.stop()
@@ -164,6 +167,7 @@ def create_app(
     app.state.clock = clock
     app.state.jobs = backend
     app.state.track_batcher = track_batcher
+    app.state.credential_uses = credential_uses
     app.state.form_batcher = form_batcher
     app.state.tracking_hits = tracking_hits
     app.state.web_hits = web_hits

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trellis.actor import Actor
 from trellis.clock import Clock
 from trellis.db.session import Database
-from trellis.domains.users.service import AuthPolicy, RequestOrigin, auth_service
+from trellis.domains.users.service import AuthPolicy, RequestOrigin, UsageSink, auth_service
 from trellis.errors import FieldError, NotAuthenticated, PermissionDenied, ValidationFailed
 from trellis.settings import Settings
 
@@ -98,6 +98,11 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 AuthPolicyDep = Annotated[AuthPolicy, Depends(get_auth_policy)]
 
 
+def _uses(request: Request) -> UsageSink:
+    uses: UsageSink = request.app.state.credential_uses
+    return uses
+
+
 async def optional_actor(
     request: Request, session: SessionDep, now: NowDep, origin: OriginDep
 ) -> Actor | None:
@@ -112,7 +117,7 @@ async def optional_actor(
                 headers={"WWW-Authenticate": 'Bearer realm="trellis"'},
             )
         actor = await auth_service.resolve_token(
-            session, secret=credentials.strip(), origin=origin, now=now
+            session, secret=credentials.strip(), origin=origin, now=now, uses=_uses(request)
         )
         if actor is None:
             raise NotAuthenticated(
@@ -124,7 +129,12 @@ async def optional_actor(
         if secret:
             settings: Settings = request.app.state.settings
             resolved = await auth_service.resolve_session(
-                session, secret=secret, origin=origin, policy=auth_policy(settings), now=now
+                session,
+                secret=secret,
+                origin=origin,
+                policy=auth_policy(settings),
+                now=now,
+                uses=_uses(request),
             )
             if resolved is not None:
                 actor, user_session = resolved

@@ -23,8 +23,9 @@ def worker(
     """Run background work without serving HTTP: the campaign scheduler, segment rebuilds,
     clean-ups and, with TRELLIS_JOBS__BACKEND=dramatiq, the jobs queued on the broker.
 
-    Start as many as you like against PostgreSQL: they claim work with row locks
-    (FOR UPDATE SKIP LOCKED), so each step still runs once. On SQLite run one process only."""
+    Needs PostgreSQL. Start as many as you like: they claim work with row locks
+    (FOR UPDATE SKIP LOCKED), so each step still runs once. With SQLite, `trellis serve` does
+    all the background work itself."""
     import asyncio
     import signal
 
@@ -33,7 +34,13 @@ def worker(
     from trellis.logging import configure_logging
     from trellis.runtime.services import ServiceRunner
 
-    current = settings()
+    current = settings(require_database=False)
+    if current.database_url.startswith("sqlite"):
+        # A second process on one SQLite file only queues behind the first for the write lock.
+        fail(
+            "trellis worker needs PostgreSQL (TRELLIS_DATABASE__URL=postgresql://...): with "
+            "SQLite, `trellis serve` runs the background work itself"
+        )
     configure_logging(
         level=current.logging.level,
         fmt=current.logging.format,

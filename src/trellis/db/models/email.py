@@ -99,6 +99,8 @@ class EmailSend(IdMixin, Base):
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     # Queued: when it may go (now, a retry's backoff, a deferral). Sending: the lease's end.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Sending: the claim (process and batch) holding the lease; only it may record the outcome.
+    claim_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -129,7 +131,8 @@ class OutboxMessage(IdMixin, Base):
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_email_outbox_send_id", "send_id"),)
+    # One kept message per send: a send delivered twice cannot be recorded twice.
+    __table_args__ = (Index("uq_email_outbox_send_id", "send_id", unique=True),)
 
 
 class ContactEmailSettings(Base):

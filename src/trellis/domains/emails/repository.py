@@ -278,13 +278,19 @@ class EmailRepository(EntityRepository[Email]):
         return [(s, n) for s, n in rows.all()]
 
     async def claim_due(
-        self, *, now: datetime, limit: int, lease_until: datetime
+        self, *, now: datetime, limit: int, lease_until: datetime, token: str
     ) -> list[EmailSend]:
-        """Queued sends whose time came, and sends whose lease ran out (their process died
-        mid-delivery): they become ``sending`` with a lease and one more attempt counted."""
+        """Queued sends whose time came, and sends whose lease ran out (the process holding
+        them died or lost the database for longer than the lease): they become ``sending``,
+        held by ``token`` until ``lease_until``, with one more attempt counted."""
+        due = or_(
+            EmailSend.status == "queued",
+            # A lease end is the row's due time while it is sending.
+            EmailSend.status == "sending",
+        )
         pick = (
             select(EmailSend.id)
-            .where(EmailSend.status.in_(("queued", "sending")), EmailSend.due_at <= now)
+            .where(due, EmailSend.due_at <= now)
             .order_by(EmailSend.due_at, EmailSend.id)
             .limit(limit)
         )
@@ -295,42 +301,77 @@ class EmailRepository(EntityRepository[Email]):
             return []
         await self.session.execute(
             update(table_of(EmailSend))
-            .where(ids_in(EmailSend.id, ids), EmailSend.status.in_(("queued", "sending")))
-            .values(status="sending", due_at=lease_until, attempts=EmailSend.attempts + 1)
+            .where(ids_in(EmailSend.id, ids), due, EmailSend.due_at <= now)
+            .values(
+                status="sending",
+                due_at=lease_until,
+                claim_token=token,
+                attempts=EmailSend.attempts + 1,
+            )
         )
         rows = await self.session.scalars(
             select(EmailSend)
-            .where(ids_in(EmailSend.id, ids))
+            .where(ids_in(EmailSend.id, ids), EmailSend.claim_token == token)
             .order_by(EmailSend.id)
             .execution_options(populate_existing=True)
         )
         return list(rows.all())
 
-    async def mark_sent(self, send_ids: Sequence[int], *, now: datetime, version: int) -> None:
+    async def renew(self, token: str, send_ids: Sequence[int], lease_until: datetime) -> set[int]:
+        """Move the lease of the sends ``token`` still holds; returns those it holds."""
+        kept: set[int] = set()
         for part in _chunks(list(send_ids)):
-            await self.session.execute(
+            result = await self.session.execute(
                 update(table_of(EmailSend))
-                .where(ids_in(EmailSend.id, part), EmailSend.status == "sending")
-                .values(status="sent", sent_at=now, due_at=None, reason=None)
+                .where(
+                    ids_in(EmailSend.id, part),
+                    EmailSend.claim_token == token,
+                    EmailSend.status == "sending",
+                )
+                .values(due_at=lease_until)
+                .returning(EmailSend.id)
             )
+            kept.update(result.scalars().all())
+        return kept
 
-    async def set_versions(self, versions: Mapping[int, int]) -> None:
+    async def holding(self, claims: Mapping[str, Sequence[int]]) -> set[int]:
+        """Of the sends each token claimed, those it still holds, locked until the commit (the
+        transaction recording their outcomes)."""
+        held: set[int] = set()
+        for token, send_ids in claims.items():
+            for part in _chunks(list(send_ids)):
+                stmt = select(EmailSend.id).where(
+                    ids_in(EmailSend.id, part),
+                    EmailSend.claim_token == token,
+                    EmailSend.status == "sending",
+                )
+                if dialect_name(self.session) == "postgresql":
+                    stmt = stmt.with_for_update()
+                held.update((await self.session.scalars(stmt)).all())
+        return held
+
+    async def mark_sent(self, sent: Mapping[int, tuple[int, datetime]]) -> None:
+        """Sends the server accepted, each with the email version it rendered and when; the
+        caller checked that it holds them (:meth:`holding`)."""
         statement = (
             update(table_of(EmailSend))
             .where(EmailSend.id == bindparam("_id"))
-            .values(email_version=bindparam("_version"))
+            .values(
+                status="sent",
+                sent_at=bindparam("_at"),
+                due_at=None,
+                reason=None,
+                claim_token=None,
+                email_version=bindparam("_version"),
+            )
         )
-        params = [{"_id": k, "_version": v} for k, v in versions.items()]
+        params = [{"_id": k, "_version": v, "_at": at} for k, (v, at) in sent.items()]
         for part in _chunks(params):
             await self.session.execute(statement, list(part))
 
-    async def finish(
-        self,
-        outcomes: Mapping[int, tuple[str, str | None, datetime | None]],
-        *,
-        now: datetime,
-    ) -> None:
-        """(status, reason, due) per send: requeued with a due time, or final."""
+    async def finish(self, outcomes: Mapping[int, tuple[str, str | None, datetime | None]]) -> None:
+        """(status, reason, due) per send: requeued with a due time, or final; the caller
+        checked that it holds them (:meth:`holding`)."""
         statement = (
             update(table_of(EmailSend))
             .where(EmailSend.id == bindparam("_id"))
@@ -338,6 +379,7 @@ class EmailRepository(EntityRepository[Email]):
                 status=bindparam("_status"),
                 reason=bindparam("_reason"),
                 due_at=bindparam("_due"),
+                claim_token=None,
             )
         )
         params = [
@@ -364,8 +406,12 @@ class EmailRepository(EntityRepository[Email]):
     # -- the outbox ---------------------------------------------------------------------------
 
     async def add_outbox(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Keep messages; a send already kept stays as it was (one message per send)."""
         for part in _chunks(list(rows), 500):
-            await self.session.execute(table_of(OutboxMessage).insert(), [dict(r) for r in part])
+            await self.session.execute(
+                insert_ignoring_conflicts(self.session, table_of(OutboxMessage)),
+                [dict(r) for r in part],
+            )
 
     async def outbox_page(self, *, page: PageRequest, q: str | None) -> Page[OutboxMessage]:
         stmt = select(OutboxMessage)

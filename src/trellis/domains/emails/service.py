@@ -103,7 +103,10 @@ class MailPolicy:
     max_attempts: int = 5
     retry_first_delay_s: float = 60.0
     retry_max_delay_s: float = 6 * 3600.0
-    lease_s: int = 300
+    lease_s: float = 300
+    # Messages handed to the transport whose outcome is not recorded yet, at most: what a
+    # crash can send a second time.
+    in_flight: int = 16
     frequency_limit: int = 0
     frequency_days: int = 7
     tracking: TrackingHook = field(default_factory=NoTracking)

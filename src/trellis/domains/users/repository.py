@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from trellis.db.base import table_of
 from trellis.db.models import ApiToken, LoginAttempt, Role, User, UserSession
 from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate, text_search
 
@@ -137,9 +138,18 @@ class TokenRepository:
     def add(self, token: ApiToken) -> None:
         self.session.add(token)
 
-    async def touch(self, token_id: int, at: datetime) -> None:
+    async def touch_many(self, used: Mapping[int, datetime]) -> None:
+        """When each token was last used (only ever moved forward)."""
+        if not used:
+            return
         await self.session.execute(
-            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at)
+            update(table_of(ApiToken))
+            .where(
+                ApiToken.id == bindparam("_id"),
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < bindparam("_at")),
+            )
+            .values(last_used_at=bindparam("_at")),
+            [{"_id": k, "_at": v} for k, v in sorted(used.items())],
         )
 
 
@@ -170,11 +180,15 @@ class SessionRepository:
         result = await self.session.execute(delete(UserSession).where(UserSession.expires_at < now))
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def touch(self, session_id: int, *, at: datetime, expires_at: datetime) -> None:
+    async def touch_many(self, seen: Mapping[int, tuple[datetime, datetime]]) -> None:
+        """(last seen, new expiry) per session (only ever moved forward)."""
+        if not seen:
+            return
         await self.session.execute(
-            update(UserSession)
-            .where(UserSession.id == session_id)
-            .values(last_seen_at=at, expires_at=expires_at)
+            update(table_of(UserSession))
+            .where(UserSession.id == bindparam("_id"), UserSession.last_seen_at < bindparam("_at"))
+            .values(last_seen_at=bindparam("_at"), expires_at=bindparam("_expires")),
+            [{"_id": k, "_at": at, "_expires": exp} for k, (at, exp) in sorted(seen.items())],
         )
 
 

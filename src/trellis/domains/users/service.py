@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,6 +59,23 @@ class AuthPolicy:
 class RequestOrigin:
     ip: str | None = None
     user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class Use:
+    """An API token (``session_expires_at`` None) or a sign-in session used at ``at``."""
+
+    kind: str  # token | session
+    id: int
+    at: datetime
+    session_expires_at: datetime | None = None
+
+
+class UsageSink(Protocol):
+    """Where a request leaves the use of its credentials, to be written after it, outside
+    its transaction (a read must not write: on SQLite that waits for the write lock)."""
+
+    def add(self, item: Use) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -626,6 +643,7 @@ class AuthService:
         origin: RequestOrigin,
         policy: AuthPolicy,
         now: datetime,
+        uses: UsageSink,
     ) -> tuple[Actor, UserSession] | None:
         repo = SessionRepository(session)
         user_session = await repo.by_secret_hash(security.hash_secret(secret))
@@ -636,13 +654,18 @@ class AuthService:
             return None
         # Slide the expiry, but write at most once a minute per session.
         if now - user_session.last_seen_at > timedelta(minutes=1):
-            await repo.touch(
-                user_session.id, at=now, expires_at=now + timedelta(hours=policy.session_hours)
-            )
+            expires_at = now + timedelta(hours=policy.session_hours)
+            uses.add(Use("session", user_session.id, now, session_expires_at=expires_at))
         return actor_for_user(user, origin=origin), user_session
 
     async def resolve_token(
-        self, session: AsyncSession, *, secret: str, origin: RequestOrigin, now: datetime
+        self,
+        session: AsyncSession,
+        *,
+        secret: str,
+        origin: RequestOrigin,
+        now: datetime,
+        uses: UsageSink,
     ) -> Actor | None:
         if not secret.startswith(security.TOKEN_PREFIX):
             return None
@@ -653,8 +676,22 @@ class AuthService:
         if not token.user.is_active:
             return None
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-            await repo.touch(token.id, now)
+            uses.add(Use("token", token.id, now))
         return actor_for_user(token.user, origin=origin, token=token)
+
+    async def record_uses(self, session: AsyncSession, uses: Sequence[Use]) -> None:
+        """Write a batch of credential uses (the latest per token and session)."""
+        tokens: dict[int, datetime] = {}
+        sessions: dict[int, tuple[datetime, datetime]] = {}
+        for use in uses:
+            if use.kind == "token":
+                tokens[use.id] = max(use.at, tokens.get(use.id, use.at))
+            elif use.session_expires_at is not None:
+                previous = sessions.get(use.id)
+                if previous is None or previous[0] < use.at:
+                    sessions[use.id] = (use.at, use.session_expires_at)
+        await TokenRepository(session).touch_many(tokens)
+        await SessionRepository(session).touch_many(sessions)
 
     async def purge_expired(self, session: AsyncSession, *, now: datetime) -> int:
         removed = await SessionRepository(session).delete_expired(now)
