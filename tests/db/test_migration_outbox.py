@@ -30,7 +30,7 @@ def _kept(send_id: int | None, message_id: str, raw: str) -> dict[str, object]:
 
 async def test_upgrade_keeps_the_first_copy_of_each_send(test_database: DatabaseUnderTest) -> None:
     url = test_database.url
-    await migrate.downgrade(url, "0014")
+    await migrate.downgrade(url, "0015_effects")
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
