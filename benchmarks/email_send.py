@@ -132,7 +132,9 @@ async def generate(database: Database, n: int) -> None:
 async def main(args: argparse.Namespace, url: str, port: int) -> dict[str, object]:
     await migrate.upgrade(url)
     database = Database(create_engine(url, pool_size=10))
-    transport = SmtpTransport(SmtpConfig(host="127.0.0.1", port=port, pool_size=args.pool))
+    transport = SmtpTransport(
+        SmtpConfig(host="127.0.0.1", port=port, pool_size=args.pool), client=args.client
+    )
     signer = LinkSigner(b"benchmark-secret", "https://mail.example.com")
     email_service.configure(
         MailPolicy(
@@ -210,6 +212,12 @@ def run() -> int:
     parser.add_argument(
         "--tracking", action="store_true", help="click and open tracking, as `trellis serve` has"
     )
+    parser.add_argument(
+        "--client",
+        choices=("own", "aiosmtplib"),
+        default="own",
+        help="SMTP client under the transport (ADR 0017 compares the two)",
+    )
     args = parser.parse_args()
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER],
@@ -254,6 +262,7 @@ def run() -> int:
             else None,
             "server_cpu_us_per_message": round(server_cpu / n * 1e6) if n else None,
             "smtp_pool": args.pool,
+            "smtp_client": args.client,
             "tracking": args.tracking,
             "peak_rss_mb": peak_rss_mb(),
             "ok": ok,

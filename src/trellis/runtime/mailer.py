@@ -17,6 +17,7 @@ import asyncio
 import binascii
 import contextlib
 import logging
+import re
 import time
 import uuid
 from collections import deque
@@ -66,12 +67,42 @@ def domain_of(address: str) -> str:
     return address.rpartition("@")[2].strip().lower() or "localhost"
 
 
+# A line break in a header value would end the header and start one of the writer's choosing
+# (a Bcc:, a second From:); other control characters are not text. Tab is folding white space.
+_NOT_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# RFC 5322 2.2: a field name is printable ASCII without the colon.
+_HEADER_NAME = re.compile(r"[!-9;-~]+")
+
+
+class UnsafeHeader(ValueError):
+    """A header value that would change the message's structure: the message is not built."""
+
+    def __init__(self, header: str) -> None:
+        super().__init__(
+            f"The {header} header contains a line break or a control character; "
+            "the message was not built."
+        )
+        self.header = header
+
+
+def check_headers(fields: Iterable[tuple[str, str]]) -> None:
+    """Refuses a header name that is not a field name, or a value with a line break or a
+    control character. The API refuses them already; this holds for data from anywhere else
+    (the database edited by hand, an import, a contact's data in a rendered value)."""
+    fields = list(fields)
+    # One search over everything: a clean message, the usual case, costs a single scan.
+    if not _NOT_IN_HEADER.search("".join(value for _, value in fields)):
+        names_ok = all(_HEADER_NAME.fullmatch(name) for name, _ in fields)
+        if names_ok:
+            return
+    for name, value in fields:
+        if not _HEADER_NAME.fullmatch(name) or _NOT_IN_HEADER.search(value):
+            raise UnsafeHeader(name if _HEADER_NAME.fullmatch(name) else repr(name))
+
+
 def _header_value(name: str, value: str) -> str:
     """A header's value, on one line when it fits in 78 characters with its name, else folded;
     non-ASCII text as RFC 2047 encoded words."""
-    if "\r" in value or "\n" in value:
-        # A line break in a value would start a header of the reader's choosing.
-        value = " ".join(value.splitlines())
     if value.isascii() and len(name) + len(value) <= 76:
         return value
     charset = "us-ascii" if value.isascii() else "utf-8"
@@ -189,7 +220,23 @@ def build_message(
     envelope: Envelope, *, html: str, text: str, html_qp: bytes | None = None
 ) -> bytes:
     """A multipart/alternative message (plain text, then HTML) as raw bytes with CRLF.
-    ``html_qp``: the HTML already quoted-printable (see :class:`QuotedPrintable`)."""
+    ``html_qp``: the HTML already quoted-printable (see :class:`QuotedPrintable`).
+    Raises :class:`UnsafeHeader` for a header value with a line break or control character."""
+    check_headers(
+        (
+            ("Message-ID", envelope.message_id),
+            ("From", envelope.from_name),
+            ("From", envelope.from_address),
+            ("To", envelope.to_name),
+            ("To", envelope.to_address),
+            ("Subject", envelope.subject),
+            ("Reply-To", envelope.reply_to),
+            ("Content-Language", envelope.language),
+            ("List-Unsubscribe", envelope.list_unsubscribe_url or ""),
+            ("List-Unsubscribe", envelope.list_unsubscribe_mailto or ""),
+            *envelope.headers,
+        )
+    )
     boundary = _boundary(envelope.message_id)
     lines = [
         f"Message-ID: {envelope.message_id}",
@@ -375,8 +422,9 @@ class SmtpTransport:
     name = "smtp"
     keeps_messages = False
 
-    def __init__(self, config: SmtpConfig) -> None:
+    def __init__(self, config: SmtpConfig, client: str = "own") -> None:
         self.config = config
+        self._client = client
         self._limiter = RateLimiter(config.rate_per_second)
         self._slots: asyncio.Queue[_Slot] = asyncio.Queue()
         for _ in range(config.pool_size):
@@ -384,6 +432,18 @@ class SmtpTransport:
 
     async def _connect(self) -> SmtpConnection:
         config = self.config
+        if self._client == "aiosmtplib":
+            from trellis.runtime import smtp_library
+
+            return await smtp_library.SmtpConnection.open(  # type: ignore[return-value]
+                config.host,
+                config.port,
+                tls=config.tls,
+                user=config.user,
+                password=config.password,
+                timeout_s=config.timeout_s,
+                validate_certs=config.validate_certs,
+            )
         return await SmtpConnection.open(
             config.host,
             config.port,
@@ -411,7 +471,7 @@ class SmtpTransport:
             self._drop(slot)
 
     async def _send_one(self, slot: _Slot, message: OutgoingMessage) -> DeliveryResult:
-        data = prepare_data(message.raw)
+        data = message.raw if self._client == "aiosmtplib" else prepare_data(message.raw)
         for attempt in (1, 2):
             try:
                 if slot.connection is None or not slot.connection.is_open:

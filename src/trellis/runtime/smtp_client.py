@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+import idna
+
 _LINE_ENDINGS = re.compile(rb"\r\n|\r|\n")
 # An address goes into a command line: nothing that could end the line or start another.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -67,6 +69,46 @@ class SmtpConnectFailed(SmtpError):
     """The connection could not be set up: the greeting, EHLO, STARTTLS or AUTH failed."""
 
 
+# RFC 5321 4.5.3.1.6: a line of text is at most 998 characters before its CRLF.
+MAX_LINE = 998
+
+
+class MessageRefused(SmtpReply):
+    """The message cannot go out as built: nothing was sent, and trying again cannot help."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(554, message, "DATA")
+
+
+def check_lines(data: bytes) -> None:
+    # A relay that meets a longer line breaks it where it likes, often inside an encoded word
+    # or a URL, or refuses the message; better to say so here, before anything is sent.
+    lines = data.split(b"\n")
+    if max(map(len, lines)) <= MAX_LINE + 1:
+        return
+    for number, line in enumerate(lines, start=1):
+        length = len(line) - line.endswith(b"\r")
+        if length > MAX_LINE:
+            raise MessageRefused(
+                f"Line {number} of the message is {length} characters long; SMTP allows {MAX_LINE}."
+            )
+
+
+def envelope_address(address: str) -> str:
+    """The address as it goes into MAIL FROM or RCPT TO: an internationalised domain as its
+    ASCII form (IDNA 2008, UTS 46), so a server without SMTPUTF8 takes it; a non-ASCII local
+    part stays, and needs SMTPUTF8."""
+    if _CONTROL.search(address):
+        raise SmtpReply(501, "The address contains a control character.", "MAIL")
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError as exc:
+        raise SmtpReply(553, f"The domain {domain!r} is not a valid IDN: {exc}", "RCPT") from exc
+
+
 @cache
 def local_hostname() -> str:
     return socket.getfqdn() or "localhost"
@@ -83,11 +125,6 @@ def prepare_data(raw: bytes) -> bytes:
     if not raw.endswith(b"\r\n"):
         raw += b"\r\n"
     return raw + b".\r\n"
-
-
-def _check_address(address: str) -> None:
-    if _CONTROL.search(address):
-        raise SmtpReply(501, "The address contains a control character.", "MAIL")
 
 
 @dataclass
@@ -237,8 +274,9 @@ class SmtpConnection:
         self.sent += 1
 
     async def _send(self, sender: str, recipients: Sequence[str], data: bytes) -> None:
-        for address in (sender, *recipients):
-            _check_address(address)
+        check_lines(data)
+        sender = envelope_address(sender)
+        recipients = [envelope_address(r) for r in recipients]
         utf8 = not all(a.isascii() for a in (sender, *recipients))
         if utf8 and "smtputf8" not in self.extensions:
             raise SmtpReply(553, "The server does not accept non-ASCII addresses.", "MAIL")
