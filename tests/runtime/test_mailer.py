@@ -176,3 +176,15 @@ def test_the_pre_encoded_html_is_what_goes_out() -> None:
     )
     html = list(_parse(raw).iter_parts())[1].get_content()
     assert html.replace("\r\n", "\n") == "".join(pieces)
+
+
+def test_an_internationalised_domain_is_written_as_idna_in_the_headers() -> None:
+    raw = build_message(
+        _envelope(from_address="news@bücher.example", to_address="zoe@Bücher.example"),
+        html=HTML,
+        text=TEXT,
+    )
+    assert raw.split(b"\r\n\r\n", 1)[0].isascii()
+    message = _parse(raw)
+    assert message["From"].addresses[0].addr_spec == "news@xn--bcher-kva.example"
+    assert message["To"].addresses[0].addr_spec == "zoe@xn--bcher-kva.example"

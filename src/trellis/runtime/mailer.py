@@ -2,9 +2,9 @@
 
 Two transports share one contract. ``outbox`` (the embedded default) delivers nothing: the
 dispatcher keeps each message in the database so that a new installation shows exactly what
-would have gone out. ``smtp`` keeps a pool of connections open (our own client in
-:mod:`trellis.runtime.smtp_client`, with TLS or STARTTLS, authentication and pipelining) and
-respects a rate limit in messages per second.
+would have gone out. ``smtp`` keeps a pool of connections open (aiosmtplib, through
+:mod:`trellis.runtime.smtp_client`, with TLS or STARTTLS and authentication) and respects a
+rate limit in messages per second.
 
 Messages are assembled by hand rather than with :mod:`email.message`: at a thousand messages a
 second the standard library's generator is the bottleneck, while the format here (one
@@ -31,6 +31,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+import idna
+
 from trellis.runtime.smtp_client import (
     SmtpConnectFailed,
     SmtpConnection,
@@ -38,7 +40,6 @@ from trellis.runtime.smtp_client import (
     SmtpPartiallySent,
     SmtpRecipientsRefused,
     SmtpReply,
-    prepare_data,
 )
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,20 @@ def _address(name: str, address: str) -> str:
 
 def _recipient(name: str, address: str) -> str:
     # Not cached: every message has its own recipient.
+    address = _ascii_address(address)
     return formataddr((name, address), charset="utf-8") if name else address
+
+
+def _ascii_address(address: str) -> str:
+    """An internationalised domain in a header as its ASCII form, as in the envelope; a
+    non-ASCII local part stays as it is (RFC 6532, for servers that take SMTPUTF8)."""
+    if address.isascii():
+        return address
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:
+        return address
 
 
 @lru_cache(maxsize=64)
@@ -241,7 +255,7 @@ def build_message(
     lines = [
         f"Message-ID: {envelope.message_id}",
         f"Date: {_date_header(envelope.date)}",
-        f"From: {_address(envelope.from_name, envelope.from_address)}",
+        f"From: {_address(envelope.from_name, _ascii_address(envelope.from_address))}",
         f"To: {_recipient(envelope.to_name, envelope.to_address)}",
         f"Subject: {_header_value('Subject', envelope.subject)}",
         "MIME-Version: 1.0",
@@ -422,9 +436,8 @@ class SmtpTransport:
     name = "smtp"
     keeps_messages = False
 
-    def __init__(self, config: SmtpConfig, client: str = "own") -> None:
+    def __init__(self, config: SmtpConfig) -> None:
         self.config = config
-        self._client = client
         self._limiter = RateLimiter(config.rate_per_second)
         self._slots: asyncio.Queue[_Slot] = asyncio.Queue()
         for _ in range(config.pool_size):
@@ -432,18 +445,6 @@ class SmtpTransport:
 
     async def _connect(self) -> SmtpConnection:
         config = self.config
-        if self._client == "aiosmtplib":
-            from trellis.runtime import smtp_library
-
-            return await smtp_library.SmtpConnection.open(  # type: ignore[return-value]
-                config.host,
-                config.port,
-                tls=config.tls,
-                user=config.user,
-                password=config.password,
-                timeout_s=config.timeout_s,
-                validate_certs=config.validate_certs,
-            )
         return await SmtpConnection.open(
             config.host,
             config.port,
@@ -471,7 +472,7 @@ class SmtpTransport:
             self._drop(slot)
 
     async def _send_one(self, slot: _Slot, message: OutgoingMessage) -> DeliveryResult:
-        data = message.raw if self._client == "aiosmtplib" else prepare_data(message.raw)
+        data = message.raw
         for attempt in (1, 2):
             try:
                 if slot.connection is None or not slot.connection.is_open:
