@@ -16,7 +16,7 @@ export UV_LINK_MODE := copy
 # Carbon's packages phone home after install unless told not to.
 export IBM_TELEMETRY_DISABLED := true
 
-.PHONY: help run test install uv ui-deps ui-build ui-test chromium lint typecheck \
+.PHONY: help run test install uv ui-deps ui-build ui-test chromium postfix lint typecheck \
         test-sqlite test-postgres test-e2e openapi api-client bench
 
 help:
@@ -55,6 +55,17 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
+# The SMTP client's conformance tests run Debian's Postfix (and Cyrus SASL's saslpasswd2) on
+# loopback from a temporary directory (tests/fixtures/postfix.py, ADR 0017). "No configuration":
+# the package installs the programs without setting up or starting a system mail server.
+postfix:
+	@if [ ! -x /usr/sbin/postfix ] || [ ! -x /usr/sbin/saslpasswd2 ]; then \
+		echo "installing Debian's postfix and sasl2-bin for the SMTP conformance tests"; \
+		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			postfix sasl2-bin libsasl2-modules; \
+	fi
+
 lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
@@ -63,10 +74,10 @@ lint: install
 typecheck: install
 	$(UV) run mypy
 
-test-sqlite: install
+test-sqlite: install postfix
 	$(UV) run pytest -n $(PYTEST_WORKERS) -m "not e2e" --ignore=tests/e2e
 
-test-postgres: install
+test-postgres: install postfix
 	@if $(UV) run python scripts/pg_ready.py "$(PG_SERVER)"; then \
 		TRELLIS_TEST_DATABASE_URL="$(PG_SERVER)" $(UV) run pytest -n $(PYTEST_WORKERS) -m "not e2e" --ignore=tests/e2e; \
 	elif [ -n "$$CI" ]; then \

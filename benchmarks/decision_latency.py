@@ -60,8 +60,14 @@ class Sent:
 
 
 def serve_command(port: int) -> list[str]:
-    """`trellis serve` on 127.0.0.1:port, the database already migrated."""
-    return [*trellis_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"]
+    """`trellis serve` on 127.0.0.1:port, the database already migrated; with BENCH_VARIANT
+    set, with a maintained library in place of one of Trellis's own (benchmarks/_variants.py)."""
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"]
+    variant = os.environ.get("BENCH_VARIANT")
+    if variant:
+        launcher = Path(__file__).with_name("_variants.py")
+        return [sys.executable, str(launcher), variant, *serve]
+    return [*trellis_command(), *serve]
 
 
 def trellis_command() -> list[str]:

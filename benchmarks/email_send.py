@@ -14,7 +14,8 @@ and every send must be ``sent``, or the script exits 1. ``per_second`` is messag
 per second of delivery; ``queue_seconds`` the queueing on its own. ``cpu_us_per_message`` and
 ``server_cpu_us_per_message`` are the CPU time (user + system) of this process and of the
 SMTP server during delivery, per message: on a shared machine they move far less than the
-rate does. The server advertises PIPELINING (RFC 2920), as relays such as Postfix do.
+rate does. The server advertises PIPELINING (RFC 2920), as relays such as Postfix do;
+aiosmtplib sends one command at a time all the same (ADR 0017).
 ``--tracking`` turns on click and open tracking (signed redirects and a pixel), the default of
 ``trellis serve``.
 """

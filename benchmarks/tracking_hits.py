@@ -54,6 +54,7 @@ from decision_latency import (
     serve_command,
     wait_ready,
 )
+from form_submissions import process_cpu_seconds
 
 EMAIL = "bench@example.com"
 TAG = "opened"
@@ -150,6 +151,7 @@ async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]
     log(f"inserted {len(contact_ids):,} contacts (not timed)")
     problems: list[str] = []
     server_rss: float | None = None
+    server_cpu_us: int | None = None
     with serving(serve_command(port), env, data_dir / "serve.log") as server:
         async with httpx.AsyncClient(
             base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
@@ -177,10 +179,15 @@ async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]
             log(
                 f"sending {len(plan):,} hits at {args.rate:g}/s over {args.connections} connections"
             )
+            cpu_before = process_cpu_seconds(server.pid)
             latencies, errors, first, last = await steady_load(
                 "127.0.0.1", port, plan, send_hit, rate=args.rate, connections=args.connections
             )
             sent_done = time.perf_counter()
+            cpu_after = process_cpu_seconds(server.pid)
+            if cpu_before is not None and cpu_after is not None:
+                # Answering the hits; the writes still buffered are flushed just after.
+                server_cpu_us = round((cpu_after - cpu_before) * 1e6 / len(plan))
             opens_sent = sum(1 for k, _ in plan if k == "open")
             clicks_sent = len(plan) - opens_sent
             ok_hits = len(plan) - len(errors)
@@ -226,6 +233,7 @@ async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]
         "seconds": round(span, 3),
         "per_second": round(len(plan) / span, 1) if span else None,
         "peak_rss_mb": server_rss,
+        "server_cpu_us_per_hit": server_cpu_us,
         "p50_ms": ms(percentile(latencies, 0.50)),
         "p95_ms": ms(percentile(latencies, 0.95)),
         "p99_ms": ms(percentile(latencies, 0.99)),

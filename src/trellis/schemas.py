@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 # Ids are 64-bit signed integers on every dialect.
 MAX_ID = 2**63 - 1
@@ -12,6 +13,23 @@ MAX_ID = 2**63 - 1
 EntityId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Positions and other small numbers stored in 32-bit columns.
 Position = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+# What may not appear in a value that goes into a mail header: a line break would end the
+# header and start one of the writer's choosing (Bcc:, a second From:), and other control
+# characters are not text. A tab is folding white space and stays.
+_NOT_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _one_header_line(value: str) -> str:
+    if _NOT_IN_HEADER.search(value):
+        raise ValueError(
+            "Line breaks and control characters are not allowed: this goes into a mail header"
+        )
+    return value
+
+
+HeaderText = Annotated[str, AfterValidator(_one_header_line)]
 
 
 def _has_nul(value: Any) -> bool:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from trellis.db.urls import normalise_database_url, sqlite_file
+from trellis.schemas import HeaderText
 
 
 def default_data_dir() -> Path:
@@ -155,17 +156,18 @@ class MailSettings(BaseModel):
     rate_per_second: float = Field(
         default=0, ge=0, description="At most this many messages per second; 0: no limit."
     )
-    from_address: str = Field(
+    # The sender's name and addresses go into message headers: one line, no control characters.
+    from_address: HeaderText = Field(
         default="trellis@localhost", description="Sender when an email names none."
     )
-    from_name: str = "Trellis"
-    unsubscribe_mailto: str | None = Field(
+    from_name: HeaderText = "Trellis"
+    unsubscribe_mailto: HeaderText | None = Field(
         default=None,
         description="Address for the mailto part of List-Unsubscribe. Unset: "
         "unsubscribe@<the sender's domain>.",
     )
-    dkim_selector: str | None = None
-    dkim_domain: str | None = None
+    dkim_selector: HeaderText | None = None
+    dkim_domain: HeaderText | None = None
     dkim_key_path: Path | None = Field(default=None, description="PEM private key (RSA).")
     batch_size: int = Field(default=500, ge=1, le=10_000, description="Messages per delivery pass.")
     max_attempts: int = Field(default=5, ge=1, le=100, description="Tries before a send fails.")

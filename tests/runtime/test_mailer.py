@@ -12,7 +12,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from trellis.runtime.mailer import Envelope, QuotedPrintable, build_message
+from trellis.runtime.mailer import Envelope, QuotedPrintable, UnsafeHeader, build_message
 
 DATE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -86,16 +86,36 @@ def test_every_header_reads_back_with_non_ascii_round_tripped() -> None:
     assert max(len(line) for line in lines) <= 998
 
 
-def test_a_line_break_in_a_header_value_cannot_add_a_header() -> None:
-    raw = build_message(
-        _envelope(subject="Hi\r\nBcc: everyone@example.com", headers=[("X-A", "1\nX-B: 2")]),
-        html=HTML,
-        text=TEXT,
-    )
-    message = _parse(raw)
-    assert message["Bcc"] is None
-    assert message["X-B"] is None
-    assert message["Subject"] == "Hi Bcc: everyone@example.com"
+@pytest.mark.parametrize(
+    ("field", "value", "header"),
+    [
+        ("from_name", "Marketing\r\nBcc: victim@evil.example", "From"),
+        ("from_name", "Marketing\nBcc: victim@evil.example", "From"),
+        ("from_address", "news@example.com\r\nBcc: victim@evil.example", "From"),
+        ("to_name", "Zoë\rBcc: victim@evil.example", "To"),
+        ("to_address", "zoe@example.com\nBcc: victim@evil.example", "To"),
+        ("subject", "Hi\r\nBcc: everyone@example.com", "Subject"),
+        ("subject", "Hi\x00there", "Subject"),
+        ("subject", "Hi\x1b[31m", "Subject"),
+        ("reply_to", "help@example.com\r\nBcc: victim@evil.example", "Reply-To"),
+        ("language", "de\r\nBcc: victim@evil.example", "Content-Language"),
+        ("list_unsubscribe_url", "https://x.example/\r\nBcc: v@evil.example", "List-Unsubscribe"),
+        ("headers", [("X-A", "1\nBcc: victim@evil.example")], "X-A"),
+        ("headers", [("X-A", "1\x7f")], "X-A"),
+        ("headers", [("Bcc: victim@evil.example\r\nX-A", "1")], "Bcc"),
+    ],
+)
+def test_the_mailer_refuses_a_header_value_that_would_add_a_header(
+    field: str, value: object, header: str
+) -> None:
+    with pytest.raises(UnsafeHeader, match="line break or a control character") as refused:
+        build_message(_envelope(**{field: value}), html=HTML, text=TEXT)
+    assert header in refused.value.header
+
+
+def test_a_tab_in_a_header_value_is_white_space_not_a_refusal() -> None:
+    raw = build_message(_envelope(subject="Spring\tsale"), html=HTML, text=TEXT)
+    assert _parse(raw)["Subject"] == "Spring\tsale"
 
 
 def test_the_body_is_multipart_alternative_text_then_html() -> None:
@@ -156,3 +176,15 @@ def test_the_pre_encoded_html_is_what_goes_out() -> None:
     )
     html = list(_parse(raw).iter_parts())[1].get_content()
     assert html.replace("\r\n", "\n") == "".join(pieces)
+
+
+def test_an_internationalised_domain_is_written_as_idna_in_the_headers() -> None:
+    raw = build_message(
+        _envelope(from_address="news@bücher.example", to_address="zoe@Bücher.example"),
+        html=HTML,
+        text=TEXT,
+    )
+    assert raw.split(b"\r\n\r\n", 1)[0].isascii()
+    message = _parse(raw)
+    assert message["From"].addresses[0].addr_spec == "news@xn--bcher-kva.example"
+    assert message["To"].addresses[0].addr_spec == "zoe@xn--bcher-kva.example"

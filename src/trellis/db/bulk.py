@@ -121,7 +121,8 @@ async def insert_rows(
     pick = itemgetter(*names)
     processed: list[tuple[int, Callable[[Any], Any]]] = []
     for column in columns:
-        bind = column.type._cached_bind_processor(dialect)
+        # The dialect's own type (e.g. JSON serialised for SQLite), through the public API.
+        bind = column.type.dialect_impl(dialect).bind_processor(dialect)
         if bind is not None:
             processed.append((order.index(column.name), _memoised(bind)))
     records: list[Any] = []

@@ -2,9 +2,9 @@
 
 Two transports share one contract. ``outbox`` (the embedded default) delivers nothing: the
 dispatcher keeps each message in the database so that a new installation shows exactly what
-would have gone out. ``smtp`` keeps a pool of connections open (our own client in
-:mod:`trellis.runtime.smtp_client`, with TLS or STARTTLS, authentication and pipelining) and
-respects a rate limit in messages per second.
+would have gone out. ``smtp`` keeps a pool of connections open (aiosmtplib, through
+:mod:`trellis.runtime.smtp_client`, with TLS or STARTTLS and authentication) and respects a
+rate limit in messages per second.
 
 Messages are assembled by hand rather than with :mod:`email.message`: at a thousand messages a
 second the standard library's generator is the bottleneck, while the format here (one
@@ -17,6 +17,7 @@ import asyncio
 import binascii
 import contextlib
 import logging
+import re
 import time
 import uuid
 from collections import deque
@@ -30,6 +31,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+import idna
+
 from trellis.runtime.smtp_client import (
     SmtpConnectFailed,
     SmtpConnection,
@@ -37,7 +40,6 @@ from trellis.runtime.smtp_client import (
     SmtpPartiallySent,
     SmtpRecipientsRefused,
     SmtpReply,
-    prepare_data,
 )
 
 log = logging.getLogger(__name__)
@@ -66,12 +68,42 @@ def domain_of(address: str) -> str:
     return address.rpartition("@")[2].strip().lower() or "localhost"
 
 
+# A line break in a header value would end the header and start one of the writer's choosing
+# (a Bcc:, a second From:); other control characters are not text. Tab is folding white space.
+_NOT_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# RFC 5322 2.2: a field name is printable ASCII without the colon.
+_HEADER_NAME = re.compile(r"[!-9;-~]+")
+
+
+class UnsafeHeader(ValueError):
+    """A header value that would change the message's structure: the message is not built."""
+
+    def __init__(self, header: str) -> None:
+        super().__init__(
+            f"The {header} header contains a line break or a control character; "
+            "the message was not built."
+        )
+        self.header = header
+
+
+def check_headers(fields: Iterable[tuple[str, str]]) -> None:
+    """Refuses a header name that is not a field name, or a value with a line break or a
+    control character. The API refuses them already; this holds for data from anywhere else
+    (the database edited by hand, an import, a contact's data in a rendered value)."""
+    fields = list(fields)
+    # One search over everything: a clean message, the usual case, costs a single scan.
+    if not _NOT_IN_HEADER.search("".join(value for _, value in fields)):
+        names_ok = all(_HEADER_NAME.fullmatch(name) for name, _ in fields)
+        if names_ok:
+            return
+    for name, value in fields:
+        if not _HEADER_NAME.fullmatch(name) or _NOT_IN_HEADER.search(value):
+            raise UnsafeHeader(name if _HEADER_NAME.fullmatch(name) else repr(name))
+
+
 def _header_value(name: str, value: str) -> str:
     """A header's value, on one line when it fits in 78 characters with its name, else folded;
     non-ASCII text as RFC 2047 encoded words."""
-    if "\r" in value or "\n" in value:
-        # A line break in a value would start a header of the reader's choosing.
-        value = " ".join(value.splitlines())
     if value.isascii() and len(name) + len(value) <= 76:
         return value
     charset = "us-ascii" if value.isascii() else "utf-8"
@@ -85,7 +117,20 @@ def _address(name: str, address: str) -> str:
 
 def _recipient(name: str, address: str) -> str:
     # Not cached: every message has its own recipient.
+    address = _ascii_address(address)
     return formataddr((name, address), charset="utf-8") if name else address
+
+
+def _ascii_address(address: str) -> str:
+    """An internationalised domain in a header as its ASCII form, as in the envelope; a
+    non-ASCII local part stays as it is (RFC 6532, for servers that take SMTPUTF8)."""
+    if address.isascii():
+        return address
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:
+        return address
 
 
 @lru_cache(maxsize=64)
@@ -189,12 +234,28 @@ def build_message(
     envelope: Envelope, *, html: str, text: str, html_qp: bytes | None = None
 ) -> bytes:
     """A multipart/alternative message (plain text, then HTML) as raw bytes with CRLF.
-    ``html_qp``: the HTML already quoted-printable (see :class:`QuotedPrintable`)."""
+    ``html_qp``: the HTML already quoted-printable (see :class:`QuotedPrintable`).
+    Raises :class:`UnsafeHeader` for a header value with a line break or control character."""
+    check_headers(
+        (
+            ("Message-ID", envelope.message_id),
+            ("From", envelope.from_name),
+            ("From", envelope.from_address),
+            ("To", envelope.to_name),
+            ("To", envelope.to_address),
+            ("Subject", envelope.subject),
+            ("Reply-To", envelope.reply_to),
+            ("Content-Language", envelope.language),
+            ("List-Unsubscribe", envelope.list_unsubscribe_url or ""),
+            ("List-Unsubscribe", envelope.list_unsubscribe_mailto or ""),
+            *envelope.headers,
+        )
+    )
     boundary = _boundary(envelope.message_id)
     lines = [
         f"Message-ID: {envelope.message_id}",
         f"Date: {_date_header(envelope.date)}",
-        f"From: {_address(envelope.from_name, envelope.from_address)}",
+        f"From: {_address(envelope.from_name, _ascii_address(envelope.from_address))}",
         f"To: {_recipient(envelope.to_name, envelope.to_address)}",
         f"Subject: {_header_value('Subject', envelope.subject)}",
         "MIME-Version: 1.0",
@@ -411,7 +472,7 @@ class SmtpTransport:
             self._drop(slot)
 
     async def _send_one(self, slot: _Slot, message: OutgoingMessage) -> DeliveryResult:
-        data = prepare_data(message.raw)
+        data = message.raw
         for attempt in (1, 2):
             try:
                 if slot.connection is None or not slot.connection.is_open:

@@ -48,6 +48,7 @@ from trellis.runtime.mailer import (
     DeliveryStatus,
     Envelope,
     OutgoingMessage,
+    UnsafeHeader,
     build_message,
     domain_of,
     new_message_id,
@@ -408,12 +409,18 @@ class EmailDelivery:
                 language=email.language,
                 headers=headers,
             )
-            raw = build_message(
-                envelope,
-                html=rendered.html,
-                text=rendered.text,
-                html_qp=compiled.html_encoder.encode(rendered.html_parts),
-            )
+            try:
+                raw = build_message(
+                    envelope,
+                    html=rendered.html,
+                    text=rendered.text,
+                    html_qp=compiled.html_encoder.encode(rendered.html_parts),
+                )
+            except UnsafeHeader as exc:
+                # Data that reached the database without the API's check: this send fails
+                # for good, the batch's other messages still go.
+                prepared.decided[row.id] = ("failed", str(exc), None)
+                continue
             if self.emails.policy.dkim is not None:
                 raw = self.emails.policy.dkim.sign(raw)
             prepared.messages.append(

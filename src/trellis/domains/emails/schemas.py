@@ -8,16 +8,20 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from trellis.domains.projects.schemas import ProjectIds, ProjectRef
-from trellis.schemas import EntityId, InputModel
+from trellis.schemas import EntityId, HeaderText, InputModel
 
 EmailName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Subject = Annotated[str, StringConstraints(min_length=1, max_length=998)]
+# Every text below that ends up in a message header (From, Reply-To, Subject, custom headers)
+# is one line without control characters; the mailer refuses them again when it builds a
+# message, for data that did not come through this API.
+Subject = Annotated[HeaderText, StringConstraints(min_length=1, max_length=998)]
+FromName = Annotated[HeaderText, StringConstraints(max_length=200)]
 Address = Annotated[
-    str,
+    HeaderText,
     StringConstraints(max_length=320, pattern=r"^$|^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$"),
 ]
 HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,76}$")]
-HeaderValue = Annotated[str, StringConstraints(max_length=998, pattern=r"^[^\r\n]*$")]
+HeaderValue = Annotated[HeaderText, StringConstraints(max_length=998)]
 Body = Annotated[str, StringConstraints(max_length=1_000_000)]
 UtmValue = Annotated[str, StringConstraints(max_length=200)]
 # A BCP 47 tag, bounded by the 35 characters the columns hold.
@@ -103,7 +107,7 @@ class EmailCreate(InputModel):
     kind: EmailKind = "template"
     subject: Subject
     preheader: Annotated[str, StringConstraints(max_length=500)] = ""
-    from_name: Annotated[str, StringConstraints(max_length=200)] = ""
+    from_name: FromName = ""
     from_address: Address = Field(default="", description="Empty: the instance's sender.")
     reply_to: Address = ""
     headers: Annotated[list[Header], Field(max_length=30)] = []
@@ -125,7 +129,7 @@ class EmailUpdate(InputModel):
     kind: EmailKind | None = None
     subject: Subject | None = None
     preheader: Annotated[str, StringConstraints(max_length=500)] | None = None
-    from_name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    from_name: FromName | None = None
     from_address: Address | None = None
     reply_to: Address | None = None
     headers: Annotated[list[Header], Field(max_length=30)] | None = None
