@@ -7,14 +7,16 @@ Only composition roots (``api/app.py``, ``cli/``, the worker entry point) call
 from __future__ import annotations
 
 import functools
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from trellis.db.urls import normalise_database_url, sqlite_file
+from trellis.files import private_dir, read_or_create_secret
 
 
 def default_data_dir() -> Path:
@@ -101,6 +103,18 @@ class ApiSettings(BaseModel):
     hsts_include_subdomains: bool = Field(
         default=False, description="Add includeSubDomains to Strict-Transport-Security."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (such as 10.0.0.0/8)"
+                ) from None
+        return [entry.strip() for entry in entries]
 
 
 class AuthSettings(BaseModel):
@@ -372,20 +386,14 @@ class Settings(BaseSettings):
 
     def ensure_dirs(self) -> None:
         for directory in (self.data_dir, self.uploads_dir, self.logs_dir):
-            directory.mkdir(parents=True, exist_ok=True)
+            private_dir(directory)
 
     def secret_key(self) -> bytes:
         """The signing key: configured, or generated once and kept in the data directory."""
         if self.auth.secret_key is not None:
             return self.auth.secret_key.get_secret_value().encode()
-        key_file = self.data_dir / "secret.key"
-        if not key_file.exists():
-            import secrets
-
-            self.ensure_dirs()
-            key_file.touch(mode=0o600)
-            key_file.write_text(secrets.token_urlsafe(48))
-        return key_file.read_text().strip().encode()
+        self.ensure_dirs()
+        return read_or_create_secret(self.data_dir / "secret.key").encode()
 
 
 @functools.cache

@@ -26,9 +26,7 @@ def client_from(harness: Harness, ip: str) -> httpx.AsyncClient:
 async def _burst(clients: list[httpx.AsyncClient], emails: list[str]) -> Counter[int]:
     responses = await asyncio.gather(
         *(
-            client.post(
-                "/api/v2/auth/login", json={"email": email, "password": "Wrong-password-1"}
-            )
+            client.post("/api/v2/auth/login", json={"email": email, "password": "Wrong-password-1"})
             for client, email in zip(clients, emails, strict=True)
         )
     )

@@ -50,9 +50,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("custom_fields", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "publicly_updatable", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
+            sa.Column("publicly_updatable", sa.Boolean(), nullable=False, server_default=sa.false())
         )
 
 
@@ -65,9 +63,7 @@ def downgrade() -> None:
             sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.add_column(
-            sa.Column(
-                "locked_until", trellis.db.types.UTCDateTime(timezone=True), nullable=True
-            )
+            sa.Column("locked_until", trellis.db.types.UTCDateTime(timezone=True), nullable=True)
         )
 
     op.create_table(
