@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from tests.fixtures.api import ADMIN_EMAIL, PASSWORD, Harness
+from trellis.domains.users import security
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
@@ -185,3 +187,48 @@ async def test_change_password_signs_out_other_sessions(harness: Harness) -> Non
     async with harness.client() as client:
         assert (await login(client, ADMIN_EMAIL)).status_code == 401
         assert (await login(client, ADMIN_EMAIL, "Another-secret-77")).status_code == 200
+
+
+async def test_a_session_ends_at_its_absolute_lifetime_however_much_it_is_used(
+    harness: Harness,
+) -> None:
+    await harness.create_user(ADMIN_EMAIL)
+    auth = harness.settings.auth
+    assert auth.session_max_hours > auth.session_hours
+    async with harness.client() as browser:
+        assert (await login(browser, ADMIN_EMAIL)).status_code == 200
+        used_for = timedelta(0)
+        step = timedelta(hours=1)
+        while used_for + step < timedelta(hours=auth.session_max_hours):
+            harness.clock.advance(step)
+            used_for += step
+            assert (await browser.get("/api/v2/auth/me")).status_code == 200, used_for
+        harness.clock.advance(step)
+        assert (await browser.get("/api/v2/auth/me")).status_code == 401
+
+
+async def test_the_csrf_token_is_compared_in_constant_time(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compared: list[tuple[str, str]] = []
+    original = security.same_secret
+
+    def spy(a: str, b: str) -> bool:
+        compared.append((a, b))
+        return original(a, b)
+
+    monkeypatch.setattr(security, "same_secret", spy)
+    await harness.create_user(ADMIN_EMAIL)
+    async with harness.client() as browser:
+        await login(browser, ADMIN_EMAIL)
+        csrf = browser.cookies["trellis_csrf"]
+        wrong = await browser.post(
+            "/api/v2/projects", json={"name": "P"}, headers={"X-CSRF-Token": "nope"}
+        )
+        assert wrong.status_code == 403
+        right = await browser.post(
+            "/api/v2/projects", json={"name": "P"}, headers={"X-CSRF-Token": csrf}
+        )
+        assert right.status_code == 201
+    assert ("nope", csrf) in compared
+    assert (csrf, csrf) in compared
