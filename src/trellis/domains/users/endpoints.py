@@ -127,6 +127,7 @@ async def change_password(
         new_password=body.new_password,
         now=now,
         keep_session_id=getattr(request.state, "session_id", None),
+        revoke_tokens=body.revoke_tokens,
     )
 
 

@@ -138,6 +138,14 @@ class TokenRepository:
     def add(self, token: ApiToken) -> None:
         self.session.add(token)
 
+    async def revoke_for_user(self, user_id: int, *, now: datetime) -> int:
+        result = await self.session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def touch(self, token_id: int, at: datetime) -> None:
         await self.session.execute(
             update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at)

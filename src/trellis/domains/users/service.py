@@ -386,6 +386,8 @@ class UserService:
             raise NotFound(f"No user with id {user_id}.")
         changes = data.model_dump(exclude_unset=True, exclude_none=True)
         own_profile_fields = {"name", "timezone", "locale"}
+        if user.id == actor.user_id:
+            actor.require_account_access()
         if user.id != actor.user_id or set(changes) - own_profile_fields:
             actor.require("users", Perm.EDIT_OTHERS)
         check_version(user, expected_version)
@@ -479,9 +481,12 @@ class UserService:
         new_password: str,
         now: datetime,
         keep_session_id: int | None,
-    ) -> None:
+        revoke_tokens: bool = False,
+    ) -> int:
+        """Change the caller's password; other sessions end. Returns the tokens revoked."""
         if actor.user_id is None:
             raise NotAuthenticated("Sign in to change your password.")
+        actor.require_account_access()
         user = await UserRepository(session).get(actor.user_id)
         if user is None:
             raise NotAuthenticated("Sign in to change your password.")
@@ -498,7 +503,13 @@ class UserService:
         user.version += 1
         user.updated_at = now
         await SessionRepository(session).delete_for_user(user.id, keep_id=keep_session_id)
+        revoked = (
+            await TokenRepository(session).revoke_for_user(user.id, now=now) if revoke_tokens else 0
+        )
         await session.flush()
+        changes: dict[str, Any] = {"password": {"old": "[redacted]", "new": "[redacted]"}}
+        if revoked:
+            changes["tokens_revoked"] = {"old": None, "new": revoked}
         await audit.record(
             session,
             actor=actor,
@@ -506,9 +517,10 @@ class UserService:
             entity_type="user",
             entity_id=user.id,
             entity_name=user.email,
-            changes={"password": {"old": "[redacted]", "new": "[redacted]"}},
+            changes=changes,
             now=now,
         )
+        return revoked
 
     async def create_first_admin(
         self,
@@ -782,6 +794,8 @@ class TokenService:
         target = user_id if user_id is not None else actor.user_id
         if target != actor.user_id:
             actor.require("api_tokens", Perm.VIEW_OTHERS)
+        else:
+            actor.require_account_access()
         return await TokenRepository(session).list_page(page=page, user_id=target)
 
     async def revoke(
@@ -792,6 +806,9 @@ class TokenService:
             raise NotFound(f"No token with id {token_id}.")
         if token.user_id != actor.user_id:
             actor.require("api_tokens", Perm.DELETE_OTHERS)
+        elif token.id != actor.token_id:
+            # A token may always revoke itself (a program signing off), not its siblings.
+            actor.require_account_access()
         token.revoked_at = now
         await session.flush()
         await audit.record(
