@@ -599,10 +599,14 @@ class ContactService:
         owner_id: int | None = None,
         catalog: FieldCatalog | None = None,
         audit_summary: bool = True,
+        fill_only: frozenset[str] = frozenset(),
     ) -> UpsertOutcome:
         """:meth:`upsert_many` for items already checked and normalised (see :func:`prepare`),
         as plain values: the path for imports, where per-item models would cost more than
-        the database work. Items that carry errors are reported as failed."""
+        the database work. Items that carry errors are reported as failed.
+
+        ``fill_only``: fields (core or custom aliases) set on existing contacts only while
+        they are empty, never replaced or cleared (anonymous form posts)."""
         actor.require("contacts", Perm.CREATE)
         catalog = catalog or await field_service.catalog(session)
         repo = ContactRepository(session)
@@ -719,14 +723,24 @@ class ContactService:
             row = updates.setdefault(target, {})
             changes = changes_by_id.setdefault(target, {})
             for column, value in {**ready.core, **ready.references}.items():
+                if column in fill_only and row.get(column, getattr(contact, column)) not in (
+                    None,
+                    "",
+                ):
+                    continue
                 if row.get(column, getattr(contact, column)) != value:
                     row[column] = value
                     changes[column] = {"old": getattr(contact, column), "new": value}
                     item_changed[index] = True
             base = row.get("fields", contact.fields)
-            merged = _merge_fields(base, ready.custom)
+            custom = {
+                alias: value
+                for alias, value in ready.custom.items()
+                if alias not in fill_only or base.get(alias) in (None, "")
+            }
+            merged = _merge_fields(base, custom)
             if merged != base:
-                for alias in ready.custom:
+                for alias in custom:
                     if base.get(alias) != merged.get(alias):
                         changes[f"fields.{alias}"] = {
                             "old": contact.fields.get(alias),
