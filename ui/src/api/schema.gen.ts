@@ -2370,9 +2370,16 @@ export interface components {
             affected: number;
             /**
              * Missing
+             * @description Contacts that do not exist (for you).
              * @default []
              */
             missing: number[];
+            /**
+             * Refused
+             * @description Contacts you may see but not change: left as they were.
+             * @default []
+             */
+            refused: number[];
         };
         /** CampaignImportRead */
         CampaignImportRead: {
@@ -2642,6 +2649,11 @@ export interface components {
             fields?: {
                 [key: string]: unknown;
             };
+            /**
+             * Owner Id
+             * @description The user who owns the company. Default: whoever creates it.
+             */
+            owner_id?: number | null;
         };
         /** CompanyLink */
         CompanyLink: {
@@ -2674,6 +2686,8 @@ export interface components {
             fields: {
                 [key: string]: unknown;
             };
+            /** Owner Id */
+            owner_id?: number | null;
             /**
              * Contacts
              * @default 0
@@ -2702,6 +2716,8 @@ export interface components {
             fields?: {
                 [key: string]: unknown;
             } | null;
+            /** Owner Id */
+            owner_id?: number | null;
         };
         /** ContactCreate */
         ContactCreate: {
@@ -3647,6 +3663,12 @@ export interface components {
              */
             is_identifier: boolean;
             /**
+             * Publicly Updatable
+             * @description Whether an anonymous form post may replace a value the contact already has. When false, it only fills the field while it is empty.
+             * @default false
+             */
+            publicly_updatable: boolean;
+            /**
              * Options
              * @default []
              */
@@ -3754,6 +3776,8 @@ export interface components {
             required?: boolean | null;
             /** Is Identifier */
             is_identifier?: boolean | null;
+            /** Publicly Updatable */
+            publicly_updatable?: boolean | null;
             /** Options */
             options?: components["schemas"]["FieldOption"][] | null;
             /** Position */
@@ -4714,6 +4738,12 @@ export interface components {
             current_password: string;
             /** New Password */
             new_password: string;
+            /**
+             * Revoke Tokens
+             * @description Also revoke every API token of the account. Other browser sessions end in any case; tokens keep working unless this is set, so that programs using them do not stop because a person changed their password.
+             * @default false
+             */
+            revoke_tokens: boolean;
         };
         /** PermissionCatalog */
         PermissionCatalog: {
@@ -5592,7 +5622,7 @@ export interface components {
             max?: number | null;
             /**
              * Pattern
-             * @description A regular expression the whole value must match.
+             * @description A regular expression (RE2 syntax: no backreferences or lookaround) the whole value must match.
              */
             pattern?: string | null;
         };
@@ -5694,6 +5724,12 @@ export interface components {
              * @default false
              */
             is_core: boolean;
+            /**
+             * Publicly Updatable
+             * @description Whether an anonymous form post may replace a value the contact already has. When false, it only fills the field while it is empty.
+             * @default false
+             */
+            publicly_updatable: boolean;
             /**
              * Options
              * @default []
