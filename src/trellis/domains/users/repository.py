@@ -206,13 +206,13 @@ class LoginThrottleRepository:
                     "next_attempt_at": None,
                     "updated_at": now,
                 }
-                for key in keys
+                # In the order of the locks below: attempts lock in one order, never deadlock.
+                for key in sorted(keys)
             ],
         )
         rows = await self.session.scalars(
             select(LoginThrottle)
             .where(LoginThrottle.key.in_(list(keys)))
-            # One order for every caller: two attempts never wait on each other's second row.
             .order_by(LoginThrottle.key)
             .with_for_update()
             .execution_options(populate_existing=True)
