@@ -14,7 +14,8 @@ from trellis.actor import Actor
 from trellis.clock import Clock
 from trellis.db.session import Database
 from trellis.domains.users import security
-from trellis.domains.users.service import AuthPolicy, RequestOrigin, auth_service
+from trellis.domains.users.service import RequestOrigin
+from trellis.domains.users.sign_in import AuthPolicy, auth_service
 from trellis.errors import FieldError, NotAuthenticated, PermissionDenied, ValidationFailed
 from trellis.settings import Settings
 

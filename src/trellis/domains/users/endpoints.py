@@ -40,12 +40,12 @@ from trellis.domains.users.schemas import (
     permission_catalog,
 )
 from trellis.domains.users.service import (
-    auth_service,
     effective_permissions,
     role_service,
     token_service,
     user_service,
 )
+from trellis.domains.users.sign_in import auth_service
 
 router = APIRouter(prefix=API_PREFIX)
 PageDep = Annotated[PageRequest, Depends(page_request)]
