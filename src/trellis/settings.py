@@ -135,7 +135,7 @@ class AuthSettings(BaseModel):
         default=None, description="Secure flag on cookies. Unset: on unless serving over http."
     )
     login_attempts_per_minute_per_ip: int = Field(
-        default=20, ge=1, description="Sign-in attempts per minute from one address."
+        default=20, ge=1, description="Failed sign-in attempts per minute from one address."
     )
     login_free_failures: int = Field(
         default=5,

@@ -232,3 +232,13 @@ async def test_the_csrf_token_is_compared_in_constant_time(
         assert right.status_code == 201
     assert ("nope", csrf) in compared
     assert (csrf, csrf) in compared
+
+
+async def test_successful_sign_ins_do_not_use_up_the_address_budget(harness: Harness) -> None:
+    """Colleagues behind one address sign in all day; only failures count against it."""
+    await harness.create_user(ADMIN_EMAIL)
+    limit = harness.settings.auth.login_attempts_per_minute_per_ip
+    async with harness.client() as client:
+        for _ in range(limit + 5):
+            assert (await login(client, ADMIN_EMAIL)).status_code == 200
+        assert (await login(client, "guess@example.com")).status_code == 401

@@ -82,7 +82,7 @@ class AuthService:
     ) -> None:
         """Count a sign-in attempt before the password is checked, or refuse it with 429.
 
-        The attempt is counted as a failure in advance (a success resets it), under a lock
+        The attempt is counted as a failure in advance (a success takes it back), under a lock
         on the address's and the account's rows: the caller commits before checking the
         password, so parallel guesses are counted one by one instead of all reading the same
         count. Unknown accounts are counted and answered exactly like existing ones.
@@ -132,9 +132,15 @@ class AuthService:
             raise LoginFailed("The email or password is wrong.")
         if security.needs_rehash(user.password_hash):
             user.password_hash = security.hash_password(password)
-        rows = await LoginThrottleRepository(session).lock([account_key(email)], now=now)
+        # The attempt was counted as a failure in advance; it was not one. The address gets
+        # its attempt back (people behind one NAT signing in all day are not guessing), the
+        # account starts counting again.
+        ip_key, user_key = address_key(origin), account_key(email)
+        rows = await LoginThrottleRepository(session).lock([ip_key, user_key], now=now)
+        rows[ip_key].attempts = max(0, rows[ip_key].attempts - 1)
+        rows[user_key].failures, rows[user_key].next_attempt_at = 0, None
         for row in rows.values():
-            row.failures, row.next_attempt_at, row.updated_at = 0, None, now
+            row.updated_at = now
         user.last_login_at = now
         return await self.open_session(session, user=user, origin=origin, policy=policy, now=now)
 
