@@ -186,6 +186,23 @@ class Actor:
         if not self.can_on(resource_key, own, others, owner_id):
             self.require(resource_key, others)
 
+    @property
+    def may_manage_account(self) -> bool:
+        """Whether this caller may manage its user's account (profile, password, tokens).
+
+        A token with scopes was given for a narrow job (``contacts:read``); if it could
+        change the password or mint and revoke tokens, whoever holds it would hold the
+        account. Account self-service therefore needs a signed-in session, or a token
+        without scopes (which acts with all of its user's rights anyway)."""
+        return self.type != "token" or not self.scopes
+
+    def require_account_access(self) -> None:
+        if not self.may_manage_account:
+            raise PermissionDenied(
+                "A token with scopes cannot manage its user's account (profile, password, "
+                "tokens); sign in, or use a token without scopes."
+            )
+
     def can_view_any(self, resource_key: str) -> bool:
         return self.can(resource_key, Perm.VIEW_OWN) or self.can(resource_key, Perm.VIEW_OTHERS)
 

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from trellis.files import private_dir, private_opener
+
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -43,6 +45,13 @@ class ConsoleFormatter(logging.Formatter):
         return line
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Log files hold addresses and request details: 0600, the rotated ones too."""
+
+    def _open(self) -> Any:
+        return open(self.baseFilename, self.mode, encoding=self.encoding, opener=private_opener)
+
+
 def configure_logging(*, level: str, fmt: str, log_dir: Path | None) -> None:
     root = logging.getLogger()
     root.handlers.clear()
@@ -51,8 +60,8 @@ def configure_logging(*, level: str, fmt: str, log_dir: Path | None) -> None:
     console.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
     root.addHandler(console)
     if log_dir is not None:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
+        private_dir(log_dir)
+        file_handler = PrivateRotatingFileHandler(
             log_dir / "trellis.log", maxBytes=20 * 1024 * 1024, backupCount=5, encoding="utf-8"
         )
         file_handler.setFormatter(JsonFormatter())

@@ -7,14 +7,16 @@ Only composition roots (``api/app.py``, ``cli/``, the worker entry point) call
 from __future__ import annotations
 
 import functools
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from trellis.db.urls import normalise_database_url, sqlite_file
+from trellis.files import private_dir, read_or_create_secret
 from trellis.schemas import HeaderText
 
 
@@ -86,6 +88,34 @@ class ApiSettings(BaseModel):
         description="Redis shared by every API process for the per-address rate limits. "
         "Unset: the jobs broker when it is Redis, else each process counts on its own.",
     )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Addresses or networks (10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed. Empty: none, every limit per "
+        "address counts the peer that connected.",
+    )
+    hsts_max_age_s: int = Field(
+        default=0,
+        ge=0,
+        le=2 * 365 * 24 * 3600,
+        description="Strict-Transport-Security max-age on every response, for deployments "
+        "served over TLS only. 0: no header.",
+    )
+    hsts_include_subdomains: bool = Field(
+        default=False, description="Add includeSubDomains to Strict-Transport-Security."
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (such as 10.0.0.0/8)"
+                ) from None
+        return [entry.strip() for entry in entries]
 
 
 class AuthSettings(BaseModel):
@@ -93,13 +123,34 @@ class AuthSettings(BaseModel):
         default=None,
         description="Key for signing tokens. Unset: generated once and kept in the data directory.",
     )
-    session_hours: int = Field(default=12, ge=1)
+    session_hours: int = Field(
+        default=12, ge=1, description="A browser session unused this long ends (idle lifetime)."
+    )
+    session_max_hours: int = Field(
+        default=72,
+        ge=1,
+        description="A browser session ends this long after sign-in however much it is used "
+        "(absolute lifetime).",
+    )
     cookie_secure: bool | None = Field(
         default=None, description="Secure flag on cookies. Unset: on unless serving over http."
     )
-    max_failed_logins: int = Field(default=5, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1)
-    login_attempts_per_minute_per_ip: int = Field(default=20, ge=1)
+    login_attempts_per_minute_per_ip: int = Field(
+        default=20, ge=1, description="Failed sign-in attempts per minute from one address."
+    )
+    login_free_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins in a row on one account before each next attempt on it "
+        "must wait (1 s, then twice as long each time).",
+    )
+    login_max_delay_s: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="The longest wait between two sign-in attempts on one account: the owner "
+        "is slowed down by at most this, never locked out.",
+    )
 
 
 class CampaignSettings(BaseModel):
@@ -353,20 +404,14 @@ class Settings(BaseSettings):
 
     def ensure_dirs(self) -> None:
         for directory in (self.data_dir, self.uploads_dir, self.logs_dir):
-            directory.mkdir(parents=True, exist_ok=True)
+            private_dir(directory)
 
     def secret_key(self) -> bytes:
         """The signing key: configured, or generated once and kept in the data directory."""
         if self.auth.secret_key is not None:
             return self.auth.secret_key.get_secret_value().encode()
-        key_file = self.data_dir / "secret.key"
-        if not key_file.exists():
-            import secrets
-
-            self.ensure_dirs()
-            key_file.touch(mode=0o600)
-            key_file.write_text(secrets.token_urlsafe(48))
-        return key_file.read_text().strip().encode()
+        self.ensure_dirs()
+        return read_or_create_secret(self.data_dir / "secret.key").encode()
 
 
 @functools.cache

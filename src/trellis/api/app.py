@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
 
 from trellis import __version__, bootstrap
 from trellis.api.batching import TrackBatcher
 from trellis.api.deps import SessionDep
 from trellis.api.middleware import (
     BodyLimitMiddleware,
+    ForwardedClientMiddleware,
     JsonDepthMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -87,6 +89,24 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
+class TrellisApp(FastAPI):
+    """FastAPI with the security headers around the whole stack.
+
+    Middleware added with ``add_middleware`` runs inside Starlette's error middleware, which
+    writes the 500 answer to an unhandled error: such an answer would go out without them.
+    """
+
+    hsts_max_age_s: int = 0
+    hsts_include_subdomains: bool = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(
+            super().build_middleware_stack(),
+            hsts_max_age_s=self.hsts_max_age_s,
+            hsts_include_subdomains=self.hsts_include_subdomains,
+        )
+
+
 def _rate_limiters(settings: Settings) -> dict[str, RateLimiter]:
     """The per-address limits of the public endpoints, by name."""
     shared = settings.rate_limit_redis()
@@ -152,7 +172,7 @@ def create_app(
                 await limiter.aclose()
             await application.aclose()
 
-    app = FastAPI(
+    app = TrellisApp(
         title="Trellis API",
         version=__version__,
         summary="Marketing-automation campaigns: contacts, segments, campaigns and channels.",
@@ -161,6 +181,8 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.hsts_max_age_s = settings.api.hsts_max_age_s
+    app.hsts_include_subdomains = settings.api.hsts_include_subdomains
     app.state.application = application
     app.state.settings = settings
     app.state.database = database
@@ -184,7 +206,8 @@ def create_app(
     # Added first, so it runs inside the body limit: the JSON it holds is already bounded.
     app.add_middleware(JsonDepthMiddleware, skip=tuple(uploads))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes, uploads=uploads)
-    app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: everything inside sees the client's address, not the proxy's.
+    app.add_middleware(ForwardedClientMiddleware, trusted=settings.api.trusted_proxies)
 
     @app.get("/healthz", response_model=Health, tags=["health"], summary="The process is up")
     async def healthz() -> Health:

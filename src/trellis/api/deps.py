@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trellis.actor import Actor
 from trellis.clock import Clock
 from trellis.db.session import Database
-from trellis.domains.users.service import AuthPolicy, RequestOrigin, UsageSink, auth_service
+from trellis.domains.users import security
+from trellis.domains.users.service import RequestOrigin, UsageSink
+from trellis.domains.users.sign_in import AuthPolicy, auth_service
 from trellis.errors import FieldError, NotAuthenticated, PermissionDenied, ValidationFailed
 from trellis.settings import Settings
 
@@ -58,9 +60,10 @@ def get_origin(request: Request) -> RequestOrigin:
 def auth_policy(settings: Settings) -> AuthPolicy:
     return AuthPolicy(
         session_hours=settings.auth.session_hours,
-        max_failed_logins=settings.auth.max_failed_logins,
-        lockout_minutes=settings.auth.lockout_minutes,
+        session_max_hours=settings.auth.session_max_hours,
         attempts_per_minute_per_ip=settings.auth.login_attempts_per_minute_per_ip,
+        free_failures=settings.auth.login_free_failures,
+        max_delay_s=settings.auth.login_max_delay_s,
     )
 
 
@@ -73,7 +76,8 @@ def set_session_cookies(
 ) -> None:
     """The session secret is HttpOnly; the CSRF token is readable so the UI can echo it."""
     settings = get_settings_dep(request)
-    max_age = settings.auth.session_hours * 3600
+    # The server ends the session (idle or absolute lifetime); the cookie only has to last.
+    max_age = max(settings.auth.session_hours, settings.auth.session_max_hours) * 3600
     for name, value, http_only in (
         (SESSION_COOKIE, secret, True),
         (CSRF_COOKIE, csrf_token, False),
@@ -141,7 +145,7 @@ async def optional_actor(
                 request.state.session_id = user_session.id
                 if request.method not in SAFE_METHODS:
                     sent = request.headers.get(CSRF_HEADER, "")
-                    if not sent or sent != user_session.csrf_token:
+                    if not sent or not security.same_secret(sent, user_session.csrf_token):
                         raise PermissionDenied(
                             f"Missing or wrong {CSRF_HEADER} header for a cookie-authenticated "
                             "request."

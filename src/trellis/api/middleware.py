@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -189,7 +191,12 @@ def _is_json(scope: Scope) -> bool:
 
 
 class SecurityHeadersMiddleware:
-    """Headers that keep every page on its own origin: no third-party loads, no framing."""
+    """Headers that keep every page on its own origin: no third-party loads, no framing; and
+    Strict-Transport-Security when the deployment is served over TLS only.
+
+    The application wraps its whole stack in it (outside Starlette's error middleware), so
+    that a 500 carries them too.
+    """
 
     CSP = (
         "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
@@ -197,8 +204,21 @@ class SecurityHeadersMiddleware:
         "base-uri 'self'; form-action 'self'"
     )
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, *, hsts_max_age_s: int = 0, hsts_include_subdomains: bool = False
+    ) -> None:
         self.app = app
+        self.headers: list[tuple[bytes, bytes]] = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+            (b"x-frame-options", b"DENY"),
+            (b"content-security-policy", self.CSP.encode()),
+        ]
+        if hsts_max_age_s > 0:
+            value = f"max-age={hsts_max_age_s}"
+            if hsts_include_subdomains:
+                value += "; includeSubDomains"
+            self.headers.append((b"strict-transport-security", value.encode()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -209,15 +229,70 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                for name, value in (
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"content-security-policy", self.CSP.encode()),
-                ):
-                    if name not in present:
-                        headers.append((name, value))
+                headers.extend((n, v) for n, v in self.headers if n not in present)
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class ForwardedClientMiddleware:
+    """Take the client's address (and the scheme) from ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto``, but only on connections from a trusted reverse proxy.
+
+    Anyone can send these headers; believed from anyone, they would let a client pick the
+    address every per-address limit counts (sign-in, forms, tracking). So they are ignored
+    unless the peer is one of ``trusted`` (addresses or networks, none by default). The
+    client is the right-most address that is not a trusted proxy: the left part of the
+    header is whatever the client sent, the right part was appended by the proxies.
+    """
+
+    def __init__(self, app: ASGIApp, *, trusted: Sequence[str]) -> None:
+        self.app = app
+        self.trusted = [ipaddress.ip_network(entry, strict=False) for entry in trusted]
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and client and self._is_trusted(client[0]):
+            scope = dict(scope)
+            forwarded_for = _header_values(scope, b"x-forwarded-for")
+            address = client[0]
+            for hop in reversed(forwarded_for):
+                if not _is_address(hop):
+                    break
+                address = hop
+                if not self._is_trusted(hop):
+                    break
+            scope["client"] = (address, 0)
+            protos = _header_values(scope, b"x-forwarded-proto")
+            if protos and protos[-1].lower() in ("http", "https"):
+                secure = protos[-1].lower() == "https"
+                if scope["type"] == "websocket":
+                    scope["scheme"] = "wss" if secure else "ws"
+                else:
+                    scope["scheme"] = "https" if secure else "http"
+        await self.app(scope, receive, send)
+
+
+def _header_values(scope: Scope, name: bytes) -> list[str]:
+    """Every comma-separated value of header ``name``, over all its occurrences, in order."""
+    values: list[str] = []
+    for key, raw in scope.get("headers", []):
+        if key.lower() == name:
+            values.extend(v.strip() for v in raw.decode("latin-1").split(",") if v.strip())
+    return values
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True

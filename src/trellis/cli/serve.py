@@ -38,6 +38,8 @@ def serve(
         port=port,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # X-Forwarded-* are believed from the configured proxies only, by the application
+        # (TRELLIS_API__TRUSTED_PROXIES); uvicorn would believe them from 127.0.0.1.
+        proxy_headers=False,
         server_header=False,
     )

@@ -13,6 +13,7 @@ import contextvars
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import event
@@ -27,6 +28,8 @@ from sqlalchemy.pool import NullPool
 
 from trellis.db import sqlite_driver
 from trellis.db.patterns import register_sqlite_functions
+from trellis.db.urls import sqlite_file
+from trellis.files import create_private_empty
 from trellis.jobs.base import JobBackend, job_buffer
 
 # Set while this task holds the SQLite write lock, so a nested unit of work does not wait on
@@ -71,6 +74,11 @@ def create_engine(
         {"pool_size": pool_size, "max_overflow": pool_size} if pooled else {"poolclass": NullPool}
     )
     if url.startswith("sqlite"):
+        database_file = sqlite_file(url)
+        if database_file is not None and Path(database_file).parent.is_dir():
+            # SQLite would create it with the umask (world-readable under 022) and give the
+            # -wal and -shm files the database file's mode: create it private first.
+            create_private_empty(Path(database_file))
         engine = create_async_engine(url, echo=echo, module=sqlite_driver.dbapi(), **pool_options)
         _configure_sqlite(engine, busy_timeout_ms=sqlite_busy_timeout_ms)
         return engine

@@ -13,7 +13,7 @@ from tests.fixtures.api import Harness
 from trellis.db.base import Base
 from trellis.db.models import CampaignImport
 
-KEEP = {"users", "roles", "api_tokens", "user_sessions", "login_attempts", "alembic_version"}
+KEEP = {"users", "roles", "api_tokens", "user_sessions", "login_throttles", "alembic_version"}
 
 
 async def wipe(harness: Harness) -> None:

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import httpx
 
-from tests.fixtures.api import Harness
+from tests.fixtures.api import PASSWORD, Harness
 
 
 async def test_token_is_shown_once_and_stored_hashed(
@@ -72,3 +72,70 @@ async def test_token_cannot_mint_tokens(admin: httpx.AsyncClient) -> None:
     # A leaked token must not be able to make itself a successor.
     response = await admin.post("/api/v2/tokens", json={"name": "child"})
     assert response.status_code == 403
+
+
+async def test_a_scoped_token_cannot_manage_its_users_account(harness: Harness) -> None:
+    user_id = await harness.create_user("owner@example.com", role="Marketer")
+    scoped = await harness.create_token(user_id, scopes=["contacts:read"])
+    sibling = await harness.create_token(user_id)
+    async with harness.client(token=sibling) as full:
+        listed = (await full.get("/api/v2/tokens")).json()["data"]
+    ids = sorted(t["id"] for t in listed)
+    scoped_id, sibling_id = ids[0], ids[1]
+    async with harness.client(token=scoped) as client:
+        assert (await client.get("/api/v2/contacts")).status_code == 200
+        assert (await client.get("/api/v2/auth/me")).status_code == 200
+        refused = [
+            await client.patch(f"/api/v2/users/{user_id}", json={"name": "Mallory"}),
+            await client.get("/api/v2/tokens"),
+            await client.delete(f"/api/v2/tokens/{sibling_id}"),
+            await client.post(
+                "/api/v2/auth/password",
+                json={"current_password": PASSWORD, "new_password": "Another-secret-77"},
+            ),
+        ]
+        assert [r.status_code for r in refused] == [403] * 4, [r.text for r in refused]
+        assert "token with scopes" in refused[0].json()["detail"]
+        # It may still end itself.
+        assert (await client.delete(f"/api/v2/tokens/{scoped_id}")).status_code == 204
+        assert (await client.get("/api/v2/contacts")).status_code == 401
+    async with harness.client(token=sibling) as full:
+        assert (await full.get(f"/api/v2/users/{user_id}")).json()["name"] == ""
+        # A token without scopes acts with all of its user's rights, account included.
+        assert (
+            await full.patch(f"/api/v2/users/{user_id}", json={"name": "Owner"})
+        ).status_code == 200
+        assert (await full.get("/api/v2/tokens")).status_code == 200
+
+
+async def test_a_password_change_can_revoke_every_token(harness: Harness) -> None:
+    user_id = await harness.create_user("owner@example.com", role="Marketer")
+    program = await harness.create_token(user_id, scopes=["contacts:read"])
+    async with harness.client() as browser:
+        signed_in = await browser.post(
+            "/api/v2/auth/login", json={"email": "owner@example.com", "password": PASSWORD}
+        )
+        assert signed_in.status_code == 200
+        csrf = {"X-CSRF-Token": browser.cookies["trellis_csrf"]}
+        kept = await browser.post(
+            "/api/v2/auth/password",
+            json={"current_password": PASSWORD, "new_password": "Another-secret-77"},
+            headers=csrf,
+        )
+        assert kept.status_code == 204
+        async with harness.client(token=program) as client:
+            # By default programs keep working: their tokens are separate credentials.
+            assert (await client.get("/api/v2/contacts")).status_code == 200
+        revoked = await browser.post(
+            "/api/v2/auth/password",
+            json={
+                "current_password": "Another-secret-77",
+                "new_password": "Third-secret-777",
+                "revoke_tokens": True,
+            },
+            headers=csrf,
+        )
+        assert revoked.status_code == 204
+        assert (await browser.get("/api/v2/auth/me")).status_code == 200
+    async with harness.client(token=program) as client:
+        assert (await client.get("/api/v2/contacts")).status_code == 401

@@ -3668,6 +3668,12 @@ export interface components {
              */
             is_identifier: boolean;
             /**
+             * Publicly Updatable
+             * @description Whether an anonymous form post may replace a value the contact already has. When false, it only fills the field while it is empty.
+             * @default false
+             */
+            publicly_updatable: boolean;
+            /**
              * Options
              * @default []
              */
@@ -3775,6 +3781,8 @@ export interface components {
             required?: boolean | null;
             /** Is Identifier */
             is_identifier?: boolean | null;
+            /** Publicly Updatable */
+            publicly_updatable?: boolean | null;
             /** Options */
             options?: components["schemas"]["FieldOption"][] | null;
             /** Position */
@@ -4735,6 +4743,12 @@ export interface components {
             current_password: string;
             /** New Password */
             new_password: string;
+            /**
+             * Revoke Tokens
+             * @description Also revoke every API token of the account. Other browser sessions end in any case; tokens keep working unless this is set, so that programs using them do not stop because a person changed their password.
+             * @default false
+             */
+            revoke_tokens: boolean;
         };
         /** PermissionCatalog */
         PermissionCatalog: {
@@ -5716,6 +5730,12 @@ export interface components {
              * @default false
              */
             is_core: boolean;
+            /**
+             * Publicly Updatable
+             * @description Whether an anonymous form post may replace a value the contact already has. When false, it only fills the field while it is empty.
+             * @default false
+             */
+            publicly_updatable: boolean;
             /**
              * Options
              * @default []

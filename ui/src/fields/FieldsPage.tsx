@@ -36,6 +36,7 @@ const FORM_FIELDS = [
   "default_value",
   "required",
   "is_identifier",
+  "publicly_updatable",
   "options",
 ] as const;
 
@@ -67,6 +68,7 @@ function FieldFormModal({
   const [defaultValue, setDefaultValue] = useState<unknown>(null);
   const [required, setRequired] = useState(false);
   const [identifier, setIdentifier] = useState(false);
+  const [publiclyUpdatable, setPubliclyUpdatable] = useState(false);
   const [options, setOptions] = useState<OptionRow[]>([]);
   const [busy, setBusy] = useState(false);
   const form = useFormErrors(FORM_FIELDS);
@@ -82,6 +84,7 @@ function FieldFormModal({
     setDefaultValue(field?.default_value ?? null);
     setRequired(field?.required ?? false);
     setIdentifier(field?.is_identifier ?? false);
+    setPubliclyUpdatable(field?.publicly_updatable ?? false);
     setOptions((field?.options ?? []).map((o) => ({ value: o.value ?? "", label: o.label ?? "" })));
     clear();
   }, [open, field, clear]);
@@ -101,6 +104,7 @@ function FieldFormModal({
         default_value: isEmptyValue(defaultValue) ? null : defaultValue,
         required,
         is_identifier: identifier,
+        publicly_updatable: publiclyUpdatable,
         options: hasOptions ? cleanOptions : [],
       };
       const saved = field?.id
@@ -277,6 +281,18 @@ function FieldFormModal({
               {form.errors.fields.is_identifier}
             </p>
           ) : null}
+          {object === "contact" ? (
+            <Checkbox
+              id="field-publicly-updatable"
+              labelText="Anonymous form posts may overwrite it"
+              helperText={
+                "Anyone who knows a contact's email address can post a form in their name. " +
+                "Off: a form fills this field only while it is empty, and never replaces or clears a value."
+              }
+              checked={publiclyUpdatable}
+              onChange={(_e, { checked }) => setPubliclyUpdatable(checked)}
+            />
+          ) : null}
         </Stack>
       </Form>
     </Modal>
@@ -340,6 +356,11 @@ export function FieldsPage() {
                 {f.is_identifier ? (
                   <Tag size="sm" type="teal">
                     Identifier
+                  </Tag>
+                ) : null}
+                {object === "contact" && f.publicly_updatable ? (
+                  <Tag size="sm" type="cool-gray" title="Anonymous form posts may overwrite it">
+                    Form-updatable
                   </Tag>
                 ) : null}
               </span>

@@ -52,7 +52,7 @@ from trellis.db.models.tracking import (
     EmailStats,
     TrackingHit,
 )
-from trellis.db.models.user import ApiToken, LoginAttempt, Role, User, UserSession
+from trellis.db.models.user import ApiToken, LoginThrottle, Role, User, UserSession
 from trellis.db.models.web import PageHit, WebVisitor
 
 __all__ = [
@@ -96,7 +96,7 @@ __all__ = [
     "EventStats",
     "Form",
     "FormSubmission",
-    "LoginAttempt",
+    "LoginThrottle",
     "Notification",
     "OutboxMessage",
     "Page",

@@ -48,6 +48,9 @@ class CustomField(IdMixin, TimestampMixin, VersionedMixin, Base):
     default_value: Mapped[Any] = mapped_column(JSONType, nullable=True)
     required: Mapped[bool] = mapped_column(Boolean, default=False)
     is_identifier: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whether an anonymous request (a public form post) may replace a value the contact
+    # already has; when not, such a request only fills the field while it is empty.
+    publicly_updatable: Mapped[bool] = mapped_column(Boolean, default=False)
     # select / multiselect choices: [{"value": "...", "label": "..."}]
     options: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)

@@ -32,8 +32,6 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
     locale: Mapped[str] = mapped_column(String(35), default="en")
     role_id: Mapped[int] = mapped_column(BigId, ForeignKey("roles.id", ondelete="RESTRICT"))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
     role: Mapped[Role] = relationship(lazy="raise")
@@ -80,13 +78,18 @@ class UserSession(IdMixin, Base):
     )
 
 
-class LoginAttempt(IdMixin, Base):
-    """Failed sign-ins per address, for throttling by IP across all accounts."""
+class LoginThrottle(Base):
+    """What slows down password guessing: one row per client address (``ip:<address>``:
+    attempts in the current minute) and one per account name (``account:<email>``: failures
+    in a row, and when the next attempt may come), whether or not the account exists."""
 
-    __tablename__ = "login_attempts"
+    __tablename__ = "login_throttles"
 
-    ip: Mapped[str] = mapped_column(String(64))
-    email: Mapped[str] = mapped_column(String(320))
-    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_login_attempts_ip_attempted_at", "ip", "attempted_at"),)
+    __table_args__ = (Index("ix_login_throttles_updated_at", "updated_at"),)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NoReturn
+
+from trellis.files import copy_private, open_private, private_dir
 
 CHUNK = 1024 * 1024
 
@@ -128,7 +129,7 @@ class AssetStore:
                 + ", ".join(ALLOWED_EXTENSIONS)
                 + "."
             )
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
         key = uuid.uuid4().hex
         target = self.root / key
         partial = self.root / f".{key}.part"
@@ -136,7 +137,7 @@ class AssetStore:
         size = 0
         head = b""
         try:
-            with partial.open("wb") as handle:
+            with open_private(partial) as handle:
                 while chunk := source.read(CHUNK):
                     size += len(chunk)
                     if size > max_bytes:
@@ -164,7 +165,7 @@ class AssetStore:
 
     def copy(self, key: str) -> str:
         new = uuid.uuid4().hex
-        shutil.copyfile(self.path(key), self.root / new)
+        copy_private(self.path(key), self.root / new)
         return new
 
 

@@ -212,31 +212,36 @@ class ContactService:
         custom: Mapping[str, Any],
         *,
         except_id: int | None,
+        actor: Actor,
     ) -> None:
         repo = ContactRepository(session)
+        taken: list[tuple[int, str, FieldError]] = []
         if core.get("email"):
             found = (await repo.ids_by_email([core["email"]])).get(core["email"])
             if found is not None and found != except_id:
-                raise Conflict(
-                    f"Contact {found} already has the email {core['email']}.",
-                    [FieldError("/email", "Another contact has this email.", "duplicate")],
-                    extra={"existing_id": found},
-                )
+                error = FieldError("/email", "Another contact has this email.", "duplicate")
+                taken.append((found, f"the email {core['email']}", error))
         for spec in catalog.identifiers:
-            if spec.is_core or custom.get(spec.alias) in (None, ""):
+            if taken or spec.is_core or custom.get(spec.alias) in (None, ""):
                 continue
             value = str(custom[spec.alias])
             found = (await repo.ids_by_field(spec.alias, [value])).get(value)
             if found is not None and found != except_id:
-                raise Conflict(
-                    f"Contact {found} already has {spec.label} {value}.",
-                    [
-                        FieldError(
-                            f"/fields/{spec.alias}", "Another contact has this value.", "duplicate"
-                        )
-                    ],
-                    extra={"existing_id": found},
+                error = FieldError(
+                    f"/fields/{spec.alias}", "Another contact has this value.", "duplicate"
                 )
+                taken.append((found, f"{spec.label} {value}", error))
+        if not taken:
+            return
+        found, what, error = taken[0]
+        # The other contact's id only for whoever may open it: to anyone else the id would
+        # name a contact they may not see (and a handle to probe it with).
+        holder = (await repo.rows_by_ids([found])).get(found)
+        if holder is not None and may_see(actor, "contacts", holder.owner_id):
+            raise Conflict(
+                f"Contact {found} already has {what}.", [error], extra={"existing_id": found}
+            )
+        raise Conflict(f"Another contact already has {what}.", [error])
 
     async def create(
         self, session: AsyncSession, *, data: ContactCreate, actor: Actor, now: datetime
@@ -259,7 +264,7 @@ class ContactService:
         }
         custom.update({k: v for k, v in prepared.custom.items() if v is not None})
         await self._ensure_unique_identifiers(
-            session, catalog, prepared.core, custom, except_id=None
+            session, catalog, prepared.core, custom, except_id=None, actor=actor
         )
         contact = Contact(
             **{c: prepared.core.get(c) for c in CORE_COLUMNS},
@@ -329,7 +334,7 @@ class ContactService:
             _check_owner(actor, prepared.references.get("owner_id"))
         new_fields = merge_fields(contact.fields, prepared.custom)
         await self._ensure_unique_identifiers(
-            session, catalog, prepared.core, prepared.custom, except_id=contact.id
+            session, catalog, prepared.core, prepared.custom, except_id=contact.id, actor=actor
         )
         changes: dict[str, Any] = {}
         for column, value in {**prepared.core, **prepared.references}.items():
@@ -484,11 +489,15 @@ class ContactService:
         owner_id: int | None = None,
         catalog: FieldCatalog | None = None,
         audit_summary: bool = True,
+        fill_only: frozenset[str] = frozenset(),
     ) -> UpsertOutcome:
         """:meth:`upsert_many` for items already checked and normalised (see :func:`prepare`),
         as plain values: the path for imports, where per-item models would cost more than
         the database work. Items that carry errors are reported as failed, items that match
-        a contact the actor may not change as refused."""
+        a contact the actor may not change as refused.
+
+        ``fill_only``: fields (core or custom aliases) set on existing contacts only while
+        they are empty, never replaced or cleared (anonymous form posts)."""
         actor.require("contacts", Perm.CREATE)
         catalog = catalog or await field_service.catalog(session)
         upserter = ContactUpserter(session, actor=actor, now=now, catalog=catalog)
@@ -498,6 +507,7 @@ class ContactService:
             extra_tags=extra_tags,
             owner_id=owner_id,
             audit_summary=audit_summary,
+            fill_only=fill_only,
         )
 
     # -- set-based changes for many contacts (campaign actions, bulk UI actions) -------------

@@ -131,7 +131,10 @@ class ContactUpserter:
         extra_tags: Sequence[str],
         owner_id: int | None,
         audit_summary: bool,
+        fill_only: frozenset[str] = frozenset(),
     ) -> UpsertOutcome:
+        """``fill_only``: fields (core or custom aliases) set on existing contacts only while
+        they are empty (anonymous form posts)."""
         batch = self._admit(items, pointer_prefix, extra_tags, owner_id)
         await self._check_references(batch)
         self._authorise_owners(batch)
@@ -139,7 +142,7 @@ class ContactUpserter:
         current = await self._authorise_targets(batch)
         merged = _Merged()
         self._merge_new(batch, merged)
-        await self._merge_existing(batch, current, merged)
+        await self._merge_existing(batch, current, merged, fill_only)
         new_ids = await self._write(merged, current)
         outcome = self._report(batch, new_ids, merged.changed)
         if audit_summary:
@@ -323,7 +326,11 @@ class ContactUpserter:
             row["is_anonymous"] = is_anonymous(row, row["fields"], self.catalog)
 
     async def _merge_existing(
-        self, batch: _Batch, current: dict[int, Contact], merged: _Merged
+        self,
+        batch: _Batch,
+        current: dict[int, Contact],
+        merged: _Merged,
+        fill_only: frozenset[str],
     ) -> None:
         """What really changes on each existing contact: columns, custom fields, new tags."""
         tags_now = {
@@ -337,8 +344,8 @@ class ContactUpserter:
             contact = current[target]
             row = merged.updates.setdefault(target, {})
             changes = merged.changes.setdefault(target, {})
-            if _merge_columns(contact, item, row, changes) | _merge_custom(
-                contact, item, row, changes
+            if _merge_columns(contact, item, row, changes, fill_only) | _merge_custom(
+                contact, item, row, changes, fill_only
             ):
                 merged.changed.add(index)
             have = tags_now.setdefault(target, set())
@@ -445,11 +452,18 @@ class ContactUpserter:
 
 
 def _merge_columns(
-    contact: Contact, item: Prepared, row: dict[str, Any], changes: dict[str, Any]
+    contact: Contact,
+    item: Prepared,
+    row: dict[str, Any],
+    changes: dict[str, Any],
+    fill_only: frozenset[str],
 ) -> bool:
     changed = False
     for column, value in {**item.core, **item.references}.items():
-        if row.get(column, getattr(contact, column)) != value:
+        now_value = row.get(column, getattr(contact, column))
+        if column in fill_only and now_value not in (None, ""):
+            continue
+        if now_value != value:
             row[column] = value
             changes[column] = {"old": getattr(contact, column), "new": value}
             changed = True
@@ -457,13 +471,22 @@ def _merge_columns(
 
 
 def _merge_custom(
-    contact: Contact, item: Prepared, row: dict[str, Any], changes: dict[str, Any]
+    contact: Contact,
+    item: Prepared,
+    row: dict[str, Any],
+    changes: dict[str, Any],
+    fill_only: frozenset[str],
 ) -> bool:
     base = row.get("fields", contact.fields)
-    merged = merge_fields(base, item.custom)
+    custom = {
+        alias: value
+        for alias, value in item.custom.items()
+        if alias not in fill_only or base.get(alias) in (None, "")
+    }
+    merged = merge_fields(base, custom)
     if merged == base:
         return False
-    for alias in item.custom:
+    for alias in custom:
         if base.get(alias) != merged.get(alias):
             changes[f"fields.{alias}"] = {
                 "old": contact.fields.get(alias),

@@ -30,6 +30,11 @@ class FieldRead(BaseModel):
     required: bool
     is_identifier: bool
     is_core: bool = False
+    publicly_updatable: bool = Field(
+        default=False,
+        description="Whether an anonymous form post may replace a value the contact already "
+        "has. When false, it only fills the field while it is empty.",
+    )
     options: list[dict[str, str]] = []
     position: int = 0
     created_at: datetime | None = None
@@ -46,6 +51,11 @@ class FieldCreate(InputModel):
     default_value: Any = None
     required: bool = False
     is_identifier: bool = False
+    publicly_updatable: bool = Field(
+        default=False,
+        description="Whether an anonymous form post may replace a value the contact already "
+        "has. When false, it only fills the field while it is empty.",
+    )
     options: Annotated[list[FieldOption], Field(max_length=1000)] = []
     position: Position = 0
 
@@ -56,5 +66,6 @@ class FieldUpdate(InputModel):
     default_value: Any = None
     required: bool | None = None
     is_identifier: bool | None = None
+    publicly_updatable: bool | None = None
     options: Annotated[list[FieldOption], Field(max_length=1000)] | None = None
     position: Position | None = None

@@ -45,6 +45,10 @@ class FieldSpec:
     required: bool = False
     default_value: Any = None
     options: tuple[str, ...] = ()
+    # Whether an anonymous request (a public form post) may replace the value a contact
+    # already has. When not, such a request only fills the field while it is empty: whoever
+    # knows someone's email address must not be able to rewrite that person's data.
+    publicly_updatable: bool = False
 
     def coerce(self, value: Any) -> Any:
         return coerce(self.type, value, options=self.options)
@@ -65,6 +69,11 @@ class FieldCatalog:
         return [f for f in self.fields.values() if not f.is_core]
 
     @property
+    def fill_only(self) -> frozenset[str]:
+        """The fields an anonymous request may fill but not overwrite."""
+        return frozenset(f.alias for f in self.fields.values() if not f.publicly_updatable)
+
+    @property
     def identifiers(self) -> list[FieldSpec]:
         return [f for f in self.fields.values() if f.is_identifier]
 
@@ -82,6 +91,7 @@ def _spec(custom: CustomField) -> FieldSpec:
         required=custom.required,
         default_value=custom.default_value,
         options=tuple(o["value"] for o in custom.options),
+        publicly_updatable=custom.publicly_updatable,
     )
 
 
@@ -103,6 +113,7 @@ def _snapshot(custom: CustomField) -> dict[str, Any]:
         "is_identifier": custom.is_identifier,
         "options": [o["value"] for o in custom.options],
         "position": custom.position,
+        "publicly_updatable": custom.publicly_updatable,
     }
 
 
@@ -118,6 +129,7 @@ def core_field_reads() -> list[FieldRead]:
             required=False,
             is_identifier=f.is_identifier,
             is_core=True,
+            publicly_updatable=f.publicly_updatable,
             position=index,
         )
         for index, f in enumerate(CORE_CONTACT_FIELDS)
@@ -140,6 +152,7 @@ class FieldService:
                     type=core.type,
                     is_core=True,
                     is_identifier=core.is_identifier,
+                    publicly_updatable=core.publicly_updatable,
                 )
         for custom in await FieldRepository(session).for_object(object_):
             specs[custom.alias] = _spec(custom)
@@ -219,6 +232,7 @@ class FieldService:
             default_value=default,
             required=data.required,
             is_identifier=data.is_identifier,
+            publicly_updatable=data.publicly_updatable,
             options=[{"value": o.value, "label": o.label or o.value} for o in data.options],
             position=data.position,
             created_at=now,

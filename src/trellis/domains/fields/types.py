@@ -260,6 +260,10 @@ class CoreField:
     group: str = "core"
     # Identifying fields find the contact on upsert (email is the built-in one).
     is_identifier: bool = False
+    # Whether an anonymous form post may replace the value a contact has (see
+    # FieldSpec.publicly_updatable). A person's own details, yes (people correct them
+    # through forms); the first touch's UTM attribution, no.
+    publicly_updatable: bool = True
 
 
 CORE_CONTACT_FIELDS: tuple[CoreField, ...] = (
@@ -279,11 +283,11 @@ CORE_CONTACT_FIELDS: tuple[CoreField, ...] = (
     CoreField("timezone", "Timezone", FieldType.TIMEZONE, "preferences"),
     CoreField("locale", "Locale", FieldType.LOCALE, "preferences"),
     CoreField("website", "Website", FieldType.URL, "social"),
-    CoreField("utm_source", "UTM source", FieldType.TEXT, "utm"),
-    CoreField("utm_medium", "UTM medium", FieldType.TEXT, "utm"),
-    CoreField("utm_campaign", "UTM campaign", FieldType.TEXT, "utm"),
-    CoreField("utm_content", "UTM content", FieldType.TEXT, "utm"),
-    CoreField("utm_term", "UTM term", FieldType.TEXT, "utm"),
+    CoreField("utm_source", "UTM source", FieldType.TEXT, "utm", publicly_updatable=False),
+    CoreField("utm_medium", "UTM medium", FieldType.TEXT, "utm", publicly_updatable=False),
+    CoreField("utm_campaign", "UTM campaign", FieldType.TEXT, "utm", publicly_updatable=False),
+    CoreField("utm_content", "UTM content", FieldType.TEXT, "utm", publicly_updatable=False),
+    CoreField("utm_term", "UTM term", FieldType.TEXT, "utm", publicly_updatable=False),
 )
 CORE_CONTACT_ALIASES = frozenset(f.alias for f in CORE_CONTACT_FIELDS)
 

@@ -604,6 +604,9 @@ class FormService:
             pointer_prefix="/fields",
             catalog=catalog,
             audit_summary=False,
+            # Whoever posts a form is anonymous: knowing someone's email address must not
+            # let them rewrite that person's protected fields.
+            fill_only=catalog.fill_only,
         )
         failed = [i for i, status in enumerate(outcome.statuses) if status == "failed"]
         if failed:

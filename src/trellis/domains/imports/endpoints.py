@@ -21,6 +21,7 @@ from trellis.domains.imports import tasks as _tasks  # noqa: F401  (registers th
 from trellis.domains.imports.schemas import ImportOptions, ImportPreview, ImportRead
 from trellis.domains.imports.service import import_service, to_read
 from trellis.errors import FieldError, ValidationFailed, json_pointer
+from trellis.files import open_private, private_dir
 
 router = APIRouter(prefix=API_PREFIX, tags=["imports"])
 PageDep = Annotated[PageRequest, Depends(page_request)]
@@ -54,7 +55,7 @@ def _options(raw: str) -> ImportOptions:
 def _copy(source: IO[bytes], target: Path, limit: int | None) -> int:
     """Copy an upload to ``target`` in chunks; with ``limit``, stop near it at a line end."""
     written = 0
-    with target.open("wb") as handle:
+    with open_private(target) as handle:
         while True:
             chunk = source.read(CHUNK)
             if not chunk:
@@ -87,7 +88,7 @@ async def create_import(
     import_service.check_can_import(actor)
     parsed = _options(options)
     folder = settings.uploads_dir / "imports" / uuid.uuid4().hex
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / "upload.csv"
     try:
         await run_in_threadpool(_copy, file.file, path, None)
@@ -122,7 +123,7 @@ async def preview_import(
     import_service.check_can_import(actor)
     parsed = _options(options)
     folder = settings.uploads_dir / "imports" / f"preview-{uuid.uuid4().hex}"
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / "preview.csv"
     try:
         await run_in_threadpool(_copy, file.file, path, PREVIEW_BYTES)

@@ -55,6 +55,7 @@ from trellis.domains.imports.schemas import (
 from trellis.domains.segments.service import segment_service
 from trellis.domains.users.service import user_service
 from trellis.errors import FieldError, NotFound, ValidationFailed
+from trellis.files import open_private, private_dir
 from trellis.jobs.base import enqueue_job
 from trellis.kit.visibility import may_see
 
@@ -131,8 +132,8 @@ class ErrorSink:
 
     def __enter__(self) -> ErrorSink:
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("w", encoding="utf-8", newline="")
+            private_dir(self.path.parent)
+            self._handle = open_private(self.path, "w", encoding="utf-8", newline="")
             self._writer = SafeCsvWriter(self._handle)
             self._writer.writerow(self.HEADER)
         return self

@@ -40,13 +40,12 @@ from trellis.domains.users.schemas import (
     permission_catalog,
 )
 from trellis.domains.users.service import (
-    LoginFailed,
-    auth_service,
     effective_permissions,
     role_service,
     token_service,
     user_service,
 )
+from trellis.domains.users.sign_in import auth_service
 
 router = APIRouter(prefix=API_PREFIX)
 PageDep = Annotated[PageRequest, Depends(page_request)]
@@ -88,19 +87,15 @@ async def login(
     policy: AuthPolicyDep,
     request: Request,
 ) -> Me:
-    try:
-        opened = await auth_service.login(
-            session,
-            email=body.email,
-            password=body.password,
-            origin=origin,
-            policy=policy,
-            now=now,
-        )
-    except LoginFailed:
-        # Keep the failed attempt: it is what throttling and lockout count.
-        await session.commit()
-        raise
+    await auth_service.claim_attempt(
+        session, email=body.email, origin=origin, policy=policy, now=now
+    )
+    # Commit the counted attempt before the password check: a parallel attempt then waits
+    # for it and sees it, instead of every guess reading the same count.
+    await session.commit()
+    opened = await auth_service.login(
+        session, email=body.email, password=body.password, origin=origin, policy=policy, now=now
+    )
     set_session_cookies(request, response, secret=opened.secret, csrf_token=opened.csrf_token)
     return me_for(opened.user)
 
@@ -132,6 +127,7 @@ async def change_password(
         new_password=body.new_password,
         now=now,
         keep_session_id=getattr(request.state, "session_id", None),
+        revoke_tokens=body.revoke_tokens,
     )
 
 

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from trellis.db.base import table_of
-from trellis.db.models import ApiToken, LoginAttempt, Role, User, UserSession
+from trellis.db.dialect import insert_ignoring_conflicts
+from trellis.db.models import ApiToken, LoginThrottle, Role, User, UserSession
 from trellis.db.pagination import Page, PageRequest, order_by_sort, paginate, text_search
 
 
@@ -138,6 +139,14 @@ class TokenRepository:
     def add(self, token: ApiToken) -> None:
         self.session.add(token)
 
+    async def revoke_for_user(self, user_id: int, *, now: datetime) -> int:
+        result = await self.session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def touch_many(self, used: Mapping[int, datetime]) -> None:
         """When each token was last used (only ever moved forward)."""
         if not used:
@@ -192,25 +201,46 @@ class SessionRepository:
         )
 
 
-class LoginAttemptRepository:
+class LoginThrottleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, attempt: LoginAttempt) -> None:
-        self.session.add(attempt)
-
-    async def count_since(self, ip: str, since: datetime) -> int:
-        return int(
-            await self.session.scalar(
-                select(func.count())
-                .select_from(LoginAttempt)
-                .where(LoginAttempt.ip == ip, LoginAttempt.attempted_at >= since)
-            )
-            or 0
+    async def lock(self, keys: Sequence[str], *, now: datetime) -> dict[str, LoginThrottle]:
+        """The rows of ``keys``, created when missing and locked until the transaction ends
+        (``FOR UPDATE`` on PostgreSQL; SQLite's unit of work already holds the write lock),
+        so that parallel sign-ins on one address or account are counted one after another."""
+        await self.session.execute(
+            insert_ignoring_conflicts(self.session, LoginThrottle),
+            [
+                {
+                    "key": key,
+                    "window_start": now,
+                    "attempts": 0,
+                    "failures": 0,
+                    "next_attempt_at": None,
+                    "updated_at": now,
+                }
+                # In the order of the locks below: attempts lock in one order, never deadlock.
+                for key in sorted(keys)
+            ],
         )
+        rows = await self.session.scalars(
+            select(LoginThrottle)
+            .where(LoginThrottle.key.in_(list(keys)))
+            .order_by(LoginThrottle.key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return {row.key: row for row in rows}
 
-    async def delete_before(self, before: datetime) -> int:
+    async def delete_idle(self, before: datetime) -> int:
         result = await self.session.execute(
-            delete(LoginAttempt).where(LoginAttempt.attempted_at < before)
+            delete(LoginThrottle).where(
+                LoginThrottle.updated_at < before,
+                or_(
+                    LoginThrottle.next_attempt_at.is_(None),
+                    LoginThrottle.next_attempt_at < before,
+                ),
+            )
         )
         return int(getattr(result, "rowcount", 0) or 0)

@@ -83,6 +83,12 @@ class SetupStatus(BaseModel):
 class PasswordChange(InputModel):
     current_password: Password
     new_password: Password
+    revoke_tokens: bool = Field(
+        default=False,
+        description="Also revoke every API token of the account. Other browser sessions end "
+        "in any case; tokens keep working unless this is set, so that programs using them "
+        "do not stop because a person changed their password.",
+    )
 
 
 class RoleRead(BaseModel):

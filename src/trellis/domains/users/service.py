@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,12 +15,11 @@ from trellis.actor import (
     Perm,
     builtin_role_permissions,
 )
-from trellis.db.models import ApiToken, LoginAttempt, Role, User, UserSession
+from trellis.db.models import ApiToken, Role, User
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit, diff
 from trellis.domains.users import security
 from trellis.domains.users.repository import (
-    LoginAttemptRepository,
     RoleRepository,
     SessionRepository,
     TokenRepository,
@@ -39,20 +38,11 @@ from trellis.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
-    TooManyRequests,
     ValidationFailed,
 )
 from trellis.kit.versions import check_version
 
 ADMINISTRATOR = "Administrator"
-
-
-@dataclass(frozen=True)
-class AuthPolicy:
-    session_hours: int = 12
-    max_failed_logins: int = 5
-    lockout_minutes: int = 15
-    attempts_per_minute_per_ip: int = 20
 
 
 @dataclass(frozen=True)
@@ -76,16 +66,6 @@ class UsageSink(Protocol):
     its transaction (a read must not write: on SQLite that waits for the write lock)."""
 
     def add(self, item: Use) -> None: ...
-
-
-@dataclass(frozen=True)
-class NewSession:
-    """A session just opened: the secrets go into cookies and are not kept in clear."""
-
-    secret: str
-    csrf_token: str
-    expires_at: datetime
-    user: User
 
 
 def effective_permissions(role: Role) -> dict[str, list[str]]:
@@ -392,6 +372,8 @@ class UserService:
             raise NotFound(f"No user with id {user_id}.")
         changes = data.model_dump(exclude_unset=True, exclude_none=True)
         own_profile_fields = {"name", "timezone", "locale"}
+        if user.id == actor.user_id:
+            actor.require_account_access()
         if user.id != actor.user_id or set(changes) - own_profile_fields:
             actor.require("users", Perm.EDIT_OTHERS)
         check_version(user, expected_version)
@@ -485,9 +467,12 @@ class UserService:
         new_password: str,
         now: datetime,
         keep_session_id: int | None,
-    ) -> None:
+        revoke_tokens: bool = False,
+    ) -> int:
+        """Change the caller's password; other sessions end. Returns the tokens revoked."""
         if actor.user_id is None:
             raise NotAuthenticated("Sign in to change your password.")
+        actor.require_account_access()
         user = await UserRepository(session).get(actor.user_id)
         if user is None:
             raise NotAuthenticated("Sign in to change your password.")
@@ -504,7 +489,13 @@ class UserService:
         user.version += 1
         user.updated_at = now
         await SessionRepository(session).delete_for_user(user.id, keep_id=keep_session_id)
+        revoked = (
+            await TokenRepository(session).revoke_for_user(user.id, now=now) if revoke_tokens else 0
+        )
         await session.flush()
+        changes: dict[str, Any] = {"password": {"old": "[redacted]", "new": "[redacted]"}}
+        if revoked:
+            changes["tokens_revoked"] = {"old": None, "new": revoked}
         await audit.record(
             session,
             actor=actor,
@@ -512,9 +503,10 @@ class UserService:
             entity_type="user",
             entity_id=user.id,
             entity_name=user.email,
-            changes={"password": {"old": "[redacted]", "new": "[redacted]"}},
+            changes=changes,
             now=now,
         )
+        return revoked
 
     async def create_first_admin(
         self,
@@ -558,149 +550,6 @@ class UserService:
             now=now,
         )
         return user
-
-
-class AuthService:
-    async def login(
-        self,
-        session: AsyncSession,
-        *,
-        email: str,
-        password: str,
-        origin: RequestOrigin,
-        policy: AuthPolicy,
-        now: datetime,
-    ) -> NewSession:
-        attempts = LoginAttemptRepository(session)
-        ip = origin.ip or "unknown"
-        recent = await attempts.count_since(ip, now - timedelta(minutes=1))
-        if recent >= policy.attempts_per_minute_per_ip:
-            raise TooManyRequests(
-                "Too many sign-in attempts from your address; wait a minute.",
-                headers={"Retry-After": "60"},
-            )
-        user = await UserRepository(session).by_email(email)
-        if user is not None and user.locked_until is not None and user.locked_until > now:
-            seconds = int((user.locked_until - now).total_seconds()) + 1
-            raise TooManyRequests(
-                "This account is locked after repeated failed sign-ins; try again later.",
-                headers={"Retry-After": str(seconds)},
-            )
-        password_ok = security.verify_password(user.password_hash if user else None, password)
-        if user is None or not password_ok or not user.is_active:
-            attempts.add(LoginAttempt(ip=ip, email=email.strip().lower()[:320], attempted_at=now))
-            if user is not None and not password_ok:
-                user.failed_logins += 1
-                if user.failed_logins >= policy.max_failed_logins:
-                    user.locked_until = now + timedelta(minutes=policy.lockout_minutes)
-                    user.failed_logins = 0
-            await session.flush()
-            # Failed attempts must survive the error response's rollback.
-            raise LoginFailed("The email or password is wrong.")
-        if security.needs_rehash(user.password_hash):
-            user.password_hash = security.hash_password(password)
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
-        opened = await self.open_session(session, user=user, origin=origin, policy=policy, now=now)
-        return opened
-
-    async def open_session(
-        self,
-        session: AsyncSession,
-        *,
-        user: User,
-        origin: RequestOrigin,
-        policy: AuthPolicy,
-        now: datetime,
-    ) -> NewSession:
-        secret = security.new_secret()
-        csrf = security.new_secret()
-        expires_at = now + timedelta(hours=policy.session_hours)
-        SessionRepository(session).add(
-            UserSession(
-                user_id=user.id,
-                secret_hash=security.hash_secret(secret),
-                csrf_token=csrf,
-                created_at=now,
-                expires_at=expires_at,
-                last_seen_at=now,
-                ip=origin.ip,
-                user_agent=(origin.user_agent or "")[:512] or None,
-            )
-        )
-        await session.flush()
-        return NewSession(secret=secret, csrf_token=csrf, expires_at=expires_at, user=user)
-
-    async def logout(self, session: AsyncSession, *, secret: str) -> None:
-        await SessionRepository(session).delete_by_secret_hash(security.hash_secret(secret))
-
-    async def resolve_session(
-        self,
-        session: AsyncSession,
-        *,
-        secret: str,
-        origin: RequestOrigin,
-        policy: AuthPolicy,
-        now: datetime,
-        uses: UsageSink,
-    ) -> tuple[Actor, UserSession] | None:
-        repo = SessionRepository(session)
-        user_session = await repo.by_secret_hash(security.hash_secret(secret))
-        if user_session is None or user_session.expires_at <= now:
-            return None
-        user = await UserRepository(session).get(user_session.user_id)
-        if user is None or not user.is_active:
-            return None
-        # Slide the expiry, but write at most once a minute per session.
-        if now - user_session.last_seen_at > timedelta(minutes=1):
-            expires_at = now + timedelta(hours=policy.session_hours)
-            uses.add(Use("session", user_session.id, now, session_expires_at=expires_at))
-        return actor_for_user(user, origin=origin), user_session
-
-    async def resolve_token(
-        self,
-        session: AsyncSession,
-        *,
-        secret: str,
-        origin: RequestOrigin,
-        now: datetime,
-        uses: UsageSink,
-    ) -> Actor | None:
-        if not secret.startswith(security.TOKEN_PREFIX):
-            return None
-        repo = TokenRepository(session)
-        token = await repo.by_secret_hash(security.hash_secret(secret))
-        if token is None or (token.expires_at is not None and token.expires_at <= now):
-            return None
-        if not token.user.is_active:
-            return None
-        if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-            uses.add(Use("token", token.id, now))
-        return actor_for_user(token.user, origin=origin, token=token)
-
-    async def record_uses(self, session: AsyncSession, uses: Sequence[Use]) -> None:
-        """Write a batch of credential uses (the latest per token and session)."""
-        tokens: dict[int, datetime] = {}
-        sessions: dict[int, tuple[datetime, datetime]] = {}
-        for use in uses:
-            if use.kind == "token":
-                tokens[use.id] = max(use.at, tokens.get(use.id, use.at))
-            elif use.session_expires_at is not None:
-                previous = sessions.get(use.id)
-                if previous is None or previous[0] < use.at:
-                    sessions[use.id] = (use.at, use.session_expires_at)
-        await TokenRepository(session).touch_many(tokens)
-        await SessionRepository(session).touch_many(sessions)
-
-    async def purge_expired(self, session: AsyncSession, *, now: datetime) -> int:
-        removed = await SessionRepository(session).delete_expired(now)
-        removed += await LoginAttemptRepository(session).delete_before(now - timedelta(days=1))
-        return removed
-
-
-class LoginFailed(NotAuthenticated):
-    """Raised after the failed attempt was flushed; the edge commits it before answering."""
 
 
 class TokenService:
@@ -764,6 +613,8 @@ class TokenService:
         target = user_id if user_id is not None else actor.user_id
         if target != actor.user_id:
             actor.require("api_tokens", Perm.VIEW_OTHERS)
+        else:
+            actor.require_account_access()
         return await TokenRepository(session).list_page(page=page, user_id=target)
 
     async def revoke(
@@ -774,6 +625,9 @@ class TokenService:
             raise NotFound(f"No token with id {token_id}.")
         if token.user_id != actor.user_id:
             actor.require("api_tokens", Perm.DELETE_OTHERS)
+        elif token.id != actor.token_id:
+            # A token may always revoke itself (a program signing off), not its siblings.
+            actor.require_account_access()
         token.revoked_at = now
         await session.flush()
         await audit.record(
@@ -790,5 +644,4 @@ class TokenService:
 
 role_service = RoleService()
 user_service = UserService()
-auth_service = AuthService()
 token_service = TokenService()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trellis.domains.users.service import auth_service
+from trellis.domains.users.sign_in import auth_service
 from trellis.jobs.registry import JobContext, job
 
 

@@ -15,7 +15,8 @@ import logging
 from collections.abc import Sequence
 
 from trellis.db.session import Database
-from trellis.domains.users.service import Use, auth_service
+from trellis.domains.users.service import Use
+from trellis.domains.users.sign_in import auth_service
 from trellis.runtime.group_commit import BufferFull, GroupCommit
 
 log = logging.getLogger(__name__)
