@@ -276,6 +276,8 @@ class CampaignDispatch:
                 joined += await self._take_in_range(
                     database, campaign_id, source_id, after, upto, claim=claim, now=now
                 )
+            except _RangeTakenOver:
+                continue  # rolled back; the range's new holder takes it in
             except BaseException:
                 async with database.unit_of_work() as session:
                     await release_intake_range(session, campaign_id=campaign_id, claim=claim)
