@@ -60,6 +60,23 @@ STEPS_JOB = "campaigns.steps"
 STEP_HELPERS = 8
 
 
+async def _leaving(
+    repo: CampaignRepository, campaign_id: int, segment_ids: list[int], leaves: list[int]
+) -> list[int]:
+    """Of contacts who left a source segment, the active members no other source holds and
+    nobody added by hand: those who exit the campaign."""
+    staying = await repo.in_any_segment(segment_ids, leaves)
+    current = await repo.members(campaign_id, leaves)
+    return [
+        c
+        for c in dict.fromkeys(leaves)
+        if c not in staying
+        and c in current
+        and current[c].status == "active"
+        and not current[c].manually_added
+    ]
+
+
 async def _start_intake(repo: CampaignRepository, source: CampaignSource) -> None:
     """A new segment source first takes in everyone already in the segment (from contact 0),
     then follows the segment's log of changes from the change it started at."""
@@ -152,16 +169,7 @@ class CampaignDispatch:
                 )
                 joined += len(result.added) + len(result.restarted)
             if leaves and campaign.exit_on_source_leave:
-                staying = await repo.in_any_segment(segment_ids, leaves)
-                current = await repo.members(campaign.id, leaves)
-                out = [
-                    c
-                    for c in dict.fromkeys(leaves)
-                    if c not in staying
-                    and c in current
-                    and current[c].status == "active"
-                    and not current[c].manually_added
-                ]
+                out = await _leaving(repo, campaign.id, segment_ids, leaves)
                 if out:
                     result = await self.campaigns.remove_members(
                         session,
@@ -276,6 +284,8 @@ class CampaignDispatch:
                 joined += await self._take_in_range(
                     database, campaign_id, source_id, after, upto, claim=claim, now=now
                 )
+            except _RangeTakenOver:
+                continue  # rolled back; the range's new holder takes it in
             except BaseException:
                 async with database.unit_of_work() as session:
                     await release_intake_range(session, campaign_id=campaign_id, claim=claim)
