@@ -233,7 +233,8 @@ class Runner:
             dict.fromkeys(rotations, NO),
             now=self.now,
             base=base,
-            contacts=await self._contact_times(list(rotations), key),
+            # The "no" steps are planned here: their timings need the contacts' timezones.
+            contacts=await self._contact_times(list(rotations), key, children=True),
             default_timezone=self.campaign.default_timezone,
         )
         await self._apply(plan, rotations)
@@ -437,35 +438,37 @@ class Runner:
         await self._apply(plan, rotations)
 
     async def _apply(self, plan: Plan, rotations: Mapping[int, int]) -> None:
-        by_node: dict[str, list[tuple[int, int, datetime | None]]] = {}
+        # Grouped by step and anchor: a step is stored as reached at the instant its timing
+        # counts from (see Scheduled.anchor), which is now unless the plan says otherwise.
+        by_node: dict[tuple[str, datetime], list[tuple[int, int, datetime | None]]] = {}
         for step in plan.scheduled:
-            by_node.setdefault(step.node, []).append(
+            by_node.setdefault((step.node, step.anchor or self.now), []).append(
                 (step.contact_id, rotations[step.contact_id], step.due_at)
             )
-        for key, rows in by_node.items():
+        for (key, reached), rows in by_node.items():
             inserted = await insert_steps(
                 self.session,
                 campaign_id=self.campaign.id,
                 event_id=self.campaign.ids[key],
                 rows=rows,
                 status=Status.SCHEDULED,
-                now=self.now,
+                now=reached,
             )
             self.stats.entered(self.campaign.ids[key], Status.SCHEDULED, len(inserted))
             self.summary.scheduled += len(inserted)
-        waiting: dict[str, list[tuple[int, int, datetime | None]]] = {}
+        waiting: dict[tuple[str, datetime], list[tuple[int, int, datetime | None]]] = {}
         for wait in plan.waiting:
-            waiting.setdefault(wait.node, []).append(
+            waiting.setdefault((wait.node, wait.anchor or self.now), []).append(
                 (wait.contact_id, rotations[wait.contact_id], wait.deadline)
             )
-        for key, rows in waiting.items():
+        for (key, reached), rows in waiting.items():
             inserted = await insert_steps(
                 self.session,
                 campaign_id=self.campaign.id,
                 event_id=self.campaign.ids[key],
                 rows=rows,
                 status=Status.WAITING,
-                now=self.now,
+                now=reached,
             )
             self.stats.entered(self.campaign.ids[key], Status.WAITING, len(inserted))
             self.summary.waiting += len(inserted)
@@ -515,14 +518,16 @@ class Runner:
         them."""
         graph = self.campaign.graph
         if key is None:
-            nodes = graph.roots
+            nodes = list(graph.roots)
         elif children:
-            nodes = graph.children(key)
-            for child in list(nodes):
-                if child.kind is Kind.DECISION:
-                    nodes.extend(graph.children(child.key, NO))
+            nodes = list(graph.children(key))
         else:
             nodes = [graph.get(key)]
+        # A decision's deadline is its "no" steps' due time: their timings count too, whether
+        # the decision is a first step, a child, or a jump's target.
+        for node in list(nodes):
+            if node.kind is Kind.DECISION:
+                nodes.extend(graph.children(node.key, NO))
         needed = [n.timing for n in nodes if n.timing.contact_specific]
         if not needed or not contact_ids:
             return {}
