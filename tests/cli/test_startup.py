@@ -115,15 +115,21 @@ async def test_idle_trigger_is_quick_and_misses_no_due_work(
     def at(delta: timedelta) -> str:
         return (START + delta).isoformat()
 
-    # A new source: its members join, the email is attempted, the delayed step scheduled.
+    # A new source: its members join and get the email (its delivery fails), the delayed step
+    # is scheduled.
     first, summary, modules = trigger(cli, at(timedelta(minutes=1)), **smtp)
-    assert summary["joined"] == 1
+    assert (summary["joined"], summary["steps"], summary["scheduled"]) == (1, {"email.send": 1}, 1)
     assert "emails sent 0, retried 1" in first.stderr
     assert "trellis.bootstrap" in modules
 
     # Nothing due: the quick answer, without the ORM or the application.
     idle, idle_summary, modules = trigger(cli, at(timedelta(minutes=2)), **smtp)
-    assert idle_summary == {**dict.fromkeys(summary, 0), "campaigns": 1, "seconds": 0.0}
+    assert idle_summary == {
+        **dict.fromkeys(summary, 0),
+        "campaigns": 1,
+        "steps": {},
+        "seconds": 0.0,
+    }
     assert "emails sent 0, retried 0" in idle.stderr
     assert heavy_among(modules) == []
 

@@ -43,7 +43,11 @@ def _anything_due(url: str, now: datetime, campaign_ids: list[int]) -> bool:
         return True
     if pending.due:
         return True
-    empty = dict.fromkeys(SUMMARY_FIELDS, 0) | {"campaigns": pending.campaigns, "seconds": 0.0}
+    empty = dict.fromkeys(SUMMARY_FIELDS, 0) | {
+        "campaigns": pending.campaigns,
+        "steps": {},
+        "seconds": 0.0,
+    }
     _report(empty, dict.fromkeys(DELIVERY_FIELDS, 0))
     return False
 
@@ -72,8 +76,8 @@ def _trigger(current: Settings, clock: Clock, campaign: list[int]) -> None:
                     progress.update(
                         task,
                         description=(
-                            f"joined {summary.joined}, exited {summary.exited}, "
-                            f"executed {summary.executed}, scheduled {summary.scheduled}"
+                            f"{summary.joined} entered, {summary.exited} exited, "
+                            f"{summary.executed} steps executed, {summary.scheduled} scheduled"
                         ),
                     )
 
@@ -95,6 +99,7 @@ SUMMARY_FIELDS = (
     "joined",
     "exited",
     "executed",
+    "steps",
     "scheduled",
     "waiting",
     "failed",
@@ -106,17 +111,22 @@ DELIVERY_FIELDS = ("sent", "retried", "failed", "deferred", "skipped")
 
 
 def _report(summary: dict[str, Any], delivered: dict[str, Any]) -> None:
+    """What the run did, in words on stderr and as one JSON object on stdout. Every number
+    counts rows of the journal this run wrote: a step counts once, however it ran (first
+    steps of new members, scheduled steps, decisions)."""
     # Plain stderr lines: rich would cost the nothing-due path a tenth of a second.
-    typer.echo(
-        f"campaigns {summary['campaigns']}: joined {summary['joined']}, exited "
-        f"{summary['exited']}, executed {summary['executed']}, scheduled {summary['scheduled']}, "
-        f"waiting {summary['waiting']}, decisions expired {summary['decisions_expired']}, "
-        f"failed {summary['failed']}, dead {summary['dead']} in {summary['seconds']:.2f}s",
-        err=True,
-    )
-    typer.echo(
+    steps = summary["steps"]
+    by_type = ", ".join(f"{name} {count}" for name, count in sorted(steps.items()))
+    for line in (
+        f"campaigns {summary['campaigns']}: {summary['joined']} contacts entered, "
+        f"{summary['exited']} exited",
+        f"steps executed {summary['executed']}" + (f": {by_type}" if by_type else ""),
+        f"steps scheduled {summary['scheduled']}, decisions waiting {summary['waiting']}, "
+        f"decisions expired {summary['decisions_expired']}",
+        f"steps failed {summary['failed']} ({summary['dead']} for good, the rest retried later) "
+        f"in {summary['seconds']:.2f} s",
         f"emails sent {delivered['sent']}, retried {delivered['retried']}, failed "
         f"{delivered['failed']}, deferred {delivered['deferred']}, skipped {delivered['skipped']}",
-        err=True,
-    )
+    ):
+        typer.echo(line, err=True)
     typer.echo(json.dumps(summary, separators=(",", ":")))

@@ -78,8 +78,17 @@ class Summary:
     failed: int = 0
     dead: int = 0
     expired: int = 0
+    # Steps executed by event type ("email.send": 120): the same steps as ``executed``.
+    steps: dict[str, int] = field(default_factory=dict)
+
+    def count(self, event_type: str, executed: int) -> None:
+        if executed:
+            self.executed += executed
+            self.steps[event_type] = self.steps.get(event_type, 0) + executed
 
     def add(self, other: Summary) -> None:
+        for event_type, executed in other.steps.items():
+            self.steps[event_type] = self.steps.get(event_type, 0) + executed
         self.expired += other.expired
         self.executed += other.executed
         self.scheduled += other.scheduled
@@ -200,7 +209,7 @@ class Runner:
                 took[by_contact[contact_id][1]] = True
             self.stats.left(event_id, Status.WAITING, len(taken))
             self.stats.entered(event_id, Status.YES, len(taken))
-            self.summary.executed += len(taken)
+            self._count(self.campaign.keys[event_id], len(taken))
             await self._continue(
                 self.campaign.keys[event_id],
                 dict.fromkeys(taken, YES),
@@ -223,7 +232,7 @@ class Runner:
         )
         self.stats.left(event_id, Status.WAITING, len(rotations))
         self.stats.entered(event_id, Status.NO, len(rotations))
-        self.summary.executed += len(rotations)
+        self._count(key, len(rotations))
         self.summary.expired += len(rotations)
         base = {cid: reached for cid, _, reached, _ in claimed}
         plan = plan_children(
@@ -257,6 +266,9 @@ class Runner:
 
     async def flush(self) -> None:
         await self.stats.flush(self.session)
+
+    def _count(self, key: str, executed: int) -> None:
+        self.summary.count(self.campaign.event_types[key].key, executed)
 
     # -- execution ------------------------------------------------------------------------------
 
@@ -316,7 +328,7 @@ class Runner:
             )
         self.stats.entered(event_id, Status.DONE, len(done))
         self.stats.entered(event_id, Status.WARNED, len(warned))
-        self.summary.executed += len(done) + len(warned)
+        self._count(key, len(done) + len(warned))
         if failed:
             await self._failed(key, failed, from_status=from_status)
         passed = [*done, *warned]
@@ -378,7 +390,7 @@ class Runner:
                 )
             mine = set(owned)
             self.stats.entered(event_id, status, len([c for c in members if c in mine]))
-        self.summary.executed += len(owned)
+        self._count(key, len(owned))
         await self._continue(
             key, {cid: paths[cid] for cid in owned}, {cid: rotations[cid] for cid in owned}
         )

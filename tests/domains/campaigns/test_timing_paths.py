@@ -1,9 +1,10 @@
 """Every timing path gives a step the due time anchor + delay, adjusted once for its hour,
 window and weekdays in the contact's timezone: property tests through the API and the trigger.
 
-The paths: a decision's wait running out -> a delayed email on its "no" path (the email is
-external, so it is scheduled and claimed rather than run in the same breath); a delayed action
--> a delayed email; a jump -> a delayed email. The expected instant is computed here, from the
+The paths: a decision's wait running out -> a delayed email on its "no" path (a timing with an
+hour, a window or weekdays is always scheduled and claimed later, as an external step such as a
+webhook is, rather than run in the same breath); a delayed action -> a delayed email; a jump ->
+a delayed email. The expected instant is computed here, from the
 rules in docs/campaigns.md, without the engine. Each example triggers just before that instant
 (the email has not gone) and exactly at it (it has, at that instant).
 """

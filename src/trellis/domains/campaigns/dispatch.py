@@ -44,14 +44,21 @@ class CampaignDispatch:
         return self.campaigns.policy
 
     async def sync_sources(
-        self, session: AsyncSession, campaign: Campaign, *, now: datetime, limit: int
+        self,
+        session: AsyncSession,
+        campaign: Campaign,
+        *,
+        now: datetime,
+        limit: int,
+        steps: Summary | None = None,
     ) -> tuple[int, int, bool]:
         """Apply segment membership to campaign membership, one batch per call.
 
         A new source first brings in everyone already in the segment (a locked audience: those
         who joined by its lock time), then follows the segment's log of joins and leaves from
         where that began. Leavers exit when the campaign says so and no other source holds
-        them. Returns (joined, exited, more to do)."""
+        them. Returns (joined, exited, more to do); what the newcomers' first steps did is
+        added to ``steps``."""
         repo = CampaignRepository(session)
         sources = [s for s in await repo.sources(campaign.id) if s.kind == "segment"]
         segment_ids = [s.source_id for s in sources]
@@ -139,10 +146,12 @@ class CampaignDispatch:
         await session.flush()
         if runner is not None:
             await runner.flush()
+            if steps is not None:
+                steps.add(runner.summary)
         return joined, exited, more
 
     async def _intake_side_by_side(
-        self, database: Database, campaign_id: int, *, now: datetime
+        self, database: Database, campaign_id: int, *, now: datetime, steps: Summary
     ) -> int | None:
         """Take in the next batches of a segment's existing members, one transaction per batch,
         all at once (PostgreSQL only); the number that joined, or None when there are fewer
@@ -180,6 +189,7 @@ class CampaignDispatch:
                     session, campaign, batch, manual=False, now=now, runner=runner
                 )
                 await runner.flush()
+                steps.add(runner.summary)
                 return len(result.added) + len(result.restarted)
 
         # Every batch finishes (commits or rolls back) before a failure is passed on.
@@ -348,9 +358,14 @@ class CampaignDispatch:
         for campaign in campaigns:
             more = True
             while more:
-                side_by_side = await self._intake_side_by_side(database, campaign.id, now=now)
+                # The first steps of those who join run as they join: counted with the rest.
+                entry = Summary()
+                side_by_side = await self._intake_side_by_side(
+                    database, campaign.id, now=now, steps=entry
+                )
                 if side_by_side is not None:
                     summary.joined += side_by_side
+                    _add_steps(summary, entry)
                     if progress:
                         progress(summary)
                     continue
@@ -358,10 +373,11 @@ class CampaignDispatch:
                     fresh = await CampaignRepository(session).get(campaign.id)
                     assert fresh is not None
                     joined, exited, more = await self.sync_sources(
-                        session, fresh, now=now, limit=self.policy.batch_size
+                        session, fresh, now=now, limit=self.policy.batch_size, steps=entry
                     )
                 summary.joined += joined
                 summary.exited += exited
+                _add_steps(summary, entry)
                 if progress:
                     progress(summary)
         for _ in range(max_rounds):
@@ -379,12 +395,7 @@ class CampaignDispatch:
                 result = await self.run_due(
                     database, by_id[campaign_id], event_id, now=now, status=status
                 )
-                summary.decisions_expired += result.expired
-                summary.executed += result.executed
-                summary.scheduled += result.scheduled
-                summary.waiting += result.waiting
-                summary.failed += result.failed
-                summary.dead += result.dead
+                _add_steps(summary, result)
                 if progress:
                     progress(summary)
         summary.seconds = round(clock_time.monotonic() - started, 3)
@@ -404,6 +415,17 @@ class CampaignDispatch:
                     dedupe_key=f"{RUN_CAMPAIGN_JOB}:{campaign.id}",
                 )
         return [c.id for c in campaigns]
+
+
+def _add_steps(summary: TriggerSummary, steps: Summary) -> None:
+    summary.decisions_expired += steps.expired
+    summary.executed += steps.executed
+    summary.scheduled += steps.scheduled
+    summary.waiting += steps.waiting
+    summary.failed += steps.failed
+    summary.dead += steps.dead
+    for event_type, executed in steps.steps.items():
+        summary.steps[event_type] = summary.steps.get(event_type, 0) + executed
 
 
 campaign_dispatch = CampaignDispatch(campaign_service)
