@@ -108,3 +108,56 @@ async def test_summary_counts_what_the_journal_holds(
     # The webhook's retries came due too and failed again.
     assert later["failed"] == 6
     assert "decisions expired 6" in said
+
+
+async def test_until_walks_simulated_time_in_one_process(
+    harness: Harness, admin: httpx.AsyncClient, cli: Cli
+) -> None:
+    """`--now T --until T2 --step 1h` runs what is due at each hour, as hourly cron runs would,
+    in one process: a three-day journey completes, each step at its hour."""
+    (person,) = await contacts(admin, {"email": "walk@example.com", "timezone": "UTC"})
+    day1 = step(
+        "contact.change_tags",
+        {"add": ["day-1"]},
+        timing={"mode": "interval", "amount": 1, "unit": "day"},
+    )
+    day3 = step(
+        "contact.change_tags",
+        {"add": ["day-3"]},
+        timing={"mode": "interval", "amount": 2, "unit": "day", "at_hour": "09:00"},
+    )
+    walk = await campaign(admin, events=[day1, day3], edges=[edge(None, day1), edge(day1, day3)])
+    added = await admin.post(
+        f"/api/v2/campaigns/{walk['id']}/members", json={"contact_ids": [person]}
+    )
+    assert added.status_code < 300, added.text
+    summary, said = run(
+        cli,
+        "campaigns",
+        "trigger",
+        "--now",
+        START.isoformat(),
+        "--until",
+        (START + timedelta(days=4)).isoformat(),
+        "--step",
+        "1h",
+    )
+    assert summary["steps"] == {"contact.change_tags": 2}
+    assert (summary["executed"], summary["scheduled"]) == (2, 1)
+    await harness.app.state.jobs.drain()
+    trace = (await admin.get(f"/api/v2/campaigns/{walk['id']}/contacts/{person}/journey")).json()[
+        "steps"
+    ]
+    done = {s["event_key"]: s["done_at"] for s in trace}
+    # START is a Monday 09:00 UTC: day 1 at Tuesday 09:00, day 3 two days later at 09:00.
+    assert done[day1["key"]] == (START + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    assert done[day3["key"]] == (START + timedelta(days=3)).isoformat().replace("+00:00", "Z")
+    assert f"{START + timedelta(days=1):%Y-%m-%d %H:%M}: 0 entered, 1 steps executed" in said
+
+
+def test_until_refuses_a_bad_step(cli: Cli) -> None:
+    result = cli("campaigns", "trigger", "--until", "2030-01-01T00:00:00Z", "--step", "soon")
+    assert result.exit_code == 1
+    assert (
+        "--step must be a positive number of s, m, h or d such as 1h, not 'soon'" in result.stderr
+    )
