@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time as clock_time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,6 +110,7 @@ class CampaignDispatch:
                 if change == "joined" and (locked is None or at <= locked)
             ]
             leaves = [c for _, c, change, _ in changes if change == "left"]
+            left_at = {c: at for _, c, change, at in changes if change == "left"}
             if joins:
                 still = await repo.in_any_segment([source.source_id], joins)
                 result = await self.campaigns.add_members(
@@ -132,14 +133,23 @@ class CampaignDispatch:
                     and current[c].status == "active"
                     and not current[c].manually_added
                 ]
-                if out:
+                # The trace says which segment they left and when (a rebuild logs a pass's
+                # leaves at one instant, so there are few groups).
+                by_time: dict[datetime, list[int]] = {}
+                for contact_id in out:
+                    by_time.setdefault(left_at[contact_id], []).append(contact_id)
+                for at, leavers in by_time.items():
                     result = await self.campaigns.remove_members(
                         session,
                         campaign,
-                        out,
+                        leavers,
                         manual=False,
                         now=now,
                         stats_runner=await get_runner(),
+                        reason=(
+                            f"left the source segment {source.source_id} at "
+                            f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+                        ),
                     )
                     exited += len(result.removed)
             source.cursor = changes[-1][0]
