@@ -12,7 +12,7 @@ no, the full trigger would have found nothing either:
   behind its segment's log of joins and leaves;
 - no email queued for delivery whose time came.
 
-It is raw SQL because the point is to avoid importing the models; the tests of
+It is raw SQL because the point is to avoid importing the models (ADR 0019); the tests of
 ``campaigns trigger`` cover each kind of due work through the command, so a condition missing
 here fails them.
 """
