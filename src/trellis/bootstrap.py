@@ -57,7 +57,6 @@ from trellis.domains.tracking import service as tracking
 from trellis.domains.users import tasks as user_tasks
 from trellis.events.registry import Registry
 from trellis.jobs.base import JobBackend
-from trellis.jobs.dramatiq_backend import DramatiqBackend, make_broker
 from trellis.jobs.inline import InlineBackend
 from trellis.jobs.registry import JobContext, JobFunction, JobRegistry
 from trellis.runtime.http import GuardedHttp
@@ -402,6 +401,10 @@ def _job_backend(settings: Settings, jobs: JobRegistry, context: JobContext) -> 
     """Inline jobs for the embedded mode, or a Dramatiq broker for the distributed one."""
     config = settings.jobs
     if config.backend == "dramatiq" and config.broker_url:
+        # Dramatiq and its broker clients (redis, pika) are imported only by the processes
+        # that use them: they cost every other command a few tenths of a second to start.
+        from trellis.jobs.dramatiq_backend import DramatiqBackend, make_broker
+
         broker = make_broker(config.broker_url, namespace=config.namespace)
         return DramatiqBackend(broker, jobs, namespace=config.namespace)
     return InlineBackend(lambda: context, jobs, concurrency=config.inline_concurrency)

@@ -148,8 +148,8 @@ async def test_a_refused_address_fails_with_a_clear_reason(server: LocalServer) 
         outcomes = await send_webhook(context(guarded, {1: ANN}), config(server), [1])
     assert outcomes[1].status is OutcomeStatus.FAILED
     assert outcomes[1].reason == (
-        "Refused: 127.0.0.1 is a loopback address; "
-        "an administrator can allow private webhook targets in Settings."
+        "Refused: 127.0.0.1 is a loopback address; set TRELLIS_WEBHOOKS__ALLOW_PRIVATE=true for "
+        "every Trellis process (serve, worker and the command line) to allow private targets."
     )
     assert server.connections == 0
 

@@ -26,7 +26,10 @@ from trellis import __version__
 from trellis.runtime.http import GuardedHttp, non_global_kind
 
 PUBLIC_IP = "93.184.216.34"
-HINT = "an administrator can allow private webhook targets in Settings."
+HINT = (
+    "set TRELLIS_WEBHOOKS__ALLOW_PRIVATE=true for every Trellis process (serve, worker and the "
+    "command line) to allow private targets."
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -486,7 +489,8 @@ async def test_a_hostname_resolving_to_a_private_address_is_refused(server: Loca
     assert result.status is None
     assert result.error == (
         "Refused: api.example.test resolves to 10.0.0.5, a private address; "
-        "an administrator can allow private webhook targets in Settings."
+        "set TRELLIS_WEBHOOKS__ALLOW_PRIVATE=true for every Trellis process (serve, worker and "
+        "the command line) to allow private targets."
     )
     assert resolver.calls == [("api.example.test", 443)]
     assert backend.connects == []

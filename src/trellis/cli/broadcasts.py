@@ -6,8 +6,10 @@ import typer
 
 from trellis.cli.common import application, clock_from, console, run, settings
 
-app = typer.Typer(help="Emails: segment broadcasts.", no_args_is_help=True)
-broadcasts = typer.Typer(help="Segment broadcasts: run what is due.", no_args_is_help=True)
+app = typer.Typer(help="Emails: segment broadcasts.", no_args_is_help=True, rich_markup_mode=None)
+broadcasts = typer.Typer(
+    help="Segment broadcasts: run what is due.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(broadcasts, name="broadcasts")
 
 

@@ -12,7 +12,7 @@ from trellis.cli.common import application, clock_from, console, fail, run, sett
 if TYPE_CHECKING:
     from trellis.domains.imports.service import Tallies
 
-app = typer.Typer(help="Contacts: import from CSV.", no_args_is_help=True)
+app = typer.Typer(help="Contacts: import from CSV.", no_args_is_help=True, rich_markup_mode=None)
 
 SHOWN_ERRORS = 20
 

@@ -4,7 +4,11 @@ import typer
 
 from trellis.cli.common import console, run, settings
 
-app = typer.Typer(help="Database schema: apply and inspect migrations.", no_args_is_help=True)
+app = typer.Typer(
+    help="Database schema: apply and inspect migrations.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 @app.command()

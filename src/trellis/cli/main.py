@@ -14,6 +14,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help: rich's help renderer alone costs more start-up than the rest of --help.
+    rich_markup_mode=None,
 )
 app.command("serve")(serve)
 app.command("worker")(worker)

@@ -4,7 +4,9 @@ import typer
 
 from trellis.cli.common import application, clock_from, console, fail, run, settings
 
-app = typer.Typer(help="Segments: rebuild memberships.", no_args_is_help=True)
+app = typer.Typer(
+    help="Segments: rebuild memberships.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command()

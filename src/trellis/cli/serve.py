@@ -19,7 +19,7 @@ def serve(
     import uvicorn
 
     from trellis.api.app import create_app
-    from trellis.db import migrate
+    from trellis.db.revision import at_head
     from trellis.logging import configure_logging
 
     current = settings(require_database=not migrate_first)
@@ -28,7 +28,10 @@ def serve(
         fmt=current.logging.format,
         log_dir=current.logs_dir if current.logging.to_file else None,
     )
-    if migrate_first:
+    if migrate_first and not at_head(current.database_url):
+        # Alembic is imported only when there is something to migrate.
+        from trellis.db import migrate
+
         run(lambda: migrate.upgrade(current.database_url))
     app = create_app(current, run_services=services)
     console.print(f"Trellis is serving on http://{host}:{port}  (data: {current.data_dir})")

@@ -4,7 +4,7 @@ import typer
 
 from trellis.cli.common import application, clock_from, console, fail, run, settings
 
-app = typer.Typer(help="Manage users.", no_args_is_help=True)
+app = typer.Typer(help="Manage users.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command()

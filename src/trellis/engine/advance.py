@@ -29,6 +29,11 @@ class Scheduled:
     node: str
     contact_id: int
     due_at: datetime
+    # The instant the step's timing counts from, when it is not the moment of planning (the
+    # reach of a decision whose wait ran out). Stored as the step's reached_at, so that the
+    # check made when the step is claimed counts from the same instant and does not add the
+    # delay a second time.
+    anchor: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class Waiting:
     contact_id: int
     # When the "no" path falls due; None when the decision has no "no" path.
     deadline: datetime | None
+    # As for Scheduled: the instant the deadline counts from, when it is not now.
+    anchor: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -223,7 +230,7 @@ def _plan_nodes(
                 contact=contact,
                 default_timezone=default_timezone,
             )
-            plan.waiting.append(Waiting(child.key, contact_id, deadline))
+            plan.waiting.append(Waiting(child.key, contact_id, deadline, _anchor(start, now)))
             continue
         due = _due(child, base=start, now=now, contact=contact, default_timezone=default_timezone)
         if due is None:
@@ -233,7 +240,13 @@ def _plan_nodes(
         elif due <= now and not child.timing.contact_specific and not info.external:
             plan.run_now.setdefault(child.key, []).append(contact_id)
         else:
-            plan.scheduled.append(Scheduled(child.key, contact_id, max(due, now)))
+            plan.scheduled.append(
+                Scheduled(child.key, contact_id, max(due, now), _anchor(start, now))
+            )
+
+
+def _anchor(start: datetime, now: datetime) -> datetime | None:
+    return start if start != now else None
 
 
 def run_order(graph: Graph, types: Mapping[str, TypeInfo], keys: Sequence[str]) -> list[str]:

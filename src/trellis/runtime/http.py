@@ -71,7 +71,11 @@ RESERVED_HEADERS: Final = frozenset(
         "upgrade",
     }
 )
-ALLOW_HINT: Final = "an administrator can allow private webhook targets in Settings."
+# There is no switch in the UI: the setting is read from the environment at start-up.
+ALLOW_HINT: Final = (
+    "set TRELLIS_WEBHOOKS__ALLOW_PRIVATE=true for every Trellis process (serve, worker and the "
+    "command line) to allow private targets."
+)
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -87,8 +87,17 @@ class Summary:
     failed: int = 0
     dead: int = 0
     expired: int = 0
+    # Steps executed by event type ("email.send": 120): the same steps as ``executed``.
+    steps: dict[str, int] = field(default_factory=dict)
+
+    def count(self, event_type: str, executed: int) -> None:
+        if executed:
+            self.executed += executed
+            self.steps[event_type] = self.steps.get(event_type, 0) + executed
 
     def add(self, other: Summary) -> None:
+        for event_type, executed in other.steps.items():
+            self.steps[event_type] = self.steps.get(event_type, 0) + executed
         self.expired += other.expired
         self.executed += other.executed
         self.scheduled += other.scheduled
@@ -257,7 +266,7 @@ class Runner:
                 took[by_contact[contact_id][1]] = True
             self.stats.left(event_id, Status.WAITING, len(taken))
             self.stats.entered(event_id, Status.YES, len(taken))
-            self.summary.executed += len(taken)
+            self._count(self.campaign.keys[event_id], len(taken))
             await self._continue(
                 self.campaign.keys[event_id],
                 dict.fromkeys(taken, YES),
@@ -281,7 +290,7 @@ class Runner:
         )
         self.stats.left(event_id, Status.WAITING, len(rotations))
         self.stats.entered(event_id, Status.NO, len(rotations))
-        self.summary.executed += len(rotations)
+        self._count(key, len(rotations))
         self.summary.expired += len(rotations)
         base = {cid: reached for cid, _, reached, _ in claimed}
         plan = plan_children(
@@ -291,7 +300,8 @@ class Runner:
             dict.fromkeys(rotations, NO),
             now=self.now,
             base=base,
-            contacts=await self._contact_times(list(rotations), key),
+            # The "no" steps are planned here: their timings need the contacts' timezones.
+            contacts=await self._contact_times(list(rotations), key, children=True),
             default_timezone=self.campaign.default_timezone,
         )
         await self._apply(plan, rotations)
@@ -314,6 +324,9 @@ class Runner:
 
     async def flush(self) -> None:
         await self.stats.flush(self.session)
+
+    def _count(self, key: str, executed: int) -> None:
+        self.summary.count(self.campaign.event_types[key].key, executed)
 
     # -- execution ------------------------------------------------------------------------------
 
@@ -388,7 +401,7 @@ class Runner:
             )
         self.stats.entered(event_id, Status.DONE, len(done))
         self.stats.entered(event_id, Status.WARNED, len(warned))
-        self.summary.executed += len(done) + len(warned)
+        self._count(key, len(done) + len(warned))
         if failed:
             await self._failed(key, failed, from_status=from_status)
         passed = [*done, *warned]
@@ -451,7 +464,7 @@ class Runner:
                 )
             mine = set(owned)
             self.stats.entered(event_id, status, len([c for c in members if c in mine]))
-        self.summary.executed += len(owned)
+        self._count(key, len(owned))
         await self._continue(
             key, {cid: paths[cid] for cid in owned}, {cid: rotations[cid] for cid in owned}
         )
@@ -511,35 +524,37 @@ class Runner:
         await self._apply(plan, rotations)
 
     async def _apply(self, plan: Plan, rotations: Mapping[int, int]) -> None:
-        by_node: dict[str, list[tuple[int, int, datetime | None]]] = {}
+        # Grouped by step and anchor: a step is stored as reached at the instant its timing
+        # counts from (see Scheduled.anchor), which is now unless the plan says otherwise.
+        by_node: dict[tuple[str, datetime], list[tuple[int, int, datetime | None]]] = {}
         for step in plan.scheduled:
-            by_node.setdefault(step.node, []).append(
+            by_node.setdefault((step.node, step.anchor or self.now), []).append(
                 (step.contact_id, rotations[step.contact_id], step.due_at)
             )
-        for key, rows in by_node.items():
+        for (key, reached), rows in by_node.items():
             inserted = await insert_steps(
                 self.session,
                 campaign_id=self.campaign.id,
                 event_id=self.campaign.ids[key],
                 rows=rows,
                 status=Status.SCHEDULED,
-                now=self.now,
+                now=reached,
             )
             self.stats.entered(self.campaign.ids[key], Status.SCHEDULED, len(inserted))
             self.summary.scheduled += len(inserted)
-        waiting: dict[str, list[tuple[int, int, datetime | None]]] = {}
+        waiting: dict[tuple[str, datetime], list[tuple[int, int, datetime | None]]] = {}
         for wait in plan.waiting:
-            waiting.setdefault(wait.node, []).append(
+            waiting.setdefault((wait.node, wait.anchor or self.now), []).append(
                 (wait.contact_id, rotations[wait.contact_id], wait.deadline)
             )
-        for key, rows in waiting.items():
+        for (key, reached), rows in waiting.items():
             inserted = await insert_steps(
                 self.session,
                 campaign_id=self.campaign.id,
                 event_id=self.campaign.ids[key],
                 rows=rows,
                 status=Status.WAITING,
-                now=self.now,
+                now=reached,
             )
             self.stats.entered(self.campaign.ids[key], Status.WAITING, len(inserted))
             self.summary.waiting += len(inserted)
@@ -589,14 +604,16 @@ class Runner:
         them."""
         graph = self.campaign.graph
         if key is None:
-            nodes = graph.roots
+            nodes = list(graph.roots)
         elif children:
-            nodes = graph.children(key)
-            for child in list(nodes):
-                if child.kind is Kind.DECISION:
-                    nodes.extend(graph.children(child.key, NO))
+            nodes = list(graph.children(key))
         else:
             nodes = [graph.get(key)]
+        # A decision's deadline is its "no" steps' due time: their timings count too, whether
+        # the decision is a first step, a child, or a jump's target.
+        for node in list(nodes):
+            if node.kind is Kind.DECISION:
+                nodes.extend(graph.children(node.key, NO))
         needed = [n.timing for n in nodes if n.timing.contact_specific]
         if not needed or not contact_ids:
             return {}

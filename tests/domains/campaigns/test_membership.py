@@ -63,6 +63,32 @@ async def test_live_audience_keeps_taking_new_members_and_exits_leavers(
     assert (await admin.get(f"/api/v2/contacts/{second}")).json()["points"] == 1
 
 
+async def test_a_step_cancelled_by_leaving_the_segment_says_which_segment_and_when(
+    harness: Harness, admin: httpx.AsyncClient
+) -> None:
+    (who,) = await contacts(admin, {"email": "a@example.com", "tags": ["vip"]})
+    source = await tag_segment(admin, "vip")
+    wait = step(
+        "contact.change_points",
+        {"delta": 1},
+        name="Later",
+        timing={"mode": "interval", "amount": 2, "unit": "day"},
+    )
+    created = await campaign(
+        admin, events=[wait], edges=[edge(None, wait)], sources=[{"kind": "segment", "id": source}]
+    )
+    await trigger(harness)
+    await admin.patch(f"/api/v2/contacts/{who}", json={"remove_tags": ["vip"]})
+    left = harness.clock.now() + timedelta(hours=1)
+    await trigger(harness, left)
+    trace = await admin.get(f"/api/v2/campaigns/{created['id']}/contacts/{who}/journey")
+    (cancelled,) = trace.json()["steps"]
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["detail"] == {
+        "reason": f"left the source segment {source} at {left:%Y-%m-%d %H:%M:%S} UTC"
+    }
+
+
 async def test_locked_audience_ignores_later_joiners(
     harness: Harness, admin: httpx.AsyncClient
 ) -> None:

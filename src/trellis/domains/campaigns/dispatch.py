@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time as clock_time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -102,14 +102,21 @@ class CampaignDispatch:
         return self.campaigns.policy
 
     async def sync_sources(
-        self, session: AsyncSession, campaign: Campaign, *, now: datetime, limit: int
+        self,
+        session: AsyncSession,
+        campaign: Campaign,
+        *,
+        now: datetime,
+        limit: int,
+        steps: Summary | None = None,
     ) -> tuple[int, int, bool]:
         """Apply segment membership to campaign membership, one batch per call.
 
         A new source first brings in everyone already in the segment (a locked audience: those
         who joined by its lock time), then follows the segment's log of joins and leaves from
         where that began. Leavers exit when the campaign says so and no other source holds
-        them. Returns (joined, exited, more to do)."""
+        them. Returns (joined, exited, more to do); what the newcomers' first steps did is
+        added to ``steps``."""
         repo = CampaignRepository(session)
         sources = [s for s in await repo.sources(campaign.id) if s.kind == "segment"]
         segment_ids = [s.source_id for s in sources]
@@ -157,6 +164,7 @@ class CampaignDispatch:
                 if change == "joined" and (locked is None or at <= locked)
             ]
             leaves = [c for _, c, change, _ in changes if change == "left"]
+            left_at = {c: at for _, c, change, at in changes if change == "left"}
             if joins:
                 still = await repo.in_any_segment([source.source_id], joins)
                 result = await self.campaigns.add_members(
@@ -170,31 +178,42 @@ class CampaignDispatch:
                 joined += len(result.added) + len(result.restarted)
             if leaves and campaign.exit_on_source_leave:
                 out = await _leaving(repo, campaign.id, segment_ids, leaves)
-                if out:
+                # The trace says which segment they left and when (a rebuild logs a pass's
+                # leaves at one instant, so there are few groups).
+                by_time: dict[datetime, list[int]] = {}
+                for contact_id in out:
+                    by_time.setdefault(left_at[contact_id], []).append(contact_id)
+                for at, leavers in by_time.items():
                     result = await self.campaigns.remove_members(
                         session,
                         campaign,
-                        out,
+                        leavers,
                         manual=False,
                         now=now,
                         stats_runner=await get_runner(),
+                        reason=(
+                            f"left the source segment {source.source_id} at "
+                            f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+                        ),
                     )
                     exited += len(result.removed)
             source.cursor = changes[-1][0]
         await session.flush()
         if runner is not None:
             await runner.flush()
+            if steps is not None:
+                steps.add(runner.summary)
         return joined, exited, more
 
     async def _intake_in_parallel(
-        self, database: Database, campaign_id: int, *, now: datetime
+        self, database: Database, campaign_id: int, *, now: datetime, steps: Summary
     ) -> int | None:
         """A large first intake, in parallel: across workers in claimed ranges when jobs are
         distributed, side by side in this process otherwise (PostgreSQL only either way)."""
         backend = database.jobs
         if backend is not None and backend.distributed and database.dialect == "postgresql":
             return await self._intake_in_ranges(database, campaign_id, now=now)
-        return await self._intake_side_by_side(database, campaign_id, now=now)
+        return await self._intake_side_by_side(database, campaign_id, now=now, steps=steps)
 
     async def _intake_in_ranges(
         self, database: Database, campaign_id: int, *, now: datetime
@@ -330,7 +349,7 @@ class CampaignDispatch:
             return len(result.added) + len(result.restarted)
 
     async def _intake_side_by_side(
-        self, database: Database, campaign_id: int, *, now: datetime
+        self, database: Database, campaign_id: int, *, now: datetime, steps: Summary
     ) -> int | None:
         """Take in the next batches of a segment's existing members, one transaction per batch,
         all at once (PostgreSQL only); the number that joined, or None when there are fewer
@@ -368,6 +387,7 @@ class CampaignDispatch:
                     session, campaign, batch, manual=False, now=now, runner=runner
                 )
                 await runner.flush()
+                steps.add(runner.summary)
                 return len(result.added) + len(result.restarted)
 
         # Every batch finishes (commits or rolls back) before a failure is passed on.
@@ -646,9 +666,14 @@ class CampaignDispatch:
         for campaign in campaigns:
             more = True
             while more:
-                side_by_side = await self._intake_in_parallel(database, campaign.id, now=now)
+                # The first steps of those who join run as they join: counted with the rest.
+                entry = Summary()
+                side_by_side = await self._intake_in_parallel(
+                    database, campaign.id, now=now, steps=entry
+                )
                 if side_by_side is not None:
                     summary.joined += side_by_side
+                    _add_steps(summary, entry)
                     if progress:
                         progress(summary)
                     continue
@@ -656,10 +681,11 @@ class CampaignDispatch:
                     fresh = await CampaignRepository(session).get(campaign.id)
                     assert fresh is not None
                     joined, exited, more = await self.sync_sources(
-                        session, fresh, now=now, limit=self.policy.batch_size
+                        session, fresh, now=now, limit=self.policy.batch_size, steps=entry
                     )
                 summary.joined += joined
                 summary.exited += exited
+                _add_steps(summary, entry)
                 if progress:
                     progress(summary)
         backend = database.jobs
@@ -704,12 +730,7 @@ class CampaignDispatch:
                 result = await self.run_due(
                     database, by_id[campaign_id], event_id, now=now, status=status
                 )
-                summary.decisions_expired += result.expired
-                summary.executed += result.executed
-                summary.scheduled += result.scheduled
-                summary.waiting += result.waiting
-                summary.failed += result.failed
-                summary.dead += result.dead
+                _add_steps(summary, result)
                 if progress:
                     progress(summary)
 
@@ -738,6 +759,17 @@ class CampaignDispatch:
                     dedupe_key=f"{RUN_CAMPAIGN_JOB}:{campaign.id}",
                 )
         return [c.id for c in campaigns]
+
+
+def _add_steps(summary: TriggerSummary, steps: Summary) -> None:
+    summary.decisions_expired += steps.expired
+    summary.executed += steps.executed
+    summary.scheduled += steps.scheduled
+    summary.waiting += steps.waiting
+    summary.failed += steps.failed
+    summary.dead += steps.dead
+    for event_type, executed in steps.steps.items():
+        summary.steps[event_type] = summary.steps.get(event_type, 0) + executed
 
 
 campaign_dispatch = CampaignDispatch(campaign_service)

@@ -179,7 +179,10 @@ class CampaignMembership(CampaignValidation):
         manual: bool,
         now: datetime,
         stats_runner: Runner | None = None,
+        reason: str | None = None,
     ) -> MembersChangeResult:
+        """Take contacts out; their open steps are cancelled with ``reason`` (by default: who
+        took them out, a person or the campaign)."""
         repo = CampaignRepository(session)
         active = sorted(await repo.active_member_ids(campaign.id, contact_ids))
         result = MembersChangeResult(removed=active)
@@ -192,7 +195,7 @@ class CampaignMembership(CampaignValidation):
             campaign_id=campaign.id,
             contact_ids=active,
             now=now,
-            reason="removed from the campaign" if manual else "exited",
+            reason=reason or ("removed from the campaign" if manual else "exited"),
             stats=runner.stats,
         )
         if stats_runner is None:

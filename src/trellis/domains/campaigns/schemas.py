@@ -249,6 +249,8 @@ class TriggerSummary(BaseModel):
     joined: int = 0
     exited: int = 0
     executed: int = 0
+    # The executed steps by event type, e.g. {"contact.change_points": 10000}.
+    steps: dict[str, int] = Field(default_factory=dict)
     scheduled: int = 0
     waiting: int = 0
     failed: int = 0
