@@ -51,6 +51,7 @@ from trellis.errors import (
 )
 from trellis.kit.versions import check_version
 from trellis.kit.visibility import editable_rows, may_see, owned_rows
+from trellis.ports import Suppressions
 from trellis.wiring import Slot
 
 CORE_COLUMNS = tuple(sorted(CORE_CONTACT_ALIASES))
@@ -90,6 +91,9 @@ class Prepared:
     references: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     errors: list[ItemError] = field(default_factory=list)
+    # The person opted in with this input (a form's consent box): an address erased on
+    # request may come back.
+    opted_in: bool = False
 
 
 def prepare(item: ContactFields, catalog: FieldCatalog, *, pointer: str = "") -> Prepared:
@@ -185,18 +189,27 @@ def editable_contacts(actor: Actor) -> ColumnElement[bool] | None:
     return editable_rows(actor, "contacts", Contact.owner_id)
 
 
+ERASED = (
+    "This person asked to be erased; they come back only by opting in again (a consent, or "
+    "the suppression list's lift)."
+)
+
+
 class ContactService:
     timeline_sources: Slot[Mapping[str, TimelineSource]] = Slot()
     merge_hooks: Slot[Mapping[str, MergeHook]] = Slot()
+    suppressions: Slot[Suppressions] = Slot()
 
     def configure(
         self,
         *,
         timeline_sources: Mapping[str, TimelineSource],
         merge_hooks: Mapping[str, MergeHook],
+        suppressions: Suppressions,
     ) -> None:
         self.timeline_sources = dict(timeline_sources)
         self.merge_hooks = dict(merge_hooks)
+        self.suppressions = suppressions
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -357,6 +370,12 @@ class ContactService:
         await self._ensure_unique_identifiers(
             session, catalog, prepared.core, custom, except_id=None
         )
+        if prepared.core.get("email") and await self.suppressions.suppressed(
+            session, [prepared.core["email"]]
+        ):
+            raise ValidationFailed(
+                "This address was erased on request.", [FieldError("/email", ERASED, "erased")]
+            )
         contact = Contact(
             **{c: prepared.core.get(c) for c in CORE_COLUMNS},
             **prepared.references,
@@ -582,6 +601,38 @@ class ContactService:
             failed=outcome.failed,
         )
 
+    async def _hold_back_erased(
+        self,
+        session: AsyncSession,
+        prepared: list[Prepared | None],
+        statuses: list[UpsertStatus],
+        errors: dict[int, list[ItemError]],
+        by_email: Mapping[str, int],
+        pointer_prefix: str,
+        now: datetime,
+    ) -> None:
+        """Items that would bring back an address erased on request fail, unless the person
+        opted in again with them (then the address comes off the suppression list)."""
+        candidates = sorted(
+            {p.core["email"] for p in prepared if p and p.core.get("email")} - set(by_email)
+        )
+        erased = await self.suppressions.suppressed(session, candidates) if candidates else set()
+        if not erased:
+            return
+        opted_in = {p.core["email"] for p in prepared if p and p.opted_in} & erased
+        if opted_in:
+            await self.suppressions.lift(session, sorted(opted_in), now=now)
+        for index, item in enumerate(prepared):
+            email = item.core.get("email") if item else None
+            if email in erased and email not in opted_in:
+                statuses[index] = "failed"
+                errors[index] = [
+                    ItemError(
+                        pointer=f"{pointer_prefix}/{index}/email", detail=ERASED, code="erased"
+                    )
+                ]
+                prepared[index] = None
+
     async def upsert_prepared(
         self,
         session: AsyncSession,
@@ -622,6 +673,9 @@ class ContactService:
         # Find existing contacts by every identifier present in the batch.
         emails = sorted({p.core["email"] for p in prepared if p and p.core.get("email")})
         by_email = await repo.ids_by_email(emails)
+        await self._hold_back_erased(
+            session, prepared, statuses, errors, by_email, pointer_prefix, now
+        )
         by_field: dict[str, dict[str, int]] = {}
         for spec in catalog.identifiers:
             if spec.is_core:
