@@ -61,7 +61,7 @@ async def test_the_export_holds_every_kind_of_data_with_a_readable_summary(
         "https://www.example.com/after-signing-up",
     }
     summary = found["index"]
-    assert EMAIL in summary and "Form submissions" in summary and FIRST in summary
+    assert all(text in summary for text in (EMAIL, "Form submissions", FIRST))
     # The export itself is audited.
     audit = await admin.get("/api/v2/audit-log", params={"entity_type": "contact"})
     assert any(e["action"] == "export" for e in audit.json()["data"])
