@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -198,6 +197,6 @@ async def test_a_failed_run_is_recorded_and_administrators_are_told(
     await _run(harness, admin, policies=["import_files"])
     latest = (await _runs(admin))[0]
     assert (latest["status"], latest["rows"]) == ("done", 1)
-    assert not Path(folder).exists()
+    assert not folder.exists()
     listed = await admin.get("/api/v2/imports")
     assert len(listed.json()["data"]) == 1
