@@ -42,6 +42,7 @@ from trellis.domains.forms import service as forms
 from trellis.domains.forms import tasks as form_tasks
 from trellis.domains.imports import tasks as import_tasks
 from trellis.domains.landing_pages import service as landing_pages
+from trellis.domains.privacy import filters as privacy_filters
 from trellis.domains.privacy import tasks as privacy_tasks
 from trellis.domains.privacy.service import CleanupConfig, privacy_service
 from trellis.domains.projects.links import ProjectableType, project_links
@@ -75,6 +76,7 @@ SEGMENT_FILTER_TYPES: tuple[segment_filters.FilterType, ...] = (
     *form_filters.FILTER_TYPES,
     *site_tracking_filters.FILTER_TYPES,
     *campaign_filters.FILTER_TYPES,
+    *privacy_filters.FILTER_TYPES,
 )
 
 TIMELINE_SOURCES: Mapping[str, TimelineSource] = {
