@@ -1,10 +1,12 @@
 """Queries of the privacy domain: retention overrides, the clean-up runs and their batches,
 the suppression list and consent records.
 
-Clean-up batches walk a table by its key (``id > cursor``), choose at most ``limit`` expired
-rows and remove them in one statement (``DELETE ... WHERE id IN (SELECT ... LIMIT n)``), so
-that each batch is one short transaction whatever the size of the table, and the walk passes
-over each row once.
+Clean-up batches walk a table by its primary key: a window of the next ``limit`` ids after the
+cursor, then one set-based statement over that id range removes (or clears) the expired rows
+in it. Each batch is one short transaction whatever the size of the table, the walk passes
+over each row once, and the window comes from the key alone: with a time condition in the
+same query, SQLite would walk the time index instead and sort, re-reading every expired row
+at every batch.
 """
 
 from __future__ import annotations
@@ -119,17 +121,24 @@ class RetentionRepository:
         return {row.policy: row for row in rows}
 
 
+async def _window(session: AsyncSession, model: Any, after: int, limit: int) -> int | None:
+    """The last id of the next ``limit`` rows after ``after``, by the primary key alone: the
+    walk never depends on how the planner rates the other condition's index."""
+    upto = select(model.id).where(model.id > after).order_by(model.id).limit(limit).subquery()
+    last = await session.scalar(select(func.max(upto.c.id)))
+    return int(last) if last is not None else None
+
+
 async def _delete_by_id(
     session: AsyncSession, model: Any, expired: ColumnElement[bool], after: int, limit: int
 ) -> Batch:
-    chosen = (
-        select(model.id).where(model.id > after, expired).order_by(model.id).limit(limit)
-    ).scalar_subquery()
+    last = await _window(session, model, after, limit)
+    if last is None:
+        return Batch(0, None)
     result = await session.execute(
-        delete(model).where(model.id.in_(chosen)).returning(model.id), execution_options=_SYNC
+        delete(model).where(model.id > after, model.id <= last, expired), execution_options=_SYNC
     )
-    ids = list(result.scalars())
-    return Batch(len(ids), max(ids) if ids else None)
+    return Batch(int(getattr(result, "rowcount", 0) or 0), last)
 
 
 async def _count(session: AsyncSession, model: Any, expired: ColumnElement[bool]) -> int:
@@ -268,18 +277,16 @@ class CleanupRepository:
     async def clear_ips(
         self, model: Any, column: Any, cutoff: datetime, after: int, limit: int
     ) -> Batch:
-        chosen = (
-            select(model.id)
-            .where(model.id > after, column < cutoff, model.ip.is_not(None))
-            .order_by(model.id)
-            .limit(limit)
-        ).scalar_subquery()
+        last = await _window(self.session, model, after, limit)
+        if last is None:
+            return Batch(0, None)
         result = await self.session.execute(
-            update(model).where(model.id.in_(chosen)).values(ip=None).returning(model.id),
+            update(model)
+            .where(model.id > after, model.id <= last, column < cutoff, model.ip.is_not(None))
+            .values(ip=None),
             execution_options=_SYNC,
         )
-        ids = list(result.scalars())
-        return Batch(len(ids), max(ids) if ids else None)
+        return Batch(int(getattr(result, "rowcount", 0) or 0), last)
 
     # -- import files -------------------------------------------------------------------------
 
