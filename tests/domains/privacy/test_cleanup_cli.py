@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 
@@ -83,3 +86,21 @@ async def test_bad_input_is_one_clear_line(harness: Harness, cli: Cli) -> None:
     neither = cli("data", "export", "-o", "x.zip")
     assert neither.exit_code == 1
     assert "exactly one of --contact" in neither.stderr
+
+
+async def test_export_and_erase_by_email(
+    harness: Harness, admin: httpx.AsyncClient, cli: Cli, tmp_path: Path
+) -> None:
+    [ada] = await contacts(admin, {"email": "ada@example.com", "first_name": "Ada"})
+    target = tmp_path / "ada.zip"
+    exported = cli("data", "export", "--email", "ADA@example.com", "-o", str(target))
+    assert exported.exit_code == 0, exported.output
+    with zipfile.ZipFile(target) as archive:
+        assert json.loads(archive.read("contact.json"))[0]["id"] == ada
+    erased = cli("data", "erase", "--email", "ada@example.com", "--yes")
+    assert erased.exit_code == 0, erased.output
+    assert f"erased contact {ada}" in erased.stdout
+    assert (await admin.get(f"/api/v2/contacts/{ada}")).status_code == 404
+    again = cli("data", "export", "--email", "ada@example.com", "-o", str(target))
+    assert again.exit_code == 1
+    assert "No contact with this email address." in again.stderr
