@@ -244,7 +244,9 @@ async def scenario(args: argparse.Namespace, url: str, data_dir: Path) -> dict[s
                 return items[:per_run]
 
             first, second = contact_ids[:per_run], contact_ids[per_run:]
-            log(f"baseline: {per_run:,} events at {args.rate:g}/s, no clean-up")
+            if args.no_load:
+                first, second = [], []
+            log(f"baseline: {len(plan(first)):,} events at {args.rate:g}/s, no clean-up")
             baseline = await latency.load(
                 "127.0.0.1", port, token, plan(first), rate=args.rate, concurrency=args.concurrency
             )
@@ -332,6 +334,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
     parser.add_argument("--batch-size", type=int, default=2000, help="rows per transaction")
     parser.add_argument("--pause-ms", type=int, default=5, help="pause between batches")
+    parser.add_argument(
+        "--no-load", action="store_true", help="only the clean-up: no decision-latency load"
+    )
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="trellis-bench-cleanup-"))
     try:
