@@ -200,3 +200,39 @@ async def test_a_failed_run_is_recorded_and_administrators_are_told(
     assert not folder.exists()
     listed = await admin.get("/api/v2/imports")
     assert len(listed.json()["data"]) == 1
+
+
+async def test_inactive_contacts_are_anonymised_or_deleted_as_chosen(
+    harness: Harness, admin: httpx.AsyncClient
+) -> None:
+    old = await admin.post(
+        "/api/v2/contacts",
+        json={"email": "old@example.com", "first_name": "Olga", "city": "Oslo", "tags": ["vip"]},
+    )
+    older = await admin.post("/api/v2/contacts", json={"email": "older@example.com"})
+    old_id, older_id = old.json()["id"], older.json()["id"]
+    harness.clock.set(START + timedelta(days=800))
+    fresh = await admin.post("/api/v2/contacts", json={"email": "fresh@example.com"})
+    enabled = await admin.patch(
+        f"{API}/retention/inactive_contacts", json={"enabled": True, "period": 24}
+    )
+    assert enabled.json()["mode"] == "anonymise"
+
+    dry = await admin.post(
+        f"{API}/cleanup", json={"dry_run": True, "policies": ["inactive_contacts"]}
+    )
+    assert dry.json()[0]["details"] == {"contacts": 2}
+    await _run(harness, admin, policies=["inactive_contacts"])
+    kept = (await admin.get(f"/api/v2/contacts/{old_id}")).json()
+    assert (kept["email"], kept["first_name"], kept["city"]) == (None, None, None)
+    assert kept["tags"] == ["vip"]  # memberships and counters stay for the statistics
+    # An anonymised row is not an anonymous visitor to delete later.
+    harness.clock.set(START + timedelta(days=900))
+    await _run(harness, admin, policies=["anonymous_visitors"])
+    assert (await admin.get(f"/api/v2/contacts/{old_id}")).status_code == 200
+
+    await admin.patch(f"{API}/retention/inactive_contacts", json={"mode": "delete", "period": 1})
+    harness.clock.set(START + timedelta(days=800 + 45))
+    await _run(harness, admin, policies=["inactive_contacts"])
+    assert (await admin.get(f"/api/v2/contacts/{fresh.json()['id']}")).status_code == 404
+    assert (await admin.get(f"/api/v2/contacts/{older_id}")).status_code == 200  # anonymised
