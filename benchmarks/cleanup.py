@@ -177,6 +177,9 @@ async def counts(url: str) -> dict[str, tuple[int, int]]:
 async def wait_for_run(client: httpx.AsyncClient, run_id: int) -> dict[str, Any]:
     while True:
         runs = await client.get("/api/v2/privacy/cleanup/runs", params={"page[size]": 20})
+        if runs.status_code == 503:  # the server sheds load while the database is busy
+            await asyncio.sleep(1)
+            continue
         runs.raise_for_status()
         found = [r for r in runs.json()["data"] if r["id"] == run_id]
         if found and found[0]["status"] in ("done", "failed"):
