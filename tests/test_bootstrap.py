@@ -170,6 +170,7 @@ async def test_every_entry_point_builds_the_same_application(
         ("emails broadcasts run", ["emails", "broadcasts", "run"]),
         ("campaigns export", ["campaigns", "export", str(journey["id"]), "-o", str(export)]),
         ("campaigns import", ["campaigns", "import", str(export), "--dry-run"]),
+        ("data cleanup", ["data", "cleanup", "--dry-run"]),
     ]
     for name, args in commands:
         seen[name], stderr = _run(cli, tmp_path, name.replace(" ", "-"), *args)

@@ -44,6 +44,9 @@ from trellis.domains.forms import service as forms
 from trellis.domains.forms import tasks as form_tasks
 from trellis.domains.imports import tasks as import_tasks
 from trellis.domains.landing_pages import service as landing_pages
+from trellis.domains.privacy import filters as privacy_filters
+from trellis.domains.privacy import tasks as privacy_tasks
+from trellis.domains.privacy.service import CleanupConfig, privacy_service
 from trellis.domains.projects.links import ProjectableType, project_links
 from trellis.domains.segments import builtin_filters
 from trellis.domains.segments import filters as segment_filters
@@ -75,6 +78,7 @@ SEGMENT_FILTER_TYPES: tuple[segment_filters.FilterType, ...] = (
     *form_filters.FILTER_TYPES,
     *site_tracking_filters.FILTER_TYPES,
     *campaign_filters.FILTER_TYPES,
+    *privacy_filters.FILTER_TYPES,
 )
 
 TIMELINE_SOURCES: Mapping[str, TimelineSource] = {
@@ -119,6 +123,7 @@ JOBS: tuple[JobFunction, ...] = (
     form_tasks.send_webhook,
     import_tasks.run_import_job,
     user_tasks.purge_expired_sessions,
+    privacy_tasks.cleanup,
 )
 
 
@@ -214,6 +219,18 @@ class Application:
                 run_once=lambda: user_tasks.purge_expired_sessions(context, {}),
             ),
         ]
+        privacy = self.settings.privacy
+        if privacy.cleanup_enabled:
+            # Checked often, applied once per interval: several workers share the schedule.
+            services.append(
+                Service(
+                    "privacy.cleanup",
+                    interval_s=min(privacy.cleanup_interval_s, 600),
+                    run_once=lambda: privacy_tasks.cleanup(
+                        context, {"every_s": privacy.cleanup_interval_s}
+                    ),
+                )
+            )
         bounce = _bounce_mailbox(self.settings)
         if bounce is not None:
             services.append(
@@ -251,6 +268,7 @@ def build(
     transport = _wire_channels(settings)
     _wire_engine(settings, catalogue, http)
     _wire_ports(http)
+    _wire_privacy(settings)
     context = JobContext(database=database, clock=clock)
     jobs = _job_backend(settings, catalogue.jobs, context)
     database.jobs = jobs
@@ -296,7 +314,9 @@ def _wire_catalogue(catalogue: Catalogue, settings: Settings) -> None:
         count_timeout_s=settings.database.interactive_query_timeout_s,
     )
     contact_service.configure(
-        timeline_sources=catalogue.timeline_sources, merge_hooks=catalogue.merge_hooks
+        timeline_sources=catalogue.timeline_sources,
+        merge_hooks=catalogue.merge_hooks,
+        suppressions=privacy_service,
     )
     project_links.configure(projectables=catalogue.projectables)
     field_service.configure(usage_checks=catalogue.field_usages)
@@ -327,10 +347,23 @@ def _wire_ports(http: GuardedHttp) -> None:
     """The channels reach the campaigns (a higher domain) through the Journeys port."""
     journeys = campaigns.campaign_service
     forms.form_service.journeys = journeys
+    forms.form_service.consents = privacy_service
     forms.form_service.http = http
     assets.asset_service.journeys = journeys
     tracking.tracking_service.journeys = journeys
     site_tracking.web_service.journeys = journeys
+
+
+def _wire_privacy(settings: Settings) -> None:
+    privacy = settings.privacy
+    privacy_service.configure(
+        CleanupConfig(
+            batch_size=privacy.cleanup_batch_size,
+            pause_s=privacy.cleanup_pause_ms / 1000,
+            anonymise_ips=privacy.anonymise_ips,
+        )
+    )
+    forms.form_service.anonymise_ips = privacy.anonymise_ips
 
 
 def _wire_channels(settings: Settings) -> Transport:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,4 +60,26 @@ class Journeys(Protocol):
         self, session: AsyncSession, kind: str, source_id: int
     ) -> list[tuple[int, str]]:
         """(id, name) of the campaigns that use this source."""
+        ...
+
+
+class Suppressions(Protocol):
+    """The suppression list of people erased on request (the privacy domain), as the
+    contacts see it: an erased address does not come back unless its person opts in again."""
+
+    async def suppressed(self, session: AsyncSession, emails: Sequence[str]) -> set[str]:
+        """The addresses among ``emails`` that were erased on request."""
+        ...
+
+    async def lift(self, session: AsyncSession, emails: Sequence[str], *, now: datetime) -> int:
+        """The people opted in again: take their addresses off the list."""
+        ...
+
+
+class ConsentLedger(Protocol):
+    """Consent records (the privacy domain), as the channels write them."""
+
+    async def record_many(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+        """Append consent records: contact_id, purpose, granted, wording, wording_version,
+        source, source_id, ip, occurred_at (the IP policy applies to ``ip``)."""
         ...

@@ -329,6 +329,36 @@ class WebSettings(BaseModel):
     burst_per_ip: int = Field(default=200, ge=1, description="Hits allowed in a burst.")
 
 
+class PrivacySettings(BaseModel):
+    """Data clean-up and IP addresses (docs/privacy.md). Retention periods themselves are
+    set on the Settings > Data retention page (or ``PATCH /api/v2/privacy/retention``)."""
+
+    anonymise_ips: bool = Field(
+        default=True,
+        description="Store network addresses truncated (IPv4 /24, IPv6 /48) from the start, in "
+        "form submissions, asset downloads and consent records. Keep it on for EU deployments.",
+    )
+    cleanup_enabled: bool = Field(
+        default=True, description="Run the enabled retention policies inside serve/worker."
+    )
+    cleanup_interval_s: float = Field(
+        default=6 * 3600, ge=60, description="Seconds between two scheduled clean-up passes."
+    )
+    cleanup_batch_size: int = Field(
+        default=2000,
+        ge=10,
+        le=100_000,
+        description="Rows deleted per transaction: small enough that live traffic waits at "
+        "most one batch for the database.",
+    )
+    cleanup_pause_ms: int = Field(
+        default=5,
+        ge=0,
+        le=10_000,
+        description="Pause between two clean-up batches, leaving the database to live traffic.",
+    )
+
+
 class LoggingSettings(BaseModel):
     level: str = "INFO"
     format: Literal["console", "json"] = "console"
@@ -358,6 +388,7 @@ class Settings(BaseSettings):
     forms: FormSettings = FormSettings()
     assets: AssetSettings = AssetSettings()
     web: WebSettings = WebSettings()
+    privacy: PrivacySettings = PrivacySettings()
     logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")

@@ -517,6 +517,37 @@ ROUTES.update(
             kind="contact",
             body=lambda w, r: {"other_id": w.spare()},
         ),
+        # data-subject requests and consents (the privacy domain)
+        ("GET", f"{CONTACT}/personal-data"): R("read", "contacts", kind="contact"),
+        ("POST", f"{CONTACT}/erase"): R(
+            "delete",
+            "contacts",
+            kind="contact",
+            fresh=creating(f"{API}/contacts", contact_body),
+        ),
+        ("GET", f"{CONTACT}/consents"): R("read", "contacts", kind="contact"),
+        ("POST", f"{CONTACT}/consents"): R(
+            "write",
+            "contacts",
+            kind="contact",
+            body=lambda w, r: [{"purpose": "newsletter", "granted": True, "wording": "Yes"}],
+        ),
+        ("POST", f"{API}/privacy/suppressions/lift"): R(
+            "perm", "contacts", perm=Perm.CREATE, body=lambda w, r: {"email": "x@example.com"}
+        ),
+        # data retention: instance settings
+        ("GET", f"{API}/privacy/retention"): R("perm", "settings", perm=Perm.VIEW_OTHERS),
+        ("PATCH", f"{API}/privacy/retention/{{name}}"): R(
+            "perm",
+            "settings",
+            perm=Perm.EDIT_OTHERS,
+            body=lambda w, r: {"period": 31},
+            extra=lambda w, t: {"name": "outbox"},
+        ),
+        ("POST", f"{API}/privacy/cleanup"): R(
+            "perm", "settings", perm=Perm.EDIT_OTHERS, body=lambda w, r: {"dry_run": True}
+        ),
+        ("GET", f"{API}/privacy/cleanup/runs"): R("perm", "settings", perm=Perm.VIEW_OTHERS),
         # imports
         ("GET", f"{API}/imports"): R("list", "imports", kind="import"),
         ("POST", f"{API}/imports"): R("create", "imports", body=csv_options, files=csv_file),

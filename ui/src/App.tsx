@@ -29,6 +29,7 @@ import { NotFoundPage } from "./components/NotFoundPage";
 import { ProjectDetailPage } from "./projects/ProjectDetailPage";
 import { ProjectsPage } from "./projects/ProjectsPage";
 import { RolesPage } from "./users/RolesPage";
+import { DataRetentionPage } from "./privacy/DataRetentionPage";
 import { SettingsPage } from "./settings/SettingsPage";
 import { SetupPage } from "./auth/SetupPage";
 import { TokensPage } from "./users/TokensPage";
@@ -120,6 +121,7 @@ export function AppRoutes() {
         <Route path="companies/:companyId" element={<CompanyDetailPage />} />
         <Route path="settings/fields" element={<FieldsPage />} />
         <Route path="settings/web-tracking" element={<SiteTrackingPage />} />
+        <Route path="settings/data-retention" element={<DataRetentionPage />} />
         <Route path="stages" element={<StagesPage />} />
         <Route path="tags" element={<TagsPage />} />
         <Route path="audit-log" element={<AuditLogPage />} />

@@ -43,6 +43,7 @@ from trellis.domains.landing_pages.endpoints import router as pages_router
 from trellis.domains.landing_pages.public import public_router as pages_public_router
 from trellis.domains.notifications.endpoints import router as notifications_router
 from trellis.domains.portability.endpoints import router as portability_router
+from trellis.domains.privacy.endpoints import router as privacy_router
 from trellis.domains.projects.endpoints import router as projects_router
 from trellis.domains.segments.endpoints import router as segments_router
 from trellis.domains.site_tracking import ingest as site_tracking_ingest
@@ -86,6 +87,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     pages_router,
     assets_router,
     web_router,
+    privacy_router,
 )
 
 

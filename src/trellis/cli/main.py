@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from trellis.cli import broadcasts, campaigns, contacts, db, portability, segments, tokens, users
+from trellis.cli import (
+    broadcasts,
+    campaigns,
+    contacts,
+    data,
+    db,
+    portability,
+    segments,
+    tokens,
+    users,
+)
 from trellis.cli.serve import serve
 from trellis.cli.worker import worker
 
@@ -28,6 +38,7 @@ campaigns.app.command("export")(portability.export_campaigns)
 campaigns.app.command("import")(portability.import_campaigns)
 app.add_typer(campaigns.app, name="campaigns")
 app.add_typer(broadcasts.app, name="emails")
+app.add_typer(data.app, name="data")
 
 
 @app.command()

@@ -160,6 +160,7 @@ async def test_every_filter_type_made_by_the_server_rebuilds_in_the_cli(
         },
         "visited_url": cond("visited_url", "contains", "/pricing"),
         "campaign": cond("campaign", "not_in", [journey["id"]]),
+        "consent": cond("consent", "!=", "marketing"),
     }
     catalogue = (await admin.get("/api/v2/segment-filter-types")).json()
     assert sorted(conditions) == sorted(kind["key"] for kind in catalogue)

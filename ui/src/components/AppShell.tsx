@@ -359,6 +359,15 @@ export function AppShell() {
                   Website tracking
                 </SideNavMenuItem>
               ) : null}
+              {canView(me, RESOURCES.settings) ? (
+                <SideNavMenuItem
+                  as={NavLink}
+                  to="/settings/data-retention"
+                  isActive={active("/settings/data-retention")}
+                >
+                  Data retention
+                </SideNavMenuItem>
+              ) : null}
             </SideNavMenu>
           ) : null}
           <SideNavDivider />

@@ -34,6 +34,7 @@ import { DNC_CHANNELS, DNC_REASONS } from "../lib/filterDoc";
 import { ContactCampaigns } from "../campaigns/views/ContactCampaigns";
 import { ContactEmails } from "../emails/ContactEmails";
 import { ContactSubmissions } from "../forms/ContactSubmissions";
+import { ContactPrivacy } from "../privacy/ContactPrivacy";
 import { ContactSiteVisits } from "../site-tracking/ContactSiteVisits";
 import { canAny, canEditItem, canDeleteItem, canView } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
@@ -694,6 +695,12 @@ export function ContactDetailPage() {
               Timeline
             </h2>
             <ContactTimeline contactId={c.id} labels={labels} />
+          </section>
+          <section aria-labelledby="contact-privacy" className="trellis-panel">
+            <h2 id="contact-privacy" className="trellis-h2">
+              Privacy
+            </h2>
+            <ContactPrivacy contactId={c.id} label={contactName(c)} erasable={deletable} />
           </section>
         </div>
         <aside className="trellis-contact__side" aria-label="Contact summary">

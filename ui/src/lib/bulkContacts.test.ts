@@ -20,7 +20,7 @@ describe("chunk", () => {
 
 describe("runBulk", () => {
   it("sends one request for up to 1,000 ids", async () => {
-    const send = vi.fn(async (body: BulkRequest) => ({ affected: body.contact_ids.length, missing: [] }));
+    const send = vi.fn(async (body: BulkRequest) => ({ affected: body.contact_ids.length, missing: [], refused: [] }));
     const outcome = await runBulk(
       new Set(range(1, 1000)),
       { action: "add_tags", tags: ["vip"], channel: "email" },
@@ -40,6 +40,7 @@ describe("runBulk", () => {
     const send = vi.fn(async (body: BulkRequest) => ({
       affected: body.contact_ids.length - 1,
       missing: [body.contact_ids[0]!],
+      refused: [],
     }));
     const outcome = await runBulk(range(1, 2500), { action: "add_dnc", channel: "email" }, send);
     expect(send.mock.calls.map(([b]) => b.contact_ids.length)).toEqual([1000, 1000, 500]);
@@ -50,7 +51,7 @@ describe("runBulk", () => {
   });
 
   it("drops duplicate ids", async () => {
-    const send = vi.fn(async (body: BulkRequest) => ({ affected: body.contact_ids.length, missing: [] }));
+    const send = vi.fn(async (body: BulkRequest) => ({ affected: body.contact_ids.length, missing: [], refused: [] }));
     await runBulk([3, 1, 3, 2, 1], { action: "delete", channel: "email" }, send);
     expect(send.mock.calls[0]![0].contact_ids).toEqual([3, 1, 2]);
   });
@@ -58,8 +59,8 @@ describe("runBulk", () => {
   it("stops at the first failure and reports the ids not done", async () => {
     const refused = new ApiProblem({ title: "Permission denied", detail: "No." }, 403);
     const send = vi
-      .fn<(body: BulkRequest) => Promise<{ affected: number; missing: number[] }>>()
-      .mockResolvedValueOnce({ affected: 2, missing: [] })
+      .fn<(body: BulkRequest) => Promise<{ affected: number; missing: number[]; refused: number[] }>>()
+      .mockResolvedValueOnce({ affected: 2, missing: [], refused: [] })
       .mockRejectedValueOnce(refused);
     const outcome = await runBulk(range(1, 7), { action: "remove_dnc", channel: "email" }, send, 2);
     expect(send).toHaveBeenCalledTimes(2);

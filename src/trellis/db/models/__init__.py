@@ -40,6 +40,7 @@ from trellis.db.models.form import Form, FormSubmission
 from trellis.db.models.notification import Notification
 from trellis.db.models.page import Page
 from trellis.db.models.portability import CampaignImport
+from trellis.db.models.privacy import CleanupRun, Consent, RetentionPolicySetting, Suppression
 from trellis.db.models.project import Project, ProjectLink
 from trellis.db.models.segment import Segment, SegmentMember, SegmentMembershipChange
 from trellis.db.models.setting import AppSetting
@@ -72,7 +73,9 @@ __all__ = [
     "CampaignMember",
     "CampaignPublishPeriod",
     "CampaignSource",
+    "CleanupRun",
     "Company",
+    "Consent",
     "Contact",
     "ContactActivity",
     "ContactCategoryOptOut",
@@ -104,11 +107,13 @@ __all__ = [
     "PointsChange",
     "Project",
     "ProjectLink",
+    "RetentionPolicySetting",
     "Role",
     "Segment",
     "SegmentMember",
     "SegmentMembershipChange",
     "Stage",
+    "Suppression",
     "Tag",
     "TrackingHit",
     "User",

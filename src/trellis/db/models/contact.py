@@ -94,6 +94,9 @@ class Contact(IdMixin, TimestampMixin, VersionedMixin, Base):
     # No email and no identifying custom field: a visitor known only by a cookie.
     is_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set when a retention policy removed the personal data but kept the row for statistics;
+    # such a row is no longer an anonymous visitor to clean up.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         Index("ix_contacts_email", "email", unique=True),

@@ -37,6 +37,7 @@ from trellis.domains.contacts.schemas import (
 from trellis.domains.contacts.upsert import ContactUpserter, UpsertOutcome
 from trellis.domains.contacts.values import (
     CORE_COLUMNS,
+    ERASED,
     Prepared,
     clean_tags,
     is_anonymous,
@@ -55,6 +56,7 @@ from trellis.errors import (
 )
 from trellis.kit.versions import check_version
 from trellis.kit.visibility import editable_rows, may_see, owned_rows
+from trellis.ports import Suppressions
 from trellis.wiring import Slot
 
 
@@ -92,15 +94,18 @@ def editable_contacts(actor: Actor) -> ColumnElement[bool] | None:
 class ContactService:
     timeline_sources: Slot[Mapping[str, TimelineSource]] = Slot()
     merge_hooks: Slot[Mapping[str, MergeHook]] = Slot()
+    suppressions: Slot[Suppressions] = Slot()
 
     def configure(
         self,
         *,
         timeline_sources: Mapping[str, TimelineSource],
         merge_hooks: Mapping[str, MergeHook],
+        suppressions: Suppressions,
     ) -> None:
         self.timeline_sources = dict(timeline_sources)
         self.merge_hooks = dict(merge_hooks)
+        self.suppressions = suppressions
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -266,6 +271,12 @@ class ContactService:
         await self._ensure_unique_identifiers(
             session, catalog, prepared.core, custom, except_id=None, actor=actor
         )
+        if prepared.core.get("email") and await self.suppressions.suppressed(
+            session, [prepared.core["email"]]
+        ):
+            raise ValidationFailed(
+                "This address was erased on request.", [FieldError("/email", ERASED, "erased")]
+            )
         contact = Contact(
             **{c: prepared.core.get(c) for c in CORE_COLUMNS},
             **prepared.references,
@@ -500,7 +511,9 @@ class ContactService:
         they are empty, never replaced or cleared (anonymous form posts)."""
         actor.require("contacts", Perm.CREATE)
         catalog = catalog or await field_service.catalog(session)
-        upserter = ContactUpserter(session, actor=actor, now=now, catalog=catalog)
+        upserter = ContactUpserter(
+            session, actor=actor, now=now, catalog=catalog, suppressions=self.suppressions
+        )
         return await upserter.run(
             items,
             pointer_prefix=pointer_prefix,

@@ -9,7 +9,7 @@ phase is dropped from the ones after it, so nothing is written for it: invalid i
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -23,6 +23,7 @@ from trellis.domains.contacts.repository import ContactRepository
 from trellis.domains.contacts.schemas import BatchUpsertResult, ItemError, UpsertResult
 from trellis.domains.contacts.values import (
     CORE_COLUMNS,
+    ERASED,
     Prepared,
     clean_tags,
     is_anonymous,
@@ -31,6 +32,7 @@ from trellis.domains.contacts.values import (
 from trellis.domains.fields.service import FieldCatalog
 from trellis.domains.stages.service import stage_service
 from trellis.domains.users.service import user_service
+from trellis.ports import Suppressions
 
 UpsertStatus = Literal["created", "updated", "unchanged", "refused", "failed"]
 
@@ -115,13 +117,20 @@ class ContactUpserter:
     """One upsert of one batch, by one actor."""
 
     def __init__(
-        self, session: AsyncSession, *, actor: Actor, now: datetime, catalog: FieldCatalog
+        self,
+        session: AsyncSession,
+        *,
+        actor: Actor,
+        now: datetime,
+        catalog: FieldCatalog,
+        suppressions: Suppressions,
     ) -> None:
         self.session = session
         self.repo = ContactRepository(session)
         self.actor = actor
         self.now = now
         self.catalog = catalog
+        self.suppressions = suppressions
 
     async def run(
         self,
@@ -219,10 +228,36 @@ class ContactUpserter:
 
     # -- match: each item to an existing contact or to a contact the batch creates ------------
 
+    async def _hold_back_erased(self, batch: _Batch, by_email: Mapping[str, int]) -> None:
+        """Items that would bring back an address erased on request fail, unless the person
+        opted in again with them (then the address comes off the suppression list)."""
+        live = batch.live()
+        candidates = sorted(
+            {p.core["email"] for _, p in live if p.core.get("email")} - set(by_email)
+        )
+        erased = (
+            await self.suppressions.suppressed(self.session, candidates) if candidates else set()
+        )
+        if not erased:
+            return
+        opted_in = {p.core["email"] for _, p in live if p.opted_in} & erased
+        if opted_in:
+            await self.suppressions.lift(self.session, sorted(opted_in), now=self.now)
+        for index, item in live:
+            email = item.core.get("email")
+            if email in erased and email not in opted_in:
+                batch.drop(
+                    index,
+                    "failed",
+                    ItemError(pointer=batch.pointer(index, "email"), detail=ERASED, code="erased"),
+                )
+
     async def _match(self, batch: _Batch) -> None:
         live = batch.live()
         emails = sorted({p.core["email"] for _, p in live if p.core.get("email")})
         by_email = await self.repo.ids_by_email(emails)
+        await self._hold_back_erased(batch, by_email)
+        live = batch.live()
         by_field: dict[str, dict[str, int]] = {}
         for spec in self.catalog.identifiers:
             if spec.is_core:

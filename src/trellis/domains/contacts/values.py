@@ -16,6 +16,13 @@ CORE_COLUMNS = tuple(sorted(CORE_CONTACT_ALIASES))
 REFERENCE_COLUMNS = ("owner_id", "stage_id")
 
 
+# Why an upsert of an erased address fails.
+ERASED = (
+    "This person asked to be erased; they come back only by opting in again (a consent, or "
+    "the suppression list's lift)."
+)
+
+
 @dataclass
 class Prepared:
     """One contact's input, checked and normalised."""
@@ -25,6 +32,9 @@ class Prepared:
     references: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     errors: list[ItemError] = field(default_factory=list)
+    # The person opted in with this input (a form's consent box): an address erased on
+    # request may come back.
+    opted_in: bool = False
 
 
 def prepare(item: ContactFields, catalog: FieldCatalog, *, pointer: str = "") -> Prepared:

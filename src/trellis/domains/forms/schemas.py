@@ -95,6 +95,17 @@ class FieldDoc(InputModel):
     options: Annotated[list[OptionDoc], Field(max_length=MAX_OPTIONS)] = []
     validation: ValidationDoc = Field(default_factory=ValidationDoc)
     consent_text: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    consent_purpose: (
+        Annotated[
+            str,
+            StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$"),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="For a consent box: the purpose a tick consents to, recorded with the exact "
+        "wording (default: marketing).",
+    )
 
 
 class ActionDoc(InputModel):

@@ -12,6 +12,7 @@ Calls to the outside (webhooks, email delivery) go out after the commit, through
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import ipaddress
 import re
@@ -65,7 +66,7 @@ from trellis.jobs.base import NoUnitOfWork, enqueue_job
 from trellis.kit.crud import AuditedCrud, EntityKind
 from trellis.kit.versions import check_version
 from trellis.naming import first_free, url_slug
-from trellis.ports import Journeys
+from trellis.ports import ConsentLedger, Journeys
 from trellis.wiring import Slot
 
 WEBHOOK_JOB = "forms.webhook"
@@ -91,12 +92,31 @@ class Submission:
     ip: str | None = None
     user_agent: str = ""
     page_url: str | None = None
+    # (purpose, exact wording) of each consent box ticked.
+    consents: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
 class Accepted:
     submission_ids: list[int] = field(default_factory=list)
     contact_ids: list[int | None] = field(default_factory=list)
+
+
+# What is kept of a submission by someone erased on request who did not opt in again.
+_CONTENTLESS: dict[str, Any] = {
+    "contact_id": None,
+    "values": {},
+    "consent_text": None,
+    "ip": None,
+    "user_agent": "",
+    "page_url": None,
+}
+
+
+def wording_version(wording: str) -> str:
+    """A consent text's version: the start of its SHA-256, so that a changed text is told apart
+    from the one shown before."""
+    return hashlib.sha256(wording.encode()).hexdigest()[:12]
 
 
 def anonymise_ip(address: str | None) -> str | None:
@@ -165,6 +185,9 @@ FORMS: AuditedCrud[Form] = AuditedCrud(
 
 class FormService:
     journeys: Slot[Journeys] = Slot()
+    consents: Slot[ConsentLedger] = Slot()
+    # Off only where the operator chose to keep full addresses (privacy.anonymise_ips).
+    anonymise_ips: bool = True
     # The SSRF-guarded client of the "call a webhook" action.
     http: Slot[HttpPort] = Slot()
 
@@ -528,6 +551,7 @@ class FormService:
         values: dict[str, Any] = {}
         prepared = Prepared()
         consent: list[str] = []
+        consents: list[tuple[str, str]] = []
         for item in form.fields:
             name = item["name"]
             pointer = f"/fields/{name}"
@@ -553,6 +577,9 @@ class FormService:
             values[name] = value
             if item["type"] == "consent":
                 consent.append(item.get("consent_text") or "")
+                consents.append(
+                    (item.get("consent_purpose") or "marketing", item.get("consent_text") or "")
+                )
                 continue
             alias = item.get("contact_field")
             if not alias:
@@ -572,11 +599,14 @@ class FormService:
         page_url = (posted.get(PAGE_URL) or [""])[0][:MAX_PAGE_URL]
         if not page_url.startswith(("http://", "https://")):
             page_url = ""
+        # Ticking a consent box is an opt-in: it may bring back an address erased on request.
+        prepared.opted_in = bool(consents)
         return Submission(
             values=values,
             contact=prepared,
             consent_text="\n\n".join(consent) if consent else None,
-            ip=anonymise_ip(ip),
+            consents=consents,
+            ip=anonymise_ip(ip) if self.anonymise_ips else ip,
             user_agent=user_agent[:MAX_USER_AGENT],
             page_url=page_url or None,
         )
@@ -608,7 +638,16 @@ class FormService:
             # let them rewrite that person's protected fields.
             fill_only=catalog.fill_only,
         )
-        failed = [i for i, status in enumerate(outcome.statuses) if status == "failed"]
+        # An address erased on request, without a consent ticked: nothing personal is kept, and
+        # the person is told nothing different from anyone else.
+        erased = {
+            i
+            for i, status in enumerate(outcome.statuses)
+            if status == "failed" and all(e.code == "erased" for e in outcome.errors.get(i, []))
+        }
+        failed = [
+            i for i, status in enumerate(outcome.statuses) if status == "failed" and i not in erased
+        ]
         if failed:
             # Nothing was written for a failed item; the caller retries the others alone.
             errors = outcome.errors.get(failed[0], [])
@@ -628,10 +667,31 @@ class FormService:
                 "page_url": s.page_url,
                 "created_at": now,
             }
-            for s, contact_id in zip(submissions, outcome.ids, strict=True)
+            if index not in erased
+            else {**_CONTENTLESS, "form_id": form.id, "created_at": now}
+            for index, (s, contact_id) in enumerate(zip(submissions, outcome.ids, strict=True))
         ]
         repo = FormRepository(session)
         result.submission_ids = await repo.insert_submissions(rows)
+        await self.consents.record_many(
+            session,
+            [
+                {
+                    "contact_id": contact_id,
+                    "purpose": purpose,
+                    "granted": True,
+                    "wording": wording,
+                    "wording_version": wording_version(wording),
+                    "source": "form",
+                    "source_id": form.id,
+                    "ip": s.ip,
+                    "occurred_at": now,
+                }
+                for s, contact_id in zip(submissions, outcome.ids, strict=True)
+                if contact_id is not None
+                for purpose, wording in s.consents
+            ],
+        )
         contact_ids = sorted({c for c in outcome.ids if c is not None})
         if not contact_ids:
             return result
