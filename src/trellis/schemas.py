@@ -29,7 +29,9 @@ def _one_header_line(value: str) -> str:
     return value
 
 
-HeaderText = Annotated[str, AfterValidator(_one_header_line)]
+# After a type's own constraints, so that they stay in the JSON schema.
+OneHeaderLine = AfterValidator(_one_header_line)
+HeaderText = Annotated[str, OneHeaderLine]
 
 
 def _has_nul(value: Any) -> bool:

@@ -8,8 +8,12 @@ import email
 import email.policy
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
+from tests.domains.campaigns.helpers import contacts
+from tests.domains.emails.helpers import create_email
+from tests.fixtures.cli import Cli
 from tests.fixtures.postfix import PASSWORD, USER, Postfix, postfix
 from trellis.runtime.mailer import (
     DeliveryResult,
@@ -150,3 +154,42 @@ async def test_internationalised_addresses_reach_their_mailboxes(postfix: Postfi
     [utf8] = postfix.wait_for("trellis.test", "zoë", 1)
     assert "Delivered-To: zoë@trellis.test".encode() in utf8
     assert b"with UTF8SMTP id" in utf8 or b"with UTF8ESMTP id" in utf8
+
+
+async def test_the_cli_delivers_a_broadcast_through_postfix_with_starttls_and_auth(
+    postfix: Postfix, admin: httpx.AsyncClient, cli: Cli
+) -> None:
+    """The chosen client in a real `trellis` process, configured from the environment the way
+    an operator would: `emails broadcasts run` sends through Postfix over STARTTLS with AUTH,
+    the certificate checked against a trust store that holds it (SSL_CERT_FILE)."""
+    news = await create_email(admin, kind="broadcast", subject="Frühling bei Trellis")
+    people = await contacts(admin, {"email": "ada@example.com"}, {"email": "bob@example.com"})
+    segment = (await admin.post("/api/v2/segments", json={"name": "Everyone"})).json()["id"]
+    added = await admin.post(f"/api/v2/segments/{segment}/members", json={"contact_ids": people})
+    assert added.status_code < 300, added.text
+    broadcast = await admin.post(
+        "/api/v2/broadcasts",
+        json={"name": "March", "email_id": news["id"], "segment_ids": [segment]},
+    )
+    assert broadcast.status_code == 201, broadcast.text
+    scheduled = await admin.post(f"/api/v2/broadcasts/{broadcast.json()['id']}/schedule")
+    assert scheduled.status_code < 300, scheduled.text
+
+    smtp = {
+        "TRELLIS_MAIL__TRANSPORT": "smtp",
+        "TRELLIS_MAIL__SMTP_HOST": "127.0.0.1",
+        "TRELLIS_MAIL__SMTP_PORT": str(postfix.secure_port),
+        "TRELLIS_MAIL__SMTP_TLS": "starttls",
+        "TRELLIS_MAIL__SMTP_USER": USER,
+        "TRELLIS_MAIL__SMTP_PASSWORD": PASSWORD,
+        "TRELLIS_MAIL__FROM_ADDRESS": "news@trellis.test",
+        "SSL_CERT_FILE": str(postfix.certificate),
+    }
+    result = cli("emails", "broadcasts", "run", "--deliver", extra_env=smtp)
+    assert result.exit_code == 0, result.output
+    assert "emails sent 2" in result.output, result.output
+    for name in ("ada", "bob"):
+        [stored] = postfix.wait_for("example.com", name, 1)
+        assert b"with ESMTPSA id" in stored
+        parsed = email.message_from_bytes(stored, policy=email.policy.default)
+        assert parsed["Subject"] == "Frühling bei Trellis"

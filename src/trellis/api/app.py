@@ -21,7 +21,7 @@ from trellis.api.middleware import (
 )
 from trellis.api.problems import install_problem_handlers, problem_response
 from trellis.api.ratelimit import Limit, RateLimiter, build_limiter
-from trellis.api.routing import API_PREFIX, include_flat, install_route_index
+from trellis.api.routing import API_PREFIX
 from trellis.api.ui import install_ui
 from trellis.clock import Clock
 from trellis.db.session import Database
@@ -238,7 +238,6 @@ def create_app(
         assets_public_router,
         *API_ROUTERS,
     ):
-        include_flat(app, router)
+        app.include_router(router)
     install_ui(app)
-    install_route_index(app)
     return app

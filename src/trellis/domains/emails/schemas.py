@@ -8,20 +8,21 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from trellis.domains.projects.schemas import ProjectIds, ProjectRef
-from trellis.schemas import EntityId, HeaderText, InputModel
+from trellis.schemas import EntityId, InputModel, OneHeaderLine
 
 EmailName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 # Every text below that ends up in a message header (From, Reply-To, Subject, custom headers)
 # is one line without control characters; the mailer refuses them again when it builds a
 # message, for data that did not come through this API.
-Subject = Annotated[HeaderText, StringConstraints(min_length=1, max_length=998)]
-FromName = Annotated[HeaderText, StringConstraints(max_length=200)]
+Subject = Annotated[str, StringConstraints(min_length=1, max_length=998), OneHeaderLine]
+FromName = Annotated[str, StringConstraints(max_length=200), OneHeaderLine]
 Address = Annotated[
-    HeaderText,
+    str,
     StringConstraints(max_length=320, pattern=r"^$|^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$"),
+    OneHeaderLine,
 ]
 HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,76}$")]
-HeaderValue = Annotated[HeaderText, StringConstraints(max_length=998)]
+HeaderValue = Annotated[str, StringConstraints(max_length=998), OneHeaderLine]
 Body = Annotated[str, StringConstraints(max_length=1_000_000)]
 UtmValue = Annotated[str, StringConstraints(max_length=200)]
 # A BCP 47 tag, bounded by the 35 characters the columns hold.
