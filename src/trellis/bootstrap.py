@@ -16,6 +16,7 @@ Lower domains reach higher ones only through ports wired here (see ``_wire_ports
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -69,6 +70,8 @@ from trellis.runtime.services import Service
 from trellis.settings import Settings
 
 log = logging.getLogger(__name__)
+
+TRANSPORT_CLOSE_S = 2.0
 
 # -- the catalogue: explicit lists ------------------------------------------------------------
 
@@ -244,7 +247,12 @@ class Application:
 
     async def aclose(self) -> None:
         await self.http.aclose()
-        await self.transport.aclose()
+        # A polite QUIT on a connection whose server no longer answers (a message cut off by
+        # the shutdown) would wait for the SMTP timeout: stopping must not.
+        try:
+            await asyncio.wait_for(self.transport.aclose(), timeout=TRANSPORT_CLOSE_S)
+        except TimeoutError:
+            log.warning("the mail transport did not close in time; its connections are dropped")
         if self._owns_database:
             await self.database.dispose()
 

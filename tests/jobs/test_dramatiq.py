@@ -61,7 +61,26 @@ async def flaky(ctx: JobContext, payload: dict[str, Any]) -> None:
     SEEN.setdefault(payload["run"], []).append(payload)
 
 
-TEST_JOBS = JobRegistry([record, flaky])
+async def _sleep_until_cancelled(payload: dict[str, Any]) -> None:
+    SEEN.setdefault(payload["run"], []).append({"started": True})
+    try:
+        await asyncio.sleep(600)
+    except asyncio.CancelledError:
+        SEEN[payload["run"]].append({"cancelled": True})
+        raise
+
+
+@job("tests.dramatiq.limited", max_retries=0, time_limit_s=0.5)
+async def limited(ctx: JobContext, payload: dict[str, Any]) -> None:
+    await _sleep_until_cancelled(payload)
+
+
+@job("tests.dramatiq.endless", max_retries=0)
+async def endless(ctx: JobContext, payload: dict[str, Any]) -> None:
+    await _sleep_until_cancelled(payload)
+
+
+TEST_JOBS = JobRegistry([record, flaky, limited, endless])
 
 
 def _reachable(url: str) -> bool:
@@ -110,7 +129,7 @@ async def distributed(
     try:
         yield backend
     finally:
-        await asyncio.to_thread(consumers.stop, 10_000)
+        await asyncio.to_thread(consumers.stop)
         await backend.stop()
         backend.broker.close()
 
@@ -175,6 +194,43 @@ async def test_delayed_jobs_wait_and_duplicate_wakeups_are_merged(
     assert time.monotonic() - started >= 0.5
     await asyncio.sleep(0.8)
     assert len(SEEN[run]) == 1
+
+
+async def test_a_job_past_its_time_limit_is_stopped_and_the_consumer_goes_on(
+    distributed: DramatiqBackend,
+) -> None:
+    run, after = uuid.uuid4().hex, uuid.uuid4().hex
+    await distributed.enqueue(PendingJob("tests.dramatiq.limited", {"run": run}))
+    await distributed.enqueue(PendingJob("tests.dramatiq.record", {"run": after}))
+    assert await _wait_for(run, 2, within_s=30) == [{"started": True}, {"cancelled": True}]
+    await _wait_for(after, 1)
+
+
+async def test_a_stopping_consumer_cancels_jobs_still_running_after_the_grace(
+    broker_url: str, namespace: str, database: Database
+) -> None:
+    context = JobContext(database=database, clock=SystemClock())
+    backend = DramatiqBackend(
+        make_broker(broker_url, namespace=namespace), TEST_JOBS, namespace=namespace
+    )
+    consumers = Consumers(
+        make_broker(broker_url, namespace=namespace),
+        TEST_JOBS,
+        namespace=namespace,
+        context=lambda: context,
+        loop=asyncio.get_running_loop(),
+        threads=1,
+    )
+    consumers.start()
+    run = uuid.uuid4().hex
+    try:
+        await backend.enqueue(PendingJob("tests.dramatiq.endless", {"run": run}))
+        await _wait_for(run, 1)
+    finally:
+        await asyncio.to_thread(consumers.stop, 0.5)
+        await backend.stop()
+        backend.broker.close()
+    assert SEEN[run] == [{"started": True}, {"cancelled": True}]
 
 
 def test_broker_settings_are_checked() -> None:

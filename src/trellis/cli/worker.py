@@ -77,10 +77,13 @@ def worker(
         try:
             await stop.wait()
         finally:
+            # Both at once, each with its own grace, so that stopping takes the longer of the
+            # two and not their sum. Consumers stop off the loop: the jobs still running need
+            # the loop to finish.
+            stopping = [runner.stop()]
             if consumers is not None:
-                # Off the loop: the jobs still running need the loop to finish.
-                await asyncio.to_thread(consumers.stop)
-            await runner.stop()
+                stopping.append(asyncio.to_thread(consumers.stop))
+            await asyncio.gather(*stopping)
             await backend.stop()
             await application.aclose()
 

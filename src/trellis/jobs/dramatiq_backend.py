@@ -12,7 +12,9 @@ truth, so Dramatiq's at-least-once delivery is exactly what the engine expects.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +31,9 @@ from trellis.jobs.registry import JobContext, JobRegistry, JobSpec
 
 log = logging.getLogger(__name__)
 
+# A stopping worker gives its running jobs this long, then cancels them.
+STOP_GRACE_S = 4.0
+STOP_AFTER_CANCEL_S = 3.0
 _RETRY_MIN_BACKOFF_MS = 1_000
 _RETRY_MAX_BACKOFF_MS = 60_000
 
@@ -40,8 +45,10 @@ class BrokerUrlError(ValueError):
 def make_broker(url: str, *, namespace: str) -> dramatiq.Broker:
     """A Redis (``redis://``, ``rediss://``) or RabbitMQ (``amqp://``, ``amqps://``) broker."""
     scheme = urlsplit(url).scheme
-    # No TimeLimit: an import of a million rows must not be cut off by a wall clock. A job that
-    # dies mid-way leaves claimed rows whose leases expire, and that is the recovery path.
+    # No TimeLimit middleware (it interrupts a thread anywhere): a job that needs a limit says
+    # so (JobSpec.time_limit_s) and is cancelled on the loop instead. An import of a million
+    # rows must not be cut off by a wall clock. A job that dies mid-way leaves claimed rows
+    # whose leases expire, and that is the recovery path.
     middleware = [
         AgeLimit(),
         ShutdownNotifications(),
@@ -138,6 +145,7 @@ class Consumers:
         threads: int,
     ) -> None:
         self.broker = broker
+        self._running: set[concurrent.futures.Future[None]] = set()
         for spec in jobs:
             declare = dramatiq.actor(
                 broker=broker,
@@ -145,27 +153,58 @@ class Consumers:
                 queue_name=queue_name(namespace, spec.queue),
                 max_retries=spec.max_retries,
             )
-            declare(_runner(spec, context, loop))
+            declare(_runner(spec, context, loop, self._running))
         self.worker = dramatiq.Worker(broker, worker_threads=threads)
 
     def start(self) -> None:
         self.worker.start()
 
-    def stop(self, timeout_ms: int = 30_000) -> None:
-        """Stop taking messages and wait for the running ones (call it off the loop thread:
-        the running jobs need the loop to finish)."""
-        self.worker.stop(timeout=timeout_ms)
+    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Stop taking messages, give the running jobs ``grace_s`` to finish, then cancel
+        them (call it off the loop thread: the running jobs need the loop to finish). A
+        cancelled job leaves its claimed rows to their leases, as a killed worker does."""
+        cancel = threading.Timer(grace_s, self._cancel_running)
+        cancel.daemon = True
+        cancel.start()
+        try:
+            self.worker.stop(timeout=int((grace_s + STOP_AFTER_CANCEL_S) * 1000))
+        finally:
+            cancel.cancel()
         self.broker.close()
+
+    def _cancel_running(self) -> None:
+        for future in list(self._running):
+            future.cancel()
 
 
 def _runner(
-    spec: JobSpec, context: Callable[[], JobContext], loop: asyncio.AbstractEventLoop
+    spec: JobSpec,
+    context: Callable[[], JobContext],
+    loop: asyncio.AbstractEventLoop,
+    running: set[concurrent.futures.Future[None]],
 ) -> Callable[[dict[str, Any]], None]:
-    def run(payload: dict[str, Any]) -> None:
-        async def call() -> None:
-            await spec.function(context(), payload)
+    async def call(payload: dict[str, Any]) -> None:
+        work = spec.function(context(), payload)
+        if spec.time_limit_s is None:
+            await work
+            return
+        try:
+            await asyncio.wait_for(work, timeout=spec.time_limit_s)
+        except TimeoutError:
+            # Acknowledged, not retried: what the job did is in the database, and the
+            # scheduler's next wake-up carries on from there.
+            log.warning(
+                "job stopped at its time limit",
+                extra={"job": spec.name, "time_limit_s": spec.time_limit_s},
+            )
 
-        asyncio.run_coroutine_threadsafe(call(), loop).result()
+    def run(payload: dict[str, Any]) -> None:
+        future = asyncio.run_coroutine_threadsafe(call(payload), loop)
+        running.add(future)
+        try:
+            future.result()
+        finally:
+            running.discard(future)
 
     run.__name__ = spec.name.replace(".", "_")
     return run

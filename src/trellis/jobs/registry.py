@@ -32,15 +32,25 @@ class JobSpec:
     function: JobFunction
     max_retries: int
     queue: str
+    # Run from a broker, the job is stopped after this long (None: never). A broker takes a
+    # message back from a consumer that holds it unacknowledged for too long (RabbitMQ's
+    # consumer_timeout: 30 minutes by default) and closes its channel; a job that may run
+    # that long either stops below it or leaves its work resumable from the database.
+    time_limit_s: float | None = None
 
 
 def job(
-    name: str, *, max_retries: int = 3, queue: str = "default"
+    name: str,
+    *,
+    max_retries: int = 3,
+    queue: str = "default",
+    time_limit_s: float | None = None,
 ) -> Callable[[JobFunction], JobFunction]:
     """Describe ``function`` as the job ``name``; list it in the registry to run it."""
 
     def describe(function: JobFunction) -> JobFunction:
-        setattr(function, _SPEC_ATTRIBUTE, JobSpec(name, function, max_retries, queue))
+        spec = JobSpec(name, function, max_retries, queue, time_limit_s)
+        setattr(function, _SPEC_ATTRIBUTE, spec)
         return function
 
     return describe

@@ -59,10 +59,12 @@ async def test_rate_limited_delivery_with_passes_at_once_sends_each_message_once
         harness.app.state.jobs.drain(),
         *(_delivery_pass(harness, clock, after) for after in (0.0, 0.3, 1.2)),
     )
+    # A pass that could not renew its lease in time (a loaded machine) stops handing its
+    # messages over and leaves them to the lease: they go after it, still once.
+    harness.clock.advance(timedelta(minutes=1))
     await deliver(harness)
     rows = await sends(admin, email["id"])
     assert {r["status"] for r in rows} == {"sent"}
-    assert {r["attempts"] for r in rows} == {1}
     counted = Counter(smtp_server.message_ids())
     assert sorted(counted) == sorted(r["message_id"] for r in rows)
     assert set(counted.values()) == {1}

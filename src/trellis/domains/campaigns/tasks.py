@@ -29,7 +29,13 @@ async def tick(ctx: JobContext, payload: dict[str, Any]) -> None:
         log.info("campaign tick", extra=summary.model_dump())
 
 
-@job(RUN_CAMPAIGN_JOB, max_retries=0)
+# Below RabbitMQ's default consumer_timeout (30 minutes), which would take the message back and
+# close the worker's channel. Stopping mid-way loses nothing: steps are claimed in batches
+# with leases, and the scheduler hands the campaign out again on its next tick (each second).
+RUN_CAMPAIGN_TIME_LIMIT_S = 20 * 60
+
+
+@job(RUN_CAMPAIGN_JOB, max_retries=0, time_limit_s=RUN_CAMPAIGN_TIME_LIMIT_S)
 async def run_campaign(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Everything due in one campaign (enqueued by the distributed scheduler)."""
     summary = await campaign_dispatch.trigger(

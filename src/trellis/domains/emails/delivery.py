@@ -65,7 +65,7 @@ RENEWALS_PER_LEASE = 4
 SEND_MARGIN = 0.5
 RECORD_BACKOFF_MAX_S = 5.0
 # How long a stopping pass waits for the messages on the wire to be answered and recorded.
-STOP_GRACE_S = 5.0
+STOP_GRACE_S = 3.0
 # Rendering gives the event loop back this often, so that the connections of the batch on
 # the wire keep moving while the next one is rendered.
 RENDER_SLICE = 5
