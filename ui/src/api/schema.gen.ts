@@ -4268,8 +4268,17 @@ export interface components {
                 [key: string]: number[];
             };
         };
-        /** InstanceSettings */
-        InstanceSettings: {
+        /** InstanceSettingsUpdate */
+        InstanceSettingsUpdate: {
+            /** Instance Name */
+            instance_name?: string | null;
+            /** Default Timezone */
+            default_timezone?: string | null;
+            /** Default Locale */
+            default_locale?: string | null;
+        };
+        /** InstanceSettingsView */
+        InstanceSettingsView: {
             /**
              * Instance Name
              * @default Trellis
@@ -4285,15 +4294,8 @@ export interface components {
              * @default en
              */
             default_locale: string;
-        };
-        /** InstanceSettingsUpdate */
-        InstanceSettingsUpdate: {
-            /** Instance Name */
-            instance_name?: string | null;
-            /** Default Timezone */
-            default_timezone?: string | null;
-            /** Default Locale */
-            default_locale?: string | null;
+            /** Base Url */
+            base_url: string;
         };
         /** ItemError */
         ItemError: {
@@ -6843,7 +6845,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InstanceSettings"];
+                    "application/json": components["schemas"]["InstanceSettingsView"];
                 };
             };
         };
@@ -6867,7 +6869,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InstanceSettings"];
+                    "application/json": components["schemas"]["InstanceSettingsView"];
                 };
             };
             /** @description Validation Error */

@@ -11,12 +11,15 @@ import {
   Tile,
 } from "@carbon/react";
 import { CheckmarkFilled, CircleDash } from "@carbon/icons-react";
+import { useQuery } from "@tanstack/react-query";
 import { Suspense, lazy } from "react";
 import { Link } from "react-router-dom";
+import { api, ok } from "../api/client";
 import { describeError } from "../api/problem";
 import { useAuth } from "../auth/AuthContext";
 import { PageHeader } from "../components/common";
 import { checklistSteps, percent, useDashboard, type Dashboard } from "./api";
+import { baseUrlMismatch } from "./baseUrl";
 import "./dashboard.scss";
 
 // The charting library is loaded only when the dashboard has figures to draw.
@@ -126,6 +129,22 @@ function Failures({ data }: { data: Dashboard }) {
   );
 }
 
+/** Emails and embed codes carry absolute links: say so when they would not reach this server. */
+function BaseUrlWarning() {
+  const settings = useQuery({ queryKey: ["settings"], queryFn: async () => ok(await api.GET("/api/v2/settings")) });
+  const mismatch = settings.data ? baseUrlMismatch(settings.data.base_url, window.location.origin) : null;
+  if (!mismatch) return null;
+  return (
+    <InlineNotification
+      kind="warning"
+      lowContrast
+      hideCloseButton
+      title="Links may not work"
+      subtitle={`${mismatch} Set TRELLIS_BASE_URL to the address people use, then restart Trellis.`}
+    />
+  );
+}
+
 export function DashboardPage() {
   const { me } = useAuth();
   const name = me?.user.name || me?.user.email || "";
@@ -134,6 +153,7 @@ export function DashboardPage() {
   return (
     <>
       <PageHeader title={`Welcome, ${name}`} description="The last 30 days, over what you may see." />
+      <BaseUrlWarning />
       {dashboard.isError ? (
         <InlineNotification
           kind="error"
