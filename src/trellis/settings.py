@@ -425,6 +425,20 @@ class Settings(BaseSettings):
             return broker
         return None
 
+    def serving_at(self, host: str, port: int) -> Settings:
+        """These settings for a server listening on ``host:port``: unless a base URL is
+        configured, links and embed codes point at that address, so ``serve --port 8123``
+        does not send emails with links to port 8000."""
+        if "base_url" in self.model_fields_set:
+            return self
+        # A wildcard bind has no single address; the loopback one works on this machine and
+        # the UI warns when the browser uses another.
+        wildcard = {"", "0.0.0.0"}  # noqa: S104 - compared with, never bound to
+        reachable = "127.0.0.1" if host in wildcard else "::1" if host == "::" else host
+        if ":" in reachable:
+            reachable = f"[{reachable}]"
+        return self.model_copy(update={"base_url": f"http://{reachable}:{port}"})
+
     def missing_sqlite_database(self) -> Path | None:
         """The embedded database's file when it does not exist yet (None: it does, or the
         database is not an SQLite file)."""

@@ -303,6 +303,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ),
     # The instance's name, timezone and language: what every screen shows.
     ("GET", f"{API}/settings"): R("user"),
+    # Every signed-in user has one; its figures are limited by visibility (tests/domains/dashboard).
+    ("GET", f"{API}/dashboard"): R("user"),
     ("PATCH", f"{API}/settings"): R(
         "perm", "settings", perm=Perm.EDIT_OTHERS, body=lambda w, r: {"instance_name": r}
     ),

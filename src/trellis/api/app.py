@@ -33,6 +33,7 @@ from trellis.domains.campaigns.endpoints import router as campaigns_router
 from trellis.domains.campaigns.endpoints import track_router
 from trellis.domains.companies.endpoints import router as companies_router
 from trellis.domains.contacts.endpoints import router as contacts_router
+from trellis.domains.dashboard.endpoints import router as dashboard_router
 from trellis.domains.emails.endpoints import router as emails_router
 from trellis.domains.fields.endpoints import router as fields_router
 from trellis.domains.forms.batching import SubmissionBatcher
@@ -71,6 +72,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     projects_router,
     audit_router,
     system_router,
+    dashboard_router,
     fields_router,
     contacts_router,
     companies_router,

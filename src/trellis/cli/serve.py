@@ -22,7 +22,7 @@ def serve(
     from trellis.db.revision import at_head
     from trellis.logging import configure_logging
 
-    current = settings(require_database=not migrate_first)
+    current = settings(require_database=not migrate_first).serving_at(host, port)
     configure_logging(
         level=current.logging.level,
         fmt=current.logging.format,
@@ -35,6 +35,7 @@ def serve(
         run(lambda: migrate.upgrade(current.database_url))
     app = create_app(current, run_services=services)
     console.print(f"Trellis is serving on http://{host}:{port}  (data: {current.data_dir})")
+    console.print(f"Links in emails and embed codes use {current.base_url}")
     uvicorn.run(
         app,
         host=host,

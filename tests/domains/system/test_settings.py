@@ -25,3 +25,11 @@ async def test_instance_settings_are_admin_editable_and_audited(
         assert (await marketer.get("/api/v2/settings")).status_code == 200
         denied = await marketer.patch("/api/v2/settings", json={"instance_name": "Mine"})
         assert denied.status_code == 403
+
+
+async def test_settings_tell_the_ui_where_links_point(admin: httpx.AsyncClient) -> None:
+    # The harness configures http://testserver; the UI compares it with its own address.
+    body = (await admin.get("/api/v2/settings")).json()
+    assert body["base_url"] == "http://testserver"
+    changed = await admin.patch("/api/v2/settings", json={"instance_name": "Acme"})
+    assert changed.json()["base_url"] == "http://testserver"

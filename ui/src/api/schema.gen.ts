@@ -373,6 +373,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dashboard
+         * @description The last 30 days at a glance, counted over what the signed-in user may see.
+         */
+        get: operations["get_dashboard_api_v2_dashboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/fields": {
         parameters: {
             query?: never;
@@ -2386,6 +2406,19 @@ export interface components {
              */
             refused: number[];
         };
+        /** CampaignActivity */
+        CampaignActivity: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Entries */
+            entries: number;
+            /** Completed */
+            completed: number;
+            /** Exits */
+            exits: number;
+        };
         /** CampaignImportRead */
         CampaignImportRead: {
             /** Id */
@@ -2643,6 +2676,19 @@ export interface components {
              * @default
              */
             value: string;
+        };
+        /** Checklist */
+        Checklist: {
+            /** Contacts */
+            contacts: boolean;
+            /** Segment */
+            segment: boolean;
+            /** Email */
+            email: boolean;
+            /** Campaign */
+            campaign: boolean;
+            /** Published */
+            published: boolean;
         };
         /** CompanyCreate */
         CompanyCreate: {
@@ -3076,6 +3122,47 @@ export interface components {
             /** Due At */
             due_at: string | null;
         };
+        /** Dashboard */
+        Dashboard: {
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Days */
+            days: number;
+            /** Active Campaigns */
+            active_campaigns: number;
+            /** Campaigns */
+            campaigns: components["schemas"]["CampaignActivity"][];
+            emails: components["schemas"]["EmailTotals"];
+            /** New Contacts */
+            new_contacts: number;
+            /** New Contacts Daily */
+            new_contacts_daily: components["schemas"]["DayCount"][];
+            /** Form Submissions */
+            form_submissions: number;
+            /** Form Submissions Daily */
+            form_submissions_daily: components["schemas"]["DayCount"][];
+            /** Failures */
+            failures: components["schemas"]["Failure"][];
+            checklist: components["schemas"]["Checklist"];
+        };
+        /** DayCount */
+        DayCount: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Count */
+            count: number;
+        };
         /** DeletedStepChoice */
         DeletedStepChoice: {
             /**
@@ -3204,6 +3291,20 @@ export interface components {
              * @description Ids of the projects this entity belongs to.
              */
             projects?: number[];
+        };
+        /** EmailDay */
+        EmailDay: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Sent */
+            sent: number;
+            /** Opened */
+            opened: number;
+            /** Clicked */
+            clicked: number;
         };
         /**
          * EmailEventIn
@@ -3372,6 +3473,17 @@ export interface components {
             complaints: number;
             /** Links */
             links: components["schemas"]["LinkStats"][];
+        };
+        /** EmailTotals */
+        EmailTotals: {
+            /** Sent */
+            sent: number;
+            /** Opened */
+            opened: number;
+            /** Clicked */
+            clicked: number;
+            /** Daily */
+            daily: components["schemas"]["EmailDay"][];
         };
         /** EmailUpdate */
         EmailUpdate: {
@@ -3591,6 +3703,17 @@ export interface components {
         ExportRequest: {
             /** Campaign Ids */
             campaign_ids: number[];
+        };
+        /** Failure */
+        Failure: {
+            /** Campaign Id */
+            campaign_id: number;
+            /** Campaign Name */
+            campaign_name: string;
+            /** Dead */
+            dead: number;
+            /** Retrying */
+            retrying: number;
         };
         /** FailureRead */
         FailureRead: {
@@ -4153,8 +4276,17 @@ export interface components {
                 [key: string]: number[];
             };
         };
-        /** InstanceSettings */
-        InstanceSettings: {
+        /** InstanceSettingsUpdate */
+        InstanceSettingsUpdate: {
+            /** Instance Name */
+            instance_name?: string | null;
+            /** Default Timezone */
+            default_timezone?: string | null;
+            /** Default Locale */
+            default_locale?: string | null;
+        };
+        /** InstanceSettingsView */
+        InstanceSettingsView: {
             /**
              * Instance Name
              * @default Trellis
@@ -4170,15 +4302,8 @@ export interface components {
              * @default en
              */
             default_locale: string;
-        };
-        /** InstanceSettingsUpdate */
-        InstanceSettingsUpdate: {
-            /** Instance Name */
-            instance_name?: string | null;
-            /** Default Timezone */
-            default_timezone?: string | null;
-            /** Default Locale */
-            default_locale?: string | null;
+            /** Base Url */
+            base_url: string;
         };
         /** ItemError */
         ItemError: {
@@ -6740,7 +6865,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InstanceSettings"];
+                    "application/json": components["schemas"]["InstanceSettingsView"];
                 };
             };
         };
@@ -6764,7 +6889,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InstanceSettings"];
+                    "application/json": components["schemas"]["InstanceSettingsView"];
                 };
             };
             /** @description Validation Error */
@@ -6794,6 +6919,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SystemInfo"];
+                };
+            };
+        };
+    };
+    get_dashboard_api_v2_dashboard_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
                 };
             };
         };

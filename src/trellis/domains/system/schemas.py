@@ -14,6 +14,12 @@ class InstanceSettings(BaseModel):
     default_locale: str = "en"
 
 
+class InstanceSettingsView(InstanceSettings):
+    # Where links in emails and embed codes point: configured, or the address the server
+    # listens on. Not stored with the settings above; the UI compares it with its own address.
+    base_url: str
+
+
 class InstanceSettingsUpdate(InputModel):
     instance_name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     default_timezone: Timezone | None = None
