@@ -1939,6 +1939,143 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/privacy/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The retention policies as they apply now, with their defaults and last run */
+        get: operations["list_retention_policies_api_v2_privacy_retention_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/privacy/retention/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a retention policy's switch, period or mode */
+        patch: operations["update_retention_policy_api_v2_privacy_retention__name__patch"];
+        trace?: never;
+    };
+    "/api/v2/privacy/cleanup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run retention policies now (a dry run answers at once with the counts) */
+        post: operations["run_cleanup_api_v2_privacy_cleanup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/privacy/cleanup/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Clean-up runs, newest first */
+        get: operations["list_cleanup_runs_api_v2_privacy_cleanup_runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/privacy/suppressions/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An erased person opted in again: take their address off the suppression list */
+        post: operations["lift_suppression_api_v2_privacy_suppressions_lift_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/personal-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything held about the contact, as a ZIP of JSON files and an HTML summary */
+        get: operations["export_personal_data_api_v2_contacts__contact_id__personal_data_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase the contact on request: every trace removed, the address suppressed */
+        post: operations["erase_contact_api_v2_contacts__contact_id__erase_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The contact's consents given and withdrawn, newest first */
+        get: operations["consent_history_api_v2_contacts__contact_id__consents_get"];
+        put?: never;
+        /** Record consents given or withdrawn */
+        post: operations["record_consents_api_v2_contacts__contact_id__consents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2690,6 +2827,64 @@ export interface components {
             /** Published */
             published: boolean;
         };
+        /** CleanupRequest */
+        CleanupRequest: {
+            /**
+             * Policies
+             * @description The policies to run; default: every enabled one.
+             */
+            policies?: ("anonymous_visitors" | "tracking_events" | "journeys" | "outbox" | "form_ips" | "audit_log" | "import_files" | "inactive_contacts")[] | null;
+            /**
+             * Dry Run
+             * @description Count what would go; change nothing.
+             * @default false
+             */
+            dry_run: boolean;
+        };
+        /** CleanupRunRead */
+        CleanupRunRead: {
+            /** Id */
+            id: number;
+            /** Policy */
+            policy: string;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Trigger */
+            trigger: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Cutoff
+             * Format: date-time
+             */
+            cutoff: string;
+            /**
+             * Rows
+             * @description Rows removed or changed (a dry run: that would be).
+             */
+            rows: number;
+            /**
+             * Details
+             * @description Rows per table.
+             */
+            details: {
+                [key: string]: number;
+            };
+            /** Seconds */
+            seconds: number;
+            /** Error */
+            error: string | null;
+        };
         /** CompanyCreate */
         CompanyCreate: {
             /** Name */
@@ -2769,6 +2964,78 @@ export interface components {
             } | null;
             /** Owner Id */
             owner_id?: number | null;
+        };
+        /** ConsentChange */
+        ConsentChange: {
+            /** Purpose */
+            purpose: string;
+            /**
+             * Granted
+             * @description True: given; false: withdrawn.
+             */
+            granted: boolean;
+            /**
+             * Wording
+             * @description The exact text the person was shown.
+             * @default
+             */
+            wording: string;
+            /**
+             * Wording Version
+             * @default
+             */
+            wording_version: string;
+            /**
+             * Source
+             * @default api
+             * @enum {string}
+             */
+            source: "form" | "api" | "import" | "preferences" | "manual";
+            /**
+             * Ip
+             * @description The person's network address where they answered (your site saw it); kept truncated when IP anonymisation is on, and removed after the IP policy's period.
+             */
+            ip?: string | null;
+        };
+        /** ConsentHistory */
+        ConsentHistory: {
+            /** Data */
+            data: components["schemas"]["ConsentRead"][];
+            /** Total */
+            total: number;
+            /**
+             * Current
+             * @description Per purpose, whether consent stands now.
+             */
+            current: {
+                [key: string]: boolean;
+            };
+        };
+        /** ConsentRead */
+        ConsentRead: {
+            /** Id */
+            id: number;
+            /** Contact Id */
+            contact_id: number;
+            /** Purpose */
+            purpose: string;
+            /** Granted */
+            granted: boolean;
+            /** Wording */
+            wording: string;
+            /** Wording Version */
+            wording_version: string;
+            /** Source */
+            source: string;
+            /** Source Id */
+            source_id: number | null;
+            /** Ip */
+            ip: string | null;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
         };
         /** ContactCreate */
         ContactCreate: {
@@ -3567,6 +3834,16 @@ export interface components {
              */
             default: "create" | "update" | "copy" | "reuse";
         };
+        /** ErasureResult */
+        ErasureResult: {
+            /** Contact Id */
+            contact_id: number;
+            /**
+             * Suppressed
+             * @description The address is on the suppression list: an import, form or API upsert of it does not bring the person back unless they opt in again.
+             */
+            suppressed: boolean;
+        };
         /** EventDoc */
         EventDoc: {
             /**
@@ -3857,6 +4134,11 @@ export interface components {
             validation?: components["schemas"]["ValidationDoc"];
             /** Consent Text */
             consent_text?: string | null;
+            /**
+             * Consent Purpose
+             * @description For a consent box: the purpose a tick consents to, recorded with the exact wording (default: marketing).
+             */
+            consent_purpose?: string | null;
         };
         /** FieldOption */
         FieldOption: {
@@ -4386,6 +4668,12 @@ export interface components {
         ListResponse_CampaignSummary_: {
             /** Data */
             data: components["schemas"]["CampaignSummary"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[CleanupRunRead] */
+        ListResponse_CleanupRunRead_: {
+            /** Data */
+            data: components["schemas"]["CleanupRunRead"][];
             meta: components["schemas"]["PageMeta"];
         };
         /** ListResponse[CompanyRead] */
@@ -5069,6 +5357,50 @@ export interface components {
             /** Permissions */
             permissions: string[];
         };
+        /** RetentionPolicyRead */
+        RetentionPolicyRead: {
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "anonymous_visitors" | "tracking_events" | "journeys" | "outbox" | "form_ips" | "audit_log" | "import_files" | "inactive_contacts";
+            /** Label */
+            label: string;
+            /** Description */
+            description: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Period */
+            period: number;
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "days" | "months";
+            /**
+             * Modes
+             * @description The choices of what happens, when there is one.
+             */
+            modes: string[];
+            /** Mode */
+            mode: string | null;
+            /** Default Enabled */
+            default_enabled: boolean;
+            /** Default Period */
+            default_period: number;
+            /** Default Mode */
+            default_mode: string | null;
+            last_run: components["schemas"]["CleanupRunRead"] | null;
+        };
+        /** RetentionPolicyUpdate */
+        RetentionPolicyUpdate: {
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Period */
+            period?: number | null;
+            /** Mode */
+            mode?: string | null;
+        };
         /** RoleCreate */
         RoleCreate: {
             /** Name */
@@ -5422,6 +5754,16 @@ export interface components {
             message: string;
             /** Redirect Url */
             redirect_url: string | null;
+        };
+        /** SuppressionLift */
+        SuppressionLift: {
+            /** Email */
+            email: string;
+        };
+        /** SuppressionLifted */
+        SuppressionLifted: {
+            /** Lifted */
+            lifted: boolean;
         };
         /** SystemInfo */
         SystemInfo: {
@@ -11099,6 +11441,294 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ListResponse_PageHitRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_retention_policies_api_v2_privacy_retention_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPolicyRead"][];
+                };
+            };
+        };
+    };
+    update_retention_policy_api_v2_privacy_retention__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: "anonymous_visitors" | "tracking_events" | "journeys" | "outbox" | "form_ips" | "audit_log" | "import_files" | "inactive_contacts";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionPolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPolicyRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_cleanup_api_v2_privacy_cleanup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CleanupRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CleanupRunRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_cleanup_runs_api_v2_privacy_cleanup_runs_get: {
+        parameters: {
+            query?: {
+                /** @description Only this policy's runs */
+                policy?: ("anonymous_visitors" | "tracking_events" | "journeys" | "outbox" | "form_ips" | "audit_log" | "import_files" | "inactive_contacts") | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_CleanupRunRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    lift_suppression_api_v2_privacy_suppressions_lift_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuppressionLift"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionLifted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_personal_data_api_v2_contacts__contact_id__personal_data_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    erase_contact_api_v2_contacts__contact_id__erase_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    consent_history_api_v2_contacts__contact_id__consents_get: {
+        parameters: {
+            query?: {
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentHistory"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    record_consents_api_v2_contacts__contact_id__consents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentChange"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentHistory"];
                 };
             };
             /** @description Validation Error */
