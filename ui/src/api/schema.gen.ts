@@ -2370,9 +2370,16 @@ export interface components {
             affected: number;
             /**
              * Missing
+             * @description Contacts that do not exist (for you).
              * @default []
              */
             missing: number[];
+            /**
+             * Refused
+             * @description Contacts you may see but not change: left as they were.
+             * @default []
+             */
+            refused: number[];
         };
         /** CampaignImportRead */
         CampaignImportRead: {
@@ -2642,6 +2649,11 @@ export interface components {
             fields?: {
                 [key: string]: unknown;
             };
+            /**
+             * Owner Id
+             * @description The user who owns the company. Default: whoever creates it.
+             */
+            owner_id?: number | null;
         };
         /** CompanyLink */
         CompanyLink: {
@@ -2674,6 +2686,8 @@ export interface components {
             fields: {
                 [key: string]: unknown;
             };
+            /** Owner Id */
+            owner_id?: number | null;
             /**
              * Contacts
              * @default 0
@@ -2702,6 +2716,8 @@ export interface components {
             fields?: {
                 [key: string]: unknown;
             } | null;
+            /** Owner Id */
+            owner_id?: number | null;
         };
         /** ContactCreate */
         ContactCreate: {
@@ -5592,7 +5608,7 @@ export interface components {
             max?: number | null;
             /**
              * Pattern
-             * @description A regular expression the whole value must match.
+             * @description A regular expression (RE2 syntax: no backreferences or lookaround) the whole value must match.
              */
             pattern?: string | null;
         };

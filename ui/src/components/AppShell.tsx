@@ -30,13 +30,13 @@ import {
   UserMultiple,
 } from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { Suspense, useEffect, useRef, useState } from "react";
 import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { api, ok } from "../api/client";
 import { describeError } from "../api/problem";
 import { useAuth } from "../auth/AuthContext";
 import "../campaigns/views/views.scss";
-import { formatDateTime } from "./common";
+import { formatDateTime, PageLoading } from "./common";
 import { can, canView } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
 import { useToast } from "./Toasts";
@@ -382,7 +382,9 @@ export function AppShell() {
         </SideNavItems>
       </SideNav>
       <main id="main-content" className="trellis-content" tabIndex={-1}>
-        <Outlet />
+        <Suspense fallback={<PageLoading />}>
+          <Outlet />
+        </Suspense>
       </main>
     </>
   );

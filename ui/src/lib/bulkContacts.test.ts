@@ -20,7 +20,7 @@ describe("chunk", () => {
 
 describe("runBulk", () => {
   it("sends one request for up to 1,000 ids", async () => {
-    const send = vi.fn(async (body: BulkRequest) => ({ affected: body.contact_ids.length, missing: [] }));
+    const send = vi.fn(async (body: BulkRequest) => ({ affected: body.contact_ids.length, missing: [], refused: [] }));
     const outcome = await runBulk(
       new Set(range(1, 1000)),
       { action: "add_tags", tags: ["vip"], channel: "email" },
@@ -33,24 +33,26 @@ describe("runBulk", () => {
       channel: "email",
       contact_ids: range(1, 1000),
     });
-    expect(outcome).toEqual({ affected: 1000, missing: [], notDone: [], error: undefined });
+    expect(outcome).toEqual({ affected: 1000, missing: [], refused: [], notDone: [], error: undefined });
   });
 
   it("splits 2,500 ids into three requests and adds up the results", async () => {
     const send = vi.fn(async (body: BulkRequest) => ({
       affected: body.contact_ids.length - 1,
       missing: [body.contact_ids[0]!],
+      refused: [body.contact_ids[1]!],
     }));
     const outcome = await runBulk(range(1, 2500), { action: "add_dnc", channel: "email" }, send);
     expect(send.mock.calls.map(([b]) => b.contact_ids.length)).toEqual([1000, 1000, 500]);
     expect(send.mock.calls.every(([b]) => b.action === "add_dnc" && b.channel === "email")).toBe(true);
     expect(outcome.affected).toBe(2497);
     expect(outcome.missing).toEqual([1, 1001, 2001]);
+    expect(outcome.refused).toEqual([2, 1002, 2002]);
     expect(outcome.error).toBeUndefined();
   });
 
   it("drops duplicate ids", async () => {
-    const send = vi.fn(async (body: BulkRequest) => ({ affected: body.contact_ids.length, missing: [] }));
+    const send = vi.fn(async (body: BulkRequest) => ({ affected: body.contact_ids.length, missing: [], refused: [] }));
     await runBulk([3, 1, 3, 2, 1], { action: "delete", channel: "email" }, send);
     expect(send.mock.calls[0]![0].contact_ids).toEqual([3, 1, 2]);
   });
@@ -58,8 +60,8 @@ describe("runBulk", () => {
   it("stops at the first failure and reports the ids not done", async () => {
     const refused = new ApiProblem({ title: "Permission denied", detail: "No." }, 403);
     const send = vi
-      .fn<(body: BulkRequest) => Promise<{ affected: number; missing: number[] }>>()
-      .mockResolvedValueOnce({ affected: 2, missing: [] })
+      .fn<(body: BulkRequest) => Promise<{ affected: number; missing: number[]; refused: number[] }>>()
+      .mockResolvedValueOnce({ affected: 2, missing: [], refused: [] })
       .mockRejectedValueOnce(refused);
     const outcome = await runBulk(range(1, 7), { action: "remove_dnc", channel: "email" }, send, 2);
     expect(send).toHaveBeenCalledTimes(2);
@@ -73,6 +75,7 @@ describe("runBulk", () => {
     expect(await runBulk([], { action: "delete", channel: "email" }, send)).toEqual({
       affected: 0,
       missing: [],
+      refused: [],
       notDone: [],
       error: undefined,
     });
