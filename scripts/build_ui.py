@@ -1,6 +1,6 @@
 """Build the UI bundle into src/trellis/ui_bundle/ when its sources changed.
 
-Usage: uv run python scripts/build_ui.py [--force]
+Usage: uv run python scripts/build_ui.py [--force] [--no-install]
 
 Hashes the UI sources (package.json, package-lock.json, index.html, the Vite config, the
 tsconfig files and everything under ui/src); when the hash equals ui/.build-hash and the built
@@ -18,6 +18,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -74,7 +75,9 @@ def run(cmd: list[str]) -> None:
             f"{cmd[0]} is not installed (Node.js 20.19+ with npm is needed to build the UI)"
         )
     print("+", " ".join(cmd), flush=True)
-    result = subprocess.run([npm, *cmd[1:]], cwd=UI, check=False)
+    # Carbon's packages report installs to IBM from a postinstall script unless told not to.
+    env = {**os.environ, "IBM_TELEMETRY_DISABLED": "true"}
+    result = subprocess.run([npm, *cmd[1:]], cwd=UI, env=env, check=False)
     if result.returncode != 0:
         raise BuildError(f"`{' '.join(cmd)}` failed with exit code {result.returncode}")
 
@@ -114,11 +117,10 @@ def first_load_js(dist: Path) -> int:
     return sum((dist / manifest[key]["file"]).stat().st_size for key in seen)
 
 
-def build() -> None:
-    if (UI / "package-lock.json").is_file():
-        run(["npm", "ci", "--no-audit", "--no-fund"])
-    else:
-        run(["npm", "install", "--no-audit", "--no-fund"])
+def build(*, install: bool = True) -> None:
+    if install:
+        lock = (UI / "package-lock.json").is_file()
+        run(["npm", "ci" if lock else "install", "--no-audit", "--no-fund"])
     run(["npm", "run", "build"])
     if not (DIST / "index.html").is_file():
         raise BuildError("npm run build produced no ui/dist/index.html")
@@ -150,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--force", action="store_true", help="build even when the sources are unchanged"
     )
+    parser.add_argument(
+        "--no-install",
+        action="store_true",
+        help="use ui/node_modules as it is instead of running npm ci first",
+    )
     args = parser.parse_args(argv)
 
     digest = source_hash()
@@ -163,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         HASH_FILE.unlink(missing_ok=True)
-        build()
+        build(install=not args.no_install)
     except BuildError as exc:
         print(f"build_ui: {exc}", file=sys.stderr)
         return 1

@@ -51,8 +51,11 @@ def test_rename_shows_old_and_new_name_in_audit_log(page: Page) -> None:
     nav = page.get_by_role("navigation", name="Main navigation")
     nav.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("heading", level=1, name="Audit log")).to_be_visible()
-    page.get_by_label("Entity type").fill("project")
-    page.get_by_label("Entity ID").fill(project_id)
+    # Filtered by picking the project by name: no id typed.
+    page.get_by_label("Entity type").select_option(label="Project")
+    picker = page.get_by_role("combobox", name="Project")
+    picker.fill(new)
+    page.get_by_role("option", name=re.compile(re.escape(new))).first.click()
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(re.compile(rf"entity_id={project_id}"))
 

@@ -1,5 +1,5 @@
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router-dom";
+import { createBrowserRouter, Navigate, Route, RouterProvider, Routes, useLocation } from "react-router-dom";
 import { ApiProblem } from "./api/problem";
 import { AuthProvider, ME_KEY, useAuth } from "./auth/AuthContext";
 import { AppShell } from "./components/AppShell";
@@ -140,16 +140,23 @@ export function AppRoutes() {
   );
 }
 
+function Root() {
+  return (
+    <ToastProvider>
+      <AuthProvider>
+        <AppRoutes />
+      </AuthProvider>
+    </ToastProvider>
+  );
+}
+
+// A data router, for its navigation blocker: pages with unsaved changes ask before leaving.
+const router = createBrowserRouter([{ path: "*", element: <Root /> }]);
+
 export function App() {
   return (
     <QueryClientProvider client={queryClient}>
-      <BrowserRouter>
-        <ToastProvider>
-          <AuthProvider>
-            <AppRoutes />
-          </AuthProvider>
-        </ToastProvider>
-      </BrowserRouter>
+      <RouterProvider router={router} />
     </QueryClientProvider>
   );
 }

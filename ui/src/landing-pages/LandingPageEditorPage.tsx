@@ -30,6 +30,7 @@ import { RESOURCES } from "../lib/resources";
 import { pageKey, pagesApi, pagesKey, usePage, type LandingPage } from "./api";
 import { firstRemoteResource, SLUG_PATTERN, slugify } from "./content";
 import { startPageEditor, type PageEditor } from "./grapes";
+import { announceCreated } from "../components/EntityPicker";
 
 const FIELDS = ["name", "title", "slug", "language", "meta_description", "html", "css", "is_published"] as const;
 
@@ -143,7 +144,10 @@ function Editor({ page }: { page: LandingPage | null }) {
       notify("success", "Page saved", saved.name);
       queryClient.setQueryData(pageKey(saved.id), saved);
       void queryClient.invalidateQueries({ queryKey: pagesKey });
-      if (!page) navigate(`/landing-pages/${saved.id}`, { replace: true });
+      if (!page) {
+        announceCreated("page", saved.id, saved.name);
+        navigate(`/landing-pages/${saved.id}`, { replace: true });
+      }
     } catch (e) {
       form.fromError(e);
     } finally {

@@ -113,6 +113,7 @@ export const StepPanel = memo(function StepPanel({
           }
           errors={configErrors(problems, step.key)}
           steps={steps}
+          references={info?.references}
         />
         <h3 className="trellis-cb__section-title">Timing</h3>
         {kind === "decision" ? (

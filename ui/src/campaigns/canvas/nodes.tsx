@@ -11,6 +11,7 @@ import {
   type StepNodeData,
 } from "../lib/flow";
 import { SOURCES_ID } from "../lib/doc";
+import { ENTITY_KINDS, useEntityName, type EntityKind } from "../../components/EntityPicker";
 
 export interface AddAnchor {
   source: string | null;
@@ -147,6 +148,57 @@ function Problems({ problems }: { problems: string[] }) {
   );
 }
 
+const NODE_ENTITY_KINDS: Record<string, EntityKind> = {
+  email: "email",
+  segment: "segment",
+  form: "form",
+  page: "page",
+  asset: "asset",
+  campaign: "campaign",
+  user: "user",
+  company: "company",
+};
+
+/** The first id a config field refers to (a single id, or the first of a list), and how many. */
+function firstReference(value: unknown): { id: number; more: number } | null {
+  if (typeof value === "number") return { id: value, more: 0 };
+  if (Array.isArray(value)) {
+    const ids = value.filter((v): v is number => typeof v === "number");
+    return ids.length ? { id: ids[0]!, more: ids.length - 1 } : null;
+  }
+  return null;
+}
+
+function ReferenceName({ kind, id, more }: { kind: EntityKind; id: number; more: number }) {
+  const entity = useEntityName(kind, id);
+  return (
+    <span className="trellis-node__uses-name">
+      {entity.data?.name ?? "…"}
+      {more ? ` +${more}` : ""}
+    </span>
+  );
+}
+
+/** What the step uses, by name: "Email: Welcome", "Segment: Customers +2". */
+function Uses({ info, config }: { info: StepNodeData["info"]; config: Record<string, unknown> | undefined }) {
+  const uses = Object.entries(info?.references ?? {}).flatMap(([field, refKind]) => {
+    const kind = NODE_ENTITY_KINDS[refKind];
+    const ref = kind ? firstReference(config?.[field]) : null;
+    return kind && ref ? [{ field, kind, ...ref }] : [];
+  });
+  if (uses.length === 0) return null;
+  return (
+    <div className="trellis-node__uses">
+      {uses.map((u) => (
+        <div key={u.field}>
+          <span className="trellis-node__uses-kind">{ENTITY_KINDS[u.kind].singular}:</span>{" "}
+          <ReferenceName kind={u.kind} id={u.id} more={u.more} />
+        </div>
+      ))}
+    </div>
+  );
+}
+
 export const StepNode = memo(function StepNode({ id, data, selected }: NodeProps<Node<StepNodeData, "step">>) {
   const kind = data.kind ?? "action";
   return (
@@ -169,6 +221,7 @@ export const StepNode = memo(function StepNode({ id, data, selected }: NodeProps
         {data.step.name?.trim() ? <span className="trellis-node__type">· {data.typeLabel}</span> : null}
       </div>
       <div className="trellis-node__title">{data.title}</div>
+      <Uses info={data.info} config={data.step.config} />
       <Problems problems={data.problems} />
       {data.counts ? <Counts counts={data.counts} kind={kind} /> : null}
       <Outputs nodeId={id} outputs={data.outputs} readOnly={data.readOnly} title={data.title} />
