@@ -163,6 +163,12 @@ export function useEntityName(kind: EntityKind | null, id: number | null | undef
   });
 }
 
+/** An entity's name where a page would otherwise show "Email 12" (the id while it loads). */
+export function EntityName({ kind, id }: { kind: EntityKind; id: number }) {
+  const entity = useEntityName(kind, id);
+  return <>{entity.data?.name ?? `${ENTITY_KINDS[kind].singular} ${id}`}</>;
+}
+
 export function useEntitySearch(kind: EntityKind | null, search: string) {
   const q = useDebounced(search.trim(), 250);
   return useQuery({

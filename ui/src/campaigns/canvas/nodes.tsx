@@ -1,5 +1,6 @@
 /** The node types of the canvas: the sources at the top and the steps, styled by kind. */
-import { Add, Document, Fork, Flash, Group, Hourglass, UserMultiple, WarningFilled } from "@carbon/icons-react";
+import { Add, Document, Group, UserMultiple, WarningFilled } from "@carbon/icons-react";
+import { KIND_LABEL, KindIcon } from "../lib/stepTypes";
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
 import { createContext, memo, useContext, type MouseEvent } from "react";
 import {
@@ -24,13 +25,7 @@ export interface AddAnchor {
 /** What the nodes need from the canvas without passing it through every node's data. */
 export const CanvasActions = createContext<{ openAdd: (anchor: AddAnchor) => void }>({ openAdd: () => undefined });
 
-export const KIND_LABEL: Record<string, string> = { action: "Action", condition: "Condition", decision: "Decision" };
-
-export function KindIcon({ kind, size = 16 }: { kind: string | null; size?: 16 | 20 | 24 }) {
-  if (kind === "condition") return <Fork size={size} aria-hidden />;
-  if (kind === "decision") return <Hourglass size={size} aria-hidden />;
-  return <Flash size={size} aria-hidden />;
-}
+export { KIND_LABEL, KindIcon };
 
 function percent(part: number, whole: number): string {
   return whole > 0 ? `${Math.round((part / whole) * 100)}%` : "–";

@@ -39,6 +39,7 @@ import { totalCounts, yesNoPercent, ZERO } from "./format";
 import { CAMPAIGNS, type Campaign, type CampaignStats } from "./types";
 import "./views.scss";
 import { useFormsList } from "../../forms/api";
+import { StepTypeLabel, useEventTypes, useStepTypeIndex } from "../lib/stepTypes";
 
 const TABS = ["overview", "contacts", "audit", "failures"] as const;
 type TabName = (typeof TABS)[number];
@@ -48,13 +49,7 @@ export const STATS_POLL_MS = 3000;
 export const campaignKey = (id: number) => ["campaigns", "detail", id] as const;
 export const statsKey = (id: number) => ["campaigns", "stats", id] as const;
 
-export function useEventTypes() {
-  return useQuery({
-    queryKey: ["campaigns", "event-types"],
-    queryFn: async () => ok(await api.GET("/api/v2/event-types")),
-    staleTime: 5 * 60_000,
-  });
-}
+export { useEventTypes };
 
 /** "segment:12" -> the segment's name, for the source node. */
 function useSourceNames(campaign: Campaign | undefined, enabled: boolean): Record<string, string> {
@@ -92,6 +87,7 @@ function Figure({ label, value, hint }: { label: string; value: string; hint?: s
 
 function StepTable({ campaign, stats }: { campaign: Campaign; stats: CampaignStats | undefined }) {
   const n = (v: number) => v.toLocaleString();
+  const typeIndex = useStepTypeIndex();
   return (
     <TableContainer
       title="Steps"
@@ -126,9 +122,9 @@ function StepTable({ campaign, stats }: { campaign: Campaign; stats: CampaignSta
             return (
               <TableRow key={e.key} data-step={e.key}>
                 <TableCell>
-                  <strong>{e.name || e.type}</strong>
+                  <strong>{e.name || typeIndex.get(e.type)?.label || e.type}</strong>
                   <div className="trellis-muted">
-                    {e.kind} · {e.type}
+                    <StepTypeLabel type={e.type} kind={e.kind} index={typeIndex} />
                   </div>
                 </TableCell>
                 <TableCell>{e.timing_label}</TableCell>
