@@ -467,7 +467,7 @@ def test_email_steps_pick_emails_by_name_and_create_one(
     panel.get_by_role("combobox", name=re.compile("^Email")).fill(tag)
     page.get_by_role("option", name=re.compile(f"Welcome {tag}")).click()
     panel.get_by_role("combobox", name=re.compile("^Links")).click()
-    link = page.get_by_role("option", name=re.compile(r"^https://shop\.example\.com/offer"))
+    link = page.get_by_role("option", name=re.compile(r"shop\.example\.com.offer"))
     expect(link).to_be_visible()
     link.click()
     page.keyboard.press("Escape")

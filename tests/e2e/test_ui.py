@@ -55,7 +55,10 @@ def test_rename_shows_old_and_new_name_in_audit_log(page: Page) -> None:
     page.get_by_label("Entity type").select_option(label="Project")
     picker = page.get_by_role("combobox", name="Project")
     picker.fill(new)
-    page.get_by_role("option", name=re.compile(re.escape(new))).first.click()
+    option = page.get_by_role("option", name=re.compile(re.escape(new)))
+    expect(option).to_have_count(1)
+    option.click()
+    expect(picker).to_have_value(new)
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(re.compile(rf"entity_id={project_id}"))
 

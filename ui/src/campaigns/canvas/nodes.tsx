@@ -1,6 +1,7 @@
 /** The node types of the canvas: the sources at the top and the steps, styled by kind. */
 import { Add, Document, Group, UserMultiple, WarningFilled } from "@carbon/icons-react";
 import { KIND_LABEL, KindIcon } from "../lib/stepTypes";
+import { decidedNote, summarizeCounts } from "../lib/stepCounts";
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
 import { createContext, memo, useContext, type MouseEvent } from "react";
 import {
@@ -27,28 +28,29 @@ export const CanvasActions = createContext<{ openAdd: (anchor: AddAnchor) => voi
 
 export { KIND_LABEL, KindIcon };
 
-function percent(part: number, whole: number): string {
-  return whole > 0 ? `${Math.round((part / whole) * 100)}%` : "–";
-}
-
 function Counts({ counts, kind }: { counts: StepCountsLike; kind: string | null }) {
-  const pending = counts.scheduled + counts.waiting;
-  const failed = counts.failed + counts.dead;
-  const decided = counts.yes + counts.no;
+  const s = summarizeCounts(counts);
+  const pct = (p: number | null) => (p === null ? "–" : `${p}%`);
   return (
     <dl className="trellis-node__counts" aria-label="Contacts at this step">
       <div>
         <dt>{kind === "decision" ? "Waiting" : "Scheduled"}</dt>
-        <dd data-count="pending">{pending}</dd>
+        <dd data-count="pending">{s.pending}</dd>
       </div>
       <div>
         <dt>Done</dt>
-        <dd data-count="done">{counts.done + counts.warned + decided}</dd>
+        <dd data-count="done">{s.done}</dd>
       </div>
-      {failed ? (
+      {s.failed ? (
         <div className="trellis-node__count--failed">
           <dt>Failed</dt>
-          <dd data-count="failed">{failed}</dd>
+          <dd data-count="failed">{s.failed}</dd>
+        </div>
+      ) : null}
+      {s.dead ? (
+        <div className="trellis-node__count--failed">
+          <dt>Dead</dt>
+          <dd data-count="dead">{s.dead}</dd>
         </div>
       ) : null}
       {kind === "condition" || kind === "decision" ? (
@@ -56,14 +58,17 @@ function Counts({ counts, kind }: { counts: StepCountsLike; kind: string | null 
           <div className="trellis-node__count--yes">
             <dt>Yes</dt>
             <dd data-count="yes">
-              {counts.yes} <span>({percent(counts.yes, decided)})</span>
+              {s.yes} <span>({pct(s.yesPercent)})</span>
             </dd>
           </div>
           <div className="trellis-node__count--no">
             <dt>No</dt>
             <dd data-count="no">
-              {counts.no} <span>({percent(counts.no, decided)})</span>
+              {s.no} <span>({pct(s.noPercent)})</span>
             </dd>
+          </div>
+          <div className="trellis-node__count--note" data-count="decided">
+            {decidedNote(s)}
           </div>
         </>
       ) : null}
