@@ -7,7 +7,7 @@
  */
 import { Add } from "@carbon/icons-react";
 import { Button, ComboBox } from "@carbon/react";
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { api, ok } from "../api/client";
 import { useDebounced } from "../lib/useDebounced";
@@ -176,6 +176,8 @@ export function useEntitySearch(kind: EntityKind | null, search: string) {
     queryFn: () => searchEntities(kind!, q),
     enabled: kind !== null,
     staleTime: 15_000,
+    // The list stays while the next search runs: the chosen item never blinks out of it.
+    placeholderData: keepPreviousData,
   });
 }
 
@@ -252,11 +254,14 @@ export function EntityPicker({
   const [stopListening, setStopListening] = useState<(() => void) | null>(null);
   useEffect(() => () => stopListening?.(), [stopListening]);
 
+  // What was just picked names the value until its own request answers.
+  const [picked, setPicked] = useState<EntityOption | null>(null);
   const items = useMemo(() => {
     const found = results.data ?? [];
-    const current = typeof value === "number" ? chosen.data : undefined;
+    const current =
+      typeof value === "number" ? (chosen.data ?? (picked?.id === value ? picked : undefined)) : undefined;
     return current && !found.some((o) => o.id === current.id) ? [current, ...found] : found;
-  }, [results.data, chosen.data, value]);
+  }, [results.data, chosen.data, value, picked]);
   const selected = typeof value === "number" ? (items.find((o) => o.id === value) ?? null) : null;
   const info = ENTITY_KINDS[kind];
   const canCreate = allowCreate && !!info.createPath && !disabled;
@@ -280,7 +285,10 @@ export function EntityPicker({
           </span>
         )}
         selectedItem={selected}
-        onChange={({ selectedItem }) => onChange(selectedItem ? selectedItem.id : null, selectedItem ?? null)}
+        onChange={({ selectedItem }) => {
+          setPicked(selectedItem ?? null);
+          onChange(selectedItem ? selectedItem.id : null, selectedItem ?? null);
+        }}
         onInputChange={(text) => setSearch(text ?? "")}
         placeholder={`Search ${info.singular}s by name`}
       />
@@ -290,7 +298,10 @@ export function EntityPicker({
           size="sm"
           renderIcon={Add}
           onClick={() => {
-            const stop = openCreator(kind, (created) => onChange(created.id, created));
+            const stop = openCreator(kind, (created) => {
+              setPicked(created);
+              onChange(created.id, created);
+            });
             setStopListening(() => stop);
           }}
         >
