@@ -41,7 +41,7 @@ STATIC_INDEX = ROOT / "src" / "trellis" / "ui_bundle" / "index.html"
 CHROMIUM = os.environ.get("TRELLIS_E2E_CHROMIUM", "/usr/bin/chromium")
 EMAIL = "bench@example.com"
 PASSWORD = "Bench-pass-123456"
-VIEWPORT = {"width": 1280, "height": 720}
+WIDTH, HEIGHT = 1280, 720
 
 SCRIPT_BYTES = """() => performance.getEntriesByType("resource")
   .filter((e) => e.initiatorType === "script" || /\\.m?js(\\?|$)/.test(e.name))
@@ -180,7 +180,9 @@ def measure(base: str, targets: dict[str, str], runs: int) -> dict[str, Any]:
         try:
             for run in range(runs):
                 for name, path in targets.items():
-                    context = browser.new_context(base_url=base, viewport=VIEWPORT)
+                    context = browser.new_context(
+                        base_url=base, viewport={"width": WIDTH, "height": HEIGHT}
+                    )
                     login = context.request.post(
                         "/api/v2/auth/login", data={"email": EMAIL, "password": PASSWORD}
                     )
@@ -254,7 +256,7 @@ def main() -> None:
             "benchmark": "ui_load",
             "db": "postgresql" if args.db else "sqlite",
             "runs": args.runs,
-            "viewport": f"{VIEWPORT['width']}x{VIEWPORT['height']}",
+            "viewport": f"{WIDTH}x{HEIGHT}",
             "seconds": round(time.perf_counter() - started, 1),
             **figures,
         }

@@ -414,7 +414,7 @@ def test_removing_a_step_contacts_wait_on_offers_to_redirect_them(
 def test_email_steps_pick_emails_by_name_and_create_one(
     page: Page, base_url: str, browser: object
 ) -> None:
-    """"Send email" and "Clicks email link" ask for the email by name, the node names it,
+    """ "Send email" and "Clicks email link" ask for the email by name, the node names it,
     the click decision offers the email's links, and "New email" creates one in another tab
     that comes back selected. No id is typed anywhere."""
     tag = f"p{secrets.token_hex(3)}"
@@ -484,4 +484,6 @@ def test_email_steps_pick_emails_by_name_and_create_one(
     expect(editor).to_have_url(re.compile(r"/emails/\d+$"))
     editor.close()
     expect(send.locator(".trellis-node__uses")).to_contain_text(f"Follow-up {tag}")
-    expect(panel.get_by_role("combobox", name="Email", exact=True)).to_have_value(f"Follow-up {tag}")
+    expect(panel.get_by_role("combobox", name="Email", exact=True)).to_have_value(
+        f"Follow-up {tag}"
+    )
