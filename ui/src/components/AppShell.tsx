@@ -3,6 +3,7 @@ import {
   Header,
   HeaderGlobalAction,
   HeaderGlobalBar,
+  HeaderMenuButton,
   HeaderName,
   HeaderPanel,
   SideNav,
@@ -160,6 +161,13 @@ export function AppShell() {
   }, [bellOpen]);
 
   const path = location.pathname;
+  // Below Carbon's large breakpoint the side menu is a hamburger; it closes on every navigation.
+  const [navOpen, setNavOpen] = useState(false);
+  const [navPath, setNavPath] = useState(path);
+  if (navPath !== path) {
+    setNavPath(path);
+    setNavOpen(false);
+  }
   const active = (prefix: string) => (prefix === "/" ? path === "/" : path === prefix || path.startsWith(`${prefix}/`));
   const showSettingsMenu =
     canView(me, RESOURCES.settings) ||
@@ -179,6 +187,12 @@ export function AppShell() {
     <>
       <Header aria-label="Trellis">
         <SkipToContent href="#main-content" />
+        <HeaderMenuButton
+          aria-label={navOpen ? "Close menu" : "Open menu"}
+          isActive={navOpen}
+          aria-expanded={navOpen}
+          onClick={() => setNavOpen((open) => !open)}
+        />
         <HeaderName as={Link} to="/" prefix="">
           Trellis
         </HeaderName>
@@ -235,7 +249,14 @@ export function AppShell() {
           ) : null}
         </HeaderPanel>
       </Header>
-      <SideNav aria-label="Main navigation" expanded isFixedNav isChildOfHeader={false}>
+      <SideNav
+        aria-label="Main navigation"
+        expanded={navOpen}
+        isPersistent
+        isChildOfHeader={false}
+        onOverlayClick={() => setNavOpen(false)}
+        className="trellis-sidenav"
+      >
         <SideNavItems>
           <SideNavLink as={NavLink} to="/" end renderIcon={Dashboard} isActive={active("/")}>
             Dashboard
