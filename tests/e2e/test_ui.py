@@ -174,7 +174,9 @@ def test_phone_width_menu_is_a_hamburger_and_pickers_work(page: Page) -> None:
     expect(page.get_by_role("heading", level=1, name="Audit log")).to_be_visible()
     expect(audit_link).not_to_be_in_viewport()
     content = page.locator("#main-content").bounding_box()
-    assert content is not None and content["x"] < 1 and content["width"] <= 390
+    assert content is not None
+    assert content["x"] < 1
+    assert content["width"] <= 390
 
     page.get_by_label("Actor type").select_option(label="User")
     picker = page.get_by_role("combobox", name="User")
