@@ -17,7 +17,7 @@ export UV_LINK_MODE := copy
 export IBM_TELEMETRY_DISABLED := true
 
 .PHONY: help run test install uv ui-deps ui-build ui-test chromium postfix lint typecheck \
-        test-sqlite test-postgres test-e2e openapi api-client bench
+        test-sqlite test-postgres test-e2e openapi api-client api-client-check bench
 
 help:
 	@echo "make run    install everything, migrate the embedded SQLite database and serve on http://$(HOST):$(PORT)"
@@ -48,6 +48,18 @@ openapi: install
 
 api-client: openapi ui-deps
 	$(NPM) run gen:api
+
+# Fails when ui/openapi.json or the client generated from it is not what the API now describes.
+api-client-check: install ui-deps
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	$(UV) run python scripts/export_openapi.py "$$scratch/openapi.json" 2>/dev/null && \
+	$(NPM) exec --no -- openapi-typescript "$$scratch/openapi.json" -o "$$scratch/schema.gen.ts" >/dev/null && \
+	if cmp -s "$$scratch/openapi.json" ui/openapi.json && cmp -s "$$scratch/schema.gen.ts" ui/src/api/schema.gen.ts; then \
+		echo "the generated API client matches the API"; \
+	else \
+		echo "the generated API client differs from the API: run make api-client and commit ui/openapi.json and ui/src/api/schema.gen.ts"; \
+		exit 1; \
+	fi
 
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
@@ -86,7 +98,7 @@ test-postgres: install postfix
 		echo; echo "!!!! SKIPPING the PostgreSQL suite: no server at $(PG_SERVER) !!!!"; echo; \
 	fi
 
-ui-test: ui-deps
+ui-test: ui-deps api-client-check
 	$(NPM) run typecheck
 	$(NPM) run lint
 	$(NPM) run format:check

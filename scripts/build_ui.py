@@ -1,19 +1,24 @@
 """Build the UI bundle into src/trellis/ui_bundle/ when its sources changed.
 
-Usage: uv run python scripts/build_ui.py [--force]
+Usage: uv run python scripts/build_ui.py [--force] [--no-install]
 
 Hashes the UI sources (package.json, package-lock.json, index.html, the Vite config, the
 tsconfig files and everything under ui/src); when the hash equals ui/.build-hash and the built
 index.html exists, it prints "UI up to date" and stops. Otherwise it installs the npm packages,
-runs `npm run build`, replaces src/trellis/ui_bundle/ with ui/dist/, copies Swagger UI (from the
-swagger-ui-dist package) into ui_bundle/swagger/ for /api/v2/docs, checks that no built stylesheet
-loads anything from another host, and writes the hash last.
+runs `npm run build`, checks that the first page load stays within its JavaScript budget,
+replaces src/trellis/ui_bundle/ with ui/dist/, copies Swagger UI (from the swagger-ui-dist
+package) into ui_bundle/swagger/ for /api/v2/docs, checks that no built stylesheet loads anything
+from another host, writes a gzip copy of each text file for the server to send as is, and writes
+the hash last.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -35,6 +40,12 @@ SOURCE_FILES = (
     "tsconfig.app.json",
     "tsconfig.node.json",
 )
+# Served precompressed by trellis.api.ui.BundleFiles (keep the two lists the same).
+COMPRESSIBLE = (".js", ".mjs", ".css", ".svg", ".json", ".html", ".txt", ".map")
+# What the first page load may ship, decoded: the entry script and the scripts it imports
+# statically. The editors (GrapesJS, React Flow) and every page but the first ones are chunks
+# loaded on demand and do not count.
+FIRST_LOAD_JS_BUDGET = 600 * 1024
 # url(...) or @import of an absolute or protocol-relative address in built CSS.
 EXTERNAL_CSS_URL = re.compile(
     r"""(?:url\(\s*['"]?|@import\s+['"])\s*(?:[a-z][a-z0-9+.-]*:)?//""", re.I
@@ -64,7 +75,9 @@ def run(cmd: list[str]) -> None:
             f"{cmd[0]} is not installed (Node.js 20.19+ with npm is needed to build the UI)"
         )
     print("+", " ".join(cmd), flush=True)
-    result = subprocess.run([npm, *cmd[1:]], cwd=UI, check=False)
+    # Carbon's packages report installs to IBM from a postinstall script unless told not to.
+    env = {**os.environ, "IBM_TELEMETRY_DISABLED": "true"}
+    result = subprocess.run([npm, *cmd[1:]], cwd=UI, env=env, check=False)
     if result.returncode != 0:
         raise BuildError(f"`{' '.join(cmd)}` failed with exit code {result.returncode}")
 
@@ -80,14 +93,43 @@ def check_same_origin(static: Path) -> None:
             )
 
 
-def build() -> None:
-    if (UI / "package-lock.json").is_file():
-        run(["npm", "ci", "--no-audit", "--no-fund"])
-    else:
-        run(["npm", "install", "--no-audit", "--no-fund"])
+def compress(static: Path) -> None:
+    """A gzip copy (name + ".gz", level 9, no timestamp) of every compressible file it shrinks."""
+    for path in static.rglob("*"):
+        if not path.is_file() or path.suffix not in COMPRESSIBLE:
+            continue
+        data = path.read_bytes()
+        packed = gzip.compress(data, compresslevel=9, mtime=0)
+        if len(packed) < len(data):
+            path.with_name(path.name + ".gz").write_bytes(packed)
+
+
+def first_load_js(dist: Path) -> int:
+    """Bytes of the entry script and of everything it imports statically (Vite's manifest)."""
+    manifest = json.loads((dist / ".vite" / "manifest.json").read_text())
+    entries = [key for key, chunk in manifest.items() if chunk.get("isEntry")]
+    seen: set[str] = set()
+    while entries:
+        key = entries.pop()
+        if key not in seen:
+            seen.add(key)
+            entries.extend(manifest[key].get("imports", []))
+    return sum((dist / manifest[key]["file"]).stat().st_size for key in seen)
+
+
+def build(*, install: bool = True) -> None:
+    if install:
+        lock = (UI / "package-lock.json").is_file()
+        run(["npm", "ci" if lock else "install", "--no-audit", "--no-fund"])
     run(["npm", "run", "build"])
     if not (DIST / "index.html").is_file():
         raise BuildError("npm run build produced no ui/dist/index.html")
+    initial = first_load_js(DIST)
+    if initial > FIRST_LOAD_JS_BUDGET:
+        raise BuildError(
+            f"the first page load ships {initial // 1024} KiB of JavaScript, over the budget of "
+            f"{FIRST_LOAD_JS_BUDGET // 1024} KiB: load the new dependency on demand (import())"
+        )
 
     swagger_src = UI / "node_modules" / "swagger-ui-dist"
     missing = [name for name in SWAGGER_FILES if not (swagger_src / name).is_file()]
@@ -101,12 +143,19 @@ def build() -> None:
     for name in SWAGGER_FILES:
         shutil.copy2(swagger_src / name, STATIC / "swagger" / name)
     check_same_origin(STATIC)
+    shutil.rmtree(STATIC / ".vite", ignore_errors=True)
+    compress(STATIC)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--force", action="store_true", help="build even when the sources are unchanged"
+    )
+    parser.add_argument(
+        "--no-install",
+        action="store_true",
+        help="use ui/node_modules as it is instead of running npm ci first",
     )
     args = parser.parse_args(argv)
 
@@ -121,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         HASH_FILE.unlink(missing_ok=True)
-        build()
+        build(install=not args.no_install)
     except BuildError as exc:
         print(f"build_ui: {exc}", file=sys.stderr)
         return 1

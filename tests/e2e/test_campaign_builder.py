@@ -408,3 +408,82 @@ def test_removing_a_step_contacts_wait_on_offers_to_redirect_them(
     assert [e["key"] for e in campaign["events"]] == ["now", "after"]
     assert "later" not in stats
     assert stats["after"]["done"] + stats["after"]["scheduled"] == 2, stats
+
+
+@pytest.mark.timeout(300)
+def test_email_steps_pick_emails_by_name_and_create_one(
+    page: Page, base_url: str, browser: object
+) -> None:
+    """ "Send email" and "Clicks email link" ask for the email by name, the node names it,
+    the click decision offers the email's links, and "New email" creates one in another tab
+    that comes back selected. No id is typed anywhere."""
+    tag = f"p{secrets.token_hex(3)}"
+    client = api_client(base_url)
+    try:
+        response = client.post(
+            "/api/v2/emails",
+            json={
+                "name": f"Welcome {tag}",
+                "subject": f"Hello from {tag}",
+                "body_format": "html",
+                "body": '<p>Hi <a href="https://shop.example.com/offer">the offer</a></p>',
+            },
+        )
+        assert response.status_code == 201, response.text
+    finally:
+        client.close()
+
+    page.set_viewport_size({"width": 1280, "height": 720})
+    log_in(page)
+    page.goto("/campaigns/new")
+    canvas = _canvas(page)
+    expect(canvas).to_be_visible()
+    sources = page.locator(".react-flow__node-sources")
+    sources.focus()
+    page.keyboard.press("Enter")
+    palette = page.get_by_role("complementary", name="Steps palette")
+    palette.get_by_role("searchbox").fill("send email")
+    palette.locator('button[data-step-type="email.send"]').press("Enter")
+    send = _node(page, "Send email")
+    expect(send).to_be_visible()
+
+    panel = page.get_by_role("complementary", name="Step settings")
+    picker = panel.get_by_role("combobox", name="Email", exact=True)
+    picker.fill(tag)
+    option = page.get_by_role("option", name=re.compile(f"Welcome {tag}"))
+    expect(option).to_contain_text(f"Subject: Hello from {tag}")
+    option.click()
+    expect(send.locator(".trellis-node__uses")).to_contain_text(f"Welcome {tag}")
+
+    # The click decision after it: the same email by name, then one of its links.
+    send.hover()
+    send.get_by_role("button", name=re.compile("Add a step after Send email")).click()
+    menu = canvas.get_by_role("dialog", name="Add a step here")
+    menu.get_by_role("searchbox").fill("clicks")
+    menu.locator('button[data-step-type="email.click"]').click()
+    clicked = _node(page, "Clicks email link")
+    expect(clicked).to_be_visible()
+    clicked.click(position={"x": 20, "y": 10})
+    panel.get_by_role("combobox", name=re.compile("^Email")).fill(tag)
+    page.get_by_role("option", name=re.compile(f"Welcome {tag}")).click()
+    panel.get_by_role("combobox", name=re.compile("^Links")).click()
+    link = page.get_by_role("option", name=re.compile(r"shop\.example\.com.offer"))
+    expect(link).to_be_visible()
+    link.click()
+    page.keyboard.press("Escape")
+    expect(clicked.locator(".trellis-node__uses")).to_contain_text(f"Welcome {tag}")
+
+    # "New email" opens the editor in a new tab; saving there selects the new email here.
+    send.click(position={"x": 20, "y": 10})
+    with page.context.expect_page() as opened:
+        panel.get_by_role("button", name="New email").click()
+    editor = opened.value
+    editor.get_by_label("Name", exact=True).fill(f"Follow-up {tag}")
+    editor.get_by_label("Subject", exact=True).fill("Still there?")
+    editor.get_by_role("button", name="Create email").click()
+    expect(editor).to_have_url(re.compile(r"/emails/\d+$"))
+    editor.close()
+    expect(send.locator(".trellis-node__uses")).to_contain_text(f"Follow-up {tag}")
+    expect(panel.get_by_role("combobox", name="Email", exact=True)).to_have_value(
+        f"Follow-up {tag}"
+    )

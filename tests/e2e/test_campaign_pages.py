@@ -200,10 +200,14 @@ def test_campaign_page_counts_after_a_cli_run_then_contacts_and_a_trace(
     expect(step_row(page, "In Paris?").locator('[data-count="yes"]')).to_have_text("2 (67%)")
     expect(step_row(page, "In Paris?").locator('[data-count="no"]')).to_have_text("1 (33%)")
     expect(step_row(page, "Tag Paris").locator('[data-count="done"]')).to_have_text("2")
-    expect(step_row(page, "Follow up").locator('[data-count="scheduled"]')).to_have_text("1")
+    expect(step_row(page, "In Paris?").locator('[data-count="decided"]')).to_have_text(
+        "of 3 decided"
+    )
+    expect(step_row(page, "Follow up").locator('[data-count="pending"]')).to_have_text("1")
     # The canvas shows the counts on its nodes too.
     canvas = page.get_by_role("region", name="Campaign canvas with counts")
     expect(canvas.locator('[data-count="yes"]').first).to_contain_text("2")
+    expect(canvas.locator('[data-count="decided"]').first).to_have_text("of 3 decided")
     expect(page.get_by_label("Active members: 3")).to_be_visible()
 
     page.get_by_role("tab", name=re.compile(r"^Contacts")).click()

@@ -205,6 +205,7 @@ def test_mjml_email_preview_test_send_and_outbox(page: Page, base_url: str) -> N
     # The contact's page lists the message in its Emails section.
     page.goto(f"/contacts/{contact_id}")
     emails = page.get_by_role("table", name="Messages")
-    expect(emails.get_by_role("link", name=f"Email {email_id}")).to_be_visible()
+    # By its name, not "Email 12".
+    expect(emails.get_by_role("link", name=f"Spring news {suffix}")).to_be_visible()
 
     assert _outside_requests(requests) == [], "a page reached another host"

@@ -51,8 +51,14 @@ def test_rename_shows_old_and_new_name_in_audit_log(page: Page) -> None:
     nav = page.get_by_role("navigation", name="Main navigation")
     nav.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("heading", level=1, name="Audit log")).to_be_visible()
-    page.get_by_label("Entity type").fill("project")
-    page.get_by_label("Entity ID").fill(project_id)
+    # Filtered by picking the project by name: no id typed.
+    page.get_by_label("Entity type").select_option(label="Project")
+    picker = page.get_by_role("combobox", name="Project")
+    picker.fill(new)
+    option = page.get_by_role("option", name=re.compile(re.escape(new)))
+    expect(option).to_have_count(1)
+    option.click()
+    expect(picker).to_have_value(new)
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(re.compile(rf"entity_id={project_id}"))
 
@@ -152,3 +158,32 @@ def test_wrong_password_is_shown_inline(page: Page) -> None:
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_text("Could not log in")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/login$"))
+
+
+def test_phone_width_menu_is_a_hamburger_and_pickers_work(page: Page) -> None:
+    """At 390x844 the side menu hides behind a hamburger that closes after a choice, the page
+    takes the width, and the audit log's filters still pick by name."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page)
+    nav = page.get_by_role("navigation", name="Main navigation")
+    audit_link = nav.get_by_role("link", name="Audit log")
+    expect(audit_link).to_be_hidden()
+    page.get_by_role("button", name="Open menu").click()
+    expect(audit_link).to_be_visible()
+    audit_link.click()
+    expect(page.get_by_role("heading", level=1, name="Audit log")).to_be_visible()
+    expect(audit_link).to_be_hidden()
+    content = page.locator("#main-content").bounding_box()
+    assert content is not None
+    assert content["x"] < 1
+    assert content["width"] <= 390
+
+    page.get_by_label("Actor type").select_option(label="User")
+    picker = page.get_by_role("combobox", name="User")
+    picker.fill("Ada")
+    option = page.get_by_role("option", name=re.compile("Ada Admin"))
+    expect(option).to_have_count(1)
+    option.click()
+    expect(picker).to_have_value("Ada Admin")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"actor_id=\d+"))

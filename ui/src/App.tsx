@@ -1,48 +1,15 @@
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router-dom";
+import { createBrowserRouter, Navigate, Route, RouterProvider, Routes, useLocation } from "react-router-dom";
 import { ApiProblem } from "./api/problem";
 import { AuthProvider, ME_KEY, useAuth } from "./auth/AuthContext";
 import { AppShell } from "./components/AppShell";
 import { PageLoading } from "./components/common";
+import { lazyPage } from "./lib/lazyPage";
 import { ToastProvider } from "./components/Toasts";
-import { CampaignBuilderPage } from "./campaigns/builder/CampaignBuilderPage";
-import { ImportCampaignsPage } from "./portability/ImportCampaignsPage";
-import { CampaignPage } from "./campaigns/views/CampaignPage";
-import { CampaignsPage } from "./campaigns/views/CampaignsPage";
-import { BroadcastEditorPage } from "./broadcasts/BroadcastEditorPage";
-import { BroadcastPage } from "./broadcasts/BroadcastPage";
-import { BroadcastsPage } from "./broadcasts/BroadcastsPage";
-import { EmailEditorPage } from "./emails/EmailEditorPage";
-import { EmailsPage } from "./emails/EmailsPage";
-import { FormEditorPage } from "./forms/FormEditorPage";
-import { FormResultsPage } from "./forms/FormResultsPage";
-import { FormsPage } from "./forms/FormsPage";
-import { AssetsPage } from "./assets/AssetsPage";
-import { LandingPageEditorPage } from "./landing-pages/LandingPageEditorPage";
-import { LandingPagesPage } from "./landing-pages/LandingPagesPage";
-import { SiteTrackingPage } from "./site-tracking/SiteTrackingPage";
-import { OutboxMessagePage, OutboxPage } from "./emails/OutboxPage";
-import { AuditLogPage } from "./audit-log/AuditLogPage";
 import { DashboardPage } from "./dashboard/DashboardPage";
 import { LoginPage } from "./auth/LoginPage";
 import { NotFoundPage } from "./components/NotFoundPage";
-import { ProjectDetailPage } from "./projects/ProjectDetailPage";
-import { ProjectsPage } from "./projects/ProjectsPage";
-import { RolesPage } from "./users/RolesPage";
-import { DataRetentionPage } from "./privacy/DataRetentionPage";
-import { SettingsPage } from "./settings/SettingsPage";
 import { SetupPage } from "./auth/SetupPage";
-import { TokensPage } from "./users/TokensPage";
-import { UsersPage } from "./users/UsersPage";
-import { CompaniesPage, CompanyDetailPage } from "./companies/CompaniesPage";
-import { ContactDetailPage } from "./contacts/ContactDetailPage";
-import { ContactsPage } from "./contacts/ContactsPage";
-import { ImportDetailPage, ImportPage } from "./contacts/ImportPage";
-import { FieldsPage } from "./fields/FieldsPage";
-import { SegmentEditorPage } from "./segments/SegmentEditorPage";
-import { SegmentsPage } from "./segments/SegmentsPage";
-import { StagesPage } from "./stages/StagesPage";
-import { TagsPage } from "./tags/TagsPage";
 
 function makeQueryClient(): QueryClient {
   // A 401 anywhere means the session ended: forget the user, and the guard sends them to /login.
@@ -63,6 +30,46 @@ function makeQueryClient(): QueryClient {
 }
 
 const queryClient = makeQueryClient();
+
+// Every page but the first ones a visitor sees is its own chunk: the dashboard does not ship
+// React Flow, GrapesJS or the pages it does not show.
+const CampaignBuilderPage = lazyPage(() => import("./campaigns/builder/CampaignBuilderPage"), "CampaignBuilderPage");
+const ImportCampaignsPage = lazyPage(() => import("./portability/ImportCampaignsPage"), "ImportCampaignsPage");
+const CampaignPage = lazyPage(() => import("./campaigns/views/CampaignPage"), "CampaignPage");
+const CampaignsPage = lazyPage(() => import("./campaigns/views/CampaignsPage"), "CampaignsPage");
+const BroadcastEditorPage = lazyPage(() => import("./broadcasts/BroadcastEditorPage"), "BroadcastEditorPage");
+const BroadcastPage = lazyPage(() => import("./broadcasts/BroadcastPage"), "BroadcastPage");
+const BroadcastsPage = lazyPage(() => import("./broadcasts/BroadcastsPage"), "BroadcastsPage");
+const EmailEditorPage = lazyPage(() => import("./emails/EmailEditorPage"), "EmailEditorPage");
+const EmailsPage = lazyPage(() => import("./emails/EmailsPage"), "EmailsPage");
+const FormEditorPage = lazyPage(() => import("./forms/FormEditorPage"), "FormEditorPage");
+const FormResultsPage = lazyPage(() => import("./forms/FormResultsPage"), "FormResultsPage");
+const FormsPage = lazyPage(() => import("./forms/FormsPage"), "FormsPage");
+const AssetsPage = lazyPage(() => import("./assets/AssetsPage"), "AssetsPage");
+const LandingPageEditorPage = lazyPage(() => import("./landing-pages/LandingPageEditorPage"), "LandingPageEditorPage");
+const LandingPagesPage = lazyPage(() => import("./landing-pages/LandingPagesPage"), "LandingPagesPage");
+const SiteTrackingPage = lazyPage(() => import("./site-tracking/SiteTrackingPage"), "SiteTrackingPage");
+const OutboxMessagePage = lazyPage(() => import("./emails/OutboxPage"), "OutboxMessagePage");
+const OutboxPage = lazyPage(() => import("./emails/OutboxPage"), "OutboxPage");
+const AuditLogPage = lazyPage(() => import("./audit-log/AuditLogPage"), "AuditLogPage");
+const ProjectDetailPage = lazyPage(() => import("./projects/ProjectDetailPage"), "ProjectDetailPage");
+const ProjectsPage = lazyPage(() => import("./projects/ProjectsPage"), "ProjectsPage");
+const RolesPage = lazyPage(() => import("./users/RolesPage"), "RolesPage");
+const SettingsPage = lazyPage(() => import("./settings/SettingsPage"), "SettingsPage");
+const TokensPage = lazyPage(() => import("./users/TokensPage"), "TokensPage");
+const UsersPage = lazyPage(() => import("./users/UsersPage"), "UsersPage");
+const CompaniesPage = lazyPage(() => import("./companies/CompaniesPage"), "CompaniesPage");
+const CompanyDetailPage = lazyPage(() => import("./companies/CompaniesPage"), "CompanyDetailPage");
+const ContactDetailPage = lazyPage(() => import("./contacts/ContactDetailPage"), "ContactDetailPage");
+const ContactsPage = lazyPage(() => import("./contacts/ContactsPage"), "ContactsPage");
+const ImportDetailPage = lazyPage(() => import("./contacts/ImportPage"), "ImportDetailPage");
+const ImportPage = lazyPage(() => import("./contacts/ImportPage"), "ImportPage");
+const FieldsPage = lazyPage(() => import("./fields/FieldsPage"), "FieldsPage");
+const SegmentEditorPage = lazyPage(() => import("./segments/SegmentEditorPage"), "SegmentEditorPage");
+const SegmentsPage = lazyPage(() => import("./segments/SegmentsPage"), "SegmentsPage");
+const StagesPage = lazyPage(() => import("./stages/StagesPage"), "StagesPage");
+const TagsPage = lazyPage(() => import("./tags/TagsPage"), "TagsPage");
+const DataRetentionPage = lazyPage(() => import("./privacy/DataRetentionPage"), "DataRetentionPage");
 
 function RequireAuth({ children }: { children: React.ReactNode }) {
   const { me, needsSetup, loading } = useAuth();
@@ -135,16 +142,23 @@ export function AppRoutes() {
   );
 }
 
+function Root() {
+  return (
+    <ToastProvider>
+      <AuthProvider>
+        <AppRoutes />
+      </AuthProvider>
+    </ToastProvider>
+  );
+}
+
+// A data router, for its navigation blocker: pages with unsaved changes ask before leaving.
+const router = createBrowserRouter([{ path: "*", element: <Root /> }]);
+
 export function App() {
   return (
     <QueryClientProvider client={queryClient}>
-      <BrowserRouter>
-        <ToastProvider>
-          <AuthProvider>
-            <AppRoutes />
-          </AuthProvider>
-        </ToastProvider>
-      </BrowserRouter>
+      <RouterProvider router={router} />
     </QueryClientProvider>
   );
 }

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import mimetypes
+import os
+import stat
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
 from starlette.routing import Match
+from starlette.staticfiles import NotModifiedResponse
+from starlette.types import Scope
 
 from trellis.api.problems import problem_response
 
@@ -54,6 +61,48 @@ _UI_MISSING = """<!doctype html>
 </body></html>"""
 
 
+# Vite names every file under assets/ after a hash of its content: a new build means new names,
+# so a browser may keep them for a year without asking again. Anything else is revalidated.
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+# scripts/build_ui.py writes a gzip copy (name + ".gz") next to each of these.
+COMPRESSIBLE = frozenset({".js", ".mjs", ".css", ".svg", ".json", ".html", ".txt", ".map"})
+
+
+class BundleFiles(StaticFiles):
+    """The built UI: the precompressed copy when the browser accepts gzip, and cache headers
+    that let hashed files stay cached."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await self._compressed(path, scope) or await super().get_response(path, scope)
+        if response.status_code in (200, 206, 304):
+            hashed = path.replace(os.sep, "/").startswith("assets/")
+            response.headers["Cache-Control"] = IMMUTABLE if hashed else REVALIDATE
+            if os.path.splitext(path)[1] in COMPRESSIBLE:
+                response.headers["Vary"] = "Accept-Encoding"
+        return response
+
+    async def _compressed(self, path: str, scope: Scope) -> Response | None:
+        if os.path.splitext(path)[1] not in COMPRESSIBLE:
+            return None
+        request_headers = Headers(scope=scope)
+        if "gzip" not in request_headers.get("accept-encoding", "").lower():
+            return None
+        full_path, stat_result = await anyio.to_thread.run_sync(self.lookup_path, path + ".gz")
+        if stat_result is None or not stat.S_ISREG(stat_result.st_mode):
+            return None
+        media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        response: Response = FileResponse(
+            full_path,
+            stat_result=stat_result,
+            media_type=media_type,
+            headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+        )
+        if self.is_not_modified(response.headers, request_headers):
+            return NotModifiedResponse(response.headers)
+        return response
+
+
 _ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
@@ -77,7 +126,7 @@ def install_ui(app: FastAPI, *, static_dir: Path = STATIC_DIR) -> None:
     async def api_docs_init() -> Response:
         return Response(_DOCS_INIT, media_type="text/javascript")
 
-    app.mount("/static", StaticFiles(directory=static_dir, check_dir=False), name="static")
+    app.mount("/static", BundleFiles(directory=static_dir, check_dir=False), name="static")
 
     index = static_dir / "index.html"
 

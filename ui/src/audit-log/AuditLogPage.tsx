@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router-dom";
 import { api, ok } from "../api/client";
 import { AuditTable } from "../components/AuditTable";
+import { EntityPicker, type EntityKind } from "../components/EntityPicker";
 import { PageHeader } from "../components/common";
 
 interface Filters {
@@ -35,6 +36,29 @@ function toInstant(local: string): string | undefined {
   const d = new Date(local);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
+
+/** The audit log's entity types, labelled; those with a picker name it by name, not id. */
+const ENTITY_TYPES: { value: string; label: string; pick?: EntityKind }[] = [
+  { value: "contact", label: "Contact" },
+  { value: "company", label: "Company", pick: "company" },
+  { value: "segment", label: "Segment", pick: "segment" },
+  { value: "campaign", label: "Campaign", pick: "campaign" },
+  { value: "email", label: "Email", pick: "email" },
+  { value: "broadcast", label: "Broadcast" },
+  { value: "form", label: "Form", pick: "form" },
+  { value: "page", label: "Landing page", pick: "page" },
+  { value: "asset", label: "Asset", pick: "asset" },
+  { value: "tag", label: "Tag" },
+  { value: "stage", label: "Stage" },
+  { value: "field", label: "Custom field" },
+  { value: "project", label: "Project", pick: "project" },
+  { value: "user", label: "User", pick: "user" },
+  { value: "role", label: "Role" },
+  { value: "api_token", label: "API token" },
+  { value: "settings", label: "Settings" },
+  { value: "contact_import", label: "Contact import" },
+  { value: "campaign_import", label: "Campaign import" },
+];
 
 function toInt(value: string): number | undefined {
   return /^\d+$/.test(value) ? Number(value) : undefined;
@@ -84,6 +108,7 @@ export function AuditLogPage() {
 
   const entityIdInvalid = draft.entity_id !== "" && toInt(draft.entity_id) === undefined;
   const actorIdInvalid = draft.actor_id !== "" && toInt(draft.actor_id) === undefined;
+  const entityPick = ENTITY_TYPES.find((t) => t.value === draft.entity_type)?.pick;
 
   return (
     <>
@@ -92,37 +117,73 @@ export function AuditLogPage() {
         description="Every change, with who made it and what it changed. Expand a row to see old and new values."
       />
       <form className="trellis-filters" onSubmit={apply} aria-label="Audit log filters">
-        <TextInput
+        <Select
           id="audit-entity-type"
           labelText="Entity type"
-          placeholder="e.g. project"
           value={draft.entity_type}
-          onChange={set("entity_type")}
-        />
-        <TextInput
-          id="audit-entity-id"
-          labelText="Entity ID"
-          inputMode="numeric"
-          value={draft.entity_id}
-          onChange={set("entity_id")}
-          invalid={entityIdInvalid}
-          invalidText="A whole number."
-        />
-        <Select id="audit-actor-type" labelText="Actor type" value={draft.actor_type} onChange={set("actor_type")}>
+          onChange={(e) => setDraft((d) => ({ ...d, entity_type: e.target.value, entity_id: "" }))}
+        >
+          <SelectItem value="" text="Any" />
+          {ENTITY_TYPES.map((t) => (
+            <SelectItem key={t.value} value={t.value} text={t.label} />
+          ))}
+          {draft.entity_type && !ENTITY_TYPES.some((t) => t.value === draft.entity_type) ? (
+            <SelectItem value={draft.entity_type} text={draft.entity_type} />
+          ) : null}
+        </Select>
+        {entityPick ? (
+          <EntityPicker
+            id="audit-entity-id"
+            kind={entityPick}
+            label={ENTITY_TYPES.find((t) => t.value === draft.entity_type)?.label ?? "Entity"}
+            value={toInt(draft.entity_id) ?? null}
+            allowCreate={false}
+            onChange={(id) => setDraft((d) => ({ ...d, entity_id: id === null ? "" : String(id) }))}
+          />
+        ) : (
+          <TextInput
+            id="audit-entity-id"
+            labelText="Entity ID"
+            inputMode="numeric"
+            value={draft.entity_id}
+            onChange={set("entity_id")}
+            invalid={entityIdInvalid}
+            invalidText="A whole number."
+            disabled={!draft.entity_type}
+            helperText={draft.entity_type ? undefined : "Choose an entity type first."}
+          />
+        )}
+        <Select
+          id="audit-actor-type"
+          labelText="Actor type"
+          value={draft.actor_type}
+          onChange={(e) => setDraft((d) => ({ ...d, actor_type: e.target.value, actor_id: "" }))}
+        >
           <SelectItem value="" text="Any" />
           <SelectItem value="user" text="User" />
           <SelectItem value="token" text="API token" />
           <SelectItem value="system" text="System" />
         </Select>
-        <TextInput
-          id="audit-actor-id"
-          labelText="Actor ID"
-          inputMode="numeric"
-          value={draft.actor_id}
-          onChange={set("actor_id")}
-          invalid={actorIdInvalid}
-          invalidText="A whole number."
-        />
+        {draft.actor_type === "user" ? (
+          <EntityPicker
+            id="audit-actor-id"
+            kind="user"
+            label="User"
+            value={toInt(draft.actor_id) ?? null}
+            allowCreate={false}
+            onChange={(id) => setDraft((d) => ({ ...d, actor_id: id === null ? "" : String(id) }))}
+          />
+        ) : draft.actor_type === "token" ? (
+          <TextInput
+            id="audit-actor-id"
+            labelText="Token ID"
+            inputMode="numeric"
+            value={draft.actor_id}
+            onChange={set("actor_id")}
+            invalid={actorIdInvalid}
+            invalidText="A whole number."
+          />
+        ) : null}
         <TextInput
           id="audit-since"
           labelText="From"

@@ -3,6 +3,7 @@ import {
   Header,
   HeaderGlobalAction,
   HeaderGlobalBar,
+  HeaderMenuButton,
   HeaderName,
   HeaderPanel,
   SideNav,
@@ -30,13 +31,13 @@ import {
   UserMultiple,
 } from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { Suspense, useEffect, useRef, useState } from "react";
 import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { api, ok } from "../api/client";
 import { describeError } from "../api/problem";
 import { useAuth } from "../auth/AuthContext";
 import "../campaigns/views/views.scss";
-import { formatDateTime } from "./common";
+import { formatDateTime, PageLoading } from "./common";
 import { can, canView } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
 import { useToast } from "./Toasts";
@@ -160,6 +161,13 @@ export function AppShell() {
   }, [bellOpen]);
 
   const path = location.pathname;
+  // Below Carbon's large breakpoint the side menu is a hamburger; it closes on every navigation.
+  const [navOpen, setNavOpen] = useState(false);
+  const [navPath, setNavPath] = useState(path);
+  if (navPath !== path) {
+    setNavPath(path);
+    setNavOpen(false);
+  }
   const active = (prefix: string) => (prefix === "/" ? path === "/" : path === prefix || path.startsWith(`${prefix}/`));
   const showSettingsMenu =
     canView(me, RESOURCES.settings) ||
@@ -179,6 +187,12 @@ export function AppShell() {
     <>
       <Header aria-label="Trellis">
         <SkipToContent href="#main-content" />
+        <HeaderMenuButton
+          aria-label={navOpen ? "Close menu" : "Open menu"}
+          isActive={navOpen}
+          aria-expanded={navOpen}
+          onClick={() => setNavOpen((open) => !open)}
+        />
         <HeaderName as={Link} to="/" prefix="">
           Trellis
         </HeaderName>
@@ -235,7 +249,14 @@ export function AppShell() {
           ) : null}
         </HeaderPanel>
       </Header>
-      <SideNav aria-label="Main navigation" expanded isFixedNav isChildOfHeader={false}>
+      <SideNav
+        aria-label="Main navigation"
+        expanded={navOpen}
+        isPersistent
+        isChildOfHeader={false}
+        onOverlayClick={() => setNavOpen(false)}
+        className="trellis-sidenav"
+      >
         <SideNavItems>
           <SideNavLink as={NavLink} to="/" end renderIcon={Dashboard} isActive={active("/")}>
             Dashboard
@@ -391,7 +412,9 @@ export function AppShell() {
         </SideNavItems>
       </SideNav>
       <main id="main-content" className="trellis-content" tabIndex={-1}>
-        <Outlet />
+        <Suspense fallback={<PageLoading />}>
+          <Outlet />
+        </Suspense>
       </main>
     </>
   );

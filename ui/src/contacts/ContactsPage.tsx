@@ -23,7 +23,14 @@ import { ListTable, type Column, type PageState } from "../components/ListTable"
 import { formatDateTime, PageHeader } from "../components/common";
 import { TagInput } from "../components/fields/TagInput";
 import { useToast } from "../components/Toasts";
-import { bulkDoneTitle, contactCount, missingNote, runBulk, type BulkActionName } from "../lib/bulkContacts";
+import {
+  bulkDoneTitle,
+  contactCount,
+  missingNote,
+  refusedNote,
+  runBulk,
+  type BulkActionName,
+} from "../lib/bulkContacts";
 import { fieldOptions, formatFieldValue } from "../lib/fieldTypes";
 import { canAny } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
@@ -209,11 +216,13 @@ export function ContactsPage() {
       void queryClient.invalidateQueries({ queryKey: ["segments"] });
     }
     const note = missingNote(outcome.missing);
-    if (outcome.affected > 0 || (outcome.error === undefined && !note)) {
+    if (outcome.affected > 0 || (outcome.error === undefined && !note && outcome.refused.length === 0)) {
       const detail = action === "add_tags" || action === "remove_tags" ? tags.join(", ") : undefined;
       notify("success", bulkDoneTitle(action, outcome.affected), detail);
     }
     if (note) notify("warning", "Some contacts were not found", note);
+    const refused = refusedNote(outcome.refused);
+    if (refused) notify("warning", "Some contacts were not changed", refused);
     return outcome.error === undefined
       ? undefined
       : new Error(

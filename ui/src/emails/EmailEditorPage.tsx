@@ -52,6 +52,8 @@ import { TokenPicker } from "./TokenPicker";
 import { insertAt, type TokenChoice } from "./tokens";
 import type { BodyFormat, Email } from "./types";
 import "./emails.scss";
+import { announceCreated } from "../components/EntityPicker";
+import { RestoreDraftBanner, UnsavedChangesPrompt, useLocalDraft } from "../components/UnsavedChanges";
 
 const EMAILS = "emails";
 const NO_ROW_ERRORS: ReadonlyMap<number, string> = new Map();
@@ -116,6 +118,10 @@ function EmailEditor({ email }: { email: Email | null }) {
 
   const set = <K extends keyof EmailDraft>(key: K, value: EmailDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
   const dirty = isDirty(draft, email);
+  const localDraft = useLocalDraft(`email:${email?.id ?? "new"}`, draft, dirty);
+  const offeredDraft = localDraft.offered && isDirty(localDraft.offered.value, email) ? localDraft.offered : null;
+  // The body editor reads its value when it starts: a restored draft starts a new one.
+  const [bodyGeneration, setBodyGeneration] = useState(0);
 
   const tabs = useMemo(
     () => (email ? ["content", "preview", "settings", "sends", "stats"] : ["content", "settings"]) as string[],
@@ -183,7 +189,10 @@ function EmailEditor({ email }: { email: Email | null }) {
       queryClient.setQueryData(emailKey(saved.id), saved);
       void queryClient.invalidateQueries({ queryKey: [...emailsKey, "list"] });
       void queryClient.invalidateQueries({ queryKey: ["emails", "preview", saved.id] });
-      if (!email) navigate(`/emails/${saved.id}`, { replace: true });
+      if (!email) {
+        announceCreated("email", saved.id, saved.name);
+        navigate(`/emails/${saved.id}`, { replace: true });
+      }
     } catch (e) {
       form.fromError(e);
       if (e instanceof ApiProblem) {
@@ -265,6 +274,7 @@ function EmailEditor({ email }: { email: Email | null }) {
         onPointerDownCapture={() => setTarget("body")}
       >
         <BodyEditor
+          key={bodyGeneration}
           ref={body}
           format={draft.body_format}
           value={draft.body}
@@ -426,11 +436,21 @@ function EmailEditor({ email }: { email: Email | null }) {
 
   return (
     <>
+      <UnsavedChangesPrompt dirty={dirty} what="email changes" />
       <Breadcrumb noTrailingSlash>
         <BreadcrumbItem>
           <Link to="/emails">Emails</Link>
         </BreadcrumbItem>
       </Breadcrumb>
+      <RestoreDraftBanner
+        draft={offeredDraft}
+        onRestore={(value) => {
+          setDraft(value);
+          setBodyGeneration((g) => g + 1);
+          localDraft.settle(false);
+        }}
+        onDiscard={() => localDraft.settle(true)}
+      />
       <PageHeader
         title={email ? email.name : "New email"}
         description={

@@ -7,6 +7,7 @@ import { ListTable, type PageState } from "../components/ListTable";
 import { formatDateTime } from "../components/common";
 import { SEND_STATUSES, sendSource, sendStatus } from "./format";
 import type { EmailSend, SendStatus } from "./types";
+import { EntityName } from "../components/EntityPicker";
 
 type StatusFilter = SendStatus | "all";
 
@@ -60,10 +61,25 @@ export function SendsTable({ emailId, contactId, title }: { emailId?: number; co
           : {
               key: "email",
               header: "Email",
-              render: (s) => <Link to={`/emails/${s.email_id}`}>Email {s.email_id}</Link>,
+              render: (s) => (
+                <Link to={`/emails/${s.email_id}`}>
+                  <EntityName kind="email" id={s.email_id} />
+                </Link>
+              ),
             },
         { key: "kind", header: "Kind", render: (s) => (s.kind === "transactional" ? "Transactional" : "Marketing") },
-        { key: "source", header: "From", render: (s) => sendSource(s) },
+        {
+          key: "source",
+          header: "From",
+          render: (s) =>
+            s.source !== "test" && s.campaign_id !== null ? (
+              <Link to={`/campaigns/${s.campaign_id}`}>
+                <EntityName kind="campaign" id={s.campaign_id} />
+              </Link>
+            ) : (
+              sendSource(s)
+            ),
+        },
         {
           key: "sent",
           header: "Sent at",

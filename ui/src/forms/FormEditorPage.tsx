@@ -26,7 +26,7 @@ import {
   TextInput,
 } from "@carbon/react";
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useReducer, useRef, useState } from "react";
+import { useMemo, useReducer, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { describeError } from "../api/problem";
 import { useFields } from "../api/queries";
@@ -64,6 +64,8 @@ import {
 } from "./fields";
 import { FormPreview } from "./FormPreview";
 import type { Form } from "./types";
+import { announceCreated } from "../components/EntityPicker";
+import { RestoreDraftBanner, UnsavedChangesPrompt, useLocalDraft } from "../components/UnsavedChanges";
 
 export const FORMS = RESOURCES.forms;
 
@@ -121,15 +123,8 @@ function FormEditor({ form: initial }: { form: Form | null }) {
   const mayPublish = canAny(me, FORMS, ["publish"]);
   const deletable = saved !== null && canAny(me, FORMS, ["delete_own", "delete_others"]);
   const dirty = isDirty(draft, saved);
-  const dirtyRef = useRef(dirty);
-  dirtyRef.current = dirty;
-  useEffect(() => {
-    const warn = (event: BeforeUnloadEvent) => {
-      if (dirtyRef.current) event.preventDefault();
-    };
-    window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
-  }, []);
+  const localDraft = useLocalDraft(`form:${saved?.id ?? "new"}`, draft, dirty);
+  const offeredDraft = localDraft.offered && isDirty(localDraft.offered.value, saved) ? localDraft.offered : null;
 
   const keys = draft.fields.map((f) => f.key);
   const local = useMemo(() => localProblems(draft), [draft]);
@@ -171,7 +166,10 @@ function FormEditor({ form: initial }: { form: Form | null }) {
       setSaved(result);
       setChecked(false);
       dispatch({ type: "replace", draft: draftOf(result) });
-      if (!saved) navigate(`/forms/${result.id}`, { replace: true });
+      if (!saved) {
+        announceCreated("form", result.id, result.name);
+        navigate(`/forms/${result.id}`, { replace: true });
+      }
     } catch (e) {
       const mapped = errorsFromProblem(e, sentKeys);
       setServerErrors(mapped);
@@ -363,11 +361,20 @@ function FormEditor({ form: initial }: { form: Form | null }) {
 
   return (
     <>
+      <UnsavedChangesPrompt dirty={dirty} what="form changes" />
       <Breadcrumb noTrailingSlash>
         <BreadcrumbItem>
           <Link to="/forms">Forms</Link>
         </BreadcrumbItem>
       </Breadcrumb>
+      <RestoreDraftBanner
+        draft={offeredDraft}
+        onRestore={(value) => {
+          dispatch({ type: "replace", draft: value });
+          localDraft.settle(false);
+        }}
+        onDiscard={() => localDraft.settle(true)}
+      />
       <PageHeader
         title={saved ? saved.name : "New form"}
         description={

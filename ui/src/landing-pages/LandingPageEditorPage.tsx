@@ -30,6 +30,8 @@ import { RESOURCES } from "../lib/resources";
 import { pageKey, pagesApi, pagesKey, usePage, type LandingPage } from "./api";
 import { firstRemoteResource, SLUG_PATTERN, slugify } from "./content";
 import { startPageEditor, type PageEditor } from "./grapes";
+import { announceCreated } from "../components/EntityPicker";
+import { UnsavedChangesPrompt } from "../components/UnsavedChanges";
 
 const FIELDS = ["name", "title", "slug", "language", "meta_description", "html", "css", "is_published"] as const;
 
@@ -89,6 +91,8 @@ function Editor({ page }: { page: LandingPage | null }) {
   const [busy, setBusy] = useState(false);
   const [preview, setPreview] = useState<string | null>(null);
   const [editorFailure, setEditorFailure] = useState<string | null>(null);
+  // Edits in the visual editor reach the draft only when it closes: remember that there were some.
+  const [visualEdited, setVisualEdited] = useState(false);
   const form = useFormErrors(FIELDS);
   const container = useRef<HTMLDivElement>(null);
   const visual = useRef<PageEditor | null>(null);
@@ -99,7 +103,7 @@ function Editor({ page }: { page: LandingPage | null }) {
     if (mode !== "visual" || !container.current || editorFailure) return;
     let cancelled = false;
     const el = container.current;
-    startPageEditor(el, draft.html, draft.css, () => undefined)
+    startPageEditor(el, draft.html, draft.css, () => setVisualEdited(true))
       .then((ed) => {
         if (cancelled) ed.destroy();
         else visual.current = ed;
@@ -130,6 +134,7 @@ function Editor({ page }: { page: LandingPage | null }) {
   }
 
   const remote = firstRemoteResource(draft.html, draft.css);
+  const dirty = visualEdited || JSON.stringify(draft) !== JSON.stringify(draftOf(page));
 
   async function save(publish?: boolean) {
     const body = current();
@@ -141,9 +146,13 @@ function Editor({ page }: { page: LandingPage | null }) {
       const payload = { ...body, slug: body.slug || slugify(body.name) };
       const saved = page ? await pagesApi.update(page.id, page.version, payload) : await pagesApi.create(payload);
       notify("success", "Page saved", saved.name);
+      setVisualEdited(false);
       queryClient.setQueryData(pageKey(saved.id), saved);
       void queryClient.invalidateQueries({ queryKey: pagesKey });
-      if (!page) navigate(`/landing-pages/${saved.id}`, { replace: true });
+      if (!page) {
+        announceCreated("page", saved.id, saved.name);
+        navigate(`/landing-pages/${saved.id}`, { replace: true });
+      }
     } catch (e) {
       form.fromError(e);
     } finally {
@@ -163,6 +172,7 @@ function Editor({ page }: { page: LandingPage | null }) {
 
   return (
     <>
+      <UnsavedChangesPrompt dirty={dirty && !busy} what="page changes" />
       <Breadcrumb noTrailingSlash>
         <BreadcrumbItem>
           <Link to="/landing-pages">Landing pages</Link>

@@ -33,20 +33,21 @@ describe("runBulk", () => {
       channel: "email",
       contact_ids: range(1, 1000),
     });
-    expect(outcome).toEqual({ affected: 1000, missing: [], notDone: [], error: undefined });
+    expect(outcome).toEqual({ affected: 1000, missing: [], refused: [], notDone: [], error: undefined });
   });
 
   it("splits 2,500 ids into three requests and adds up the results", async () => {
     const send = vi.fn(async (body: BulkRequest) => ({
       affected: body.contact_ids.length - 1,
       missing: [body.contact_ids[0]!],
-      refused: [],
+      refused: [body.contact_ids[1]!],
     }));
     const outcome = await runBulk(range(1, 2500), { action: "add_dnc", channel: "email" }, send);
     expect(send.mock.calls.map(([b]) => b.contact_ids.length)).toEqual([1000, 1000, 500]);
     expect(send.mock.calls.every(([b]) => b.action === "add_dnc" && b.channel === "email")).toBe(true);
     expect(outcome.affected).toBe(2497);
     expect(outcome.missing).toEqual([1, 1001, 2001]);
+    expect(outcome.refused).toEqual([2, 1002, 2002]);
     expect(outcome.error).toBeUndefined();
   });
 
@@ -74,6 +75,7 @@ describe("runBulk", () => {
     expect(await runBulk([], { action: "delete", channel: "email" }, send)).toEqual({
       affected: 0,
       missing: [],
+      refused: [],
       notDone: [],
       error: undefined,
     });

@@ -24,6 +24,8 @@ export interface BulkOutcome {
   affected: number;
   /** Ids the server did not find (deleted meanwhile, or never there). */
   missing: number[];
+  /** Ids the user may see but not change: the server left them as they were. */
+  refused: number[];
   /** Ids of the requests that were not done: the failed one and those after it. */
   notDone: number[];
   /** The failure that stopped the run, if any. */
@@ -41,7 +43,7 @@ export async function runBulk(
   send: (body: BulkRequest) => Promise<BulkResponse>,
   size: number = BULK_LIMIT,
 ): Promise<BulkOutcome> {
-  const outcome: BulkOutcome = { affected: 0, missing: [], notDone: [], error: undefined };
+  const outcome: BulkOutcome = { affected: 0, missing: [], refused: [], notDone: [], error: undefined };
   const slices = chunk([...new Set(ids)], size);
   for (let i = 0; i < slices.length; i++) {
     const slice = slices[i]!;
@@ -49,6 +51,7 @@ export async function runBulk(
       const result = await send({ ...body, contact_ids: slice });
       outcome.affected += result.affected;
       outcome.missing.push(...(result.missing ?? []));
+      outcome.refused.push(...(result.refused ?? []));
     } catch (e) {
       outcome.error = e;
       outcome.notDone = slices.slice(i).flat();
@@ -85,4 +88,10 @@ export function missingNote(missing: readonly number[]): string | null {
     .join(", ");
   const more = missing.length > 5 ? ` and ${missing.length - 5} more` : "";
   return `${contactCount(missing.length)} no longer exist${missing.length === 1 ? "s" : ""} (${shown}${more}).`;
+}
+
+/** The note on ids the user may not change, or null when there are none. */
+export function refusedNote(refused: readonly number[]): string | null {
+  if (refused.length === 0) return null;
+  return `${contactCount(refused.length)} left as ${refused.length === 1 ? "it was" : "they were"}: you may see but not change ${refused.length === 1 ? "it" : "them"}.`;
 }

@@ -34,6 +34,8 @@ import { RESOURCES } from "../lib/resources";
 import { useDebounced } from "../lib/useDebounced";
 import { FilterBuilder, type BuilderCatalog } from "./FilterBuilder";
 import { SegmentMembers } from "./SegmentMembers";
+import { announceCreated } from "../components/EntityPicker";
+import { RestoreDraftBanner, UnsavedChangesPrompt, useLocalDraft } from "../components/UnsavedChanges";
 
 const FORM_FIELDS = ["name", "alias", "description", "is_public", "is_published", "projects", "filters"] as const;
 const EMPTY_ERRORS = new Map();
@@ -212,7 +214,10 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
       queryClient.setQueryData(["segments", "detail", saved.id], saved);
       void queryClient.invalidateQueries({ queryKey: ["segments", "list"] });
       void queryClient.invalidateQueries({ queryKey: ["segments", "all"] });
-      if (!segment) navigate(`/segments/${saved.id}`, { replace: true });
+      if (!segment) {
+        announceCreated("segment", saved.id, saved.name);
+        navigate(`/segments/${saved.id}`, { replace: true });
+      }
     } catch (e) {
       form.fromError(e);
       if (e instanceof ApiProblem) setSaveProblem(e);
@@ -249,6 +254,11 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
   }
 
   const dirty = JSON.stringify(draft) !== JSON.stringify(draftOf(segment));
+  const localDraft = useLocalDraft(`segment:${segment?.id ?? "new"}`, draft, dirty);
+  const offeredDraft =
+    localDraft.offered && JSON.stringify(localDraft.offered.value) !== JSON.stringify(draftOf(segment))
+      ? localDraft.offered
+      : null;
   const loadingCatalog = types.isPending || contactFields.isPending;
   const projectItems = (projects.data ?? []).map((p) => ({ id: p.id, text: p.name }));
   for (const p of segment?.projects ?? [])
@@ -399,11 +409,20 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
 
   return (
     <>
+      <UnsavedChangesPrompt dirty={dirty} what="segment changes" />
       <Breadcrumb noTrailingSlash>
         <BreadcrumbItem>
           <Link to="/segments">Segments</Link>
         </BreadcrumbItem>
       </Breadcrumb>
+      <RestoreDraftBanner
+        draft={offeredDraft}
+        onRestore={(value) => {
+          setDraft(value);
+          localDraft.settle(false);
+        }}
+        onDiscard={() => localDraft.settle(true)}
+      />
       <PageHeader
         title={segment ? segment.name : "New segment"}
         description={

@@ -38,6 +38,8 @@ import { PublishDialog, RedirectDialog, type RemovedChoice } from "./dialogs";
 import { useFormsList } from "../../forms/api";
 import { useSegmentsList } from "./pickers";
 import { StepPanel } from "./StepPanel";
+import { announceCreated } from "../../components/EntityPicker";
+import { RestoreDraftBanner, UnsavedChangesPrompt, useLocalDraft } from "../../components/UnsavedChanges";
 
 function useEventTypes() {
   return useQuery({
@@ -137,14 +139,9 @@ function Builder({
   const dirty = savedDoc === null || JSON.stringify(toSave(doc)) !== savedDoc;
   const dirtyRef = useRef(dirty);
   dirtyRef.current = dirty;
-
-  useEffect(() => {
-    const warn = (event: BeforeUnloadEvent) => {
-      if (dirtyRef.current) event.preventDefault();
-    };
-    window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
-  }, []);
+  const localDraft = useLocalDraft(`campaign:${saved?.id ?? "new"}`, doc, dirty);
+  const offeredDraft =
+    localDraft.offered && JSON.stringify(toSave(localDraft.offered.value)) !== savedDoc ? localDraft.offered : null;
 
   const sourceNames = useMemo(
     () =>
@@ -233,6 +230,7 @@ function Builder({
         if (!saved) {
           read = ok(await api.POST("/api/v2/campaigns", { body }));
           onCreated(read.id);
+          announceCreated("campaign", read.id, read.name);
           navigate(`/campaigns/${read.id}/edit`, { replace: true });
         } else {
           read = ok(
@@ -415,6 +413,15 @@ function Builder({
 
   return (
     <div className="trellis-cb">
+      <UnsavedChangesPrompt dirty={dirty} what="campaign changes" />
+      <RestoreDraftBanner
+        draft={offeredDraft}
+        onRestore={(value) => {
+          edit(value);
+          localDraft.settle(false);
+        }}
+        onDiscard={() => localDraft.settle(true)}
+      />
       <div className="trellis-cb__header">
         <div>
           <p className="trellis-cb__crumbs">

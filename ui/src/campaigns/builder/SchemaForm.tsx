@@ -20,6 +20,7 @@ import {
   unwrapNullable,
   type JsonSchema,
   type Path,
+  type PickerKind,
 } from "../lib/schemaForm";
 import { MultiPicker, SinglePicker, type StepOption } from "./pickers";
 
@@ -32,6 +33,8 @@ export interface SchemaFormProps {
   /** Error messages keyed by the path inside the config ("url", "headers/0/name"; "" for the whole). */
   errors: Record<string, string>;
   steps: readonly StepOption[];
+  /** What the event type's config fields refer to (GET /api/v2/event-types `references`). */
+  references?: Readonly<Record<string, string>>;
 }
 
 interface FieldProps {
@@ -44,6 +47,18 @@ interface FieldProps {
 
 const LONG_TEXT = 300;
 
+const SINGLE_PICKER_LABEL: Partial<Record<PickerKind, string>> = {
+  email: "Email",
+  form: "Form",
+  page: "Landing page",
+  asset: "Asset",
+  segment: "Segment",
+  user: "User",
+  company: "Company",
+  stage: "Stage",
+  campaign: "Campaign",
+};
+
 function update(ctx: SchemaFormProps, path: Path, next: unknown) {
   ctx.onChange(setIn(ctx.value, path, next) as Record<string, unknown>);
 }
@@ -53,13 +68,15 @@ function Field({ ctx, path, name, schema: raw, required }: FieldProps) {
   const { schema, nullable } = unwrapNullable(raw, root);
   const value = getIn(ctx.value, path);
   const id = `${ctx.idPrefix}-${pathKey(path).replace(/[^A-Za-z0-9_-]/g, "_")}`;
-  const label = `${fieldLabel(name, schema)}${required ? "" : " (optional)"}`;
+  const picker = typeof name === "string" && path.length === 1 ? pickerFor(ctx.typeKey, name, ctx.references) : null;
+  // "Email", not the schema's "Email Id": the picker takes a name, the id is its business.
+  const pickerLabel = picker && fieldKind(schema) !== "array" ? SINGLE_PICKER_LABEL[picker] : undefined;
+  const label = `${pickerLabel ?? (picker === "email_link" ? "Links" : fieldLabel(name, schema))}${required ? "" : " (optional)"}`;
   const helper = schema.description ?? raw?.description;
   const error = ctx.errors[pathKey(path)];
   const invalid = error ? { invalid: true, invalidText: error } : {};
   const set = (next: unknown) => update(ctx, path, next);
   const kind = fieldKind(schema);
-  const picker = typeof name === "string" && path.length === 1 ? pickerFor(ctx.typeKey, name) : null;
 
   if (picker) {
     if (kind === "array") {
@@ -74,6 +91,7 @@ function Field({ ctx, path, name, schema: raw, required }: FieldProps) {
           steps={ctx.steps}
           value={value}
           allowThis={allowThis}
+          emailId={picker === "email_link" ? getIn(ctx.value, ["email_id"]) : undefined}
           onChange={(v) => set(v)}
         />
       );

@@ -2,7 +2,7 @@
 import { TrashCan } from "@carbon/icons-react";
 import { memo } from "react";
 import { Button, InlineNotification, TextArea, TextInput } from "@carbon/react";
-import { KIND_LABEL, KindIcon } from "../canvas/nodes";
+import { KIND_LABEL, KindIcon } from "../lib/stepTypes";
 import type { CampaignDoc, EventTypeInfo, StepDoc } from "../canvas/types";
 import { stepTitle } from "../lib/doc";
 import type { GraphProblem, TypeIndex } from "../lib/graph";
@@ -113,6 +113,7 @@ export const StepPanel = memo(function StepPanel({
           }
           errors={configErrors(problems, step.key)}
           steps={steps}
+          references={info?.references}
         />
         <h3 className="trellis-cb__section-title">Timing</h3>
         {kind === "decision" ? (

@@ -4,11 +4,12 @@
  * stored value (ids, aliases, tag names, step keys) as the schema wants it.
  */
 import { ComboBox, FilterableMultiSelect, InlineLoading } from "@carbon/react";
-import { useQuery } from "@tanstack/react-query";
+import { useQueries, useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { api, ok } from "../../api/client";
 import { useFields, useOwners, useStages, useTagSuggestions } from "../../api/queries";
 import { useDebounced } from "../../lib/useDebounced";
+import { EntityPicker, entityKey, fetchEntity, useEntitySearch, type EntityKind } from "../../components/EntityPicker";
 import type { PickerKind } from "../lib/schemaForm";
 
 export interface Option {
@@ -56,6 +57,54 @@ function useCompanies(q: string, enabled: boolean) {
   });
 }
 
+/** The kinds the shared EntityPicker searches server-side (by `q`) and names by id. */
+const ENTITY_PICKS: Partial<Record<PickerKind, EntityKind>> = {
+  email: "email",
+  segment: "segment",
+  form: "form",
+  page: "page",
+  asset: "asset",
+  user: "user",
+  company: "company",
+};
+
+/** Names of chosen ids the current search does not list (one cached request per id). */
+function useEntityLabels(kind: EntityKind | null, ids: readonly (string | number)[]): Map<number, string> {
+  const numeric = kind ? ids.filter((v): v is number => typeof v === "number") : [];
+  const results = useQueries({
+    queries: numeric.map((id) => ({
+      queryKey: entityKey(kind ?? "email", id),
+      queryFn: async () => {
+        try {
+          return await fetchEntity(kind!, id);
+        } catch {
+          return { id, name: `#${id} (not found)` };
+        }
+      },
+      staleTime: 60_000,
+    })),
+  });
+  const labels = new Map<number, string>();
+  for (const r of results) if (r.data) labels.set(r.data.id, r.data.name);
+  return labels;
+}
+
+/** The links of an email, as a click on them is recorded (with its UTM tags), for "Clicks email link". */
+function useEmailLinks(emailId: unknown) {
+  return useQuery({
+    queryKey: ["emails", "links", emailId],
+    queryFn: async () =>
+      ok(
+        await api.POST("/api/v2/emails/{email_id}/preview", {
+          params: { path: { email_id: emailId as number } },
+          body: {},
+        }),
+      ).links,
+    enabled: typeof emailId === "number",
+    staleTime: 60_000,
+  });
+}
+
 export interface StepOption {
   key: string;
   label: string;
@@ -66,17 +115,37 @@ function useOptions(
   kind: PickerKind,
   search: string,
   steps: readonly StepOption[],
+  emailId?: unknown,
 ): { options: Option[]; loading: boolean } {
   const debounced = useDebounced(search, 250);
-  const segments = useSegmentsList(kind === "segment");
-  const owners = useOwners(kind === "user");
+  const entityKind = ENTITY_PICKS[kind] ?? null;
+  const searched = useEntitySearch(entityKind, search);
+  const links = useEmailLinks(kind === "email_link" ? emailId : undefined);
+  const segments = useSegmentsList(false);
+  const owners = useOwners(false);
   const stages = useStages(kind === "stage");
   const campaigns = useCampaignsList(kind === "campaign");
   const fields = useFields("contact", kind === "field");
   const tags = useTagSuggestions(debounced, kind === "tag");
-  const companies = useCompanies(debounced, kind === "company");
+  const companies = useCompanies(debounced, false);
   return useMemo(() => {
+    if (entityKind) {
+      return {
+        options: (searched.data ?? []).map((o) => ({ id: o.id, label: o.name })),
+        loading: searched.isPending,
+      };
+    }
     switch (kind) {
+      case "email_link":
+        return {
+          options: [...new Set(links.data ?? [])].map((url) => ({ id: url, label: url })),
+          loading: links.isPending && links.fetchStatus !== "idle",
+        };
+      case "email":
+      case "form":
+      case "page":
+      case "asset":
+        return { options: [], loading: false };
       case "segment":
         return {
           options: (segments.data ?? []).map((s) => ({ id: s.id, label: s.name })),
@@ -130,6 +199,12 @@ function useOptions(
     companies.data,
     companies.isPending,
     steps,
+    entityKind,
+    searched.data,
+    searched.isPending,
+    links.data,
+    links.isPending,
+    links.fetchStatus,
   ]);
 }
 
@@ -142,6 +217,8 @@ interface PickerProps {
   steps: readonly StepOption[];
   /** Some campaign lists accept "this" besides ids. */
   allowThis?: boolean;
+  /** For "email_link": the email whose links are offered. */
+  emailId?: unknown;
 }
 
 /** A picker of one value (an id, an alias or a step key); `nullable` allows clearing it. */
@@ -155,12 +232,50 @@ export function SinglePicker({
   value,
   onChange,
 }: PickerProps & { value: unknown; onChange: (value: string | number | null) => void }) {
+  const entityKind = ENTITY_PICKS[kind];
+  if (entityKind) {
+    return (
+      <EntityPicker
+        id={id}
+        kind={entityKind}
+        label={label}
+        helper={helper}
+        invalidText={invalidText}
+        value={typeof value === "number" ? value : null}
+        onChange={(picked) => onChange(picked)}
+      />
+    );
+  }
+  return (
+    <ListPicker
+      id={id}
+      kind={kind}
+      label={label}
+      helper={helper}
+      invalidText={invalidText}
+      steps={steps}
+      value={value}
+      onChange={onChange}
+    />
+  );
+}
+
+function ListPicker({
+  id,
+  kind,
+  label,
+  helper,
+  invalidText,
+  steps,
+  value,
+  onChange,
+}: PickerProps & { value: unknown; onChange: (value: string | number | null) => void }) {
   const [search, setSearch] = useState("");
   const { options, loading } = useOptions(kind, search, steps);
   const selected =
     options.find((o) => o.id === value) ??
-    (value !== null && value !== undefined && value !== ""
-      ? { id: value as string | number, label: `#${String(value)}` }
+    ((typeof value === "number" || typeof value === "string") && value !== ""
+      ? { id: value, label: `#${value}` }
       : null);
   return (
     <div>
@@ -193,22 +308,32 @@ export function MultiPicker({
   value,
   onChange,
   allowThis,
+  emailId,
 }: PickerProps & { value: unknown; onChange: (value: (string | number)[]) => void }) {
   const [search, setSearch] = useState("");
-  const { options: loaded } = useOptions(kind, search, steps);
+  const { options: loaded } = useOptions(kind, search, steps, emailId);
   const values = Array.isArray(value) ? (value as (string | number)[]) : [];
+  const names = useEntityLabels(ENTITY_PICKS[kind] ?? null, values);
   const options = useMemo(() => {
     const base = kind === "campaign" && !allowThis ? loaded.filter((o) => o.id !== "this") : loaded;
     // Keep chosen values that the current options do not list (a tag being typed, a search).
     const extra = values
       .filter((v) => !base.some((o) => o.id === v))
-      .map((v) => ({ id: v, label: typeof v === "number" ? `#${v}` : v }));
+      .map((v) => ({ id: v, label: typeof v === "number" ? (names.get(v) ?? `#${v}`) : v }));
     const typed =
-      kind === "tag" && search.trim() && !base.some((o) => o.id === search.trim()) && !values.includes(search.trim())
-        ? [{ id: search.trim(), label: `New tag “${search.trim()}”` }]
+      (kind === "tag" || kind === "email_link") &&
+      search.trim() &&
+      !base.some((o) => o.id === search.trim()) &&
+      !values.includes(search.trim())
+        ? [
+            {
+              id: search.trim(),
+              label: kind === "tag" ? `New tag “${search.trim()}”` : `Links matching “${search.trim()}”`,
+            },
+          ]
         : [];
     return [...typed, ...extra, ...base];
-  }, [loaded, values, kind, search, allowThis]);
+  }, [loaded, values, kind, search, allowThis, names]);
   const selected = options.filter((o) => values.includes(o.id));
   return (
     <FilterableMultiSelect<Option>

@@ -1,5 +1,7 @@
 /** The node types of the canvas: the sources at the top and the steps, styled by kind. */
-import { Add, Document, Fork, Flash, Group, Hourglass, UserMultiple, WarningFilled } from "@carbon/icons-react";
+import { Add, Document, Group, UserMultiple, WarningFilled } from "@carbon/icons-react";
+import { KIND_LABEL, KindIcon } from "../lib/stepTypes";
+import { decidedNote, summarizeCounts } from "../lib/stepCounts";
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
 import { createContext, memo, useContext, type MouseEvent } from "react";
 import {
@@ -11,6 +13,7 @@ import {
   type StepNodeData,
 } from "../lib/flow";
 import { SOURCES_ID } from "../lib/doc";
+import { ENTITY_KINDS, useEntityName, type EntityKind } from "../../components/EntityPicker";
 
 export interface AddAnchor {
   source: string | null;
@@ -23,36 +26,31 @@ export interface AddAnchor {
 /** What the nodes need from the canvas without passing it through every node's data. */
 export const CanvasActions = createContext<{ openAdd: (anchor: AddAnchor) => void }>({ openAdd: () => undefined });
 
-export const KIND_LABEL: Record<string, string> = { action: "Action", condition: "Condition", decision: "Decision" };
-
-export function KindIcon({ kind, size = 16 }: { kind: string | null; size?: 16 | 20 | 24 }) {
-  if (kind === "condition") return <Fork size={size} aria-hidden />;
-  if (kind === "decision") return <Hourglass size={size} aria-hidden />;
-  return <Flash size={size} aria-hidden />;
-}
-
-function percent(part: number, whole: number): string {
-  return whole > 0 ? `${Math.round((part / whole) * 100)}%` : "–";
-}
+export { KIND_LABEL, KindIcon };
 
 function Counts({ counts, kind }: { counts: StepCountsLike; kind: string | null }) {
-  const pending = counts.scheduled + counts.waiting;
-  const failed = counts.failed + counts.dead;
-  const decided = counts.yes + counts.no;
+  const s = summarizeCounts(counts);
+  const pct = (p: number | null) => (p === null ? "–" : `${p}%`);
   return (
     <dl className="trellis-node__counts" aria-label="Contacts at this step">
       <div>
         <dt>{kind === "decision" ? "Waiting" : "Scheduled"}</dt>
-        <dd data-count="pending">{pending}</dd>
+        <dd data-count="pending">{s.pending}</dd>
       </div>
       <div>
         <dt>Done</dt>
-        <dd data-count="done">{counts.done + counts.warned + decided}</dd>
+        <dd data-count="done">{s.done}</dd>
       </div>
-      {failed ? (
+      {s.failed ? (
         <div className="trellis-node__count--failed">
           <dt>Failed</dt>
-          <dd data-count="failed">{failed}</dd>
+          <dd data-count="failed">{s.failed}</dd>
+        </div>
+      ) : null}
+      {s.dead ? (
+        <div className="trellis-node__count--failed">
+          <dt>Dead</dt>
+          <dd data-count="dead">{s.dead}</dd>
         </div>
       ) : null}
       {kind === "condition" || kind === "decision" ? (
@@ -60,14 +58,17 @@ function Counts({ counts, kind }: { counts: StepCountsLike; kind: string | null 
           <div className="trellis-node__count--yes">
             <dt>Yes</dt>
             <dd data-count="yes">
-              {counts.yes} <span>({percent(counts.yes, decided)})</span>
+              {s.yes} <span>({pct(s.yesPercent)})</span>
             </dd>
           </div>
           <div className="trellis-node__count--no">
             <dt>No</dt>
             <dd data-count="no">
-              {counts.no} <span>({percent(counts.no, decided)})</span>
+              {s.no} <span>({pct(s.noPercent)})</span>
             </dd>
+          </div>
+          <div className="trellis-node__count--note" data-count="decided">
+            {decidedNote(s)}
           </div>
         </>
       ) : null}
@@ -147,6 +148,57 @@ function Problems({ problems }: { problems: string[] }) {
   );
 }
 
+const NODE_ENTITY_KINDS: Record<string, EntityKind> = {
+  email: "email",
+  segment: "segment",
+  form: "form",
+  page: "page",
+  asset: "asset",
+  campaign: "campaign",
+  user: "user",
+  company: "company",
+};
+
+/** The first id a config field refers to (a single id, or the first of a list), and how many. */
+function firstReference(value: unknown): { id: number; more: number } | null {
+  if (typeof value === "number") return { id: value, more: 0 };
+  if (Array.isArray(value)) {
+    const ids = value.filter((v): v is number => typeof v === "number");
+    return ids.length ? { id: ids[0]!, more: ids.length - 1 } : null;
+  }
+  return null;
+}
+
+function ReferenceName({ kind, id, more }: { kind: EntityKind; id: number; more: number }) {
+  const entity = useEntityName(kind, id);
+  return (
+    <span className="trellis-node__uses-name">
+      {entity.data?.name ?? "…"}
+      {more ? ` +${more}` : ""}
+    </span>
+  );
+}
+
+/** What the step uses, by name: "Email: Welcome", "Segment: Customers +2". */
+function Uses({ info, config }: { info: StepNodeData["info"]; config: Record<string, unknown> | undefined }) {
+  const uses = Object.entries(info?.references ?? {}).flatMap(([field, refKind]) => {
+    const kind = NODE_ENTITY_KINDS[refKind];
+    const ref = kind ? firstReference(config?.[field]) : null;
+    return kind && ref ? [{ field, kind, ...ref }] : [];
+  });
+  if (uses.length === 0) return null;
+  return (
+    <div className="trellis-node__uses">
+      {uses.map((u) => (
+        <div key={u.field}>
+          <span className="trellis-node__uses-kind">{ENTITY_KINDS[u.kind].singular}:</span>{" "}
+          <ReferenceName kind={u.kind} id={u.id} more={u.more} />
+        </div>
+      ))}
+    </div>
+  );
+}
+
 export const StepNode = memo(function StepNode({ id, data, selected }: NodeProps<Node<StepNodeData, "step">>) {
   const kind = data.kind ?? "action";
   return (
@@ -169,6 +221,7 @@ export const StepNode = memo(function StepNode({ id, data, selected }: NodeProps
         {data.step.name?.trim() ? <span className="trellis-node__type">· {data.typeLabel}</span> : null}
       </div>
       <div className="trellis-node__title">{data.title}</div>
+      <Uses info={data.info} config={data.step.config} />
       <Problems problems={data.problems} />
       {data.counts ? <Counts counts={data.counts} kind={kind} /> : null}
       <Outputs nodeId={id} outputs={data.outputs} readOnly={data.readOnly} title={data.title} />

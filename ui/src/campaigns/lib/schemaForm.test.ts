@@ -114,4 +114,17 @@ describe("pickerFor", () => {
     expect(pickerFor("contact.field_value", "field")).toBe("field");
     expect(pickerFor("webhook.send", "url")).toBeNull();
   });
+
+  it("follows the references the event type declares", () => {
+    expect(pickerFor("email.send", "email_id", { email_id: "email" })).toBe("email");
+    expect(pickerFor("form.submitted", "forms", { forms: "form" })).toBe("form");
+    expect(pickerFor("page.visited", "landing_pages", { landing_pages: "page" })).toBe("page");
+    expect(pickerFor("asset.downloaded", "assets", { assets: "asset" })).toBe("asset");
+    // Without the declaration an email id is a number like any other.
+    expect(pickerFor("email.send", "email_id")).toBeNull();
+  });
+
+  it("offers the email's links for the patterns of a click decision", () => {
+    expect(pickerFor("email.click", "urls", { email_id: "email" })).toBe("email_link");
+  });
 });

@@ -210,14 +210,45 @@ export function pathKey(path: Path): string {
 }
 
 /** What a config field refers to, for a picker instead of a plain input. */
-export type PickerKind = "segment" | "user" | "stage" | "company" | "campaign" | "tag" | "field" | "step";
+export type PickerKind =
+  | "segment"
+  | "user"
+  | "stage"
+  | "company"
+  | "campaign"
+  | "tag"
+  | "field"
+  | "step"
+  | "email"
+  | "form"
+  | "page"
+  | "asset"
+  | "email_link";
+
+const REFERENCE_KINDS: Record<string, PickerKind> = {
+  segment: "segment",
+  user: "user",
+  stage: "stage",
+  company: "company",
+  campaign: "campaign",
+  email: "email",
+  form: "form",
+  page: "page",
+  asset: "asset",
+};
 
 /**
- * The picker of a config property. Event types declare their references (segments, users,
- * stages, companies, campaigns) server-side; the API does not publish them, so they are
- * recognised by type and property name, mirroring `references` in src/trellis/events/*.py.
+ * The picker of a config property: what the event type declares in `references` (GET
+ * /api/v2/event-types), else what the type and property name say (tags, fields, steps, and the
+ * links of the email a click decision watches).
  */
-export function pickerFor(typeKey: string, name: string): PickerKind | null {
+export function pickerFor(
+  typeKey: string,
+  name: string,
+  references: Readonly<Record<string, string>> = {},
+): PickerKind | null {
+  const declared = references[name];
+  if (declared && REFERENCE_KINDS[declared]) return REFERENCE_KINDS[declared];
   const byType: Record<string, Record<string, PickerKind>> = {
     "contact.change_segments": { add: "segment", remove: "segment" },
     "contact.change_tags": { add: "tag", remove: "tag" },
@@ -225,6 +256,7 @@ export function pickerFor(typeKey: string, name: string): PickerKind | null {
     "campaign.jump_to_event": { target: "step" },
     "contact.anonymise": { fields: "field" },
     "contact.field_value": { field: "field" },
+    "email.click": { urls: "email_link" },
   };
   const specific = byType[typeKey]?.[name];
   if (specific) return specific;

@@ -11,6 +11,7 @@ import { useToast } from "../../components/Toasts";
 import { stepStatus } from "./format";
 import { changeStep } from "./JourneySteps";
 import type { Campaign, Failure } from "./types";
+import { StepTypeLabel, useStepTypeIndex } from "../lib/stepTypes";
 
 type Which = "" | "dead" | "failed";
 
@@ -29,6 +30,7 @@ export function CampaignFailures({
 }) {
   const { notify } = useToast();
   const queryClient = useQueryClient();
+  const typeIndex = useStepTypeIndex();
   const [pageState, setPageState] = useState<PageState>({ page: 1, size: 25 });
   const [which, setWhich] = useState<Which>("");
   const [retryingAll, setRetryingAll] = useState(false);
@@ -86,8 +88,10 @@ export function CampaignFailures({
             header: "Step",
             render: (f) => (
               <>
-                {f.event_name || f.type}
-                <div className="trellis-muted">{f.type}</div>
+                {f.event_name || typeIndex.get(f.type)?.label || f.type}
+                <div className="trellis-muted">
+                  <StepTypeLabel type={f.type} index={typeIndex} />
+                </div>
               </>
             ),
           },

@@ -35,10 +35,12 @@ import { CampaignAudit } from "./CampaignAudit";
 import { CampaignContacts, ContactTrace } from "./CampaignContacts";
 import { CampaignFailures } from "./CampaignFailures";
 import { CampaignStatusTag } from "./CampaignsPage";
-import { totalCounts, yesNoPercent, ZERO } from "./format";
+import { totalCounts, ZERO } from "./format";
+import { decidedNote, summarizeCounts } from "../lib/stepCounts";
 import { CAMPAIGNS, type Campaign, type CampaignStats } from "./types";
 import "./views.scss";
 import { useFormsList } from "../../forms/api";
+import { StepTypeLabel, useEventTypes, useStepTypeIndex } from "../lib/stepTypes";
 
 const TABS = ["overview", "contacts", "audit", "failures"] as const;
 type TabName = (typeof TABS)[number];
@@ -48,13 +50,7 @@ export const STATS_POLL_MS = 3000;
 export const campaignKey = (id: number) => ["campaigns", "detail", id] as const;
 export const statsKey = (id: number) => ["campaigns", "stats", id] as const;
 
-export function useEventTypes() {
-  return useQuery({
-    queryKey: ["campaigns", "event-types"],
-    queryFn: async () => ok(await api.GET("/api/v2/event-types")),
-    staleTime: 5 * 60_000,
-  });
-}
+export { useEventTypes };
 
 /** "segment:12" -> the segment's name, for the source node. */
 function useSourceNames(campaign: Campaign | undefined, enabled: boolean): Record<string, string> {
@@ -92,18 +88,18 @@ function Figure({ label, value, hint }: { label: string; value: string; hint?: s
 
 function StepTable({ campaign, stats }: { campaign: Campaign; stats: CampaignStats | undefined }) {
   const n = (v: number) => v.toLocaleString();
+  const typeIndex = useStepTypeIndex();
   return (
     <TableContainer
       title="Steps"
-      description="The same counts as on the canvas, kept as aggregates and refreshed every few seconds."
+      description="The same counts as on the canvas (one reading of the same figures), refreshed every few seconds. Percentages are of the contacts already decided."
     >
       <Table aria-label="Step counts" size="sm">
         <TableHead>
           <TableRow>
             <TableHeader>Step</TableHeader>
             <TableHeader>Timing</TableHeader>
-            <TableHeader>Scheduled</TableHeader>
-            <TableHeader>Waiting</TableHeader>
+            <TableHeader>Scheduled / waiting</TableHeader>
             <TableHeader>Done</TableHeader>
             <TableHeader>Failed</TableHeader>
             <TableHeader>Dead</TableHeader>
@@ -114,31 +110,38 @@ function StepTable({ campaign, stats }: { campaign: Campaign; stats: CampaignSta
         <TableBody>
           {campaign.events.length === 0 ? (
             <TableRow>
-              <TableCell colSpan={9}>
+              <TableCell colSpan={8}>
                 <span className="trellis-muted">No steps yet.</span>
               </TableCell>
             </TableRow>
           ) : null}
           {campaign.events.map((e) => {
-            const c = stats?.[e.key] ?? ZERO;
-            const pct = yesNoPercent(c);
+            const c = summarizeCounts(stats?.[e.key] ?? ZERO);
             const branching = e.kind === "condition" || e.kind === "decision";
             return (
               <TableRow key={e.key} data-step={e.key}>
                 <TableCell>
-                  <strong>{e.name || e.type}</strong>
+                  <strong>{e.name || typeIndex.get(e.type)?.label || e.type}</strong>
                   <div className="trellis-muted">
-                    {e.kind} · {e.type}
+                    <StepTypeLabel type={e.type} kind={e.kind} index={typeIndex} />
                   </div>
+                  {branching ? (
+                    <div className="trellis-muted" data-count="decided">
+                      {decidedNote(c)}
+                    </div>
+                  ) : null}
                 </TableCell>
                 <TableCell>{e.timing_label}</TableCell>
-                <TableCell data-count="scheduled">{n(c.scheduled)}</TableCell>
-                <TableCell data-count="waiting">{n(c.waiting)}</TableCell>
-                <TableCell data-count="done">{n(c.done + c.warned)}</TableCell>
+                <TableCell data-count="pending">{n(c.pending)}</TableCell>
+                <TableCell data-count="done">{n(c.done)}</TableCell>
                 <TableCell data-count="failed">{n(c.failed)}</TableCell>
                 <TableCell data-count="dead">{n(c.dead)}</TableCell>
-                <TableCell data-count="yes">{branching ? `${n(c.yes)}${pct ? ` (${pct.yes}%)` : ""}` : "—"}</TableCell>
-                <TableCell data-count="no">{branching ? `${n(c.no)}${pct ? ` (${pct.no}%)` : ""}` : "—"}</TableCell>
+                <TableCell data-count="yes">
+                  {branching ? `${n(c.yes)}${c.yesPercent === null ? "" : ` (${c.yesPercent}%)`}` : "—"}
+                </TableCell>
+                <TableCell data-count="no">
+                  {branching ? `${n(c.no)}${c.noPercent === null ? "" : ` (${c.noPercent}%)`}` : "—"}
+                </TableCell>
               </TableRow>
             );
           })}

@@ -20,6 +20,7 @@ import { ConfirmDelete } from "../../components/ConfirmDelete";
 import { useToast } from "../../components/Toasts";
 import { fromLocalInput, stepActions, stepReason, stepStatus, toLocalInput } from "./format";
 import type { Journey, JourneyStep } from "./types";
+import { StepTypeLabel, useStepTypeIndex } from "../lib/stepTypes";
 
 type Action = "reschedule" | "cancel" | "retry";
 
@@ -129,7 +130,8 @@ export function JourneySteps({
   const [rescheduling, setRescheduling] = useState<JourneyStep | null>(null);
   const [cancelling, setCancelling] = useState<JourneyStep | null>(null);
   const [busyKey, setBusyKey] = useState<string | null>(null);
-  const label = (s: JourneyStep) => s.event_name || s.type;
+  const typeIndex = useStepTypeIndex();
+  const label = (s: JourneyStep) => s.event_name || typeIndex.get(s.type)?.label || s.type;
   const currentPass = journey.member?.rotation ?? null;
 
   async function retry(s: JourneyStep) {
@@ -179,7 +181,7 @@ export function JourneySteps({
                     <TableCell>
                       <strong>{label(s)}</strong>
                       <div className="trellis-muted">
-                        {s.type}
+                        <StepTypeLabel type={s.type} index={typeIndex} />
                         {s.rotation > 1 ? ` · pass ${s.rotation}` : ""}
                       </div>
                     </TableCell>
