@@ -373,6 +373,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dashboard
+         * @description The last 30 days at a glance, counted over what the signed-in user may see.
+         */
+        get: operations["get_dashboard_api_v2_dashboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/fields": {
         parameters: {
             query?: never;
@@ -1919,6 +1939,143 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/privacy/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The retention policies as they apply now, with their defaults and last run */
+        get: operations["list_retention_policies_api_v2_privacy_retention_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/privacy/retention/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a retention policy's switch, period or mode */
+        patch: operations["update_retention_policy_api_v2_privacy_retention__name__patch"];
+        trace?: never;
+    };
+    "/api/v2/privacy/cleanup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run retention policies now (a dry run answers at once with the counts) */
+        post: operations["run_cleanup_api_v2_privacy_cleanup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/privacy/cleanup/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Clean-up runs, newest first */
+        get: operations["list_cleanup_runs_api_v2_privacy_cleanup_runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/privacy/suppressions/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An erased person opted in again: take their address off the suppression list */
+        post: operations["lift_suppression_api_v2_privacy_suppressions_lift_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/personal-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything held about the contact, as a ZIP of JSON files and an HTML summary */
+        get: operations["export_personal_data_api_v2_contacts__contact_id__personal_data_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase the contact on request: every trace removed, the address suppressed */
+        post: operations["erase_contact_api_v2_contacts__contact_id__erase_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/contacts/{contact_id}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The contact's consents given and withdrawn, newest first */
+        get: operations["consent_history_api_v2_contacts__contact_id__consents_get"];
+        put?: never;
+        /** Record consents given or withdrawn */
+        post: operations["record_consents_api_v2_contacts__contact_id__consents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2112,6 +2269,11 @@ export interface components {
             updated: number;
             /** Unchanged */
             unchanged: number;
+            /**
+             * Refused
+             * @default 0
+             */
+            refused: number;
             /** Failed */
             failed: number;
             /** Results */
@@ -2381,6 +2543,19 @@ export interface components {
              */
             refused: number[];
         };
+        /** CampaignActivity */
+        CampaignActivity: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Entries */
+            entries: number;
+            /** Completed */
+            completed: number;
+            /** Exits */
+            exits: number;
+        };
         /** CampaignImportRead */
         CampaignImportRead: {
             /** Id */
@@ -2639,6 +2814,77 @@ export interface components {
              */
             value: string;
         };
+        /** Checklist */
+        Checklist: {
+            /** Contacts */
+            contacts: boolean;
+            /** Segment */
+            segment: boolean;
+            /** Email */
+            email: boolean;
+            /** Campaign */
+            campaign: boolean;
+            /** Published */
+            published: boolean;
+        };
+        /** CleanupRequest */
+        CleanupRequest: {
+            /**
+             * Policies
+             * @description The policies to run; default: every enabled one.
+             */
+            policies?: ("anonymous_visitors" | "tracking_events" | "journeys" | "outbox" | "form_ips" | "audit_log" | "import_files" | "inactive_contacts")[] | null;
+            /**
+             * Dry Run
+             * @description Count what would go; change nothing.
+             * @default false
+             */
+            dry_run: boolean;
+        };
+        /** CleanupRunRead */
+        CleanupRunRead: {
+            /** Id */
+            id: number;
+            /** Policy */
+            policy: string;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Trigger */
+            trigger: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Cutoff
+             * Format: date-time
+             */
+            cutoff: string;
+            /**
+             * Rows
+             * @description Rows removed or changed (a dry run: that would be).
+             */
+            rows: number;
+            /**
+             * Details
+             * @description Rows per table.
+             */
+            details: {
+                [key: string]: number;
+            };
+            /** Seconds */
+            seconds: number;
+            /** Error */
+            error: string | null;
+        };
         /** CompanyCreate */
         CompanyCreate: {
             /** Name */
@@ -2718,6 +2964,78 @@ export interface components {
             } | null;
             /** Owner Id */
             owner_id?: number | null;
+        };
+        /** ConsentChange */
+        ConsentChange: {
+            /** Purpose */
+            purpose: string;
+            /**
+             * Granted
+             * @description True: given; false: withdrawn.
+             */
+            granted: boolean;
+            /**
+             * Wording
+             * @description The exact text the person was shown.
+             * @default
+             */
+            wording: string;
+            /**
+             * Wording Version
+             * @default
+             */
+            wording_version: string;
+            /**
+             * Source
+             * @default api
+             * @enum {string}
+             */
+            source: "form" | "api" | "import" | "preferences" | "manual";
+            /**
+             * Ip
+             * @description The person's network address where they answered (your site saw it); kept truncated when IP anonymisation is on, and removed after the IP policy's period.
+             */
+            ip?: string | null;
+        };
+        /** ConsentHistory */
+        ConsentHistory: {
+            /** Data */
+            data: components["schemas"]["ConsentRead"][];
+            /** Total */
+            total: number;
+            /**
+             * Current
+             * @description Per purpose, whether consent stands now.
+             */
+            current: {
+                [key: string]: boolean;
+            };
+        };
+        /** ConsentRead */
+        ConsentRead: {
+            /** Id */
+            id: number;
+            /** Contact Id */
+            contact_id: number;
+            /** Purpose */
+            purpose: string;
+            /** Granted */
+            granted: boolean;
+            /** Wording */
+            wording: string;
+            /** Wording Version */
+            wording_version: string;
+            /** Source */
+            source: string;
+            /** Source Id */
+            source_id: number | null;
+            /** Ip */
+            ip: string | null;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
         };
         /** ContactCreate */
         ContactCreate: {
@@ -3071,6 +3389,47 @@ export interface components {
             /** Due At */
             due_at: string | null;
         };
+        /** Dashboard */
+        Dashboard: {
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Days */
+            days: number;
+            /** Active Campaigns */
+            active_campaigns: number;
+            /** Campaigns */
+            campaigns: components["schemas"]["CampaignActivity"][];
+            emails: components["schemas"]["EmailTotals"];
+            /** New Contacts */
+            new_contacts: number;
+            /** New Contacts Daily */
+            new_contacts_daily: components["schemas"]["DayCount"][];
+            /** Form Submissions */
+            form_submissions: number;
+            /** Form Submissions Daily */
+            form_submissions_daily: components["schemas"]["DayCount"][];
+            /** Failures */
+            failures: components["schemas"]["Failure"][];
+            checklist: components["schemas"]["Checklist"];
+        };
+        /** DayCount */
+        DayCount: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Count */
+            count: number;
+        };
         /** DeletedStepChoice */
         DeletedStepChoice: {
             /**
@@ -3199,6 +3558,20 @@ export interface components {
              * @description Ids of the projects this entity belongs to.
              */
             projects?: number[];
+        };
+        /** EmailDay */
+        EmailDay: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Sent */
+            sent: number;
+            /** Opened */
+            opened: number;
+            /** Clicked */
+            clicked: number;
         };
         /**
          * EmailEventIn
@@ -3368,6 +3741,17 @@ export interface components {
             /** Links */
             links: components["schemas"]["LinkStats"][];
         };
+        /** EmailTotals */
+        EmailTotals: {
+            /** Sent */
+            sent: number;
+            /** Opened */
+            opened: number;
+            /** Clicked */
+            clicked: number;
+            /** Daily */
+            daily: components["schemas"]["EmailDay"][];
+        };
         /** EmailUpdate */
         EmailUpdate: {
             /** Name */
@@ -3449,6 +3833,16 @@ export interface components {
              * @enum {string}
              */
             default: "create" | "update" | "copy" | "reuse";
+        };
+        /** ErasureResult */
+        ErasureResult: {
+            /** Contact Id */
+            contact_id: number;
+            /**
+             * Suppressed
+             * @description The address is on the suppression list: an import, form or API upsert of it does not bring the person back unless they opt in again.
+             */
+            suppressed: boolean;
         };
         /** EventDoc */
         EventDoc: {
@@ -3587,6 +3981,17 @@ export interface components {
             /** Campaign Ids */
             campaign_ids: number[];
         };
+        /** Failure */
+        Failure: {
+            /** Campaign Id */
+            campaign_id: number;
+            /** Campaign Name */
+            campaign_name: string;
+            /** Dead */
+            dead: number;
+            /** Retrying */
+            retrying: number;
+        };
         /** FailureRead */
         FailureRead: {
             /** Contact Id */
@@ -3663,6 +4068,12 @@ export interface components {
              */
             is_identifier: boolean;
             /**
+             * Publicly Updatable
+             * @description Whether an anonymous form post may replace a value the contact already has. When false, it only fills the field while it is empty.
+             * @default false
+             */
+            publicly_updatable: boolean;
+            /**
              * Options
              * @default []
              */
@@ -3723,6 +4134,11 @@ export interface components {
             validation?: components["schemas"]["ValidationDoc"];
             /** Consent Text */
             consent_text?: string | null;
+            /**
+             * Consent Purpose
+             * @description For a consent box: the purpose a tick consents to, recorded with the exact wording (default: marketing).
+             */
+            consent_purpose?: string | null;
         };
         /** FieldOption */
         FieldOption: {
@@ -3770,6 +4186,8 @@ export interface components {
             required?: boolean | null;
             /** Is Identifier */
             is_identifier?: boolean | null;
+            /** Publicly Updatable */
+            publicly_updatable?: boolean | null;
             /** Options */
             options?: components["schemas"]["FieldOption"][] | null;
             /** Position */
@@ -4140,8 +4558,17 @@ export interface components {
                 [key: string]: number[];
             };
         };
-        /** InstanceSettings */
-        InstanceSettings: {
+        /** InstanceSettingsUpdate */
+        InstanceSettingsUpdate: {
+            /** Instance Name */
+            instance_name?: string | null;
+            /** Default Timezone */
+            default_timezone?: string | null;
+            /** Default Locale */
+            default_locale?: string | null;
+        };
+        /** InstanceSettingsView */
+        InstanceSettingsView: {
             /**
              * Instance Name
              * @default Trellis
@@ -4157,15 +4584,8 @@ export interface components {
              * @default en
              */
             default_locale: string;
-        };
-        /** InstanceSettingsUpdate */
-        InstanceSettingsUpdate: {
-            /** Instance Name */
-            instance_name?: string | null;
-            /** Default Timezone */
-            default_timezone?: string | null;
-            /** Default Locale */
-            default_locale?: string | null;
+            /** Base Url */
+            base_url: string;
         };
         /** ItemError */
         ItemError: {
@@ -4248,6 +4668,12 @@ export interface components {
         ListResponse_CampaignSummary_: {
             /** Data */
             data: components["schemas"]["CampaignSummary"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** ListResponse[CleanupRunRead] */
+        ListResponse_CleanupRunRead_: {
+            /** Data */
+            data: components["schemas"]["CleanupRunRead"][];
             meta: components["schemas"]["PageMeta"];
         };
         /** ListResponse[CompanyRead] */
@@ -4730,6 +5156,12 @@ export interface components {
             current_password: string;
             /** New Password */
             new_password: string;
+            /**
+             * Revoke Tokens
+             * @description Also revoke every API token of the account. Other browser sessions end in any case; tokens keep working unless this is set, so that programs using them do not stop because a person changed their password.
+             * @default false
+             */
+            revoke_tokens: boolean;
         };
         /** PermissionCatalog */
         PermissionCatalog: {
@@ -4924,6 +5356,50 @@ export interface components {
             label: string;
             /** Permissions */
             permissions: string[];
+        };
+        /** RetentionPolicyRead */
+        RetentionPolicyRead: {
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "anonymous_visitors" | "tracking_events" | "journeys" | "outbox" | "form_ips" | "audit_log" | "import_files" | "inactive_contacts";
+            /** Label */
+            label: string;
+            /** Description */
+            description: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Period */
+            period: number;
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "days" | "months";
+            /**
+             * Modes
+             * @description The choices of what happens, when there is one.
+             */
+            modes: string[];
+            /** Mode */
+            mode: string | null;
+            /** Default Enabled */
+            default_enabled: boolean;
+            /** Default Period */
+            default_period: number;
+            /** Default Mode */
+            default_mode: string | null;
+            last_run: components["schemas"]["CleanupRunRead"] | null;
+        };
+        /** RetentionPolicyUpdate */
+        RetentionPolicyUpdate: {
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Period */
+            period?: number | null;
+            /** Mode */
+            mode?: string | null;
         };
         /** RoleCreate */
         RoleCreate: {
@@ -5279,6 +5755,16 @@ export interface components {
             /** Redirect Url */
             redirect_url: string | null;
         };
+        /** SuppressionLift */
+        SuppressionLift: {
+            /** Email */
+            email: string;
+        };
+        /** SuppressionLifted */
+        SuppressionLifted: {
+            /** Lifted */
+            lifted: boolean;
+        };
         /** SystemInfo */
         SystemInfo: {
             /** Version */
@@ -5480,9 +5966,10 @@ export interface components {
             index: number;
             /**
              * Status
+             * @description refused: the item matches a contact you may not change, or gives a contact to another user; nothing was changed.
              * @enum {string}
              */
-            status: "created" | "updated" | "unchanged" | "failed";
+            status: "created" | "updated" | "unchanged" | "refused" | "failed";
             /** Id */
             id?: number | null;
             /**
@@ -5710,6 +6197,12 @@ export interface components {
              * @default false
              */
             is_core: boolean;
+            /**
+             * Publicly Updatable
+             * @description Whether an anonymous form post may replace a value the contact already has. When false, it only fills the field while it is empty.
+             * @default false
+             */
+            publicly_updatable: boolean;
             /**
              * Options
              * @default []
@@ -6714,7 +7207,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InstanceSettings"];
+                    "application/json": components["schemas"]["InstanceSettingsView"];
                 };
             };
         };
@@ -6738,7 +7231,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InstanceSettings"];
+                    "application/json": components["schemas"]["InstanceSettingsView"];
                 };
             };
             /** @description Validation Error */
@@ -6768,6 +7261,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SystemInfo"];
+                };
+            };
+        };
+    };
+    get_dashboard_api_v2_dashboard_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
                 };
             };
         };
@@ -10928,6 +11441,294 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ListResponse_PageHitRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_retention_policies_api_v2_privacy_retention_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPolicyRead"][];
+                };
+            };
+        };
+    };
+    update_retention_policy_api_v2_privacy_retention__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: "anonymous_visitors" | "tracking_events" | "journeys" | "outbox" | "form_ips" | "audit_log" | "import_files" | "inactive_contacts";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionPolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPolicyRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_cleanup_api_v2_privacy_cleanup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CleanupRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CleanupRunRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_cleanup_runs_api_v2_privacy_cleanup_runs_get: {
+        parameters: {
+            query?: {
+                /** @description Only this policy's runs */
+                policy?: ("anonymous_visitors" | "tracking_events" | "journeys" | "outbox" | "form_ips" | "audit_log" | "import_files" | "inactive_contacts") | null;
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_CleanupRunRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    lift_suppression_api_v2_privacy_suppressions_lift_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuppressionLift"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionLifted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_personal_data_api_v2_contacts__contact_id__personal_data_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    erase_contact_api_v2_contacts__contact_id__erase_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    consent_history_api_v2_contacts__contact_id__consents_get: {
+        parameters: {
+            query?: {
+                "page[number]"?: number;
+                "page[size]"?: number | null;
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentHistory"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    record_consents_api_v2_contacts__contact_id__consents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentChange"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentHistory"];
                 };
             };
             /** @description Validation Error */
