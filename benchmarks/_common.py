@@ -8,7 +8,8 @@
   ``pg_total_relation_size``; SQLite: the ``dbstat`` virtual table, or None without it).
 - :func:`sql_now`: a timestamp as the dialect's set-based SQL expects it.
 - :class:`HttpConnection` and :func:`steady_load`: the load generators' lean HTTP client.
-- :func:`serving`: a `trellis serve` process, stopped afterwards.
+- :func:`serving`: a `trellis serve` process, stopped afterwards; :func:`server_data` its data
+  directory and environment; :func:`report`: the figures emitted, exit 1 on a failed check.
 - :func:`wired`: the application built by the composition root (``trellis.bootstrap``) as
   every entry point builds it, for the benchmarks that call the services in this process.
 """
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -254,6 +257,32 @@ def serving(
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+@contextmanager
+def server_data(prefix: str, *, keep: bool) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A fresh data directory for a `trellis` process and the environment that points it
+    there (the caller's, without its ``TRELLIS_`` settings). Removed afterwards unless
+    ``keep``: then its path is logged, to look at the server's log and database."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"trellis-bench-{prefix}-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
+    env["TRELLIS_DATA_DIR"] = str(data_dir)
+    try:
+        yield data_dir, env
+    finally:
+        if keep:
+            log(f"kept {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def report(figures: dict[str, Any]) -> None:
+    """Emit the figures; a failed check is logged and makes the script exit 1."""
+    for problem in figures.get("problems", []):
+        log(f"FAILED CHECK: {problem}")
+    emit(figures)
+    if not figures.get("ok", True):
+        sys.exit(1)
 
 
 @asynccontextmanager

@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import os
 import re
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -33,11 +32,11 @@ from typing import Any
 
 from _common import (
     _admin,
-    emit,
     fresh_database,
     is_postgres,
     log,
     peak_rss_mb,
+    report,
     sql_now,
     storage_bytes,
     wired,
@@ -406,11 +405,7 @@ def main() -> None:
     else:
         with fresh_database(args.db, prefix="kickoff") as url:
             figures = asyncio.run(run(args.contacts, url, engine, args.sql_profile))
-    for problem in figures["problems"]:
-        log(f"FAILED CHECK: {problem}")
-    emit(figures)
-    if not figures["ok"]:
-        sys.exit(1)
+    report(figures)
 
 
 if __name__ == "__main__":

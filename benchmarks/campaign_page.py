@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import emit, fresh_database, log, peak_rss_mb, sql_now, wired
+from _common import fresh_database, log, peak_rss_mb, report, sql_now, wired
 from asgi_lifespan import LifespanManager
 from campaign_kickoff import generate
 from sqlalchemy import text
@@ -324,11 +323,7 @@ def main() -> None:
     args = parser.parse_args()
     with fresh_database(args.db, prefix="campaign_page") as url:
         figures = asyncio.run(run(args.contacts, url, args.repeat))
-    for problem in figures["problems"]:
-        log(f"FAILED CHECK: {problem}")
-    emit(figures)
-    if not figures["ok"]:
-        sys.exit(1)
+    report(figures)
 
 
 if __name__ == "__main__":

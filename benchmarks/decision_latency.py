@@ -25,13 +25,11 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,7 +37,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import HttpConnection, emit, log, peak_rss_mb, process_peak_rss_mb, serving
+from _common import (
+    HttpConnection,
+    log,
+    peak_rss_mb,
+    process_peak_rss_mb,
+    report,
+    server_data,
+    serving,
+)
 
 DECISION_EVENT = "bench_converted"
 NOISE_EVENT = "page_viewed"
@@ -364,22 +370,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight at most")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="trellis-bench-latency-")
-    data_dir = Path(tmp)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
-    env["TRELLIS_DATA_DIR"] = str(data_dir)
-    try:
+    with server_data("latency", keep=args.keep) as (data_dir, env):
         figures = asyncio.run(scenario(args, data_dir, env))
-    finally:
-        if args.keep:
-            log(f"kept {data_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
-    for problem in figures["problems"]:
-        log(f"FAILED CHECK: {problem}")
-    emit(figures)
-    if not figures["ok"]:
-        sys.exit(1)
+    report(figures)
 
 
 if __name__ == "__main__":

@@ -30,12 +30,12 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from _common import emit, fresh_database, log, peak_rss_mb, sql_now, wired
+from _common import emit, fresh_database, log, peak_rss_mb, wired
+from campaign_kickoff import generate
 from sqlalchemy import text
 
 from trellis.actor import Actor
 from trellis.db import migrate
-from trellis.db.session import Database
 from trellis.domains.emails.delivery import email_delivery
 from trellis.domains.emails.schemas import EmailCreate
 from trellis.domains.emails.service import email_service
@@ -98,32 +98,6 @@ def _cpu_seconds() -> float:
     """User and system CPU of this process, every thread included."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-async def generate(database: Database, n: int) -> None:
-    started = time.perf_counter()
-    pg = database.dialect == "postgresql"
-    if pg:
-        source = "SELECT g AS n FROM generate_series(1, :n) AS g"
-        false = "false"
-    else:
-        source = (
-            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :n) "
-            "SELECT n FROM s"
-        )
-        false = "0"
-    async with database.engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO contacts (email, first_name, last_name, city, country, points, "
-                "fields, is_anonymous, created_at, updated_at, version) "
-                "SELECT 'bench' || g.n || '@example.com', 'Contact' || g.n, 'Bench', "
-                "CASE WHEN g.n % 2 = 0 THEN 'Paris' ELSE 'Lyon' END, 'FR', 0, '{}', "
-                f"{false}, :now, :now, 1 FROM ({source}) AS g"
-            ),
-            {"n": n, "now": sql_now(database, NOW)},
-        )
-    log(f"generated {n:,} contacts in {time.perf_counter() - started:.1f} s (not timed)")
 
 
 async def main(args: argparse.Namespace, url: str, port: int) -> dict[str, object]:

@@ -27,9 +27,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -37,12 +34,13 @@ from typing import Any
 import httpx
 from _common import (
     HttpConnection,
-    emit,
     fresh_database,
     is_postgres,
     log,
     peak_rss_mb,
     process_peak_rss_mb,
+    report,
+    server_data,
     serving,
 )
 from decision_latency import cli, free_port, percentile, serve_command, wait_ready
@@ -275,27 +273,15 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="a postgresql:// server URL (default: SQLite)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="trellis-bench-forms-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
-    env["TRELLIS_DATA_DIR"] = str(data_dir)
-    env["TRELLIS_FORMS__RATE_PER_IP"] = "0"
-    try:
+    with server_data("forms", keep=args.keep) as (data_dir, env):
+        env["TRELLIS_FORMS__RATE_PER_IP"] = "0"
         if is_postgres(args.db):
             with fresh_database(args.db, prefix="forms") as url:
                 env["TRELLIS_DATABASE__URL"] = url
                 figures = asyncio.run(scenario(args, data_dir, env, "postgresql"))
         else:
             figures = asyncio.run(scenario(args, data_dir, env, "sqlite"))
-    finally:
-        if args.keep:
-            log(f"kept {data_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
-    for problem in figures["problems"]:
-        log(f"FAILED CHECK: {problem}")
-    emit(figures)
-    if not figures["ok"]:
-        sys.exit(1)
+    report(figures)
 
 
 if __name__ == "__main__":

@@ -24,13 +24,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
-import os
 import random
 import re
-import shutil
 import sqlite3
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -39,10 +35,11 @@ from urllib.parse import urlsplit
 import httpx
 from _common import (
     HttpConnection,
-    emit,
     log,
     peak_rss_mb,
     process_peak_rss_mb,
+    report,
+    server_data,
     serving,
     steady_load,
 )
@@ -257,22 +254,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64, help="keep-alive connections")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="trellis-bench-tracking-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
-    env["TRELLIS_DATA_DIR"] = str(data_dir)
-    env["TRELLIS_TRACKING__RATE_PER_IP"] = "0"
-    try:
+    with server_data("tracking", keep=args.keep) as (data_dir, env):
+        env["TRELLIS_TRACKING__RATE_PER_IP"] = "0"
         figures = asyncio.run(scenario(args, data_dir, env))
-    finally:
-        if args.keep:
-            log(f"kept {data_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
-    for problem in figures["problems"]:
-        log(f"FAILED CHECK: {problem}")
-    emit(figures)
-    if not figures["ok"]:
-        sys.exit(1)
+    report(figures)
 
 
 if __name__ == "__main__":
