@@ -90,6 +90,16 @@ def cli(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def api_token(env: dict[str, str]) -> str:
+    """Migrate the database of ``env``, create an administrator with ``trellis users create``
+    and return an API token of theirs made by ``trellis tokens create``."""
+    log("migrating the database; creating a user and a token")
+    cli(env, "db", "upgrade")
+    cli(env, "users", "create", "--email", EMAIL, "--password", "bench-password-1234")
+    created = cli(env, "tokens", "create", "--user", EMAIL, "--name", "benchmark")
+    return created.strip().splitlines()[-1]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -247,24 +257,7 @@ async def load(
 async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log("migrating the embedded database; creating a user and a token")
-    cli(env, "db", "upgrade")
-    cli(
-        env,
-        "users",
-        "create",
-        "--email",
-        EMAIL,
-        "--password",
-        "bench-password-1234",
-        "--name",
-        "Bench",
-    )
-    token = (
-        cli(env, "tokens", "create", "--user", EMAIL, "--name", "benchmark")
-        .strip()
-        .splitlines()[-1]
-    )
+    token = api_token(env)
     db_file = data_dir / "trellis.db"
     contact_ids = insert_contacts(db_file, args.contacts)
     log(f"inserted {len(contact_ids):,} contacts (not timed)")

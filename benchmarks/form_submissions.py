@@ -43,9 +43,8 @@ from _common import (
     server_data,
     serving,
 )
-from decision_latency import cli, free_port, percentile, serve_command, wait_ready
+from decision_latency import api_token, free_port, percentile, serve_command, wait_ready
 
-EMAIL = "bench@example.com"
 ALIAS = "bench-signup"
 
 
@@ -176,12 +175,7 @@ async def scenario(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env["TRELLIS_BASE_URL"] = base
-    log("migrating the database; creating a user and a token")
-    cli(env, "db", "upgrade")
-    cli(env, "users", "create", "--email", EMAIL, "--password", "bench-password-1234")
-    token = (
-        cli(env, "tokens", "create", "--user", EMAIL, "--name", "bench").strip().splitlines()[-1]
-    )
+    token = api_token(env)
     problems: list[str] = []
     server_rss: float | None = None
     server_cpu_us: float | None = None

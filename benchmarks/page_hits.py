@@ -38,9 +38,8 @@ from _common import (
     serving,
     steady_load,
 )
-from decision_latency import cli, free_port, percentile, serve_command, wait_ready
+from decision_latency import api_token, free_port, percentile, serve_command, wait_ready
 
-EMAIL = "bench@example.com"
 ORIGIN = "https://www.example.com"
 
 
@@ -57,12 +56,7 @@ async def send_hit(conn: HttpConnection, body: bytes) -> str | None:
 async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log("migrating the embedded database; creating a user and a token")
-    cli(env, "db", "upgrade")
-    cli(env, "users", "create", "--email", EMAIL, "--password", "bench-password-1234")
-    token = (
-        cli(env, "tokens", "create", "--user", EMAIL, "--name", "bench").strip().splitlines()[-1]
-    )
+    token = api_token(env)
     db_file = data_dir / "trellis.db"
     problems: list[str] = []
     server_rss: float | None = None

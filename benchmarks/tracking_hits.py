@@ -44,7 +44,7 @@ from _common import (
     steady_load,
 )
 from decision_latency import (
-    cli,
+    api_token,
     free_port,
     insert_contacts,
     percentile,
@@ -53,7 +53,6 @@ from decision_latency import (
 )
 from form_submissions import process_cpu_seconds
 
-EMAIL = "bench@example.com"
 TAG = "opened"
 BODY = """<mjml><mj-body><mj-section><mj-column>
 <mj-text>Hello {contactfield=first_name|there},</mj-text>
@@ -137,12 +136,7 @@ async def send_hit(conn: HttpConnection, item: tuple[str, str]) -> str | None:
 async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log("migrating the embedded database; creating a user and a token")
-    cli(env, "db", "upgrade")
-    cli(env, "users", "create", "--email", EMAIL, "--password", "bench-password-1234")
-    token = (
-        cli(env, "tokens", "create", "--user", EMAIL, "--name", "bench").strip().splitlines()[-1]
-    )
+    token = api_token(env)
     db_file = data_dir / "trellis.db"
     contact_ids = insert_contacts(db_file, args.contacts)
     log(f"inserted {len(contact_ids):,} contacts (not timed)")
