@@ -8,23 +8,28 @@
   ``pg_total_relation_size``; SQLite: the ``dbstat`` virtual table, or None without it).
 - :func:`sql_now`: a timestamp as the dialect's set-based SQL expects it.
 - :class:`HttpConnection` and :func:`steady_load`: the load generators' lean HTTP client.
-- :func:`serving`: a `trellis serve` process, stopped afterwards.
+- :func:`serving`: a `trellis serve` process, stopped afterwards; :func:`server_data` its data
+  directory and environment; :func:`report`: the figures emitted, exit 1 on a failed check.
+- :func:`wired`: the application built by the composition root (``trellis.bootstrap``) as
+  every entry point builds it, for the benchmarks that call the services in this process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,8 +37,10 @@ from typing import Any, TypeVar
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from trellis import bootstrap
 from trellis.db.session import Database, create_engine
 from trellis.db.urls import normalise_database_url
+from trellis.settings import DatabaseSettings, Settings
 
 _STARTED = time.perf_counter()
 T = TypeVar("T")
@@ -139,11 +146,6 @@ async def storage_bytes(database: Database, table: str) -> int | None:
             log(f"no dbstat in this SQLite ({exc.__class__.__name__}); storage not measured")
             return None
         return int(value) if value is not None else None
-
-
-if __name__ == "__main__":
-    # `make bench` runs every benchmarks/*.py; this module has nothing to measure.
-    pass
 
 
 class HttpConnection:
@@ -255,3 +257,59 @@ def serving(
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+@contextmanager
+def server_data(prefix: str, *, keep: bool) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A fresh data directory for a `trellis` process and the environment that points it
+    there (the caller's, without its ``TRELLIS_`` settings). Removed afterwards unless
+    ``keep``: then its path is logged, to look at the server's log and database."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"trellis-bench-{prefix}-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
+    env["TRELLIS_DATA_DIR"] = str(data_dir)
+    try:
+        yield data_dir, env
+    finally:
+        if keep:
+            log(f"kept {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def report(figures: dict[str, Any]) -> None:
+    """Emit the figures; a failed check is logged and makes the script exit 1."""
+    for problem in figures.get("problems", []):
+        log(f"FAILED CHECK: {problem}")
+    emit(figures)
+    if not figures.get("ok", True):
+        sys.exit(1)
+
+
+@asynccontextmanager
+async def wired(
+    url: str, *, database: Database | None = None, **settings: Any
+) -> AsyncIterator[bootstrap.Application]:
+    """The application for the (migrated) database at ``url``, built by
+    ``trellis.bootstrap.build`` as ``serve``, ``worker`` and the CLI build it, and closed
+    afterwards. ``settings`` are :class:`~trellis.settings.Settings` fields (nested ones as
+    dicts, e.g. ``campaigns={"batch_size": 5000}``); the data directory is a temporary one.
+
+    There is no job backend: jobs a commit would enqueue are dropped, so nothing runs in the
+    background of what this process times (it runs the work itself). ``database``: one the
+    caller opened and disposes of; by default the application opens its own, as configured.
+    """
+    with tempfile.TemporaryDirectory(prefix="trellis-bench-data-") as data_dir:
+        application = bootstrap.build(
+            Settings(data_dir=Path(data_dir), database=DatabaseSettings(url=url), **settings),
+            database=database,
+        )
+        application.database.jobs = None
+        try:
+            yield application
+        finally:
+            await application.aclose()
+
+
+if __name__ == "__main__":
+    # `make bench` runs every benchmarks/*.py; this module has nothing to measure.
+    pass

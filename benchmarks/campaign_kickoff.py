@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import os
 import re
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -33,24 +32,25 @@ from typing import Any
 
 from _common import (
     _admin,
-    emit,
     fresh_database,
     is_postgres,
     log,
     peak_rss_mb,
+    report,
     sql_now,
     storage_bytes,
+    wired,
 )
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from trellis.actor import Actor
 from trellis.db import migrate
-from trellis.db.session import Database, create_engine
+from trellis.db.session import Database
 from trellis.db.urls import normalise_database_url
 from trellis.domains.campaigns.dispatch import campaign_dispatch
 from trellis.domains.campaigns.schemas import CampaignWrite, TriggerSummary
-from trellis.domains.campaigns.service import EnginePolicy, campaign_service
+from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.segments.schemas import SegmentCreate
 from trellis.domains.segments.service import segment_service
 from trellis.domains.segments.tasks import rebuild_segments
@@ -258,98 +258,96 @@ class StatementProfile:
             log(f"  {seconds:8.2f} s {calls:7,}x  {statement[:260]}")
 
 
-async def run(
-    n: int, url: str, policy: EnginePolicy | None, sql_profile: int = 0
-) -> dict[str, Any]:
+async def run(n: int, url: str, engine: dict[str, int], sql_profile: int = 0) -> dict[str, Any]:
+    """``engine``: campaign settings (``TRELLIS_CAMPAIGNS__*``) in place of the defaults."""
     log(f"migrating {make_url(url).render_as_string(hide_password=True)}")
     await migrate.upgrade(url)
-    database = Database(create_engine(url))
+    async with wired(url, campaigns=engine) as application:
+        return await timed_run(application.database, n, sql_profile)
+
+
+async def timed_run(database: Database, n: int, sql_profile: int) -> dict[str, Any]:
     profile = StatementProfile(database) if sql_profile else None
-    if policy is not None:
-        campaign_service.configure(policy=policy)
-    try:
-        await generate(database, n)
-        segment_id, campaign_id = await prepare(database)
-        log(f"segment {segment_id} and published campaign {campaign_id} ready")
+    await generate(database, n)
+    segment_id, campaign_id = await prepare(database)
+    log(f"segment {segment_id} and published campaign {campaign_id} ready")
 
-        log("timing: segment rebuild + campaign trigger")
-        if profile is not None:
-            profile.active = True
-        db_cpu_before = await server_cpu(database)
-        cpu_before = time.process_time()
-        started = time.perf_counter()
-        segment = (await rebuild_segments(database, now=NOW, segment_ids=[segment_id]))[0]
-        if segment.error:
-            raise RuntimeError(segment.error)
-        segment_seconds = time.perf_counter() - started
-        log(f"segment built: {segment.joined:,} joined in {segment_seconds:.2f} s")
+    log("timing: segment rebuild + campaign trigger")
+    if profile is not None:
+        profile.active = True
+    db_cpu_before = await server_cpu(database)
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    segment = (await rebuild_segments(database, now=NOW, segment_ids=[segment_id]))[0]
+    if segment.error:
+        raise RuntimeError(segment.error)
+    segment_seconds = time.perf_counter() - started
+    log(f"segment built: {segment.joined:,} joined in {segment_seconds:.2f} s")
 
-        last = [0.0]
+    last = [0.0]
 
-        def progress(summary: TriggerSummary) -> None:
-            now = time.perf_counter()
-            if now - last[0] >= 2.0:
-                last[0] = now
-                log(
-                    f"  trigger: {summary.joined:>10,} joined {summary.executed:>10,} steps "
-                    f"done {summary.scheduled:>8,} scheduled ({now - started:.1f} s)"
-                )
-
-        trigger_started = time.perf_counter()
-        summary = await campaign_dispatch.trigger(
-            database, now=NOW, campaign_ids=[campaign_id], progress=progress
-        )
-        seconds = time.perf_counter() - started
-        trigger_seconds = time.perf_counter() - trigger_started
-        cpu_seconds = time.process_time() - cpu_before
-        db_cpu_seconds = cpu_between(db_cpu_before, await server_cpu(database))
-        log(f"CPU: {cpu_seconds:.2f} s in this process, {db_cpu_seconds} s in the server")
-        if profile is not None:
-            profile.active = False
-            profile.report(sql_profile, seconds)
-        log(
-            f"trigger: {summary.joined:,} joined, {summary.executed:,} executed, "
-            f"{summary.failed:,} failed in {trigger_seconds:.2f} s; total {seconds:.2f} s"
-        )
-
-        checks = await verify(database, n)
-        log(f"checks: {checks}")
-        storage = await storage_bytes(database, "campaign_event_log")
-        if database.dialect == "postgresql":
-            log(f"journal storage by relation: {await relation_sizes(database)}")
-        rows = checks["log_rows"]
-        problems = []
-        if checks["contacts"] != n or checks["with_5_points"] != n:
-            problems.append(f"{checks['with_5_points']:,} of {n:,} contacts have 5 points")
-        if checks["paris_tagged"] != checks["paris"] or checks["others_tagged"]:
-            problems.append(
-                f"{checks['paris_tagged']:,} of {checks['paris']:,} Paris contacts tagged, "
-                f"{checks['others_tagged']:,} others tagged"
+    def progress(summary: TriggerSummary) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= 2.0:
+            last[0] = now
+            log(
+                f"  trigger: {summary.joined:>10,} joined {summary.executed:>10,} steps "
+                f"done {summary.scheduled:>8,} scheduled ({now - started:.1f} s)"
             )
-        expected_rows = n + n + checks["paris"]
-        if rows != expected_rows:
-            problems.append(f"{rows:,} journal rows, expected {expected_rows:,}")
-        return {
-            "benchmark": "campaign_kickoff",
-            "db": database.dialect,
-            "n": n,
-            "seconds": round(seconds, 3),
-            "per_second": round(n / seconds, 1) if seconds else None,
-            "peak_rss_mb": peak_rss_mb(),
-            "bytes_per_step": round(storage / rows, 1) if storage is not None and rows else None,
-            "segment_seconds": round(segment_seconds, 3),
-            "trigger_seconds": round(trigger_seconds, 3),
-            "cpu_seconds": round(cpu_seconds, 2),
-            "db_cpu_seconds": db_cpu_seconds,
-            "steps": rows,
-            "steps_per_second": round(rows / seconds, 1) if seconds else None,
-            "log_bytes": storage,
-            "batch_size": campaign_service.policy.batch_size,
-            "ok": not problems,
-            "problems": problems,
-        }
-    finally:
-        await database.dispose()
+
+    trigger_started = time.perf_counter()
+    summary = await campaign_dispatch.trigger(
+        database, now=NOW, campaign_ids=[campaign_id], progress=progress
+    )
+    seconds = time.perf_counter() - started
+    trigger_seconds = time.perf_counter() - trigger_started
+    cpu_seconds = time.process_time() - cpu_before
+    db_cpu_seconds = cpu_between(db_cpu_before, await server_cpu(database))
+    log(f"CPU: {cpu_seconds:.2f} s in this process, {db_cpu_seconds} s in the server")
+    if profile is not None:
+        profile.active = False
+        profile.report(sql_profile, seconds)
+    log(
+        f"trigger: {summary.joined:,} joined, {summary.executed:,} executed, "
+        f"{summary.failed:,} failed in {trigger_seconds:.2f} s; total {seconds:.2f} s"
+    )
+
+    checks = await verify(database, n)
+    log(f"checks: {checks}")
+    storage = await storage_bytes(database, "campaign_event_log")
+    if database.dialect == "postgresql":
+        log(f"journal storage by relation: {await relation_sizes(database)}")
+    rows = checks["log_rows"]
+    problems = []
+    if checks["contacts"] != n or checks["with_5_points"] != n:
+        problems.append(f"{checks['with_5_points']:,} of {n:,} contacts have 5 points")
+    if checks["paris_tagged"] != checks["paris"] or checks["others_tagged"]:
+        problems.append(
+            f"{checks['paris_tagged']:,} of {checks['paris']:,} Paris contacts tagged, "
+            f"{checks['others_tagged']:,} others tagged"
+        )
+    expected_rows = n + n + checks["paris"]
+    if rows != expected_rows:
+        problems.append(f"{rows:,} journal rows, expected {expected_rows:,}")
+    return {
+        "benchmark": "campaign_kickoff",
+        "db": database.dialect,
+        "n": n,
+        "seconds": round(seconds, 3),
+        "per_second": round(n / seconds, 1) if seconds else None,
+        "peak_rss_mb": peak_rss_mb(),
+        "bytes_per_step": round(storage / rows, 1) if storage is not None and rows else None,
+        "segment_seconds": round(segment_seconds, 3),
+        "trigger_seconds": round(trigger_seconds, 3),
+        "cpu_seconds": round(cpu_seconds, 2),
+        "db_cpu_seconds": db_cpu_seconds,
+        "steps": rows,
+        "steps_per_second": round(rows / seconds, 1) if seconds else None,
+        "log_bytes": storage,
+        "batch_size": campaign_service.policy.batch_size,
+        "ok": not problems,
+        "problems": problems,
+    }
 
 
 def kept_database(server: str) -> str:
@@ -393,24 +391,21 @@ def main() -> None:
         "statements against the real data",
     )
     args = parser.parse_args()
-    policy = None
-    if args.batch_size or args.parallel_batches:
-        defaults = EnginePolicy()
-        policy = EnginePolicy(
-            batch_size=args.batch_size or defaults.batch_size,
-            parallel_batches=args.parallel_batches or defaults.parallel_batches,
+    engine = {
+        setting: value
+        for setting, value in (
+            ("batch_size", args.batch_size),
+            ("parallel_batches", args.parallel_batches),
         )
+        if value
+    }
     if args.keep and is_postgres(args.db):
         url = kept_database(args.db)
-        figures = asyncio.run(run(args.contacts, url, policy, args.sql_profile))
+        figures = asyncio.run(run(args.contacts, url, engine, args.sql_profile))
     else:
         with fresh_database(args.db, prefix="kickoff") as url:
-            figures = asyncio.run(run(args.contacts, url, policy, args.sql_profile))
-    for problem in figures["problems"]:
-        log(f"FAILED CHECK: {problem}")
-    emit(figures)
-    if not figures["ok"]:
-        sys.exit(1)
+            figures = asyncio.run(run(args.contacts, url, engine, args.sql_profile))
+    report(figures)
 
 
 if __name__ == "__main__":

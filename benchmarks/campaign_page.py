@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import emit, fresh_database, log, peak_rss_mb, sql_now
+from _common import fresh_database, log, peak_rss_mb, report, sql_now, wired
 from asgi_lifespan import LifespanManager
 from campaign_kickoff import generate
 from sqlalchemy import text
@@ -46,7 +45,7 @@ from sqlalchemy.engine import make_url
 from trellis.actor import Actor
 from trellis.clock import FixedClock
 from trellis.db import migrate
-from trellis.db.session import Database, create_engine
+from trellis.db.session import Database
 from trellis.domains.campaigns.schemas import CampaignWrite
 from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.users.schemas import TokenCreate, UserCreate
@@ -218,8 +217,8 @@ async def open_page(client: httpx.AsyncClient, campaign_id: int) -> dict[str, fl
 async def run(n: int, url: str, repeat: int) -> dict[str, Any]:
     log(f"migrating {make_url(url).render_as_string(hide_password=True)}")
     await migrate.upgrade(url)
-    database = Database(create_engine(url))
-    try:
+    async with wired(url) as application:
+        database = application.database
         await generate(database, n)
         campaign_id, token = await prepare(database)
         counts = await fill(database, campaign_id)
@@ -283,8 +282,6 @@ async def run(n: int, url: str, repeat: int) -> dict[str, Any]:
         figures["ok"] = not problems
         figures["problems"] = problems
         return figures
-    finally:
-        await database.dispose()
 
 
 def campaign_app(settings: Settings, database: Database) -> Any:
@@ -326,11 +323,7 @@ def main() -> None:
     args = parser.parse_args()
     with fresh_database(args.db, prefix="campaign_page") as url:
         figures = asyncio.run(run(args.contacts, url, args.repeat))
-    for problem in figures["problems"]:
-        log(f"FAILED CHECK: {problem}")
-    emit(figures)
-    if not figures["ok"]:
-        sys.exit(1)
+    report(figures)
 
 
 if __name__ == "__main__":

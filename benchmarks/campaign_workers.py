@@ -29,23 +29,20 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from _common import emit, fresh_database, log, process_peak_rss_mb
+from _common import emit, fresh_database, log, process_peak_rss_mb, wired
 from campaign_kickoff import FILTERS, SYSTEM, generate
 from sqlalchemy import text
 
-from trellis import bootstrap
 from trellis.db import migrate
-from trellis.db.session import Database, create_engine
+from trellis.db.session import Database
 from trellis.domains.campaigns.dispatch import campaign_dispatch
 from trellis.domains.campaigns.schemas import CampaignWrite
 from trellis.domains.campaigns.service import campaign_service
 from trellis.domains.segments.schemas import SegmentCreate
 from trellis.domains.segments.service import segment_service
 from trellis.domains.segments.tasks import rebuild_segments
-from trellis.settings import DatabaseSettings, Settings
 
 
 def document(segment_id: int) -> CampaignWrite:
@@ -78,24 +75,11 @@ def document(segment_id: int) -> CampaignWrite:
     )
 
 
-def wired(url: str, database: Database) -> bootstrap.Application:
-    """The services wired as every entry point wires them, with no job backend: this process
-    only prepares data, publishes and (for 0 workers) triggers."""
-    settings = Settings(
-        data_dir=Path(tempfile.mkdtemp(prefix="trellis-bench-")),
-        database=DatabaseSettings(url=url),
-    )
-    application = bootstrap.build(settings, database=database)
-    database.jobs = None
-    return application
-
-
 async def prepare(url: str, n: int) -> int:
     """Contacts, the built segment and the (unpublished) campaign; returns the campaign."""
     await migrate.upgrade(url)
-    database = Database(create_engine(url))
-    application = wired(url, database)
-    try:
+    async with wired(url) as application:
+        database = application.database
         await generate(database, n)
         now = datetime.now(UTC)
         async with database.unit_of_work() as session:
@@ -111,9 +95,6 @@ async def prepare(url: str, n: int) -> int:
         built = (await rebuild_segments(database, now=now, segment_ids=[segment.id]))[0]
         log(f"segment built: {built.joined:,} members (not timed)")
         return campaign.id
-    finally:
-        await application.aclose()
-        await database.dispose()
 
 
 def start_workers(url: str, broker: str, count: int, threads: int | None) -> list[Any]:
@@ -188,53 +169,52 @@ TAGGED = (
 async def run_phases(url: str, campaign_id: int, n: int, *, in_process: bool) -> dict[str, float]:
     """Publish and time the kickoff, then make the scheduled steps due and time them. With
     ``in_process`` this process runs the trigger (the embedded mode) instead of workers."""
-    database = Database(create_engine(url))
-    application = wired(url, database)
+    async with wired(url) as application:
+        return await timed_phases(application.database, campaign_id, n, in_process=in_process)
+
+
+async def timed_phases(
+    database: Database, campaign_id: int, n: int, *, in_process: bool
+) -> dict[str, float]:
     paris = n // 2
 
     async def trigger_here() -> None:
         if in_process:
             await campaign_dispatch.trigger(database, now=datetime.now(UTC))
 
-    try:
-        started = time.perf_counter()
-        async with database.unit_of_work() as session:
-            await campaign_service.set_published(
-                session, campaign_id, published=True, actor=SYSTEM, now=datetime.now(UTC)
-            )
-        await trigger_here()
-        await wait_for(database, "SELECT COUNT(*) FROM contacts WHERE points >= 5", n, "points")
-        await wait_for(database, TAGGED, paris, "tagged")
-        kickoff = time.perf_counter() - started
-        log(f"kickoff: {kickoff:.2f} s")
-        async with database.engine.begin() as conn:
-            scheduled = await conn.execute(
-                text(
-                    "UPDATE campaign_event_log SET due_at = now() - interval '1 second', "
-                    "reached_at = reached_at - interval '1 hour' WHERE status = 1"
-                )
-            )
-        log(f"{scheduled.rowcount:,} scheduled steps made due now")
-        started = time.perf_counter()
-        await trigger_here()
-        await wait_for(
-            database, "SELECT COUNT(*) FROM contacts WHERE points = 15", paris, "scheduled"
+    started = time.perf_counter()
+    async with database.unit_of_work() as session:
+        await campaign_service.set_published(
+            session, campaign_id, published=True, actor=SYSTEM, now=datetime.now(UTC)
         )
-        scheduled_s = time.perf_counter() - started
-        log(f"scheduled phase: {scheduled_s:.2f} s")
-        async with database.engine.connect() as conn:
-            duplicates = int(
-                await conn.scalar(text("SELECT COUNT(*) FROM contacts WHERE points NOT IN (5, 15)"))
-                or 0
+    await trigger_here()
+    await wait_for(database, "SELECT COUNT(*) FROM contacts WHERE points >= 5", n, "points")
+    await wait_for(database, TAGGED, paris, "tagged")
+    kickoff = time.perf_counter() - started
+    log(f"kickoff: {kickoff:.2f} s")
+    async with database.engine.begin() as conn:
+        scheduled = await conn.execute(
+            text(
+                "UPDATE campaign_event_log SET due_at = now() - interval '1 second', "
+                "reached_at = reached_at - interval '1 hour' WHERE status = 1"
             )
-        return {
-            "kickoff_seconds": round(kickoff, 2),
-            "scheduled_seconds": round(scheduled_s, 2),
-            "wrong_points": duplicates,
-        }
-    finally:
-        await application.aclose()
-        await database.dispose()
+        )
+    log(f"{scheduled.rowcount:,} scheduled steps made due now")
+    started = time.perf_counter()
+    await trigger_here()
+    await wait_for(database, "SELECT COUNT(*) FROM contacts WHERE points = 15", paris, "scheduled")
+    scheduled_s = time.perf_counter() - started
+    log(f"scheduled phase: {scheduled_s:.2f} s")
+    async with database.engine.connect() as conn:
+        duplicates = int(
+            await conn.scalar(text("SELECT COUNT(*) FROM contacts WHERE points NOT IN (5, 15)"))
+            or 0
+        )
+    return {
+        "kickoff_seconds": round(kickoff, 2),
+        "scheduled_seconds": round(scheduled_s, 2),
+        "wrong_points": duplicates,
+    }
 
 
 def main() -> None:

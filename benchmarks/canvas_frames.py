@@ -22,13 +22,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -36,10 +32,12 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit, fresh_database, log, process_peak_rss_mb
+from _common import emit, fresh_database, log, process_peak_rss_mb, server_data, serving
+from decision_latency import cli, free_port, trellis_command
 
-ROOT = Path(__file__).resolve().parents[1]
-STATIC_INDEX = ROOT / "src" / "trellis" / "web" / "static" / "index.html"
+from trellis.api.ui import STATIC_DIR
+
+STATIC_INDEX = STATIC_DIR / "index.html"  # where `trellis serve` finds the built UI
 CHROMIUM = os.environ.get("TRELLIS_E2E_CHROMIUM", "/usr/bin/chromium")
 EMAIL = "bench@example.com"
 PASSWORD = "Bench-pass-123456"
@@ -60,26 +58,6 @@ window.__startFrames = () => {
 };
 window.__stopFrames = () => { window.__frames.on = false; return window.__frames.deltas; };
 """
-
-
-def trellis_command() -> list[str]:
-    script = Path(sys.executable).parent / "trellis"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "trellis.cli.main"]
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [*trellis_command(), *args], env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"trellis {' '.join(args[:2])} failed: {result.stderr[-2000:]}")
-    return result.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
@@ -244,61 +222,35 @@ def main() -> None:
     if not Path(CHROMIUM).is_file():
         sys.exit(f"No Chromium at {CHROMIUM} (apt-get install -y chromium).")
 
-    data_dir = Path(tempfile.mkdtemp(prefix="trellis-canvas-bench-"))
     started = time.perf_counter()
-    try:
-        with fresh_database(args.db, prefix="canvas_frames") as db_url:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
-            env["TRELLIS_DATA_DIR"] = str(data_dir)
-            if args.db:
-                env["TRELLIS_DATABASE__URL"] = db_url
-            cli(env, "db", "upgrade")
-            cli(
-                env,
-                "users",
-                "create",
-                "--email",
-                EMAIL,
-                "--password",
-                PASSWORD,
-                "--role",
-                "Administrator",
-            )
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            with (data_dir / "serve.log").open("wb") as server_log:
-                server = subprocess.Popen(
-                    [*trellis_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                    env=env,
-                    stdout=server_log,
-                    stderr=subprocess.STDOUT,
+    with (
+        server_data("canvas", keep=False) as (data_dir, env),
+        fresh_database(args.db, prefix="canvas_frames") as db_url,
+    ):
+        if args.db:
+            env["TRELLIS_DATABASE__URL"] = db_url
+        cli(env, "db", "upgrade")
+        administrator = ("--email", EMAIL, "--password", PASSWORD, "--role", "Administrator")
+        cli(env, "users", "create", *administrator)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        command = [*trellis_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        with serving(command, env, data_dir / "serve.log") as server:
+            wait_ready(base, server)
+            log(f"trellis serve is up on {base}")
+            with httpx.Client(base_url=base, timeout=60) as client:
+                response = client.post(
+                    "/api/v2/auth/login", json={"email": EMAIL, "password": PASSWORD}
                 )
-            server_rss: float | None = None
-            try:
-                wait_ready(base, server)
-                log(f"trellis serve is up on {base}")
-                with httpx.Client(base_url=base, timeout=60) as client:
-                    response = client.post(
-                        "/api/v2/auth/login", json={"email": EMAIL, "password": PASSWORD}
-                    )
-                    response.raise_for_status()
-                    client.headers["X-CSRF-Token"] = client.cookies.get("trellis_csrf") or ""
-                    response = client.post("/api/v2/campaigns", json=campaign_document(args.steps))
-                    if response.status_code != 201:
-                        raise RuntimeError(f"creating the campaign failed: {response.text[:2000]}")
-                    campaign_id = int(response.json()["id"])
-                log(f"campaign {campaign_id} with {args.steps} steps created")
-                figures = measure(base, campaign_id, args.steps)
-                server_rss = process_peak_rss_mb(server.pid)
-            finally:
-                server.send_signal(signal.SIGINT)
-                try:
-                    server.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+                response.raise_for_status()
+                client.headers["X-CSRF-Token"] = client.cookies.get("trellis_csrf") or ""
+                response = client.post("/api/v2/campaigns", json=campaign_document(args.steps))
+                if response.status_code != 201:
+                    raise RuntimeError(f"creating the campaign failed: {response.text[:2000]}")
+                campaign_id = int(response.json()["id"])
+            log(f"campaign {campaign_id} with {args.steps} steps created")
+            figures = measure(base, campaign_id, args.steps)
+            server_rss = process_peak_rss_mb(server.pid)
 
     p95 = max(figures[phase].get("p95_ms") or 0 for phase in ("pan", "zoom", "drag"))
     emit(

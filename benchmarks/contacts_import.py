@@ -15,23 +15,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import json
 import random
-import resource
-import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from _common import emit, fresh_database, is_postgres, log, peak_rss_mb, wired
 
 from trellis.actor import Actor
 from trellis.clock import SystemClock
 from trellis.db import migrate
-from trellis.db.session import Database, create_engine
-from trellis.db.urls import normalise_database_url
 from trellis.domains.imports.schemas import ImportOptions
 from trellis.domains.imports.service import Tallies, import_service
 from trellis.domains.imports.tasks import process
@@ -40,10 +33,6 @@ FIRST = ["Ann", "Bob", "ChloÃ©", "Dmitri", "Eve", "Farid", "Grace", "Hiro", "InÃ
 LAST = ["Lee", "Martin", "Nguyen", "O'Brien", "Schmidt", "Rossi", "Kowalski", "Silva"]
 CITIES = ["Paris", "Berlin", "Lisbon", "Oslo", "Austin", "Kyoto", "Lagos", "Lima"]
 COUNTRIES = ["FR", "DE", "PT", "NO", "US", "JP", "NG", "PE"]
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def generate(path: Path, rows: int, seed: int = 7) -> int:
@@ -77,23 +66,12 @@ def generate(path: Path, rows: int, seed: int = 7) -> int:
     return bad
 
 
-async def admin_execute(server_url: str, statement: str) -> None:
-    admin = make_url(normalise_database_url(server_url)).set(database="postgres")
-    engine = create_engine(admin.render_as_string(hide_password=False), pooled=False)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 async def run(url: str, csv_path: Path, errors_file: Path) -> tuple[Tallies, float]:
     await migrate.upgrade(url)
-    database = Database(create_engine(url))
     clock = SystemClock()
     actor = Actor.system("benchmark")
-    try:
+    async with wired(url) as application:
+        database = application.database
         started = time.perf_counter()
         async with database.unit_of_work() as session:
             _, plan = await import_service.create(
@@ -120,8 +98,6 @@ async def run(url: str, csv_path: Path, errors_file: Path) -> tuple[Tallies, flo
 
         tallies = await process(database, plan, clock=clock, on_progress=progress)
         return tallies, time.perf_counter() - started
-    finally:
-        await database.dispose()
 
 
 def main() -> None:
@@ -136,47 +112,27 @@ def main() -> None:
         log(f"generating {args.rows:,} rows ...")
         bad = generate(csv_path, args.rows)
         log(f"  {csv_path.stat().st_size / 1e6:,.1f} MB, {bad:,} bad rows")
-        name = None
-        if args.db:
-            name = f"trellis_bench_{uuid.uuid4().hex[:8]}"
-            asyncio.run(admin_execute(args.db, f'CREATE DATABASE "{name}"'))
-            url = (
-                make_url(normalise_database_url(args.db))
-                .set(database=name)
-                .render_as_string(hide_password=False)
-            )
-            dialect = "postgresql"
-        else:
-            url = normalise_database_url(f"sqlite:///{folder / 'bench.db'}")
-            dialect = "sqlite"
-        try:
+        with fresh_database(args.db, prefix="import") as url:
+            dialect = "postgresql" if is_postgres(url) else "sqlite"
             log(f"importing into {dialect} ...")
             tallies, seconds = asyncio.run(run(url, csv_path, folder / "errors.csv"))
-        finally:
-            if name is not None:
-                asyncio.run(
-                    admin_execute(args.db, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                )
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         log(
             f"{tallies.rows_read:,} rows: {tallies.created:,} created, {tallies.updated:,} "
             f"updated, {tallies.failed:,} failed in {seconds:.1f} s"
         )
-        print(
-            json.dumps(
-                {
-                    "benchmark": "contacts_import",
-                    "db": dialect,
-                    "n": args.rows,
-                    "seconds": round(seconds, 2),
-                    "per_second": round(args.rows / seconds, 1),
-                    "peak_rss_mb": round(peak_mb, 1),
-                    "created": tallies.created,
-                    "failed": tallies.failed,
-                    "errors_reported": tallies.error_count,
-                    "file_mb": round(csv_path.stat().st_size / 1e6, 1),
-                }
-            )
+        emit(
+            {
+                "benchmark": "contacts_import",
+                "db": dialect,
+                "n": args.rows,
+                "seconds": round(seconds, 2),
+                "per_second": round(args.rows / seconds, 1),
+                "peak_rss_mb": peak_rss_mb(),
+                "created": tallies.created,
+                "failed": tallies.failed,
+                "errors_reported": tallies.error_count,
+                "file_mb": round(csv_path.stat().st_size / 1e6, 1),
+            }
         )
 
 

@@ -25,13 +25,11 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,7 +37,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import HttpConnection, emit, log, peak_rss_mb, process_peak_rss_mb, serving
+from _common import (
+    HttpConnection,
+    log,
+    peak_rss_mb,
+    process_peak_rss_mb,
+    report,
+    server_data,
+    serving,
+)
 
 DECISION_EVENT = "bench_converted"
 NOISE_EVENT = "page_viewed"
@@ -82,6 +88,16 @@ def cli(env: dict[str, str], *args: str) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"trellis {' '.join(args[:2])} failed: {result.stderr[-2000:]}")
     return result.stdout
+
+
+def api_token(env: dict[str, str]) -> str:
+    """Migrate the database of ``env``, create an administrator with ``trellis users create``
+    and return an API token of theirs made by ``trellis tokens create``."""
+    log("migrating the database; creating a user and a token")
+    cli(env, "db", "upgrade")
+    cli(env, "users", "create", "--email", EMAIL, "--password", "bench-password-1234")
+    created = cli(env, "tokens", "create", "--user", EMAIL, "--name", "benchmark")
+    return created.strip().splitlines()[-1]
 
 
 def free_port() -> int:
@@ -241,24 +257,7 @@ async def load(
 async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log("migrating the embedded database; creating a user and a token")
-    cli(env, "db", "upgrade")
-    cli(
-        env,
-        "users",
-        "create",
-        "--email",
-        EMAIL,
-        "--password",
-        "bench-password-1234",
-        "--name",
-        "Bench",
-    )
-    token = (
-        cli(env, "tokens", "create", "--user", EMAIL, "--name", "benchmark")
-        .strip()
-        .splitlines()[-1]
-    )
+    token = api_token(env)
     db_file = data_dir / "trellis.db"
     contact_ids = insert_contacts(db_file, args.contacts)
     log(f"inserted {len(contact_ids):,} contacts (not timed)")
@@ -364,22 +363,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight at most")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="trellis-bench-latency-")
-    data_dir = Path(tmp)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
-    env["TRELLIS_DATA_DIR"] = str(data_dir)
-    try:
+    with server_data("latency", keep=args.keep) as (data_dir, env):
         figures = asyncio.run(scenario(args, data_dir, env))
-    finally:
-        if args.keep:
-            log(f"kept {data_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
-    for problem in figures["problems"]:
-        log(f"FAILED CHECK: {problem}")
-    emit(figures)
-    if not figures["ok"]:
-        sys.exit(1)
+    report(figures)
 
 
 if __name__ == "__main__":

@@ -30,20 +30,16 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from _common import emit, fresh_database, log, peak_rss_mb, sql_now
+from _common import emit, fresh_database, log, peak_rss_mb, wired
+from campaign_kickoff import generate
 from sqlalchemy import text
 
 from trellis.actor import Actor
 from trellis.db import migrate
-from trellis.db.session import Database, create_engine
 from trellis.domains.emails.delivery import email_delivery
-from trellis.domains.emails.links import LinkSigner
-from trellis.domains.emails.render import NoTracking
 from trellis.domains.emails.schemas import EmailCreate
-from trellis.domains.emails.service import MailPolicy, email_service
-from trellis.domains.tracking.service import SignedTracking
+from trellis.domains.emails.service import email_service
 from trellis.events.base import EmailRequest
-from trellis.runtime.mailer import SmtpConfig, SmtpTransport
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SYSTEM = Actor.system("benchmark")
@@ -104,50 +100,28 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def generate(database: Database, n: int) -> None:
-    started = time.perf_counter()
-    pg = database.dialect == "postgresql"
-    if pg:
-        source = "SELECT g AS n FROM generate_series(1, :n) AS g"
-        false = "false"
-    else:
-        source = (
-            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :n) "
-            "SELECT n FROM s"
-        )
-        false = "0"
-    async with database.engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO contacts (email, first_name, last_name, city, country, points, "
-                "fields, is_anonymous, created_at, updated_at, version) "
-                "SELECT 'bench' || g.n || '@example.com', 'Contact' || g.n, 'Bench', "
-                "CASE WHEN g.n % 2 = 0 THEN 'Paris' ELSE 'Lyon' END, 'FR', 0, '{}', "
-                f"{false}, :now, :now, 1 FROM ({source}) AS g"
-            ),
-            {"n": n, "now": sql_now(database, NOW)},
-        )
-    log(f"generated {n:,} contacts in {time.perf_counter() - started:.1f} s (not timed)")
-
-
 async def main(args: argparse.Namespace, url: str, port: int) -> dict[str, object]:
     await migrate.upgrade(url)
-    database = Database(create_engine(url, pool_size=10))
-    transport = SmtpTransport(SmtpConfig(host="127.0.0.1", port=port, pool_size=args.pool))
-    signer = LinkSigner(b"benchmark-secret", "https://mail.example.com")
-    email_service.configure(
-        MailPolicy(
-            transport=transport,
-            signer=signer,
-            from_address="news@example.com",
-            from_name="Example News",
-            batch_size=args.batch,
-            in_flight=2 * args.pool,  # as trellis.bootstrap sets it for SMTP
-            # As `trellis serve` runs by default: every link a signed redirect, an open pixel.
-            tracking=SignedTracking(signer) if args.tracking else NoTracking(),
-        )
-    )
-    try:
+    # Delivery as `trellis serve` configures it for an SMTP relay (the transport's pool,
+    # messages in flight, signed links); with --tracking, every link a signed redirect and an
+    # open pixel, the default of a deployment.
+    mail = {
+        "transport": "smtp",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_tls": "none",
+        "pool_size": args.pool,
+        "batch_size": args.batch,
+        "from_address": "news@example.com",
+        "from_name": "Example News",
+    }
+    async with wired(
+        url,
+        base_url="https://mail.example.com",
+        mail=mail,
+        tracking={"enabled": args.tracking},
+    ) as application:
+        database = application.database
         await generate(database, args.contacts)
         async with database.unit_of_work() as session:
             email = await email_service.create(
@@ -198,9 +172,6 @@ async def main(args: argparse.Namespace, url: str, port: int) -> dict[str, objec
             "cpu_seconds": cpu,
             "statuses": statuses,
         }
-    finally:
-        await transport.aclose()
-        await database.dispose()
 
 
 def run() -> int:

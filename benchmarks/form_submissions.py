@@ -27,9 +27,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -37,17 +34,17 @@ from typing import Any
 import httpx
 from _common import (
     HttpConnection,
-    emit,
     fresh_database,
     is_postgres,
     log,
     peak_rss_mb,
     process_peak_rss_mb,
+    report,
+    server_data,
     serving,
 )
-from decision_latency import cli, free_port, percentile, serve_command, wait_ready
+from decision_latency import api_token, free_port, percentile, serve_command, wait_ready
 
-EMAIL = "bench@example.com"
 ALIAS = "bench-signup"
 
 
@@ -178,12 +175,7 @@ async def scenario(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env["TRELLIS_BASE_URL"] = base
-    log("migrating the database; creating a user and a token")
-    cli(env, "db", "upgrade")
-    cli(env, "users", "create", "--email", EMAIL, "--password", "bench-password-1234")
-    token = (
-        cli(env, "tokens", "create", "--user", EMAIL, "--name", "bench").strip().splitlines()[-1]
-    )
+    token = api_token(env)
     problems: list[str] = []
     server_rss: float | None = None
     server_cpu_us: float | None = None
@@ -275,27 +267,15 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="a postgresql:// server URL (default: SQLite)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="trellis-bench-forms-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
-    env["TRELLIS_DATA_DIR"] = str(data_dir)
-    env["TRELLIS_FORMS__RATE_PER_IP"] = "0"
-    try:
+    with server_data("forms", keep=args.keep) as (data_dir, env):
+        env["TRELLIS_FORMS__RATE_PER_IP"] = "0"
         if is_postgres(args.db):
             with fresh_database(args.db, prefix="forms") as url:
                 env["TRELLIS_DATABASE__URL"] = url
                 figures = asyncio.run(scenario(args, data_dir, env, "postgresql"))
         else:
             figures = asyncio.run(scenario(args, data_dir, env, "sqlite"))
-    finally:
-        if args.keep:
-            log(f"kept {data_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
-    for problem in figures["problems"]:
-        log(f"FAILED CHECK: {problem}")
-    emit(figures)
-    if not figures["ok"]:
-        sys.exit(1)
+    report(figures)
 
 
 if __name__ == "__main__":

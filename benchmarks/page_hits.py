@@ -20,13 +20,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import secrets
-import shutil
 import sqlite3
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -34,16 +30,16 @@ from typing import Any
 import httpx
 from _common import (
     HttpConnection,
-    emit,
     log,
     peak_rss_mb,
     process_peak_rss_mb,
+    report,
+    server_data,
     serving,
     steady_load,
 )
-from decision_latency import cli, free_port, percentile, serve_command, wait_ready
+from decision_latency import api_token, free_port, percentile, serve_command, wait_ready
 
-EMAIL = "bench@example.com"
 ORIGIN = "https://www.example.com"
 
 
@@ -60,12 +56,7 @@ async def send_hit(conn: HttpConnection, body: bytes) -> str | None:
 async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log("migrating the embedded database; creating a user and a token")
-    cli(env, "db", "upgrade")
-    cli(env, "users", "create", "--email", EMAIL, "--password", "bench-password-1234")
-    token = (
-        cli(env, "tokens", "create", "--user", EMAIL, "--name", "bench").strip().splitlines()[-1]
-    )
+    token = api_token(env)
     db_file = data_dir / "trellis.db"
     problems: list[str] = []
     server_rss: float | None = None
@@ -164,23 +155,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64, help="keep-alive connections")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="trellis-bench-web-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
-    env["TRELLIS_DATA_DIR"] = str(data_dir)
-    env["TRELLIS_WEB__RATE_PER_IP"] = "0"
-    env["TRELLIS_WEB__ALLOWED_ORIGINS"] = json.dumps([ORIGIN])
-    try:
+    with server_data("web", keep=args.keep) as (data_dir, env):
+        env["TRELLIS_WEB__RATE_PER_IP"] = "0"
+        env["TRELLIS_WEB__ALLOWED_ORIGINS"] = json.dumps([ORIGIN])
         figures = asyncio.run(scenario(args, data_dir, env))
-    finally:
-        if args.keep:
-            log(f"kept {data_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
-    for problem in figures["problems"]:
-        log(f"FAILED CHECK: {problem}")
-    emit(figures)
-    if not figures["ok"]:
-        sys.exit(1)
+    report(figures)
 
 
 if __name__ == "__main__":

@@ -13,23 +13,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import resource
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from _common import emit, fresh_database, log, peak_rss_mb, wired
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from trellis.actor import Actor
 from trellis.db import migrate
-from trellis.db.session import Database, create_engine
-from trellis.db.urls import normalise_database_url
+from trellis.db.session import Database
 from trellis.domains.fields.schemas import FieldCreate
 from trellis.domains.fields.service import field_service
 from trellis.domains.fields.types import FieldType
@@ -47,25 +41,6 @@ FILTERS: dict[str, Any] = {
         {"type": "tags", "operator": "has_any", "value": ["customer"]},
     ],
 }
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-async def _admin(server_url: str, statement: str) -> None:
-    admin = make_url(normalise_database_url(server_url)).set(database="postgres")
-    engine = create_engine(admin.render_as_string(hide_password=False))
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 async def generate(database: Database, n: int) -> None:
@@ -130,8 +105,8 @@ async def generate(database: Database, n: int) -> None:
 async def run(n: int, url: str) -> dict[str, Any]:
     log(f"migrating {make_url(url).render_as_string(hide_password=True)}")
     await migrate.upgrade(url)
-    database = Database(create_engine(url))
-    try:
+    async with wired(url) as application:
+        database = application.database
         await generate(database, n)
         async with database.unit_of_work() as session:
             await field_service.create(
@@ -180,13 +155,11 @@ async def run(n: int, url: str) -> dict[str, Any]:
             "n": n,
             "seconds": round(seconds, 3),
             "per_second": round(n / seconds, 1) if seconds else None,
-            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "peak_rss_mb": peak_rss_mb(),
             "joined": result.joined,
             "count_seconds": round(count_seconds, 3),
             "unchanged_rebuild_seconds": round(unchanged_seconds, 3),
         }
-    finally:
-        await database.dispose()
 
 
 def main() -> None:
@@ -199,22 +172,9 @@ def main() -> None:
         "default: a temporary SQLite file",
     )
     args = parser.parse_args()
-    if args.db and args.db.startswith(("postgres", "postgresql")):
-        name = f"trellis_bench_segments_{os.getpid()}"
-        asyncio.run(_admin(args.db, f'DROP DATABASE IF EXISTS "{name}"'))
-        asyncio.run(_admin(args.db, f'CREATE DATABASE "{name}"'))
-        fresh = make_url(normalise_database_url(args.db)).set(database=name)
-        try:
-            figures = asyncio.run(run(args.contacts, fresh.render_as_string(hide_password=False)))
-        finally:
-            asyncio.run(_admin(args.db, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    elif args.db:
-        figures = asyncio.run(run(args.contacts, normalise_database_url(args.db)))
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            url = normalise_database_url(f"sqlite:///{Path(tmp) / 'bench.db'}")
-            figures = asyncio.run(run(args.contacts, url))
-    print(json.dumps(figures))
+    with fresh_database(args.db, prefix="segments") as url:
+        figures = asyncio.run(run(args.contacts, url))
+    emit(figures)
 
 
 if __name__ == "__main__":

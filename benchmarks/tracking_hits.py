@@ -24,13 +24,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
-import os
 import random
 import re
-import shutil
 import sqlite3
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -39,15 +35,16 @@ from urllib.parse import urlsplit
 import httpx
 from _common import (
     HttpConnection,
-    emit,
     log,
     peak_rss_mb,
     process_peak_rss_mb,
+    report,
+    server_data,
     serving,
     steady_load,
 )
 from decision_latency import (
-    cli,
+    api_token,
     free_port,
     insert_contacts,
     percentile,
@@ -56,7 +53,6 @@ from decision_latency import (
 )
 from form_submissions import process_cpu_seconds
 
-EMAIL = "bench@example.com"
 TAG = "opened"
 BODY = """<mjml><mj-body><mj-section><mj-column>
 <mj-text>Hello {contactfield=first_name|there},</mj-text>
@@ -140,12 +136,7 @@ async def send_hit(conn: HttpConnection, item: tuple[str, str]) -> str | None:
 async def scenario(args: argparse.Namespace, data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log("migrating the embedded database; creating a user and a token")
-    cli(env, "db", "upgrade")
-    cli(env, "users", "create", "--email", EMAIL, "--password", "bench-password-1234")
-    token = (
-        cli(env, "tokens", "create", "--user", EMAIL, "--name", "bench").strip().splitlines()[-1]
-    )
+    token = api_token(env)
     db_file = data_dir / "trellis.db"
     contact_ids = insert_contacts(db_file, args.contacts)
     log(f"inserted {len(contact_ids):,} contacts (not timed)")
@@ -257,22 +248,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64, help="keep-alive connections")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="trellis-bench-tracking-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
-    env["TRELLIS_DATA_DIR"] = str(data_dir)
-    env["TRELLIS_TRACKING__RATE_PER_IP"] = "0"
-    try:
+    with server_data("tracking", keep=args.keep) as (data_dir, env):
+        env["TRELLIS_TRACKING__RATE_PER_IP"] = "0"
         figures = asyncio.run(scenario(args, data_dir, env))
-    finally:
-        if args.keep:
-            log(f"kept {data_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
-    for problem in figures["problems"]:
-        log(f"FAILED CHECK: {problem}")
-    emit(figures)
-    if not figures["ok"]:
-        sys.exit(1)
+    report(figures)
 
 
 if __name__ == "__main__":
