@@ -13,7 +13,8 @@ from tests.domains.emails.helpers import create_email
 from tests.domains.forms.helpers import create_form, newsletter, submit
 from tests.fixtures.api import Harness
 from trellis.api.ratelimit import LocalRateLimiter
-from trellis.domains.forms.service import anonymise_ip, form_service
+from trellis.domains.forms.service import form_service
+from trellis.domains.forms.submission import anonymise_ip
 from trellis.events.base import HttpResult
 
 GOOD = {"email": "Ada@Example.com", "first_name": "Ada", "topics": ["news"], "consent": True}

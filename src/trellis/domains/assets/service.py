@@ -32,7 +32,8 @@ from trellis.domains.assets.storage import (
 )
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.emails.links import LinkSigner
-from trellis.domains.forms.service import anonymise_ip, form_service
+from trellis.domains.forms.service import form_service
+from trellis.domains.forms.submission import anonymise_ip
 from trellis.domains.projects.links import project_links
 from trellis.domains.projects.schemas import ProjectRef
 from trellis.errors import FieldError, PayloadTooLarge, ValidationFailed

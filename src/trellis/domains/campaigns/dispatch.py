@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as clock_time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -163,8 +163,6 @@ class CampaignDispatch:
                 for _, c, change, at in changes
                 if change == "joined" and (locked is None or at <= locked)
             ]
-            leaves = [c for _, c, change, _ in changes if change == "left"]
-            left_at = {c: at for _, c, change, at in changes if change == "left"}
             if joins:
                 still = await repo.in_any_segment([source.source_id], joins)
                 result = await self.campaigns.add_members(
@@ -176,27 +174,10 @@ class CampaignDispatch:
                     runner=await get_runner(),
                 )
                 joined += len(result.added) + len(result.restarted)
-            if leaves and campaign.exit_on_source_leave:
-                out = await _leaving(repo, campaign.id, segment_ids, leaves)
-                # The trace says which segment they left and when (a rebuild logs a pass's
-                # leaves at one instant, so there are few groups).
-                by_time: dict[datetime, list[int]] = {}
-                for contact_id in out:
-                    by_time.setdefault(left_at[contact_id], []).append(contact_id)
-                for at, leavers in by_time.items():
-                    result = await self.campaigns.remove_members(
-                        session,
-                        campaign,
-                        leavers,
-                        manual=False,
-                        now=now,
-                        stats_runner=await get_runner(),
-                        reason=(
-                            f"left the source segment {source.source_id} at "
-                            f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
-                        ),
-                    )
-                    exited += len(result.removed)
+            if campaign.exit_on_source_leave:
+                exited += await self._exit_leavers(
+                    session, campaign, source.source_id, segment_ids, changes, now, get_runner
+                )
             source.cursor = changes[-1][0]
         await session.flush()
         if runner is not None:
@@ -204,6 +185,45 @@ class CampaignDispatch:
             if steps is not None:
                 steps.add(runner.summary)
         return joined, exited, more
+
+    async def _exit_leavers(
+        self,
+        session: AsyncSession,
+        campaign: Campaign,
+        segment_id: int,
+        segment_ids: list[int],
+        changes: Sequence[tuple[int, int, str, datetime]],
+        now: datetime,
+        get_runner: Callable[[], Awaitable[Runner]],
+    ) -> int:
+        """Take out of the campaign those the changes say left the segment and no other
+        source holds; returns how many exited."""
+        leaves = [c for _, c, change, _ in changes if change == "left"]
+        left_at = {c: at for _, c, change, at in changes if change == "left"}
+        if not leaves:
+            return 0
+        exited = 0
+        out = await _leaving(CampaignRepository(session), campaign.id, segment_ids, leaves)
+        # The trace says which segment they left and when (a rebuild logs a pass's
+        # leaves at one instant, so there are few groups).
+        by_time: dict[datetime, list[int]] = {}
+        for contact_id in out:
+            by_time.setdefault(left_at[contact_id], []).append(contact_id)
+        for at, leavers in by_time.items():
+            result = await self.campaigns.remove_members(
+                session,
+                campaign,
+                leavers,
+                manual=False,
+                now=now,
+                stats_runner=await get_runner(),
+                reason=(
+                    f"left the source segment {segment_id} at "
+                    f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+                ),
+            )
+            exited += len(result.removed)
+        return exited
 
     async def _intake_in_parallel(
         self, database: Database, campaign_id: int, *, now: datetime, steps: Summary

@@ -19,6 +19,12 @@ from trellis.actor import Actor, Perm
 from trellis.db.models import Contact
 from trellis.db.pagination import Page, PageRequest
 from trellis.domains.audit.service import AuditAction, audit, diff
+from trellis.domains.contacts.checks import (
+    check_owner,
+    check_references,
+    ensure_unique_identifiers,
+    raise_item_errors,
+)
 from trellis.domains.contacts.history import MergeHook, TimelineSource, merge_contacts, timeline_of
 from trellis.domains.contacts.repository import ContactRepository
 from trellis.domains.contacts.schemas import (
@@ -32,7 +38,6 @@ from trellis.domains.contacts.schemas import (
     ContactUpdate,
     ContactUpsert,
     DncEntry,
-    ItemError,
 )
 from trellis.domains.contacts.upsert import ContactUpserter, UpsertOutcome
 from trellis.domains.contacts.values import (
@@ -45,40 +50,15 @@ from trellis.domains.contacts.values import (
     prepare,
 )
 from trellis.domains.fields.service import FieldCatalog, field_service
-from trellis.domains.stages.service import stage_service
-from trellis.domains.users.service import user_service
 from trellis.errors import (
-    Conflict,
     FieldError,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
 from trellis.kit.versions import check_version
 from trellis.kit.visibility import editable_rows, may_see, owned_rows
 from trellis.ports import Suppressions
 from trellis.wiring import Slot
-
-
-def _raise_errors(errors: Sequence[ItemError], message: str) -> None:
-    if errors:
-        raise ValidationFailed(message, [FieldError(e.pointer, e.detail, e.code) for e in errors])
-
-
-async def _existing(session: AsyncSession, kind: str, ids: Sequence[int]) -> set[int]:
-    if kind == "user":
-        return await user_service.existing_ids(session, ids)
-    return await stage_service.existing_ids(session, ids)
-
-
-def _check_owner(actor: Actor, owner_id: int | None) -> None:
-    """Giving a contact to another user is a change to others' contacts."""
-    mine = owner_id is None or owner_id == actor.user_id
-    if not mine and not actor.can("contacts", Perm.EDIT_OTHERS):
-        raise PermissionDenied(
-            "Only who may edit others' contacts can give a contact to another user.",
-            [FieldError("/owner_id", "You may only choose yourself.", "forbidden")],
-        )
 
 
 def visible_contacts(actor: Actor) -> ColumnElement[bool] | None:
@@ -194,69 +174,15 @@ class ContactService:
 
     # -- single writes ------------------------------------------------------------------------
 
-    async def _check_references(
-        self, session: AsyncSession, references: Mapping[str, Any], pointer: str = ""
-    ) -> None:
-        errors = []
-        for column, value in references.items():
-            if value is None:
-                continue
-            kind = "user" if column == "owner_id" else "stage"
-            if value not in await _existing(session, kind, [value]):
-                errors.append(
-                    FieldError(f"{pointer}/{column}", f"No {kind} with id {value}.", "not_found")
-                )
-        if errors:
-            raise ValidationFailed("Some references do not exist.", errors)
-
-    async def _ensure_unique_identifiers(
-        self,
-        session: AsyncSession,
-        catalog: FieldCatalog,
-        core: Mapping[str, Any],
-        custom: Mapping[str, Any],
-        *,
-        except_id: int | None,
-        actor: Actor,
-    ) -> None:
-        repo = ContactRepository(session)
-        taken: list[tuple[int, str, FieldError]] = []
-        if core.get("email"):
-            found = (await repo.ids_by_email([core["email"]])).get(core["email"])
-            if found is not None and found != except_id:
-                error = FieldError("/email", "Another contact has this email.", "duplicate")
-                taken.append((found, f"the email {core['email']}", error))
-        for spec in catalog.identifiers:
-            if taken or spec.is_core or custom.get(spec.alias) in (None, ""):
-                continue
-            value = str(custom[spec.alias])
-            found = (await repo.ids_by_field(spec.alias, [value])).get(value)
-            if found is not None and found != except_id:
-                error = FieldError(
-                    f"/fields/{spec.alias}", "Another contact has this value.", "duplicate"
-                )
-                taken.append((found, f"{spec.label} {value}", error))
-        if not taken:
-            return
-        found, what, error = taken[0]
-        # The other contact's id only for whoever may open it: to anyone else the id would
-        # name a contact they may not see (and a handle to probe it with).
-        holder = (await repo.rows_by_ids([found])).get(found)
-        if holder is not None and may_see(actor, "contacts", holder.owner_id):
-            raise Conflict(
-                f"Contact {found} already has {what}.", [error], extra={"existing_id": found}
-            )
-        raise Conflict(f"Another contact already has {what}.", [error])
-
     async def create(
         self, session: AsyncSession, *, data: ContactCreate, actor: Actor, now: datetime
     ) -> ContactRead:
         actor.require("contacts", Perm.CREATE)
         catalog = await field_service.catalog(session)
         prepared = prepare(data, catalog)
-        _raise_errors(prepared.errors, "Some fields are invalid.")
-        await self._check_references(session, prepared.references)
-        _check_owner(actor, prepared.references.get("owner_id"))
+        raise_item_errors(prepared.errors, "Some fields are invalid.")
+        await check_references(session, prepared.references)
+        check_owner(actor, prepared.references.get("owner_id"))
         if prepared.references.get("owner_id") is None and not actor.can(
             "contacts", Perm.VIEW_OTHERS
         ):
@@ -268,7 +194,7 @@ class ContactService:
             if spec.default_value is not None
         }
         custom.update({k: v for k, v in prepared.custom.items() if v is not None})
-        await self._ensure_unique_identifiers(
+        await ensure_unique_identifiers(
             session, catalog, prepared.core, custom, except_id=None, actor=actor
         )
         if prepared.core.get("email") and await self.suppressions.suppressed(
@@ -339,12 +265,12 @@ class ContactService:
         check_version(contact, expected_version)
         catalog = await field_service.catalog(session)
         prepared = prepare(data, catalog)
-        _raise_errors(prepared.errors, "Some fields are invalid.")
-        await self._check_references(session, prepared.references)
+        raise_item_errors(prepared.errors, "Some fields are invalid.")
+        await check_references(session, prepared.references)
         if prepared.references.get("owner_id") != contact.owner_id:
-            _check_owner(actor, prepared.references.get("owner_id"))
+            check_owner(actor, prepared.references.get("owner_id"))
         new_fields = merge_fields(contact.fields, prepared.custom)
-        await self._ensure_unique_identifiers(
+        await ensure_unique_identifiers(
             session, catalog, prepared.core, prepared.custom, except_id=contact.id, actor=actor
         )
         changes: dict[str, Any] = {}

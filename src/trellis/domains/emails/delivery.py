@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trellis.actor import Actor, Perm
-from trellis.db.models import EmailSend
+from trellis.db.models import Email, EmailSend
 from trellis.db.session import Database
 from trellis.domains.emails.render import SAMPLE, CompiledEmail, RenderInput
 from trellis.domains.emails.repository import EmailRepository
@@ -294,6 +294,60 @@ class EmailDelivery:
         counted_as = {"skipped": "skipped", "queued": "deferred"}.get(status, "failed")
         return _Outcome(send_id, token, status, counted_as, at, reason=reason, due=due)
 
+    async def _capped_at_start(
+        self, session: AsyncSession, rows: Sequence[EmailSend], now: datetime
+    ) -> tuple[set[int], dict[int, tuple[datetime, int, int]]]:
+        """The sends the frequency cap applies to, and the contacts already over it."""
+        capped = [
+            r
+            for r in rows
+            if r.kind == "marketing" and r.recipient == "contact" and r.contact_id is not None
+        ]
+        if not capped:
+            return set(), {}
+        # Only what went counts here: the rows being delivered are themselves queued.
+        per_contact: dict[int, int] = {}
+        for row in capped:
+            per_contact[row.contact_id or 0] = per_contact.get(row.contact_id or 0, 0) + 1
+        over = await self.emails.over_cap(
+            session, list(per_contact), now, statuses=("sent",), extra=None
+        )
+        return {r.id for r in capped}, over
+
+    async def _frequency_capped(
+        self,
+        session: AsyncSession,
+        row: EmailSend,
+        now: datetime,
+        over: dict[int, tuple[datetime, int, int]],
+        seen: dict[int, int],
+    ) -> tuple[str, str | None, datetime | None] | None:
+        """The decision for a send its contact's frequency cap holds back, or None if it goes.
+        ``seen`` counts the contact's earlier sends in this batch."""
+        cid = row.contact_id or 0
+        seen[cid] = seen.get(cid, 0) + 1
+        cap = over.get(cid)
+        if cap is None and seen[cid] > 1:
+            over_now = await self.emails.over_cap(
+                session, [cid], now, statuses=("sent",), extra={cid: seen[cid] - 1}
+            )
+            cap = over_now.get(cid)
+        if cap is None:
+            return None
+        free_at, limit, days = cap
+        text = f"{limit} marketing emails per {days} days"
+        if row.cap_action == "skip":
+            return ("skipped", f"Frequency cap reached ({text}).", None)
+        return ("queued", f"Deferred by the frequency cap ({text}).", free_at)
+
+    def _shared_by_every_message(
+        self, email: Email, compiled: CompiledEmail
+    ) -> tuple[CompiledEmail, list[tuple[str, str]], str, str]:
+        """The compiled email, headers and sender every message of one email shares."""
+        headers: list[tuple[str, str]] = [(h["name"], h["value"]) for h in (email.headers or [])]
+        headers.append(("X-Trellis-Email", str(email.id)))
+        return (compiled, headers, *self.emails.sender(email))
+
     async def _prepare(
         self, session: AsyncSession, rows: Sequence[EmailSend], now: datetime
     ) -> _Prepared:
@@ -302,21 +356,7 @@ class EmailDelivery:
         emails = await repo.by_ids(sorted({r.email_id for r in rows}))
         contact_ids = sorted({r.contact_id for r in rows if r.contact_id is not None})
         data = await self.emails.render_input(session, contact_ids)
-        capped = [
-            r
-            for r in rows
-            if r.kind == "marketing" and r.recipient == "contact" and r.contact_id is not None
-        ]
-        capped_ids = {r.id for r in capped}
-        over: dict[int, tuple[datetime, int, int]] = {}
-        if capped:
-            # Only what went counts here: the rows being delivered are themselves queued.
-            per_contact: dict[int, int] = {}
-            for row in capped:
-                per_contact[row.contact_id or 0] = per_contact.get(row.contact_id or 0, 0) + 1
-            over = await self.emails.over_cap(
-                session, list(per_contact), now, statuses=("sent",), extra=None
-            )
+        capped_ids, over = await self._capped_at_start(session, rows, now)
         seen: dict[int, int] = {}
         date = now.date().isoformat()
         # What every message of one email shares, worked out once per batch.
@@ -329,29 +369,9 @@ class EmailDelivery:
                 prepared.decided[row.id] = ("failed", "The email no longer exists.", None)
                 continue
             if row.id in capped_ids:
-                cid = row.contact_id or 0
-                seen[cid] = seen.get(cid, 0) + 1
-                cap = over.get(cid)
-                if cap is None and seen[cid] > 1:
-                    over_now = await self.emails.over_cap(
-                        session, [cid], now, statuses=("sent",), extra={cid: seen[cid] - 1}
-                    )
-                    cap = over_now.get(cid)
-                if cap is not None:
-                    free_at, limit, days = cap
-                    text = f"{limit} marketing emails per {days} days"
-                    if row.cap_action == "skip":
-                        prepared.decided[row.id] = (
-                            "skipped",
-                            f"Frequency cap reached ({text}).",
-                            None,
-                        )
-                    else:
-                        prepared.decided[row.id] = (
-                            "queued",
-                            f"Deferred by the frequency cap ({text}).",
-                            free_at,
-                        )
+                capped = await self._frequency_capped(session, row, now, over, seen)
+                if capped is not None:
+                    prepared.decided[row.id] = capped
                     continue
             common = shared.get(email.id)
             if common is None:
@@ -364,11 +384,7 @@ class EmailDelivery:
                         None,
                     )
                     continue
-                headers: list[tuple[str, str]] = [
-                    (h["name"], h["value"]) for h in (email.headers or [])
-                ]
-                headers.append(("X-Trellis-Email", str(email.id)))
-                common = (compiled, headers, *self.emails.sender(email))
+                common = self._shared_by_every_message(email, compiled)
                 shared[email.id] = common
             compiled, headers, sender, sender_name = common
             unsubscribe, webview, preferences, mailto = self.emails.links(row.id, sender)

@@ -25,7 +25,8 @@ from trellis.clock import Clock
 from trellis.db.models import Form
 from trellis.db.session import Database
 from trellis.domains.fields.service import FieldCatalog, field_service
-from trellis.domains.forms.service import Accepted, Submission, form_service
+from trellis.domains.forms.service import form_service
+from trellis.domains.forms.submission import Accepted, Submission
 from trellis.errors import NotFound
 from trellis.runtime.group_commit import GroupCommit
 

@@ -49,12 +49,8 @@ from trellis.domains.forms.render import (
     THANKS_TEMPLATE,
     render_form,
 )
-from trellis.domains.forms.service import (
-    PAGE_URL,
-    THANKS,
-    form_service,
-    replace_tokens,
-)
+from trellis.domains.forms.service import THANKS, form_service, replace_tokens
+from trellis.domains.forms.submission import PAGE_URL
 from trellis.errors import DomainError, FieldError, ValidationFailed
 
 MAX_BODY_BYTES = 64 * 1024

@@ -14,12 +14,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import ipaddress
 import re
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -32,11 +30,9 @@ from trellis.db.pagination import Page, PageRequest
 from trellis.domains.contacts.bulk import contact_bulk_service
 from trellis.domains.contacts.schemas import ActivityItem
 from trellis.domains.contacts.service import contact_service
-from trellis.domains.contacts.values import Prepared
 from trellis.domains.emails.links import LinkSigner
 from trellis.domains.emails.service import email_service
 from trellis.domains.fields.service import FieldCatalog, field_service
-from trellis.domains.fields.types import InvalidValue, coerce_core
 from trellis.domains.forms.render import render_form
 from trellis.domains.forms.repository import FormRepository
 from trellis.domains.forms.schemas import (
@@ -51,9 +47,13 @@ from trellis.domains.forms.schemas import (
     FormUpdate,
     SubmissionRead,
 )
+from trellis.domains.forms.submission import (
+    Accepted,
+    Submission,
+    anonymise_ip,
+    check_submission,
+)
 from trellis.domains.forms.validation import (
-    as_text,
-    check_value,
     document_problems,
     field_type_catalogue,
 )
@@ -70,36 +70,11 @@ from trellis.ports import ConsentLedger, Journeys
 from trellis.wiring import Slot
 
 WEBHOOK_JOB = "forms.webhook"
-PAGE_URL = "_page"
 # The signing context of thank-you links (kept apart from the email links by the MAC input).
 THANKS = "form-thanks"
 # Signs the action URL of a form embedded in a landing page (see from_landing_page).
 LANDING_PAGE = "form-on-landing-page"
-MAX_PAGE_URL = 2000
-MAX_USER_AGENT = 500
 TOKEN = re.compile(r"\{formfield=([a-z][a-z0-9_]{0,59})\}")
-# One IPv4 octet as ipaddress accepts it: 0 to 255, no leading zero.
-_OCTET = re.compile(r"0|[1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5]")
-
-
-@dataclass
-class Submission:
-    """A checked submission, ready to be accepted."""
-
-    values: dict[str, Any]
-    contact: Prepared
-    consent_text: str | None = None
-    ip: str | None = None
-    user_agent: str = ""
-    page_url: str | None = None
-    # (purpose, exact wording) of each consent box ticked.
-    consents: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class Accepted:
-    submission_ids: list[int] = field(default_factory=list)
-    contact_ids: list[int | None] = field(default_factory=list)
 
 
 # What is kept of a submission by someone erased on request who did not opt in again.
@@ -117,24 +92,6 @@ def wording_version(wording: str) -> str:
     """A consent text's version: the start of its SHA-256, so that a changed text is told apart
     from the one shown before."""
     return hashlib.sha256(wording.encode()).hexdigest()[:12]
-
-
-def anonymise_ip(address: str | None) -> str | None:
-    """The network, not the host: IPv4 /24, IPv6 /48."""
-    if not address:
-        return None
-    parts = address.split(".")
-    if len(parts) == 4 and all(_OCTET.fullmatch(part) for part in parts):
-        # Dotted IPv4, by far the common case: the /24 without building address objects.
-        return f"{parts[0]}.{parts[1]}.{parts[2]}.0"
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
 def replace_tokens(message: str, values: Mapping[str, Any]) -> str:
@@ -547,68 +504,12 @@ class FormService:
     ) -> Submission:
         """Check posted values against the form; ValidationFailed with ``/fields/<name>``
         pointers. Inputs the form does not have are ignored."""
-        errors: list[FieldError] = []
-        values: dict[str, Any] = {}
-        prepared = Prepared()
-        consent: list[str] = []
-        consents: list[tuple[str, str]] = []
-        for item in form.fields:
-            name = item["name"]
-            pointer = f"/fields/{name}"
-            given = posted.get(name)
-            if given is None and item.get("default") not in (None, "", []):
-                default = item["default"]
-                given = [str(v) for v in default] if isinstance(default, list) else [str(default)]
-            try:
-                value = check_value(item, given or [])
-            except InvalidValue as exc:
-                errors.append(FieldError(pointer, str(exc), "invalid_value"))
-                continue
-            empty = value is None or value == [] or value is False
-            if empty:
-                if item.get("required"):
-                    detail = (
-                        "Please tick this box to continue."
-                        if item["type"] == "consent"
-                        else "This field is required."
-                    )
-                    errors.append(FieldError(pointer, detail, "required"))
-                continue
-            values[name] = value
-            if item["type"] == "consent":
-                consent.append(item.get("consent_text") or "")
-                consents.append(
-                    (item.get("consent_purpose") or "marketing", item.get("consent_text") or "")
-                )
-                continue
-            alias = item.get("contact_field")
-            if not alias:
-                continue
-            spec = catalog.get(alias)
-            if spec is None:
-                continue
-            contact_value = ", ".join(value) if isinstance(value, list) and spec.is_core else value
-            try:
-                if spec.is_core:
-                    prepared.core[alias] = coerce_core(alias, as_text(contact_value))
-                else:
-                    prepared.custom[alias] = spec.coerce(contact_value)
-            except InvalidValue as exc:
-                errors.append(FieldError(pointer, str(exc), "invalid_value"))
-        _fail(errors, "Some answers need attention; see errors.")
-        page_url = (posted.get(PAGE_URL) or [""])[0][:MAX_PAGE_URL]
-        if not page_url.startswith(("http://", "https://")):
-            page_url = ""
-        # Ticking a consent box is an opt-in: it may bring back an address erased on request.
-        prepared.opted_in = bool(consents)
-        return Submission(
-            values=values,
-            contact=prepared,
-            consent_text="\n\n".join(consent) if consent else None,
-            consents=consents,
+        return check_submission(
+            form,
+            catalog,
+            posted,
             ip=anonymise_ip(ip) if self.anonymise_ips else ip,
-            user_agent=user_agent[:MAX_USER_AGENT],
-            page_url=page_url or None,
+            user_agent=user_agent,
         )
 
     async def accept(

@@ -23,7 +23,7 @@ from trellis.db.pagination import PageRequest
 from trellis.db.session import Database
 from trellis.domains.audit.service import AuditAction, audit
 from trellis.domains.contacts.service import contact_service
-from trellis.domains.forms.service import anonymise_ip
+from trellis.domains.forms.submission import anonymise_ip
 from trellis.domains.notifications.service import notification_service
 from trellis.domains.privacy import policies
 from trellis.domains.privacy.export import build_archive
