@@ -84,6 +84,8 @@ class MauticTranslator(SegmentTranslator):
                     "default_value": None,
                     "required": False,
                     "is_identifier": False,
+                    # Mautic's own default for a lead field (is_publicly_updatable).
+                    "publicly_updatable": False,
                     "options": [],
                     "position": 0,
                 },

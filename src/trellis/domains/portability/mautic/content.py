@@ -289,6 +289,7 @@ class ContentTranslator(TranslatorCore):
                 "pattern": None,
             },
             "consent_text": None,
+            "consent_purpose": None,
         }
 
     def form_field_target(self, item: _Record) -> str | None:
