@@ -8,8 +8,8 @@ With ``TRELLIS_TEST_DATABASE_URL`` on PostgreSQL, the scripts that take ``--db``
 database of that server (created and dropped by the script), and ``campaign_workers.py`` (which
 needs PostgreSQL) runs with the in-process trigger only, since its workers need a broker.
 
-Not run here: ``canvas_frames.py`` (headless Chromium and a built UI; the e2e suite covers the
-canvas).
+Not run here: ``canvas_frames.py`` and ``ui_load.py`` (headless Chromium and a built UI; the
+e2e suite covers the canvas and the pages).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 POSTGRES = os.environ.get("TRELLIS_TEST_DATABASE_URL", "")
 ON_POSTGRES = POSTGRES.startswith(("postgres://", "postgresql"))
-NOT_RUN_HERE = {"canvas_frames.py"}
+# These drive a browser on a built UI; the browser tests cover that path.
+NOT_RUN_HERE = {"canvas_frames.py", "ui_load.py"}
 
 # The smallest arguments that still run the whole script, its own checks included.
 TINY: dict[str, list[str]] = {
@@ -42,6 +43,9 @@ TINY: dict[str, list[str]] = {
         *("--contacts", "20", "--rate", "50", "--duration", "1", "--connections", "4"),
     ],
     "campaign_workers.py": ["--contacts", "300", "--workers", "0"],
+    "bench_workload.py": ["--contacts", "200"],
+    "cli_startup.py": ["--runs", "1"],
+    "cleanup.py": ["--rows", "2000", "--no-load"],
 }
 TAKES_DB = {
     "campaign_kickoff.py",

@@ -46,6 +46,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_writing_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A writer's unit of work whatever the method: for the few reads that record something
+    (an export is audited). A read transaction that starts writing late fails on SQLite when
+    another writer committed since it began ("database is busy")."""
+    async with get_database(request).unit_of_work() as session:
+        yield session
+
+
 def get_now(request: Request) -> datetime:
     return get_clock(request).now()
 
@@ -96,6 +104,7 @@ def set_session_cookies(
 # scope="function": the transaction commits when the endpoint returns, before the response
 # is sent, so a failed commit becomes an error response instead of a lost write.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+WritingSessionDep = Annotated[AsyncSession, Depends(get_writing_session, scope="function")]
 NowDep = Annotated[datetime, Depends(get_now)]
 OriginDep = Annotated[RequestOrigin, Depends(get_origin)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from trellis import json_limits
-from trellis.api.deps import ActorDep, NowDep, SessionDep
+from trellis.api.deps import ActorDep, NowDep, SessionDep, WritingSessionDep
 from trellis.api.params import IdPath
 from trellis.api.routing import API_PREFIX
 from trellis.domains.portability import manifest as manifest_format
@@ -45,7 +45,7 @@ def _zip_response(body: bytes, filename: str) -> Response:
     summary="Export a campaign with everything it needs as a ZIP",
 )
 async def export_campaign(
-    campaign_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep
+    campaign_id: IdPath, actor: ActorDep, session: WritingSessionDep, now: NowDep
 ) -> Response:
     _, body = await portability_service.export(session, [campaign_id], actor=actor, now=now)
     return _zip_response(body, f"campaign-{campaign_id}.zip")

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from trellis.api.deps import ActorDep, NowDep, SessionDep
+from trellis.api.deps import ActorDep, NowDep, SessionDep, WritingSessionDep
 from trellis.api.pagination import ListResponse, list_response, page_request
 from trellis.api.params import IdPath
 from trellis.api.routing import API_PREFIX
@@ -106,7 +106,7 @@ async def lift_suppression(
     summary="Everything held about the contact, as a ZIP of JSON files and an HTML summary",
 )
 async def export_personal_data(
-    contact_id: IdPath, actor: ActorDep, session: SessionDep, now: NowDep
+    contact_id: IdPath, actor: ActorDep, session: WritingSessionDep, now: NowDep
 ) -> Response:
     filename, body = await privacy_service.export(session, contact_id, actor=actor, now=now)
     return Response(
