@@ -124,7 +124,7 @@ function EmailEditor({ email }: { email: Email | null }) {
   const [bodyGeneration, setBodyGeneration] = useState(0);
 
   const tabs = useMemo(
-    () => (email ? ["content", "preview", "settings", "sends", "stats"] : ["content", "settings"]) as string[],
+    () => (email ? ["content", "preview", "settings", "sends", "stats"] : ["content", "settings"]),
     [email],
   );
 

@@ -79,7 +79,7 @@ function FieldFormModal({
     setLabel(field?.label ?? "");
     setAlias(field?.alias ?? "");
     setAliasTouched(false);
-    setType((field?.type as FieldType | undefined) ?? "text");
+    setType(field?.type ?? "text");
     setGroup(field?.group ?? "custom");
     setDefaultValue(field?.default_value ?? null);
     setRequired(field?.required ?? false);
@@ -332,7 +332,7 @@ export function FieldsPage() {
         columns={[
           { key: "label", header: "Label", render: (f) => f.label },
           { key: "alias", header: "Alias", render: (f) => <code>{f.alias}</code> },
-          { key: "type", header: "Type", render: (f) => FIELD_TYPE_LABELS[f.type as FieldType] ?? f.type },
+          { key: "type", header: "Type", render: (f) => FIELD_TYPE_LABELS[f.type] ?? f.type },
           { key: "group", header: "Group", render: (f) => groupLabel(f.group) },
           {
             key: "flags",

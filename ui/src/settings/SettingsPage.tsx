@@ -3,7 +3,6 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { api, ok } from "../api/client";
 import { describeError } from "../api/problem";
-import type { InstanceSettings } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { FormMessages, PageHeader, PageLoading, useFormErrors } from "../components/common";
 import { useToast } from "../components/Toasts";
@@ -42,7 +41,7 @@ export function SettingsPage() {
     const changed: Values = {};
     for (const k of keys) if (JSON.stringify(draft[k]) !== JSON.stringify(original[k])) changed[k] = draft[k];
     try {
-      const saved = ok(await api.PATCH("/api/v2/settings", { body: changed as Partial<InstanceSettings> }));
+      const saved = ok(await api.PATCH("/api/v2/settings", { body: changed }));
       queryClient.setQueryData(["settings"], saved);
       notify("success", "Settings saved");
     } catch (error) {

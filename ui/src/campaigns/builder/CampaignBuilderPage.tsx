@@ -409,7 +409,7 @@ function Builder({
     );
   }, [saved, doc.events]);
   const watching = mode === "watch" && !!saved;
-  const counts = (stats.data ?? undefined) as Record<string, StepCounts> | undefined;
+  const counts = stats.data ?? undefined;
 
   return (
     <div className="trellis-cb">

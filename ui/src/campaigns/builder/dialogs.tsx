@@ -140,7 +140,7 @@ export function RedirectDialog({
             keys.map((k) => [
               k,
               choices[k] && choices[k] !== "__cancel"
-                ? { redirect_to: choices[k]!, cancel: false }
+                ? { redirect_to: choices[k], cancel: false }
                 : { redirect_to: null, cancel: true },
             ]),
           ),

@@ -136,7 +136,7 @@ function CanvasInner({
   const selectedRef = useRef(selected);
   selectedRef.current = selected;
   useEffect(() => {
-    setNodes(derived.nodes.map((n: FlowNode) => ({ ...n, selected: selectedRef.current.has(n.id) }) as AnyNode));
+    setNodes(derived.nodes.map((n: FlowNode) => ({ ...n, selected: selectedRef.current.has(n.id) })));
   }, [derived.nodes]);
   useEffect(() => {
     setNodes((prev) =>
@@ -344,7 +344,7 @@ function CanvasInner({
       const node = flow.getNode(next);
       if (node) flow.setCenter(node.position.x + 120, node.position.y + 44, { duration: 200, zoom: flow.getZoom() });
       window.requestAnimationFrame(() => {
-        wrapper.current?.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(next!)}"]`)?.focus();
+        wrapper.current?.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(next)}"]`)?.focus();
       });
     },
     [flow],

@@ -30,7 +30,7 @@ import { formatDateTime, PageHeader, PageLoading } from "../../components/common
 import { useToast } from "../../components/Toasts";
 import { can, canAny, canView } from "../../lib/permissions";
 import { RESOURCES } from "../../lib/resources";
-import { CampaignCanvas, type CampaignDoc, type StepCounts } from "../canvas/CampaignCanvas";
+import { CampaignCanvas } from "../canvas/CampaignCanvas";
 import { CampaignAudit } from "./CampaignAudit";
 import { CampaignContacts, ContactTrace } from "./CampaignContacts";
 import { CampaignFailures } from "./CampaignFailures";
@@ -185,7 +185,7 @@ function Overview({
 }) {
   const eventTypes = useEventTypes();
   const total = totalCounts(stats);
-  const counts = stats as Record<string, StepCounts> | undefined;
+  const counts = stats;
   return (
     <div className="trellis-campaign-overview">
       <div className="trellis-campaign-figures" role="group" aria-label="Campaign summary">
@@ -205,7 +205,7 @@ function Overview({
       <div className="trellis-campaign-canvas" aria-label="Campaign canvas with counts" role="region">
         {eventTypes.data ? (
           <CampaignCanvas
-            doc={campaign as unknown as CampaignDoc}
+            doc={campaign}
             eventTypes={eventTypes.data}
             readOnly
             counts={counts}

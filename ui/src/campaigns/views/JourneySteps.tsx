@@ -175,7 +175,7 @@ export function JourneySteps({
               {journey.steps.map((s) => {
                 const status = stepStatus(s.status);
                 const actions = currentPass === null || s.rotation === currentPass ? stepActions(s.status) : [];
-                const reason = stepReason(s.detail as Record<string, unknown> | null);
+                const reason = stepReason(s.detail);
                 return (
                   <TableRow key={`${s.event_key}-${s.rotation}`} data-step={s.event_key}>
                     <TableCell>
