@@ -54,7 +54,7 @@ export function LoginPage() {
         <h1>Log in to Trellis</h1>
         <p className="trellis-auth__lead">Use the email address and password of your Trellis account.</p>
         <Layer>
-          <Form onSubmit={onSubmit} aria-label="Log in" noValidate>
+          <Form onSubmit={(e) => void onSubmit(e)} aria-label="Log in" noValidate>
             <Stack gap={6}>
               {lockout ? (
                 <InlineNotification

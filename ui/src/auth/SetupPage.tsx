@@ -50,7 +50,7 @@ export function SetupPage() {
         <h1>Set up Trellis</h1>
         <p className="trellis-auth__lead">Create the first administrator. You will be logged in as this user.</p>
         <Layer>
-          <Form onSubmit={onSubmit} aria-label="Create the first administrator" noValidate>
+          <Form onSubmit={(e) => void onSubmit(e)} aria-label="Create the first administrator" noValidate>
             <Stack gap={6}>
               <FormMessages errors={form.errors} title="Could not finish setup" />
               <TextInput

@@ -258,7 +258,7 @@ function Editor({ broadcast }: { broadcast: Broadcast | null }) {
               </Button>
               <Button
                 kind="secondary"
-                onClick={() => navigate(broadcast ? `/broadcasts/${broadcast.id}` : "/broadcasts")}
+                onClick={() => void navigate(broadcast ? `/broadcasts/${broadcast.id}` : "/broadcasts")}
               >
                 Cancel
               </Button>

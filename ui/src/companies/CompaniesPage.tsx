@@ -92,7 +92,7 @@ function CompanyFormModal({
       primaryButtonDisabled={busy || !name.trim()}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       hasScrollingContent
     >
       <Form
@@ -202,7 +202,7 @@ export function CompaniesPage() {
           </>
         }
         actions={[
-          { label: "Open", onClick: (c) => navigate(`/companies/${c.id}`) },
+          { label: "Open", onClick: (c) => void navigate(`/companies/${c.id}`) },
           ...(canEdit ? [{ label: "Edit", onClick: (c: Company) => setEditing(c) }] : []),
           ...(canDelete ? [{ label: "Delete", danger: true, onClick: (c: Company) => setDeleting(c) }] : []),
         ]}
@@ -398,7 +398,7 @@ function CompanyContacts({ companyId }: { companyId: number }) {
         loading={list.isPending}
         rowLabel={(ct) => contactName(ct)}
         emptyText="No contact is linked to this company."
-        actions={[{ label: "Open", onClick: (ct) => navigate(`/contacts/${ct.id}`) }]}
+        actions={[{ label: "Open", onClick: (ct) => void navigate(`/contacts/${ct.id}`) }]}
         pagination={{ state: pageState, total, onChange: setPageState }}
       />
     </section>

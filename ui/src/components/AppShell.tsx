@@ -239,10 +239,10 @@ export function AppShell() {
                 <div className="trellis-muted">{me.user.email}</div>
                 <div className="trellis-muted">Role: {me.role.name}</div>
               </div>
-              <Button kind="secondary" size="md" onClick={() => navigate("/admin/tokens")}>
+              <Button kind="secondary" size="md" onClick={() => void navigate("/admin/tokens")}>
                 My API tokens
               </Button>
-              <Button kind="primary" size="md" onClick={onLogout}>
+              <Button kind="primary" size="md" onClick={() => void onLogout()}>
                 Log out
               </Button>
             </div>

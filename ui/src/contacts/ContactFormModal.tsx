@@ -105,7 +105,7 @@ export function ContactFormModal({
       primaryButtonDisabled={busy || fields.isPending}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       hasScrollingContent
     >
       <Form

@@ -253,7 +253,7 @@ export function ContactsPage() {
         description="People and anonymous visitors your campaigns act on."
         actions={
           canImport ? (
-            <Button kind="tertiary" renderIcon={Upload} onClick={() => navigate("/contacts/import")}>
+            <Button kind="tertiary" renderIcon={Upload} onClick={() => void navigate("/contacts/import")}>
               Import CSV
             </Button>
           ) : undefined
@@ -376,7 +376,7 @@ export function ContactsPage() {
             : undefined
         }
         actions={[
-          { label: "Open", onClick: (c) => navigate(`/contacts/${c.id}`) },
+          { label: "Open", onClick: (c) => void navigate(`/contacts/${c.id}`) },
           ...(canDelete ? [{ label: "Delete", danger: true, onClick: (c: Contact) => setDeleting(c) }] : []),
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}

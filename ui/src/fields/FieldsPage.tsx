@@ -136,7 +136,7 @@ function FieldFormModal({
       primaryButtonDisabled={busy || !label.trim()}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       hasScrollingContent
     >
       <Form

@@ -410,7 +410,11 @@ function FormEditor({ form: initial }: { form: Form | null }) {
         actions={
           <div className="trellis-actions">
             {saved ? (
-              <Button kind="tertiary" renderIcon={ChartColumn} onClick={() => navigate(`/forms/${saved.id}/results`)}>
+              <Button
+                kind="tertiary"
+                renderIcon={ChartColumn}
+                onClick={() => void navigate(`/forms/${saved.id}/results`)}
+              >
                 Results
               </Button>
             ) : null}

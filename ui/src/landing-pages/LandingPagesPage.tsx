@@ -118,14 +118,14 @@ export function LandingPagesPage() {
               />
             ) : null}
             {mayCreate ? (
-              <Button renderIcon={Add} onClick={() => navigate("/landing-pages/new")}>
+              <Button renderIcon={Add} onClick={() => void navigate("/landing-pages/new")}>
                 New page
               </Button>
             ) : null}
           </>
         }
         actions={[
-          { label: "Edit", onClick: (p) => navigate(`/landing-pages/${p.id}`) },
+          { label: "Edit", onClick: (p) => void navigate(`/landing-pages/${p.id}`) },
           {
             label: "Open",
             onClick: (p) => window.open(`/p/${p.slug}`, "_blank", "noopener"),

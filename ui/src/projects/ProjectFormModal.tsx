@@ -60,7 +60,7 @@ export function ProjectFormModal({
       primaryButtonDisabled={busy || name.trim() === ""}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       shouldSubmitOnEnter
     >
       <Form

@@ -84,7 +84,7 @@ function RoleEditor({
       secondaryButtonText={readOnly ? undefined : "Cancel"}
       passiveModal={false}
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
     >
       <Form
         aria-label={role ? `Role ${role.name}` : "New role"}

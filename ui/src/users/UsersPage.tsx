@@ -130,7 +130,7 @@ function UserFormModal({
       primaryButtonDisabled={busy || incomplete}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
     >
       <Form
         aria-label={user ? "Edit user" : "New user"}

@@ -280,6 +280,23 @@ function PublishModal({
     enabled: open,
     staleTime: 0,
   });
+  async function publish() {
+    setBusy(true);
+    setError(null);
+    try {
+      onDone(
+        ok(
+          await api.POST("/api/v2/campaigns/{campaign_id}/publish", {
+            params: { path: { campaign_id: campaign.id } },
+          }),
+        ),
+      );
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
   return (
     <Modal
       open={open}
@@ -292,23 +309,7 @@ function PublishModal({
         setError(null);
         onClose();
       }}
-      onRequestSubmit={async () => {
-        setBusy(true);
-        setError(null);
-        try {
-          onDone(
-            ok(
-              await api.POST("/api/v2/campaigns/{campaign_id}/publish", {
-                params: { path: { campaign_id: campaign.id } },
-              }),
-            ),
-          );
-        } catch (e) {
-          setError(describeError(e));
-        } finally {
-          setBusy(false);
-        }
-      }}
+      onRequestSubmit={() => void publish()}
     >
       {error ? (
         <InlineNotification kind="error" title="Could not publish" subtitle={error} hideCloseButton lowContrast />
@@ -438,7 +439,7 @@ export function CampaignPage() {
         actions={
           <div className="trellis-actions">
             {editable ? (
-              <Button kind="tertiary" renderIcon={Edit} onClick={() => navigate(`/campaigns/${c.id}/edit`)}>
+              <Button kind="tertiary" renderIcon={Edit} onClick={() => void navigate(`/campaigns/${c.id}/edit`)}>
                 Edit
               </Button>
             ) : null}

@@ -60,6 +60,19 @@ function RescheduleModal({
     setError(null);
   }
   const instant = fromLocalInput(value);
+  async function reschedule() {
+    if (!instant) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await onSubmit(instant);
+    } catch (e) {
+      const errors = problemToFormErrors(e, ["due_at"]);
+      setError(errors.fields.due_at ?? (errors.general.join(" ") || describeError(e)));
+    } finally {
+      setBusy(false);
+    }
+  }
   return (
     <Modal
       open={step !== null}
@@ -69,19 +82,7 @@ function RescheduleModal({
       primaryButtonDisabled={busy || instant === null}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={async () => {
-        if (!instant) return;
-        setBusy(true);
-        setError(null);
-        try {
-          await onSubmit(instant);
-        } catch (e) {
-          const errors = problemToFormErrors(e, ["due_at"]);
-          setError(errors.fields.due_at ?? (errors.general.join(" ") || describeError(e)));
-        } finally {
-          setBusy(false);
-        }
-      }}
+      onRequestSubmit={() => void reschedule()}
     >
       <Stack gap={5}>
         <p>
