@@ -33,7 +33,7 @@ export function LoginPage() {
     try {
       const result = ok(await api.POST("/api/v2/auth/login", { body: { email, password } }));
       signedIn(result);
-      navigate(from, { replace: true });
+      void navigate(from, { replace: true });
     } catch (error) {
       if (error instanceof ApiProblem && error.status === 429) {
         const retry = error.detail || "Too many failed sign-ins. Wait a few minutes, then try again.";

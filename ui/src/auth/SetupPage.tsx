@@ -31,11 +31,11 @@ export function SetupPage() {
     try {
       const me = ok(await api.POST("/api/v2/setup", { body: { email, name, password } }));
       signedIn(me);
-      navigate("/", { replace: true });
+      void navigate("/", { replace: true });
     } catch (error) {
       if (error instanceof ApiProblem && error.status === 409) {
         // Someone finished setup first: sign in normally.
-        navigate("/login", { replace: true });
+        void navigate("/login", { replace: true });
         return;
       }
       form.fromError(error);

@@ -115,7 +115,7 @@ function Editor({ broadcast }: { broadcast: Broadcast | null }) {
       notify("success", broadcast ? "Broadcast saved" : "Broadcast created", saved.name);
       queryClient.setQueryData(broadcastKey(saved.id), saved);
       await queryClient.invalidateQueries({ queryKey: [...broadcastsKey, "list"] });
-      navigate(`/broadcasts/${saved.id}`);
+      void navigate(`/broadcasts/${saved.id}`);
     } catch (e) {
       form.fromError(e);
     } finally {

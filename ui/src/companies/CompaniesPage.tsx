@@ -341,7 +341,7 @@ export function CompanyDetailPage() {
           notify("success", "Company deleted", c.name);
           queryClient.removeQueries({ queryKey: ["companies", "detail", companyId] });
           await queryClient.invalidateQueries({ queryKey: ["companies", "list"] });
-          navigate("/companies");
+          void navigate("/companies");
         }}
       />
     </>

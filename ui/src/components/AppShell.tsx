@@ -87,7 +87,7 @@ function NotificationsPanel({ open, onClose }: { open: boolean; onClose: () => v
     // Only paths inside the app are followed: a link is never an outside address.
     if (link && link.startsWith("/") && !link.startsWith("//")) {
       onClose();
-      navigate(link);
+      void navigate(link);
     }
   }
   async function readAll() {
@@ -180,7 +180,7 @@ export function AppShell() {
 
   async function onLogout() {
     await logout().catch(() => notify("error", "Logout failed"));
-    navigate("/login", { replace: true });
+    void navigate("/login", { replace: true });
   }
 
   return (

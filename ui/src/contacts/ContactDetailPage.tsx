@@ -945,7 +945,7 @@ export function ContactDetailPage() {
           notify("success", "Contact deleted", contactName(c));
           queryClient.removeQueries({ queryKey: detailKey(contactId) });
           await queryClient.invalidateQueries({ queryKey: ["contacts", "list"] });
-          navigate("/contacts");
+          void navigate("/contacts");
         }}
       />
     </>

@@ -203,7 +203,7 @@ export function ContactsPage() {
    * those the server no longer had, leave the selection; those not done stay selected for a retry.
    * Returns the failure that stopped the run, if any, after the toasts for what did happen.
    */
-  async function runSelected(action: BulkActionName, tags: string[] = []): Promise<unknown> {
+  async function runSelected(action: BulkActionName, tags: string[] = []): Promise<Error | undefined> {
     const outcome = await runBulk(selected, { action, tags, channel: "email" }, async (body) =>
       ok(await api.POST("/api/v2/contacts/bulk", { body })),
     );
@@ -389,7 +389,7 @@ export function ContactsPage() {
           notify("success", "Contact created", contactName(c));
           void queryClient.invalidateQueries({ queryKey: ["contacts"] });
           void queryClient.invalidateQueries({ queryKey: ["tags"] });
-          navigate(`/contacts/${c.id}`);
+          void navigate(`/contacts/${c.id}`);
         }}
       />
       <Modal

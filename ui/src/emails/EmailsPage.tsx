@@ -116,7 +116,7 @@ export function EmailsPage() {
       const copy = ok(await api.POST("/api/v2/emails", { body: duplicateBody(email) }));
       notify("success", "Email duplicated", copy.name);
       void queryClient.invalidateQueries({ queryKey: [...emailsKey, "list"] });
-      navigate(`/emails/${copy.id}`);
+      void navigate(`/emails/${copy.id}`);
     } catch (e) {
       notify("error", "Could not duplicate", describeError(e));
     }

@@ -45,7 +45,7 @@ export function FormsPage() {
       const copy = await formsApi.clone(form.id);
       notify("success", "Form cloned", copy.name);
       void queryClient.invalidateQueries({ queryKey: formsKey });
-      navigate(`/forms/${copy.id}`);
+      void navigate(`/forms/${copy.id}`);
     } catch (e) {
       notify("error", "Could not clone", describeError(e));
     }

@@ -38,7 +38,7 @@ export function LandingPagesPage() {
       const copy = await pagesApi.clone(page.id);
       notify("success", "Page cloned", copy.name);
       void queryClient.invalidateQueries({ queryKey: pagesKey });
-      navigate(`/landing-pages/${copy.id}`);
+      void navigate(`/landing-pages/${copy.id}`);
     } catch (e) {
       notify("error", "Could not clone", describeError(e));
     }

@@ -216,7 +216,7 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
       void queryClient.invalidateQueries({ queryKey: ["segments", "all"] });
       if (!segment) {
         announceCreated("segment", saved.id, saved.name);
-        navigate(`/segments/${saved.id}`, { replace: true });
+        void navigate(`/segments/${saved.id}`, { replace: true });
       }
     } catch (e) {
       form.fromError(e);
@@ -473,7 +473,7 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
             notify("success", "Segment deleted", segment.name);
             queryClient.removeQueries({ queryKey: ["segments", "detail", segment.id] });
             await queryClient.invalidateQueries({ queryKey: ["segments"] });
-            navigate("/segments");
+            void navigate("/segments");
           }}
         />
       ) : null}

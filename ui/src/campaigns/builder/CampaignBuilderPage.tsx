@@ -231,7 +231,7 @@ function Builder({
           read = ok(await api.POST("/api/v2/campaigns", { body }));
           onCreated(read.id);
           announceCreated("campaign", read.id, read.name);
-          navigate(`/campaigns/${read.id}/edit`, { replace: true });
+          void navigate(`/campaigns/${read.id}/edit`, { replace: true });
         } else {
           read = ok(
             await api.PUT("/api/v2/campaigns/{campaign_id}", {

@@ -342,7 +342,8 @@ function CanvasInner({
       if (!next) return;
       setSelected(new Set([next]));
       const node = flow.getNode(next);
-      if (node) flow.setCenter(node.position.x + 120, node.position.y + 44, { duration: 200, zoom: flow.getZoom() });
+      if (node)
+        void flow.setCenter(node.position.x + 120, node.position.y + 44, { duration: 200, zoom: flow.getZoom() });
       window.requestAnimationFrame(() => {
         wrapper.current?.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(next)}"]`)?.focus();
       });

@@ -415,7 +415,7 @@ export function CampaignPage() {
       );
       notify("success", "Campaign cloned", copy.name);
       void queryClient.invalidateQueries({ queryKey: ["campaigns", "list"] });
-      navigate(`/campaigns/${copy.id}`);
+      void navigate(`/campaigns/${copy.id}`);
     } catch (e) {
       notify("error", "Could not clone", describeError(e));
     }
@@ -552,7 +552,7 @@ export function CampaignPage() {
           notify("success", "Campaign deleted", c.name);
           queryClient.removeQueries({ queryKey: campaignKey(campaignId) });
           await queryClient.invalidateQueries({ queryKey: ["campaigns", "list"] });
-          navigate("/campaigns");
+          void navigate("/campaigns");
         }}
       />
     </>
