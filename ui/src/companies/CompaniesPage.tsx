@@ -11,7 +11,7 @@ import {
 } from "@carbon/react";
 import { Add, Edit, TrashCan } from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, ifMatch, ok } from "../api/client";
 import { describeError } from "../api/problem";
@@ -20,7 +20,14 @@ import type { Company, Contact } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { ConfirmDelete } from "../components/ConfirmDelete";
 import { ListTable, type PageState } from "../components/ListTable";
-import { formatDateTime, FormMessages, PageHeader, PageLoading, useFormErrors } from "../components/common";
+import {
+  formatDateTime,
+  FormMessages,
+  PageHeader,
+  PageLoading,
+  useFormErrors,
+  useResetOnOpen,
+} from "../components/common";
 import { FieldValueInput } from "../components/fields/FieldValueInput";
 import { useToast } from "../components/Toasts";
 import { fieldOptions, formatFieldValue, isEmptyValue } from "../lib/fieldTypes";
@@ -48,13 +55,12 @@ function CompanyFormModal({
   const form = useFormErrors(["name", "domain", ...custom.map((f) => `fields.${f.alias}`), "fields"]);
   const { clear } = form;
 
-  useEffect(() => {
-    if (!open) return;
+  useResetOnOpen(open, company, () => {
     setName(company?.name ?? "");
     setDomain(company?.domain ?? "");
     setValues(company?.fields ?? {});
     clear();
-  }, [open, company, clear]);
+  });
 
   async function submit() {
     setBusy(true);

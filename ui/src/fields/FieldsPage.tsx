@@ -14,14 +14,14 @@ import {
 } from "@carbon/react";
 import { Add, TrashCan } from "@carbon/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { api, ifMatch, ok } from "../api/client";
 import { fieldsKey, useFields, type FieldObject } from "../api/queries";
 import type { FieldCreate, FieldDef } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { ConfirmDelete } from "../components/ConfirmDelete";
 import { ListTable } from "../components/ListTable";
-import { FormMessages, PageHeader, useFormErrors } from "../components/common";
+import { FormMessages, PageHeader, useFormErrors, useResetOnOpen } from "../components/common";
 import { FieldValueInput } from "../components/fields/FieldValueInput";
 import { useToast } from "../components/Toasts";
 import { aliasFromLabel, FIELD_TYPE_LABELS, FIELD_TYPES, isEmptyValue, type FieldType } from "../lib/fieldTypes";
@@ -74,8 +74,7 @@ function FieldFormModal({
   const form = useFormErrors(FORM_FIELDS);
   const { clear } = form;
 
-  useEffect(() => {
-    if (!open) return;
+  useResetOnOpen(open, field, () => {
     setLabel(field?.label ?? "");
     setAlias(field?.alias ?? "");
     setAliasTouched(false);
@@ -87,7 +86,7 @@ function FieldFormModal({
     setPubliclyUpdatable(field?.publicly_updatable ?? false);
     setOptions((field?.options ?? []).map((o) => ({ value: o.value ?? "", label: o.label ?? "" })));
     clear();
-  }, [open, field, clear]);
+  });
 
   const hasOptions = type === "select" || type === "multiselect";
   const cleanOptions = options

@@ -19,7 +19,7 @@ import type { User } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { ConfirmDelete } from "../components/ConfirmDelete";
 import { ListTable, type PageState } from "../components/ListTable";
-import { formatDateTime, FormMessages, PageHeader, useFormErrors } from "../components/common";
+import { formatDateTime, FormMessages, PageHeader, useFormErrors, useResetOnOpen } from "../components/common";
 import { useToast } from "../components/Toasts";
 import { canAny } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
@@ -68,8 +68,7 @@ function UserFormModal({
   const form = useFormErrors(FIELDS);
   const { clear } = form;
 
-  useEffect(() => {
-    if (!open) return;
+  useResetOnOpen(open, user, () => {
     setDraft({
       email: user?.email ?? "",
       name: user?.name ?? "",
@@ -80,7 +79,7 @@ function UserFormModal({
       password: "",
     });
     clear();
-  }, [open, user, clear]);
+  });
 
   // Preselect the first non-admin role for a new user once roles are known.
   useEffect(() => {
