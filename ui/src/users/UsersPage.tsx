@@ -13,7 +13,7 @@ import {
 } from "@carbon/react";
 import { Add } from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { api, ifMatch, ok } from "../api/client";
 import type { User } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
@@ -54,7 +54,7 @@ function UserFormModal({
     queryFn: async () => ok(await api.GET("/api/v2/roles", { params: { query: { "page[size]": 500, sort: "name" } } })),
     enabled: open,
   });
-  const zones = useMemo(timeZones, []);
+  const zones = useMemo(() => timeZones(), []);
   const [draft, setDraft] = useState<Draft>({
     email: "",
     name: "",
@@ -81,13 +81,12 @@ function UserFormModal({
     clear();
   });
 
-  // Preselect the first non-admin role for a new user once roles are known.
-  useEffect(() => {
-    if (open && !user && draft.role_id === "" && roles.data) {
-      const first = roles.data.data.find((r) => !r.is_admin) ?? roles.data.data[0];
-      if (first) setDraft((d) => ({ ...d, role_id: String(first.id) }));
-    }
-  }, [open, user, draft.role_id, roles.data]);
+  // Preselect the first non-admin role for a new user once roles are known (during render:
+  // the guard on an empty role makes it run once).
+  if (open && !user && draft.role_id === "" && roles.data) {
+    const first = roles.data.data.find((r) => !r.is_admin) ?? roles.data.data[0];
+    if (first) setDraft((d) => ({ ...d, role_id: String(first.id) }));
+  }
 
   async function submit() {
     setBusy(true);
