@@ -138,10 +138,13 @@ export function AppShell() {
   const { unread } = useNotifications(false);
   const unreadCount = unread.data ?? 0;
 
-  useEffect(() => {
+  // Moving to another page closes the menus (adjusted during render, not in an effect).
+  const [menusPath, setMenusPath] = useState(location.pathname);
+  if (menusPath !== location.pathname) {
+    setMenusPath(location.pathname);
     setUserMenuOpen(false);
     setBellOpen(false);
-  }, [location.pathname]);
+  }
   useEffect(() => {
     if (!userMenuOpen) return;
     const onKey = (e: KeyboardEvent) => {
