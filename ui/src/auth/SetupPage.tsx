@@ -61,6 +61,7 @@ export function SetupPage() {
                 value={email}
                 onChange={(e) => setEmail(e.target.value)}
                 required
+                // eslint-disable-next-line jsx-a11y/no-autofocus -- the page exists only to fill in this form; starting in its first field is expected.
                 autoFocus
                 {...form.fieldProps("email")}
               />

@@ -112,6 +112,7 @@ function InlineField({
             field={field}
             value={draft}
             onChange={setDraft}
+            // eslint-disable-next-line jsx-a11y/no-autofocus -- the user just asked to edit this field; focus must follow into the input.
             autoFocus
             invalid={error !== null}
             invalidText={error ?? undefined}

@@ -127,6 +127,7 @@ export function ContactFormModal({
                     field={f}
                     value={values[fieldKey(f)]}
                     onChange={(v) => setValues((prev) => ({ ...prev, [fieldKey(f)]: v }))}
+                    // eslint-disable-next-line jsx-a11y/no-autofocus -- a dialog the user opened; focus goes to its first field.
                     autoFocus={group === "core" && i === 0}
                     {...form.fieldProps(fieldKey(f))}
                   />

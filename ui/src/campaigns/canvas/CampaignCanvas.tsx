@@ -487,6 +487,7 @@ function CanvasInner({
               id="trellis-add-menu"
               label="Steps that may follow here"
               types={allowedHere}
+              // eslint-disable-next-line jsx-a11y/no-autofocus -- the menu opens on the user's click; focus must move into it for the keyboard.
               autoFocus
               onPick={(t) => addAt(t, { source: addAnchor.source, path: addAnchor.path })}
               onEscape={() => setAddAnchor(null)}
