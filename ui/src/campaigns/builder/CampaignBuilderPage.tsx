@@ -146,8 +146,8 @@ function Builder({
   const sourceNames = useMemo(
     () =>
       Object.fromEntries([
-        ...(segments.data ?? []).map((s) => [sourceKey({ kind: "segment", id: s.id }), s.name]),
-        ...(forms.data ?? []).map((f) => [sourceKey({ kind: "form", id: f.id }), f.name]),
+        ...(segments.data ?? []).map((s): [string, string] => [sourceKey({ kind: "segment", id: s.id }), s.name]),
+        ...(forms.data ?? []).map((f): [string, string] => [sourceKey({ kind: "form", id: f.id }), f.name]),
       ]),
     [segments.data, forms.data],
   );
