@@ -21,9 +21,9 @@ function clientWith(fetchImpl: (req: Request) => Promise<Response>) {
 describe("trellisMiddleware", () => {
   it("sends the CSRF header on state-changing methods only", async () => {
     const seen: Record<string, string | null> = {};
-    const fetchImpl = vi.fn(async (req: Request) => {
+    const fetchImpl = vi.fn((req: Request) => {
       seen[req.method] = req.headers.get(CSRF_HEADER);
-      return new Response(null, { status: 204 });
+      return Promise.resolve(new Response(null, { status: 204 }));
     });
     const client = clientWith(fetchImpl);
     await client.GET("/api/v2/things", {});
@@ -34,8 +34,8 @@ describe("trellisMiddleware", () => {
   });
 
   it("throws an ApiProblem with field errors for a problem response", async () => {
-    const client = clientWith(
-      async () =>
+    const client = clientWith(() =>
+      Promise.resolve(
         new Response(
           JSON.stringify({
             type: "validation-failed",
@@ -46,6 +46,7 @@ describe("trellisMiddleware", () => {
           }),
           { status: 422, headers: { "content-type": "application/problem+json" } },
         ),
+      ),
     );
     const call = client.POST("/api/v2/things", { body: {} });
     await expect(call).rejects.toBeInstanceOf(ApiProblem);
@@ -56,8 +57,8 @@ describe("trellisMiddleware", () => {
   });
 
   it("lets successful responses through", async () => {
-    const client = clientWith(async () => Response.json({ ok: 1 }));
-    const { data } = await client.GET("/api/v2/things", {});
+    const client = clientWith(() => Promise.resolve(Response.json({ ok: 1 })));
+    const { data } = (await client.GET("/api/v2/things", {})) as { data?: unknown };
     expect(data).toEqual({ ok: 1 });
   });
 });

@@ -58,6 +58,11 @@ describe("problemToFormErrors", () => {
   it("keeps plain errors as general messages", () => {
     expect(problemToFormErrors(new Error("offline")).general).toEqual(["offline"]);
   });
+
+  it("keeps a thrown string and describes a thrown plain object in words", () => {
+    expect(problemToFormErrors("offline").general).toEqual(["offline"]);
+    expect(problemToFormErrors({ reason: "?" }).general).toEqual(["Something went wrong."]);
+  });
 });
 
 describe("problemFromResponse", () => {

@@ -119,7 +119,10 @@ export function problemToFormErrors(problem: unknown, knownFields?: readonly str
   const result: FormErrors = { fields: {}, general: [] };
   if (!(problem instanceof ApiProblem)) {
     if (problem instanceof Error) result.general.push(problem.message);
-    else if (problem !== undefined && problem !== null) result.general.push(String(problem));
+    // A thrown plain object would read "[object Object]"; the generic sentence says more.
+    else if (typeof problem === "string" || typeof problem === "number" || typeof problem === "boolean") {
+      result.general.push(String(problem));
+    } else if (problem !== undefined && problem !== null) result.general.push(describeError(problem));
     return result;
   }
   for (const err of problem.errors) {

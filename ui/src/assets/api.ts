@@ -67,7 +67,7 @@ export const assetsApi = {
       }),
     ),
   upload: async (file: File, fields: UploadFields) =>
-    ok(await api.POST("/api/v2/assets", { body: uploadBody(file, file.name, fields) as never })) as Asset,
+    ok<Asset>(await api.POST("/api/v2/assets", { body: uploadBody(file, file.name, fields) as never })),
   update: async (id: number, version: number, body: AssetUpdate) =>
     ok(await api.PATCH("/api/v2/assets/{asset_id}", { params: assetPath(id), headers: ifMatch(version), body })),
   remove: async (id: number) => {

@@ -33,7 +33,7 @@ export function LoginPage() {
     try {
       const result = ok(await api.POST("/api/v2/auth/login", { body: { email, password } }));
       signedIn(result);
-      navigate(from, { replace: true });
+      void navigate(from, { replace: true });
     } catch (error) {
       if (error instanceof ApiProblem && error.status === 429) {
         const retry = error.detail || "Too many failed sign-ins. Wait a few minutes, then try again.";
@@ -54,7 +54,7 @@ export function LoginPage() {
         <h1>Log in to Trellis</h1>
         <p className="trellis-auth__lead">Use the email address and password of your Trellis account.</p>
         <Layer>
-          <Form onSubmit={onSubmit} aria-label="Log in" noValidate>
+          <Form onSubmit={(e) => void onSubmit(e)} aria-label="Log in" noValidate>
             <Stack gap={6}>
               {lockout ? (
                 <InlineNotification
@@ -83,6 +83,7 @@ export function LoginPage() {
                 value={email}
                 onChange={(e) => setEmail(e.target.value)}
                 required
+                // eslint-disable-next-line jsx-a11y/no-autofocus -- the page exists only to fill in this form; starting in its first field is expected.
                 autoFocus
                 {...form.fieldProps("email")}
               />

@@ -31,11 +31,11 @@ export function SetupPage() {
     try {
       const me = ok(await api.POST("/api/v2/setup", { body: { email, name, password } }));
       signedIn(me);
-      navigate("/", { replace: true });
+      void navigate("/", { replace: true });
     } catch (error) {
       if (error instanceof ApiProblem && error.status === 409) {
         // Someone finished setup first: sign in normally.
-        navigate("/login", { replace: true });
+        void navigate("/login", { replace: true });
         return;
       }
       form.fromError(error);
@@ -50,7 +50,7 @@ export function SetupPage() {
         <h1>Set up Trellis</h1>
         <p className="trellis-auth__lead">Create the first administrator. You will be logged in as this user.</p>
         <Layer>
-          <Form onSubmit={onSubmit} aria-label="Create the first administrator" noValidate>
+          <Form onSubmit={(e) => void onSubmit(e)} aria-label="Create the first administrator" noValidate>
             <Stack gap={6}>
               <FormMessages errors={form.errors} title="Could not finish setup" />
               <TextInput
@@ -61,6 +61,7 @@ export function SetupPage() {
                 value={email}
                 onChange={(e) => setEmail(e.target.value)}
                 required
+                // eslint-disable-next-line jsx-a11y/no-autofocus -- the page exists only to fill in this form; starting in its first field is expected.
                 autoFocus
                 {...form.fieldProps("email")}
               />

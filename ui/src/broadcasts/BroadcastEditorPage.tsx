@@ -14,7 +14,7 @@ import {
   TextInput,
 } from "@carbon/react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, ifMatch, ok } from "../api/client";
 import { FormMessages, PageHeader, PageLoading, useFormErrors } from "../components/common";
@@ -76,7 +76,12 @@ function Editor({ broadcast }: { broadcast: Broadcast | null }) {
   const segments = useAllSegments();
   const editable = broadcast === null || allowed(broadcast).edit;
 
-  useEffect(() => setLocal({}), [draft]);
+  // Local problems belong to the draft they were found in (cleared during render, not in an effect).
+  const [localFor, setLocalFor] = useState(draft);
+  if (localFor !== draft) {
+    setLocalFor(draft);
+    setLocal({});
+  }
 
   const emailChoices: Choice[] = useMemo(
     () => (emails.data ?? []).map((e) => ({ id: e.id, label: e.is_published ? e.name : `${e.name} (unpublished)` })),
@@ -115,7 +120,7 @@ function Editor({ broadcast }: { broadcast: Broadcast | null }) {
       notify("success", broadcast ? "Broadcast saved" : "Broadcast created", saved.name);
       queryClient.setQueryData(broadcastKey(saved.id), saved);
       await queryClient.invalidateQueries({ queryKey: [...broadcastsKey, "list"] });
-      navigate(`/broadcasts/${saved.id}`);
+      void navigate(`/broadcasts/${saved.id}`);
     } catch (e) {
       form.fromError(e);
     } finally {
@@ -258,7 +263,7 @@ function Editor({ broadcast }: { broadcast: Broadcast | null }) {
               </Button>
               <Button
                 kind="secondary"
-                onClick={() => navigate(broadcast ? `/broadcasts/${broadcast.id}` : "/broadcasts")}
+                onClick={() => void navigate(broadcast ? `/broadcasts/${broadcast.id}` : "/broadcasts")}
               >
                 Cancel
               </Button>

@@ -126,7 +126,7 @@ export function BroadcastPage() {
         actions={
           <div style={{ display: "flex", gap: "0.5rem" }}>
             {may.edit && mayEdit ? (
-              <Button kind="secondary" onClick={() => navigate(`/broadcasts/${b.id}/edit`)}>
+              <Button kind="secondary" onClick={() => void navigate(`/broadcasts/${b.id}/edit`)}>
                 Edit
               </Button>
             ) : null}

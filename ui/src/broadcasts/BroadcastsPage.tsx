@@ -117,15 +117,15 @@ export function BroadcastsPage() {
               }}
             />
             {mayCreate ? (
-              <Button renderIcon={Add} onClick={() => navigate("/broadcasts/new")}>
+              <Button renderIcon={Add} onClick={() => void navigate("/broadcasts/new")}>
                 New broadcast
               </Button>
             ) : null}
           </>
         }
         actions={[
-          { label: "Open", onClick: (b) => navigate(`/broadcasts/${b.id}`) },
-          { label: "Edit", onClick: (b) => navigate(`/broadcasts/${b.id}/edit`), show: (b) => allowed(b).edit },
+          { label: "Open", onClick: (b) => void navigate(`/broadcasts/${b.id}`) },
+          { label: "Edit", onClick: (b) => void navigate(`/broadcasts/${b.id}/edit`), show: (b) => allowed(b).edit },
           { label: "Delete", danger: true, onClick: (b) => setDeleting(b), show: mayDelete },
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}

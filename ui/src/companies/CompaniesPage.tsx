@@ -11,7 +11,7 @@ import {
 } from "@carbon/react";
 import { Add, Edit, TrashCan } from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, ifMatch, ok } from "../api/client";
 import { describeError } from "../api/problem";
@@ -20,7 +20,14 @@ import type { Company, Contact } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { ConfirmDelete } from "../components/ConfirmDelete";
 import { ListTable, type PageState } from "../components/ListTable";
-import { formatDateTime, FormMessages, PageHeader, PageLoading, useFormErrors } from "../components/common";
+import {
+  formatDateTime,
+  FormMessages,
+  PageHeader,
+  PageLoading,
+  useFormErrors,
+  useResetOnOpen,
+} from "../components/common";
 import { FieldValueInput } from "../components/fields/FieldValueInput";
 import { useToast } from "../components/Toasts";
 import { fieldOptions, formatFieldValue, isEmptyValue } from "../lib/fieldTypes";
@@ -48,13 +55,12 @@ function CompanyFormModal({
   const form = useFormErrors(["name", "domain", ...custom.map((f) => `fields.${f.alias}`), "fields"]);
   const { clear } = form;
 
-  useEffect(() => {
-    if (!open) return;
+  useResetOnOpen(open, company, () => {
     setName(company?.name ?? "");
     setDomain(company?.domain ?? "");
     setValues(company?.fields ?? {});
     clear();
-  }, [open, company, clear]);
+  });
 
   async function submit() {
     setBusy(true);
@@ -92,7 +98,7 @@ function CompanyFormModal({
       primaryButtonDisabled={busy || !name.trim()}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       hasScrollingContent
     >
       <Form
@@ -202,7 +208,7 @@ export function CompaniesPage() {
           </>
         }
         actions={[
-          { label: "Open", onClick: (c) => navigate(`/companies/${c.id}`) },
+          { label: "Open", onClick: (c) => void navigate(`/companies/${c.id}`) },
           ...(canEdit ? [{ label: "Edit", onClick: (c: Company) => setEditing(c) }] : []),
           ...(canDelete ? [{ label: "Delete", danger: true, onClick: (c: Company) => setDeleting(c) }] : []),
         ]}
@@ -341,7 +347,7 @@ export function CompanyDetailPage() {
           notify("success", "Company deleted", c.name);
           queryClient.removeQueries({ queryKey: ["companies", "detail", companyId] });
           await queryClient.invalidateQueries({ queryKey: ["companies", "list"] });
-          navigate("/companies");
+          void navigate("/companies");
         }}
       />
     </>
@@ -398,7 +404,7 @@ function CompanyContacts({ companyId }: { companyId: number }) {
         loading={list.isPending}
         rowLabel={(ct) => contactName(ct)}
         emptyText="No contact is linked to this company."
-        actions={[{ label: "Open", onClick: (ct) => navigate(`/contacts/${ct.id}`) }]}
+        actions={[{ label: "Open", onClick: (ct) => void navigate(`/contacts/${ct.id}`) }]}
         pagination={{ state: pageState, total, onChange: setPageState }}
       />
     </section>

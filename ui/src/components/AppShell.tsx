@@ -87,7 +87,7 @@ function NotificationsPanel({ open, onClose }: { open: boolean; onClose: () => v
     // Only paths inside the app are followed: a link is never an outside address.
     if (link && link.startsWith("/") && !link.startsWith("//")) {
       onClose();
-      navigate(link);
+      void navigate(link);
     }
   }
   async function readAll() {
@@ -138,10 +138,13 @@ export function AppShell() {
   const { unread } = useNotifications(false);
   const unreadCount = unread.data ?? 0;
 
-  useEffect(() => {
+  // Moving to another page closes the menus (adjusted during render, not in an effect).
+  const [menusPath, setMenusPath] = useState(location.pathname);
+  if (menusPath !== location.pathname) {
+    setMenusPath(location.pathname);
     setUserMenuOpen(false);
     setBellOpen(false);
-  }, [location.pathname]);
+  }
   useEffect(() => {
     if (!userMenuOpen) return;
     const onKey = (e: KeyboardEvent) => {
@@ -180,7 +183,7 @@ export function AppShell() {
 
   async function onLogout() {
     await logout().catch(() => notify("error", "Logout failed"));
-    navigate("/login", { replace: true });
+    void navigate("/login", { replace: true });
   }
 
   return (
@@ -239,10 +242,10 @@ export function AppShell() {
                 <div className="trellis-muted">{me.user.email}</div>
                 <div className="trellis-muted">Role: {me.role.name}</div>
               </div>
-              <Button kind="secondary" size="md" onClick={() => navigate("/admin/tokens")}>
+              <Button kind="secondary" size="md" onClick={() => void navigate("/admin/tokens")}>
                 My API tokens
               </Button>
-              <Button kind="primary" size="md" onClick={onLogout}>
+              <Button kind="primary" size="md" onClick={() => void onLogout()}>
                 Log out
               </Button>
             </div>

@@ -20,6 +20,18 @@ export function ConfirmDelete({
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  async function confirm() {
+    setBusy(true);
+    setError(null);
+    try {
+      await onConfirm();
+      onClose();
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
   return (
     <Modal
       open={open}
@@ -33,18 +45,7 @@ export function ConfirmDelete({
         setError(null);
         onClose();
       }}
-      onRequestSubmit={async () => {
-        setBusy(true);
-        setError(null);
-        try {
-          await onConfirm();
-          onClose();
-        } catch (e) {
-          setError(describeError(e));
-        } finally {
-          setBusy(false);
-        }
-      }}
+      onRequestSubmit={() => void confirm()}
     >
       <p>{body}</p>
       {error ? (

@@ -112,6 +112,7 @@ function InlineField({
             field={field}
             value={draft}
             onChange={setDraft}
+            // eslint-disable-next-line jsx-a11y/no-autofocus -- the user just asked to edit this field; focus must follow into the input.
             autoFocus
             invalid={error !== null}
             invalidText={error ?? undefined}
@@ -206,7 +207,7 @@ function PointsModal({
       primaryButtonDisabled={busy || !valid}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       shouldSubmitOnEnter
     >
       <Stack gap={5}>
@@ -277,7 +278,7 @@ function DncModal({
       primaryButtonDisabled={busy || !channel}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
     >
       <Stack gap={5}>
         <FormMessages errors={form.errors} />
@@ -366,7 +367,7 @@ function LinkCompanyModal({
       primaryButtonDisabled={busy || !picked}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
     >
       <Stack gap={5}>
         {error ? (
@@ -473,7 +474,7 @@ function MergeModal({
       secondaryButtonText={confirming ? "Back" : "Cancel"}
       onSecondarySubmit={() => (confirming ? setConfirming(false) : close())}
       onRequestClose={close}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
     >
       <Stack gap={5}>
         {error ? (
@@ -598,6 +599,33 @@ export function ContactDetailPage() {
     await patch({ add_tags: add, remove_tags: remove }, "the tags");
     setTagBusy(false);
     void queryClient.invalidateQueries({ queryKey: ["tags"] });
+  };
+  const removeDnc = async (channel: Contact["dnc"][number]["channel"]) => {
+    try {
+      saved(
+        ok(
+          await api.DELETE("/api/v2/contacts/{contact_id}/dnc/{channel}", {
+            params: { path: { contact_id: c.id, channel } },
+          }),
+        ),
+      );
+      notify("success", `Contactable again on ${channel}`);
+    } catch (e) {
+      notify("error", "Could not remove", describeError(e));
+    }
+  };
+  const unlinkCompany = async (companyId: number) => {
+    try {
+      saved(
+        ok(
+          await api.DELETE("/api/v2/contacts/{contact_id}/companies/{company_id}", {
+            params: { path: { contact_id: c.id, company_id: companyId } },
+          }),
+        ),
+      );
+    } catch (e) {
+      notify("error", "Could not unlink", describeError(e));
+    }
   };
 
   return (
@@ -795,20 +823,7 @@ export function ContactDetailPage() {
                       size="sm"
                       label={`Remove do not contact on ${d.channel}`}
                       align="left"
-                      onClick={async () => {
-                        try {
-                          saved(
-                            ok(
-                              await api.DELETE("/api/v2/contacts/{contact_id}/dnc/{channel}", {
-                                params: { path: { contact_id: c.id, channel: d.channel } },
-                              }),
-                            ),
-                          );
-                          notify("success", `Contactable again on ${d.channel}`);
-                        } catch (e) {
-                          notify("error", "Could not remove", describeError(e));
-                        }
-                      }}
+                      onClick={() => void removeDnc(d.channel)}
                     >
                       <Close />
                     </IconButton>
@@ -845,19 +860,7 @@ export function ContactDetailPage() {
                       size="sm"
                       label={`Unlink ${co.name}`}
                       align="left"
-                      onClick={async () => {
-                        try {
-                          saved(
-                            ok(
-                              await api.DELETE("/api/v2/contacts/{contact_id}/companies/{company_id}", {
-                                params: { path: { contact_id: c.id, company_id: co.id } },
-                              }),
-                            ),
-                          );
-                        } catch (e) {
-                          notify("error", "Could not unlink", describeError(e));
-                        }
-                      }}
+                      onClick={() => void unlinkCompany(co.id)}
                     >
                       <Close />
                     </IconButton>
@@ -943,7 +946,7 @@ export function ContactDetailPage() {
           notify("success", "Contact deleted", contactName(c));
           queryClient.removeQueries({ queryKey: detailKey(contactId) });
           await queryClient.invalidateQueries({ queryKey: ["contacts", "list"] });
-          navigate("/contacts");
+          void navigate("/contacts");
         }}
       />
     </>

@@ -1,9 +1,9 @@
 import { Form, Modal, Select, SelectItem, Stack } from "@carbon/react";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { api, ok } from "../api/client";
 import { useFields, useOwners, useStages } from "../api/queries";
 import type { Contact, ContactCreate, FieldDef } from "../api/types";
-import { FormMessages, useFormErrors } from "../components/common";
+import { FormMessages, useFormErrors, useResetOnOpen } from "../components/common";
 import { FieldValueInput } from "../components/fields/FieldValueInput";
 import { TagInput } from "../components/fields/TagInput";
 import { isEmptyValue } from "../lib/fieldTypes";
@@ -61,8 +61,7 @@ export function ContactFormModal({
   const form = useFormErrors(known);
   const { clear } = form;
 
-  useEffect(() => {
-    if (!open) return;
+  useResetOnOpen(open, all, () => {
     const defaults: Record<string, unknown> = {};
     for (const f of all) if (!f.is_core && !isEmptyValue(f.default_value)) defaults[fieldKey(f)] = f.default_value;
     setValues(defaults);
@@ -70,7 +69,7 @@ export function ContactFormModal({
     setOwnerId("");
     setStageId("");
     clear();
-  }, [open, all, clear]);
+  });
 
   async function submit() {
     setBusy(true);
@@ -105,7 +104,7 @@ export function ContactFormModal({
       primaryButtonDisabled={busy || fields.isPending}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       hasScrollingContent
     >
       <Form
@@ -128,6 +127,7 @@ export function ContactFormModal({
                     field={f}
                     value={values[fieldKey(f)]}
                     onChange={(v) => setValues((prev) => ({ ...prev, [fieldKey(f)]: v }))}
+                    // eslint-disable-next-line jsx-a11y/no-autofocus -- a dialog the user opened; focus goes to its first field.
                     autoFocus={group === "core" && i === 0}
                     {...form.fieldProps(fieldKey(f))}
                   />

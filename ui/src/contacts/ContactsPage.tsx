@@ -203,7 +203,7 @@ export function ContactsPage() {
    * those the server no longer had, leave the selection; those not done stay selected for a retry.
    * Returns the failure that stopped the run, if any, after the toasts for what did happen.
    */
-  async function runSelected(action: BulkActionName, tags: string[] = []): Promise<unknown> {
+  async function runSelected(action: BulkActionName, tags: string[] = []): Promise<Error | undefined> {
     const outcome = await runBulk(selected, { action, tags, channel: "email" }, async (body) =>
       ok(await api.POST("/api/v2/contacts/bulk", { body })),
     );
@@ -253,7 +253,7 @@ export function ContactsPage() {
         description="People and anonymous visitors your campaigns act on."
         actions={
           canImport ? (
-            <Button kind="tertiary" renderIcon={Upload} onClick={() => navigate("/contacts/import")}>
+            <Button kind="tertiary" renderIcon={Upload} onClick={() => void navigate("/contacts/import")}>
               Import CSV
             </Button>
           ) : undefined
@@ -376,7 +376,7 @@ export function ContactsPage() {
             : undefined
         }
         actions={[
-          { label: "Open", onClick: (c) => navigate(`/contacts/${c.id}`) },
+          { label: "Open", onClick: (c) => void navigate(`/contacts/${c.id}`) },
           ...(canDelete ? [{ label: "Delete", danger: true, onClick: (c: Contact) => setDeleting(c) }] : []),
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}
@@ -389,7 +389,7 @@ export function ContactsPage() {
           notify("success", "Contact created", contactName(c));
           void queryClient.invalidateQueries({ queryKey: ["contacts"] });
           void queryClient.invalidateQueries({ queryKey: ["tags"] });
-          navigate(`/contacts/${c.id}`);
+          void navigate(`/contacts/${c.id}`);
         }}
       />
       <Modal

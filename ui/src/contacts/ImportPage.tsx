@@ -156,7 +156,7 @@ export function ImportPage() {
       const job = res.data as unknown as ImportJob;
       notify("info", "Import started", file.name);
       void queryClient.invalidateQueries({ queryKey: ["imports"] });
-      navigate(`/contacts/import/${job.id}`);
+      void navigate(`/contacts/import/${job.id}`);
     } catch (e) {
       form.fromError(e);
     } finally {

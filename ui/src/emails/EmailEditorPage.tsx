@@ -124,7 +124,7 @@ function EmailEditor({ email }: { email: Email | null }) {
   const [bodyGeneration, setBodyGeneration] = useState(0);
 
   const tabs = useMemo(
-    () => (email ? ["content", "preview", "settings", "sends", "stats"] : ["content", "settings"]) as string[],
+    () => (email ? ["content", "preview", "settings", "sends", "stats"] : ["content", "settings"]),
     [email],
   );
 
@@ -191,7 +191,7 @@ function EmailEditor({ email }: { email: Email | null }) {
       void queryClient.invalidateQueries({ queryKey: ["emails", "preview", saved.id] });
       if (!email) {
         announceCreated("email", saved.id, saved.name);
-        navigate(`/emails/${saved.id}`, { replace: true });
+        void navigate(`/emails/${saved.id}`, { replace: true });
       }
     } catch (e) {
       form.fromError(e);
@@ -529,7 +529,7 @@ function EmailEditor({ email }: { email: Email | null }) {
             notify("success", "Email deleted", email.name);
             queryClient.removeQueries({ queryKey: emailKey(email.id) });
             await queryClient.invalidateQueries({ queryKey: emailsKey });
-            navigate("/emails");
+            void navigate("/emails");
           }}
         />
       ) : null}

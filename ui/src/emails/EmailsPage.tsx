@@ -116,7 +116,7 @@ export function EmailsPage() {
       const copy = ok(await api.POST("/api/v2/emails", { body: duplicateBody(email) }));
       notify("success", "Email duplicated", copy.name);
       void queryClient.invalidateQueries({ queryKey: [...emailsKey, "list"] });
-      navigate(`/emails/${copy.id}`);
+      void navigate(`/emails/${copy.id}`);
     } catch (e) {
       notify("error", "Could not duplicate", describeError(e));
     }
@@ -236,14 +236,14 @@ export function EmailsPage() {
               />
             ) : null}
             {mayCreate ? (
-              <Button renderIcon={Add} onClick={() => navigate("/emails/new")}>
+              <Button renderIcon={Add} onClick={() => void navigate("/emails/new")}>
                 New email
               </Button>
             ) : null}
           </>
         }
         actions={[
-          { label: "Open", onClick: (e) => navigate(`/emails/${e.id}`) },
+          { label: "Open", onClick: (e) => void navigate(`/emails/${e.id}`) },
           { label: "Duplicate", onClick: (e) => void duplicate(e), show: () => mayCreate },
           { label: "Delete", danger: true, onClick: (e) => setDeleting(e), show: mayDelete },
         ]}

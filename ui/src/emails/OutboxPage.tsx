@@ -75,7 +75,7 @@ export function OutboxPage() {
             }}
           />
         }
-        actions={[{ label: "Open", onClick: (m) => navigate(`/outbox/${m.id}`) }]}
+        actions={[{ label: "Open", onClick: (m) => void navigate(`/outbox/${m.id}`) }]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}
       />
     </>

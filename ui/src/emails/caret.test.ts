@@ -14,7 +14,7 @@ function marked(root: HTMLElement, range: Range): string {
   const path = (node: Node): number[] => {
     const steps: number[] = [];
     for (let n = node; n !== root; n = n.parentNode as Node) {
-      steps.unshift(Array.prototype.indexOf.call((n.parentNode as Node).childNodes, n) as number);
+      steps.unshift(Array.from<Node>((n.parentNode as Node).childNodes).indexOf(n));
     }
     return steps;
   };

@@ -66,7 +66,7 @@ function boundary(root: Node, units: (Text | HTMLBRElement)[], offset: number): 
     if (unit.nodeType === 3 && offset <= total + size) return [unit, Math.max(0, offset - total)];
     if (unit.nodeType !== 3 && offset <= total) {
       const parent = unit.parentNode as Node;
-      return [parent, Array.prototype.indexOf.call(parent.childNodes, unit) as number];
+      return [parent, Array.from<Node>(parent.childNodes).indexOf(unit)];
     }
     total += size;
   }

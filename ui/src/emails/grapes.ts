@@ -72,7 +72,7 @@ export function defaultExport<T>(mod: unknown): T {
     i < 3 && typeof value !== "function" && value !== null && typeof value === "object" && "default" in value;
     i++
   ) {
-    value = (value as { default: unknown }).default;
+    value = value.default;
   }
   if (typeof value !== "function") throw new Error("The MJML plugin did not load.");
   return value as T;

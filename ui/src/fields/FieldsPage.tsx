@@ -14,14 +14,14 @@ import {
 } from "@carbon/react";
 import { Add, TrashCan } from "@carbon/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { api, ifMatch, ok } from "../api/client";
 import { fieldsKey, useFields, type FieldObject } from "../api/queries";
 import type { FieldCreate, FieldDef } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { ConfirmDelete } from "../components/ConfirmDelete";
 import { ListTable } from "../components/ListTable";
-import { FormMessages, PageHeader, useFormErrors } from "../components/common";
+import { FormMessages, PageHeader, useFormErrors, useResetOnOpen } from "../components/common";
 import { FieldValueInput } from "../components/fields/FieldValueInput";
 import { useToast } from "../components/Toasts";
 import { aliasFromLabel, FIELD_TYPE_LABELS, FIELD_TYPES, isEmptyValue, type FieldType } from "../lib/fieldTypes";
@@ -74,12 +74,11 @@ function FieldFormModal({
   const form = useFormErrors(FORM_FIELDS);
   const { clear } = form;
 
-  useEffect(() => {
-    if (!open) return;
+  useResetOnOpen(open, field, () => {
     setLabel(field?.label ?? "");
     setAlias(field?.alias ?? "");
     setAliasTouched(false);
-    setType((field?.type as FieldType | undefined) ?? "text");
+    setType(field?.type ?? "text");
     setGroup(field?.group ?? "custom");
     setDefaultValue(field?.default_value ?? null);
     setRequired(field?.required ?? false);
@@ -87,7 +86,7 @@ function FieldFormModal({
     setPubliclyUpdatable(field?.publicly_updatable ?? false);
     setOptions((field?.options ?? []).map((o) => ({ value: o.value ?? "", label: o.label ?? "" })));
     clear();
-  }, [open, field, clear]);
+  });
 
   const hasOptions = type === "select" || type === "multiselect";
   const cleanOptions = options
@@ -136,7 +135,7 @@ function FieldFormModal({
       primaryButtonDisabled={busy || !label.trim()}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       hasScrollingContent
     >
       <Form
@@ -332,7 +331,7 @@ export function FieldsPage() {
         columns={[
           { key: "label", header: "Label", render: (f) => f.label },
           { key: "alias", header: "Alias", render: (f) => <code>{f.alias}</code> },
-          { key: "type", header: "Type", render: (f) => FIELD_TYPE_LABELS[f.type as FieldType] ?? f.type },
+          { key: "type", header: "Type", render: (f) => FIELD_TYPE_LABELS[f.type] ?? f.type },
           { key: "group", header: "Group", render: (f) => groupLabel(f.group) },
           {
             key: "flags",

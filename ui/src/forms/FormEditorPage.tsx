@@ -168,7 +168,7 @@ function FormEditor({ form: initial }: { form: Form | null }) {
       dispatch({ type: "replace", draft: draftOf(result) });
       if (!saved) {
         announceCreated("form", result.id, result.name);
-        navigate(`/forms/${result.id}`, { replace: true });
+        void navigate(`/forms/${result.id}`, { replace: true });
       }
     } catch (e) {
       const mapped = errorsFromProblem(e, sentKeys);
@@ -410,7 +410,11 @@ function FormEditor({ form: initial }: { form: Form | null }) {
         actions={
           <div className="trellis-actions">
             {saved ? (
-              <Button kind="tertiary" renderIcon={ChartColumn} onClick={() => navigate(`/forms/${saved.id}/results`)}>
+              <Button
+                kind="tertiary"
+                renderIcon={ChartColumn}
+                onClick={() => void navigate(`/forms/${saved.id}/results`)}
+              >
                 Results
               </Button>
             ) : null}
@@ -462,7 +466,7 @@ function FormEditor({ form: initial }: { form: Form | null }) {
             notify("success", "Form deleted", saved.name);
             queryClient.removeQueries({ queryKey: formKey(saved.id) });
             await queryClient.invalidateQueries({ queryKey: formsKey });
-            navigate("/forms");
+            void navigate("/forms");
           }}
         />
       ) : null}

@@ -60,7 +60,7 @@ export function FormResultsPage() {
         description={`${f.submission_count.toLocaleString()} submissions · last ${formatDateTime(f.last_submission_at)}`}
         actions={
           <div className="trellis-actions">
-            <Button kind="tertiary" renderIcon={Edit} onClick={() => navigate(`/forms/${f.id}`)}>
+            <Button kind="tertiary" renderIcon={Edit} onClick={() => void navigate(`/forms/${f.id}`)}>
               Edit form
             </Button>
             {/* A plain link: the browser downloads the file with the session cookie. */}

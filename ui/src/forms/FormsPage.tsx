@@ -45,7 +45,7 @@ export function FormsPage() {
       const copy = await formsApi.clone(form.id);
       notify("success", "Form cloned", copy.name);
       void queryClient.invalidateQueries({ queryKey: formsKey });
-      navigate(`/forms/${copy.id}`);
+      void navigate(`/forms/${copy.id}`);
     } catch (e) {
       notify("error", "Could not clone", describeError(e));
     }
@@ -139,15 +139,15 @@ export function FormsPage() {
               />
             ) : null}
             {mayCreate ? (
-              <Button renderIcon={Add} onClick={() => navigate("/forms/new")}>
+              <Button renderIcon={Add} onClick={() => void navigate("/forms/new")}>
                 New form
               </Button>
             ) : null}
           </>
         }
         actions={[
-          { label: mayEdit ? "Edit" : "Open", onClick: (f) => navigate(`/forms/${f.id}`) },
-          { label: "View results", onClick: (f) => navigate(`/forms/${f.id}/results`) },
+          { label: mayEdit ? "Edit" : "Open", onClick: (f) => void navigate(`/forms/${f.id}`) },
+          { label: "View results", onClick: (f) => void navigate(`/forms/${f.id}/results`) },
           { label: "Clone", onClick: (f) => void clone(f), show: () => mayCreate },
           { label: "Delete", danger: true, onClick: (f) => setDeleting(f), show: () => mayDelete },
         ]}

@@ -1,13 +1,13 @@
 /** Submission values as text for the results tables (never markup: React escapes what it shows). */
 import type { FormField } from "./types";
+import { valueAsText } from "../lib/text";
 
 /** A submitted value as one line of text: lists joined, booleans as Yes / No, objects as JSON. */
 export function valueText(value: unknown): string {
   if (value === null || value === undefined || value === "") return "";
   if (Array.isArray(value)) return value.map(valueText).filter(Boolean).join(", ");
   if (typeof value === "boolean") return value ? "Yes" : "No";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
+  return valueAsText(value);
 }
 
 /** A value shown with its option's label when the field has options ("a" -> "Option A"). */

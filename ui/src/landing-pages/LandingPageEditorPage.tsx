@@ -151,7 +151,7 @@ function Editor({ page }: { page: LandingPage | null }) {
       void queryClient.invalidateQueries({ queryKey: pagesKey });
       if (!page) {
         announceCreated("page", saved.id, saved.name);
-        navigate(`/landing-pages/${saved.id}`, { replace: true });
+        void navigate(`/landing-pages/${saved.id}`, { replace: true });
       }
     } catch (e) {
       form.fromError(e);

@@ -38,7 +38,7 @@ export function LandingPagesPage() {
       const copy = await pagesApi.clone(page.id);
       notify("success", "Page cloned", copy.name);
       void queryClient.invalidateQueries({ queryKey: pagesKey });
-      navigate(`/landing-pages/${copy.id}`);
+      void navigate(`/landing-pages/${copy.id}`);
     } catch (e) {
       notify("error", "Could not clone", describeError(e));
     }
@@ -118,14 +118,14 @@ export function LandingPagesPage() {
               />
             ) : null}
             {mayCreate ? (
-              <Button renderIcon={Add} onClick={() => navigate("/landing-pages/new")}>
+              <Button renderIcon={Add} onClick={() => void navigate("/landing-pages/new")}>
                 New page
               </Button>
             ) : null}
           </>
         }
         actions={[
-          { label: "Edit", onClick: (p) => navigate(`/landing-pages/${p.id}`) },
+          { label: "Edit", onClick: (p) => void navigate(`/landing-pages/${p.id}`) },
           {
             label: "Open",
             onClick: (p) => window.open(`/p/${p.slug}`, "_blank", "noopener"),

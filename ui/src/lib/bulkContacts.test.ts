@@ -20,7 +20,9 @@ describe("chunk", () => {
 
 describe("runBulk", () => {
   it("sends one request for up to 1,000 ids", async () => {
-    const send = vi.fn(async (body: BulkRequest) => ({ affected: body.contact_ids.length, missing: [], refused: [] }));
+    const send = vi.fn((body: BulkRequest) =>
+      Promise.resolve({ affected: body.contact_ids.length, missing: [], refused: [] }),
+    );
     const outcome = await runBulk(
       new Set(range(1, 1000)),
       { action: "add_tags", tags: ["vip"], channel: "email" },
@@ -37,11 +39,13 @@ describe("runBulk", () => {
   });
 
   it("splits 2,500 ids into three requests and adds up the results", async () => {
-    const send = vi.fn(async (body: BulkRequest) => ({
-      affected: body.contact_ids.length - 1,
-      missing: [body.contact_ids[0]!],
-      refused: [body.contact_ids[1]!],
-    }));
+    const send = vi.fn((body: BulkRequest) =>
+      Promise.resolve({
+        affected: body.contact_ids.length - 1,
+        missing: [body.contact_ids[0]!],
+        refused: [body.contact_ids[1]!],
+      }),
+    );
     const outcome = await runBulk(range(1, 2500), { action: "add_dnc", channel: "email" }, send);
     expect(send.mock.calls.map(([b]) => b.contact_ids.length)).toEqual([1000, 1000, 500]);
     expect(send.mock.calls.every(([b]) => b.action === "add_dnc" && b.channel === "email")).toBe(true);
@@ -52,7 +56,9 @@ describe("runBulk", () => {
   });
 
   it("drops duplicate ids", async () => {
-    const send = vi.fn(async (body: BulkRequest) => ({ affected: body.contact_ids.length, missing: [], refused: [] }));
+    const send = vi.fn((body: BulkRequest) =>
+      Promise.resolve({ affected: body.contact_ids.length, missing: [], refused: [] }),
+    );
     await runBulk([3, 1, 3, 2, 1], { action: "delete", channel: "email" }, send);
     expect(send.mock.calls[0]![0].contact_ids).toEqual([3, 1, 2]);
   });

@@ -3,6 +3,8 @@
  * segment builder's operators fit it. Mirrors the backend's `fields/types.py`.
  */
 
+import { valueAsText } from "./text";
+
 export const FIELD_TYPES = [
   "text",
   "long_text",
@@ -141,19 +143,19 @@ export function fromDateTimeLocal(value: string): string | null {
 export function formatFieldValue(type: string, value: unknown, options?: FieldOption[]): string {
   if (value === null || value === undefined || value === "") return "—";
   const label = (v: string) => options?.find((o) => o.value === v)?.label ?? v;
-  if (Array.isArray(value)) return value.length ? value.map((v) => label(String(v))).join(", ") : "—";
+  if (Array.isArray(value)) return value.length ? value.map((v) => label(valueAsText(v))).join(", ") : "—";
   switch (type) {
     case "boolean":
-      return value === true ? "Yes" : value === false ? "No" : String(value);
+      return value === true ? "Yes" : value === false ? "No" : valueAsText(value);
     case "datetime": {
       const local = toDateTimeLocal(value);
-      if (!local) return String(value);
+      if (!local) return valueAsText(value);
       return new Date(local).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
     }
     case "select":
-      return label(String(value));
+      return label(valueAsText(value));
     default:
-      return typeof value === "object" ? JSON.stringify(value) : String(value);
+      return valueAsText(value);
   }
 }
 

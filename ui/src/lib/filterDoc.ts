@@ -178,7 +178,8 @@ export interface OperatorInfo {
 export interface FilterTypeInfo {
   key: string;
   label: string;
-  field: "none" | "contact_core" | "contact_custom" | "company" | "channel" | string;
+  // The known kinds, kept for editor hints; the backend may add others.
+  field: "none" | "contact_core" | "contact_custom" | "company" | "channel" | (string & {});
   operators: Record<string, OperatorInfo[]>;
   value?: string;
 }

@@ -1,5 +1,7 @@
 /** Turning a contact's activity items into lines the timeline shows. */
 
+import { valueAsText } from "./text";
+
 export interface ActivityLike {
   kind: string;
   summary: string;
@@ -25,8 +27,7 @@ export interface TimelineEntry {
 function text(value: unknown): string {
   if (value === null || value === undefined || value === "") return "(empty)";
   if (Array.isArray(value)) return value.length ? value.map(text).join(", ") : "(empty)";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
+  return valueAsText(value);
 }
 
 function list(value: unknown): string[] {
@@ -74,7 +75,7 @@ export function describeActivity(item: ActivityLike, labels: Record<string, stri
         tone: delta >= 0 ? "green" : "red",
         kindLabel: "Points",
         title,
-        lines: d.reason ? [String(d.reason)] : [],
+        lines: d.reason ? [valueAsText(d.reason)] : [],
       };
     }
     case "dnc_added":
@@ -83,7 +84,7 @@ export function describeActivity(item: ActivityLike, labels: Record<string, stri
         tone: "red",
         kindLabel: "Do not contact",
         title: `Do not contact on ${text(d.channel)} (${text(d.reason)})`,
-        lines: d.comment ? [String(d.comment)] : [],
+        lines: d.comment ? [valueAsText(d.comment)] : [],
       };
     case "dnc_removed":
       return { ...base, tone: "green", kindLabel: "Contactable", title: `Contactable again on ${text(d.channel)}` };

@@ -109,9 +109,9 @@ export async function exportCampaigns(ids: number[]): Promise<void> {
       params: { path: { campaign_id: only } },
       parseAs: "blob",
     });
-    save(ok(res) as unknown as Blob, `campaign-${only}.zip`);
+    save(ok(res), `campaign-${only}.zip`);
     return;
   }
   const res = await api.POST("/api/v2/campaigns/export", { body: { campaign_ids: ids }, parseAs: "blob" });
-  save(ok(res) as unknown as Blob, "campaigns.zip");
+  save(ok(res), "campaigns.zip");
 }

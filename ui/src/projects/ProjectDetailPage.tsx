@@ -169,7 +169,7 @@ export function ProjectDetailPage() {
           notify("success", "Project deleted", p.name);
           queryClient.removeQueries({ queryKey: ["projects", "detail", projectId] });
           await queryClient.invalidateQueries({ queryKey: ["projects", "list"] });
-          navigate("/projects");
+          void navigate("/projects");
         }}
       />
     </>

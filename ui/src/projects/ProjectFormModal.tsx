@@ -1,8 +1,8 @@
 import { Form, Modal, Stack, TextArea, TextInput } from "@carbon/react";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { api, ifMatch, ok } from "../api/client";
 import type { Project } from "../api/types";
-import { FormMessages, useFormErrors } from "../components/common";
+import { FormMessages, useFormErrors, useResetOnOpen } from "../components/common";
 
 const FIELDS = ["name", "description"] as const;
 
@@ -24,12 +24,11 @@ export function ProjectFormModal({
   const form = useFormErrors(FIELDS);
   const { clear } = form;
 
-  useEffect(() => {
-    if (!open) return;
+  useResetOnOpen(open, project, () => {
     setName(project?.name ?? "");
     setDescription(project?.description ?? "");
     clear();
-  }, [open, project, clear]);
+  });
 
   async function submit() {
     setBusy(true);
@@ -60,7 +59,7 @@ export function ProjectFormModal({
       primaryButtonDisabled={busy || name.trim() === ""}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       shouldSubmitOnEnter
     >
       <Form

@@ -91,7 +91,7 @@ export function ProjectsPage() {
           </>
         }
         actions={[
-          { label: "Open", onClick: (p) => navigate(`/projects/${p.id}`) },
+          { label: "Open", onClick: (p) => void navigate(`/projects/${p.id}`) },
           ...(canEdit ? [{ label: "Edit", onClick: (p: Project) => setEditing(p) }] : []),
           ...(canDelete ? [{ label: "Delete", danger: true, onClick: (p: Project) => setDeleting(p) }] : []),
         ]}

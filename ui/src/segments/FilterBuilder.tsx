@@ -36,6 +36,7 @@ import {
 } from "../lib/filterDoc";
 import { fieldOptions } from "../lib/fieldTypes";
 import { DATE_UNITS, formatDateValue, parseDateValue, RELATIVE_WORDS, type DateValue } from "../lib/relativeDate";
+import { valueAsText } from "../lib/text";
 
 export interface Choice {
   id: number;
@@ -523,7 +524,7 @@ function ValueInput({
   }
   if (kind === "date" || kind === "datetime") {
     if (shape === "pair") {
-      const pair = Array.isArray(value) ? value : ["", ""];
+      const pair: unknown[] = Array.isArray(value) ? value : ["", ""];
       return (
         <div className="trellis-pair">
           <DateValueInput
@@ -616,7 +617,7 @@ function ValueInput({
       labelText={label}
       hideLabel
       type={isNumber ? "number" : "text"}
-      value={value === undefined || value === null ? "" : String(value)}
+      value={valueAsText(value)}
       disabled={readOnly}
       invalid={invalid}
       invalidText={invalidText}

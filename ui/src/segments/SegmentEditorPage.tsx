@@ -23,12 +23,12 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, ifMatch, ok } from "../api/client";
 import { ApiProblem, describeError } from "../api/problem";
 import { useFields, useOwners, useStages } from "../api/queries";
-import type { Segment, SegmentCreate } from "../api/types";
+import type { Segment } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { ConfirmDelete } from "../components/ConfirmDelete";
 import { formatDateTime, FormMessages, PageHeader, PageLoading, useFormErrors } from "../components/common";
 import { useToast } from "../components/Toasts";
-import { errorsByItem, normalizeFilters, type FilterGroup, type FilterTypeInfo } from "../lib/filterDoc";
+import { errorsByItem, normalizeFilters, type FilterGroup } from "../lib/filterDoc";
 import { canAny, canEditItem, canDeleteItem } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
 import { useDebounced } from "../lib/useDebounced";
@@ -155,7 +155,7 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
 
   const catalog: BuilderCatalog = useMemo(
     () => ({
-      types: (types.data ?? []) as FilterTypeInfo[],
+      types: types.data ?? [],
       contactFields: contactFields.data ?? [],
       companyFields: companyFields.data ?? [],
       stages: (stages.data ?? []).map((s) => ({ id: s.id, label: s.name })),
@@ -209,14 +209,14 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
               body,
             }),
           )
-        : ok(await api.POST("/api/v2/segments", { body: body as SegmentCreate }));
+        : ok(await api.POST("/api/v2/segments", { body: body }));
       notify("success", segment ? "Segment saved" : "Segment created", saved.name);
       queryClient.setQueryData(["segments", "detail", saved.id], saved);
       void queryClient.invalidateQueries({ queryKey: ["segments", "list"] });
       void queryClient.invalidateQueries({ queryKey: ["segments", "all"] });
       if (!segment) {
         announceCreated("segment", saved.id, saved.name);
-        navigate(`/segments/${saved.id}`, { replace: true });
+        void navigate(`/segments/${saved.id}`, { replace: true });
       }
     } catch (e) {
       form.fromError(e);
@@ -473,7 +473,7 @@ function SegmentEditor({ segment }: { segment: Segment | null }) {
             notify("success", "Segment deleted", segment.name);
             queryClient.removeQueries({ queryKey: ["segments", "detail", segment.id] });
             await queryClient.invalidateQueries({ queryKey: ["segments"] });
-            navigate("/segments");
+            void navigate("/segments");
           }}
         />
       ) : null}

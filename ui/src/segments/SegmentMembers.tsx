@@ -64,7 +64,7 @@ function AddMembersModal({
       primaryButtonDisabled={busy || picked.size === 0}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       hasScrollingContent
     >
       <Stack gap={5}>

@@ -101,14 +101,14 @@ export function SegmentsPage() {
               }}
             />
             {can(RESOURCES.segments, "create") ? (
-              <Button renderIcon={Add} onClick={() => navigate("/segments/new")}>
+              <Button renderIcon={Add} onClick={() => void navigate("/segments/new")}>
                 New segment
               </Button>
             ) : null}
           </>
         }
         actions={[
-          { label: "Open", onClick: (s) => navigate(`/segments/${s.id}`) },
+          { label: "Open", onClick: (s) => void navigate(`/segments/${s.id}`) },
           { label: "Delete", danger: true, onClick: (s) => setDeleting(s), show: mayDelete },
         ]}
         pagination={{ state: pageState, total: list.data?.meta.total ?? 0, onChange: setPageState }}

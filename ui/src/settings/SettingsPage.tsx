@@ -1,9 +1,8 @@
 import { Button, Form, InlineNotification, Select, SelectItem, Stack, TextInput, Tile } from "@carbon/react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { api, ok } from "../api/client";
 import { describeError } from "../api/problem";
-import type { InstanceSettings } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { FormMessages, PageHeader, PageLoading, useFormErrors } from "../components/common";
 import { useToast } from "../components/Toasts";
@@ -21,7 +20,7 @@ export function SettingsPage() {
   const { can } = useAuth();
   const { notify } = useToast();
   const queryClient = useQueryClient();
-  const zones = useMemo(timeZones, []);
+  const zones = useMemo(() => timeZones(), []);
   const settings = useQuery({ queryKey: ["settings"], queryFn: async () => ok(await api.GET("/api/v2/settings")) });
   const system = useQuery({ queryKey: ["system"], queryFn: async () => ok(await api.GET("/api/v2/system")) });
   const [draft, setDraft] = useState<Values>({});
@@ -30,9 +29,12 @@ export function SettingsPage() {
   const keys = Object.keys(settings.data ?? {}).filter((k) => k !== "version");
   const form = useFormErrors(keys);
 
-  useEffect(() => {
-    if (settings.data) setDraft({ ...(settings.data as Values) });
-  }, [settings.data]);
+  // A fresh read replaces the draft, during render so no frame shows the stale values.
+  const [draftOf, setDraftOf] = useState<unknown>(undefined);
+  if (settings.data && settings.data !== draftOf) {
+    setDraftOf(settings.data);
+    setDraft({ ...(settings.data as Values) });
+  }
 
   async function save() {
     if (!settings.data) return;
@@ -42,7 +44,7 @@ export function SettingsPage() {
     const changed: Values = {};
     for (const k of keys) if (JSON.stringify(draft[k]) !== JSON.stringify(original[k])) changed[k] = draft[k];
     try {
-      const saved = ok(await api.PATCH("/api/v2/settings", { body: changed as Partial<InstanceSettings> }));
+      const saved = ok(await api.PATCH("/api/v2/settings", { body: changed }));
       queryClient.setQueryData(["settings"], saved);
       notify("success", "Settings saved");
     } catch (error) {

@@ -1,14 +1,14 @@
 import { Button, Form, IconButton, InlineNotification, Modal, Stack, TextArea, TextInput } from "@carbon/react";
 import { Add, ArrowDown, ArrowUp, Edit, TrashCan } from "@carbon/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { api, ifMatch, ok } from "../api/client";
 import { describeError } from "../api/problem";
 import { useStages } from "../api/queries";
 import type { Stage } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { ConfirmDelete } from "../components/ConfirmDelete";
-import { FormMessages, PageHeader, PageLoading, useFormErrors } from "../components/common";
+import { FormMessages, PageHeader, PageLoading, useFormErrors, useResetOnOpen } from "../components/common";
 import { useToast } from "../components/Toasts";
 import { RESOURCES } from "../lib/resources";
 
@@ -37,12 +37,11 @@ function StageFormModal({
   const [busy, setBusy] = useState(false);
   const form = useFormErrors(["name", "description"]);
   const { clear } = form;
-  useEffect(() => {
-    if (!open) return;
+  useResetOnOpen(open, stage, () => {
     setName(stage?.name ?? "");
     setDescription(stage?.description ?? "");
     clear();
-  }, [open, stage, clear]);
+  });
   async function submit() {
     setBusy(true);
     form.clear();
@@ -71,7 +70,7 @@ function StageFormModal({
       primaryButtonDisabled={busy || !name.trim()}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       shouldSubmitOnEnter
     >
       <Form

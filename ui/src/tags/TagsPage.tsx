@@ -1,13 +1,13 @@
 import { Form, Modal, TableToolbarSearch, TextInput } from "@carbon/react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { Link } from "react-router-dom";
 import { api, ok } from "../api/client";
 import type { Tag } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { ConfirmDelete } from "../components/ConfirmDelete";
 import { ListTable, type PageState } from "../components/ListTable";
-import { FormMessages, PageHeader, useFormErrors } from "../components/common";
+import { FormMessages, PageHeader, useFormErrors, useResetOnOpen } from "../components/common";
 import { useToast } from "../components/Toasts";
 import { RESOURCES } from "../lib/resources";
 import { useDebounced } from "../lib/useDebounced";
@@ -25,10 +25,10 @@ function RenameModal({
   const [busy, setBusy] = useState(false);
   const form = useFormErrors(["name"]);
   const { clear } = form;
-  useEffect(() => {
+  useResetOnOpen(true, tag, () => {
     setName(tag?.name ?? "");
     clear();
-  }, [tag, clear]);
+  });
   async function submit() {
     if (!tag) return;
     setBusy(true);
@@ -51,7 +51,7 @@ function RenameModal({
       primaryButtonDisabled={busy || !name.trim()}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       shouldSubmitOnEnter
     >
       <Form

@@ -1,7 +1,7 @@
 import { Button, Form, InlineNotification, Modal, Stack, Tag, TextArea, TextInput } from "@carbon/react";
 import { Add } from "@carbon/icons-react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { api, ifMatch, ok } from "../api/client";
 import { describeError } from "../api/problem";
 import type { Role } from "../api/types";
@@ -9,7 +9,7 @@ import { useAuth } from "../auth/AuthContext";
 import { ConfirmDelete } from "../components/ConfirmDelete";
 import { ListTable } from "../components/ListTable";
 import { PermissionMatrix } from "../components/PermissionMatrix";
-import { FormMessages, PageHeader, PageLoading, useFormErrors } from "../components/common";
+import { FormMessages, PageHeader, PageLoading, useFormErrors, useResetOnOpen } from "../components/common";
 import { useToast } from "../components/Toasts";
 import { RESOURCES } from "../lib/resources";
 
@@ -41,15 +41,14 @@ function RoleEditor({
   const form = useFormErrors(FIELDS);
   const { clear } = form;
 
-  useEffect(() => {
-    if (!open) return;
+  useResetOnOpen(open, role, () => {
     setName(role?.name ?? "");
     setDescription(role?.description ?? "");
     const perms: Record<string, string[]> = {};
     for (const [k, v] of Object.entries(role?.permissions ?? {})) if (v) perms[k] = [...v];
     setPermissions(perms);
     clear();
-  }, [open, role, clear]);
+  });
 
   async function submit() {
     if (readOnly) return onClose();
@@ -84,7 +83,7 @@ function RoleEditor({
       secondaryButtonText={readOnly ? undefined : "Cancel"}
       passiveModal={false}
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
     >
       <Form
         aria-label={role ? `Role ${role.name}` : "New role"}

@@ -61,7 +61,7 @@ function CreateTokenModal({
       primaryButtonDisabled={busy || !name.trim()}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
     >
       <Form
         aria-label="New API token"

@@ -13,13 +13,13 @@ import {
 } from "@carbon/react";
 import { Add } from "@carbon/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { api, ifMatch, ok } from "../api/client";
 import type { User } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { ConfirmDelete } from "../components/ConfirmDelete";
 import { ListTable, type PageState } from "../components/ListTable";
-import { formatDateTime, FormMessages, PageHeader, useFormErrors } from "../components/common";
+import { formatDateTime, FormMessages, PageHeader, useFormErrors, useResetOnOpen } from "../components/common";
 import { useToast } from "../components/Toasts";
 import { canAny } from "../lib/permissions";
 import { RESOURCES } from "../lib/resources";
@@ -54,7 +54,7 @@ function UserFormModal({
     queryFn: async () => ok(await api.GET("/api/v2/roles", { params: { query: { "page[size]": 500, sort: "name" } } })),
     enabled: open,
   });
-  const zones = useMemo(timeZones, []);
+  const zones = useMemo(() => timeZones(), []);
   const [draft, setDraft] = useState<Draft>({
     email: "",
     name: "",
@@ -68,8 +68,7 @@ function UserFormModal({
   const form = useFormErrors(FIELDS);
   const { clear } = form;
 
-  useEffect(() => {
-    if (!open) return;
+  useResetOnOpen(open, user, () => {
     setDraft({
       email: user?.email ?? "",
       name: user?.name ?? "",
@@ -80,15 +79,14 @@ function UserFormModal({
       password: "",
     });
     clear();
-  }, [open, user, clear]);
+  });
 
-  // Preselect the first non-admin role for a new user once roles are known.
-  useEffect(() => {
-    if (open && !user && draft.role_id === "" && roles.data) {
-      const first = roles.data.data.find((r) => !r.is_admin) ?? roles.data.data[0];
-      if (first) setDraft((d) => ({ ...d, role_id: String(first.id) }));
-    }
-  }, [open, user, draft.role_id, roles.data]);
+  // Preselect the first non-admin role for a new user once roles are known (during render:
+  // the guard on an empty role makes it run once).
+  if (open && !user && draft.role_id === "" && roles.data) {
+    const first = roles.data.data.find((r) => !r.is_admin) ?? roles.data.data[0];
+    if (first) setDraft((d) => ({ ...d, role_id: String(first.id) }));
+  }
 
   async function submit() {
     setBusy(true);
@@ -130,7 +128,7 @@ function UserFormModal({
       primaryButtonDisabled={busy || incomplete}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
     >
       <Form
         aria-label={user ? "Edit user" : "New user"}

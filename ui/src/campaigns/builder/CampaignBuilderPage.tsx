@@ -146,8 +146,8 @@ function Builder({
   const sourceNames = useMemo(
     () =>
       Object.fromEntries([
-        ...(segments.data ?? []).map((s) => [sourceKey({ kind: "segment", id: s.id }), s.name]),
-        ...(forms.data ?? []).map((f) => [sourceKey({ kind: "form", id: f.id }), f.name]),
+        ...(segments.data ?? []).map((s): [string, string] => [sourceKey({ kind: "segment", id: s.id }), s.name]),
+        ...(forms.data ?? []).map((f): [string, string] => [sourceKey({ kind: "form", id: f.id }), f.name]),
       ]),
     [segments.data, forms.data],
   );
@@ -231,7 +231,7 @@ function Builder({
           read = ok(await api.POST("/api/v2/campaigns", { body }));
           onCreated(read.id);
           announceCreated("campaign", read.id, read.name);
-          navigate(`/campaigns/${read.id}/edit`, { replace: true });
+          void navigate(`/campaigns/${read.id}/edit`, { replace: true });
         } else {
           read = ok(
             await api.PUT("/api/v2/campaigns/{campaign_id}", {
@@ -409,7 +409,7 @@ function Builder({
     );
   }, [saved, doc.events]);
   const watching = mode === "watch" && !!saved;
-  const counts = (stats.data ?? undefined) as Record<string, StepCounts> | undefined;
+  const counts = stats.data ?? undefined;
 
   return (
     <div className="trellis-cb">

@@ -23,6 +23,7 @@ import {
   type PickerKind,
 } from "../lib/schemaForm";
 import { MultiPicker, SinglePicker, type StepOption } from "./pickers";
+import { valueAsText } from "../../lib/text";
 
 export interface SchemaFormProps {
   idPrefix: string;
@@ -133,7 +134,7 @@ function Field({ ctx, path, name, schema: raw, required }: FieldProps) {
           id={id}
           labelText={label}
           helperText={helper}
-          value={value === null || value === undefined ? "" : String(value)}
+          value={valueAsText(value)}
           onChange={(e) => {
             const picked = options.find((o) => String(o) === e.target.value);
             set(e.target.value === "" ? (nullable ? null : undefined) : picked);
@@ -252,7 +253,7 @@ function ArrayField({
   const items = resolve(schema.items, root);
   const itemKind = fieldKind(unwrapNullable(items, root).schema);
   const value = getIn(ctx.value, path);
-  const list = Array.isArray(value) ? value : [];
+  const list: unknown[] = Array.isArray(value) ? value : [];
   // Lists of plain strings or numbers edit as one comma separated text: quicker than rows.
   if ((itemKind === "string" || itemKind === "integer" || itemKind === "number") && !items.pattern?.includes("\\x")) {
     return (
@@ -438,7 +439,7 @@ function MapField({
           <TextInput
             id={`${id}-value-${index}`}
             labelText={`Value ${index + 1}`}
-            value={v === null || v === undefined ? "" : String(v)}
+            value={valueAsText(v)}
             onChange={(e) => set({ ...obj, [k]: e.target.value })}
           />
           <Button

@@ -9,7 +9,6 @@ import type { GraphProblem, TypeIndex } from "../lib/graph";
 import { kindOf } from "../lib/graph";
 import { configErrors } from "../lib/pointers";
 import { cleanValue, type JsonSchema } from "../lib/schemaForm";
-import type { Timing } from "../lib/timing";
 import { SchemaForm } from "./SchemaForm";
 import { TimingEditor } from "./TimingEditor";
 
@@ -107,7 +106,7 @@ export const StepPanel = memo(function StepPanel({
           idPrefix={`cfg-${step.key.slice(0, 8)}`}
           typeKey={step.type}
           schema={schema}
-          value={(step.config ?? {}) as Record<string, unknown>}
+          value={step.config ?? {}}
           onChange={(config) =>
             onChange({ config: cleanValue(config, schema, schema) as Record<string, unknown> }, `config:${step.key}`)
           }
@@ -124,7 +123,7 @@ export const StepPanel = memo(function StepPanel({
         ) : (
           <TimingEditor
             id={`timing-${step.key.slice(0, 8)}`}
-            timing={(step.timing ?? { mode: "immediate" }) as Timing}
+            timing={step.timing ?? { mode: "immediate" }}
             onChange={(timing) => onChange({ timing }, `timing:${step.key}`)}
             decisionNo={decisionNo}
             errors={fieldErrors(problems, step.key, "timing")}

@@ -1,7 +1,8 @@
 /** The builder's confirmations: publishing, and what to do with contacts waiting on removed steps. */
 import { InlineLoading, Modal, Select, SelectItem } from "@carbon/react";
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useState } from "react";
+import { useResetOnOpen } from "../../components/common";
 import { problemFromResponse } from "../../api/problem";
 import type { CampaignDoc, StepDoc } from "../canvas/types";
 import { stepTitle } from "../lib/doc";
@@ -122,9 +123,9 @@ export function RedirectDialog({
   onClose: () => void;
 }) {
   const [choices, setChoices] = useState<Record<string, string>>({});
-  useEffect(() => {
+  useResetOnOpen(!!waiting, waiting, () => {
     if (waiting) setChoices(Object.fromEntries(Object.keys(waiting).map((k) => [k, "__cancel"])));
-  }, [waiting]);
+  });
   const keys = Object.keys(waiting ?? {});
   return (
     <Modal
@@ -140,7 +141,7 @@ export function RedirectDialog({
             keys.map((k) => [
               k,
               choices[k] && choices[k] !== "__cancel"
-                ? { redirect_to: choices[k]!, cancel: false }
+                ? { redirect_to: choices[k], cancel: false }
                 : { redirect_to: null, cancel: true },
             ]),
           ),

@@ -312,7 +312,7 @@ export function MultiPicker({
 }: PickerProps & { value: unknown; onChange: (value: (string | number)[]) => void }) {
   const [search, setSearch] = useState("");
   const { options: loaded } = useOptions(kind, search, steps, emailId);
-  const values = Array.isArray(value) ? (value as (string | number)[]) : [];
+  const values = useMemo(() => (Array.isArray(value) ? (value as (string | number)[]) : []), [value]);
   const names = useEntityLabels(ENTITY_PICKS[kind] ?? null, values);
   const options = useMemo(() => {
     const base = kind === "campaign" && !allowThis ? loaded.filter((o) => o.id !== "this") : loaded;

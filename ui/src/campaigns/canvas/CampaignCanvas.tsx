@@ -136,7 +136,7 @@ function CanvasInner({
   const selectedRef = useRef(selected);
   selectedRef.current = selected;
   useEffect(() => {
-    setNodes(derived.nodes.map((n: FlowNode) => ({ ...n, selected: selectedRef.current.has(n.id) }) as AnyNode));
+    setNodes(derived.nodes.map((n: FlowNode) => ({ ...n, selected: selectedRef.current.has(n.id) })));
   }, [derived.nodes]);
   useEffect(() => {
     setNodes((prev) =>
@@ -342,9 +342,10 @@ function CanvasInner({
       if (!next) return;
       setSelected(new Set([next]));
       const node = flow.getNode(next);
-      if (node) flow.setCenter(node.position.x + 120, node.position.y + 44, { duration: 200, zoom: flow.getZoom() });
+      if (node)
+        void flow.setCenter(node.position.x + 120, node.position.y + 44, { duration: 200, zoom: flow.getZoom() });
       window.requestAnimationFrame(() => {
-        wrapper.current?.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(next!)}"]`)?.focus();
+        wrapper.current?.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(next)}"]`)?.focus();
       });
     },
     [flow],
@@ -486,6 +487,7 @@ function CanvasInner({
               id="trellis-add-menu"
               label="Steps that may follow here"
               types={allowedHere}
+              // eslint-disable-next-line jsx-a11y/no-autofocus -- the menu opens on the user's click; focus must move into it for the keyboard.
               autoFocus
               onPick={(t) => addAt(t, { source: addAnchor.source, path: addAnchor.path })}
               onEscape={() => setAddAnchor(null)}

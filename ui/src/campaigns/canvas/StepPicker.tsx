@@ -72,6 +72,7 @@ export function StepPicker({
         placeholder="Search steps"
         value={query}
         onChange={(e) => setQuery(e.target.value)}
+        // eslint-disable-next-line jsx-a11y/no-autofocus -- opt-in for menus the user just opened (see the canvas add menu).
         autoFocus={autoFocus}
         closeButtonLabelText="Clear search"
       />

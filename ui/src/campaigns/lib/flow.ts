@@ -6,7 +6,7 @@ import type { CampaignDoc, EdgeDoc, EventTypeInfo, SourceDoc, StepDoc } from "..
 import { layoutOf, SOURCES_ID, stepTitle, type XY } from "./doc";
 import { branchCount, indexTypes, kindOf, outputsOf, type GraphProblem, type Kind, type TypeIndex } from "./graph";
 import { autoLayout } from "./layout";
-import { timingLabel, type Timing } from "./timing";
+import { timingLabel } from "./timing";
 
 export const OUT_HANDLE = "out";
 export const IN_HANDLE = "in";
@@ -119,7 +119,7 @@ export function edgeLabel(edge: EdgeDoc, doc: CampaignDoc, types: TypeIndex): st
   const parent = edge.source ? steps.get(edge.source) : undefined;
   const target = steps.get(edge.target);
   const decisionNo = !!parent && kindOf(parent, types) === "decision" && edge.path === "no";
-  const timing = target ? timingLabel(target.timing as Timing, { decisionNo }) : "";
+  const timing = target ? timingLabel(target.timing, { decisionNo }) : "";
   // The node labels its outputs (Yes, No, Branch A), so the edge carries the timing only;
   // "immediately" is the default, and spelling it on every edge would only add noise.
   return timing === "immediately" ? "" : timing;

@@ -179,7 +179,7 @@ export function localProblems(doc: CampaignDoc, types: TypeIndex): GraphProblem[
       target: step.key,
     });
     if (refusal) problems.push({ event: step.key, field: "parent", detail: refusal });
-    if (parent && kindOf(parent, types) === "decision" && edge.path === "no" && isImmediate(step.timing as never)) {
+    if (parent && kindOf(parent, types) === "decision" && edge.path === "no" && isImmediate(step.timing)) {
       problems.push({
         event: step.key,
         field: "timing",

@@ -79,7 +79,7 @@ function AddContactsModal({
       primaryButtonDisabled={busy || picked.size === 0}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       hasScrollingContent
     >
       <Stack gap={5}>

@@ -30,7 +30,7 @@ import { formatDateTime, PageHeader, PageLoading } from "../../components/common
 import { useToast } from "../../components/Toasts";
 import { can, canAny, canView } from "../../lib/permissions";
 import { RESOURCES } from "../../lib/resources";
-import { CampaignCanvas, type CampaignDoc, type StepCounts } from "../canvas/CampaignCanvas";
+import { CampaignCanvas } from "../canvas/CampaignCanvas";
 import { CampaignAudit } from "./CampaignAudit";
 import { CampaignContacts, ContactTrace } from "./CampaignContacts";
 import { CampaignFailures } from "./CampaignFailures";
@@ -185,7 +185,7 @@ function Overview({
 }) {
   const eventTypes = useEventTypes();
   const total = totalCounts(stats);
-  const counts = stats as Record<string, StepCounts> | undefined;
+  const counts = stats;
   return (
     <div className="trellis-campaign-overview">
       <div className="trellis-campaign-figures" role="group" aria-label="Campaign summary">
@@ -205,7 +205,7 @@ function Overview({
       <div className="trellis-campaign-canvas" aria-label="Campaign canvas with counts" role="region">
         {eventTypes.data ? (
           <CampaignCanvas
-            doc={campaign as unknown as CampaignDoc}
+            doc={campaign}
             eventTypes={eventTypes.data}
             readOnly
             counts={counts}
@@ -280,6 +280,23 @@ function PublishModal({
     enabled: open,
     staleTime: 0,
   });
+  async function publish() {
+    setBusy(true);
+    setError(null);
+    try {
+      onDone(
+        ok(
+          await api.POST("/api/v2/campaigns/{campaign_id}/publish", {
+            params: { path: { campaign_id: campaign.id } },
+          }),
+        ),
+      );
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
   return (
     <Modal
       open={open}
@@ -292,23 +309,7 @@ function PublishModal({
         setError(null);
         onClose();
       }}
-      onRequestSubmit={async () => {
-        setBusy(true);
-        setError(null);
-        try {
-          onDone(
-            ok(
-              await api.POST("/api/v2/campaigns/{campaign_id}/publish", {
-                params: { path: { campaign_id: campaign.id } },
-              }),
-            ),
-          );
-        } catch (e) {
-          setError(describeError(e));
-        } finally {
-          setBusy(false);
-        }
-      }}
+      onRequestSubmit={() => void publish()}
     >
       {error ? (
         <InlineNotification kind="error" title="Could not publish" subtitle={error} hideCloseButton lowContrast />
@@ -414,7 +415,7 @@ export function CampaignPage() {
       );
       notify("success", "Campaign cloned", copy.name);
       void queryClient.invalidateQueries({ queryKey: ["campaigns", "list"] });
-      navigate(`/campaigns/${copy.id}`);
+      void navigate(`/campaigns/${copy.id}`);
     } catch (e) {
       notify("error", "Could not clone", describeError(e));
     }
@@ -438,7 +439,7 @@ export function CampaignPage() {
         actions={
           <div className="trellis-actions">
             {editable ? (
-              <Button kind="tertiary" renderIcon={Edit} onClick={() => navigate(`/campaigns/${c.id}/edit`)}>
+              <Button kind="tertiary" renderIcon={Edit} onClick={() => void navigate(`/campaigns/${c.id}/edit`)}>
                 Edit
               </Button>
             ) : null}
@@ -551,7 +552,7 @@ export function CampaignPage() {
           notify("success", "Campaign deleted", c.name);
           queryClient.removeQueries({ queryKey: campaignKey(campaignId) });
           await queryClient.invalidateQueries({ queryKey: ["campaigns", "list"] });
-          navigate("/campaigns");
+          void navigate("/campaigns");
         }}
       />
     </>

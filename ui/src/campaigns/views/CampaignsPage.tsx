@@ -184,22 +184,22 @@ export function CampaignsPage() {
               <SelectItem value="false" text="Unpublished or paused" />
             </Select>
             {mayCreate ? (
-              <Button kind="secondary" renderIcon={Upload} onClick={() => navigate("/campaigns/import")}>
+              <Button kind="secondary" renderIcon={Upload} onClick={() => void navigate("/campaigns/import")}>
                 Import
               </Button>
             ) : null}
             {mayCreate ? (
-              <Button renderIcon={Add} onClick={() => navigate("/campaigns/new")}>
+              <Button renderIcon={Add} onClick={() => void navigate("/campaigns/new")}>
                 New campaign
               </Button>
             ) : null}
           </>
         }
         actions={[
-          { label: "Open", onClick: (c) => navigate(`/campaigns/${c.id}`) },
+          { label: "Open", onClick: (c) => void navigate(`/campaigns/${c.id}`) },
           {
             label: "Edit",
-            onClick: (c) => navigate(`/campaigns/${c.id}/edit`),
+            onClick: (c) => void navigate(`/campaigns/${c.id}/edit`),
             show: () => canAny(me, CAMPAIGNS, ["edit_own", "edit_others"]),
           },
           { label: "Clone", onClick: (c) => void clone(c), show: () => mayCreate },

@@ -74,7 +74,7 @@ function AddToCampaignModal({
       primaryButtonDisabled={busy || !picked}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={submit}
+      onRequestSubmit={() => void submit()}
       hasScrollingContent
     >
       <Stack gap={5}>

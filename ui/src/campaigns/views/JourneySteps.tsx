@@ -60,6 +60,19 @@ function RescheduleModal({
     setError(null);
   }
   const instant = fromLocalInput(value);
+  async function reschedule() {
+    if (!instant) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await onSubmit(instant);
+    } catch (e) {
+      const errors = problemToFormErrors(e, ["due_at"]);
+      setError(errors.fields.due_at ?? (errors.general.join(" ") || describeError(e)));
+    } finally {
+      setBusy(false);
+    }
+  }
   return (
     <Modal
       open={step !== null}
@@ -69,19 +82,7 @@ function RescheduleModal({
       primaryButtonDisabled={busy || instant === null}
       secondaryButtonText="Cancel"
       onRequestClose={onClose}
-      onRequestSubmit={async () => {
-        if (!instant) return;
-        setBusy(true);
-        setError(null);
-        try {
-          await onSubmit(instant);
-        } catch (e) {
-          const errors = problemToFormErrors(e, ["due_at"]);
-          setError(errors.fields.due_at ?? (errors.general.join(" ") || describeError(e)));
-        } finally {
-          setBusy(false);
-        }
-      }}
+      onRequestSubmit={() => void reschedule()}
     >
       <Stack gap={5}>
         <p>
@@ -175,7 +176,7 @@ export function JourneySteps({
               {journey.steps.map((s) => {
                 const status = stepStatus(s.status);
                 const actions = currentPass === null || s.rotation === currentPass ? stepActions(s.status) : [];
-                const reason = stepReason(s.detail as Record<string, unknown> | null);
+                const reason = stepReason(s.detail);
                 return (
                   <TableRow key={`${s.event_key}-${s.rotation}`} data-step={s.event_key}>
                     <TableCell>

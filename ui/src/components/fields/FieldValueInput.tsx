@@ -3,6 +3,7 @@ import { useMemo } from "react";
 import { countries } from "../../lib/countries";
 import { fieldOptions, fromDateTimeLocal, inputKindOf, toDateTimeLocal } from "../../lib/fieldTypes";
 import { timeZones } from "../../lib/timezones";
+import { valueAsText } from "../../lib/text";
 
 export interface EditableField {
   alias: string;
@@ -25,11 +26,6 @@ interface Props {
   disabled?: boolean;
 }
 
-function asText(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
-}
-
 /** One input for a value of a field, chosen by the field's type. */
 export function FieldValueInput({
   id,
@@ -50,14 +46,14 @@ export function FieldValueInput({
 
   switch (kind) {
     case "textarea":
-      return <TextArea {...common} rows={3} value={asText(value)} onChange={(e) => onChange(e.target.value)} />;
+      return <TextArea {...common} rows={3} value={valueAsText(value)} onChange={(e) => onChange(e.target.value)} />;
     case "number":
       return (
         <TextInput
           {...common}
           type="number"
           inputMode="decimal"
-          value={asText(value)}
+          value={valueAsText(value)}
           onChange={(e) => {
             const text = e.target.value;
             const n = Number(text);
@@ -82,7 +78,7 @@ export function FieldValueInput({
         <TextInput
           {...common}
           type="date"
-          value={asText(value).slice(0, 10)}
+          value={valueAsText(value).slice(0, 10)}
           onChange={(e) => onChange(e.target.value)}
         />
       );
@@ -97,7 +93,7 @@ export function FieldValueInput({
       );
     case "select":
       return (
-        <Select {...common} value={asText(value)} onChange={(e) => onChange(e.target.value)}>
+        <Select {...common} value={valueAsText(value)} onChange={(e) => onChange(e.target.value)}>
           <SelectItem value="" text="—" />
           {options.map((o) => (
             <SelectItem key={o.value} value={o.value} text={o.label ?? o.value} />
@@ -134,7 +130,7 @@ export function FieldValueInput({
     }
     case "country": {
       const list = countries();
-      const current = asText(value).toUpperCase();
+      const current = valueAsText(value).toUpperCase();
       return (
         <Select {...common} value={current} onChange={(e) => onChange(e.target.value)}>
           <SelectItem value="" text="—" />
@@ -147,7 +143,7 @@ export function FieldValueInput({
     }
     case "timezone": {
       const zones = timeZones();
-      const current = asText(value);
+      const current = valueAsText(value);
       return (
         <Select {...common} value={current} onChange={(e) => onChange(e.target.value)}>
           <SelectItem value="" text="—" />
@@ -164,7 +160,7 @@ export function FieldValueInput({
         <TextInput
           {...common}
           type={type}
-          value={asText(value)}
+          value={valueAsText(value)}
           onChange={(e) => onChange(e.target.value)}
           helperText={field.type === "locale" && !hideLabel ? "A language tag such as en or pt_BR" : undefined}
         />
