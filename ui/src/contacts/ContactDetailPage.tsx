@@ -1,3 +1,6 @@
+/* eslint-disable jsx-a11y/no-noninteractive-element-interactions -- arrow keys and Escape are
+   handled on a labelled group around focusable controls (keyboard use of the controls inside),
+   not as a click target of its own */
 import {
   Breadcrumb,
   BreadcrumbItem,

@@ -215,6 +215,7 @@ function EmailEditor({ email }: { email: Email | null }) {
   const track = (t: Exclude<Target, "body">) => ({
     onFocus: () => setTarget(t),
     ref: (el: HTMLInputElement | HTMLTextAreaElement | null) => {
+      // eslint-disable-next-line react-hooks/refs -- a callback ref, called by React after render, not during it
       inputs.current[t] = el;
     },
   });

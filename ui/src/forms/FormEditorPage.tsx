@@ -132,7 +132,8 @@ function FormEditor({ form: initial }: { form: Form | null }) {
   // Local problems show once a save was tried; from then on they follow the edits.
   const errors = useMemo(
     () => mergeErrors(serverErrors, checked ? errorsFromLocal(local, keys) : NO_ERRORS),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The field list is compared by content, not identity.
+    // eslint-disable-next-line react-hooks/exhaustive-deps, react-hooks/use-memo
     [serverErrors, checked, local, keys.join("|")],
   );
   const previewFields = useMemo(() => draft.fields.map(fieldToWrite), [draft.fields]);

@@ -54,6 +54,7 @@ export function CampaignBuilderPage() {
   const id = params.campaignId === undefined ? null : Number(params.campaignId);
   // A campaign created on this page keeps its builder (and undo history) when the URL follows.
   const createdHere = useRef<number | null>(null);
+  // eslint-disable-next-line react-hooks/refs -- the id this page created, kept across the URL change it causes
   const ownKey = id === null || id === createdHere.current ? "new" : String(id);
   const types = useEventTypes();
   const campaign = useQuery({
@@ -138,6 +139,7 @@ function Builder({
   const savedDoc = useMemo(() => (saved ? JSON.stringify(toSave(fromRead(saved))) : null), [saved]);
   const dirty = savedDoc === null || JSON.stringify(toSave(doc)) !== savedDoc;
   const dirtyRef = useRef(dirty);
+  // eslint-disable-next-line react-hooks/refs -- a latest-value ref read by callbacks; moving it into an effect needs the builder's state sync reworked (issue 18)
   dirtyRef.current = dirty;
   const localDraft = useLocalDraft(`campaign:${saved?.id ?? "new"}`, doc, dirty);
   const offeredDraft =

@@ -1,3 +1,6 @@
+/* eslint-disable jsx-a11y/no-noninteractive-element-interactions -- arrow keys and Escape are
+   handled on a labelled group around focusable controls (keyboard use of the controls inside),
+   not as a click target of its own */
 /**
  * The campaign canvas: the campaign document drawn with React Flow. It edits nothing itself:
  * every change becomes a new document handed to `onChange`, so the owner keeps undo/redo,
@@ -117,10 +120,12 @@ function CanvasInner({
   const [addAnchor, setAddAnchor] = useState<AddAnchor | null>(null);
   const [selected, setSelected] = useState<ReadonlySet<string>>(() => new Set(selectedKey ? [selectedKey] : []));
   const docRef = useRef(doc);
+  // eslint-disable-next-line react-hooks/refs -- a latest-value ref read by callbacks; moving it into an effect needs the builder's state sync reworked (issue 18)
   docRef.current = doc;
 
   useEffect(() => {
     if (selectedKey === undefined) return;
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- React Flow owns node state during a drag; it is re-seeded when the document changes
     setSelected((prev) => {
       if (selectedKey === null) return prev.size && !prev.has(SOURCES_ID) ? new Set() : prev;
       return prev.size === 1 && prev.has(selectedKey) ? prev : new Set([selectedKey]);
@@ -134,11 +139,13 @@ function CanvasInner({
   // React Flow owns positions while a drag is in progress; the document gets them on drop.
   const [nodes, setNodes] = useState<AnyNode[]>([]);
   const selectedRef = useRef(selected);
+  // eslint-disable-next-line react-hooks/refs -- a latest-value ref read by callbacks; moving it into an effect needs the builder's state sync reworked (issue 18)
   selectedRef.current = selected;
   useEffect(() => {
     setNodes(derived.nodes.map((n: FlowNode) => ({ ...n, selected: selectedRef.current.has(n.id) })));
   }, [derived.nodes]);
   useEffect(() => {
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- React Flow's controlled nodes follow the selection; see the note above
     setNodes((prev) =>
       prev.map((n) => (n.selected === selected.has(n.id) ? n : { ...n, selected: selected.has(n.id) })),
     );
@@ -403,6 +410,7 @@ function CanvasInner({
   );
   const actions = useMemo(() => ({ openAdd: (anchor: AddAnchor) => setAddAnchor(anchor) }), []);
   const closeAdd = useCallback(() => setAddAnchor(null), []);
+  // eslint-disable-next-line react-hooks/refs -- the add menu is placed from the wrapper's box when it opens (after a click, never on first render)
   const box = addAnchor ? wrapper.current?.getBoundingClientRect() : undefined;
   const menuStyle =
     addAnchor && box

@@ -1,3 +1,6 @@
+/* eslint-disable jsx-a11y/no-noninteractive-element-interactions -- arrow keys and Escape are
+   handled on a labelled group around focusable controls (keyboard use of the controls inside),
+   not as a click target of its own */
 /**
  * A searchable list of step types grouped by kind. Used by the palette (drag or press Enter)
  * and by the "+" menu on a handle (only the types that may connect there).
